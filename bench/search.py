@@ -1,0 +1,210 @@
+"""Search benchmark: a generated bilingual corpus, full reindex speed, query latency, index size.
+
+    .venv/bin/python bench/search.py [--posts 100000] [--queries 200] [--workdir /tmp/search-bench]
+
+Builds a fresh SQLite database (schema from the models) with boards of every visibility, 300 members
+and threads of 1-20 posts whose text is English, Chinese or both (40/40/20), inserted in bulk (the
+corpus is the thing measured, not the posting services). Then times `flask community search reindex`'s
+code path (`community.search.index.rebuild`) and `community.search.query.search` as a signed-in member
+sees it - parsing, the reader's filter, collecting, highlighting and the page's permission check -
+for single English words, phrases, Chinese words and filtered queries. Prints one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+EN_WORDS = ("sync client upload battery charger firmware update router printer screen bluetooth headset "
+            "warranty refund invoice order delivery account password login crash freeze error timeout proxy "
+            "cache offline mobile desktop settings backup restore install license subscription payment "
+            "cable dock speaker microphone camera keyboard mouse monitor driver network wifi signal").split()
+EN_FILL = ("the a my it this after when then but and with without again still only every night morning "
+           "works fails stops starts shows keeps stalls drops returns restarts hangs loads").split()
+ZH_SENTENCES = [
+    "如何办理退货流程", "我的订单已经签收了但是商品有质量问题", "蓝牙耳机连接不稳定声音断断续续", "充满电只能用两个小时",
+    "发票抬头写错了需要重新开", "固件升级以后无法连接无线网络", "客服电话一直打不通", "快递显示已送达但是没有收到",
+    "保修期内可以免费维修吗", "手机应用闪退怎么办", "会员积分什么时候到账", "路由器每天晚上自动重启",
+    "打印机卡纸而且有异响", "同步进度一直停在百分之九十九", "退款申请提交后多久到账", "新版本的界面比以前好用多了",
+    "希望增加深色模式", "登录的时候提示密码错误", "摄像头画面模糊不清", "显示器偶尔闪屏",
+]
+ZH_QUERIES = ["退货", "发票", "耳机", "固件", "维修", "快递", "退款", "路由器", "闪退", "积分", "深色模式", "密码"]
+
+
+def _sentence(rng: random.Random) -> str:
+    words = [rng.choice(EN_WORDS if rng.random() < 0.45 else EN_FILL) for _ in range(rng.randint(6, 14))]
+    return " ".join(words).capitalize() + "."
+
+
+def _body(rng: random.Random) -> str:
+    kind = rng.random()
+    parts = []
+    for _ in range(rng.randint(1, 4)):
+        if kind < 0.4:
+            parts.append(_sentence(rng))
+        elif kind < 0.8:
+            parts.append("，".join(rng.sample(ZH_SENTENCES, rng.randint(1, 3))) + "。")
+        else:
+            parts.append(rng.choice(ZH_SENTENCES) + " " + rng.choice(EN_WORDS) + " " + _sentence(rng))
+    return "".join(f"<p>{p}</p>\n" for p in parts)
+
+
+def build_corpus(posts: int, seed: int = 7) -> None:
+    from sqlalchemy import insert
+
+    from community.extensions import db
+    from community.forum.models import Board, BoardKind, IdeaStatus, Post, Tag, Thread, ThreadTag, Visibility
+    from community.members.models import Member, Role
+
+    rng = random.Random(seed)
+    now = datetime.now(timezone.utc)
+    boards = [("help", BoardKind.question, Visibility.public), ("lounge", BoardKind.discussion, Visibility.public),
+              ("ideas", BoardKind.idea, Visibility.public), ("insiders", BoardKind.discussion, Visibility.members),
+              ("staff-room", BoardKind.discussion, Visibility.staff)]
+    db.session.execute(insert(Board), [dict(id=i + 1, slug=s, name=s.title(), description="", kind=k, visibility=v,
+                                            position=i, thread_count=0, post_count=0, created_at=now)
+                                       for i, (s, k, v) in enumerate(boards)])
+    db.session.execute(insert(Member), [dict(id=i, username=f"user{i}", username_key=f"user{i}", email=f"u{i}@x.test",
+                                             email_key=f"u{i}@x.test", password_hash="x", display_name="",
+                                             bio="", role=Role.staff if i <= 3 else Role.member, created_at=now)
+                                        for i in range(1, 301)])
+    tags = ["hardware", "software", "billing", "shipping", "退货", "固件", "account", "mobile"]
+    db.session.execute(insert(Tag), [dict(id=i + 1, name=t, created_at=now) for i, t in enumerate(tags)])
+    thread_rows, post_rows, tag_rows = [], [], []
+    post_id = thread_id = 0
+    while post_id < posts:
+        thread_id += 1
+        board = rng.randrange(5) + 1
+        size = min(rng.randint(1, 20), posts - post_id)
+        started = now - timedelta(days=rng.randint(0, 900), minutes=rng.randint(0, 1440))
+        author = rng.randint(1, 300)
+        title = (rng.choice(ZH_SENTENCES) if rng.random() < 0.5
+                 else " ".join(rng.choice(EN_WORDS + EN_FILL) for _ in range(rng.randint(3, 8))).capitalize())
+        accepted = None
+        for number in range(1, size + 1):
+            post_id += 1
+            post_rows.append(dict(id=post_id, thread_id=thread_id, number=number,
+                                  author_id=author if number == 1 else rng.randint(1, 300),
+                                  body_source="", body_html=_body(rng), is_official=False,
+                                  created_at=started + timedelta(hours=number), edit_count=0,
+                                  score=rng.randint(-2, 30)))
+            if board == 1 and number > 1 and accepted is None and rng.random() < 0.2:
+                accepted = post_id
+        thread_rows.append(dict(id=thread_id, board_id=board, author_id=author, title=title, reply_count=size - 1,
+                                post_seq=size, created_at=started, last_posted_at=started + timedelta(hours=size),
+                                score=0, accepted_post_id=None, _accepted=accepted,
+                                idea_status=IdeaStatus.open if board == 3 else None, locked_reason="",
+                                pinned_globally=False))
+        for tag in rng.sample(range(1, len(tags) + 1), rng.randint(0, 2)):
+            tag_rows.append(dict(thread_id=thread_id, tag_id=tag))
+    accepted = {row["id"]: row.pop("_accepted") for row in thread_rows}
+    for start in range(0, len(thread_rows), 5000):
+        db.session.execute(insert(Thread), thread_rows[start:start + 5000])
+    for start in range(0, len(post_rows), 5000):
+        db.session.execute(insert(Post), post_rows[start:start + 5000])
+    if tag_rows:
+        db.session.execute(insert(ThreadTag), tag_rows)
+    from sqlalchemy import update
+
+    for tid, pid in accepted.items():
+        if pid:
+            db.session.execute(update(Thread).where(Thread.id == tid).values(accepted_post_id=pid))
+    db.session.commit()
+
+
+def percentile(values, q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200, help="queries per kind")
+    parser.add_argument("--workdir", default="/tmp/search-bench")
+    args = parser.parse_args()
+
+    import shutil
+
+    work = Path(args.workdir)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    from application import create_app
+    from community.extensions import db
+
+    app = create_app({"INSTANCE_PATH": str(work), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{work / 'bench.db'}",
+                      "SEARCH_INDEX_DIR": str(work / "index"), "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
+    report: dict = {"posts": args.posts}
+    with app.app_context():
+        db.create_all()
+        started = time.perf_counter()
+        build_corpus(args.posts)
+        report["corpus_seconds"] = round(time.perf_counter() - started, 1)
+
+        from community.search.analysis import _segmenter
+        from community.search.index import rebuild, service
+
+        _segmenter()  # jieba's dictionary load is a process start-up cost, not indexing
+        index = service(app)
+        started, cpu = time.perf_counter(), time.process_time()
+        count = rebuild(index.path)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        report["reindex_seconds"] = round(elapsed, 1)
+        report["reindex_posts_per_second"] = round(count / elapsed)
+        report["reindex_cpu_seconds"] = round(cpu, 1)
+        report["reindex_posts_per_cpu_second"] = round(count / cpu)
+        report["load_average_1min"] = round(__import__("os").getloadavg()[0], 1)
+        report["index_megabytes"] = round(sum(f.stat().st_size for f in index.path.iterdir()) / 1e6, 1)
+
+        from community.members.models import Member
+        from community.search.query import search
+
+        reader = db.session.get(Member, 10)  # a member: public and members' boards
+        rng = random.Random(11)
+        kinds = {
+            "single_word": lambda: rng.choice(EN_WORDS),
+            "phrase": lambda: '"%s %s"' % (rng.choice(EN_WORDS), rng.choice(EN_FILL)),
+            "chinese_word": lambda: rng.choice(ZH_QUERIES),
+            "filtered": lambda: rng.choice([f"{rng.choice(EN_WORDS)} board:help is:solved",
+                                            f"{rng.choice(ZH_QUERIES)} tag:hardware",
+                                            f"{rng.choice(EN_WORDS)} after:2026-01-01 -{rng.choice(EN_WORDS)}",
+                                            f"{rng.choice(EN_WORDS)} OR {rng.choice(EN_WORDS)} author:user{rng.randint(1, 300)}"]),
+        }
+        with app.test_request_context("/search"):
+            for _ in range(5):
+                search(reader, "sync")  # warm caches
+            for kind, make_query in kinds.items():
+                times, cpus, totals = [], [], []
+                for _ in range(args.queries):
+                    q = make_query()
+                    started, cpu = time.perf_counter(), time.process_time()
+                    results = search(reader, q)
+                    times.append((time.perf_counter() - started) * 1000)
+                    cpus.append((time.process_time() - cpu) * 1000)
+                    totals.append(results.total)
+                    db.session.remove()
+                report[kind] = {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 0.95), 1),
+                                "max_ms": round(max(times), 1), "cpu_p50_ms": round(statistics.median(cpus), 1),
+                                "cpu_p95_ms": round(percentile(cpus, 0.95), 1),
+                                "median_hits": int(statistics.median(totals))}
+            newest = []
+            for _ in range(args.queries):
+                q = rng.choice(EN_WORDS)
+                started = time.perf_counter()
+                search(reader, q, sort="newest")
+                newest.append((time.perf_counter() - started) * 1000)
+                db.session.remove()
+            report["single_word_newest"] = {"p50_ms": round(statistics.median(newest), 1),
+                                            "p95_ms": round(percentile(newest, 0.95), 1)}
+    print(json.dumps(report, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

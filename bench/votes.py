@@ -1,0 +1,419 @@
+"""Benchmark votes through HTTP on PostgreSQL: 50 signed-in members voting at once, final count checked.
+
+    .venv/bin/python bench/votes.py                      # the defaults below: 50 voters x 20 posts
+    .venv/bin/python bench/votes.py --voters 50 --posts 40 --authors 10 --workers 2 --ref HEAD
+
+Steps: the tree of git --ref (default HEAD; "WORKTREE" serves the working tree as it is) exported
+to a temp dir; a fresh PostgreSQL database (--database, dropped and created), migrated with
+`flask --app wsgi db upgrade`; one board, a thread of --posts posts written in turn by --authors
+staff members, and --voters members, all created through the real services; `wsgi:app` served by gunicorn (--workers, sync workers
+by default) on 127.0.0.1. Each voter is a thread with its own HTTP connection and cookie jar: it
+signs in through the login form (CSRF token from the page), reads the thread page for a CSRF token,
+waits at a barrier, then votes +1 on every post in its own shuffled order, each vote a
+`POST /p/<id>/vote` as votes.js sends it (form field and X-CSRFToken header, Accept: JSON).
+Measured: the wall time from the barrier to the last answer (votes/s) and each vote's latency
+(p50/p95/p99). Checked afterwards, in SQL: every answer was 200 with a score, every post's score is
+exactly the number of voters, there is exactly one vote row per voter and post, and the thread's
+score equals its opening post's. Any mismatch fails the run (exit 1).
+
+Settings for the served app: rate limits off (RATELIMIT_ENABLED=false, as the contract provides for
+load tests) and a daily vote allowance above --posts, so that limits do not refuse votes being
+measured; cheap password hashing, so that signing in 50 members is quick (sign-in is not measured).
+Results go to bench/results/votes-<time>.json.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import http.cookies
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "results"
+PASSWORD = "bench-voter-password-1"
+
+
+# ---- preparing -----------------------------------------------------------------------------
+
+def run(cmd, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        sys.exit(f"command failed ({result.returncode}): {' '.join(map(str, cmd))}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def export_tree(ref: str, dest: Path) -> Path:
+    """Write the tree of git `ref` (or the working tree for WORKTREE) into dest, read-only use of the repo."""
+    if ref == "WORKTREE":
+        shutil.copytree(ROOT, dest, ignore=shutil.ignore_patterns(".git", ".venv", "instance", "__pycache__",
+                                                                  "results", "node_modules"))
+        return dest
+    dest.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
+def recreate_database(admin_url: str, name: str) -> str:
+    """Drop and create database `name` on the server of `admin_url`; return its SQLAlchemy URL."""
+    import psycopg
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        sys.exit(f"--database must be a plain lower-case name, not {name!r}")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = admin_url.rsplit("/", 1)[0]
+    return base.replace("postgresql://", "postgresql+psycopg://", 1) + "/" + name
+
+
+def app_environment(tmp: Path, database_url: str, posts: int) -> dict:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("COMMUNITY_") and key not in ("DATABASE_URL", "REDIS_URL", "SMTP_URL", "FLASK_APP")}
+    env.update({
+        "DATABASE_URL": database_url,
+        "COMMUNITY_INSTANCE_PATH": str(tmp / "instance"),
+        "SECRET_KEY": "bench-secret-not-for-production",
+        "RATELIMIT_ENABLED": "false",
+        "COMMUNITY_VOTES_PER_DAY_BY_TRUST_LEVEL": json.dumps([posts * 10]),
+        "COMMUNITY_ARGON2_TIME_COST": "1",
+        "COMMUNITY_ARGON2_MEMORY_COST": "1024",
+        "COMMUNITY_ARGON2_PARALLELISM": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    })
+    return env
+
+
+def seed(voters: int, posts: int, authors: int) -> dict:
+    """(Run inside the exported tree.) Create the board, thread and members; print their ids as JSON."""
+    from application import create_app
+    from community.extensions import db
+    from community.forum import services as forum
+    from community.forum.models import Board, BoardKind, Post, Visibility
+    from community.members.models import Role
+    from community.members.services import register_member
+    from sqlalchemy import select
+
+    app = create_app()
+    with app.app_context():
+        board = Board(slug="bench", name="Bench", kind=BoardKind.discussion, visibility=Visibility.public)
+        db.session.add(board)
+        db.session.flush()
+        # staff post without the new-member posting limits; voters never vote on their own posts
+        writers = [register_member(f"bench_author_{n:02d}", f"bench_author_{n:02d}@example.com", PASSWORD,
+                                   role=Role.staff) for n in range(max(1, authors))]
+        thread = forum.start_thread(writers[0], board, "What should we measure next?", "Vote on the replies below.")
+        for n in range(2, posts + 1):
+            forum.reply(writers[(n - 1) % len(writers)], thread, f"Reply {n}: an answer worth a vote.")
+        names = [f"bench_voter_{n:03d}" for n in range(voters)]
+        for name in names:
+            register_member(name, f"{name}@example.com", PASSWORD)
+        db.session.commit()
+        post_ids = list(db.session.scalars(select(Post.id).where(Post.thread_id == thread.id).order_by(Post.number)))
+        return {"thread_id": thread.id, "post_ids": post_ids, "voters": names}
+
+
+# ---- serving -------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """gunicorn serving wsgi:app from `chdir`, stopped on exit."""
+
+    def __init__(self, chdir: Path, env: dict, args, log: Path):
+        self.port, self.log = free_port(), log
+        cmd = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--worker-class", args.worker_class,
+               "--bind", f"127.0.0.1:{self.port}", "--chdir", str(chdir), "--log-level", "warning",
+               "--error-logfile", str(log), "--graceful-timeout", "5", "--backlog", "2048"]
+        if args.worker_class == "gthread":
+            cmd += ["--threads", str(args.threads)]
+        cmd.append("wsgi:app")
+        self.cmd = cmd
+        self.output = open(log.with_suffix(".out"), "wb")  # the app's own log (errors with tracebacks)
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.output, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                sys.exit(f"gunicorn exited with {self.proc.returncode}:\n" + self.log.read_text(errors="replace")[-3000:])
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status in (200, 503):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        sys.exit(f"gunicorn did not answer within {timeout:.0f}s; see {self.log}")
+
+    def cpu_seconds(self) -> float:
+        """Return the CPU time (user + system) used so far by the gunicorn master and its workers."""
+        pids = [self.proc.pid]
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and _stat(int(entry.name))[1:2] == [str(self.proc.pid)]:
+                pids.append(int(entry.name))
+        return sum(float(int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK") for f in map(_stat, pids) if f)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.output.close()
+
+
+def _stat(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return []
+    return raw[raw.rindex(")") + 2:].split()  # the fields after "(comm)"
+
+
+# ---- a voter -------------------------------------------------------------------------------------
+
+class Browser:
+    """One member's HTTP connection with its cookies (the session), as a browser would keep them."""
+
+    def __init__(self, port: int):
+        self.port, self.cookies = port, http.cookies.SimpleCookie()
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def request(self, method: str, path: str, form: dict | None = None, headers: dict | None = None):
+        body = urllib.parse.urlencode(form) if form is not None else None
+        send = {"Cookie": "; ".join(f"{k}={m.value}" for k, m in self.cookies.items()), **(headers or {})}
+        if body is not None:
+            send["Content-Type"] = "application/x-www-form-urlencoded"
+        for attempt in range(3):  # sync workers close each connection after answering: reconnect
+            try:
+                self.conn.request(method, path, body=body, headers=send)
+                response = self.conn.getresponse()
+                data = response.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.conn.close()
+                if attempt == 2:
+                    raise
+        for header in response.msg.get_all("Set-Cookie") or []:
+            self.cookies.load(header)
+        if response.will_close:
+            self.conn.close()
+        return response.status, response.getheader("Location"), data.decode("utf-8", "replace")
+
+    def sign_in(self, username: str, thread_id: int) -> str:
+        """Sign in through the form and return the CSRF token of the thread page."""
+        status, _, page = self.request("GET", "/login")
+        token = _csrf(page, "/login")
+        status, location, page = self.request("POST", "/login", {"csrf_token": token, "login": username,
+                                                                 "password": PASSWORD})
+        if status != 302:
+            raise RuntimeError(f"{username} could not sign in ({status}): {page[:300]}")
+        status, _, page = self.request("GET", f"/t/{thread_id}")
+        if status != 200 or 'class="vote-up"' not in page:
+            raise RuntimeError(f"{username} sees no vote buttons on the thread ({status})")
+        return _csrf(page, f"/t/{thread_id}")
+
+
+def _csrf(page: str, where: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    if not match:
+        raise RuntimeError(f"no CSRF token on {where}")
+    return match.group(1)
+
+
+def run_voters(port: int, seeded: dict, seed_value: int, server: Server) -> dict:
+    voters, post_ids, thread_id = seeded["voters"], seeded["post_ids"], seeded["thread_id"]
+    browsers = [Browser(port) for _ in voters]
+    tokens: list[str | None] = [None] * len(voters)
+    latencies: list[list[float]] = [[] for _ in voters]
+    failures: list[str] = []
+    barrier = threading.Barrier(len(voters) + 1)
+    done = [0.0] * len(voters)
+
+    def voter(i: int) -> None:
+        order = list(post_ids)
+        random.Random(seed_value + i).shuffle(order)
+        try:
+            tokens[i] = browsers[i].sign_in(voters[i], thread_id)
+        except Exception as exc:  # noqa: BLE001 - reported and fails the run
+            failures.append(f"sign-in {voters[i]}: {exc}")
+        barrier.wait()
+        if tokens[i] is None:
+            return
+        headers = {"Accept": "application/json", "X-CSRFToken": tokens[i]}
+        for post_id in order:
+            started = time.perf_counter()
+            try:
+                status, _, body = browsers[i].request("POST", f"/p/{post_id}/vote",
+                                                      {"csrf_token": tokens[i], "value": "1"}, headers)
+            except OSError as exc:
+                failures.append(f"{voters[i]} on post {post_id}: {exc!r}")
+                continue
+            latencies[i].append(time.perf_counter() - started)
+            if status != 200 or '"my_vote":1' not in body.replace(" ", ""):
+                failures.append(f"{voters[i]} on post {post_id}: {status} {body[:200]}")
+        done[i] = time.perf_counter()
+
+    threads = [threading.Thread(target=voter, args=(i,), daemon=True) for i in range(len(voters))]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started, cpu, load = time.perf_counter(), server.cpu_seconds(), os.getloadavg()[0]
+    for thread in threads:
+        thread.join()
+    finished = max(done) if any(done) else time.perf_counter()
+    flat = sorted(x for per in latencies for x in per)
+    return {"seconds": finished - started, "latencies": flat, "failures": failures,
+            "server_cpu_seconds": server.cpu_seconds() - cpu, "load_at_start": load,
+            "load_at_end": os.getloadavg()[0]}
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    index = min(len(values) - 1, max(0, round(q / 100 * len(values) + 0.5) - 1))
+    return values[index]
+
+
+# ---- checking --------------------------------------------------------------------------------------
+
+def check_counts(database_url: str, seeded: dict) -> dict:
+    """Read the final state in SQL and compare it with what the voters did."""
+    import psycopg
+
+    url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    voters, post_ids = len(seeded["voters"]), seeded["post_ids"]
+    with psycopg.connect(url) as conn:
+        scores = dict(conn.execute("SELECT id, score FROM posts WHERE id = ANY(%s)", (post_ids,)).fetchall())
+        rows = dict(conn.execute("SELECT post_id, count(*) FROM votes GROUP BY post_id").fetchall())
+        duplicates = conn.execute("SELECT count(*) FROM (SELECT post_id, member_id FROM votes "
+                                  "GROUP BY post_id, member_id HAVING count(*) > 1) d").fetchone()[0]
+        vote_sum = conn.execute("SELECT coalesce(sum(value), 0) FROM votes").fetchone()[0]
+        thread_score = conn.execute("SELECT score FROM threads WHERE id = %s", (seeded["thread_id"],)).fetchone()[0]
+    problems = []
+    wrong = {pid: scores.get(pid) for pid in post_ids if scores.get(pid) != voters}
+    if wrong:
+        problems.append(f"{len(wrong)} posts do not have score {voters}: {dict(list(wrong.items())[:5])}")
+    wrong_rows = {pid: rows.get(pid, 0) for pid in post_ids if rows.get(pid, 0) != voters}
+    if wrong_rows:
+        problems.append(f"{len(wrong_rows)} posts do not have {voters} vote rows: {dict(list(wrong_rows.items())[:5])}")
+    if duplicates:
+        problems.append(f"{duplicates} duplicate (post, member) vote rows")
+    if sum(scores.values()) != vote_sum:
+        problems.append(f"sum of post scores {sum(scores.values())} != sum of votes {vote_sum}")
+    if thread_score != scores.get(post_ids[0]):
+        problems.append(f"thread score {thread_score} != opening post score {scores.get(post_ids[0])}")
+    return {"expected_votes": voters * len(post_ids), "vote_rows": sum(rows.values()), "score_total": sum(scores.values()),
+            "thread_score": thread_score, "problems": problems}
+
+
+# ---- main ------------------------------------------------------------------------------------------
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--voters", type=int, default=50)
+    parser.add_argument("--posts", type=int, default=20, help="posts in the thread; each voter votes on all")
+    parser.add_argument("--authors", type=int, default=10, help="members who wrote the posts, in turn")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread)")
+    parser.add_argument("--ref", default="HEAD", help="git ref to benchmark, or WORKTREE")
+    parser.add_argument("--admin-url", default=os.environ.get("BENCH_PG_ADMIN_URL",
+                                                              "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--database", default="bench_votes", help="dropped and created afresh")
+    parser.add_argument("--seed", type=int, default=1, help="shuffles each voter's order of posts")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, tree)")
+    parser.add_argument("--_seed-only", dest="seed_only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.seed_only:  # inside the exported tree
+        print(json.dumps(seed(args.voters, args.posts, args.authors)))
+        return 0
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-votes-"))
+    server = None
+    try:
+        source = export_tree(args.ref, tmp / "src")
+        described = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                                   capture_output=True, text=True)
+        commit = described.stdout.strip() or "unknown"
+        database_url = recreate_database(args.admin_url, args.database)
+        env = app_environment(tmp, database_url, args.posts)
+        print(f"--- migrating {args.database}; seeding {args.voters} voters and {args.posts} posts", flush=True)
+        run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=source, env=env)
+        out = run([sys.executable, str(Path(__file__).resolve()), "--_seed-only", "--voters", str(args.voters),
+                   "--posts", str(args.posts), "--authors", str(args.authors)], cwd=source, env=dict(env, PYTHONPATH=str(source)))
+        seeded = json.loads(out.stdout.strip().splitlines()[-1])
+        server = Server(source, env, args, tmp / "gunicorn.log")
+        server.wait_ready()
+        print(f"--- {args.voters} voters signing in, then voting at once on {args.posts} posts "
+              f"(gunicorn {args.workers} {args.worker_class} workers)", flush=True)
+        outcome = run_voters(server.port, seeded, args.seed, server)
+        counts = check_counts(database_url, seeded)
+    finally:
+        if server is not None:
+            server.stop()
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    lat = outcome["latencies"]
+    votes = len(lat)
+    result = {
+        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "ref": args.ref, "commit": commit, "voters": args.voters, "posts": args.posts, "authors": args.authors,
+        "server": {"workers": args.workers, "worker_class": args.worker_class,
+                   "threads": args.threads if args.worker_class == "gthread" else 1},
+        "database": "postgresql",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "load_1min_at_start": outcome["load_at_start"], "load_1min_at_end": outcome["load_at_end"]},
+        "server_cpu_ms_per_vote": round(outcome["server_cpu_seconds"] * 1000 / len(lat), 1) if lat else None,
+        "votes_answered": votes, "seconds": round(outcome["seconds"], 3),
+        "votes_per_second": round(votes / outcome["seconds"], 1) if outcome["seconds"] else None,
+        "latency_ms": {"p50": round(percentile(lat, 50) * 1000, 1), "p95": round(percentile(lat, 95) * 1000, 1),
+                       "p99": round(percentile(lat, 99) * 1000, 1),
+                       "mean": round(statistics.fmean(lat) * 1000, 1) if lat else None},
+        "check": counts, "failures": outcome["failures"][:20], "failure_count": len(outcome["failures"]),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"votes-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps(result, indent=2))
+    ok = not outcome["failures"] and not counts["problems"] and votes == counts["expected_votes"]
+    print(f"{votes} votes in {outcome['seconds']:.2f}s: {result['votes_per_second']} votes/s; "
+          f"latency p50 {result['latency_ms']['p50']} ms, p95 {result['latency_ms']['p95']} ms, "
+          f"p99 {result['latency_ms']['p99']} ms; gunicorn CPU {result['server_cpu_ms_per_vote']} ms/vote; "
+          f"load {outcome['load_at_start']:.1f} -> {outcome['load_at_end']:.1f} on {os.cpu_count()} CPUs")
+    print(f"final count: {counts['vote_rows']} vote rows, scores total {counts['score_total']} "
+          f"(expected {counts['expected_votes']}); thread score {counts['thread_score']}")
+    for line in outcome["failures"][:10] + counts["problems"]:
+        print("PROBLEM:", line)
+    print(("OK" if ok else "FAILED") + f"; written to {path.relative_to(ROOT)}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

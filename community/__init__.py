@@ -1,0 +1,95 @@
+"""The forum half of the application. `init_app` wires it into a Flask app built by the factory."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_login import current_user
+
+from . import aftercommit  # noqa: F401  (registers the session hooks)
+from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+TRANSLATIONS_DIR = str(Path(__file__).resolve().parent / "translations")
+
+
+def select_locale() -> str:
+    """Choose the language: the member's setting, else the browser's Accept-Language, else English."""
+    from flask import current_app, has_request_context
+
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    for value, _quality in request.accept_languages:
+        tag = value.replace("-", "_").lower()
+        if tag.startswith("zh"):
+            return "zh_CN"
+        if tag.startswith("en"):
+            return "en"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_app(app: Flask) -> None:
+    """Bind the extensions, blueprints, CLI commands and error pages of the forum to `app`."""
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", TRANSLATIONS_DIR)
+    db.init_app(app)
+    _sqlite_pragmas(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    socketio.init_app(app, message_queue=app.config.get("REDIS_URL"), async_mode=app.config.get("SOCKETIO_ASYNC_MODE"),
+                      cors_allowed_origins=app.config.get("SOCKETIO_ORIGINS"),
+                      channel=app.config.get("SOCKETIO_CHANNEL") or "flask-socketio")
+
+    from . import auth_loader, cli, pagecache, pages, render
+    from .forum.views import bp as forum_bp
+    from .members.views import bp as members_bp
+    from .site.views import bp as site_bp
+
+    auth_loader.init_app(app)
+    app.register_blueprint(site_bp)
+    app.register_blueprint(members_bp)
+    app.register_blueprint(forum_bp)
+    pages.init_app(app)
+    render.init_app(app)  # after pages: its format_datetime replaces Flask-Babel's
+    pagecache.init_app(app)  # after csrf: it wraps the csrf_token template global
+    cli.init_app(app)
+    _init_areas(app)
+
+    @app.before_request
+    def _remember_start():
+        g.locale_choices = app.config["LANGUAGES"]
+
+
+def _init_areas(app: Flask) -> None:
+    """Let each feature area (a subpackage with `init_app`) add its blueprint, settings and subscribers."""
+    import importlib
+    import pkgutil
+
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if info.ispkg and info.name not in {"members", "forum", "site"}:
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            if hasattr(module, "init_app"):
+                module.init_app(app)
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

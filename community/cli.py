@@ -1,0 +1,48 @@
+"""`flask community ...` commands. Each command owns its transaction and commits once."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from .errors import ServiceError
+from .extensions import db
+
+community_cli = AppGroup("community", help="Manage the community.")
+
+
+@community_cli.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+def create_admin(username: str, email: str, password: str) -> None:
+    """Create an administrator account (no prompts)."""
+    from .members.models import Role
+    from .members.services import register_member
+
+    try:
+        member = register_member(username, email, password, role=Role.admin)
+    except ServiceError as exc:
+        db.session.rollback()
+        details = "; ".join(f"{field}: {message}" for field, message in exc.fields.items()) or str(exc.message)
+        raise click.ClickException(details)
+    db.session.commit()
+    click.echo(f"Created admin {member.username} (id {member.id}).")
+
+
+@community_cli.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has boards already.")
+def seed_demo(if_empty: bool) -> None:
+    """Load a bilingual demo community: boards of every kind and visibility, members, threads, replies."""
+    from .demo import seed
+
+    summary = seed(if_empty=if_empty)
+    if summary is None:
+        click.echo("The community has content already; nothing loaded.")
+        return
+    db.session.commit()
+    click.echo("Loaded demo content: " + ", ".join(f"{count} {name}" for name, count in summary.items()) + ".")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(community_cli)

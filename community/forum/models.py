@@ -1,0 +1,227 @@
+"""Boards, threads, posts and their edit history."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..dbtypes import UTCDateTime, utcnow
+from ..extensions import db
+from ..members.models import Member
+
+
+class BoardKind(str, enum.Enum):
+    discussion = "discussion"
+    question = "question"
+    idea = "idea"
+    announcement = "announcement"
+
+
+class IdeaStatus(str, enum.Enum):
+    """The public status of an idea, as staff set it."""
+
+    open = "open"
+    under_review = "under_review"
+    planned = "planned"
+    in_progress = "in_progress"
+    shipped = "shipped"
+    declined = "declined"
+    duplicate = "duplicate"
+
+
+class Visibility(str, enum.Enum):
+    """Who may read a board: guests too, signed-in members, or staff and admins only."""
+
+    public = "public"
+    members = "members"
+    staff = "staff"
+
+
+def _enum(cls, length=16):
+    return Enum(cls, native_enum=False, length=length, validate_strings=True)
+
+
+class Board(db.Model):
+    __tablename__ = "boards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[BoardKind] = mapped_column(_enum(BoardKind), default=BoardKind.discussion)
+    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.public)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    thread_count: Mapped[int] = mapped_column(Integer, default=0)
+    post_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Board {self.slug}>"
+
+
+class Thread(db.Model):
+    __tablename__ = "threads"
+    __table_args__ = (
+        Index("ix_threads_board_last_posted", "board_id", "last_posted_at"),
+        Index("ix_threads_board_created", "board_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    title: Mapped[str] = mapped_column(String(255))
+    # Replies, not counting the opening post nor deleted posts.
+    reply_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Position given to the next post; posts keep their number for good (links stay valid).
+    post_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_poster_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    # The opening post's score is the thread's score (kept equal by the vote service, in SQL).
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    accepted_post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", use_alter=True, name="fk_threads_accepted_post_id_posts"))
+    idea_status: Mapped[IdeaStatus | None] = mapped_column(_enum(IdeaStatus))
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    locked_reason: Mapped[str] = mapped_column(String(255), default="")
+    pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pinned_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pinned_globally: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Moderation (community/moderation): a thread whose opening post is hidden or awaits approval is
+    # hidden with it; a thread merged into another points there.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", use_alter=True,
+                                                                  name="fk_threads_merged_into_id_threads"))
+
+    board: Mapped[Board] = relationship(lazy="joined", innerjoin=True)
+    tags: Mapped[list["Tag"]] = relationship(secondary="thread_tags", order_by="Tag.name", lazy="selectin")
+    author: Mapped[Member | None] = relationship(foreign_keys=[author_id])
+    last_poster: Mapped[Member | None] = relationship(foreign_keys=[last_poster_id])
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+    @property
+    def is_solved(self) -> bool:
+        return self.accepted_post_id is not None
+
+    def __repr__(self) -> str:
+        return f"<Thread {self.id} {self.title!r}>"
+
+
+class Post(db.Model):
+    __tablename__ = "posts"
+    # created_at: the staff dashboard counts posts per day over a recent window (crm_bridge/dashboard.py)
+    __table_args__ = (UniqueConstraint("thread_id", "number"), Index("ix_posts_created_at", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1 is the opening post
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    body_source: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    # Written by staff at the time: a brand's official word, marked as such for good.
+    is_official: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    edit_count: Mapped[int] = mapped_column(Integer, default=0)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    score: Mapped[int] = mapped_column(Integer, default=0)  # upvotes minus downvotes, moved in SQL
+    # Moderation (community/moderation). Hidden: by flags or a moderator, until unhidden. Whisper: a
+    # reply only staff and moderators see. Pending: a new member's post waiting for approval.
+    # Posts that are hidden, whispers or pending are not counted in reply/post counts.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    hidden_reason: Mapped[str] = mapped_column(String(32), default="")
+    is_whisper: Mapped[bool] = mapped_column(Boolean, default=False)
+    pending: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    thread: Mapped[Thread] = relationship(foreign_keys=[thread_id])
+    author: Mapped[Member | None] = relationship(foreign_keys=[author_id])
+    reply_to: Mapped[Post | None] = relationship(remote_side=[id])
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def is_opening(self) -> bool:
+        return self.number == 1
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+    @property
+    def is_public(self) -> bool:
+        """Whether every reader of the thread sees this post (not deleted, hidden, pending or a whisper)."""
+        return self.deleted_at is None and self.hidden_at is None and not self.pending and not self.is_whisper
+
+    def __repr__(self) -> str:
+        return f"<Post {self.id} #{self.number} of thread {self.thread_id}>"
+
+
+class PostRevision(db.Model):
+    """An earlier version of a post, kept when it is edited."""
+
+    __tablename__ = "post_revisions"
+    __table_args__ = (UniqueConstraint("post_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1 is the original text
+    title: Mapped[str | None] = mapped_column(String(255))  # the thread title then, for opening posts
+    body_source: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # who wrote that version
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when that version was written
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # who edited it away
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str] = mapped_column(String(255), default="")
+
+    author: Mapped[Member | None] = relationship(foreign_keys=[author_id])
+    replaced_by: Mapped[Member | None] = relationship(foreign_keys=[replaced_by_id])
+
+
+class PostMention(db.Model):
+    """A member @mentioned in a post (for notifications and the CRM timeline)."""
+
+    __tablename__ = "post_mentions"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True, index=True)
+
+
+class Tag(db.Model):
+    """A label on threads (lower-case; letters of any script, digits and dashes)."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ThreadTag(db.Model):
+    __tablename__ = "thread_tags"
+
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id"), primary_key=True, index=True)

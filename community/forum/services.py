@@ -1,0 +1,351 @@
+"""What can happen in the forum: start a thread, reply, edit, delete; and the reads pages need.
+
+Services flush and signal; they never commit (the request, socket handler or CLI command does).
+Counters move with atomic SQL so that concurrent requests never lose an update.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from math import ceil
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from .. import text
+from ..dbtypes import utcnow
+from ..errors import NotPermitted, ValidationFailed
+from ..extensions import db
+from ..members.models import Member
+from ..permissions import (can_moderate, can_reply, can_start_thread, can_whisper, public_thread_clause,
+                           readable_visibilities)
+from ..trust.privileges import check_post_limits
+from ..signals import post_created, post_deleted, post_edited, thread_created, thread_deleted
+from ..votes import rankings
+from .models import Board, BoardKind, IdeaStatus, Post, PostMention, PostRevision, Tag, Thread, ThreadTag
+
+
+# ---- writing -------------------------------------------------------------------------------
+
+def _check_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    config = current_app.config
+    if len(title) < config["TITLE_MIN_LENGTH"]:
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               {"title": _l("The title needs at least %(n)d characters.", n=config["TITLE_MIN_LENGTH"])})
+    if len(title) > config["TITLE_MAX_LENGTH"]:
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               {"title": _l("The title may have at most %(n)d characters.", n=config["TITLE_MAX_LENGTH"])})
+    return title
+
+
+def _check_body(body: str) -> str:
+    body = (body or "").replace("\r\n", "\n").strip()
+    config = current_app.config
+    if len(body) < config["BODY_MIN_LENGTH"]:
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               {"body": _l("Please write at least %(n)d characters.", n=config["BODY_MIN_LENGTH"])})
+    if len(body) > config["BODY_MAX_LENGTH"]:
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               {"body": _l("A post may have at most %(n)d characters; this one has %(m)d.",
+                                           n=config["BODY_MAX_LENGTH"], m=len(body))})
+    return body
+
+
+TAG_RE = re.compile(r"^[^\W_](?:[\w-]{0,30}[^\W_])?$")
+MAX_TAGS = 5
+
+
+def parse_tags(raw) -> list[str]:
+    """Return the tag names in `raw` (a comma/space separated string or a list), checked and lower-cased."""
+    if raw is None:
+        return []
+    parts = raw if isinstance(raw, (list, tuple)) else re.split(r"[,，\s]+", str(raw))
+    names = list(dict.fromkeys(str(part).strip().lstrip("#").casefold() for part in parts if str(part).strip()))
+    bad = [name for name in names if not TAG_RE.match(name)]
+    if bad:
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               {"tags": _l("Tags are single words of letters, digits and dashes: %(bad)s",
+                                           bad=", ".join(bad[:3]))})
+    if len(names) > MAX_TAGS:
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               {"tags": _l("At most %(n)d tags.", n=MAX_TAGS)})
+    return names
+
+
+def set_tags(thread: Thread, names: list[str]) -> None:
+    """Give `thread` exactly these tags, creating tags that do not exist yet."""
+    existing = {tag.name: tag for tag in db.session.scalars(select(Tag).where(Tag.name.in_(names)))} if names else {}
+    for name in names:
+        if name not in existing:
+            existing[name] = Tag(name=name)
+            db.session.add(existing[name])
+    thread.tags = [existing[name] for name in names]
+    db.session.flush()
+
+
+def _known_members(names) -> dict[str, str]:
+    keys = [name.casefold() for name in names][:50]
+    rows = db.session.execute(select(Member.username_key, Member.username).where(Member.username_key.in_(keys)))
+    return {key: username for key, username in rows}
+
+
+def render_body(body: str) -> text.Rendered:
+    """Render a post body, linking the @mentions of members that exist."""
+    return text.render(body, known_members=_known_members)
+
+
+def _add_post(thread: Thread, author: Member, body: str, reply_to: Post | None,
+              whisper: bool = False) -> tuple[Post, list[Member]]:
+    now = utcnow()
+    number = db.session.execute(
+        update(Thread).where(Thread.id == thread.id)
+        .values(post_seq=Thread.post_seq + 1, last_posted_at=now, last_poster_id=author.id)
+        .returning(Thread.post_seq)
+    ).scalar_one()
+    rendered = render_body(body)
+    check_post_limits(author, rendered, new=True)
+    post = Post(thread_id=thread.id, number=number, author_id=author.id, body_source=body,
+                body_html=rendered.html, reply_to_id=reply_to.id if reply_to else None,
+                is_official=author.is_staff, created_at=now, is_whisper=whisper)
+    db.session.add(post)
+    db.session.flush()
+    mentioned = []
+    if rendered.mentions:
+        keys = [name.casefold() for name in rendered.mentions]
+        mentioned = list(db.session.scalars(select(Member).where(Member.username_key.in_(keys), Member.id != author.id)))
+        db.session.add_all(PostMention(post_id=post.id, member_id=m.id) for m in mentioned)
+    db.session.execute(update(Board).where(Board.id == thread.board_id)
+                       .values(post_count=Board.post_count + 1, last_posted_at=now))
+    db.session.execute(update(Member).where(Member.id == author.id).values(post_count=Member.post_count + 1))
+    # Areas check every new post before it is announced (moderation: duplicates, approval, whispers):
+    # callables (author, post) registered by their init_app; a ServiceError they raise undoes the post.
+    for check in current_app.extensions.get("community.new_post_checks", ()):
+        check(author, post)
+    return post, mentioned
+
+
+def start_thread(author: Member, board: Board, title: str, body: str, tags=None) -> Thread:
+    """Open a thread with its first post in `board`."""
+    if not can_start_thread(author, board):
+        raise NotPermitted(_l("You cannot start a thread on this board."))
+    problems = {}
+    try:
+        tag_names = parse_tags(tags)
+    except ValidationFailed as exc:
+        problems.update(exc.fields)
+    try:
+        title = _check_title(title)
+    except ValidationFailed as exc:
+        problems.update(exc.fields)
+    try:
+        body = _check_body(body)
+    except ValidationFailed as exc:
+        problems.update(exc.fields)
+    if problems:
+        raise ValidationFailed(_l("Please correct the marked fields."), problems)
+
+    now = utcnow()
+    thread = Thread(board_id=board.id, author_id=author.id, title=title, created_at=now, last_posted_at=now,
+                    last_poster_id=author.id, idea_status=IdeaStatus.open if board.kind is BoardKind.idea else None)
+    db.session.add(thread)
+    db.session.flush()
+    set_tags(thread, tag_names)
+    post, mentioned = _add_post(thread, author, body, None)
+    db.session.execute(update(Board).where(Board.id == board.id).values(thread_count=Board.thread_count + 1))
+    db.session.execute(update(Member).where(Member.id == author.id).values(thread_count=Member.thread_count + 1))
+    db.session.refresh(thread)
+    thread_created.send(thread, post=post, mentioned=mentioned)
+    return thread
+
+
+def reply(author: Member, thread: Thread, body: str, reply_to: Post | None = None, whisper: bool = False) -> Post:
+    """Add a reply to `thread`, optionally answering one of its posts; a whisper only staff and moderators see."""
+    if not (can_whisper(author, thread) if whisper else can_reply(author, thread)):
+        raise NotPermitted(_l("You cannot reply to this thread."))
+    body = _check_body(body)
+    if reply_to is not None and (reply_to.thread_id != thread.id or reply_to.is_deleted):
+        raise ValidationFailed(_l("The post you are replying to is not in this thread."),
+                               {"reply_to": _l("No such post in this thread.")})
+    post, mentioned = _add_post(thread, author, body, reply_to, whisper=whisper)
+    db.session.execute(update(Thread).where(Thread.id == thread.id).values(reply_count=Thread.reply_count + 1))
+    post_created.send(post, mentioned=mentioned, reply_to=reply_to)
+    return post
+
+
+def edit_post(editor: Member, post: Post, body: str, title: str | None = None, reason: str = "") -> Post:
+    """Replace a post's text (and the thread title, for an opening post), keeping the old version."""
+    body = _check_body(body)
+    thread = post.thread
+    new_title = _check_title(title) if (post.is_opening and title is not None) else None
+    if body == post.body_source and (new_title is None or new_title == thread.title):
+        return post  # nothing changed: no revision
+    reason = (reason or "").strip()[:255]
+    revision_number = db.session.scalar(
+        select(func.count()).select_from(PostRevision).where(PostRevision.post_id == post.id)) + 1
+    revision = PostRevision(post_id=post.id, number=revision_number,
+                            title=thread.title if post.is_opening else None,
+                            body_source=post.body_source, body_html=post.body_html,
+                            author_id=post.author_id, created_at=post.edited_at or post.created_at,
+                            replaced_by_id=editor.id, replaced_at=utcnow(), reason=reason)
+    db.session.add(revision)
+    rendered = render_body(body)
+    check_post_limits(editor, rendered, new=False)
+    post.body_source, post.body_html = body, rendered.html
+    post.edited_at = revision.replaced_at
+    post.edit_count = Post.edit_count + 1
+    if new_title is not None:
+        thread.title = new_title
+    db.session.flush()
+    post_edited.send(post, editor=editor, revision=revision)
+    return post
+
+
+def delete_post(actor: Member, post: Post) -> None:
+    """Soft-delete a post; deleting the opening post deletes the whole thread."""
+    now = utcnow()
+    thread = post.thread
+    # A hidden, pending or whispered post is out of the counts already; so is a hidden thread's board share.
+    counted, listed = post.is_public, thread.hidden_at is None and not thread.pending
+    post.deleted_at, post.deleted_by_id = now, actor.id
+    author_id = post.author_id
+    if post.is_opening and not (counted and listed):
+        thread.deleted_at, thread.deleted_by_id = now, actor.id
+    elif post.is_opening:
+        live_posts = 1 + thread.reply_count
+        thread.deleted_at, thread.deleted_by_id = now, actor.id
+        db.session.execute(update(Board).where(Board.id == thread.board_id).values(
+            thread_count=Board.thread_count - 1, post_count=Board.post_count - live_posts))
+        db.session.execute(update(Member).where(Member.id == author_id).values(
+            thread_count=Member.thread_count - 1, post_count=Member.post_count - 1))
+    elif counted:
+        db.session.execute(update(Thread).where(Thread.id == thread.id).values(reply_count=Thread.reply_count - 1))
+        if listed:
+            db.session.execute(update(Board).where(Board.id == thread.board_id).values(post_count=Board.post_count - 1))
+        db.session.execute(update(Member).where(Member.id == author_id).values(post_count=Member.post_count - 1))
+    db.session.flush()
+    post_deleted.send(post, by=actor)
+    if post.is_opening:
+        thread_deleted.send(thread, by=actor)
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    pages: int
+    total: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+class PageOutOfRange(Exception):
+    """The page asked for does not exist."""
+
+
+def _pages(total: int, per_page: int, page: int) -> int:
+    pages = max(1, ceil(total / per_page))
+    if page < 1 or page > pages:
+        raise PageOutOfRange(page)
+    return pages
+
+
+# ORDER BY per ?sort=: a clause, or a callable returning one ("hot" decays with the request's time).
+# "top" also takes ?period= (day, week, month, all): threads started within it, by score.
+THREAD_SORTS = {"latest": Thread.last_posted_at.desc(), "new": Thread.created_at.desc(),
+                "hot": rankings.hot_order, "top": Thread.score.desc()}
+
+
+def _thread_list(query, member, page: int, sort: str, per_page: int, period: str | None = None) -> Page:
+    if sort == "top" and (start := rankings.period_start(period)) is not None:
+        query = query.where(Thread.created_at >= start)
+    order = THREAD_SORTS.get(sort, THREAD_SORTS["latest"])
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    pages = _pages(total, per_page, page)
+    rows = db.session.scalars(
+        query.options(joinedload(Thread.author), joinedload(Thread.last_poster))
+        .order_by(order() if callable(order) else order, Thread.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).unique().all()
+    return Page(rows, page, pages, total)
+
+
+def board_threads(member, board: Board, page: int = 1, sort: str = "latest", period: str | None = None,
+                  answer_filter: str | None = None) -> Page:
+    """Return a page of a board's threads; moderators also see deleted ones.
+
+    `answer_filter` (question boards): "unsolved" (no accepted answer) or "unanswered" (no reply yet).
+    """
+    query = select(Thread).where(Thread.board_id == board.id)
+    if not can_moderate(member, board):
+        query = query.where(public_thread_clause())
+    pinned = and_(Thread.pinned_at.is_not(None), or_(Thread.pinned_until.is_(None), Thread.pinned_until > utcnow()))
+    query = query.order_by(case((pinned, 0), else_=1))  # pinned threads first until the pin expires
+    if answer_filter == "unsolved":
+        query = query.where(Thread.accepted_post_id.is_(None))
+    elif answer_filter == "unanswered":
+        query = query.where(Thread.reply_count == 0)
+    return _thread_list(query, member, page, sort, current_app.config["THREADS_PER_PAGE"], period)
+
+
+def latest_threads(member, page: int = 1, sort: str = "latest", per_page: int | None = None,
+                   period: str | None = None) -> Page:
+    """Return a page of threads across every board the member may read."""
+    query = (select(Thread).join(Thread.board)
+             .where(Board.visibility.in_(readable_visibilities(member)), public_thread_clause()))
+    pinned = and_(Thread.pinned_globally.is_(True), Thread.pinned_at.is_not(None),
+                  or_(Thread.pinned_until.is_(None), Thread.pinned_until > utcnow()))
+    query = query.order_by(case((pinned, 0), else_=1))  # globally pinned threads first until the pin expires
+    return _thread_list(query, member, page, sort, per_page or current_app.config["THREADS_PER_PAGE"], period)
+
+
+def tagged_threads(member, tag: Tag, page: int = 1, sort: str = "latest", period: str | None = None) -> Page:
+    """Return a page of the threads with `tag` across every board the member may read."""
+    query = (select(Thread).join(Thread.board).join(ThreadTag, ThreadTag.thread_id == Thread.id)
+             .where(ThreadTag.tag_id == tag.id, Board.visibility.in_(readable_visibilities(member)),
+                    public_thread_clause()))
+    return _thread_list(query, member, page, sort, current_app.config["THREADS_PER_PAGE"], period)
+
+
+def visible_boards(member) -> list[Board]:
+    """Return the boards the member may read, in their display order."""
+    return list(db.session.scalars(select(Board).where(Board.visibility.in_(readable_visibilities(member)))
+                                   .order_by(Board.position, Board.name)))
+
+
+def thread_posts(thread: Thread, page: int) -> Page:
+    """Return one page of a thread's posts with their authors, in one query."""
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    total = thread.post_seq
+    pages = _pages(total, per_page, page)
+    parent, parent_author = aliased(Post), aliased(Member)
+    rows = db.session.scalars(
+        select(Post).where(Post.thread_id == thread.id)
+        .outerjoin(Post.author)
+        .outerjoin(parent, Post.reply_to_id == parent.id)
+        .outerjoin(parent_author, parent.author_id == parent_author.id)
+        .options(contains_eager(Post.author),
+                 contains_eager(Post.reply_to.of_type(parent)).contains_eager(parent.author.of_type(parent_author)))
+        # by number, not offset: posts keep their number for good (moved posts leave gaps)
+        .where(Post.number > (page - 1) * per_page, Post.number <= page * per_page)
+        .order_by(Post.number)
+    ).unique().all()
+    for post in rows:  # every post on the page belongs to this thread: spare a query each
+        set_committed_value(post, "thread", thread)
+    return Page(rows, page, pages, total)
+
+
+def page_of_post(post: Post) -> int:
+    """Return the thread page on which `post` is shown."""
+    return (post.number - 1) // current_app.config["POSTS_PER_PAGE"] + 1

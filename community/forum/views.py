@@ -1,0 +1,253 @@
+"""Board, thread and post pages. Thin: load (404), permission (403/404), one service call, commit."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..errors import ServiceError
+from ..extensions import db, limiter
+from ..forms import ConfirmForm, EditForm, ReplyForm, ThreadForm, apply_errors
+from ..pages import abort_with
+from .. import pagecache
+from ..render import fast_url
+from ..permissions import (can_delete_post, can_edit_post, can_moderate, can_reply, can_start_thread,
+                           can_view_board, can_view_history, can_view_post, can_view_thread)
+from ..signals import thread_viewed
+from ..text import quote
+from . import services
+from .models import Board, BoardKind, Post, PostRevision, Tag, Thread
+
+bp = Blueprint("forum", __name__)
+# Board kinds whose page a feature area renders itself: {BoardKind: view(board) -> response} (ideas).
+BOARD_PAGES: dict = {}
+
+
+def page_arg() -> int:
+    """Return the ?page= argument, answering 400 when it is not a positive whole number."""
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1 or len(raw) > 6:
+        abort_with(400, _("The page number must be a whole number from 1 up."))
+    return int(raw)
+
+
+def sort_arg(allowed=("latest", "new", "hot", "top")) -> str:
+    sort = request.args.get("sort", "latest")
+    return sort if sort in allowed else "latest"
+
+
+@bp.app_template_global("top_period")
+def period_arg() -> str:
+    """Return the ?period= of the "top" sort (day, week, month or all; all when missing or unknown)."""
+    from ..votes.rankings import TOP_PERIODS
+
+    period = request.args.get("period", "all")
+    return period if period in TOP_PERIODS else "all"
+
+
+def paged(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except services.PageOutOfRange:
+        abort_with(404, _("There is no such page."))
+
+
+def load_board(slug: str) -> Board:
+    board = db.session.scalar(select(Board).where(Board.slug == slug))
+    if board is None or not can_view_board(current_user, board):
+        abort(404)
+    return board
+
+
+def load_thread(thread_id: int) -> Thread:
+    thread = db.session.get(Thread, thread_id)
+    if thread is None or not can_view_board(current_user, thread.board):
+        abort(404)
+    if not can_view_thread(current_user, thread):
+        abort_with(410, _("This thread has been deleted."))
+    return thread
+
+
+def load_post(post_id: int) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None:
+        abort(404)
+    load_thread(post.thread_id)
+    return post
+
+
+def post_url(post: Post, **kwargs) -> str:
+    page = services.page_of_post(post)
+    if not kwargs:  # the common case, once per post on a thread page: no url_for walk
+        url = fast_url("forum.thread", thread_id=post.thread_id)
+        return f"{url}?page={page}#post-{post.number}" if page > 1 else f"{url}#post-{post.number}"
+    return url_for("forum.thread", thread_id=post.thread_id, page=page if page > 1 else None,
+                   _anchor=f"post-{post.number}", **kwargs)
+
+
+@bp.app_template_global()
+def link_to_post(post: Post) -> str:
+    return post_url(post)
+
+
+@bp.route("/b/<slug>")
+def board(slug: str):
+    board = load_board(slug)
+    if board.kind in BOARD_PAGES:
+        return BOARD_PAGES[board.kind](board)
+    sort = sort_arg()
+    answer_filter = request.args.get("filter") if board.kind is BoardKind.question else None
+    answer_filter = answer_filter if answer_filter in ("unsolved", "unanswered") else None
+    threads = paged(services.board_threads, current_user, board, page_arg(), sort, period=period_arg(),
+                    answer_filter=answer_filter)
+    return render_template("community/forum/board.html", board=board, threads=threads, sort=sort,
+                           answer_filter=answer_filter)
+
+
+@bp.route("/b/<slug>/new", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per minute; 60 per hour", methods=["POST"])
+def new_thread(slug: str):
+    board = load_board(slug)
+    if not can_start_thread(current_user, board):
+        abort_with(403, _("Only staff start threads on this board; you may reply to them."))
+    form = ThreadForm()
+    if form.validate_on_submit():
+        try:
+            thread = services.start_thread(current_user, board, form.title.data, form.body.data,
+                                               tags=form.tags.data)
+            # Areas add to the new thread from the same form (a poll...): callables (member, thread)
+            # registered by their init_app; a ServiceError they raise undoes the whole thread.
+            for extra in current_app.extensions.get("community.new_thread_extras", ()):
+                extra(current_user, thread)
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            return redirect(url_for("forum.thread", thread_id=thread.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("community/forum/new_thread.html", board=board, form=form), status
+
+
+@bp.route("/tag/<name>")
+def tag(name: str):
+    tag = db.session.scalar(select(Tag).where(Tag.name == name.casefold()))
+    if tag is None:
+        abort(404)
+    sort = sort_arg()
+    threads = paged(services.tagged_threads, current_user, tag, page_arg(), sort, period=period_arg())
+    return render_template("community/forum/tag.html", tag=tag, threads=threads, sort=sort)
+
+
+@bp.route("/t/<int:thread_id>")
+def thread(thread_id: int):
+    thread = load_thread(thread_id)
+    cached = pagecache.cached_thread_page(thread.id)  # guests only; see community/pagecache.py
+    if cached is not None:
+        return cached
+    posts = paged(services.thread_posts, thread, page_arg())
+    form = ReplyForm() if can_reply(current_user, thread) else None
+    if current_user.is_authenticated and posts.items:
+        thread_viewed.send(thread, viewer=current_user._get_current_object(), last_number=posts.items[-1].number)
+    html = render_template("community/forum/thread.html", thread=thread, board=thread.board, posts=posts, form=form)
+    return pagecache.store(thread.id, html)
+
+
+@bp.route("/t/<int:thread_id>/reply", methods=["GET", "POST"])
+@login_required
+@limiter.limit("20 per minute; 300 per hour", methods=["POST"])
+def reply(thread_id: int):
+    thread = load_thread(thread_id)
+    if not can_reply(current_user, thread):
+        abort(403)
+    form = ReplyForm()
+    reply_to = None
+    target_id = request.values.get("reply_to") or request.args.get("quote")
+    if target_id:
+        if not str(target_id).isdigit():
+            abort(400)
+        reply_to = db.session.get(Post, int(target_id))
+        if reply_to is None or reply_to.thread_id != thread.id or not can_view_post(current_user, reply_to):
+            abort_with(404, _("The post you are replying to is not in this thread."))
+    if form.validate_on_submit():
+        try:
+            post = services.reply(current_user, thread, form.body.data, reply_to=reply_to,
+                                  whisper=bool(form.whisper.data))
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            return redirect(post_url(post))
+    elif request.method == "GET":
+        quoted = request.args.get("quote")
+        if reply_to is not None:
+            form.reply_to.data = str(reply_to.id)
+        if quoted and reply_to is not None:
+            name = reply_to.author.username if reply_to.author else _("a former member")
+            form.body.data = quote(reply_to.body_source, name, post_url(reply_to))
+    status = 422 if request.method == "POST" else 200
+    return render_template("community/forum/reply.html", thread=thread, board=thread.board, form=form,
+                           reply_to=reply_to), status
+
+
+@bp.route("/p/<int:post_id>")
+def post(post_id: int):
+    return redirect(post_url(load_post(post_id)))
+
+
+@bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+@limiter.limit("30 per minute", methods=["POST"])
+def edit(post_id: int):
+    post = load_post(post_id)
+    if not can_edit_post(current_user, post):
+        abort_with(403, _("You can no longer edit this post."))
+    form = EditForm()
+    if request.method == "GET":
+        form.body.data = post.body_source
+        form.title.data = post.thread.title
+    if form.validate_on_submit():
+        try:
+            services.edit_post(current_user, post, form.body.data,
+                               title=form.title.data if post.is_opening else None, reason=form.reason.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your changes have been saved."), "success")
+            return redirect(post_url(post))
+    status = 422 if request.method == "POST" else 200
+    return render_template("community/forum/edit.html", post=post, thread=post.thread, board=post.thread.board,
+                           form=form), status
+
+
+@bp.route("/p/<int:post_id>/history")
+def history(post_id: int):
+    post = load_post(post_id)
+    if not can_view_history(current_user, post):
+        abort(404)
+    revisions = db.session.scalars(select(PostRevision).where(PostRevision.post_id == post.id)
+                                   .order_by(PostRevision.number.desc())).all()
+    return render_template("community/forum/history.html", post=post, thread=post.thread, board=post.thread.board,
+                           revisions=revisions)
+
+
+@bp.route("/p/<int:post_id>/delete", methods=["POST"])
+@login_required
+def delete(post_id: int):
+    post = load_post(post_id)
+    ConfirmForm()
+    if not can_delete_post(current_user, post):
+        abort(403)
+    thread = post.thread
+    services.delete_post(current_user, post)
+    db.session.commit()
+    if post.is_opening:
+        flash(_("The thread has been deleted."), "info")
+        return redirect(url_for("forum.board", slug=thread.board.slug))
+    flash(_("The post has been deleted."), "info")
+    return redirect(url_for("forum.thread", thread_id=thread.id))

@@ -1,0 +1,24 @@
+"""Ideas: public statuses set by staff (with reasons, duplicates merged with their votes), idea
+board lists sorted by votes, trending or newest, and the public roadmap at /roadmap."""
+from flask import Flask
+
+from . import models  # noqa: F401  (tables known to create_all and Alembic)
+
+
+def init_app(app: Flask) -> None:
+    """Register the idea pages, their settings, template helpers and the idea board page."""
+    from ..forum import views as forum_views
+    from ..forum.models import BoardKind
+    from . import views
+
+    # A public reason (declining needs one) may have at most this many characters.
+    app.config.setdefault("IDEA_REASON_MAX_LENGTH", 2000)
+    # "Trending" on an idea board sums the votes cast on each idea in this many recent days.
+    app.config.setdefault("IDEA_TRENDING_DAYS", 7)
+    # The roadmap lists at most this many ideas per status (the best voted first); counts cover all.
+    app.config.setdefault("ROADMAP_IDEAS_PER_STATUS", 50)
+    app.register_blueprint(views.bp)
+    app.add_template_global(views.status_label, "idea_status_label")
+    app.add_template_global(views.idea_status_events, "idea_status_events")
+    app.add_template_global(views.idea_duplicate_of, "idea_duplicate_of")
+    forum_views.BOARD_PAGES[BoardKind.idea] = views.idea_board

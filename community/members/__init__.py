@@ -1,0 +1,1 @@
+"""Members: registration, sign-in, roles, profiles and settings."""

@@ -1,0 +1,88 @@
+"""The Member model and its roles."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Enum, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..dbtypes import UTCDateTime, utcnow
+from ..extensions import db
+
+
+class Role(str, enum.Enum):
+    """What a member is to the community; each role includes the powers of those before it."""
+
+    member = "member"
+    moderator = "moderator"
+    staff = "staff"
+    admin = "admin"
+
+
+def username_key(username: str) -> str:
+    """Return the case-insensitive form under which usernames are unique."""
+    return username.strip().casefold()
+
+
+def email_key(email: str) -> str:
+    """Return the case-insensitive form under which emails are unique."""
+    return email.strip().casefold()
+
+
+class Member(UserMixin, db.Model):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(32))
+    username_key: Mapped[str] = mapped_column(String(32), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(64), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16, validate_strings=True),
+                                       default=Role.member)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    # Bumped to end every session and remember-me cookie of this member (password change, suspension).
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    post_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Sum of the reputation ledger, moved in SQL with every ledger row (the ledger is the truth).
+    reputation: Mapped[int] = mapped_column(Integer, default=0)
+    # Spendable reward points: sum of the points ledger (earned minus spent), moved in SQL.
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    trust_level: Mapped[int] = mapped_column(Integer, default=0)
+    trust_level_locked: Mapped[bool] = mapped_column(Boolean, default=False)  # set by staff by hand
+    thread_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Moderation (community/moderation): silenced members read but do not post; suspended members
+    # cannot sign in. Both end by themselves at the time given; the reason is shown to the member.
+    silenced_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    silenced_reason: Mapped[str] = mapped_column(String(255), default="")
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_reason: Mapped[str] = mapped_column(String(255), default="")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def name(self) -> str:
+        """Return the name to show: the display name, else the username."""
+        return self.display_name or self.username
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in (Role.moderator, Role.admin)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.staff, Role.admin)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.admin
+
+    def __repr__(self) -> str:
+        return f"<Member {self.username}>"

@@ -1,0 +1,126 @@
+"""What can happen to a member: register, sign in, change settings and password."""
+from __future__ import annotations
+
+import re
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from ..dbtypes import utcnow
+from ..errors import Conflict, ValidationFailed
+from ..extensions import db
+from ..signals import member_registered, member_updated
+from . import passwords
+from .models import Member, Role, email_key, username_key
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,18}[A-Za-z0-9_]$")
+RESERVED = {"admin", "administrator", "moderator", "staff", "system", "guest", "anonymous", "me",
+            "api", "new", "settings", "support", "official"}
+
+
+def _check_username(username: str):
+    if not USERNAME_RE.match(username):
+        return _l("3 to 20 letters, digits, dots, dashes or underscores, starting with a letter or digit.")
+    if username_key(username) in RESERVED:
+        return _l("That username is reserved.")
+    return None
+
+
+def normalise_email(email: str) -> str:
+    """Return the email in canonical form, or raise ValidationFailed."""
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValidationFailed(_l("Check the email address."), {"email": _l("That is not a valid email address.")})
+
+
+def register_member(username: str, email: str, password: str, *, role: Role = Role.member,
+                    locale: str | None = None, display_name: str = "") -> Member:
+    """Create a member after checking every rule; raise ValidationFailed or Conflict."""
+    username = (username or "").strip()
+    problems = {}
+    if problem := _check_username(username):
+        problems["username"] = problem
+    try:
+        email = normalise_email(email or "")
+    except ValidationFailed as exc:
+        problems.update(exc.fields)
+    if problem := passwords.password_problem(password or "", username=username, email=email or ""):
+        problems["password"] = problem
+    if problems:
+        raise ValidationFailed(_l("Please correct the marked fields."), problems)
+
+    taken = {}
+    if db.session.scalar(select(Member.id).where(Member.username_key == username_key(username))):
+        taken["username"] = _l("That username is taken.")
+    if db.session.scalar(select(Member.id).where(Member.email_key == email_key(email))):
+        taken["email"] = _l("An account with that email address exists already.")
+    if taken:
+        raise Conflict(_l("Please correct the marked fields."), taken)
+
+    member = Member(username=username, username_key=username_key(username), email=email,
+                    email_key=email_key(email), password_hash=passwords.hash_password(password),
+                    role=role, locale=locale, display_name=display_name.strip()[:64])
+    db.session.add(member)
+    db.session.flush()
+    member_registered.send(member)
+    return member
+
+
+def find_member(login: str) -> Member | None:
+    """Return the member whose username or email is `login`, ignoring case."""
+    key = (login or "").strip().casefold()
+    if not key:
+        return None
+    column = Member.email_key if "@" in key else Member.username_key
+    return db.session.scalar(select(Member).where(column == key))
+
+
+def authenticate(login: str, password: str) -> Member | None:
+    """Return the member when the credentials match, else None (the same answer for every failure)."""
+    member = find_member(login)
+    if member is None:
+        passwords.hash_password(password or "x")  # spend the same time as a real check
+        return None
+    if not passwords.verify_password(member.password_hash, password or ""):
+        return None
+    if passwords.needs_rehash(member.password_hash):
+        member.password_hash = passwords.hash_password(password)
+    return member
+
+
+def touch_last_seen(member: Member) -> None:
+    """Record that the member was here (at most once every five minutes, to spare writes)."""
+    now = utcnow()
+    if member.last_seen_at is None or (now - member.last_seen_at).total_seconds() > 300:
+        db.session.execute(update(Member).where(Member.id == member.id).values(last_seen_at=now))
+        member.last_seen_at = now
+
+
+def update_profile(member: Member, *, display_name: str, bio: str, locale: str | None) -> None:
+    """Change what a member shows of themselves and the language they read in."""
+    changed = []
+    display_name, bio = display_name.strip(), bio.strip()
+    if len(display_name) > 64:
+        raise ValidationFailed(_l("Please correct the marked fields."), {"display_name": _l("At most 64 characters.")})
+    if len(bio) > 2000:
+        raise ValidationFailed(_l("Please correct the marked fields."), {"bio": _l("At most 2000 characters.")})
+    for name, value in (("display_name", display_name), ("bio", bio), ("locale", locale or None)):
+        if getattr(member, name) != value:
+            setattr(member, name, value)
+            changed.append(name)
+    if changed:
+        member_updated.send(member, fields=changed)
+
+
+def change_password(member: Member, old: str, new: str) -> None:
+    """Set a new password after checking the old one; every other session of the member ends."""
+    if not passwords.verify_password(member.password_hash, old or ""):
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               {"old_password": _l("That is not your current password.")})
+    if problem := passwords.password_problem(new or "", username=member.username, email=member.email):
+        raise ValidationFailed(_l("Please correct the marked fields."), {"new_password": problem})
+    member.password_hash = passwords.hash_password(new)
+    member.session_version = Member.session_version + 1
+    member_updated.send(member, fields=["password"])

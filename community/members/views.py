@@ -1,0 +1,146 @@
+"""Pages for registering, signing in and out, profiles and settings."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime, gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from ..errors import ServiceError
+from ..extensions import db, limiter
+from ..forms import ConfirmForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, apply_errors
+from ..forum.models import Board, Thread
+from ..permissions import is_suspended, public_thread_clause, readable_visibilities
+from . import services
+from .models import Member, username_key
+
+bp = Blueprint("members", __name__)
+
+
+def _safe_next(default: str) -> str:
+    target = request.args.get("next") or request.form.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc and "\\" not in target:
+        return target
+    return default
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("10 per hour; 3 per minute", methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("site.home"))
+    form = RegisterForm()
+    if form.validate_on_submit() and form.website.data:  # the honeypot: only bots fill it in
+        form.form_errors.append(_("We could not create the account. Please try again."))
+    elif form.validate_on_submit():
+        try:
+            member = services.register_member(form.username.data, form.email.data, form.password.data,
+                                              locale=_browser_locale())
+        except ServiceError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            login_user(member)
+            flash(_("Welcome, %(name)s! Your account is ready.", name=member.username), "success")
+            return redirect(_safe_next(url_for("site.home")))
+    return render_template("community/members/register.html", form=form), (422 if form.errors or form.form_errors else 200)
+
+
+def _browser_locale():
+    """Return the language the browser asked for at registration (kept for mail), else None."""
+    from .. import select_locale
+
+    return select_locale() if request.accept_languages else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("6 per minute", methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(url_for("site.home")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        member = services.authenticate(form.login.data, form.password.data)
+        if member is None:
+            form.form_errors.append(_("That username or email and password do not match."))
+        elif is_suspended(member):
+            form.form_errors.append(_("Your account is suspended until %(when)s. Reason: %(reason)s",
+                                      when=format_datetime(member.suspended_until, "short"),
+                                      reason=member.suspended_reason or "-"))
+        else:
+            db.session.commit()  # a rehashed password
+            login_user(member, remember=form.remember.data)
+            return redirect(_safe_next(url_for("site.home")))
+    return render_template("community/members/login.html", form=form), (422 if form.errors or form.form_errors else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    ConfirmForm()  # CSRF is checked globally; the form only documents the intent
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("site.home"))
+
+
+@bp.route("/u/<username>")
+def profile(username: str):
+    member = db.session.scalar(select(Member).where(Member.username_key == username_key(username)))
+    if member is None:
+        from flask import abort
+
+        abort(404)
+    recent = db.session.scalars(
+        select(Thread).join(Thread.board)
+        .where(Thread.author_id == member.id, public_thread_clause(),
+               Board.visibility.in_(readable_visibilities(current_user)))
+        .order_by(Thread.created_at.desc()).limit(10)
+    ).all()
+    return render_template("community/members/profile.html", member=member, recent=recent)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    member = current_user._get_current_object()
+    profile_form = ProfileForm(prefix="profile", obj=None if request.method == "POST" else _profile_data(member))
+    password_form = PasswordForm(prefix="password")
+    status = 200
+    if request.method == "POST":
+        which = request.form.get("form")
+        form = profile_form if which == "profile" else password_form
+        if form.validate_on_submit():
+            try:
+                if form is profile_form:
+                    services.update_profile(member, display_name=form.display_name.data or "",
+                                            bio=form.bio.data or "", locale=form.locale.data or None)
+                else:
+                    services.change_password(member, form.old_password.data, form.new_password.data)
+            except ServiceError as exc:
+                db.session.rollback()
+                apply_errors(form, exc)
+                status = 422
+            else:
+                db.session.commit()
+                if form is password_form:
+                    login_user(member, remember=bool(request.cookies.get("remember_token")))  # this session goes on
+                    flash(_("Your password has been changed. Other sessions have been signed out."), "success")
+                else:
+                    flash(_("Your settings have been saved."), "success")
+                return redirect(url_for("members.settings"))
+        else:
+            status = 422
+    return render_template("community/members/settings.html", profile_form=profile_form,
+                           password_form=password_form), status
+
+
+class _ProfileData:
+    def __init__(self, member):
+        self.display_name, self.bio, self.locale = member.display_name, member.bio, member.locale or ""
+
+
+def _profile_data(member):
+    return _ProfileData(member)

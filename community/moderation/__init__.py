@@ -1,0 +1,38 @@
+"""Moderation and community self-management: flags, the review queue, post/thread tools, member
+restrictions, the moderation log and the public transparency page.
+
+Settings (each can be given as COMMUNITY_<NAME>):
+
+MODERATION_HIDE_WEIGHT            the flag weight (sum of the flags' weights, see TRUST_FLAG_WEIGHTS)
+    at which a post is hidden until a moderator reviews it (3.0). A staff or moderator flag hides at once.
+MODERATION_APPROVE_FIRST_POSTS    hold the first N posts of new members (trust level 0) for approval (0: off).
+MODERATION_DUPLICATE_WINDOW_SECONDS  the same text twice from one member within this time is refused (300).
+MODERATION_SECONDS_BETWEEN_THREADS, MODERATION_SECONDS_BETWEEN_POSTS  per-member pause between new
+    threads (15) and replies (5), as Discourse does; moderators and staff are not held to them.
+MODERATION_FLAG_LIMIT             rate limit of flags and reports per member ("10 per minute; 50 per day").
+
+Hidden, pending and whispered posts: `community.permissions.can_view_post` decides per post and
+`public_post_clause` / `visible_post_clause` / `public_thread_clause` filter SQL (lists, search, API).
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from . import models  # noqa: F401  (makes the tables known to create_all and Alembic)
+
+
+def init_app(app: Flask) -> None:
+    """Register the moderation area: settings, routes, the new-post check, log subscribers, helpers."""
+    app.config.setdefault("MODERATION_HIDE_WEIGHT", 3.0)
+    app.config.setdefault("MODERATION_APPROVE_FIRST_POSTS", 0)
+    app.config.setdefault("MODERATION_DUPLICATE_WINDOW_SECONDS", 300)
+    app.config.setdefault("MODERATION_SECONDS_BETWEEN_THREADS", 15)
+    app.config.setdefault("MODERATION_SECONDS_BETWEEN_POSTS", 5)
+    app.config.setdefault("MODERATION_FLAG_LIMIT", "10 per minute; 50 per day")
+
+    from . import services, subscribers, views
+
+    app.extensions.setdefault("community.new_post_checks", []).append(services.check_new_post)
+    app.register_blueprint(views.bp)
+    subscribers.connect()
+    views.init_app(app)

@@ -1,0 +1,358 @@
+"""Moderation pages and actions. Thin: load (404) -> predicate (403) -> one service -> commit -> answer.
+
+Every change is a POST form (CSRF-checked globally) that also answers JSON to fetch() callers.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..errors import ServiceError
+from ..extensions import db, limiter
+from ..forum.models import Board, Post, Thread
+from ..forum.views import load_thread, page_arg, paged, post_url
+from ..members.models import Member, username_key
+from ..pages import error_response, wants_json
+from ..permissions import (can_act_on_member, can_flag, can_merge_threads, can_moderate_post, can_pin_globally,
+                           can_report_member, can_restore_post, can_review, can_split_thread, can_view_board,
+                           can_view_moderation_log, can_view_post, is_moderator)
+from . import services
+from .models import FlagReason, ReviewItem, ReviewStatus
+
+bp = Blueprint("moderation", __name__)
+
+TOOL_LIMIT = "30 per minute; 600 per hour"
+
+
+def _flag_limit():
+    return current_app.config["MODERATION_FLAG_LIMIT"]
+
+
+def _member_key():
+    """Rate-limit signed-in members by account (several members may share an address)."""
+    from flask_limiter.util import get_remote_address
+
+    return f"member:{current_user.id}" if current_user.is_authenticated else get_remote_address()
+
+
+def _failed(exc: ServiceError, back: str | None = None):
+    db.session.rollback()
+    if wants_json() or back is None:
+        return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
+    messages = [str(m) for m in exc.fields.values()] or [str(exc.message)]
+    for message in messages:
+        flash(message, "error")
+    return redirect(back)
+
+
+def _done(message: str, back: str, payload: dict | None = None):
+    if wants_json():
+        return jsonify(payload or {"ok": True})
+    flash(message, "success")
+    return redirect(back)
+
+
+def _post(post_id: int) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None or not can_view_board(current_user, post.thread.board):
+        abort(404)
+    load_thread(post.thread_id)
+    if not can_view_post(current_user, post) and not (post.is_deleted and can_moderate_post(current_user, post)):
+        abort(404)
+    return post
+
+
+def _member(username: str) -> Member:
+    member = db.session.scalar(select(Member).where(Member.username_key == username_key(username)))
+    if member is None:
+        abort(404)
+    return member
+
+
+def _post_json(post: Post) -> dict:
+    return {"post": {"id": post.id, "url": post_url(post), "hidden": post.hidden_at is not None,
+                     "deleted": post.is_deleted, "pending": bool(post.pending), "whisper": bool(post.is_whisper)}}
+
+
+# ---- flags and reports -------------------------------------------------------------------------
+
+@bp.route("/p/<int:post_id>/flag", methods=["POST"])
+@login_required
+@limiter.limit(_flag_limit, key_func=_member_key, methods=["POST"])
+def flag(post_id: int):
+    post = _post(post_id)
+    if not can_flag(current_user, post):
+        abort(403)
+    try:
+        _flag = services.flag_post(current_user, post, request.form.get("reason"), request.form.get("note", ""))
+    except ServiceError as exc:
+        return _failed(exc, post_url(post))
+    db.session.commit()
+    return _done(_("Thank you. The moderators will look at this post."), post_url(post),
+                 {"flag": {"id": _flag.id, "reason": _flag.reason.value}, **_post_json(post)})
+
+
+@bp.route("/u/<username>/report", methods=["POST"])
+@login_required
+@limiter.limit(_flag_limit, key_func=_member_key, methods=["POST"])
+def report(username: str):
+    target = _member(username)
+    if not can_report_member(current_user, target):
+        abort(403)
+    back = url_for("members.profile", username=target.username)
+    try:
+        services.report_member(current_user, target, request.form.get("reason"), request.form.get("note", ""))
+    except ServiceError as exc:
+        return _failed(exc, back)
+    db.session.commit()
+    return _done(_("Thank you. The moderators will look into it."), back)
+
+
+# ---- the review queue ----------------------------------------------------------------------------
+
+@bp.route("/review")
+@login_required
+def review():
+    if not can_review(current_user):
+        abort(404)
+    raw = request.args.get("status", "pending")
+    status = ReviewStatus(raw) if raw in ReviewStatus.__members__ else ReviewStatus.pending
+    items = services.review_queue(current_user, status)
+    histories = services.item_histories(items) if status is ReviewStatus.pending else {}
+    return render_template("community/moderation/review.html", items=items, status=status, histories=histories,
+                           reasons=services.FLAG_REASON_LABELS, actions=services.ACTION_LABELS,
+                           outcomes=services.OUTCOMES)
+
+
+@bp.route("/review/<int:item_id>", methods=["POST"])
+@login_required
+@limiter.limit(TOOL_LIMIT, methods=["POST"])
+def resolve(item_id: int):
+    if not can_review(current_user):
+        abort(404)
+    item = db.session.get(ReviewItem, item_id)
+    if item is None or (item.post is not None and not can_moderate_post(current_user, item.post)):
+        abort(404)
+    back = url_for("moderation.review")
+    try:
+        services.resolve(current_user, item, request.form.get("outcome", ""), request.form.get("note", ""),
+                         delete=request.form.get("delete") in ("1", "y", "on", "true"),
+                         silence_days=request.form.get("silence_days") or None,
+                         reason=request.form.get("silence_reason", ""))
+    except ServiceError as exc:
+        return _failed(exc, back)
+    db.session.commit()
+    return _done(_("Done. The flaggers have been told."), back,
+                 {"item": {"id": item.id, "status": item.status.value}})
+
+
+# ---- post tools -------------------------------------------------------------------------------------
+
+def _post_tool(post_id: int, fn, allowed, message):
+    post = _post(post_id)
+    if not allowed(current_user, post):
+        abort(403)
+    try:
+        fn(current_user, post, request.form.get("reason", ""))
+    except ServiceError as exc:
+        return _failed(exc, post_url(post))
+    db.session.commit()
+    return _done(message, post_url(post), _post_json(post))
+
+
+@bp.route("/p/<int:post_id>/hide", methods=["POST"])
+@login_required
+@limiter.limit(TOOL_LIMIT, methods=["POST"])
+def hide(post_id: int):
+    return _post_tool(post_id, services.hide_post, can_moderate_post, _("The post is hidden."))
+
+
+@bp.route("/p/<int:post_id>/unhide", methods=["POST"])
+@login_required
+@limiter.limit(TOOL_LIMIT, methods=["POST"])
+def unhide(post_id: int):
+    return _post_tool(post_id, services.unhide_post, can_moderate_post, _("The post is visible again."))
+
+
+@bp.route("/p/<int:post_id>/restore", methods=["POST"])
+@login_required
+@limiter.limit(TOOL_LIMIT, methods=["POST"])
+def restore(post_id: int):
+    return _post_tool(post_id, services.restore_post, can_restore_post, _("The post has been restored."))
+
+
+# ---- thread tools ----------------------------------------------------------------------------------
+
+@bp.route("/t/<int:thread_id>/pin-globally", methods=["POST"])
+@login_required
+@limiter.limit(TOOL_LIMIT, methods=["POST"])
+def pin_globally(thread_id: int):
+    thread = load_thread(thread_id)
+    if not can_pin_globally(current_user, thread):
+        abort(403)
+    back = url_for("forum.thread", thread_id=thread.id)
+    try:
+        services.pin_globally(current_user, thread, request.form.get("days"))
+    except ServiceError as exc:
+        return _failed(exc, back)
+    db.session.commit()
+    return _done(_("The thread is pinned on top of every list."), back)
+
+
+@bp.route("/t/<int:thread_id>/merge", methods=["GET", "POST"])
+@login_required
+@limiter.limit(TOOL_LIMIT, methods=["POST"])
+def merge(thread_id: int):
+    thread = load_thread(thread_id)
+    if not can_split_thread(current_user, thread):  # a moderator of a live thread
+        abort(403)
+    errors = {}
+    if request.method == "POST":
+        raw = (request.form.get("target") or "").strip().rsplit("/", 1)[-1]
+        target = db.session.get(Thread, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+        if target is None or not can_merge_threads(current_user, thread, target):
+            errors["target"] = _("Please give the number (or link) of another live thread that you moderate.")
+        else:
+            try:
+                services.merge_threads(current_user, thread, target, request.form.get("reason", ""))
+            except ServiceError as exc:
+                db.session.rollback()
+                errors = {k: str(v) for k, v in exc.fields.items()} or {"target": str(exc.message)}
+            else:
+                db.session.commit()
+                return _done(_("The threads have been merged."), url_for("forum.thread", thread_id=target.id),
+                             {"thread": {"id": target.id, "url": url_for("forum.thread", thread_id=target.id)}})
+        if wants_json():
+            return error_response(422, _("Please correct the marked fields."), fields=errors)
+    return render_template("community/moderation/merge.html", thread=thread, board=thread.board,
+                           errors=errors), (422 if errors else 200)
+
+
+@bp.route("/t/<int:thread_id>/split", methods=["GET", "POST"])
+@login_required
+@limiter.limit(TOOL_LIMIT, methods=["POST"])
+def split(thread_id: int):
+    thread = load_thread(thread_id)
+    if not can_split_thread(current_user, thread):
+        abort(403)
+    errors = {}
+    if request.method == "POST":
+        slug = (request.form.get("board") or "").strip()
+        board = db.session.scalar(select(Board).where(Board.slug == slug)) if slug else thread.board
+        if board is None or not can_view_board(current_user, board):
+            errors["board"] = _("Please choose a board you moderate.")
+        else:
+            try:
+                new = services.split_thread(current_user, thread, request.form.getlist("posts"),
+                                            request.form.get("title", ""), board, request.form.get("reason", ""))
+            except ServiceError as exc:
+                db.session.rollback()
+                errors = {k: str(v) for k, v in exc.fields.items()} or {"posts": str(exc.message)}
+            else:
+                db.session.commit()
+                return _done(_("The posts have been moved into a new thread."),
+                             url_for("forum.thread", thread_id=new.id),
+                             {"thread": {"id": new.id, "url": url_for("forum.thread", thread_id=new.id)}})
+        if wants_json():
+            return error_response(422, _("Please correct the marked fields."), fields=errors)
+    posts = db.session.scalars(select(Post).where(Post.thread_id == thread.id, Post.number > 1)
+                               .order_by(Post.number).limit(500)).all()
+    boards = [b for b in db.session.scalars(select(Board).order_by(Board.position, Board.name))
+              if can_view_board(current_user, b) and is_moderator(current_user)]
+    return render_template("community/moderation/split.html", thread=thread, board=thread.board, posts=posts,
+                           boards=boards, errors=errors), (422 if errors else 200)
+
+
+# ---- members ------------------------------------------------------------------------------------
+
+def _member_tool(username: str, fn, message, with_days: bool):
+    target = _member(username)
+    if not can_act_on_member(current_user, target):
+        abort(403)
+    back = url_for("members.profile", username=target.username)
+    try:
+        if with_days:
+            fn(current_user, target, request.form.get("days"), request.form.get("reason", ""))
+        else:
+            fn(current_user, target, request.form.get("reason", ""))
+    except ServiceError as exc:
+        return _failed(exc, back)
+    db.session.commit()
+    return _done(message, back, {"member": {"id": target.id, "username": target.username,
+                                            "silenced_until": _iso(target.silenced_until),
+                                            "suspended_until": _iso(target.suspended_until)}})
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+@bp.route("/u/<username>/silence", methods=["POST"])
+@login_required
+@limiter.limit(TOOL_LIMIT, methods=["POST"])
+def silence(username: str):
+    return _member_tool(username, services.silence_member, _("The member is silenced."), True)
+
+
+@bp.route("/u/<username>/unsilence", methods=["POST"])
+@login_required
+@limiter.limit(TOOL_LIMIT, methods=["POST"])
+def unsilence(username: str):
+    return _member_tool(username, services.lift_silence, _("The silence has been lifted."), False)
+
+
+@bp.route("/u/<username>/suspend", methods=["POST"])
+@login_required
+@limiter.limit(TOOL_LIMIT, methods=["POST"])
+def suspend(username: str):
+    return _member_tool(username, services.suspend_member, _("The member is suspended and signed out."), True)
+
+
+@bp.route("/u/<username>/unsuspend", methods=["POST"])
+@login_required
+@limiter.limit(TOOL_LIMIT, methods=["POST"])
+def unsuspend(username: str):
+    return _member_tool(username, services.lift_suspension, _("The suspension has been lifted."), False)
+
+
+# ---- the log and the transparency page ---------------------------------------------------------
+
+@bp.route("/mod/log")
+@login_required
+def log():
+    if not can_view_moderation_log(current_user):
+        abort(404)
+    action = request.args.get("action") or None
+    if action is not None and action not in services.ACTION_LABELS:
+        action = None
+    actor = _find(request.args.get("actor"))
+    member = _find(request.args.get("member"))
+    missing = [name for name, found in (("actor", actor), ("member", member))
+               if request.args.get(name) and found is None]
+    if missing:
+        entries = None
+    else:
+        entries = paged(services.moderation_log, action=action, actor=actor, member=member, page=page_arg())
+    return render_template("community/moderation/log.html", entries=entries, action=action,
+                           actions=services.ACTION_LABELS, reasons=services.REASON_CODE_LABELS, missing=missing)
+
+
+def _find(username):
+    if not username:
+        return None
+    return db.session.scalar(select(Member).where(Member.username_key == username_key(username)))
+
+
+@bp.route("/transparency")
+def transparency():
+    report = services.transparency_report(30)
+    return render_template("community/moderation/transparency.html", report=report,
+                           actions=services.ACTION_LABELS, reasons=services.REASON_CODE_LABELS)
+
+
+def init_app(app) -> None:
+    """Template helpers for the slots."""
+    app.add_template_global(services.pending_review_count, "pending_review_count")
+    app.add_template_global(lambda: services.FLAG_REASON_LABELS, "flag_reasons")

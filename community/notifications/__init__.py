@@ -1,0 +1,24 @@
+"""Stored notifications (`services.notify`), thread follows, and the /notifications page.
+
+Other areas call `community.notifications.services.notify(member, kind, actor=, thread=, post=, data=)`.
+A kind's line on the notifications page comes from
+templates/community/notifications/kinds/<kind>.html when that file exists (variables `n`, `actor`,
+`thread`), else from a generic line.
+"""
+from flask import Flask
+
+from . import models  # noqa: F401  (tables known to create_all and Alembic)
+
+
+def init_app(app: Flask) -> None:
+    """Register the notifications page, its settings, the header count and the reply/mention subscribers."""
+    from ..signals import post_created, thread_created
+    from . import services, views
+
+    # Notifications shown per page on /notifications.
+    app.config.setdefault("NOTIFICATIONS_PER_PAGE", 30)
+    app.register_blueprint(views.bp)
+    app.add_template_global(views.unread_notification_count, "unread_notification_count")
+    app.add_template_global(views.thread_is_followed, "thread_is_followed")
+    thread_created.connect(services.on_thread_created)
+    post_created.connect(services.on_post_created)

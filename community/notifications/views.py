@@ -1,0 +1,146 @@
+"""The notifications page: list, open, mark one or all read. Members only."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..extensions import db, limiter
+from ..forum.models import Thread
+from ..forum.views import link_to_post, page_arg, paged
+from ..pages import wants_json
+from ..permissions import can_follow_thread, can_view_thread
+from . import services
+from .models import Notification
+
+bp = Blueprint("notifications", __name__)
+
+
+def unread_notification_count() -> int:
+    """Return the signed-in member's unread count, computed at most once per request (template global)."""
+    if "unread_notifications" not in g:
+        try:
+            g.unread_notifications = services.unread_count(current_user)
+        except SQLAlchemyError:  # an error page while the database is down must still render
+            db.session.rollback()
+            g.unread_notifications = 0
+    return g.unread_notifications
+
+
+def thread_is_followed(thread: Thread) -> bool:
+    """Return whether the signed-in member follows `thread` (template global, one query)."""
+    return services.is_following(current_user, thread)
+
+
+def target_url(notification: Notification) -> str:
+    """Return where a notification leads: its post, its thread, a path in its data, else the list."""
+    if notification.post is not None:
+        return link_to_post(notification.post)
+    if notification.thread_id is not None:
+        return url_for("forum.thread", thread_id=notification.thread_id)
+    url = str((notification.data or {}).get("url") or "")
+    if url.startswith("/") and not url.startswith("//"):
+        return url
+    return url_for("notifications.index")
+
+
+def _load(notification_id: int) -> Notification:
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.member_id != current_user.id:
+        abort(404)  # someone else's notification does not exist for you
+    return notification
+
+
+def _back():
+    page = request.form.get("page", "")
+    return redirect(url_for("notifications.index", page=int(page) if page.isdigit() and int(page) > 1 else None,
+                            filter=request.form.get("filter") or None))
+
+
+@bp.route("/notifications")
+@login_required
+def index():
+    unread_only = request.args.get("filter") == "unread"
+    notifications = paged(services.member_notifications, current_user, page_arg(), unread_only)
+    if wants_json():
+        return jsonify(items=[_json(n) for n in notifications.items],
+                       next=url_for("notifications.index", page=notifications.page + 1,
+                                    filter="unread" if unread_only else None) if notifications.has_next else None,
+                       unread=unread_notification_count())
+    return render_template("community/notifications/index.html", notifications=notifications,
+                           unread_only=unread_only, target_url=target_url)
+
+
+def _json(n: Notification) -> dict:
+    return {"id": n.id, "kind": n.kind, "actor": n.actor.username if n.actor else None, "thread_id": n.thread_id,
+            "post_id": n.post_id, "data": n.data or {}, "created_at": n.created_at.isoformat(),
+            "read": n.is_read, "url": target_url(n)}
+
+
+@bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@login_required
+@limiter.limit("120 per minute", methods=["POST"])
+def read(notification_id: int):
+    notification = _load(notification_id)
+    services.mark_read(current_user, notification)
+    db.session.commit()
+    if wants_json():
+        return jsonify(notification=_json(notification), unread=services.unread_count(current_user))
+    return _back()
+
+
+@bp.route("/notifications/<int:notification_id>/open", methods=["POST"])
+@login_required
+@limiter.limit("120 per minute", methods=["POST"])
+def open_(notification_id: int):
+    notification = _load(notification_id)
+    services.mark_read(current_user, notification)
+    db.session.commit()
+    return redirect(target_url(notification))
+
+
+@bp.route("/notifications/read-all", methods=["POST"])
+@login_required
+@limiter.limit("30 per minute", methods=["POST"])
+def read_all():
+    count = services.mark_all_read(current_user)
+    db.session.commit()
+    if wants_json():
+        return jsonify(marked=count, unread=0)
+    return _back()
+
+
+# ---- follows -------------------------------------------------------------------------------
+
+def _follow_target(thread_id: int) -> Thread:
+    thread = db.session.get(Thread, thread_id)
+    if thread is None or not can_view_thread(current_user, thread):
+        abort(404)
+    if not can_follow_thread(current_user, thread):
+        abort(403)
+    return thread
+
+
+@bp.route("/t/<int:thread_id>/follow", methods=["POST"])
+@login_required
+@limiter.limit("60 per minute", methods=["POST"])
+def follow(thread_id: int):
+    thread = _follow_target(thread_id)
+    services.follow_thread(current_user, thread)
+    db.session.commit()
+    if wants_json():
+        return jsonify(thread={"id": thread.id, "following": True})
+    return redirect(url_for("forum.thread", thread_id=thread.id))
+
+
+@bp.route("/t/<int:thread_id>/unfollow", methods=["POST"])
+@login_required
+@limiter.limit("60 per minute", methods=["POST"])
+def unfollow(thread_id: int):
+    thread = _follow_target(thread_id)
+    services.unfollow_thread(current_user, thread)
+    db.session.commit()
+    if wants_json():
+        return jsonify(thread={"id": thread.id, "following": False})
+    return redirect(url_for("forum.thread", thread_id=thread.id))

@@ -1,0 +1,167 @@
+"""A short-lived cache of whole pages for guests ("anonymous cache", as Discourse has).
+
+Most reads of a community are by guests, and every guest sees the same thread page. So the HTML
+rendered for one guest is kept for `PAGE_CACHE_SECONDS` (10 s by default; 0 turns it off) and served
+to the next ones, after the same permission check as always (`load_thread` still runs: a thread
+moved to a private board is not served from here).
+
+What keeps it correct:
+- **Only guests, only shareable pages.** A signed-in reader never gets or fills the cache. A page is
+  kept only if rendering it touched nothing personal: no CSRF token was written into it (the
+  `csrf_token` template global marks the page) and the session was not changed; a guest with flashed
+  messages waiting is served fresh.
+- **Keyed** by the full path with its query string and by the language the page was rendered in.
+- **Invalidated on change.** Every signal of `community.signals` that names a thread (its sender or
+  an argument is a Thread, or has a ``thread_id``) bumps that thread's generation, at once and
+  again after the commit (so a render racing the transaction cannot store the old state under the
+  new generation); any other signal, such as a member renaming themselves, bumps all pages, except
+  the few that change nothing shown (`_IGNORED`). A stored page whose generation is behind is a miss.
+- **Bounded**: at most `PAGE_CACHE_ENTRIES` pages per process, least recently used dropped first.
+
+Each process has its own cache; with several processes an invalidation reaches only the process
+that made the change, so another process may serve a guest a page up to `PAGE_CACHE_SECONDS` old.
+Live updates (community.realtime) still reach those readers.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+from flask import Response, current_app, g, has_app_context, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+# signals that change nothing a guest sees on a page (sent on every view or sign-in, say)
+_IGNORED = {"thread-viewed", "member-registered", "member-signed-in", "member-visited", "notification-created",
+            "notifications-read", "reputation-changed", "reward-redeemed"}
+
+
+class PageCache:
+    def __init__(self, entries: int = 512):
+        self.entries = entries
+        self._pages: OrderedDict = OrderedDict()
+        self._generations: dict[int, int] = {}
+        self._everything = 0
+        self._lock = threading.Lock()
+
+    def generation(self, thread_id: int) -> tuple[int, int]:
+        return self._everything, self._generations.get(thread_id, 0)
+
+    def bump(self, thread_id: int | None = None) -> None:
+        with self._lock:
+            if thread_id is None:
+                self._everything += 1
+                self._pages.clear()
+            else:
+                self._generations[thread_id] = self._generations.get(thread_id, 0) + 1
+
+    def get(self, key, thread_id: int):
+        with self._lock:
+            entry = self._pages.get(key)
+            if entry is None:
+                return None
+            expires, generation, body = entry
+            if expires < time.monotonic() or generation != self.generation(thread_id):
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
+            return body
+
+    def put(self, key, thread_id: int, generation: tuple[int, int], body: bytes, seconds: float) -> None:
+        with self._lock:
+            if generation != self.generation(thread_id):
+                return  # changed while it was being rendered
+            self._pages[key] = (time.monotonic() + seconds, generation, body)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.entries:
+                self._pages.popitem(last=False)
+
+
+def _cache() -> PageCache | None:
+    return current_app.extensions.get("community.pagecache")
+
+
+def _eligible() -> bool:
+    return (request.method == "GET" and not current_user.is_authenticated and "_flashes" not in session
+            and current_app.config.get("PAGE_CACHE_SECONDS", 0) > 0 and _cache() is not None)
+
+
+def _key():
+    return request.full_path, str(get_locale())
+
+
+def cached_thread_page(thread_id: int) -> Response | None:
+    """The stored page for this guest request, or None (and then `store` may keep the one rendered)."""
+    if not _eligible():
+        return None
+    g._page_cache_generation = _cache().generation(thread_id)
+    body = _cache().get(_key(), thread_id)
+    if body is None:
+        return None
+    return Response(body, mimetype="text/html")
+
+
+def store(thread_id: int, html: str):
+    """Keep `html` for the next guests if it is shareable; return it as the view's response."""
+    generation = g.pop("_page_cache_generation", None)
+    if (generation is not None and _eligible() and not g.get("_page_has_csrf_token") and not session.modified
+            and "_flashes" not in session):
+        _cache().put(_key(), thread_id, generation, html.encode(), current_app.config["PAGE_CACHE_SECONDS"])
+    return html
+
+
+def _thread_ids(sender, kwargs) -> set[int] | None:
+    from .forum.models import Thread
+
+    found: set[int] = set()
+    for value in (sender, *kwargs.values()):
+        if isinstance(value, Thread):
+            found.add(value.id)
+        elif isinstance(getattr(value, "thread_id", None), int):
+            found.add(value.thread_id)
+    return found or None
+
+
+def init_app(app) -> None:
+    from flask_wtf.csrf import generate_csrf
+
+    # off under the test client unless a test turns it on: tests change rows behind the services' back
+    app.config.setdefault("PAGE_CACHE_SECONDS", 0 if app.testing else 10)
+    app.config.setdefault("PAGE_CACHE_ENTRIES", 512)
+    app.extensions["community.pagecache"] = PageCache(app.config["PAGE_CACHE_ENTRIES"])
+
+    def csrf_token():
+        g._page_has_csrf_token = True  # a page with a token in it belongs to one session
+        return generate_csrf()
+
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+    _connect_signals()
+
+
+def _invalidate(sender, **kwargs):
+    from .aftercommit import after_commit
+
+    if not has_app_context() or _cache() is None:
+        return
+    cache = _cache()
+    for thread_id in _thread_ids(sender, kwargs) or (None,):
+        cache.bump(thread_id)
+        after_commit(cache.bump, thread_id)
+
+
+_connected = False
+
+
+def _connect_signals() -> None:
+    """Subscribe once per process to every signal (each app's cache is found through current_app)."""
+    global _connected
+    if _connected:
+        return
+    from . import signals
+
+    for value in vars(signals).values():
+        if hasattr(value, "connect") and getattr(value, "name", None) and value.name not in _IGNORED:
+            value.connect(_invalidate, weak=False)
+    _connected = True

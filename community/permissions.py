@@ -1,0 +1,461 @@
+"""Every permission decision, as named predicates `can_<verb>(member, obj) -> bool`.
+
+Views, templates, the API, socket handlers and search filtering all ask here; nothing else decides.
+`member` may be the anonymous user. Something a visitor may not see must answer 404, not 403: the
+views use `can_view_*` to decide between the two.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+
+from .dbtypes import utcnow
+from .forum.models import Board, BoardKind, Post, Thread, Visibility
+from .members.models import Role
+
+
+def _signed_in(member) -> bool:
+    return bool(member is not None and getattr(member, "is_authenticated", False))
+
+
+def _role(member) -> Role | None:
+    return member.role if _signed_in(member) else None
+
+
+def readable_visibilities(member) -> tuple[Visibility, ...]:
+    """Return the board visibilities this member may read (also used to filter SQL queries)."""
+    role = _role(member)
+    if role is None:
+        return (Visibility.public,)
+    if role in (Role.staff, Role.admin):
+        return (Visibility.public, Visibility.members, Visibility.staff)
+    return (Visibility.public, Visibility.members)
+
+
+def is_moderator(member) -> bool:
+    """Moderators and admins moderate; staff (brand employees) answer but do not moderate by role."""
+    return _role(member) in (Role.moderator, Role.admin)
+
+
+def is_staff(member) -> bool:
+    return _role(member) in (Role.staff, Role.admin)
+
+
+def can_view_board(member, board: Board) -> bool:
+    return board.visibility in readable_visibilities(member)
+
+
+def can_start_thread(member, board: Board) -> bool:
+    if not _signed_in(member) or not can_view_board(member, board) or is_silenced(member):
+        return False
+    if board.kind is BoardKind.announcement:
+        return is_staff(member)
+    return True
+
+
+def can_moderate(member, board: Board) -> bool:
+    return is_moderator(member) and can_view_board(member, board)
+
+
+def can_view_thread(member, thread: Thread) -> bool:
+    if not can_view_board(member, thread.board):
+        return False
+    if thread.hidden_at is not None or thread.pending:  # moderation: its author still sees it, marked
+        if not (_signed_in(member) and thread.author_id == member.id) and not can_moderate(member, thread.board):
+            return False
+    return not thread.is_deleted or can_moderate(member, thread.board)
+
+
+def can_reply(member, thread: Thread) -> bool:
+    if not _signed_in(member) or thread.is_deleted or not can_view_thread(member, thread) or is_silenced(member):
+        return False
+    return not thread.is_locked or can_moderate(member, thread.board)
+
+
+def can_view_post(member, post: Post) -> bool:
+    """Whether the post's content may be shown (a deleted post leaves a marker for others)."""
+    if not can_view_thread(member, post.thread):
+        return False
+    if post.is_whisper and not can_see_whispers(member):
+        return False
+    if post.hidden_at is not None or post.pending:  # moderation: its author still sees it, marked
+        if not _is_author(member, post) and not can_moderate(member, post.thread.board):
+            return False
+    return not post.is_deleted or can_moderate(member, post.thread.board)
+
+
+def _is_author(member, post: Post) -> bool:
+    return _signed_in(member) and post.author_id == member.id
+
+
+def can_edit_post(member, post: Post, now=None) -> bool:
+    if not _signed_in(member) or not can_view_thread(member, post.thread):
+        return False
+    if can_moderate(member, post.thread.board):
+        return True
+    if not _is_author(member, post) or post.is_deleted or post.thread.is_deleted:
+        return False
+    window = timedelta(minutes=current_app.config["EDIT_WINDOW_MINUTES"])
+    return (now or utcnow()) - post.created_at <= window
+
+
+def can_delete_post(member, post: Post) -> bool:
+    if post.is_deleted or not can_view_thread(member, post.thread):
+        return False
+    return _is_author(member, post) or can_moderate(member, post.thread.board)
+
+
+def can_view_history(member, post: Post) -> bool:
+    return can_view_post(member, post)
+
+
+# ---- notifications and ideas ----------------------------------------------------------------
+
+def can_follow_thread(member, thread: Thread) -> bool:
+    """Signed-in readers may follow (and unfollow) a thread to hear of its replies and changes."""
+    return _signed_in(member) and not thread.is_deleted and can_view_thread(member, thread)
+
+
+def can_change_idea_status(member, thread: Thread) -> bool:
+    """Only staff (and admins) set the public status of an idea they can see."""
+    return (is_staff(member) and thread.board.kind is BoardKind.idea and not thread.is_deleted
+            and can_view_thread(member, thread))
+
+
+# ---- polls ---------------------------------------------------------------------------------------
+# A poll lives on a thread: who may see the thread may see the poll's question and options.
+
+def can_add_poll(member, thread: Thread) -> bool:
+    """The thread's author (while it is open) or a moderator may attach a poll; one per thread."""
+    if not _signed_in(member) or thread.is_deleted or not can_view_thread(member, thread):
+        return False
+    if can_moderate(member, thread.board):
+        return True
+    return thread.author_id == member.id and not thread.is_locked
+
+
+def can_hide_poll_results(member) -> bool:
+    """Only staff may hide a poll's results until it closes (a brand survey, not a member's whim)."""
+    return is_staff(member)
+
+
+def can_vote_in_poll(member, poll, now=None) -> bool:
+    """Members who see the thread vote until the poll closes; deleted or locked threads freeze it."""
+    thread = poll.thread
+    if not _signed_in(member) or thread.is_deleted or not can_view_thread(member, thread):
+        return False
+    return not poll.is_closed(now) and not thread.is_locked
+
+
+def can_see_poll_results(member, poll, voted: bool, now=None) -> bool:
+    """Counts show after the poll closed, or to a member who voted unless staff hid them until close.
+
+    Hidden means hidden for everyone, staff included: the promise to voters is checkable, and whoever
+    needs the numbers early can close the poll.
+    """
+    if not can_view_thread(member, poll.thread):
+        return False
+    if poll.is_closed(now):
+        return True
+    if poll.results_hidden_until_close:
+        return False
+    return _signed_in(member) and bool(voted)
+
+
+def can_close_poll(member, poll, now=None) -> bool:
+    """The thread's author or a moderator may close an open poll early."""
+    thread = poll.thread
+    if poll.is_closed(now) or not _signed_in(member) or thread.is_deleted or not can_view_thread(member, thread):
+        return False
+    return thread.author_id == member.id or can_moderate(member, thread.board)
+
+
+# ---- votes ------------------------------------------------------------------------------------
+# Like Discourse's likes: any signed-in reader may vote on others' live posts, also in threads
+# closed to replies (closing stops the conversation, not the judgement of it); deleted posts and
+# deleted threads take no votes.
+
+def can_vote(member, post) -> bool:
+    """Whether `member` may vote on (or change or retract a vote on) `post`."""
+    if not _signed_in(member) or post.is_deleted or post.thread.is_deleted:
+        return False
+    if post.author_id == member.id or not can_view_post(member, post):
+        return False
+    return True
+
+
+# ---- qa (accepted answers) --------------------------------------------------------------------
+# As in discourse-solved: the asker chooses while the thread is open; moderators always may.
+
+def can_choose_answer(member, thread) -> bool:
+    """Whether `member` may mark or clear the accepted answer of `thread` (a question)."""
+    from .forum.models import BoardKind
+
+    if not _signed_in(member) or thread.board.kind is not BoardKind.question or thread.is_deleted:
+        return False
+    if not can_view_thread(member, thread):
+        return False
+    if can_moderate(member, thread.board):
+        return True
+    return thread.author_id == member.id and not thread.is_locked
+
+
+def can_accept_answer(member, post) -> bool:
+    """Whether `member` may mark `post` as the accepted answer: a live reply, never the question."""
+    if post.is_opening or post.is_deleted:
+        return False
+    return can_choose_answer(member, post.thread)
+
+
+# ---- trust levels (community/trust) ---------------------------------------------------------
+# Privileges that members earn with their trust level (0-4); the thresholds are settings
+# (documented in community/trust/__init__.py). Moderators have every one of them by role.
+
+def trust_level_of(member) -> int:
+    """Return the member's trust level; guests are below every level (-1)."""
+    return (getattr(member, "trust_level", 0) or 0) if _signed_in(member) else -1
+
+
+def _per_level(setting: str, member, default=None):
+    """Look up `member`'s level in a {level: value} setting (keys may be strings when set from JSON)."""
+    table = current_app.config.get(setting) or {}
+    level = trust_level_of(member)
+    return table.get(level, table.get(str(level), default))
+
+
+def _has_level(member, setting: str, default: int) -> bool:
+    return _signed_in(member) and trust_level_of(member) >= int(current_app.config.get(setting, default))
+
+
+def is_posting_unlimited(member) -> bool:
+    """Moderators and staff are never held to the new-member posting limits."""
+    return is_moderator(member) or is_staff(member)
+
+
+def post_content_limits(member) -> dict:
+    """Return the most links, images and @mentions one post may carry ({} when there is no limit)."""
+    if is_posting_unlimited(member):
+        return {}
+    return dict(_per_level("TRUST_POST_CONTENT_LIMITS", member, {}) or {})
+
+
+def daily_post_limit(member) -> int | None:
+    """Return how many posts the member may write in 24 hours, or None for no limit."""
+    if is_posting_unlimited(member):
+        return None
+    limit = _per_level("TRUST_POSTS_PER_DAY", member)
+    return int(limit) if limit is not None else None
+
+
+def can_flag(member, post: Post) -> bool:
+    """Flag a post for moderators: from trust level 1 (moderators and staff always), never one's own."""
+    if not _signed_in(member) or _is_author(member, post) or not can_view_post(member, post):
+        return False
+    return is_moderator(member) or is_staff(member) or _has_level(member, "TRUST_FLAG_MIN_LEVEL", 1)
+
+
+def flag_weight(member) -> float:
+    """Return how much one flag by `member` counts (regulars' flags count more; moderators' most)."""
+    if not _signed_in(member):
+        return 0.0
+    table = current_app.config.get("TRUST_FLAG_WEIGHTS") or {}
+    weights = {int(level): float(weight) for level, weight in table.items()}
+    if is_moderator(member) or is_staff(member):
+        return max([1.0, *weights.values()])
+    eligible = [weight for level, weight in weights.items() if level <= trust_level_of(member)]
+    return max(eligible) if eligible else 1.0
+
+
+def _thread_tool(member, thread: Thread, setting: str, default: int) -> bool:
+    if not _signed_in(member) or thread.is_deleted or not can_view_thread(member, thread):
+        return False
+    return can_moderate(member, thread.board) or _has_level(member, setting, default)
+
+
+def can_retag(member, thread: Thread) -> bool:
+    """Change a thread's tags: trust level 3 and moderators."""
+    return _thread_tool(member, thread, "TRUST_RETAG_MIN_LEVEL", 3)
+
+
+def can_recategorize(member, thread: Thread) -> bool:
+    """Move a thread to another board: trust level 3 and moderators."""
+    return _thread_tool(member, thread, "TRUST_RECATEGORIZE_MIN_LEVEL", 3)
+
+
+def can_move_thread_to(member, thread: Thread, board: Board) -> bool:
+    """Move `thread` into `board`: only a board the member can see and may start threads in."""
+    return (board.id != thread.board_id and can_recategorize(member, thread)
+            and can_start_thread(member, board))
+
+
+def can_lock_thread(member, thread: Thread) -> bool:
+    """Close a thread to replies, or reopen it: trust level 4 and moderators."""
+    return _thread_tool(member, thread, "TRUST_LOCK_MIN_LEVEL", 4)
+
+
+def can_pin_thread(member, thread: Thread) -> bool:
+    """Pin a thread to the top of its board, or unpin it: trust level 4 and moderators."""
+    return _thread_tool(member, thread, "TRUST_PIN_MIN_LEVEL", 4)
+
+
+def can_use_thread_tools(member, thread: Thread) -> bool:
+    """Whether to show the thread tools menu at all."""
+    return (can_retag(member, thread) or can_recategorize(member, thread) or can_lock_thread(member, thread)
+            or can_pin_thread(member, thread))
+
+
+def can_set_trust_level(member, target) -> bool:
+    """Set a member's trust level by hand (and lock it): staff and admins."""
+    return is_staff(member) and target is not None
+
+
+def can_see_trust_progress(member, target) -> bool:
+    """See what a member still needs for the next level: the member themself, and staff."""
+    return _signed_in(member) and target is not None and (member.id == target.id or is_staff(member))
+
+
+# ---- reputation, badges and rewards ------------------------------------------------------------
+
+def can_view_reputation_history(member, target) -> bool:
+    """Read a member's reputation ledger: the member themself, and staff."""
+    return _signed_in(member) and target is not None and (member.id == target.id or is_staff(member))
+
+
+def can_adjust_reputation(member, target) -> bool:
+    """Move a member's reputation by hand, with a reason: staff, not on themselves."""
+    return is_staff(member) and target is not None and member.id != target.id
+
+
+def can_manage_rewards(member) -> bool:
+    """Define rewards, add coupon codes, handle redemptions and grant points: staff and admins."""
+    return is_staff(member)
+
+
+def can_redeem_reward(member, reward) -> bool:
+    """Spend points on a reward: any signed-in member, while the reward is offered."""
+    return _signed_in(member) and reward is not None and bool(reward.active)
+
+
+# ---- moderation (community/moderation) ---------------------------------------------------------
+# Moderators and admins moderate the boards they can read; staff see whispers. Moderators may not act
+# on admins (nor on other moderators); admins act on everyone but themselves.
+
+def is_silenced(member, now=None) -> bool:
+    """Whether `member` is silenced now (may read, may not post)."""
+    until = getattr(member, "silenced_until", None) if _signed_in(member) else None
+    return until is not None and until > (now or utcnow())
+
+
+def is_suspended(member, now=None) -> bool:
+    """Whether `member` is suspended now (may not sign in)."""
+    until = getattr(member, "suspended_until", None)
+    return until is not None and until > (now or utcnow())
+
+
+def can_see_whispers(member) -> bool:
+    """Staff-only whispers: staff and moderators read and write them."""
+    return is_staff(member) or is_moderator(member)
+
+
+def can_whisper(member, thread: Thread) -> bool:
+    """Write a whisper in `thread` (also in a closed one)."""
+    return (can_see_whispers(member) and not thread.is_deleted and can_view_thread(member, thread)
+            and not is_silenced(member))
+
+
+def can_review(member) -> bool:
+    """Open the review queue and the moderation log."""
+    return is_moderator(member)
+
+
+def can_moderate_post(member, post: Post) -> bool:
+    """Hide, unhide, restore, approve or reject `post`, and resolve its flags."""
+    return can_moderate(member, post.thread.board)
+
+
+def can_restore_post(member, post: Post) -> bool:
+    """Undo a soft delete."""
+    return post.is_deleted and can_moderate(member, post.thread.board)
+
+
+def can_report_member(member, target) -> bool:
+    """Report a member to the moderators: who may flag posts may report members, never themselves."""
+    if not _signed_in(member) or target is None or target.id == member.id:
+        return False
+    return is_moderator(member) or is_staff(member) or _has_level(member, "TRUST_FLAG_MIN_LEVEL", 1)
+
+
+def can_act_on_member(member, target) -> bool:
+    """Silence, suspend or lift either: moderators on members and staff; admins on anyone but themselves."""
+    if not is_moderator(member) or target is None or target.id == member.id:
+        return False
+    if member.role is Role.admin:
+        return True
+    return target.role not in (Role.admin, Role.moderator)
+
+
+def can_merge_threads(member, source: Thread, target: Thread) -> bool:
+    """Merge `source` into `target`: a moderator of both boards, two different live threads."""
+    return (source.id != target.id and not source.is_deleted and not target.is_deleted
+            and can_moderate(member, source.board) and can_moderate(member, target.board))
+
+
+def can_split_thread(member, thread: Thread) -> bool:
+    """Move some of a thread's replies into a new thread."""
+    return not thread.is_deleted and can_moderate(member, thread.board)
+
+
+def can_pin_globally(member, thread: Thread) -> bool:
+    """Pin a thread on top of every list (latest, home), not just its board: moderators."""
+    return not thread.is_deleted and can_moderate(member, thread.board)
+
+
+def can_view_moderation_log(member) -> bool:
+    return is_moderator(member)
+
+
+def public_thread_clause():
+    """SQL: threads that everyone who can read the board sees (not deleted, hidden or pending)."""
+    from sqlalchemy import and_
+
+    return and_(Thread.deleted_at.is_(None), Thread.hidden_at.is_(None), Thread.pending.is_(False))
+
+
+def public_post_clause():
+    """SQL: posts that everyone who can read the thread sees (not deleted, hidden, pending or whispers)."""
+    from sqlalchemy import and_
+
+    return and_(Post.deleted_at.is_(None), Post.hidden_at.is_(None), Post.pending.is_(False),
+                Post.is_whisper.is_(False))
+
+
+def visible_post_clause(member):
+    """SQL: the posts `member` may read in threads they can see (search, lists of posts, the API)."""
+    from sqlalchemy import and_, or_, true
+
+    if is_moderator(member):
+        return true()
+    clause = public_post_clause()
+    if can_see_whispers(member):
+        clause = or_(clause, and_(Post.is_whisper.is_(True), Post.deleted_at.is_(None), Post.hidden_at.is_(None)))
+    if _signed_in(member):
+        clause = or_(clause, and_(Post.author_id == member.id, Post.deleted_at.is_(None)))
+    return clause
+
+
+# ---- realtime ----------------------------------------------------------------------------------
+
+def can_see_staff_counters(member) -> bool:
+    """See the live staff counters (unanswered questions, review queue): staff, moderators, admins."""
+    return is_staff(member) or is_moderator(member)
+
+
+def can_see_restricted_live(member, thread: Thread) -> bool:
+    """Hear live of a thread's staff-only news (whispers, posts awaiting approval): staff and its moderators."""
+    return can_view_thread(member, thread) and (is_staff(member) or can_moderate(member, thread.board))
+
+
+def can_view_crm(member) -> bool:
+    """The CRM (profiles, timelines, notes, exports) is for staff and admins; moderators see none of it."""
+    return is_staff(member)

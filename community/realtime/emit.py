@@ -1,0 +1,61 @@
+"""The one place that sends Socket.IO events, always after the transaction commits.
+
+With a message queue configured (`REDIS_URL`), `socketio.emit` publishes to Redis and every server
+process delivers to its own clients; a CLI or worker process emits the same way. When Redis is down
+the publish is logged and dropped: the change is committed and pages show it on the next load.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from ..aftercommit import after_commit
+from ..extensions import socketio
+
+log = logging.getLogger(__name__)
+STAFF_ROOM = "staff"
+
+
+def thread_room(thread_id: int) -> str:
+    return f"thread:{int(thread_id)}"
+
+
+def restricted_room(thread_id: int) -> str:
+    """Staff and moderators reading a thread: news of whispers and posts waiting for approval."""
+    return f"thread:{int(thread_id)}:staff"
+
+
+def member_room(member_id: int) -> str:
+    return f"member:{int(member_id)}"
+
+
+def send_now(event: str, data: dict, room: str) -> None:
+    """Emit `event` to `room` at once, stamped with the server time (clients use it to catch up)."""
+    payload = dict(data, t=time.time())
+    try:
+        socketio.emit(event, payload, to=room)
+    except Exception:  # a dropped live update must never break the request that caused it
+        log.exception("could not emit %s to %s", event, room)
+
+
+def send(event: str, data: dict, room: str) -> None:
+    """Emit `event` with `data` (ids and states only, never content) to `room` once the session commits."""
+    after_commit(send_now, event, dict(data), room)
+
+
+def _close_now(room: str) -> None:
+    try:
+        socketio.close_room(room)
+    except Exception:
+        log.exception("could not close room %s", room)
+
+
+def revoke_thread(thread_id: int, reason: str) -> None:
+    """After commit: tell a thread's readers its access changed and empty its room (they re-join, re-checked)."""
+    send("thread_access_changed", {"thread_id": int(thread_id), "reason": reason}, thread_room(thread_id))
+    after_commit(_close_now, thread_room(thread_id))
+
+
+def staff_counters_changed() -> None:
+    """After commit: tell staff clients that a counter moved (they fetch the numbers they may see)."""
+    send("staff_counters_changed", {}, STAFF_ROOM)

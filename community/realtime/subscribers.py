@@ -1,0 +1,136 @@
+"""Turn the forum's signals into live events (sent after commit; ids and states only)."""
+from __future__ import annotations
+
+from ..forum.models import BoardKind
+from .. import signals
+from . import emit
+
+
+def _question(thread) -> bool:
+    return thread.board.kind is BoardKind.question
+
+
+def on_thread_created(thread, **_extra) -> None:
+    if _question(thread):
+        emit.staff_counters_changed()
+
+
+def _restricted(post) -> bool:
+    """Whether only staff and moderators may learn of this post yet (a whisper, or waiting for approval)."""
+    return bool(getattr(post, "is_whisper", False) or getattr(post, "pending", False))
+
+
+def on_post_created(post, **_extra) -> None:
+    thread = post.thread
+    room = emit.restricted_room(post.thread_id) if _restricted(post) else emit.thread_room(post.thread_id)
+    emit.send("post_created", {"thread_id": post.thread_id, "post_id": post.id, "number": post.number}, room)
+    if _question(thread) and thread.reply_count <= 1:
+        emit.staff_counters_changed()
+
+
+def _post_changed(post, why: str) -> None:
+    room = emit.restricted_room(post.thread_id) if _restricted(post) else emit.thread_room(post.thread_id)
+    emit.send("post_changed", {"thread_id": post.thread_id, "post_id": post.id, "why": why}, room)
+
+
+def on_post_edited(post, **_extra) -> None:
+    _post_changed(post, "edited")
+
+
+def on_post_moderated(post, **_extra) -> None:
+    """Hidden, shown again, restored or approved: readers fetch the post again, with their own rights."""
+    emit.send("post_changed", {"thread_id": post.thread_id, "post_id": post.id, "why": "moderated"},
+              emit.thread_room(post.thread_id))
+
+
+def on_review_queue_changed(*_args, **_extra) -> None:
+    emit.staff_counters_changed()
+
+
+def on_post_deleted(post, **_extra) -> None:
+    if post.is_opening:
+        return  # thread_deleted follows and empties the room
+    _post_changed(post, "deleted")
+    if _question(post.thread):
+        emit.staff_counters_changed()
+
+
+def on_thread_deleted(thread, **_extra) -> None:
+    emit.revoke_thread(thread.id, "deleted")
+    if _question(thread):
+        emit.staff_counters_changed()
+
+
+def on_thread_moved(thread, previous_board=None, **_extra) -> None:
+    # The new board may be read by fewer people: every reader re-joins and is checked again.
+    emit.revoke_thread(thread.id, "moved")
+    if _question(thread) or (previous_board is not None and previous_board.kind is BoardKind.question):
+        emit.staff_counters_changed()
+
+
+def on_vote_cast(post, **_extra) -> None:
+    emit.send("score", {"thread_id": post.thread_id, "post_id": post.id, "score": post.score},
+              emit.thread_room(post.thread_id))
+
+
+def on_answer_accepted(post, thread=None, previous=None, **_extra) -> None:
+    emit.send("answer", {"thread_id": post.thread_id, "post_id": post.id,
+                         "previous_id": previous.id if previous is not None else None},
+              emit.thread_room(post.thread_id))
+
+
+def on_answer_unaccepted(post, **_extra) -> None:
+    emit.send("answer", {"thread_id": post.thread_id, "post_id": None, "previous_id": post.id},
+              emit.thread_room(post.thread_id))
+
+
+def on_poll_changed(poll, **_extra) -> None:
+    # Whether results show depends on the reader (voted? hidden until close?): readers fetch them.
+    emit.send("poll_changed", {"thread_id": poll.thread_id, "poll_id": poll.id}, emit.thread_room(poll.thread_id))
+
+
+def on_thread_locked(thread, locked=False, **_extra) -> None:
+    emit.send("lock", {"thread_id": thread.id, "locked": bool(locked)}, emit.thread_room(thread.id))
+
+
+def on_notification_created(notification, **_extra) -> None:
+    emit.send("notification", {"id": notification.id, "kind": notification.kind},
+              emit.member_room(notification.member_id))
+
+
+SUBSCRIPTIONS = [
+    (signals.thread_created, on_thread_created),
+    (signals.post_created, on_post_created),
+    (signals.post_edited, on_post_edited),
+    (signals.post_deleted, on_post_deleted),
+    (signals.thread_deleted, on_thread_deleted),
+    (signals.thread_moved, on_thread_moved),
+    (signals.vote_cast, on_vote_cast),
+    (signals.answer_accepted, on_answer_accepted),
+    (signals.answer_unaccepted, on_answer_unaccepted),
+    (signals.poll_created, on_poll_changed),
+    (signals.poll_voted, on_poll_changed),
+    (signals.thread_locked, on_thread_locked),
+    (signals.notification_created, on_notification_created),
+]
+
+
+# Signals of the moderation area, subscribed when that area defines them.
+OPTIONAL_SUBSCRIPTIONS = [
+    ("post_hidden", on_post_moderated),
+    ("post_unhidden", on_post_moderated),
+    ("post_restored", on_post_moderated),
+    ("post_approved", on_post_moderated),
+    ("content_flagged", on_review_queue_changed),
+    ("review_resolved", on_review_queue_changed),
+]
+
+
+def connect() -> None:
+    """Subscribe to the forum's signals (idempotent: blinker keeps one connection per receiver)."""
+    for signal, receiver in SUBSCRIPTIONS:
+        signal.connect(receiver)
+    for name, receiver in OPTIONAL_SUBSCRIPTIONS:
+        signal = getattr(signals, name, None)
+        if signal is not None:
+            signal.connect(receiver)

@@ -1,0 +1,234 @@
+"""The reputation ledger: write entries (moving Member.reputation in SQL), reverse them, read them.
+
+Every entry moves `members.reputation` by its delta with `reputation = reputation + delta` in the
+same transaction, so the column always equals the sum of the ledger. Services flush and signal; the
+caller commits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from ..dbtypes import utcnow
+from ..errors import NotPermitted, ValidationFailed
+from ..extensions import db
+from ..forum.models import Post, Thread
+from ..members.models import Member
+from ..permissions import readable_visibilities
+from ..signals import reputation_changed
+from .models import ReputationEntry, ReputationReason
+
+VOTE_REASONS = (ReputationReason.upvote_received, ReputationReason.downvote_received, ReputationReason.vote_retracted)
+ANSWER_REASONS = (ReputationReason.answer_accepted, ReputationReason.answer_unaccepted)
+MAX_ADJUSTMENT = 10_000
+
+
+def insert_once(model, values: dict, conflict_columns: list[str]):
+    """Insert a row unless one with the same `conflict_columns` exists; return its new id or None.
+
+    Races end in the database's unique constraint, not in an error: the loser simply inserts nothing.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        stmt = (dialect_insert(model).values(**values)
+                .on_conflict_do_nothing(index_elements=conflict_columns).returning(model.id))
+        return db.session.execute(stmt).scalar()
+    try:  # other databases: a savepoint keeps the outer transaction alive
+        with db.session.begin_nested():
+            return db.session.execute(insert(model).values(**values).returning(model.id)).scalar()
+    except IntegrityError:
+        return None
+
+
+def record(member_id: int, delta: int, reason: ReputationReason, *, actor_id: int | None = None,
+           post_id: int | None = None, thread_id: int | None = None, badge_id: int | None = None,
+           note: str = "") -> ReputationEntry | None:
+    """Write a ledger entry and move the member's reputation by `delta` (nothing for a zero delta)."""
+    if not delta:
+        return None
+    entry = ReputationEntry(member_id=member_id, delta=delta, reason=reason, actor_id=actor_id, post_id=post_id,
+                            thread_id=thread_id, badge_id=badge_id, note=(note or "")[:255], created_at=utcnow())
+    db.session.add(entry)
+    db.session.flush()
+    db.session.execute(update(Member).where(Member.id == member_id)
+                       .values(reputation=Member.reputation + delta))
+    member = db.session.get(Member, member_id)
+    reputation_changed.send(member, entry=entry)
+    return entry
+
+
+def _net(member_id: int, post_id: int, reasons, actor_id: int | None = None) -> int:
+    query = select(func.coalesce(func.sum(ReputationEntry.delta), 0)).where(
+        ReputationEntry.member_id == member_id, ReputationEntry.post_id == post_id,
+        ReputationEntry.reason.in_(reasons))
+    if actor_id is not None:
+        query = query.where(ReputationEntry.actor_id == actor_id)
+    return int(db.session.scalar(query) or 0)
+
+
+def apply_vote(post: Post, voter: Member, value: int, previous: int) -> list[ReputationEntry]:
+    """Credit the post's author for a vote cast, changed or retracted (reversing what the earlier vote gave)."""
+    author_id = post.author_id
+    if author_id is None or author_id == voter.id or value == previous:
+        return []
+    entries = []
+    if previous:
+        # Reverse exactly what this voter's vote gave, even if the configured amounts changed since.
+        net = _net(author_id, post.id, VOTE_REASONS, actor_id=voter.id)
+        if net:
+            entries.append(record(author_id, -net, ReputationReason.vote_retracted, actor_id=voter.id,
+                                  post_id=post.id, thread_id=post.thread_id))
+    if value:
+        config = current_app.config
+        if value > 0:
+            delta, reason = config["REPUTATION_UPVOTE"], ReputationReason.upvote_received
+        else:
+            delta, reason = config["REPUTATION_DOWNVOTE"], ReputationReason.downvote_received
+        entries.append(record(author_id, delta, reason, actor_id=voter.id, post_id=post.id, thread_id=post.thread_id))
+    return [entry for entry in entries if entry is not None]
+
+
+def apply_acceptance(post: Post, thread: Thread, by: Member | None) -> ReputationEntry | None:
+    """Credit the author of an accepted answer (not the asker answering their own question)."""
+    if post.author_id is None or post.author_id == thread.author_id:
+        return None
+    if _net(post.author_id, post.id, ANSWER_REASONS) > 0:
+        return None  # credited already
+    return record(post.author_id, current_app.config["REPUTATION_ACCEPTED_ANSWER"], ReputationReason.answer_accepted,
+                  actor_id=by.id if by is not None else None, post_id=post.id, thread_id=thread.id)
+
+
+def reverse_acceptance(post: Post, thread_id: int, by: Member | None) -> ReputationEntry | None:
+    """Take back what accepting this answer gave its author (undone, or replaced by another answer)."""
+    if post.author_id is None:
+        return None
+    net = _net(post.author_id, post.id, ANSWER_REASONS)
+    if not net:
+        return None
+    return record(post.author_id, -net, ReputationReason.answer_unaccepted,
+                  actor_id=by.id if by is not None else None, post_id=post.id, thread_id=thread_id)
+
+
+def adjust(staff: Member, member: Member, delta, note: str) -> ReputationEntry:
+    """Let staff move a member's reputation by hand, with a reason that the member sees."""
+    from ..permissions import can_adjust_reputation
+
+    if not can_adjust_reputation(staff, member):
+        raise NotPermitted(_l("Only staff may adjust reputation."))
+    problems = {}
+    try:
+        delta = int(str(delta).strip())
+    except (TypeError, ValueError):
+        problems["delta"] = _l("Enter a whole number, e.g. 25 or -10.")
+    else:
+        if delta == 0 or abs(delta) > MAX_ADJUSTMENT:
+            problems["delta"] = _l("Enter a whole number from -%(n)d to %(n)d, not 0.", n=MAX_ADJUSTMENT)
+    note = " ".join((note or "").split())
+    if not note:
+        problems["note"] = _l("Say why; the member sees this reason.")
+    elif len(note) > 255:
+        problems["note"] = _l("At most %(n)d characters.", n=255)
+    if problems:
+        raise ValidationFailed(_l("Please correct the marked fields."), problems)
+    return record(member.id, delta, ReputationReason.staff_adjustment, actor_id=staff.id, note=note)
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+PERIODS = {"week": 7, "month": 30, "year": 365, "all": None}
+
+
+@dataclass
+class Ranked:
+    rank: int
+    member: Member
+    earned: int
+
+
+@dataclass
+class Leaderboard:
+    period: str
+    rows: list[Ranked]
+    page: int
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+def leaderboard(period: str = "week", page: int = 1, per_page: int = 50) -> Leaderboard:
+    """Rank members by reputation earned in the period (the last 7, 30 or 365 days, or ever) in one query."""
+    days = PERIODS[period]
+    if days is None:
+        earned = Member.reputation
+        query = select(Member, earned, func.rank().over(order_by=earned.desc())).where(earned > 0)
+    else:
+        since = utcnow() - timedelta(days=days)
+        total = func.sum(ReputationEntry.delta)
+        sums = (select(ReputationEntry.member_id.label("member_id"), total.label("earned"))
+                .where(ReputationEntry.created_at >= since)
+                .group_by(ReputationEntry.member_id).having(total > 0).subquery())
+        earned = sums.c.earned
+        query = select(Member, earned, func.rank().over(order_by=earned.desc())).join(sums, sums.c.member_id == Member.id)
+    rows = db.session.execute(query.order_by(earned.desc(), Member.id)
+                              .limit(per_page + 1).offset((page - 1) * per_page)).all()
+    ranked = [Ranked(rank=int(rank), member=member, earned=int(value)) for member, value, rank in rows[:per_page]]
+    return Leaderboard(period=period, rows=ranked, page=page, has_next=len(rows) > per_page)
+
+
+@dataclass
+class HistoryPage:
+    items: list[ReputationEntry]
+    page: int
+    pages: int
+    total: int
+    visible_thread_ids: set
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+class PageOutOfRange(Exception):
+    """The page asked for does not exist."""
+
+
+def history(member: Member, viewer, page: int = 1, per_page: int = 50) -> HistoryPage:
+    """Return a page of the member's ledger, newest first, with the threads `viewer` may see marked."""
+    total = db.session.scalar(select(func.count()).select_from(ReputationEntry)
+                              .where(ReputationEntry.member_id == member.id))
+    pages = max(1, -(-total // per_page))
+    if page < 1 or page > pages:
+        raise PageOutOfRange(page)
+    items = db.session.scalars(
+        select(ReputationEntry).where(ReputationEntry.member_id == member.id)
+        .options(joinedload(ReputationEntry.actor), joinedload(ReputationEntry.thread), joinedload(ReputationEntry.badge))
+        .order_by(ReputationEntry.created_at.desc(), ReputationEntry.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    # Thread.board is joined eagerly, so these checks cost no query.
+    visible = {entry.thread_id for entry in items if entry.thread is not None and entry.thread.deleted_at is None
+               and entry.thread.board.visibility in readable_visibilities(viewer)}
+    return HistoryPage(items=items, page=page, pages=pages, total=total, visible_thread_ids=visible)
+
+
+def ledger_total(member_id: int) -> int:
+    """Return the sum of a member's ledger (equal to Member.reputation)."""
+    return int(db.session.scalar(select(func.coalesce(func.sum(ReputationEntry.delta), 0))
+                                 .where(ReputationEntry.member_id == member_id)) or 0)
+

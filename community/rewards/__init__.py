@@ -1,0 +1,27 @@
+"""Rewards: members spend reward points on coupons and gifts that staff define; a ledger of every earn and spend.
+
+Settings (set with COMMUNITY_<NAME> in the environment):
+  POINTS_PER_REPUTATION   points paid per reputation point earned from an upvote, an accepted answer or
+                          a badge, once per source (default 1; 0 turns earning off, staff grants still work)
+"""
+from __future__ import annotations
+
+from . import models  # noqa: F401  (known to create_all and Alembic)
+
+
+def _reputation_changed(member, entry=None, **_extra):
+    from .services import earn_points
+
+    if entry is not None:
+        earn_points(entry)
+
+
+def init_app(app) -> None:
+    """Register the reward pages, settings and the subscriber that pays points for reputation."""
+    app.config.setdefault("POINTS_PER_REPUTATION", 1)
+
+    from ..signals import reputation_changed
+    from .views import bp
+
+    app.register_blueprint(bp)
+    reputation_changed.connect(_reputation_changed)

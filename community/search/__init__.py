@@ -1,0 +1,112 @@
+"""Full-text search over threads and posts (Whoosh). This package owns Whoosh; nothing else imports it.
+
+- `analysis`: the bilingual analyzer (English stemming, jieba for Chinese).
+- `index`: schema, documents, the single writer thread, rebuilding, health.
+- `query`: the query language, the reader's filter, results with snippets, similar threads.
+- `views`: /search, /api/v1/search, /search/similar; `cli`: `flask community search reindex`.
+
+Settings: SEARCH_INDEX_DIR (default <instance>/search-index), SEARCH_PER_PAGE (20),
+SEARCH_MAX_QUERY_LENGTH (characters, 400), SEARCH_MAX_TERMS (words and filters, 32).
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from ..extensions import db
+
+_KEY = "community.search.changed"
+
+# Signals that never change what the index holds.
+_IGNORED = {"member-registered", "notification-created", "reputation-changed", "badge-granted",
+            "trust-level-changed", "reward-redeemed", "poll-created", "poll-voted", "thread-viewed",
+            "thread-locked", "thread-pinned"}
+
+
+def init_app(app: Flask) -> None:
+    """Register the search pages and CLI, and keep the index in step with every forum signal."""
+    from blinker import NamedSignal
+
+    from .. import signals
+    from . import cli, views
+
+    app.config.setdefault("SEARCH_PER_PAGE", 20)
+    app.config.setdefault("SEARCH_MAX_QUERY_LENGTH", 400)
+    app.config.setdefault("SEARCH_MAX_TERMS", 32)
+    app.register_blueprint(views.bp)
+    cli.init_app(app)
+    for value in vars(signals).values():
+        if isinstance(value, NamedSignal) and value.name not in _IGNORED:
+            # weak=False: a module-level function, connected once per signal (connect is idempotent)
+            value.connect(_on_change, weak=False)
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    if not event.contains(Session, "after_soft_rollback", _forget):
+        event.listen(Session, "after_soft_rollback", _forget)
+
+
+def _on_change(sender, **kwargs) -> None:
+    """Note what changed (posts, threads, members) to rewrite their documents after the commit."""
+    from ..forum.models import Post, Thread
+    from ..members.models import Member
+
+    changed = _changed()
+    if changed is None:
+        return
+    for obj in [sender, *kwargs.values()]:
+        for item in (obj if isinstance(obj, (list, tuple, set)) else [obj]):
+            if isinstance(item, Post):
+                changed["posts"].add(item.id)
+                changed["threads_of"].add(item.thread_id)
+            elif isinstance(item, Thread):
+                changed["threads"].add(item.id)
+            elif isinstance(getattr(item, "post", None), Post):  # a flag, a review item, a log line
+                changed["posts"].add(item.post.id)
+                changed["threads_of"].add(item.post.thread_id)
+            elif isinstance(item, Member) and item is sender and "fields" in kwargs:
+                if {"username", "display_name"} & set(kwargs.get("fields") or ()):
+                    changed["members"].add(item.id)
+
+
+def _changed() -> dict | None:
+    from flask import has_app_context
+
+    if not has_app_context():
+        return None
+    session = db.session()
+    changed = session.info.get(_KEY)
+    if changed is None:
+        changed = session.info[_KEY] = {"posts": set(), "threads": set(), "threads_of": set(), "members": set()}
+        from ..aftercommit import after_commit
+        from .index import service
+
+        after_commit(_send, service(), session)
+    return changed
+
+
+def _send(search, session) -> None:
+    """After the commit: hand the changed ids to the writer thread (which reads the committed rows)."""
+    changed = session.info.pop(_KEY, None)
+    if not changed:
+        return
+    if changed["threads"]:
+        search.enqueue("threads", changed["threads"])
+    if changed["posts"]:
+        search.enqueue("posts", changed["posts"])
+    # A new, removed or voted reply changes what its thread's opening post carries (answered).
+    if changed["threads_of"] - changed["threads"]:
+        search.enqueue("openings", changed["threads_of"] - changed["threads"])
+    if changed["members"]:
+        search.enqueue("members", changed["members"])
+
+
+def _forget(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_KEY, None)
+
+
+def wait(timeout: float = 30.0) -> bool:
+    """Block until the index holds every committed change (tests, the CLI)."""
+    from .index import service
+
+    return service(current_app._get_current_object()).wait(timeout)

@@ -1,0 +1,485 @@
+"""The Whoosh index: its schema, where it lives, the single writer that keeps it, rebuilding, health.
+
+One document per post. Thread facts (board, visibility, tags, status, solved, answered, deleted) are
+copied onto every post of the thread, so that a reader's filter is one query over indexed fields.
+
+Writes never happen in a request. Signal subscribers (community/search/__init__.py) note which posts,
+threads and members changed; after the commit those ids go on a queue, and one writer thread per
+process and index folder loads the committed rows and updates the index. Requests never wait on the
+index nor meet Whoosh's LockError; the writer waits for the lock instead (another process's writer,
+or `flask community search reindex`) and retries.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import queue
+import re
+import threading
+import time
+from html import unescape
+from pathlib import Path
+
+from flask import current_app
+from whoosh import index as whoosh_index
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.index import LockError
+from whoosh.writing import CLEAR
+
+from .analysis import BilingualAnalyzer
+
+log = logging.getLogger(__name__)
+INDEX_NAME = "posts"
+
+
+def _remember_missing_columns() -> None:
+    """Let Whoosh's per-document reader remember that a field has no length column.
+
+    Whoosh 2.7 caches the column readers it finds but not the ones it does not, so writing a segment
+    asks the file system once per posting of every ID/KEYWORD field (a fifth of reindex time here).
+    A segment's files never change once written, so remembering "none" is safe.
+    """
+    from whoosh.codec import whoosh3
+
+    reader = whoosh3.W3PerDocReader
+    if getattr(reader, "_community_patched", False):
+        return
+    original = reader._cached_reader
+
+    def _cached_reader(self, fieldname, column):
+        found = original(self, fieldname, column)
+        if found is None:
+            self._readers[fieldname] = None
+        return found
+
+    reader._cached_reader = _cached_reader
+    reader._community_patched = True
+
+
+_remember_missing_columns()
+BATCH = 500  # posts loaded and written per round trip
+
+
+def schema() -> Schema:
+    """One document per post. Few fields on purpose: each one costs time on every document written.
+
+    `facts` holds the thread's and post's state as keywords (see `facts`); title and body are not
+    stored - snippets are highlighted from the database rows of the page.
+    """
+    analyzer = BilingualAnalyzer()
+    return Schema(
+        post_id=ID(stored=True, unique=True),
+        thread_id=ID,
+        board_id=ID,
+        author=ID,
+        tags=KEYWORD(commas=True, lowercase=True),
+        facts=KEYWORD,
+        title=TEXT(analyzer=analyzer, field_boost=2.0, spelling=True),
+        body=TEXT(analyzer=analyzer),
+        created=DATETIME(sortable=True),
+        score=NUMERIC(sortable=True, signed=True, bits=32),
+    )
+
+
+def index_dir() -> Path:
+    return Path(current_app.config["SEARCH_INDEX_DIR"])
+
+
+class IndexUnavailable(Exception):
+    """The index is missing, unreadable or being rebuilt."""
+
+
+# ---- documents -------------------------------------------------------------------------------
+
+def _flag(obj, name: str) -> bool:
+    """Read a moderation flag (`is_hidden`, `pending`, `is_whisper`); False while a model has none."""
+    return bool(getattr(obj, name, False))
+
+
+# A tag of sanitized HTML (attribute values are always quoted there, and may contain ">").
+_TAG = re.compile(r"""<(?:[^>"']|"[^"]*"|'[^']*')*>""")
+
+
+def plain_text(html: str) -> str:
+    """Return the text of already-sanitized post HTML (5x faster than a parser, which matters to reindex)."""
+    return " ".join(unescape(_TAG.sub(" ", html or "")).split())
+
+
+def facts(post) -> str:
+    """Return the keywords of a post's state: what the reader's filter and the is:/status: filters ask.
+
+    live (not deleted, hidden or awaiting approval), whisper or nowhisper, v_<board visibility>,
+    k_<board kind>, opening or reply, solved or unsolved, answered or unanswered, s_<idea status>.
+    """
+    thread, board = post.thread, post.thread.board
+    hidden = any(_flag(obj, name) for obj in (post, thread) for name in ("is_hidden", "pending"))
+    deleted = post.deleted_at is not None or thread.deleted_at is not None
+    words = [
+        "live" if not (hidden or deleted) else "gone",
+        "whisper" if _flag(post, "is_whisper") else "nowhisper",
+        f"v_{board.visibility.value}", f"k_{board.kind.value}",
+        "opening" if post.number == 1 else "reply",
+        "solved" if thread.accepted_post_id is not None else "unsolved",
+        "answered" if (thread.reply_count or 0) > 0 else "unanswered",
+    ]
+    if thread.idea_status is not None:
+        words.append(f"s_{thread.idea_status.value}")
+    return " ".join(words)
+
+
+def document(post) -> dict:
+    """Return the index document of `post` (its thread, board, author and tags loaded)."""
+    thread = post.thread
+    doc = {
+        "post_id": str(post.id),
+        "thread_id": str(thread.id),
+        "board_id": str(thread.board_id),
+        "author": post.author.username_key if post.author else "",
+        "tags": ",".join(tag.name for tag in thread.tags),
+        "facts": facts(post),
+        "body": plain_text(post.body_html),
+        "created": post.created_at.replace(tzinfo=None),
+        "score": int(post.score or 0),
+    }
+    if post.number == 1:
+        doc["title"] = thread.title
+    return doc
+
+
+def _load(session, where, limit: int | None = None, after: int = 0):
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
+    from ..forum.models import Post, Thread
+
+    query = (select(Post).options(joinedload(Post.thread).joinedload(Thread.board), joinedload(Post.author))
+             .where(where, Post.id > after).order_by(Post.id))
+    if limit:
+        query = query.limit(limit)
+    return session.scalars(query).unique().all()
+
+
+def iter_documents(session, progress=None):
+    """Yield the document of every post, reading the database in batches of BATCH posts."""
+    from ..forum.models import Post
+
+    after = 0
+    while True:
+        posts = _load(session, Post.id > 0, limit=BATCH, after=after)
+        if not posts:
+            return
+        for post in posts:
+            yield document(post)
+        after = posts[-1].id
+        if progress:
+            progress(len(posts))
+        session.expunge_all()  # keep memory flat over a large forum
+
+
+def count_posts() -> int:
+    from sqlalchemy import func, select
+
+    from ..extensions import db
+    from ..forum.models import Post
+
+    return db.session.scalar(select(func.count(Post.id))) or 0
+
+
+# ---- opening, rebuilding ---------------------------------------------------------------------
+
+def _open(path: Path):
+    if not whoosh_index.exists_in(str(path), indexname=INDEX_NAME):
+        raise FileNotFoundError(path)
+    ix = whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
+    if set(ix.schema.names()) != set(schema().names()):
+        raise IndexUnavailable("the index was written with another schema")
+    return ix
+
+
+def _fresh(path: Path):
+    """Remove this index's files from `path` (nothing else there) and create an empty index."""
+    path.mkdir(parents=True, exist_ok=True)
+    for entry in path.iterdir():
+        if entry.is_file() and entry.name.startswith((f"_{INDEX_NAME}_", f"{INDEX_NAME}_")):
+            entry.unlink()
+    return whoosh_index.create_in(str(path), schema(), indexname=INDEX_NAME)
+
+
+def _writer(ix, timeout: float = 120.0):
+    """Return a writer, waiting up to `timeout` seconds for another writer to finish."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return ix.writer(limitmb=256)
+        except LockError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def rebuild(path: Path, progress=None, session=None) -> int:
+    """Rebuild the index at `path` from the database; return the number of posts indexed.
+
+    A readable index stays searchable until the new one replaces it in one commit; an unreadable
+    one is replaced by an empty index first. Must run inside an app context.
+    """
+    if session is None:
+        from ..extensions import db
+
+        session = db.session
+    try:
+        ix = _open(path)
+        fresh = False
+    except Exception:
+        ix = _fresh(path)
+        fresh = True
+    writer = _writer(ix)
+    count = 0
+    try:
+        for doc in iter_documents(session, progress):
+            writer.add_document(**doc)
+            count += 1
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit(mergetype=None if fresh else CLEAR, optimize=fresh)
+    return count
+
+
+# ---- the per-process service: cached index, writer thread, state ------------------------------
+
+class SearchIndex:
+    """The index at one folder, as this process sees it: reads, the writer queue, and rebuilds."""
+
+    def __init__(self, app, path: Path):
+        self.app = app
+        self.path = path
+        self.queue: queue.Queue = queue.Queue()
+        self.rebuilding = False
+        self.error: str | None = None
+        self._ix = None
+        self._lock = threading.RLock()  # index() may start the writer thread while holding it
+        self._thread: threading.Thread | None = None
+        self._engine = None
+        self._atexit = False
+        self._pid = os.getpid()
+
+    # reading
+    def index(self):
+        """Return the open index, or raise IndexUnavailable (and start a rebuild) when there is none."""
+        if self.rebuilding:
+            raise IndexUnavailable("rebuilding")
+        ix = self._ix
+        if ix is not None:
+            return ix
+        with self._lock:
+            if self._ix is not None:
+                return self._ix
+            try:
+                self._ix = _open(self.path)
+                self.error = None
+                return self._ix
+            except Exception as exc:  # missing, corrupt or of an older schema: rebuild it
+                if self.path.exists() and not self.path.is_dir():
+                    self.error = "NotADirectoryError"
+                    raise IndexUnavailable(self.error) from exc
+                log.warning("search index at %s unusable (%r); rebuilding", self.path, exc)
+                self.error = type(exc).__name__
+                self.schedule_rebuild()
+                raise IndexUnavailable(self.error) from exc
+
+    def searcher(self):
+        ix = self.index()
+        try:
+            return ix.searcher()
+        except Exception as exc:  # files removed or damaged under an open index
+            self._ix = None
+            log.warning("search index at %s unreadable (%r); rebuilding", self.path, exc)
+            self.error = type(exc).__name__
+            self.schedule_rebuild()
+            raise IndexUnavailable(self.error) from exc
+
+    # writing
+    def enqueue(self, op: str, ids=()) -> None:
+        self._ensure_thread()
+        self.queue.put((op, tuple(ids)))
+
+    def schedule_rebuild(self) -> None:
+        self.rebuilding = True
+        self.enqueue("rebuild")
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        """Block until every queued change is written (tests, the CLI); False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self.queue.all_tasks_done:
+            while self.queue.unfinished_tasks:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self.queue.all_tasks_done.wait(remaining):
+                    return not self.queue.unfinished_tasks
+        return True
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid != os.getpid():  # forked (gunicorn): the parent's thread and queue stay there
+                self._pid, self.queue, self._ix, self._engine = os.getpid(), queue.Queue(), None, None
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name=f"search-writer:{self.path.name}",
+                                                daemon=True)
+                self._thread.start()
+                if not self._atexit:  # a CLI command (seed-demo, imports) must not exit with writes queued
+                    atexit.register(self.wait, 120.0)
+                    self._atexit = True
+
+    def _run(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            time.sleep(0.005)  # let the rest of a burst arrive, then write it in one commit
+            while len(batch) < BATCH:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                with self.app.app_context(), self._session() as session:
+                    self._apply(batch, session)
+            except Exception:
+                log.exception("search index update failed")
+            finally:
+                for _ in batch:
+                    self.queue.task_done()
+
+    def _session(self):
+        """Return a session of the writer's own engine: its reads stay out of the requests' pool."""
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import Session
+
+        if self._engine is None:
+            config = self.app.config
+            self._engine = create_engine(config["SQLALCHEMY_DATABASE_URI"],
+                                         **config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+        return Session(self._engine)
+
+    def _apply(self, batch, session) -> None:
+        if any(op == "rebuild" for op, _ in batch):
+            self._rebuild_now(session)
+            return  # the rebuild read the committed database: every change in the batch is in it
+        if self.rebuilding:
+            return
+        posts, threads, openings, members, clear = set(), set(), set(), set(), False
+        for op, ids in batch:
+            {"posts": posts, "threads": threads, "openings": openings, "members": members}.get(op, set()).update(ids)
+            clear = clear or op == "clear"
+        try:
+            ix = self._ix or self.index()
+        except IndexUnavailable:
+            return  # a rebuild is queued behind this batch; it reads every committed change
+        writer = _writer(ix)
+        try:
+            if clear:
+                writer.commit(mergetype=CLEAR)
+                return
+            self._write(session, writer, posts, threads, openings - threads, members)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def _write(self, session, writer, post_ids, thread_ids, opening_of, member_ids) -> None:
+        from ..forum.models import Post
+
+        for start in range(0, len(thread_ids), BATCH):
+            chunk = sorted(thread_ids)[start:start + BATCH]
+            for tid in chunk:  # a thread's posts may have left it (merge, split): start it afresh
+                writer.delete_by_term("thread_id", str(tid))
+            for post in self._all(session, Post.thread_id.in_(chunk)):
+                writer.add_document(**document(post))
+        post_ids = set(post_ids)
+        for start in range(0, len(opening_of), BATCH):
+            chunk = sorted(opening_of)[start:start + BATCH]
+            for post in _load(session, Post.thread_id.in_(chunk) & (Post.number == 1)):
+                post_ids.discard(post.id)
+                writer.update_document(**document(post))
+        for start in range(0, len(member_ids), BATCH):
+            chunk = sorted(member_ids)[start:start + BATCH]
+            for post in self._all(session, Post.author_id.in_(chunk)):
+                post_ids.discard(post.id)
+                if post.thread_id not in thread_ids:
+                    writer.update_document(**document(post))
+        ordered = sorted(post_ids)
+        for start in range(0, len(ordered), BATCH):
+            chunk = ordered[start:start + BATCH]
+            found = set()
+            for post in _load(session, Post.id.in_(chunk)):
+                found.add(post.id)
+                if post.thread_id not in thread_ids:
+                    writer.update_document(**document(post))
+            for missing in set(chunk) - found:
+                writer.delete_by_term("post_id", str(missing))
+
+    @staticmethod
+    def _all(session, where):
+        after = 0
+        while True:
+            posts = _load(session, where, limit=BATCH, after=after)
+            if not posts:
+                return
+            yield from posts
+            after = posts[-1].id
+
+    def _rebuild_now(self, session) -> None:
+        self.rebuilding = True
+        try:
+            self._ix = None
+            count = rebuild(self.path, session=session)
+            self._ix = _open(self.path)
+            self.error = None
+            log.info("search index rebuilt: %d posts", count)
+        except Exception as exc:
+            self.error = type(exc).__name__
+            log.exception("search index rebuild failed")
+        finally:
+            self.rebuilding = False
+
+
+_services: dict[str, SearchIndex] = {}
+_services_lock = threading.Lock()
+
+
+def _warm_up() -> None:
+    from .analysis import _segmenter
+
+    _segmenter()
+
+
+def service(app=None) -> SearchIndex:
+    """Return this process's SearchIndex for the app's index folder."""
+    app = app or current_app._get_current_object()
+    path = Path(app.config["SEARCH_INDEX_DIR"])
+    key = str(path.resolve())
+    found = _services.get(key)
+    if found is None:
+        with _services_lock:
+            found = _services.setdefault(key, SearchIndex(app, path))
+            # jieba reads its dictionary in a second or two: do it now, not in the first Chinese search
+            threading.Thread(target=_warm_up, name="search-warm-up", daemon=True).start()
+    found.app = app  # the latest app built on this folder (tests build several)
+    return found
+
+
+def health() -> dict:
+    """Return {"ok": bool, ...}: the index is readable, or being rebuilt from the database."""
+    search = service()
+    if search.rebuilding:
+        return {"ok": True, "rebuilding": True}
+    try:
+        with search.searcher() as searcher:
+            return {"ok": True, "documents": searcher.doc_count()}
+    except IndexUnavailable:
+        if search.rebuilding:
+            return {"ok": True, "rebuilding": True}
+        return {"ok": False, "error": search.error or "IndexUnavailable"}
+    except Exception as exc:  # any failure to open or read is "down" for /healthz
+        return {"ok": False, "error": type(exc).__name__}

@@ -1,0 +1,407 @@
+"""Searching: the query language, the reader's filter, a page of hits with snippets, similar threads.
+
+The query language: words (all must match, stemmed in English, segmented in Chinese), "phrases", OR,
+NOT / -word, ( ) groups, and filters board:slug, author:name, tag:name, status:planned, is:solved,
+is:unsolved, is:unanswered, is:thread, after:2024-01-01, before:2024-12-31, date:2024-05 or
+date:2024-01-01..2024-03-31 (a filter can be negated with -).
+
+What a reader may see is decided twice: inside the Whoosh query, which subtracts every document the
+reader may not find (boards not readable per `permissions.readable_visibilities`, read from the
+database; deleted, hidden or pending posts; whispers unless `can_see_whispers`), and then
+`permissions.can_view_post` on the rows of the page, which also catches a change the index has not
+caught up with yet.
+"""
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from math import ceil
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from whoosh import qparser
+from whoosh import collectors
+from whoosh.collectors import TimeLimit
+from whoosh.highlight import ContextFragmenter, HtmlFormatter
+from whoosh.query import And, DateRange, Every, Not, NullQuery, Or, Term
+
+from .. import permissions
+from ..errors import ServiceError
+from ..extensions import db
+from ..forum.models import Board, IdeaStatus, Post, Thread, Visibility
+from .analysis import BilingualAnalyzer, is_han
+from .index import IndexUnavailable, service
+
+SORTS = ("relevance", "newest", "votes")
+MAX_PAGE = 50
+TIME_LIMIT = 2.0  # seconds a single search may spend collecting hits
+
+_FILTER = re.compile(r'(?<![^\s(])(-?)(board|author|tag|status|is|before|after|date):("[^"]*"|[^\s()"]+)', re.I)
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "「": '"', "」": '"', "『": '"', "』": '"', "＂": '"'})
+_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+
+class BadQuery(ServiceError):
+    code = "bad_query"
+    status = 400
+
+
+class SearchUnavailable(ServiceError):
+    code = "search_unavailable"
+    status = 503
+
+
+@dataclass
+class Hit:
+    post: Post
+    snippet: Markup
+    title: Markup
+
+
+@dataclass
+class Results:
+    query: str
+    sort: str
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    hits: list[Hit] = field(default_factory=list)
+    suggestion: str | None = None
+    partial: bool = False
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+# ---- parsing -----------------------------------------------------------------------------------
+
+def clean(raw: str | None) -> str:
+    """Return the query as typed, normalised: NFKC, curly quotes made straight, control characters gone."""
+    text = unicodedata.normalize("NFKC", raw or "").translate(_QUOTES)
+    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") else ch for ch in text)
+    return " ".join(text.split())
+
+
+def _parser():
+    parser = qparser.MultifieldParser(["title", "body"], _schema(), group=qparser.AndGroup)
+    for plugin in (qparser.FieldsPlugin, qparser.WildcardPlugin, qparser.RangePlugin, qparser.BoostPlugin,
+                   qparser.EveryPlugin, qparser.SingleQuotePlugin, qparser.FuzzyTermPlugin):
+        parser.remove_plugin_class(plugin)
+    parser.add_plugin(qparser.PlusMinusPlugin())
+    return parser
+
+
+_schema_cache = None
+
+
+def _schema():
+    global _schema_cache
+    if _schema_cache is None:
+        from .index import schema
+
+        _schema_cache = schema()
+    return _schema_cache
+
+
+def _day(text: str, end: bool = False) -> datetime:
+    match = _DATE.match(text)
+    if not match:
+        raise ValueError(text)
+    year, month, day = int(match.group(1)), match.group(2), match.group(3)
+    if day:
+        start = date(year, int(month), int(day))
+        stop = start + timedelta(days=1)
+    elif month:
+        start = date(year, int(month), 1)
+        stop = date(year + (start.month == 12), start.month % 12 + 1, 1)
+    else:
+        start, stop = date(year, 1, 1), date(year + 1, 1, 1)
+    moment = stop if end else start
+    return datetime(moment.year, moment.month, moment.day)
+
+
+def _filter_query(name: str, value: str, boards: dict):
+    value = value.strip('"').strip()
+    name = name.lower()
+    if not value:
+        raise BadQuery(_l("The filter %(name)s: needs a value.", name=name))
+    folded = value.casefold()
+    if name == "board":  # a board the reader may not read is no board at all
+        return Term("board_id", str(boards.get(folded, 0)))
+    if name == "author":
+        return Term("author", folded.lstrip("@"))
+    if name == "tag":
+        return Term("tags", folded.lstrip("#"))
+    if name == "status":
+        status = folded.replace("-", "_").replace(" ", "_")
+        if status not in {s.value for s in IdeaStatus}:
+            raise BadQuery(_l("Unknown status %(value)s. Try one of: %(known)s.", value=value,
+                              known=", ".join(s.value for s in IdeaStatus)))
+        return Term("facts", f"s_{status}")
+    if name == "is":
+        known = {"solved", "unsolved", "unanswered", "answered", "thread", "reply"}
+        if folded not in known:
+            raise BadQuery(_l("Unknown filter is:%(value)s. Try is:solved, is:unsolved, is:unanswered or is:thread.",
+                              value=value))
+        return Term("facts", {"thread": "opening"}.get(folded, folded))
+    try:
+        if name == "after":
+            return DateRange("created", _day(value), None)
+        if name == "before":
+            return DateRange("created", None, _day(value), endexcl=True)
+        first, _sep, last = value.partition("..")
+        return DateRange("created", _day(first) if first else None, _day(last or first, end=True) if (last or not _sep) else None,
+                         endexcl=True)
+    except ValueError:
+        raise BadQuery(_l("Dates are written like 2024-05-31, 2024-05 or 2024; date ranges like "
+                          "date:2024-01-01..2024-03-31.")) from None
+
+
+@dataclass
+class Parsed:
+    text: str  # the words part, as typed
+    query: object  # the Whoosh query, filters included
+    has_words: bool
+
+
+def parse(raw: str | None, boards: dict | None = None) -> Parsed:
+    """Turn what the reader typed into a Whoosh query; raise BadQuery with a clear message."""
+    config = current_app.config
+    typed = clean(raw)
+    if len(typed) > config["SEARCH_MAX_QUERY_LENGTH"]:
+        raise BadQuery(_l("That search is too long. Please use at most %(n)d characters.",
+                          n=config["SEARCH_MAX_QUERY_LENGTH"]))
+    filters, negated = [], []
+    for neg, name, value in _FILTER.findall(typed):
+        (negated if neg else filters).append(_filter_query(name, value, boards or {}))
+    words = " ".join(_FILTER.sub(" ", typed).split())
+    if len(words.split()) + len(filters) + len(negated) > config["SEARCH_MAX_TERMS"]:
+        raise BadQuery(_l("That search has too many words. Please use at most %(n)d.", n=config["SEARCH_MAX_TERMS"]))
+    query = NullQuery
+    if words:
+        try:
+            query = _parser().parse(words)
+        except Exception:  # the parser is lenient; anything it cannot take is the query's fault
+            raise BadQuery(_l("We could not understand that search. Try plain words.")) from None
+    has_words = query is not NullQuery and bool(list(query.leaves()))
+    if not has_words:
+        query = Every() if (filters or negated) else NullQuery
+    parts = ([query] if query is not NullQuery else []) + filters + [Not(q) for q in negated]
+    combined = And(parts) if len(parts) > 1 else (parts[0] if parts else NullQuery)
+    return Parsed(words, combined, has_words)
+
+
+# ---- the reader's filter -----------------------------------------------------------------------
+
+@dataclass
+class Boards:
+    readable: dict  # {slug: id} of the boards the reader may read
+    others: list  # ids of every other board
+
+
+def boards_of(member) -> Boards:
+    """Sort the boards into readable and not, by their visibility in the database now (one query)."""
+    visibilities = set(permissions.readable_visibilities(member))
+    boards = Boards({}, [])
+    for board_id, slug, visibility in db.session.execute(select(Board.id, Board.slug, Board.visibility)):
+        if visibility in visibilities:
+            boards.readable[slug] = board_id
+        else:
+            boards.others.append(board_id)
+    return boards
+
+
+def reader_filter(member, boards: Boards | None = None):
+    """Return what `member` may not find, as a Whoosh query to subtract from every search.
+
+    Raises NothingReadable when the member may read no board at all. Subtracting what is not allowed
+    (usually few documents) is far cheaper in Whoosh than intersecting with everything that is.
+    """
+    boards = boards_of(member) if boards is None else boards
+    if not boards.readable:
+        raise NothingReadable
+    readable = set(permissions.readable_visibilities(member))
+    parts = [Term("facts", "gone")]
+    parts += [Term("facts", f"v_{v.value}") for v in Visibility if v not in readable]
+    parts += [Term("board_id", str(board_id)) for board_id in boards.others]
+    if not _sees_whispers(member):
+        parts.append(Term("facts", "whisper"))
+    return Or(parts)
+
+
+class NothingReadable(Exception):
+    """The reader may read no board."""
+
+
+def _sees_whispers(member) -> bool:
+    """Whispers (staff-only replies) show to whom moderation's predicate allows: staff and moderators."""
+    predicate = getattr(permissions, "can_see_whispers", None)
+    return predicate(member) if predicate else (permissions.is_staff(member) or permissions.is_moderator(member))
+
+
+# ---- searching -----------------------------------------------------------------------------------
+
+def _searcher():
+    try:
+        return service().searcher()
+    except IndexUnavailable:
+        raise SearchUnavailable(_l("Search is being rebuilt and will be back in a few minutes. "
+                                   "Browsing the boards works as usual meanwhile.")) from None
+
+
+class _Counted(collectors.WrappingCollector):
+    """Count the documents the reader may see and stop after `seconds`.
+
+    Whoosh's own counts are wrong behind a FilterCollector, and its TimeLimitCollector either uses
+    SIGALRM (main thread only) or, wrapped around the filter, drops it. Whoosh's block skipping is
+    off (optimize=False) so that every allowed match passes here and the count is exact.
+    """
+
+    def __init__(self, child, seconds: float):
+        super().__init__(child)
+        self.seconds = seconds
+        self.seen = 0
+
+    def prepare(self, top_searcher, q, context):
+        self.child.prepare(top_searcher, q, context)
+        self.deadline = time.monotonic() + self.seconds
+        self.seen = 0
+
+    def collect(self, sub_docnum):
+        self.seen += 1
+        if not self.seen % 256 and time.monotonic() > self.deadline:
+            raise TimeLimit
+        return self.child.collect(sub_docnum)
+
+
+def _collect(searcher, query, excluded, limit: int, sort: str):
+    kwargs = {}
+    if sort == "newest":
+        kwargs = {"sortedby": "created", "reverse": True}
+    elif sort == "votes":
+        kwargs = {"sortedby": "score", "reverse": True}
+    counted = _Counted(searcher.collector(limit=limit, optimize=False, **kwargs), TIME_LIMIT)
+    collector = collectors.FilterCollector(counted, restrict=excluded)
+    partial = False
+    try:
+        searcher.search_with_collector(query, collector)
+    except TimeLimit:
+        partial = True
+        collector.finish()
+    return collector.results(), counted.seen, partial
+
+
+def search(member, raw: str | None, page: int = 1, sort: str = "relevance") -> Results:
+    """Return one page of what `member` may find for `raw`, with highlighted snippets."""
+    boards = boards_of(member)
+    parsed = parse(raw, boards.readable)
+    sort = sort if sort in SORTS else "relevance"
+    if not parsed.has_words and sort == "relevance":
+        sort = "newest"  # nothing to rank by
+    results = Results(query=clean(raw), sort=sort, page=page)
+    if parsed.query is NullQuery:
+        return results
+    per_page = current_app.config["SEARCH_PER_PAGE"]
+    if page < 1 or page > MAX_PAGE:
+        raise BadQuery(_l("There is no such page of results."))
+    try:
+        excluded = reader_filter(member, boards)
+    except NothingReadable:
+        return results
+    with _searcher() as searcher:
+        found, results.total, results.partial = _collect(searcher, parsed.query, excluded, page * per_page, sort)
+        results.pages = max(1, ceil(results.total / per_page))
+        if results.total and page > results.pages:
+            raise BadQuery(_l("There is no such page of results."))
+        found.fragmenter = ContextFragmenter(maxchars=240, surround=60)
+        found.formatter = HtmlFormatter(tagname="mark", classname="match", termclass="term")
+        window = [found[i] for i in range((page - 1) * per_page, min(page * per_page, found.scored_length()))]
+        results.hits = _visible_hits(member, window, highlight=parsed.has_words)
+        if not results.total and parsed.has_words:
+            results.suggestion = _suggest(searcher, parsed, raw, excluded, boards.readable)
+    return results
+
+
+def _snippet(hit, fieldname: str, text: str) -> Markup:
+    try:
+        marked = hit.highlights(fieldname, text=text, top=2)
+    except Exception:  # a snippet is a nicety; never fail a search for it
+        marked = ""
+    return Markup(marked)  # whoosh's HtmlFormatter escapes the text around the <mark>s
+
+
+def _visible_hits(member, window, highlight: bool = True) -> list[Hit]:
+    """Load the page's posts and keep those `member` may read now (the index may lag a moment)."""
+    from .index import plain_text
+
+    order = [int(hit["post_id"]) for hit in window]
+    if not order:
+        return []
+    posts = {post.id: post for post in db.session.scalars(
+        select(Post).where(Post.id.in_(order))
+        .options(joinedload(Post.thread).joinedload(Thread.board), joinedload(Post.author))).unique()}
+    hits = []
+    for hit, post_id in zip(window, order):
+        post = posts.get(post_id)
+        if post is None or post.is_deleted or post.thread.is_deleted or not permissions.can_view_post(member, post):
+            continue
+        body = _snippet(hit, "body", plain_text(post.body_html)) if highlight else Markup("")
+        title = _snippet(hit, "title", post.thread.title) if highlight and post.number == 1 else Markup("")
+        hits.append(Hit(post=post, snippet=body, title=title))
+    return hits
+
+
+def _suggest(searcher, parsed: Parsed, raw: str, excluded, boards: dict) -> str | None:
+    """Offer the query with misspelt words corrected, when that finds something this reader may see."""
+    changed, corrected = False, clean(raw)
+    for word in set(re.findall(r"[^\W\d_]{3,}", parsed.text)):
+        if is_han(word) or word in ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"):
+            continue
+        try:
+            options = searcher.suggest("title", word.lower(), limit=1, maxdist=2)
+        except Exception:
+            return None
+        if options and options[0] != word.lower():
+            corrected = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", options[0], corrected)
+            changed = True
+    if not changed:
+        return None
+    try:
+        _found, total, _partial = _collect(searcher, parse(corrected, boards).query, excluded, 1, "relevance")
+    except BadQuery:
+        return None
+    return corrected if total else None
+
+
+# ---- before you post -------------------------------------------------------------------------------
+
+_ANALYZER = BilingualAnalyzer()
+
+
+def similar_threads(member, title: str, limit: int = 5) -> list[Thread]:
+    """Return threads whose title (or opening post) shares words with `title`, best first."""
+    typed = clean(title)[:200]
+    words = list(dict.fromkeys(token.text for token in _ANALYZER(typed, mode="query")))[:20]
+    if not words:
+        return []
+    try:
+        excluded = reader_filter(member)
+    except NothingReadable:
+        return []
+    query = Or([Term("title", w, boost=2.0) for w in words] + [Term("body", w, boost=0.5) for w in words])
+    with _searcher() as searcher:
+        found, _total, _partial = _collect(searcher, And([query, Term("facts", "opening")]), excluded, limit * 2,
+                                           "relevance")
+        hits = _visible_hits(member, list(found[:limit * 2]), highlight=False)
+    return [hit.post.thread for hit in hits][:limit]

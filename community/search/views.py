@@ -1,0 +1,87 @@
+"""/search (HTML), /api/v1/search (JSON) and /search/similar (the "before you post" suggestions)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..forum.views import post_url
+from ..pages import error_response
+from ..text import excerpt
+from . import query as search_query
+
+bp = Blueprint("search", __name__)
+
+
+def _page() -> int | None:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and len(raw) <= 4 and int(raw) >= 1 else None
+
+
+def _run():
+    page = _page()
+    if page is None:
+        raise search_query.BadQuery(_("The page number must be a whole number from 1 up."))
+    return search_query.search(current_user, request.args.get("q", ""), page=page,
+                               sort=request.args.get("sort", "relevance"))
+
+
+@bp.route("/search")
+def search():
+    typed = search_query.clean(request.args.get("q", ""))[:1000]
+    sort = request.args.get("sort", "relevance")
+    try:
+        results = _run()
+    except search_query.ServiceError as exc:
+        status = exc.status
+        headers = {"Retry-After": "60"} if status == 503 else {}
+        return render_template("community/search/search.html", results=None, typed=typed, sort=sort,
+                               problem=str(exc.message), sorts=search_query.SORTS), status, headers
+    return render_template("community/search/search.html", results=results, typed=typed, sort=results.sort,
+                           problem=None, sorts=search_query.SORTS)
+
+
+def _hit_json(hit) -> dict:
+    post, thread = hit.post, hit.post.thread
+    return {
+        "id": post.id,
+        "thread": {"id": thread.id, "title": thread.title, "url": url_for("forum.thread", thread_id=thread.id),
+                   "solved": thread.is_solved, "replies": thread.reply_count},
+        "board": {"id": thread.board.id, "slug": thread.board.slug, "name": thread.board.name},
+        "author": post.author.username if post.author else None,
+        "number": post.number,
+        "created_at": post.created_at.isoformat(),
+        "score": post.score,
+        "url": post_url(post),
+        "snippet": str(hit.snippet) or excerpt(post.body_html, 240),
+        "snippet_is_html": bool(str(hit.snippet)),
+    }
+
+
+@bp.route("/api/v1/search")
+def api_search():
+    try:
+        results = _run()
+    except search_query.ServiceError as exc:
+        return error_response(exc.status, exc.message, code=exc.code,
+                              headers={"Retry-After": "60"} if exc.status == 503 else None)
+    next_url = url_for("search.api_search", q=results.query, sort=results.sort, page=results.page + 1) \
+        if results.has_next else None
+    return jsonify(items=[_hit_json(hit) for hit in results.hits], next=next_url, total=results.total,
+                   page=results.page, pages=results.pages, sort=results.sort, suggestion=results.suggestion,
+                   partial=results.partial)
+
+
+@bp.route("/search/similar")
+def similar():
+    """Threads like the title being typed, as JSON: {"items": [{"id", "title", "url", ...}]}."""
+    title = request.args.get("title", "")
+    if len(search_query.clean(title)) < current_app.config.get("TITLE_MIN_LENGTH", 5):
+        return jsonify(items=[])
+    try:
+        threads = search_query.similar_threads(current_user, title)
+    except search_query.ServiceError:
+        return jsonify(items=[])  # a nicety while typing: say nothing rather than get in the way
+    return jsonify(items=[{"id": t.id, "title": t.title, "url": url_for("forum.thread", thread_id=t.id),
+                           "board": t.board.name, "replies": t.reply_count, "solved": t.is_solved}
+                          for t in threads])

@@ -1,0 +1,139 @@
+"""Everything the forum announces. crm_bridge, realtime and search subscribe here.
+
+Each signal is sent inside the transaction that made the change (subscribers that only write rows
+join it); anything leaving the process must wait for the commit (see `community.aftercommit`).
+"""
+from blinker import Namespace
+
+_signals = Namespace()
+
+member_registered = _signals.signal("member-registered", doc="""\
+Sent when a member has registered. sender: the Member.""")
+
+member_updated = _signals.signal("member-updated", doc="""\
+Sent when a member changed their profile. sender: the Member; fields: names of changed fields.""")
+
+thread_created = _signals.signal("thread-created", doc="""\
+Sent when a thread was started. sender: the Thread; post: its opening Post.""")
+
+post_created = _signals.signal("post-created", doc="""\
+Sent when a reply was posted. sender: the Post; mentioned: list of mentioned Members;
+reply_to: the Post replied to or None.""")
+
+post_edited = _signals.signal("post-edited", doc="""\
+Sent when a post was edited. sender: the Post; editor: the Member; revision: the PostRevision that
+keeps the previous version.""")
+
+post_deleted = _signals.signal("post-deleted", doc="""\
+Sent when a post was soft-deleted. sender: the Post; by: the Member who deleted it.
+A deleted opening post deletes its thread: thread_deleted follows.""")
+
+thread_deleted = _signals.signal("thread-deleted", doc="""\
+Sent when a thread was soft-deleted. sender: the Thread; by: the Member.""")
+
+# ---- participation --------------------------------------------------------------------------
+
+vote_cast = _signals.signal("vote-cast", doc="""\
+Sent when a member voted on a post, changed or retracted a vote. sender: the Post; voter: the Member;
+value: the new value (1, -1, or 0 for retracted); previous: the value before (1, -1 or 0).""")
+
+answer_accepted = _signals.signal("answer-accepted", doc="""\
+Sent when a reply was marked as the accepted answer of a question thread. sender: the Post;
+thread: the Thread; by: the Member who accepted it; previous: the Post accepted before, or None.""")
+
+answer_unaccepted = _signals.signal("answer-unaccepted", doc="""\
+Sent when an accepted answer was undone (not when it was replaced). sender: the Post; thread; by.""")
+
+poll_created = _signals.signal("poll-created", doc="""\
+Sent when a poll was attached to a thread. sender: the Poll; thread: the Thread.""")
+
+poll_voted = _signals.signal("poll-voted", doc="""\
+Sent when a member cast or changed a ballot. sender: the Poll; voter: the Member; option_ids: list.""")
+
+idea_status_changed = _signals.signal("idea-status-changed", doc="""\
+Sent when staff changed an idea's public status. sender: the Thread; by: the Member; previous: the
+old IdeaStatus; status: the new one; reason: str; duplicate_of: the Thread merged into, or None.""")
+
+reputation_changed = _signals.signal("reputation-changed", doc="""\
+Sent when a reputation ledger entry was written. sender: the Member; entry: the ledger row.""")
+
+badge_granted = _signals.signal("badge-granted", doc="""\
+Sent when a member earned a badge. sender: the Member; badge: the Badge; grant: the grant row.""")
+
+trust_level_changed = _signals.signal("trust-level-changed", doc="""\
+Sent when a member's trust level changed. sender: the Member; previous: int; level: int;
+by: the staff Member who set it by hand, or None when computed.""")
+
+reward_redeemed = _signals.signal("reward-redeemed", doc="""\
+Sent when a member redeemed a reward with points. sender: the Redemption; member; reward.""")
+
+notification_created = _signals.signal("notification-created", doc="""\
+Sent when a notification was stored for a member. sender: the Notification.""")
+
+thread_locked = _signals.signal("thread-locked", doc="""\
+Sent when a thread was closed to new replies or reopened. sender: the Thread; by: the Member;
+locked: bool; reason: str.""")
+
+thread_pinned = _signals.signal("thread-pinned", doc="""\
+Sent when a thread was pinned or unpinned. sender: the Thread; by: the Member; pinned: bool;
+globally: bool; until: datetime or None.""")
+
+thread_moved = _signals.signal("thread-moved", doc="""\
+Sent when a thread moved to another board (recategorized). sender: the Thread; by: the Member;
+previous_board: the Board it left.""")
+
+thread_retagged = _signals.signal("thread-retagged", doc="""\
+Sent when a thread's tags changed. sender: the Thread; by: the Member; previous: list of tag names.""")
+
+thread_viewed = _signals.signal("thread-viewed", doc="""\
+Sent when a page of a thread was shown to a signed-in member (reading progress, trust levels).
+sender: the Thread; viewer: the Member; last_number: the number of the last post on the page.
+Subscribers may write rows; the trust area commits them after a successful response.""")
+
+# ---- moderation (community/moderation) -------------------------------------------------------
+# Every moderation service sends exactly one of these; `moderation_logged` follows for each line
+# written to the moderation log (whatever area acted), for the CRM timeline.
+
+content_flagged = _signals.signal("content-flagged", doc="""\
+Sent when a member flagged a post or reported a member. sender: the Flag; item: the ReviewItem;
+hidden: bool, whether this flag hid the post.""")
+
+review_resolved = _signals.signal("review-resolved", doc="""\
+Sent when a moderator resolved a review item. sender: the ReviewItem; by: the Member;
+outcome: "agreed", "disagreed", "ignored", "approved" or "rejected"; note: str.""")
+
+post_hidden = _signals.signal("post-hidden", doc="""\
+Sent when a post was hidden (by flags or a moderator). sender: the Post; by: the Member or None
+(hidden by the community's flags); reason: str.""")
+
+post_unhidden = _signals.signal("post-unhidden", doc="""\
+Sent when a hidden post was shown again. sender: the Post; by: the Member.""")
+
+post_restored = _signals.signal("post-restored", doc="""\
+Sent when a soft-deleted post was restored (an opening post restores its thread). sender: the Post; by.""")
+
+post_approved = _signals.signal("post-approved", doc="""\
+Sent when a post waiting for approval was approved and published. sender: the Post; by: the Member.""")
+
+threads_merged = _signals.signal("threads-merged", doc="""\
+Sent when a thread's posts were moved into another thread. sender: the target Thread; source: the
+merged Thread (now deleted, pointing at the target); by: the Member; post_ids: list of moved post ids.""")
+
+thread_split = _signals.signal("thread-split", doc="""\
+Sent when posts were moved out of a thread into a new one. sender: the new Thread; source: the
+Thread they came from; by: the Member; post_ids: list of moved post ids.""")
+
+member_silenced = _signals.signal("member-silenced", doc="""\
+Sent when a member was silenced (may read, may not post). sender: the Member; by; until: datetime;
+reason: str.""")
+
+member_suspended = _signals.signal("member-suspended", doc="""\
+Sent when a member was suspended (signed out everywhere, may not sign in). sender: the Member; by;
+until: datetime; reason: str.""")
+
+member_restriction_lifted = _signals.signal("member-restriction-lifted", doc="""\
+Sent when a silence or suspension was lifted early. sender: the Member; by; restriction:
+"silence" or "suspension"; reason: str.""")
+
+moderation_logged = _signals.signal("moderation-logged", doc="""\
+Sent when a line was written to the moderation log. sender: the ModerationAction.""")

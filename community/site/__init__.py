@@ -1,0 +1,1 @@
+"""Site-wide pages: home, latest, feeds and the health check."""

@@ -1,0 +1,92 @@
+"""The home page, the latest list, Atom feeds and /healthz."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, make_response, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import text as sql_text
+
+from ..extensions import db
+from ..forum import services as forum
+from ..forum.views import load_board, page_arg, paged, period_arg, sort_arg
+from ..search.index import health as search_health
+
+bp = Blueprint("site", __name__)
+
+
+class _Guest:
+    """Feeds are read by feed readers, which never sign in: they see what a guest sees."""
+
+    is_authenticated = False
+
+
+@bp.route("/")
+def home():
+    boards = forum.visible_boards(current_user)
+    latest = forum.latest_threads(current_user, 1, per_page=10)
+    return render_template("community/site/home.html", boards=boards, latest=latest)
+
+
+@bp.route("/latest")
+def latest():
+    sort = sort_arg()
+    threads = paged(forum.latest_threads, current_user, page_arg(), sort, period=period_arg())
+    return render_template("community/site/latest.html", threads=threads, sort=sort)
+
+
+@bp.route("/latest.atom")
+def latest_feed():
+    threads = forum.latest_threads(_Guest(), 1, sort="new", per_page=30)
+    return _feed(threads.items, title=current_app.config["COMMUNITY_NAME"], url=url_for("site.latest", _external=True))
+
+
+@bp.route("/b/<slug>.atom")
+def board_feed(slug: str):
+    from flask import abort
+
+    from ..permissions import can_view_board
+
+    board = load_board(slug)
+    if not can_view_board(_Guest(), board):
+        abort(404)
+    threads = forum.board_threads(_Guest(), board, 1, sort="new")
+    return _feed(threads.items, title=board.name, url=url_for("forum.board", slug=slug, _external=True))
+
+
+def _feed(threads, title, url):
+    from ..dbtypes import utcnow
+
+    updated = max((t.last_posted_at for t in threads), default=utcnow())
+    body = render_template("community/site/feed.atom", threads=threads, title=title, url=url, updated=updated)
+    response = make_response(body)
+    response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"
+    return response
+
+
+@bp.route("/healthz")
+def healthz():
+    checks = {}
+    try:
+        db.session.execute(sql_text("SELECT 1"))
+        checks["database"] = {"ok": True, "backend": db.engine.dialect.name}
+    except Exception as exc:
+        db.session.rollback()
+        checks["database"] = {"ok": False, "error": type(exc).__name__}
+    checks["search_index"] = search_health()
+    if current_app.config.get("REDIS_URL"):
+        checks["message_queue"] = _redis_health(current_app.config["REDIS_URL"])
+    ok = all(check["ok"] for check in checks.values())
+    response = jsonify(status="ok" if ok else "down", checks=checks)
+    response.status_code = 200 if ok else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _redis_health(url: str) -> dict:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        client.ping()
+        return {"ok": True}
+    except Exception as exc:
+        return {"ok": False, "error": type(exc).__name__}

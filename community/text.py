@@ -1,0 +1,157 @@
+"""Turn member-written Markdown into safe HTML. The one place that knows markdown-it and bleach.
+
+Rendering happens once, on save; the source and the sanitized HTML are both stored. Raw HTML in
+the source is parsed and then filtered by an allowlist, so the sanitizer is the only gatekeeper.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Callable, Iterable
+
+import bleach
+from bleach.linkifier import LinkifyFilter
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "details", "em", "h1", "h2", "h3", "h4",
+    "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "strong", "sub", "summary",
+    "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+})
+ALLOWED_ATTRIBUTES = {
+    "a": ["href", "title", "class", "rel"],
+    "abbr": ["title"],
+    "img": ["src", "alt", "title", "width", "height"],
+    "code": ["class"],
+    "ol": ["start"],
+    "th": ["align"],
+    "td": ["align"],
+}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow ugc noopener"
+
+MENTION_RE = re.compile(r"(?<![\w@/])@([A-Za-z0-9_][A-Za-z0-9_.-]{1,30}[A-Za-z0-9_]|[A-Za-z0-9_]{2})")
+_CLASS_OK = re.compile(r"^(mention|language-[A-Za-z0-9_+-]{1,30})$")
+
+
+@dataclass
+class Rendered:
+    html: str
+    mentions: list[str] = field(default_factory=list)  # usernames as written, each once
+
+
+def mention_candidates(source: str) -> list[str]:
+    """Return the @names in `source`, in order, each once (case-insensitively)."""
+    seen, names = set(), []
+    for match in MENTION_RE.finditer(source):
+        name = match.group(1)
+        if name.casefold() not in seen:
+            seen.add(name.casefold())
+            names.append(name)
+    return names
+
+
+def render(source: str, known_members: Callable[[Iterable[str]], dict[str, str]] | None = None,
+           profile_url: Callable[[str], str] = lambda name: f"/u/{name}") -> Rendered:
+    """Render Markdown to sanitized HTML, linking @mentions of members that exist.
+
+    `known_members(names)` maps the casefolded form of each existing name to its real spelling.
+    """
+    candidates = mention_candidates(source)
+    known = known_members(candidates) if (known_members and candidates) else {}
+    env = {"known": known, "profile_url": profile_url, "found": []}
+    raw = _markdown().render(source, env)
+    html = _cleaner().clean(raw)
+    return Rendered(html=html, mentions=list(dict.fromkeys(env["found"])))
+
+
+def plain_text(html: str) -> str:
+    """Return the text of sanitized HTML, for excerpts and the search index."""
+    text = bleach.clean(html, tags=set(), strip=True)
+    return re.sub(r"\s+", " ", _unescape(text)).strip()
+
+
+def excerpt(html: str, length: int = 200) -> str:
+    """Return the first `length` characters of the text of `html`, cut at a word where possible."""
+    text = plain_text(html)
+    if len(text) <= length:
+        return text
+    cut = text[:length]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > length * 0.6 else cut).rstrip() + "…"
+
+
+def quote(source: str, username: str, post_url: str) -> str:
+    """Return Markdown that quotes `source`, attributed to `username` with a link to the post."""
+    body = "\n".join("> " + line for line in source.strip().splitlines())
+    return f"> [@{username}]({post_url}):\n>\n{body}\n\n"
+
+
+def _unescape(text: str) -> str:
+    import html as _html
+
+    return _html.unescape(text)
+
+
+def _mention_rule(state, silent):
+    pos = state.pos
+    if state.src[pos] != "@":
+        return False
+    # "[@name](url)" is a link someone wrote (the Quote button's attribution, say), not a mention
+    if pos > 0 and (state.src[pos - 1].isalnum() or state.src[pos - 1] in "_@/["):
+        return False
+    match = MENTION_RE.match(state.src, pos)
+    if not match:
+        return False
+    name = match.group(1)
+    real = state.env.get("known", {}).get(name.casefold()) if isinstance(state.env, dict) else None
+    if not real:
+        return False
+    if not silent:
+        token = state.push("link_open", "a", 1)
+        token.attrs = {"href": state.env["profile_url"](real), "class": "mention"}
+        token = state.push("text", "", 0)
+        token.content = "@" + real
+        state.push("link_close", "a", -1)
+        state.env["found"].append(real)
+    state.pos = match.end()
+    return True
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False})
+    md.enable(["table", "strikethrough"])
+    md.inline.ruler.before("emphasis", "mention", _mention_rule)
+    return md
+
+
+def _allow_attribute(tag: str, name: str, value: str) -> bool:
+    if name not in ALLOWED_ATTRIBUTES.get(tag, ()):
+        return False
+    if name == "class":
+        return bool(_CLASS_OK.match(value))
+    if name in ("width", "height", "start"):
+        return value.isdigit() and len(value) <= 5
+    if name == "align":
+        return value in ("left", "right", "center")
+    return True
+
+
+def _set_rel(attrs, new=False):
+    attrs[(None, "rel")] = LINK_REL
+    return attrs
+
+
+@lru_cache(maxsize=1)
+def _cleaner() -> bleach.Cleaner:
+    return bleach.Cleaner(
+        tags=ALLOWED_TAGS,
+        attributes=_allow_attribute,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=True,
+        strip_comments=True,
+        filters=[lambda source: LinkifyFilter(source, callbacks=[_set_rel], skip_tags={"pre", "code"},
+                                              parse_email=False)],
+    )

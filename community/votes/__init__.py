@@ -1,0 +1,21 @@
+"""Votes on posts (up, down, changed or taken back) and the thread rankings built on them (hot, top)."""
+from . import models  # noqa: F401  (so that create_all and Alembic know the votes table)
+
+
+def init_app(app) -> None:
+    """Register the vote route, the template helper for "my vote", the settings and SQLite's power()."""
+    # New votes a member may cast in any 24 hours, by trust level 0..4 (a level past the end uses the
+    # last entry). Changing or taking back a vote is never limited; a vote taken back is given back.
+    app.config.setdefault("VOTES_PER_DAY_BY_TRUST_LEVEL", [10, 30, 50, 70, 100])
+    # "hot" = (score + replies * HOT_REPLY_WEIGHT + 1) / (age in hours + 2) ** HOT_GRAVITY: a higher
+    # gravity lets threads sink faster; a reply counts for half an upvote by default.
+    app.config.setdefault("HOT_GRAVITY", 1.8)
+    app.config.setdefault("HOT_REPLY_WEIGHT", 0.5)
+
+    from ..extensions import db
+    from . import rankings, views
+
+    app.register_blueprint(views.bp)
+    app.jinja_env.globals["my_vote"] = views.my_vote
+    with app.app_context():
+        rankings.install_sqlite_functions(db.engine)

@@ -1,0 +1,199 @@
+"""Voting on posts: cast, change or retract a vote; the scores move in SQL by the vote's delta.
+
+Concurrency: each vote first locks the member's vote row for the post (or, on SQLite, the database)
+with a no-op UPDATE, so the previous value it reads is the one it replaces; a vote that does not exist
+yet is inserted with ON CONFLICT DO NOTHING, and if a parallel request of the same member inserted it
+first, the loop goes round and locks that row instead. Scores then move by `new - previous` with
+`score = score + :delta`, so 50 members voting at once, or one member flip-flopping in two tabs,
+always leave a post's score equal to the sum of its votes.
+
+Deadlocks: before any of that, a vote locks the member rows of the voter and of the post's author, in
+id order. The vote_cast subscribers (reputation, trust levels, badges) write rows of both members,
+each in an order of its own, and blinker calls subscribers in an order that differs from process to
+process (it keeps them in a set); two votes on one author's posts served by two workers then took the
+author's `members` and `member_stats` rows crosswise. With both member rows held first, always in
+the same order, everything later about those members happens one vote at a time.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ..dbtypes import utcnow
+from ..errors import Conflict, NotPermitted, ServiceError, ValidationFailed
+from ..extensions import db
+from ..forum.models import Post, Thread
+from ..members.models import Member
+from ..permissions import can_view_post, can_vote
+from ..signals import vote_cast
+from .models import Vote
+
+VALUES = (1, 0, -1)
+# pg_advisory_xact_lock's first key: "vote" in ASCII, so the lock is recognisable in pg_locks.
+_ADVISORY_CLASS = 0x766F7465
+
+
+class VoteLimitReached(ServiceError):
+    code = "vote_limit_reached"
+    status = 429
+
+
+def parse_value(raw) -> int:
+    """Return the vote value in a form field (1, -1 or 0), or raise ValidationFailed."""
+    try:
+        value = int(str(raw).strip())
+    except (TypeError, ValueError):
+        value = None
+    if value not in VALUES:
+        raise ValidationFailed(_l("A vote is 1 (up), -1 (down) or 0 (take back your vote)."),
+                               {"value": _l("Choose 1, -1 or 0.")})
+    return value
+
+
+def daily_limit(member) -> int:
+    """Return how many new votes `member` may cast in 24 hours, by trust level."""
+    limits = current_app.config["VOTES_PER_DAY_BY_TRUST_LEVEL"]
+    level = min(max(int(member.trust_level or 0), 0), len(limits) - 1)
+    return int(limits[level])
+
+
+def _refusal(voter, post):
+    if not can_view_post(voter, post):
+        return NotPermitted(_l("You cannot vote on this post."))
+    if post.author_id == voter.id:
+        return NotPermitted(_l("You cannot vote on your own posts."))
+    if post.is_deleted or post.thread.is_deleted:
+        return NotPermitted(_l("Deleted posts cannot be voted on."))
+    return NotPermitted(_l("You cannot vote on this post."))
+
+
+def cast_vote(voter, post: Post, value: int) -> tuple[int, int]:
+    """Set `voter`'s vote on `post` to `value` (1, -1, or 0 to retract); return (score, my vote)."""
+    if value not in VALUES:
+        raise ValidationFailed(_l("A vote is 1 (up), -1 (down) or 0 (take back your vote)."),
+                               {"value": _l("Choose 1, -1 or 0.")})
+    if not can_vote(voter, post):
+        raise _refusal(voter, post)
+    _lock_members(voter.id, post.author_id)
+    previous = _write_vote(voter, post, value)
+    delta = value - previous
+    if delta:
+        options = {"synchronize_session": False}
+        # Thread before post: the same lock order as deleting an opening post, so the two cannot deadlock.
+        if post.is_opening:
+            thread_score = db.session.execute(
+                update(Thread).where(Thread.id == post.thread_id).values(score=Thread.score + delta)
+                .returning(Thread.score), execution_options=options).scalar_one()
+            set_committed_value(post.thread, "score", thread_score)
+        score = db.session.execute(
+            update(Post).where(Post.id == post.id).values(score=Post.score + delta).returning(Post.score),
+            execution_options=options).scalar_one()
+        set_committed_value(post, "score", score)
+        vote_cast.send(post, voter=voter, value=value, previous=previous)
+    else:
+        score = db.session.scalar(select(Post.score).where(Post.id == post.id))
+    return score, value
+
+
+def _lock_members(*member_ids) -> None:
+    """Hold these members' rows (FOR NO KEY UPDATE, in id order) until the transaction ends."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return  # one writer at a time anyway: the first write takes the database lock
+    ids = sorted({member_id for member_id in member_ids if member_id is not None})
+    db.session.execute(select(Member.id).where(Member.id.in_(ids)).order_by(Member.id)
+                       .with_for_update(key_share=True)).all()
+
+
+def _write_vote(voter, post: Post, value: int) -> int:
+    """Make the stored vote `value` and return the value it replaced (0 when there was none)."""
+    mine = (Vote.post_id == post.id, Vote.member_id == voter.id)
+    options = {"synchronize_session": False}
+    for _attempt in range(5):
+        # A no-op write: it waits for and then holds the row lock (PostgreSQL) or the write lock
+        # (SQLite), so `previous` cannot change under us before we replace it.
+        previous = db.session.execute(update(Vote).where(*mine).values(value=Vote.value).returning(Vote.value),
+                                      execution_options=options).scalar_one_or_none()
+        if previous is not None:
+            if value == previous:
+                return previous
+            if value == 0:
+                db.session.execute(delete(Vote).where(*mine), execution_options=options)
+            else:
+                db.session.execute(update(Vote).where(*mine).values(value=value, updated_at=utcnow()),
+                                   execution_options=options)
+            return previous
+        if value == 0:
+            return 0
+        _check_daily_limit(voter)
+        if _insert_vote(voter, post, value):
+            return 0
+        # A parallel request of the same member inserted this vote first: go round and lock it.
+    raise Conflict(_l("Your vote is being changed in another window. Please try again."))
+
+
+def _insert_vote(voter, post: Post, value: int) -> bool:
+    """Insert the vote unless it exists (ON CONFLICT DO NOTHING); return whether it was inserted."""
+    now = utcnow()
+    row = {"post_id": post.id, "member_id": voter.id, "value": value, "created_at": now, "updated_at": now}
+    dialect = db.session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = (insert(Vote).values(**row).on_conflict_do_nothing(index_elements=["post_id", "member_id"])
+                     .returning(Vote.id))
+        return db.session.execute(statement).first() is not None
+    try:  # other databases: let the unique constraint decide, inside a savepoint
+        with db.session.begin_nested():
+            db.session.execute(Vote.__table__.insert().values(**row))
+        return True
+    except IntegrityError:
+        return False
+
+
+def _check_daily_limit(voter) -> None:
+    """Refuse a new vote beyond the member's daily allowance (changing or retracting is always fine)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Serialise this member's new votes so that parallel tabs cannot overshoot the limit together.
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:cls, :key)"),
+                           {"cls": _ADVISORY_CLASS, "key": voter.id})
+    limit = daily_limit(voter)
+    since = utcnow() - timedelta(days=1)
+    used = db.session.scalar(select(func.count()).select_from(Vote)
+                             .where(Vote.member_id == voter.id, Vote.created_at >= since))
+    if used >= limit:
+        raise VoteLimitReached(_l("You have cast the %(n)d votes you may cast in 24 hours. You can still "
+                                  "change or take back a vote; new votes are possible again tomorrow.", n=limit))
+
+
+def my_votes(member, post_ids) -> dict[int, int]:
+    """Return {post id: 1 or -1} for `member`'s votes on these posts, in one query."""
+    post_ids = list(post_ids)
+    if not post_ids or not getattr(member, "is_authenticated", False):
+        return {}
+    rows = db.session.execute(select(Vote.post_id, Vote.value)
+                              .where(Vote.member_id == member.id, Vote.post_id.in_(post_ids)))
+    return {post_id: value for post_id, value in rows}
+
+
+def recount_score(post: Post) -> int:
+    """Set `post`'s score (and its thread's, for an opening post) to the sum of its votes; return it.
+
+    For repairs and merges (e.g. votes moved to another idea); ordinary voting moves scores by delta.
+    """
+    total = select(func.coalesce(func.sum(Vote.value), 0)).where(Vote.post_id == post.id).scalar_subquery()
+    options = {"synchronize_session": False}
+    score = db.session.execute(update(Post).where(Post.id == post.id).values(score=total).returning(Post.score),
+                               execution_options=options).scalar_one()
+    set_committed_value(post, "score", score)
+    if post.is_opening:
+        db.session.execute(update(Thread).where(Thread.id == post.thread_id).values(score=score),
+                           execution_options=options)
+        set_committed_value(post.thread, "score", score)
+    return score

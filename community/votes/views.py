@@ -1,0 +1,62 @@
+"""POST /p/<id>/vote: plain forms get a redirect back to the post, fetch() gets {"score", "my_vote"}."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from jinja2 import pass_context
+
+from ..errors import ServiceError
+from ..extensions import db, limiter
+from ..forum.views import load_post, post_url
+from ..pages import error_response, wants_json
+from ..permissions import can_view_post
+from . import services
+
+bp = Blueprint("votes", __name__)
+
+
+@bp.route("/p/<int:post_id>/vote", methods=["POST"])
+@limiter.limit("60 per minute; 1000 per hour", methods=["POST"])
+def vote(post_id: int):
+    post = load_post(post_id)
+    if not can_view_post(current_user, post):
+        abort(404)
+    if not current_user.is_authenticated:
+        if wants_json():
+            return error_response(401, _("Please sign in to vote."), code="unauthorized")
+        flash(_("Please sign in to vote."), "info")
+        return redirect(url_for("members.login", next=post_url(post)))
+    try:
+        value = services.parse_value(request.form.get("value"))
+        score, mine = services.cast_vote(current_user, post, value)
+    except ServiceError as exc:
+        db.session.rollback()
+        if wants_json():
+            return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
+        flash(str(exc.message), "error")
+        return redirect(post_url(post))
+    db.session.commit()
+    if wants_json():
+        return jsonify(score=score, my_vote=mine)
+    return redirect(post_url(post))
+
+
+@pass_context
+def my_vote(context, post) -> int:
+    """Template helper: the viewer's vote on `post` (1, -1 or 0).
+
+    The first call on a page loads the viewer's votes for every post of the page (`posts` in the
+    template context) in one query, so a thread page costs the same number of queries for any length.
+    """
+    if not current_user.is_authenticated:
+        return 0
+    known = g.setdefault("my_votes", {})
+    if post.id not in known:
+        items = getattr(context.get("posts"), "items", None)
+        items = items if isinstance(items, (list, tuple)) else ()
+        ids = {item.id for item in items if hasattr(item, "id")} | {post.id}
+        ids -= known.keys()
+        found = services.my_votes(current_user, ids)
+        known.update({post_id: found.get(post_id, 0) for post_id in ids})
+    return known[post.id]

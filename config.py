@@ -1,0 +1,128 @@
+"""Configuration: defaults, then the public environment variables, then `COMMUNITY_*` overrides.
+
+The contract variables (DATABASE_URL, REDIS_URL, SECRET_KEY, SMTP_URL, MAIL_FROM, RATELIMIT_ENABLED)
+are read under their plain names; every other setting can be given as `COMMUNITY_<NAME>`, parsed as
+JSON when it looks like JSON (e.g. `COMMUNITY_EDIT_WINDOW_MINUTES=30`).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ENV_PREFIX = "COMMUNITY"
+
+
+class Defaults:
+    COMMUNITY_NAME = "Acme Community"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_RECORD_QUERIES = False
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead; a long compose must not expire
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # a request body; post bodies have their own, smaller limit
+    MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024  # one form field: let an over-long post reach the clear message
+    BABEL_DEFAULT_LOCALE = "en"
+    LANGUAGES = ("en", "zh_CN")
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    REDIS_URL = None
+    SMTP_URL = None
+    MAIL_FROM = "community@localhost"
+    # forum rules
+    THREADS_PER_PAGE = 25
+    POSTS_PER_PAGE = 20
+    TITLE_MIN_LENGTH = 5
+    TITLE_MAX_LENGTH = 200
+    BODY_MIN_LENGTH = 2
+    BODY_MAX_LENGTH = 32_000
+    EDIT_WINDOW_MINUTES = 24 * 60
+    PASSWORD_MIN_LENGTH = 8
+    # Argon2id parameters (argon2-cffi's RFC 9106 "low memory" profile by default)
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 64 * 1024
+    ARGON2_PARALLELISM = 4
+    SEARCH_INDEX_DIR = None  # default: <instance>/search-index
+
+
+def _parse(value: str):
+    import json
+
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def load(app, overrides: dict | None = None) -> None:
+    """Fill app.config from defaults, the environment and explicit overrides (tests)."""
+    app.config.from_object(Defaults)
+    env = os.environ
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    if env.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(env["DATABASE_URL"])
+    else:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'community.db'}"
+    if env.get("REDIS_URL"):
+        app.config["REDIS_URL"] = env["REDIS_URL"]
+    if env.get("SMTP_URL"):
+        app.config["SMTP_URL"] = env["SMTP_URL"]
+    if env.get("MAIL_FROM"):
+        app.config["MAIL_FROM"] = env["MAIL_FROM"]
+    if "RATELIMIT_ENABLED" in env:
+        app.config["RATELIMIT_ENABLED"] = env["RATELIMIT_ENABLED"].strip().lower() not in {"0", "false", "no", "off"}
+
+    for key, value in env.items():
+        if key.startswith(ENV_PREFIX + "_"):
+            app.config[key[len(ENV_PREFIX) + 1:]] = _parse(value)
+
+    if overrides:
+        app.config.update(overrides)
+
+    if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    if not app.config.get("SEARCH_INDEX_DIR"):
+        app.config["SEARCH_INDEX_DIR"] = str(instance / "search-index")
+    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or env.get("SECRET_KEY") or _instance_secret(instance)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
+                                                              app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+
+
+def _normalise_db_url(url: str) -> str:
+    # Heroku-style URLs name the old driver; this project speaks psycopg 3.
+    for old in ("postgres://", "postgresql://"):
+        if url.startswith(old):
+            return "postgresql+psycopg://" + url[len(old):]
+    return url
+
+
+def _engine_options(url: str, given: dict) -> dict:
+    options = dict(given)
+    if url.startswith("sqlite"):
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+    else:
+        options.setdefault("pool_pre_ping", True)
+    return options
+
+
+def _instance_secret(instance: Path) -> str:
+    """Return the secret key kept in the instance folder, creating it once."""
+    path = instance / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race; use its key
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

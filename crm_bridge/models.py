@@ -1,0 +1,160 @@
+"""What the brand records about a member: the CRM profile, its timeline, staff notes, tags, the audit log."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from community.dbtypes import UTCDateTime, utcnow
+from community.extensions import db
+from community.forum.models import Post, Thread
+from community.members.models import Member
+
+
+class Stage(str, enum.Enum):
+    """Lifecycle stages, from a member's first visit to their loss."""
+    new = "new"
+    active = "active"
+    engaged = "engaged"
+    advocate = "advocate"
+    dormant = "dormant"
+    at_risk = "at_risk"
+
+
+class CrmProfile(db.Model):
+    """One per member, made when they register; erased with their account."""
+    __tablename__ = "crm_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), unique=True)
+    company: Mapped[str] = mapped_column(String(120), default="")
+    # a stage staff chose by hand wins over the derived one until they clear it
+    stage_override: Mapped[Stage | None] = mapped_column(Enum(Stage, native_enum=False, length=16))
+    # the derived stage as last computed (on a profile view and by `flask crm refresh-stages`), for filters
+    stage: Mapped[Stage] = mapped_column(Enum(Stage, native_enum=False, length=16), default=Stage.new, index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    consent_marketing: Mapped[bool] = mapped_column(default=False)
+    consent_research: Mapped[bool] = mapped_column(default=False)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+    # scores as last computed with the stage (0-100 each; their reasons are worked out on display)
+    engagement: Mapped[float] = mapped_column(db.Float, default=0.0)
+    advocacy: Mapped[float] = mapped_column(db.Float, default=0.0)
+    risk: Mapped[float] = mapped_column(db.Float, default=0.0)
+
+    member: Mapped[Member] = relationship(foreign_keys=[member_id], lazy="joined", innerjoin=True)
+    owner: Mapped[Member | None] = relationship(foreign_keys=[owner_id])
+    tags: Mapped[list["ProfileTag"]] = relationship(order_by="ProfileTag.name", lazy="selectin",
+                                                    cascade="all, delete-orphan")
+
+
+class ProfileTag(db.Model):
+    __tablename__ = "crm_profile_tags"
+    __table_args__ = (UniqueConstraint("profile_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("crm_profiles.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+
+
+class TimelineEvent(db.Model):
+    """Something a member did or that happened to them in the community, written in the same transaction."""
+    __tablename__ = "crm_timeline_events"
+    __table_args__ = (Index("ix_crm_timeline_events_member_occurred", "member_id", "occurred_at"),
+                      Index("ix_crm_timeline_events_kind_occurred", "kind", "occurred_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="SET NULL"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    member: Mapped[Member] = relationship(foreign_keys=[member_id])
+    actor: Mapped[Member | None] = relationship(foreign_keys=[actor_id])
+    thread: Mapped[Thread | None] = relationship(foreign_keys=[thread_id])
+    post: Mapped[Post | None] = relationship(foreign_keys=[post_id])
+
+
+class StaffNote(db.Model):
+    """A private note by staff about a member: never shown to the member, nor to moderators."""
+    __tablename__ = "crm_staff_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("crm_profiles.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[Member | None] = relationship(foreign_keys=[author_id])
+
+
+class AuditEntry(db.Model):
+    """Every profile view and change by staff: who, what, whose profile, when."""
+    __tablename__ = "crm_audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    profile_id: Mapped[int | None] = mapped_column(ForeignKey("crm_profiles.id", ondelete="SET NULL"), index=True)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    staff: Mapped[Member | None] = relationship(foreign_keys=[staff_id])
+
+
+class FeedbackKind(str, enum.Enum):
+    idea = "idea"
+    bug = "bug"
+    complaint = "complaint"
+    question = "question"
+    praise = "praise"
+
+
+class FeedbackStatus(str, enum.Enum):
+    open = "open"          # nobody from the brand has answered yet
+    answered = "answered"  # staff replied
+    resolved = "resolved"  # an accepted answer, or an idea shipped
+    closed = "closed"      # declined, duplicate, or closed by staff
+
+
+class FeedbackItem(db.Model):
+    """A member's voice the brand should act on: one per thread that is an idea, bug, complaint, question or praise."""
+    __tablename__ = "crm_feedback_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), unique=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[FeedbackKind] = mapped_column(Enum(FeedbackKind, native_enum=False, length=16), index=True)
+    kind_set_by_staff: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[FeedbackStatus] = mapped_column(Enum(FeedbackStatus, native_enum=False, length=16),
+                                                   default=FeedbackStatus.open, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_official_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    thread: Mapped[Thread] = relationship(foreign_keys=[thread_id], lazy="joined", innerjoin=True)
+    member: Mapped[Member | None] = relationship(foreign_keys=[member_id])
+
+
+class PostSentiment(db.Model):
+    """The sentiment of one post, computed when it is written or edited (staff see it; so does its author)."""
+    __tablename__ = "crm_post_sentiments"
+    __table_args__ = (Index("ix_crm_post_sentiments_member_created", "member_id", "created_at"),
+                      Index("ix_crm_post_sentiments_board_created", "board_id", "created_at"),
+                      Index("ix_crm_post_sentiments_created", "created_at"))
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"))
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    score: Mapped[float] = mapped_column(db.Float)
+    label: Mapped[str] = mapped_column(String(8))
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

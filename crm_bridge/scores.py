@@ -1,0 +1,122 @@
+"""Engagement, advocacy and risk: 0-100 scores with the reasons a staff member can read.
+
+- **Engagement**: what the member did in the last 90 days, recent activity weighing more (the
+  count in each 30-day window is weighted 1, 0.5 and 0.25: a step-wise decay over 90 days).
+- **Advocacy**: accepted answers (10 each), upvotes received (2 each), replies in other members'
+  threads (1 each), over 90 days.
+- **Risk**: a negative-sentiment streak among the last five posts, complaints or bug reports left
+  unanswered past the response target, and silence after a busy spell.
+Each is capped at 100. Lifecycle stage follows from them (services.derive_stage).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select
+
+from community.dbtypes import utcnow
+from community.extensions import db
+
+from .models import CrmProfile, FeedbackItem, FeedbackKind, FeedbackStatus, PostSentiment, TimelineEvent
+
+ENGAGEMENT_WEIGHTS = {"thread_started": 4, "replied": 3, "vote_given": 1, "poll_ballot": 1, "flag_raised": 1,
+                      "reward_redeemed": 1}
+
+
+@dataclass
+class Score:
+    value: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Scores:
+    engagement: Score
+    advocacy: Score
+    risk: Score
+
+
+def _windows(member_id: int) -> dict[tuple[str, int], int]:
+    """Counts of timeline entries per (kind, 30-day window 0/1/2) over 90 days: one query."""
+    now = utcnow()
+    window = case((TimelineEvent.occurred_at >= now - timedelta(days=30), 0),
+                  (TimelineEvent.occurred_at >= now - timedelta(days=60), 1), else_=2)
+    rows = db.session.execute(select(TimelineEvent.kind, window, func.count())
+                              .where(TimelineEvent.member_id == member_id,
+                                     TimelineEvent.occurred_at >= now - timedelta(days=90))
+                              .group_by(TimelineEvent.kind, window)).all()
+    return {(kind, int(w)): count for kind, w, count in rows}
+
+
+def compute(profile: CrmProfile) -> Scores:
+    counts = _windows(profile.member_id)
+    total = lambda kind: sum(counts.get((kind, w), 0) for w in range(3))  # noqa: E731
+
+    engagement = Score()
+    raw = sum(ENGAGEMENT_WEIGHTS.get(kind, 0) * n * (1, 0.5, 0.25)[w] for (kind, w), n in counts.items())
+    engagement.value = round(min(100.0, raw * 2), 1)
+    posts_recent = counts.get(("thread_started", 0), 0) + counts.get(("replied", 0), 0)
+    posts_all = total("thread_started") + total("replied")
+    engagement.reasons.append(_("%(recent)d posts in the last 30 days, %(all)d in 90 days (recent ones count more).",
+                                recent=posts_recent, all=posts_all))
+    if total("vote_given") or total("poll_ballot"):
+        engagement.reasons.append(_("%(votes)d votes and %(ballots)d poll ballots in 90 days.",
+                                    votes=total("vote_given"), ballots=total("poll_ballot")))
+
+    advocacy = Score()
+    accepted, upvotes = total("answer_accepted"), _upvotes(profile.member_id)
+    helping = _replies_to_others(profile.member_id)
+    advocacy.value = round(min(100.0, accepted * 10 + upvotes * 2 + helping), 1)
+    advocacy.reasons.append(_("%(accepted)d accepted answers, %(votes)d upvotes received, %(replies)d replies "
+                              "helping others in 90 days.", accepted=accepted, votes=upvotes, replies=helping))
+
+    risk = Score()
+    negative = _negative_streak(profile.member_id)
+    if negative >= 2:
+        risk.value += 20 * negative
+        risk.reasons.append(_("%(count)d of their last five posts read negative.", count=negative))
+    waiting = _waiting_complaints(profile.member_id)
+    if waiting:
+        risk.value += 30 * waiting
+        risk.reasons.append(_("%(count)d complaints or bug reports unanswered past the %(hours)d-hour target.",
+                              count=waiting, hours=current_app.config.get("CRM_RESPONSE_TARGET_HOURS", 24)))
+    last = profile.last_active_at
+    if last and profile.event_count >= 10 and utcnow() - last > timedelta(days=30):
+        risk.value += 30
+        risk.reasons.append(_("Silent for %(days)d days after %(count)d recorded events.",
+                              days=(utcnow() - last).days, count=profile.event_count))
+    risk.value = round(min(100.0, risk.value), 1)
+    if not risk.reasons:
+        risk.reasons.append(_("Nothing worrying: no negative streak, no waiting complaint, no sudden silence."))
+    return Scores(engagement, advocacy, risk)
+
+
+def _upvotes(member_id: int) -> int:
+    return db.session.scalar(select(func.count()).where(
+        TimelineEvent.member_id == member_id, TimelineEvent.kind == "vote_received",
+        TimelineEvent.occurred_at >= utcnow() - timedelta(days=90),
+        TimelineEvent.data["value"].as_integer() > 0)) or 0
+
+
+def _replies_to_others(member_id: int) -> int:
+    from community.forum.models import Post, Thread
+
+    return db.session.scalar(select(func.count()).select_from(Post).join(Thread, Thread.id == Post.thread_id).where(
+        Post.author_id == member_id, Post.number > 1, Thread.author_id != member_id, Post.deleted_at.is_(None),
+        Post.created_at >= utcnow() - timedelta(days=90))) or 0
+
+
+def _negative_streak(member_id: int) -> int:
+    labels = db.session.scalars(select(PostSentiment.label).where(PostSentiment.member_id == member_id)
+                                .order_by(PostSentiment.created_at.desc()).limit(5)).all()
+    return sum(label == "negative" for label in labels)
+
+
+def _waiting_complaints(member_id: int) -> int:
+    target = utcnow() - timedelta(hours=current_app.config.get("CRM_RESPONSE_TARGET_HOURS", 24))
+    return db.session.scalar(select(func.count()).select_from(FeedbackItem).where(
+        FeedbackItem.member_id == member_id, FeedbackItem.kind.in_((FeedbackKind.complaint, FeedbackKind.bug)),
+        FeedbackItem.status == FeedbackStatus.open, FeedbackItem.created_at < target)) or 0

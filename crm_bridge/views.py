@@ -1,0 +1,231 @@
+"""Staff pages of the CRM (/crm/...) and the member's own "My data" page (/me/data)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from math import ceil
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from community.errors import ServiceError
+from community.extensions import db
+from community.forum.services import Page
+from community.forum.views import page_arg
+from community.members.models import Member
+from community.pages import abort_with
+from community.permissions import can_view_crm
+
+from community.dbtypes import utcnow
+
+from . import feedback as fb
+from . import moods
+from . import services
+from .models import AuditEntry, CrmProfile, FeedbackItem, Stage, StaffNote
+from .timeline import KINDS
+
+bp = Blueprint("crm", __name__)
+
+
+def _staff_only() -> None:
+    # a CRM page does not exist for anyone but staff: 404, not 403 (nothing to learn from probing)
+    if not can_view_crm(current_user):
+        abort(404)
+
+
+def _paginate(query, page: int, per_page: int = services.PER_PAGE) -> Page:
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    pages = max(1, ceil(total / per_page))
+    if page > pages:
+        abort_with(404, _("There is no such page."))
+    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(items=items, page=page, pages=pages, total=total)
+
+
+def _date_arg(name: str) -> datetime | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        abort_with(400, _("Dates are written YYYY-MM-DD."))
+
+
+def _load_profile(username: str) -> CrmProfile:
+    member = db.session.scalar(select(Member).where(Member.username_key == username.casefold()))
+    if member is None:
+        abort(404)
+    return services.ensure_profile(member)
+
+
+@bp.route("/crm/members")
+@login_required
+def members():
+    _staff_only()
+    q, stage, tag = (request.args.get(k, "").strip()[:100] for k in ("q", "stage", "tag"))
+    active = request.args.get("active", "")
+    active_within = int(active) if active in ("7", "30", "90") else None
+    minimum = {}
+    for name in ("engagement", "advocacy", "risk"):
+        raw = request.args.get(f"min_{name}", "").strip()
+        if raw:
+            if not raw.isdigit() or int(raw) > 100:
+                abort_with(400, _("Score filters are whole numbers from 0 to 100."))
+            minimum[name] = int(raw)
+    query = services.profiles_query(q=q, stage=stage, tag=tag, active_within=active_within, minimum=minimum)
+    if request.args.get("format") == "csv":
+        rows = db.session.scalars(query).all()
+        services.audit(current_user, "exported", None, count=len(rows), q=q, stage=stage, tag=tag)
+        db.session.commit()
+        return Response(services.export_csv(rows), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=community-members.csv"})
+    profiles = _paginate(query, page_arg())
+    return render_template("crm_bridge/members.html", profiles=profiles, q=q, stage=stage, tag=tag, active=active,
+                           stages=services.STAGE_LABELS, minimum=minimum)
+
+
+@bp.route("/crm/members/<username>")
+@login_required
+def profile(username: str):
+    _staff_only()
+    profile = _load_profile(username)
+    kind = request.args.get("kind", "")
+    since, until = _date_arg("from"), _date_arg("to")
+    verdict, scores = services.refresh_stage(profile)
+    services.audit(current_user, "viewed", profile)
+    db.session.commit()  # before loading what the page shows: a commit expires what was loaded
+    timeline = _paginate(services.timeline_query(profile.member_id, kind, since,
+                                                 until + timedelta(days=1) if until else None), page_arg())
+    notes = db.session.scalars(select(StaffNote).where(StaffNote.profile_id == profile.id)
+                               .order_by(StaffNote.created_at.desc()).limit(50)).all()
+    return render_template("crm_bridge/profile.html", profile=profile, member=profile.member, verdict=verdict,
+                           timeline=timeline, notes=notes, kinds=KINDS, kind=kind, stages=services.STAGE_LABELS,
+                           date_from=request.args.get("from", ""), date_to=request.args.get("to", ""), errors={},
+                           mood=moods.member_summary(profile.member_id), trend=moods.weekly_trend(profile.member_id),
+                           scores=scores)
+
+
+def _rerender_with(profile, exc: ServiceError):
+    db.session.rollback()
+    verdict, scores = services.refresh_stage(profile)
+    timeline = _paginate(services.timeline_query(profile.member_id), 1)
+    notes = db.session.scalars(select(StaffNote).where(StaffNote.profile_id == profile.id)
+                               .order_by(StaffNote.created_at.desc()).limit(50)).all()
+    return render_template("crm_bridge/profile.html", profile=profile, member=profile.member, verdict=verdict,
+                           timeline=timeline, notes=notes, kinds=KINDS, kind="", stages=services.STAGE_LABELS,
+                           date_from="", date_to="", errors=exc.fields or {"_": str(exc)},
+                           mood=moods.member_summary(profile.member_id), trend=moods.weekly_trend(profile.member_id),
+                           scores=scores), 422
+
+
+@bp.route("/crm/members/<username>/profile", methods=["POST"])
+@login_required
+def update(username: str):
+    _staff_only()
+    profile = _load_profile(username)
+    try:
+        services.update_profile(current_user, profile, tags=request.form.get("tags"),
+                                owner=request.form.get("owner"), stage=request.form.get("stage"),
+                                company=request.form.get("company"))
+    except ServiceError as exc:
+        return _rerender_with(profile, exc)
+    db.session.commit()
+    flash(_("Profile saved."))
+    return redirect(url_for("crm.profile", username=profile.member.username))
+
+
+@bp.route("/crm/members/<username>/notes", methods=["POST"])
+@login_required
+def add_note(username: str):
+    _staff_only()
+    profile = _load_profile(username)
+    try:
+        services.add_note(current_user, profile, request.form.get("body", ""))
+    except ServiceError as exc:
+        return _rerender_with(profile, exc)
+    db.session.commit()
+    flash(_("Note added."))
+    return redirect(url_for("crm.profile", username=profile.member.username) + "#notes")
+
+
+@bp.route("/crm/audit")
+@login_required
+def audit_log():
+    _staff_only()
+    query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    staff = request.args.get("staff", "").strip()
+    if staff:
+        query = query.join(Member, Member.id == AuditEntry.staff_id).where(Member.username_key == staff.casefold())
+    entries = _paginate(query, page_arg())
+    profiles = {p.id: p for p in db.session.scalars(select(CrmProfile).where(
+        CrmProfile.id.in_({e.profile_id for e in entries.items if e.profile_id})))}
+    return render_template("crm_bridge/audit.html", entries=entries, profiles=profiles, staff=staff)
+
+
+@bp.route("/me/data")
+@login_required
+def my_data():
+    data = services.my_data(current_user)
+    db.session.commit()  # a profile made on first visit
+    return render_template("crm_bridge/my_data.html", data=data, stages=services.STAGE_LABELS, Stage=Stage)
+
+
+@bp.route("/me/data.json")
+@login_required
+def my_data_json():
+    data = services.my_data(current_user)
+    db.session.commit()
+    return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json",
+                    headers={"Content-Disposition": f"attachment; filename={current_user.username}-data.json"})
+
+
+@bp.route("/crm/feedback")
+@login_required
+def feedback():
+    _staff_only()
+    kind, status = request.args.get("kind", ""), request.args.get("status", "")
+    sort = "newest" if request.args.get("sort") == "newest" else "votes"
+    items = _paginate(fb.feedback_query(kind, status, sort), page_arg())
+    return render_template("crm_bridge/feedback.html", items=items, kind=kind, status=status, sort=sort,
+                           kinds=fb.KIND_LABELS, statuses=fb.STATUS_LABELS, errors={})
+
+
+@bp.route("/crm/feedback/<int:item_id>", methods=["POST"])
+@login_required
+def reclassify(item_id: int):
+    _staff_only()
+    item = db.session.get(FeedbackItem, item_id)
+    if item is None:
+        abort(404)
+    try:
+        fb.reclassify(current_user, item, request.form.get("kind", ""), request.form.get("status", ""))
+    except ServiceError as exc:
+        db.session.rollback()
+        items = _paginate(fb.feedback_query(), 1)
+        return render_template("crm_bridge/feedback.html", items=items, kind="", status="", sort="votes",
+                               kinds=fb.KIND_LABELS, statuses=fb.STATUS_LABELS, errors=exc.fields or {"_": str(exc)}), 422
+    db.session.commit()
+    flash(_("Feedback item saved."))
+    return redirect(url_for("crm.feedback", **{k: v for k, v in request.args.items() if k in ("kind", "status", "sort")}))
+
+
+@bp.route("/crm/response-queue")
+@login_required
+def response_queue():
+    _staff_only()
+    items = _paginate(fb.overdue_query(), page_arg())
+    return render_template("crm_bridge/response_queue.html", items=items, target=fb.target_hours(),
+                           times=fb.response_times(), kinds=fb.KIND_LABELS, now=utcnow())
+
+
+@bp.route("/crm/")
+@bp.route("/crm/dashboard")
+@login_required
+def dashboard():
+    _staff_only()
+    from . import dashboard as board
+
+    return render_template("crm_bridge/dashboard.html", data=board.build(), kinds=fb.KIND_LABELS)

@@ -1,0 +1,138 @@
+"""One conftest: app, db, client, auth, query counting. Real SQLite, or PostgreSQL via TEST_DATABASE_URL."""
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+from contextlib import contextmanager
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import event, text
+
+from application import create_app
+from community.extensions import db as _db
+from tests import factories
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests get their own app context, as real requests do.
+
+    Without this a request would reuse the test's app context, sharing its database session and
+    Flask-Login's cached user between requests of different clients.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def test_settings(tmp_path_factory) -> dict:
+    instance = tmp_path_factory.mktemp("instance")
+    url = TEST_DATABASE_URL or f"sqlite:///{instance / 'test.db'}"
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+        "ARGON2_PARALLELISM": 1,
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    app = create_app(test_settings(tmp_path_factory))
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+    return app
+
+
+def _empty_tables():
+    tables = list(reversed(_db.metadata.sorted_tables))
+    if _db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        _db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        # threads.accepted_post_id and posts.thread_id point at each other: check keys at commit.
+        _db.session.execute(text("PRAGMA defer_foreign_keys = ON"))
+        for table in tables:
+            _db.session.execute(table.delete())
+    _db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def db(app):
+    """Each test runs inside an app context and leaves every table empty."""
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        _empty_tables()
+        _db.session.remove()
+    app.config["WTF_CSRF_ENABLED"] = False
+    app.config["RATELIMIT_ENABLED"] = False
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make():
+    return factories
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, member, password: str = factories.PASSWORD, remember: bool = False):
+        response = self.client.post("/login", data={"login": member.username, "password": password,
+                                                    "remember": "y" if remember else ""})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def count_queries(app):
+    """Return a context manager that counts the SQL statements run inside it."""
+
+    @contextmanager
+    def counter():
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            if not re.match(r"\s*(SAVEPOINT|RELEASE|ROLLBACK|PRAGMA)", statement, re.I):
+                statements.append(statement)
+
+        engine = _db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return counter
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
+        re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
