@@ -49,6 +49,10 @@ class PasswordForm(FlaskForm):
     new_password = PasswordField(_l("New password"), validators=[InputRequired()])
 
 
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("Current password"), validators=[InputRequired()])
+
+
 class ThreadForm(FlaskForm):
     title = StringField(_l("Title"), validators=[InputRequired()])
     tags = StringField(_l("Tags (optional)"), validators=[Optional()],

@@ -13,6 +13,10 @@ Sent when a member has registered. sender: the Member.""")
 member_updated = _signals.signal("member-updated", doc="""\
 Sent when a member changed their profile. sender: the Member; fields: names of changed fields.""")
 
+member_deleting = _signals.signal("member-deleting", doc="""\
+Sent when a member is deleting their account, before their personal data is removed, in the same
+transaction: subscribers erase what they keep about the member. sender: the Member.""")
+
 thread_created = _signals.signal("thread-created", doc="""\
 Sent when a thread was started. sender: the Thread; post: its opening Post.""")
 

@@ -13,13 +13,14 @@ from flask.cli import AppGroup
 def init_app(app: Flask) -> None:
     """Register the CRM pages and commands and subscribe the bridge to the community's signals."""
     from . import models  # noqa: F401  (the tables, for Alembic and create_all)
-    from . import feedback, moods, timeline, views
+    from . import erasure, feedback, moods, timeline, views
 
     app.config.setdefault("CRM_RESPONSE_TARGET_HOURS", 24)  # the queue lists feedback unanswered for longer
     app.register_blueprint(views.bp)
     timeline.connect()
     feedback.connect()
     _connect_once(moods.connect)
+    _connect_once(erasure.connect)
     app.add_template_global(moods.for_post, "post_sentiment")
     app.cli.add_command(crm_cli)
 
@@ -46,7 +47,7 @@ def refresh_stages() -> None:
 
     from .services import ensure_profile, refresh_stage
 
-    members = db.session.scalars(select(Member)).all()
+    members = db.session.scalars(select(Member).where(Member.deleted_at.is_(None))).all()
     with click.progressbar(members, label="Refreshing stages") as bar:
         for member in bar:
             refresh_stage(ensure_profile(member))

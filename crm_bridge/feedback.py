@@ -58,7 +58,7 @@ def item_for(thread_id: int) -> FeedbackItem | None:
 def on_thread_created(thread, post=None, **_kw):
     kind = classify(thread, [t.name for t in thread.tags])
     if kind is not None:
-        db.session.add(FeedbackItem(thread=thread, member=thread.author, kind=kind, created_at=thread.created_at))
+        db.session.add(FeedbackItem(thread=thread, member=None if getattr(thread.author, 'deleted_at', None) else thread.author, kind=kind, created_at=thread.created_at))
 
 
 def on_post_created(post, **_kw):
@@ -106,7 +106,7 @@ def on_thread_retagged(thread, **_kw):
     item = item_for(thread.id)
     kind = classify(thread, [t.name for t in thread.tags])
     if item is None and kind is not None:
-        db.session.add(FeedbackItem(thread=thread, member=thread.author, kind=kind, created_at=thread.created_at))
+        db.session.add(FeedbackItem(thread=thread, member=None if getattr(thread.author, 'deleted_at', None) else thread.author, kind=kind, created_at=thread.created_at))
     elif item is not None and not item.kind_set_by_staff and kind is not None:
         item.kind = kind
 

@@ -19,7 +19,7 @@ def _score(post) -> None:
     score, label, language = analyse_html(post.body_html)
     row = db.session.get(PostSentiment, post.id) if post.id is not None else None
     if row is None:
-        db.session.add(PostSentiment(post_id=post.id, member_id=post.author_id, board_id=post.thread.board_id,
+        db.session.add(PostSentiment(post_id=post.id, member_id=None if getattr(post.author, 'deleted_at', None) else post.author_id, board_id=post.thread.board_id,
                                      thread_id=post.thread_id, score=score, label=label, language=language,
                                      created_at=post.created_at or utcnow()))
     else:

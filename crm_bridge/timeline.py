@@ -25,8 +25,8 @@ KINDS = ("registered", "thread_started", "replied", "staff_reply", "vote_given",
 def record(member, kind: str, *, thread=None, post=None, actor=None, text: str = "", active: bool = True,
            **data) -> TimelineEvent | None:
     """Add a timeline entry for `member`; `active` says the member did it themselves (last active moves)."""
-    if member is None:
-        return None
+    if member is None or getattr(member, "deleted_at", None) is not None:
+        return None  # a deleted account keeps no timeline
     event = TimelineEvent(member=member, kind=kind, thread=thread if thread is not None else getattr(post, "thread", None),
                           post=post, actor=actor, excerpt=text, data={k: v for k, v in data.items() if v is not None})
     db.session.add(event)

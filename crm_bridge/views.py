@@ -56,7 +56,7 @@ def _date_arg(name: str) -> datetime | None:
 
 def _load_profile(username: str) -> CrmProfile:
     member = db.session.scalar(select(Member).where(Member.username_key == username.casefold()))
-    if member is None:
+    if member is None or member.deleted_at is not None:  # a deleted account has no CRM record
         abort(404)
     return services.ensure_profile(member)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+from pathlib import Path
 from contextlib import contextmanager
 
 import pytest
@@ -11,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
 from application import create_app
-from community.extensions import db as _db
+from community.extensions import db as _db, limiter
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -68,12 +69,29 @@ def _empty_tables():
     _db.session.commit()
 
 
+def _quiet_search_writer(app) -> None:
+    """Let the search writer thread finish what the test committed before the tables are emptied.
+
+    On PostgreSQL, TRUNCATE takes its locks table by table while the writer may hold a read lock on
+    one of them and ask for another: the server breaks that deadlock by failing the teardown.
+    """
+    from community.search import index as search_index
+
+    found = search_index._services.get(str(Path(app.config["SEARCH_INDEX_DIR"]).resolve()))
+    if found is not None:
+        found.wait(30)
+
+
 @pytest.fixture(autouse=True)
 def db(app):
     """Each test runs inside an app context and leaves every table empty."""
+    # Flask-Limiter keeps `enabled` on the one shared Limiter: an app another test built with rate
+    # limits on (test_migrations, test_setup) must not turn them on for the suite's app.
+    limiter.enabled = bool(app.config.get("RATELIMIT_ENABLED"))
     with app.app_context():
         yield _db
         _db.session.rollback()
+        _quiet_search_writer(app)
         _empty_tables()
         _db.session.remove()
     app.config["WTF_CSRF_ENABLED"] = False

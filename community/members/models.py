@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Enum, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -63,13 +64,18 @@ class Member(UserMixin, db.Model):
     silenced_reason: Mapped[str] = mapped_column(String(255), default="")
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspended_reason: Mapped[str] = mapped_column(String(255), default="")
+    # Set when the member deleted their account: name, email, bio and password are gone, posts stay
+    # under "Deleted member" (community/members/services.delete_account).
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
 
     @property
     def name(self) -> str:
-        """Return the name to show: the display name, else the username."""
+        """Return the name to show: the display name, else the username ("Deleted member" once deleted)."""
+        if self.deleted_at is not None:
+            return str(_l("Deleted member"))
         return self.display_name or self.username
 
     @property

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..forms import ConfirmForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, apply_errors
+from ..forms import ConfirmForm, DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, apply_errors
 from ..forum.models import Board, Thread
 from ..permissions import is_suspended, public_thread_clause, readable_visibilities
 from . import services
@@ -135,6 +135,32 @@ def settings():
             status = 422
     return render_template("community/members/settings.html", profile_form=profile_form,
                            password_form=password_form), status
+
+
+@bp.route("/settings/delete-account", methods=["GET", "POST"])
+@login_required
+@limiter.limit("6 per minute", methods=["POST"])
+def delete_account():
+    """Delete my account: posts stay under "Deleted member"; name, email and the brand's records go."""
+    member = current_user._get_current_object()
+    form = DeleteAccountForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                services.delete_account(member, form.password.data)
+            except ServiceError as exc:
+                db.session.rollback()
+                apply_errors(form, exc)
+                status = exc.status if not exc.fields else 422
+            else:
+                db.session.commit()
+                logout_user()
+                flash(_("Your account has been deleted. Your posts stay, without your name."), "success")
+                return redirect(url_for("site.home"))
+        else:
+            status = 422
+    return render_template("community/members/delete_account.html", form=form), status
 
 
 class _ProfileData:

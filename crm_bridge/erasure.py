@@ -1,0 +1,50 @@
+"""A member deleted their account: erase what the CRM keeps about them, in the same transaction.
+
+The profile, its tags and staff notes and the member's timeline go. Feedback items and per-post
+sentiment stay as anonymous statistics of threads and posts that stay too (their member link is
+cleared). The audit log keeps its lines (who on the staff looked at what, when) with the profile
+link cleared, so that staff access stays accountable without pointing at a person.
+"""
+from __future__ import annotations
+
+from flask import has_app_context
+from sqlalchemy import delete, select, update
+
+from community import signals
+from community.extensions import db
+
+from .models import AuditEntry, CrmProfile, FeedbackItem, PostSentiment, ProfileTag, StaffNote, TimelineEvent
+
+
+def on_member_deleting(member, **_kw) -> None:
+    if not has_app_context() or member.id is None:
+        return
+    profile_ids = select(CrmProfile.id).where(CrmProfile.member_id == member.id).scalar_subquery()
+    db.session.execute(update(AuditEntry).where(AuditEntry.profile_id == profile_ids)
+                       .values(profile_id=None), execution_options={"synchronize_session": False})
+    db.session.execute(delete(ProfileTag).where(ProfileTag.profile_id == profile_ids),
+                       execution_options={"synchronize_session": False})
+    db.session.execute(delete(StaffNote).where(StaffNote.profile_id == profile_ids),
+                       execution_options={"synchronize_session": False})
+    db.session.execute(delete(TimelineEvent).where(TimelineEvent.member_id == member.id),
+                       execution_options={"synchronize_session": False})
+    db.session.execute(update(TimelineEvent).where(TimelineEvent.actor_id == member.id).values(actor_id=None),
+                       execution_options={"synchronize_session": False})
+    db.session.execute(update(FeedbackItem).where(FeedbackItem.member_id == member.id).values(member_id=None),
+                       execution_options={"synchronize_session": False})
+    db.session.execute(update(PostSentiment).where(PostSentiment.member_id == member.id).values(member_id=None),
+                       execution_options={"synchronize_session": False})
+    db.session.execute(update(CrmProfile).where(CrmProfile.owner_id == member.id).values(owner_id=None),
+                       execution_options={"synchronize_session": False})
+    db.session.execute(delete(CrmProfile).where(CrmProfile.member_id == member.id),
+                       execution_options={"synchronize_session": False})
+    for obj in list(db.session.identity_map.values()):  # drop loaded copies of what is gone
+        if isinstance(obj, (CrmProfile, ProfileTag, StaffNote, TimelineEvent)) and obj in db.session:
+            if getattr(obj, "member_id", None) == member.id or isinstance(obj, (ProfileTag, StaffNote)):
+                db.session.expunge(obj)
+
+
+def connect() -> None:
+    signal = getattr(signals, "member_deleting", None)
+    if signal is not None:
+        signal.connect(on_member_deleting, weak=False)
