@@ -53,3 +53,41 @@ def refresh_stages() -> None:
             refresh_stage(ensure_profile(member))
     db.session.commit()
     click.echo(f"Refreshed {len(members)} profiles.")
+
+
+@crm_cli.command("import-contacts")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+def import_contacts_command(file: str) -> None:
+    """Import contacts from a CSV file (a header line naming an email column; id, name, company, phone).
+
+    Good rows are created or updated and linked to members by verified email; bad rows are reported
+    with their line and why, and not imported. Exit status 1 when the file cannot be read at all.
+    """
+    from community.errors import ServiceError
+    from community.extensions import db
+
+    from .contacts import import_contacts
+
+    try:
+        with click.open_file(file, "rb") as fh:
+            raw = fh.read()
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{file} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV.")
+    total = max(0, text.count("\n") - 1 + (0 if text.endswith("\n") else 1))
+    try:
+        with click.progressbar(length=total, label="Importing contacts", file=click.get_text_stream("stderr")) as bar:
+            report = import_contacts(text, progress=bar.update)
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc.message))
+    db.session.commit()
+    click.echo(f"Imported {report.created + report.updated} contacts: {report.created} new, {report.updated} updated.")
+    click.echo(f"All contacts now: {report.linked} linked, {report.ambiguous} ambiguous (for staff to resolve at "
+               f"/crm/contacts), {report.unlinked} without a verified member.")
+    if report.skipped:
+        click.echo(f"Skipped {len(report.skipped)} rows:")
+        for line, why in report.skipped:
+            click.echo(f"  line {line}: {why}")
+    else:
+        click.echo("Skipped no rows.")

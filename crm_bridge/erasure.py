@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from community import signals
 from community.extensions import db
 
-from .models import AuditEntry, CrmProfile, FeedbackItem, PostSentiment, ProfileTag, StaffNote, TimelineEvent
+from .models import AuditEntry, ContactStatus, CrmContact, CrmProfile, FeedbackItem, PostSentiment, ProfileTag, StaffNote, TimelineEvent
 
 
 def on_member_deleting(member, **_kw) -> None:
@@ -36,6 +36,10 @@ def on_member_deleting(member, **_kw) -> None:
                        execution_options={"synchronize_session": False})
     db.session.execute(update(CrmProfile).where(CrmProfile.owner_id == member.id).values(owner_id=None),
                        execution_options={"synchronize_session": False})
+    # the brand's own contact stays (it is their record, from their CRM) but no longer points at the account
+    db.session.execute(update(CrmContact).where(CrmContact.member_id == member.id)
+                       .values(member_id=None, status=ContactStatus.unlinked, candidates=[], resolved_by_id=None),
+                       execution_options={"synchronize_session": False})
     db.session.execute(delete(CrmProfile).where(CrmProfile.member_id == member.id),
                        execution_options={"synchronize_session": False})
     for obj in list(db.session.identity_map.values()):  # drop loaded copies of what is gone
@@ -44,7 +48,14 @@ def on_member_deleting(member, **_kw) -> None:
                 db.session.expunge(obj)
 
 
+def on_member_updated(member, fields=(), **_kw) -> None:
+    """An address verified, changed or gone: the contacts it concerns are linked afresh."""
+    if has_app_context() and {"email", "email_verified", "deleted"} & set(fields or ()):
+        from .contacts import relink_member
+
+        relink_member(member)
+
+
 def connect() -> None:
-    signal = getattr(signals, "member_deleting", None)
-    if signal is not None:
-        signal.connect(on_member_deleting, weak=False)
+    signals.member_deleting.connect(on_member_deleting, weak=False)
+    signals.member_updated.connect(on_member_updated, weak=False)

@@ -158,3 +158,33 @@ class PostSentiment(db.Model):
     label: Mapped[str] = mapped_column(String(8))
     language: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ContactStatus(str, enum.Enum):
+    unlinked = "unlinked"    # no member with this verified address (yet)
+    linked = "linked"        # exactly one member, and that member matches no other contact
+    ambiguous = "ambiguous"  # two candidate members, or the member matches several contacts: staff decide
+
+
+class CrmContact(db.Model):
+    """A contact imported from the brand's own CRM, linked to a member by verified email, never guessed."""
+    __tablename__ = "crm_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)  # the id in the brand's CRM
+    email: Mapped[str] = mapped_column(String(254))
+    match_key: Mapped[str] = mapped_column(String(254), index=True)  # crm_bridge.contacts.match_key(email)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    company: Mapped[str] = mapped_column(String(120), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)  # the other columns of the imported row
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    status: Mapped[ContactStatus] = mapped_column(Enum(ContactStatus, native_enum=False, length=16),
+                                                  default=ContactStatus.unlinked, index=True)
+    candidates: Mapped[list] = mapped_column(JSON, default=list)  # member ids when ambiguous
+    # set when staff decided the link by hand: imports and verifications leave it alone from then on
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    member: Mapped[Member | None] = relationship(foreign_keys=[member_id])

@@ -23,7 +23,8 @@ from community.dbtypes import utcnow
 from . import feedback as fb
 from . import moods
 from . import services
-from .models import AuditEntry, CrmProfile, FeedbackItem, Stage, StaffNote
+from .contacts import contacts_of, resolve
+from .models import AuditEntry, ContactStatus, CrmContact, CrmProfile, FeedbackItem, Stage, StaffNote
 from .timeline import KINDS
 
 bp = Blueprint("crm", __name__)
@@ -75,7 +76,13 @@ def members():
             if not raw.isdigit() or int(raw) > 100:
                 abort_with(400, _("Score filters are whole numbers from 0 to 100."))
             minimum[name] = int(raw)
+    linked = request.args.get("linked", "")
     query = services.profiles_query(q=q, stage=stage, tag=tag, active_within=active_within, minimum=minimum)
+    if linked in ("yes", "no"):
+        from .contacts import profile_ids_linked
+
+        has = CrmProfile.member_id.in_(profile_ids_linked())
+        query = query.where(has if linked == "yes" else ~has)
     if request.args.get("format") == "csv":
         rows = db.session.scalars(query).all()
         services.audit(current_user, "exported", None, count=len(rows), q=q, stage=stage, tag=tag)
@@ -84,7 +91,7 @@ def members():
                         headers={"Content-Disposition": "attachment; filename=community-members.csv"})
     profiles = _paginate(query, page_arg())
     return render_template("crm_bridge/members.html", profiles=profiles, q=q, stage=stage, tag=tag, active=active,
-                           stages=services.STAGE_LABELS, minimum=minimum)
+                           stages=services.STAGE_LABELS, minimum=minimum, linked=linked)
 
 
 @bp.route("/crm/members/<username>")
@@ -105,7 +112,7 @@ def profile(username: str):
                            timeline=timeline, notes=notes, kinds=KINDS, kind=kind, stages=services.STAGE_LABELS,
                            date_from=request.args.get("from", ""), date_to=request.args.get("to", ""), errors={},
                            mood=moods.member_summary(profile.member_id), trend=moods.weekly_trend(profile.member_id),
-                           scores=scores)
+                           scores=scores, contacts=contacts_of(profile.member_id))
 
 
 def _rerender_with(profile, exc: ServiceError):
@@ -118,7 +125,7 @@ def _rerender_with(profile, exc: ServiceError):
                            timeline=timeline, notes=notes, kinds=KINDS, kind="", stages=services.STAGE_LABELS,
                            date_from="", date_to="", errors=exc.fields or {"_": str(exc)},
                            mood=moods.member_summary(profile.member_id), trend=moods.weekly_trend(profile.member_id),
-                           scores=scores), 422
+                           scores=scores, contacts=contacts_of(profile.member_id)), 422
 
 
 @bp.route("/crm/members/<username>/profile", methods=["POST"])
@@ -163,6 +170,47 @@ def audit_log():
     profiles = {p.id: p for p in db.session.scalars(select(CrmProfile).where(
         CrmProfile.id.in_({e.profile_id for e in entries.items if e.profile_id})))}
     return render_template("crm_bridge/audit.html", entries=entries, profiles=profiles, staff=staff)
+
+
+@bp.route("/crm/contacts")
+@login_required
+def contacts():
+    """Contacts imported from the brand's CRM; ambiguous ones first wait for a staff decision."""
+    _staff_only()
+    status = request.args.get("status", "")
+    q = request.args.get("q", "").strip()[:100]
+    query = select(CrmContact).order_by(CrmContact.updated_at.desc(), CrmContact.id.desc())
+    if status in ContactStatus.__members__:
+        query = query.where(CrmContact.status == status)
+    if q:
+        like = f"%{q.casefold()}%"
+        query = query.where(func.lower(CrmContact.email).like(like) | func.lower(CrmContact.name).like(like)
+                            | func.lower(CrmContact.company).like(like))
+    page = _paginate(query, page_arg())
+    candidate_ids = {i for c in page.items for i in (c.candidates or [])}
+    candidates = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(candidate_ids)))} \
+        if candidate_ids else {}
+    counts = dict(db.session.execute(select(CrmContact.status, func.count()).group_by(CrmContact.status)).all())
+    return render_template("crm_bridge/contacts.html", contacts=page, status=status, q=q, candidates=candidates,
+                           counts={ContactStatus(k).value: v for k, v in counts.items()}, errors={}, failed=None)
+
+
+@bp.route("/crm/contacts/<int:contact_id>/resolve", methods=["POST"])
+@login_required
+def resolve_contact(contact_id: int):
+    _staff_only()
+    contact = db.session.get(CrmContact, contact_id)
+    if contact is None:
+        abort(404)
+    try:
+        resolve(current_user, contact, request.form.get("member", ""))
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("crm.contacts", status=request.args.get("status", ""))), 303
+    db.session.commit()
+    flash(_("Contact %(email)s saved.", email=contact.email))
+    return redirect(url_for("crm.contacts", status=request.args.get("status", "")))
 
 
 @bp.route("/me/data")

@@ -67,6 +67,9 @@ class Member(UserMixin, db.Model):
     # Set when the member deleted their account: name, email, bio and password are gone, posts stay
     # under "Deleted member" (community/members/services.delete_account).
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the member proved they own `email` (a signed link); None until then. The CRM bridge links
+    # contacts only through verified addresses.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
@@ -77,6 +80,10 @@ class Member(UserMixin, db.Model):
         if self.deleted_at is not None:
             return str(_l("Deleted member"))
         return self.display_name or self.username
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None and self.deleted_at is None
 
     @property
     def is_moderator(self) -> bool:
