@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Date, case, cast, distinct, func, select
+from sqlalchemy import Date, case, cast, func, select
 
 from community.dbtypes import utcnow
 from community.extensions import db
@@ -16,9 +16,9 @@ from community.forum.models import Board, BoardKind, IdeaStatus, Post, Thread
 from community.members.models import Member
 
 from .feedback import response_times
-from .models import CrmProfile, FeedbackItem, FeedbackKind, FeedbackStatus, TimelineEvent
+from .models import CrmProfile, DailyActive, FeedbackItem, FeedbackKind, FeedbackStatus, TimelineEvent
 
-ACTIVE_KINDS = ("thread_started", "replied", "vote_given", "poll_ballot", "flag_raised", "reward_redeemed")
+from .rollups import ACTIVE_KINDS, day_of  # noqa: F401  (ACTIVE_KINDS: what counts as active)
 
 
 def _day(column):
@@ -48,11 +48,10 @@ def posts_per_day(days: int = 30) -> list[tuple[date, int]]:
 
 
 def active_members_per_day(days: int = 30) -> list[tuple[date, int]]:
-    since = utcnow() - timedelta(days=days)
-    day = _day(TimelineEvent.occurred_at)
-    rows = db.session.execute(select(day, func.count(distinct(TimelineEvent.member_id)))
-                              .where(TimelineEvent.occurred_at >= since, TimelineEvent.kind.in_(ACTIVE_KINDS))
-                              .group_by(day))
+    """Members active each day, from the daily rollup (crm_bridge/rollups.py)."""
+    since = day_of(utcnow() - timedelta(days=days - 1))
+    rows = db.session.execute(select(DailyActive.day, func.count()).where(DailyActive.day >= since)
+                              .group_by(DailyActive.day))
     return _series(rows, days)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from community import signals
 from community.extensions import db
 
-from .models import AuditEntry, ContactStatus, CrmContact, CrmProfile, FeedbackItem, PostSentiment, ProfileTag, StaffNote, TimelineEvent
+from .models import AuditEntry, ContactStatus, CrmContact, CrmProfile, DailyActive, FeedbackItem, PostSentiment, ProfileTag, StaffNote, TimelineEvent
 
 
 def on_member_deleting(member, **_kw) -> None:
@@ -25,6 +25,8 @@ def on_member_deleting(member, **_kw) -> None:
     db.session.execute(delete(ProfileTag).where(ProfileTag.profile_id == profile_ids),
                        execution_options={"synchronize_session": False})
     db.session.execute(delete(StaffNote).where(StaffNote.profile_id == profile_ids),
+                       execution_options={"synchronize_session": False})
+    db.session.execute(delete(DailyActive).where(DailyActive.member_id == member.id),
                        execution_options={"synchronize_session": False})
     db.session.execute(delete(TimelineEvent).where(TimelineEvent.member_id == member.id),
                        execution_options={"synchronize_session": False})

@@ -188,3 +188,26 @@ class CrmContact(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     member: Mapped[Member | None] = relationship(foreign_keys=[member_id])
+
+
+class DailyMood(db.Model):
+    """Per UTC day and board: posts scored, how many read negative, the sum of their scores.
+
+    Kept with every sentiment row written or re-scored (crm_bridge/rollups.py), so the dashboard reads
+    30 x boards rows instead of scanning every post of the month.
+    """
+    __tablename__ = "crm_daily_mood"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, UTC
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id", ondelete="CASCADE"), primary_key=True)
+    posts: Mapped[int] = mapped_column(Integer, default=0)
+    negative: Mapped[int] = mapped_column(Integer, default=0)
+    score_sum: Mapped[float] = mapped_column(db.Float, default=0.0)
+
+
+class DailyActive(db.Model):
+    """A member was active (posted, voted, cast a ballot, flagged, redeemed) on a UTC day."""
+    __tablename__ = "crm_daily_active"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)

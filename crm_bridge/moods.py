@@ -11,18 +11,26 @@ from community.dbtypes import utcnow
 from community.extensions import db
 from community.forum.models import Board
 
-from .models import PostSentiment
+from . import rollups
+from .models import DailyMood, PostSentiment
 from .sentiment import analyse_html
 
 
 def _score(post) -> None:
     score, label, language = analyse_html(post.body_html)
     row = db.session.get(PostSentiment, post.id) if post.id is not None else None
+    negative = 1 if label == "negative" else 0
     if row is None:
+        created = post.created_at or utcnow()
         db.session.add(PostSentiment(post_id=post.id, member_id=None if getattr(post.author, 'deleted_at', None) else post.author_id, board_id=post.thread.board_id,
                                      thread_id=post.thread_id, score=score, label=label, language=language,
-                                     created_at=post.created_at or utcnow()))
+                                     created_at=created))
+        rollups.add_mood(rollups.day_of(created), post.thread.board_id, 1, negative, score)
     else:
+        was_negative = 1 if row.label == "negative" else 0
+        if negative != was_negative or score != row.score:
+            rollups.add_mood(rollups.day_of(row.created_at), row.board_id, 0, negative - was_negative,
+                             score - row.score)
         row.score, row.label, row.language = score, label, language
 
 
@@ -103,16 +111,13 @@ def negative_share_per_day(days: int = 30) -> list:
 
 
 def posts_mood_and_boards(days: int = 30):
-    """One scan of the window's sentiment rows (one per post): posts per day, negative share per day, and
-    per board (average, posts, negative), most negative board first."""
-    from .dashboard import _day, _series
+    """Posts per day, negative share per day, and per board (average, posts, negative), most negative
+    board first: read from the daily rollup (days x boards rows), not from every post."""
+    from .dashboard import _series
 
-    since = utcnow() - timedelta(days=days)
-    day = _day(PostSentiment.created_at)
-    negative = func.sum(case((PostSentiment.label == "negative", 1), else_=0))
-    rows = db.session.execute(select(day, PostSentiment.board_id, func.count(), negative, func.sum(PostSentiment.score))
-                              .where(PostSentiment.created_at >= since)
-                              .group_by(day, PostSentiment.board_id)).all()
+    since = rollups.day_of(utcnow() - timedelta(days=days - 1))
+    rows = db.session.execute(select(DailyMood.day, DailyMood.board_id, DailyMood.posts, DailyMood.negative,
+                                     DailyMood.score_sum).where(DailyMood.day >= since)).all()
     per_day: dict = {}
     per_board: dict[int, list] = {}
     for d, board_id, count, neg, total in rows:
@@ -126,6 +131,6 @@ def posts_mood_and_boards(days: int = 30):
     posts = _series([(d, v[0]) for d, v in per_day.items()], days)
     share = _series([(d, round(100 * v[1] / v[0]) if v[0] else 0) for d, v in per_day.items()], days)
     boards = {b.id: b for b in db.session.scalars(select(Board).where(Board.id.in_(per_board)))}
-    by_board_rows = sorted(((boards[b], round(v[2] / v[0], 2), v[0], v[1]) for b, v in per_board.items() if b in boards),
-                           key=lambda row: row[1])
+    by_board_rows = sorted(((boards[b], round(v[2] / v[0], 2), v[0], v[1]) for b, v in per_board.items()
+                            if b in boards and v[0]), key=lambda row: row[1])
     return posts, share, by_board_rows

@@ -14,6 +14,7 @@ from community.dbtypes import utcnow
 from community.extensions import db
 from community.text import excerpt as _excerpt
 
+from . import rollups
 from .models import CrmProfile, TimelineEvent
 
 # What a staff member sees as the type of each entry (the filter on the profile page lists these).
@@ -35,6 +36,8 @@ def record(member, kind: str, *, thread=None, post=None, actor=None, text: str =
         values["last_active_at"] = utcnow()
     if member.id is not None:
         db.session.execute(update(CrmProfile).where(CrmProfile.member_id == member.id).values(**values))
+        if active and kind in rollups.ACTIVE_KINDS:
+            rollups.mark_active(member.id)
     return event
 
 

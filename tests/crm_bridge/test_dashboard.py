@@ -53,3 +53,52 @@ def test_dashboard_query_count_does_not_grow_with_the_community(client, auth, ma
     with count_queries() as many:
         assert client.get("/crm/dashboard").status_code == 200
     assert len(many) <= len(few), many  # the first request also stamps "last seen"
+
+
+def _direct_mood(db):
+    """What the rollup must hold, computed from the detail rows."""
+    from sqlalchemy import select
+
+    from crm_bridge.models import PostSentiment
+    from crm_bridge.rollups import day_of
+
+    found = {}
+    for row in db.session.scalars(select(PostSentiment)):
+        key = (day_of(row.created_at), row.board_id)
+        posts, negative, total = found.get(key, (0, 0, 0.0))
+        found[key] = (posts + 1, negative + (row.label == "negative"), round(total + row.score, 6))
+    return found
+
+
+def _rolled_up(db):
+    from sqlalchemy import select
+
+    from crm_bridge.models import DailyActive, DailyMood
+
+    mood = {(r.day, r.board_id): (r.posts, r.negative, round(r.score_sum, 6)) for r in db.session.scalars(select(DailyMood))}
+    active = {(r.day, r.member_id) for r in db.session.scalars(select(DailyActive))}
+    return mood, active
+
+
+def test_daily_rollups_follow_posts_edits_and_match_a_rebuild(db, make):
+    from community.forum import services as forum
+    from crm_bridge.rollups import backfill
+
+    ivy, bob = make.member("ivy"), make.member("bob")
+    other_board = make.board()
+    thread = make.thread(author=ivy, body="I love this router, it is wonderful.")
+    reply = make.post(thread, author=bob, body="This is terrible, it crashed again and I lost my work.")
+    make.thread(board=other_board, author=bob, body="Neutral question about the manual.")
+    db.session.commit()
+    assert _rolled_up(db)[0] == _direct_mood(db)
+    assert sum(posts for posts, _n, _s in _rolled_up(db)[0].values()) == 3
+    assert sum(negative for _p, negative, _s in _rolled_up(db)[0].values()) == 1
+    forum.edit_post(bob, reply, "Update: fixed after the firmware update, great support, thanks!")
+    db.session.commit()
+    mood, active = _rolled_up(db)
+    assert mood == _direct_mood(db) and sum(n for _p, n, _s in mood.values()) == 0  # no longer negative
+    assert {member for _day, member in active} == {ivy.id, bob.id}
+    with db.engine.begin() as connection:  # the migration's and the bench's rebuild agrees with the live upkeep
+        backfill(connection)
+    db.session.expire_all()
+    assert _rolled_up(db) == (mood, active)

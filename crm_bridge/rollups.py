@@ -1,0 +1,69 @@
+"""Daily rollups for the staff dashboard, kept in the transaction of each event.
+
+The dashboard's two heavy figures (posts, negative share and sentiment per board per day; active
+members per day) would otherwise scan every post and timeline entry of the month on each view:
+0.3 s of CPU at 100 000 posts (bench/crm.py). Each post scored adds to its (day, board) row, each
+active timeline entry marks (day, member); both are upserts, so concurrent transactions never
+collide on an insert. `backfill` rebuilds both from the detail rows (the migration does the same).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import text
+
+from community.extensions import db
+
+from .models import DailyActive, DailyMood
+
+ACTIVE_KINDS = ("thread_started", "replied", "vote_given", "poll_ballot", "flag_raised", "reward_redeemed")
+
+
+def day_of(moment: datetime | None) -> str:
+    moment = moment or datetime.now(timezone.utc)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%d")
+
+
+def _insert(table):
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def add_mood(day: str, board_id: int, posts: int, negative: int, score: float) -> None:
+    """Add to a (day, board) row, creating it if needed."""
+    table = DailyMood.__table__
+    stmt = _insert(table).values(day=day, board_id=board_id, posts=posts, negative=negative, score_sum=score)
+    stmt = stmt.on_conflict_do_update(index_elements=["day", "board_id"], set_={
+        "posts": table.c.posts + stmt.excluded.posts,
+        "negative": table.c.negative + stmt.excluded.negative,
+        "score_sum": table.c.score_sum + stmt.excluded.score_sum})
+    db.session.execute(stmt)
+
+
+def mark_active(member_id: int, moment: datetime | None = None) -> None:
+    stmt = _insert(DailyActive.__table__).values(day=day_of(moment), member_id=member_id)
+    db.session.execute(stmt.on_conflict_do_nothing(index_elements=["day", "member_id"]))
+
+
+def backfill(connection) -> None:
+    """Rebuild both rollups from crm_post_sentiments and crm_timeline_events (one statement each)."""
+    postgres = connection.dialect.name == "postgresql"
+    sentiment_day = ("to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')" if postgres
+                     else "substr(created_at, 1, 10)")
+    event_day = ("to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')" if postgres
+                 else "substr(occurred_at, 1, 10)")
+    kinds = ", ".join(f"'{kind}'" for kind in ACTIVE_KINDS)
+    connection.execute(text("DELETE FROM crm_daily_mood"))
+    connection.execute(text("DELETE FROM crm_daily_active"))
+    connection.execute(text(
+        f"INSERT INTO crm_daily_mood (day, board_id, posts, negative, score_sum) "
+        f"SELECT {sentiment_day}, board_id, count(*), sum(CASE WHEN label = 'negative' THEN 1 ELSE 0 END), "
+        f"sum(score) FROM crm_post_sentiments GROUP BY {sentiment_day}, board_id"))
+    connection.execute(text(
+        f"INSERT INTO crm_daily_active (day, member_id) SELECT DISTINCT {event_day}, member_id "
+        f"FROM crm_timeline_events WHERE kind IN ({kinds})"))
