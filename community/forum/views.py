@@ -147,10 +147,12 @@ def thread(thread_id: int):
     cached = pagecache.cached_thread_page(thread.id)  # guests only; see community/pagecache.py
     if cached is not None:
         return cached
-    posts = paged(services.thread_posts, thread, page_arg())
+    posts = paged(services.thread_posts, thread, page_arg(), current_user)
     form = ReplyForm() if can_reply(current_user, thread) else None
-    if current_user.is_authenticated and posts.items:
-        thread_viewed.send(thread, viewer=current_user._get_current_object(), last_number=posts.items[-1].number)
+    # Read up to the last post shown: a whisper or a post waiting for approval the reader may not see is not.
+    shown = [p.number for p in posts.items if not (p.is_whisper or p.pending) or can_view_post(current_user, p)]
+    if current_user.is_authenticated and shown:
+        thread_viewed.send(thread, viewer=current_user._get_current_object(), last_number=shown[-1])
     html = render_template("community/forum/thread.html", thread=thread, board=thread.board, posts=posts, form=form)
     return pagecache.store(thread.id, html)
 
