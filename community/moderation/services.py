@@ -451,12 +451,12 @@ def resolve(moderator: Member, item: ReviewItem, outcome: str, note: str = "", *
 
 
 def _count_flag_against(member: Member | None) -> None:
-    """Trust levels count the member's posts flagged with flags a moderator upheld."""
+    """Trust levels count the member's posts flagged with flags a moderator upheld (and may drop level 3)."""
     if member is None:
         return
-    from ..trust.services import bump_stats
+    from ..trust.services import record_flag_against
 
-    bump_stats(member.id, flags_against=1)
+    record_flag_against(member)
 
 
 def _tell_flaggers(moderator: Member, item: ReviewItem, outcome: str) -> None:
