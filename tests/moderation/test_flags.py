@@ -211,3 +211,18 @@ def test_only_an_upheld_flag_counts_against_the_authors_trust_level(
     assert db.session.get(Member, author.id).trust_level == trust_after
     progress = login(author).get("/u/regular").get_data(as_text=True)
     assert f'trust-badge trust-{trust_after}"' in progress
+
+
+def test_review_items_show_content_context_flaggers_history_and_the_decision(make, login, level, mod, db):
+    thread = make.thread(title="Which charger fits the X200?")
+    reply = make.post(thread, author=make.member("shouter"), body="WRONG ANSWERS ONLY")
+    login(level("carol", 3)).post(f"/p/{reply.id}/flag", data={"reason": "abusive"})
+    login(level("dave", 1)).post(f"/p/{reply.id}/flag", data={"reason": "other", "note": "Mocks a newcomer"})
+    page = login(mod).get("/review").get_data(as_text=True)
+    assert "WRONG ANSWERS ONLY" in page and "Which charger fits the X200?" in page and "shouter" in page
+    assert "carol" in page and "dave" in page and "Mocks a newcomer" in page and "Abusive or inappropriate" in page
+    assert "Post hidden by community flags" in page  # the history of the post
+    item = db.session.scalar(select(ReviewItem))
+    login(mod).post(f"/review/{item.id}", data={"outcome": "agreed", "note": "Rude to a newcomer"})
+    decided = login(mod).get("/review?status=agreed").get_data(as_text=True)
+    assert "WRONG ANSWERS ONLY" in decided and "Rude to a newcomer" in decided and "mona" in decided
