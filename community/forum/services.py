@@ -20,8 +20,8 @@ from ..dbtypes import utcnow
 from ..errors import NotPermitted, ValidationFailed
 from ..extensions import db
 from ..members.models import Member
-from ..permissions import (can_moderate, can_reply, can_start_thread, can_whisper, public_thread_clause,
-                           readable_visibilities)
+from ..permissions import (can_moderate, can_reply, can_start_thread, can_whisper, is_moderator,
+                           public_post_clause, public_thread_clause, readable_visibilities, visible_post_clause)
 from ..trust.privileges import check_post_limits
 from ..signals import post_created, post_deleted, post_edited, thread_created, thread_deleted
 from ..votes import rankings
@@ -101,9 +101,11 @@ def render_body(body: str) -> text.Rendered:
 def _add_post(thread: Thread, author: Member, body: str, reply_to: Post | None,
               whisper: bool = False) -> tuple[Post, list[Member]]:
     now = utcnow()
+    # A hidden or pending thread's posts are not in its board's counts (moderation puts them back
+    # when the thread is shown): only a listed thread adds this post to its board.
+    listed = thread.hidden_at is None and not thread.pending and thread.deleted_at is None
     number = db.session.execute(
-        update(Thread).where(Thread.id == thread.id)
-        .values(post_seq=Thread.post_seq + 1, last_posted_at=now, last_poster_id=author.id)
+        update(Thread).where(Thread.id == thread.id).values(post_seq=Thread.post_seq + 1)
         .returning(Thread.post_seq)
     ).scalar_one()
     rendered = render_body(body)
@@ -118,14 +120,49 @@ def _add_post(thread: Thread, author: Member, body: str, reply_to: Post | None,
         keys = [name.casefold() for name in rendered.mentions]
         mentioned = list(db.session.scalars(select(Member).where(Member.username_key.in_(keys), Member.id != author.id)))
         db.session.add_all(PostMention(post_id=post.id, member_id=m.id) for m in mentioned)
-    db.session.execute(update(Board).where(Board.id == thread.board_id)
-                       .values(post_count=Board.post_count + 1, last_posted_at=now))
+    if listed:
+        db.session.execute(update(Board).where(Board.id == thread.board_id).values(post_count=Board.post_count + 1))
     db.session.execute(update(Member).where(Member.id == author.id).values(post_count=Member.post_count + 1))
     # Areas check every new post before it is announced (moderation: duplicates, approval, whispers):
     # callables (author, post) registered by their init_app; a ServiceError they raise undoes the post.
     for check in current_app.extensions.get("community.new_post_checks", ()):
         check(author, post)
+    if not (post.is_whisper or post.pending):
+        # Only a post everyone may read is the thread's (and board's) last post: a whisper or a post
+        # waiting for approval must not tell readers that something was written.
+        bump_last_post(thread, post, board=listed)
     return post, mentioned
+
+
+def bump_last_post(thread: Thread, post: Post, board: bool = True) -> None:
+    """Make `post` the last post of `thread` (and of its board) unless a later one is already."""
+    db.session.execute(update(Thread).where(Thread.id == thread.id).values(
+        last_posted_at=case((Thread.last_posted_at > post.created_at, Thread.last_posted_at), else_=post.created_at),
+        last_poster_id=case((Thread.last_posted_at > post.created_at, Thread.last_poster_id), else_=post.author_id))
+        .execution_options(synchronize_session=False))
+    if board:
+        db.session.execute(update(Board).where(Board.id == thread.board_id).values(
+            last_posted_at=case((Board.last_posted_at > post.created_at, Board.last_posted_at),
+                                else_=post.created_at)).execution_options(synchronize_session=False))
+    db.session.expire(thread, ["last_posted_at", "last_poster_id"])
+
+
+def refresh_last_post(thread: Thread, board: bool = False) -> None:
+    """Set the thread's last post to its latest post everyone may read (after one was hidden, deleted,
+    shown again or approved); `board` also moves the board's last post time forward to it."""
+    last = db.session.execute(
+        select(Post.created_at, Post.author_id).where(Post.thread_id == thread.id, public_post_clause())
+        .order_by(Post.created_at.desc(), Post.number.desc()).limit(1)).first()
+    if last is None:  # nothing public left: the thread is out of every list anyway
+        return
+    db.session.execute(update(Thread).where(Thread.id == thread.id)
+                       .values(last_posted_at=last.created_at, last_poster_id=last.author_id)
+                       .execution_options(synchronize_session=False))
+    db.session.expire(thread, ["last_posted_at", "last_poster_id"])
+    if board and thread.hidden_at is None and not thread.pending and thread.deleted_at is None:
+        db.session.execute(update(Board).where(Board.id == thread.board_id).values(
+            last_posted_at=case((Board.last_posted_at > last.created_at, Board.last_posted_at),
+                                else_=last.created_at)).execution_options(synchronize_session=False))
 
 
 def start_thread(author: Member, board: Board, title: str, body: str, tags=None) -> Thread:
@@ -227,6 +264,8 @@ def delete_post(actor: Member, post: Post) -> None:
             db.session.execute(update(Board).where(Board.id == thread.board_id).values(post_count=Board.post_count - 1))
         db.session.execute(update(Member).where(Member.id == author_id).values(post_count=Member.post_count - 1))
     db.session.flush()
+    if counted and not post.is_opening:
+        refresh_last_post(thread)
     post_deleted.send(post, by=actor)
     if post.is_opening:
         thread_deleted.send(thread, by=actor)
@@ -324,23 +363,42 @@ def visible_boards(member) -> list[Board]:
                                    .order_by(Board.position, Board.name)))
 
 
-def thread_posts(thread: Thread, page: int) -> Page:
-    """Return one page of a thread's posts with their authors, in one query."""
+def thread_posts(thread: Thread, page: int, member=None) -> Page:
+    """Return one page of a thread's posts with their authors, in one query.
+
+    For a `member` who is not a moderator the pages end at the last post they may see (or see the
+    marker of): a whisper or a post waiting for approval at the end makes no extra page for them.
+    """
     per_page = current_app.config["POSTS_PER_PAGE"]
     total = thread.post_seq
-    pages = _pages(total, per_page, page)
+    last_shown = None
+    if member is not None and not is_moderator(member):
+        shown = or_(and_(Post.is_whisper.is_(False), Post.pending.is_(False)), visible_post_clause(member))
+        # Uncorrelated: the highest number shown in the whole thread, read along with the page's rows.
+        last_shown = (select(func.coalesce(func.max(Post.number), 0)).where(Post.thread_id == thread.id, shown)
+                      .correlate(None).scalar_subquery())
+    else:
+        _pages(total, per_page, page)
     parent, parent_author = aliased(Post), aliased(Member)
-    rows = db.session.scalars(
-        select(Post).where(Post.thread_id == thread.id)
-        .outerjoin(Post.author)
-        .outerjoin(parent, Post.reply_to_id == parent.id)
-        .outerjoin(parent_author, parent.author_id == parent_author.id)
+    query = (
+        select(Post, last_shown) if last_shown is not None else select(Post)
+    ).where(Post.thread_id == thread.id).outerjoin(Post.author) \
+        .outerjoin(parent, Post.reply_to_id == parent.id) \
+        .outerjoin(parent_author, parent.author_id == parent_author.id) \
         .options(contains_eager(Post.author),
-                 contains_eager(Post.reply_to.of_type(parent)).contains_eager(parent.author.of_type(parent_author)))
-        # by number, not offset: posts keep their number for good (moved posts leave gaps)
-        .where(Post.number > (page - 1) * per_page, Post.number <= page * per_page)
-        .order_by(Post.number)
-    ).unique().all()
+                 contains_eager(Post.reply_to.of_type(parent)).contains_eager(parent.author.of_type(parent_author))) \
+        .where(Post.number > (page - 1) * per_page, Post.number <= page * per_page) \
+        .order_by(Post.number)  # by number, not offset: posts keep their number for good (moved posts leave gaps)
+    if last_shown is None:
+        rows = db.session.scalars(query).unique().all()
+    else:
+        found = db.session.execute(query).unique().all()
+        rows = [row[0] for row in found]
+        if found:
+            total = found[0][1]
+        else:  # an empty page (or one past the end): ask for the last post shown on its own
+            total = db.session.scalar(select(func.max(Post.number)).where(Post.thread_id == thread.id, shown)) or 0
+    pages = _pages(total, per_page, page)
     for post in rows:  # every post on the page belongs to this thread: spare a query each
         set_committed_value(post, "thread", thread)
     return Page(rows, page, pages, total)

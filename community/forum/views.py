@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import format_datetime, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, EditForm, ReplyForm, ThreadForm, apply_errors
-from ..pages import abort_with
+from ..pages import abort_with, error_response, wants_json
 from .. import pagecache
 from ..render import fast_url
 from ..permissions import (can_delete_post, can_edit_post, can_moderate, can_reply, can_start_thread,
-                           can_view_board, can_view_history, can_view_post, can_view_thread)
+                           can_view_board, can_view_history, can_view_post, can_view_thread, is_silenced)
 from ..signals import thread_viewed
 from ..text import quote
 from . import services
@@ -105,14 +105,32 @@ def board(slug: str):
                            answer_filter=answer_filter)
 
 
+def silenced_message() -> str:
+    """Why the signed-in member may not post now: silenced, until when, and the moderator's reason."""
+    return _("You are silenced until %(when)s: you can read, but not post. Reason: %(reason)s",
+             when=format_datetime(current_user.silenced_until, "short"), reason=current_user.silenced_reason or "-")
+
+
+def refuse_silenced(form, template: str, **context):
+    """Answer a silenced member's post with the reason, keeping what they typed in the form (403)."""
+    message = silenced_message()
+    if wants_json():
+        return error_response(403, message, code="silenced")
+    form.form_errors.append(message)
+    return render_template(template, form=form, blocked=True, **context), 403
+
+
 @bp.route("/b/<slug>/new", methods=["GET", "POST"])
 @login_required
 @limiter.limit("10 per minute; 60 per hour", methods=["POST"])
 def new_thread(slug: str):
     board = load_board(slug)
-    if not can_start_thread(current_user, board):
+    silenced = is_silenced(current_user)
+    if not can_start_thread(current_user, board) and not silenced:
         abort_with(403, _("Only staff start threads on this board; you may reply to them."))
     form = ThreadForm()
+    if silenced:
+        return refuse_silenced(form, "community/forum/new_thread.html", board=board)
     if form.validate_on_submit():
         try:
             thread = services.start_thread(current_user, board, form.title.data, form.body.data,
@@ -147,10 +165,12 @@ def thread(thread_id: int):
     cached = pagecache.cached_thread_page(thread.id)  # guests only; see community/pagecache.py
     if cached is not None:
         return cached
-    posts = paged(services.thread_posts, thread, page_arg())
+    posts = paged(services.thread_posts, thread, page_arg(), current_user)
     form = ReplyForm() if can_reply(current_user, thread) else None
-    if current_user.is_authenticated and posts.items:
-        thread_viewed.send(thread, viewer=current_user._get_current_object(), last_number=posts.items[-1].number)
+    # Read up to the last post shown: a whisper or a post waiting for approval the reader may not see is not.
+    shown = [p.number for p in posts.items if not (p.is_whisper or p.pending) or can_view_post(current_user, p)]
+    if current_user.is_authenticated and shown:
+        thread_viewed.send(thread, viewer=current_user._get_current_object(), last_number=shown[-1])
     html = render_template("community/forum/thread.html", thread=thread, board=thread.board, posts=posts, form=form)
     return pagecache.store(thread.id, html)
 
@@ -160,7 +180,8 @@ def thread(thread_id: int):
 @limiter.limit("20 per minute; 300 per hour", methods=["POST"])
 def reply(thread_id: int):
     thread = load_thread(thread_id)
-    if not can_reply(current_user, thread):
+    silenced = is_silenced(current_user)
+    if not can_reply(current_user, thread) and not silenced:
         abort(403)
     form = ReplyForm()
     reply_to = None
@@ -171,6 +192,9 @@ def reply(thread_id: int):
         reply_to = db.session.get(Post, int(target_id))
         if reply_to is None or reply_to.thread_id != thread.id or not can_view_post(current_user, reply_to):
             abort_with(404, _("The post you are replying to is not in this thread."))
+    if silenced:
+        return refuse_silenced(form, "community/forum/reply.html", thread=thread, board=thread.board,
+                               reply_to=reply_to)
     if form.validate_on_submit():
         try:
             post = services.reply(current_user, thread, form.body.data, reply_to=reply_to,

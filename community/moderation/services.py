@@ -286,6 +286,7 @@ def _hide(post: Post, by: Member | None, reason: str) -> None:
     if post.is_opening:
         post.thread.hidden_at = now
     db.session.flush()
+    _refresh_last(post)
 
 
 def _unhide(post: Post) -> None:
@@ -295,6 +296,14 @@ def _unhide(post: Post) -> None:
     db.session.flush()
     if counted(post):
         _restore_counts(post)
+    _refresh_last(post)
+
+
+def _refresh_last(post: Post) -> None:
+    """The thread's (and board's) last post is its latest post everyone may read, after `post` changed."""
+    from ..forum.services import refresh_last_post
+
+    refresh_last_post(post.thread, board=counted(post))
 
 
 def hide_post(moderator: Member, post: Post, reason: str = "") -> Post:
@@ -335,6 +344,7 @@ def restore_post(moderator: Member, post: Post, reason: str = "") -> Post:
     db.session.flush()
     if counted(post):
         _restore_counts(post)
+    _refresh_last(post)
     log_action(moderator, "restore", post=post, member=post.author, reason_code="manual", reason=reason)
     post_restored.send(post, by=moderator)
     return post
@@ -347,6 +357,7 @@ def _approve(moderator: Member, post: Post) -> None:
     db.session.flush()
     if counted(post):
         _restore_counts(post)
+    _refresh_last(post)
     log_action(moderator, "approve", post=post, member=post.author, reason_code="new_member")
     post_approved.send(post, by=moderator)
     _announce_approved(post)
@@ -440,12 +451,12 @@ def resolve(moderator: Member, item: ReviewItem, outcome: str, note: str = "", *
 
 
 def _count_flag_against(member: Member | None) -> None:
-    """Trust levels count the member's posts flagged with flags a moderator upheld."""
+    """Trust levels count the member's posts flagged with flags a moderator upheld (and may drop level 3)."""
     if member is None:
         return
-    from ..trust.services import bump_stats
+    from ..trust.services import record_flag_against
 
-    bump_stats(member.id, flags_against=1)
+    record_flag_against(member)
 
 
 def _tell_flaggers(moderator: Member, item: ReviewItem, outcome: str) -> None:

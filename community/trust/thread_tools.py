@@ -50,12 +50,14 @@ def move_thread(actor: Member, thread: Thread, board: Board | None) -> Thread:
         values["idea_status"] = IdeaStatus.open  # ideas always carry a public status
     moved = db.session.execute(
         update(Thread).where(Thread.id == thread.id, Thread.board_id == previous_board.id).values(**values)
-        .returning(Thread.reply_count, Thread.deleted_at, Thread.last_posted_at)
+        .returning(Thread.reply_count, Thread.deleted_at, Thread.hidden_at, Thread.pending, Thread.last_posted_at)
         .execution_options(synchronize_session=False)
     ).first()
     if moved is None:
         raise Conflict(_l("The thread was moved by someone else in the meantime. Please reload the page."))
-    if moved.deleted_at is None:  # a deleted thread's counts have left its board already
+    # A deleted, hidden or pending thread's counts have left its board already; showing it again
+    # (restore, unhide, approve) adds them to the board it is on then.
+    if moved.deleted_at is None and moved.hidden_at is None and not moved.pending:
         posts = 1 + moved.reply_count
         db.session.execute(update(Board).where(Board.id == previous_board.id).values(
             thread_count=Board.thread_count - 1, post_count=Board.post_count - posts))

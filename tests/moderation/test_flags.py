@@ -1,7 +1,10 @@
 """Flags, their weight, hiding by the community, the review queue and what flaggers are told."""
+import pytest
 from sqlalchemy import func, select
 
 from community.forum.models import Board, Post, Thread
+from community.members.models import Member
+from community.trust.models import MemberStats
 from community.moderation.models import Flag, ReviewItem, ReviewStatus
 from community.notifications.models import Notification
 
@@ -176,3 +179,50 @@ def test_review_page_costs_a_bounded_number_of_queries(make, login, level, mod, 
     with own_queries() as more:
         client.get("/review")
     assert len(more) == len(few), "\n\n".join(q[:150] for q in few) + "\n=====\n" + "\n\n".join(q[:150] for q in more)
+
+
+@pytest.fixture
+def regulars_need_a_clean_record(app):
+    """Level 3 asks nothing but no upheld flags, so that one flag decides it."""
+    before = app.config.get("TRUST_LEVEL_REQUIREMENTS")
+    app.config["TRUST_LEVEL_REQUIREMENTS"] = {1: {}, 2: {}, 3: {"max_flags_against": 0}}
+    yield
+    app.config["TRUST_LEVEL_REQUIREMENTS"] = before
+
+
+def _regular(db, make, name):
+    member = make.member(name)
+    row = db.session.get(Member, member.id)
+    row.trust_level, row.trust_level_locked = 3, False  # earned, not given: it can be lost
+    db.session.commit()
+    return member
+
+
+@pytest.mark.parametrize("outcome, against, trust_after", [("agreed", 1, 2), ("disagreed", 0, 3), ("ignored", 0, 3)])
+def test_only_an_upheld_flag_counts_against_the_authors_trust_level(
+        regulars_need_a_clean_record, make, login, level, mod, db, outcome, against, trust_after):
+    author = _regular(db, make, "regular")
+    reply = make.post(make.thread(), author=author, body="A heated but maybe fine remark")
+    _flag_to_hide(make, login, level, reply)
+    item = db.session.scalar(select(ReviewItem))
+    assert login(mod).post(f"/review/{item.id}", data={"outcome": outcome}).status_code == 302
+    stats = _reload(db, MemberStats, author.id)
+    assert (stats.flags_against if stats is not None else 0) == against
+    assert db.session.get(Member, author.id).trust_level == trust_after
+    progress = login(author).get("/u/regular").get_data(as_text=True)
+    assert f'trust-badge trust-{trust_after}"' in progress
+
+
+def test_review_items_show_content_context_flaggers_history_and_the_decision(make, login, level, mod, db):
+    thread = make.thread(title="Which charger fits the X200?")
+    reply = make.post(thread, author=make.member("shouter"), body="WRONG ANSWERS ONLY")
+    login(level("carol", 3)).post(f"/p/{reply.id}/flag", data={"reason": "abusive"})
+    login(level("dave", 1)).post(f"/p/{reply.id}/flag", data={"reason": "other", "note": "Mocks a newcomer"})
+    page = login(mod).get("/review").get_data(as_text=True)
+    assert "WRONG ANSWERS ONLY" in page and "Which charger fits the X200?" in page and "shouter" in page
+    assert "carol" in page and "dave" in page and "Mocks a newcomer" in page and "Abusive or inappropriate" in page
+    assert "Post hidden by community flags" in page  # the history of the post
+    item = db.session.scalar(select(ReviewItem))
+    login(mod).post(f"/review/{item.id}", data={"outcome": "agreed", "note": "Rude to a newcomer"})
+    decided = login(mod).get("/review?status=agreed").get_data(as_text=True)
+    assert "WRONG ANSWERS ONLY" in decided and "Rude to a newcomer" in decided and "mona" in decided

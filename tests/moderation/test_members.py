@@ -1,6 +1,8 @@
 """Silence and suspension: what the member notices, sessions ending, lifting early, who may act on whom."""
-from sqlalchemy import select
+from flask_babel import format_datetime
+from sqlalchemy import func, select
 
+from community.forum.models import Post
 from community.members.models import Member
 from community.moderation.models import ModerationAction
 from tests import factories
@@ -66,3 +68,33 @@ def test_members_and_staff_cannot_silence_or_suspend_by_crafting_requests(make, 
         for action in ("silence", "suspend", "unsilence", "unsuspend"):
             assert client.post(f"/u/victim/{action}", data={"days": "1", "reason": "x"}).status_code == 403
     assert db.session.scalar(select(ModerationAction)) is None
+
+
+def test_a_silenced_members_post_is_refused_with_the_reason_and_their_text_kept(app, make, login, mod, db):
+    board = make.board(slug="talk")
+    thread = make.thread(board=board)
+    loud = make.member("loud")
+    client = login(loud)
+    login(mod).post("/u/loud/silence", data={"days": "3", "reason": "Shouting at newcomers"})
+    db.session.expire_all()
+    with app.test_request_context():
+        until = format_datetime(db.session.get(Member, loud.id).silenced_until, "short")
+
+    response = client.post(f"/t/{thread.id}/reply", data={"body": "My carefully written reply"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "You are silenced until" in page and "Shouting at newcomers" in page and until in page
+    assert "My carefully written reply" in page and "<textarea" in page
+
+    response = client.post("/b/talk/new", data={"title": "A thread I wrote at length", "body": "Long body text here"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "Shouting at newcomers" in page and "You are silenced until" in page
+    assert "A thread I wrote at length" in page and "Long body text here" in page
+    assert "Only staff start threads" not in page
+
+    got = client.post(f"/t/{thread.id}/reply", data={"body": "again"}, headers={"Accept": "application/json"})
+    assert got.status_code == 403
+    assert got.get_json()["error"]["code"] == "silenced" and "Shouting at newcomers" in got.get_json()["error"]["message"]
+    assert "Shouting at newcomers" in client.get(f"/t/{thread.id}/reply").get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Post).where(Post.author_id == loud.id)) == 0

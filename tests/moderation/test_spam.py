@@ -80,6 +80,12 @@ def test_posting_too_fast_is_refused_when_rate_limits_are_on(app, make, login, d
         assert client.post(f"/t/{thread.id}/reply", data={"body": "First quick reply"}).status_code == 302
         response = client.post(f"/t/{thread.id}/reply", data={"body": "Second quick reply"})
         assert response.status_code == 422 and "post again in" in response.get_data(as_text=True)
+        board = db.session.get(Thread, thread.id).board.slug
+        assert client.post(f"/b/{board}/new", data={"title": "My first own thread",
+                                                     "body": "Opening words"}).status_code == 302
+        response = client.post(f"/b/{board}/new", data={"title": "My second own thread", "body": "More words"})
+        assert response.status_code == 422 and "start a new thread in" in response.get_data(as_text=True)
+        assert db.session.scalar(select(func.count()).select_from(Thread)) == 2
     finally:
         app.config["RATELIMIT_ENABLED"] = False
 

@@ -197,3 +197,26 @@ def test_split_refuses_the_opening_post_and_posts_of_other_threads(make, login, 
                                   headers=JSON)
         assert response.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(Thread)) == 2
+
+
+def test_pins_end_by_themselves_when_they_expire(make, login, mod, client, db):
+    from datetime import timedelta
+
+    from community.dbtypes import utcnow
+
+    board = make.board(slug="talk")
+    old = make.thread(board=board, title="Pinned for a day only")
+    make.thread(board=board, title="A newer thread entirely")
+    moderator = login(mod)
+    assert moderator.post(f"/t/{old.id}/pin", data={"days": "1"}).status_code == 302
+    assert moderator.post(f"/t/{old.id}/pin-globally", data={"days": "1"}).status_code == 302
+    for url in ("/b/talk", "/latest"):
+        page = client.get(url).get_data(as_text=True)
+        assert page.index("Pinned for a day only") < page.index("A newer thread entirely"), url
+    row = _fresh(db, Thread, old.id)
+    assert row.pinned_until is not None and row.pinned_globally
+    row.pinned_until = utcnow() - timedelta(minutes=1)  # a day later
+    db.session.commit()
+    for url in ("/b/talk", "/latest"):
+        page = client.get(url).get_data(as_text=True)
+        assert page.index("A newer thread entirely") < page.index("Pinned for a day only"), url
