@@ -63,6 +63,9 @@ class Member(UserMixin, db.Model):
     silenced_reason: Mapped[str] = mapped_column(String(255), default="")
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspended_reason: Mapped[str] = mapped_column(String(255), default="")
+    # Set when the member proved they read mail at `email` (a verification or password-reset link,
+    # community/mail); cleared never, since a changed address only takes effect once proven.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
@@ -71,6 +74,11 @@ class Member(UserMixin, db.Model):
     def name(self) -> str:
         """Return the name to show: the display name, else the username."""
         return self.display_name or self.username
+
+    @property
+    def email_verified(self) -> bool:
+        """Whether the current address is proven (only then may it link a CRM contact)."""
+        return self.email_verified_at is not None
 
     @property
     def is_moderator(self) -> bool:
