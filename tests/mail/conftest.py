@@ -121,3 +121,13 @@ def queued(db, **where) -> list[MailMessage]:
     for key, value in where.items():
         query = query.where(getattr(MailMessage, key) == value)
     return list(db.session.scalars(query))
+
+
+@pytest.fixture(autouse=True)
+def _search_writer_drained(db):
+    """Let the search writer thread finish reading this test's posts before the tables are emptied
+    (on PostgreSQL its open read and the TRUNCATE would otherwise deadlock)."""
+    yield
+    from community import search
+
+    search.wait()
