@@ -170,7 +170,7 @@ def compose(*, to: str, kind: str, template: str, member: Member | None = None, 
         text_template = env.get_template(f"mail/{template}.txt")
         text = text_template.render(**context)
         html = env.get_template(f"mail/{template}.html").render(**context)
-        subject = str(text_template.make_module(context).subject).strip()
+        subject = " ".join(str(text_template.make_module(context).subject).split())  # one header line
     domain = (settings["mail_from"].rpartition("@")[2].rstrip(">").strip() or "localhost")
     message = MailMessage(member_id=member.id if member is not None else None, kind=kind, to_address=to,
                           subject=f"[{settings['community_name']}] {subject}"[:255], text_body=text,

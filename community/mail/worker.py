@@ -52,12 +52,10 @@ class Sender:
 
     def run(self) -> None:
         while not self.stopping.is_set():
-            self.event.wait(self.app.config["MAIL_POLL_SECONDS"])
             self.event.clear()
-            if self.stopping.is_set():
-                break
-            run_once(self.app, hourly=self._hourly_due())
+            run_once(self.app, hourly=self._hourly_due())  # at once on start: leftovers of earlier processes
             self.passes += 1
+            self.event.wait(self.app.config["MAIL_POLL_SECONDS"])
 
     def _hourly_due(self) -> bool:
         now = time.monotonic()
@@ -98,6 +96,13 @@ def sender(app: Flask) -> Sender:
 
 
 def wake(app: Flask) -> None:
-    """After a commit that queued mail: let the sender thread deliver it now (when it runs here)."""
-    if app.config.get("MAIL_SEND_THREAD"):
+    """After a request's commit that queued mail: let the sender thread deliver it now.
+
+    Only from requests: a CLI command (create-admin, seed-demo) exits at once and would kill a thread
+    in the middle of a send; its messages wait for a web process's sender or `flask community mail send`.
+    The sender's own passes deliver what they queue in the same pass.
+    """
+    from flask import has_request_context
+
+    if app.config.get("MAIL_SEND_THREAD") and has_request_context():
         sender(app).wake()

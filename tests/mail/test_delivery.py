@@ -168,3 +168,15 @@ def test_a_message_leased_by_another_sender_is_left_alone(app, make, smtp, deliv
     assert deliver()["sent"] == 1
     assert deliver().get("sent") == 0
     assert len(smtp.inbox.messages) == 1
+
+
+def test_the_send_command_empties_the_queue_left_by_a_command_line_signup(app, smtp, db):
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["community", "create-admin", "--username", "rootadmin",
+                                  "--email", "root@example.net", "--password", "a-long-enough-pass-9"])
+    assert created.exit_code == 0, created.output
+    assert smtp.inbox.messages == []  # a CLI process starts no sender thread; the row waits
+    result = runner.invoke(args=["community", "mail", "send"])
+    assert result.exit_code == 0 and "sent: 1" in result.output
+    [message] = smtp.inbox.to("root@example.net")
+    assert "verify" in message["Subject"].lower()
