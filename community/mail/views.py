@@ -69,7 +69,7 @@ def resend_verification():
     else:
         flash(_("A link was sent a moment ago. Please check your mailbox (and its spam folder) before asking again."),
               "info")
-    return redirect(url_for("members.settings", _anchor="email"))
+    return redirect(url_for("members.settings", _anchor="email-address"))
 
 
 @bp.route("/settings/email", methods=["POST"])
@@ -87,7 +87,7 @@ def change_email():
         else:
             db.session.commit()
             flash(_("We sent a link to %(email)s. Your address changes when you follow it.", email=new_email), "success")
-            return redirect(url_for("members.settings", _anchor="email"))
+            return redirect(url_for("members.settings", _anchor="email-address"))
     return render_template("community/mail/change_email.html", form=form), 422
 
 
