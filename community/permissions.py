@@ -459,3 +459,10 @@ def can_see_restricted_live(member, thread: Thread) -> bool:
 def can_view_crm(member) -> bool:
     """The CRM (profiles, timelines, notes, exports) is for staff and admins; moderators see none of it."""
     return is_staff(member)
+
+
+# ---- mail ---------------------------------------------------------------------------------------
+
+def can_manage_mail(member) -> bool:
+    """The mail settings and the outbox (which holds members' links) are for admins only."""
+    return _role(member) is Role.admin

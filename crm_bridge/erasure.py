@@ -52,7 +52,7 @@ def on_member_deleting(member, **_kw) -> None:
 
 def on_member_updated(member, fields=(), **_kw) -> None:
     """An address verified, changed or gone: the contacts it concerns are linked afresh."""
-    if has_app_context() and {"email", "email_verified", "deleted"} & set(fields or ()):
+    if has_app_context() and {"email", "email_verified", "email_verified_at", "deleted"} & set(fields or ()):
         from .contacts import relink_member
 
         relink_member(member)

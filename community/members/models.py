@@ -67,8 +67,8 @@ class Member(UserMixin, db.Model):
     # Set when the member deleted their account: name, email, bio and password are gone, posts stay
     # under "Deleted member" (community/members/services.delete_account).
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # When the member proved they own `email` (a signed link); None until then. The CRM bridge links
-    # contacts only through verified addresses.
+    # Set when the member proved they read mail at `email` (a verification or password-reset link,
+    # community/mail); cleared never, since a changed address only takes effect once proven.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def get_id(self) -> str:
@@ -83,6 +83,7 @@ class Member(UserMixin, db.Model):
 
     @property
     def email_verified(self) -> bool:
+        """Whether the current address is proven (only then may it link a CRM contact)."""
         return self.email_verified_at is not None and self.deleted_at is None
 
     @property

@@ -1,0 +1,65 @@
+"""Email: address verification, address change, password reset, notification emails, digests.
+
+- `models`: the outbox (`mail_messages`), members' preferences, the admin's settings, notifications
+  waiting for their delay.
+- `services`: composing (member's language, text + HTML, absolute links from the base URL) and queueing
+  in the caller's transaction; the account flows; preferences and unsubscribing.
+- `delivery`: sending due messages with retries and exponential backoff, notification mails, digests.
+- `worker`: the per-process sender thread; `cli`: `flask community mail send|worker|digest`.
+- `transport`: SMTP (`SMTP_URL`) or files in `<instance>/mail` (the admin page /admin/mail shows them).
+- `tokens`: signed links (itsdangerous).
+
+Settings (`COMMUNITY_<NAME>` in the environment; the admin page overrides the first three):
+COMMUNITY_NAME, BASE_URL (absolute links; http://127.0.0.1:5000), MAIL_FROM (contract variable),
+MAIL_DISABLED (message types turned off), MAIL_FOLDER (<instance>/mail),
+MAIL_SEND_THREAD (run the sender thread in this process; off under tests),
+MAIL_POLL_SECONDS (15), MAIL_MAX_ATTEMPTS (15), MAIL_RETRY_BASE_SECONDS (30), MAIL_RETRY_MAX_SECONDS (3600),
+MAIL_LEASE_SECONDS (120), MAIL_NOTIFICATION_DELAY_MINUTES (10), MAIL_DEFAULT_KINDS (all five),
+MAIL_VERIFY_MAX_AGE (3 days), MAIL_CHANGE_MAX_AGE (1 day), MAIL_RESET_MAX_AGE (1 hour),
+MAIL_RESEND_INTERVAL_SECONDS (120), MAIL_DIGEST_CHECK_SECONDS (3600), MAIL_KEEP_DAYS (30).
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from . import models  # noqa: F401  (tables known to create_all and Alembic)
+
+
+def init_app(app: Flask) -> None:
+    """Register the mail pages, CLI, settings, and the subscribers that queue mail."""
+    from ..signals import member_registered, notification_created
+    from . import cli, delivery, services, views, worker
+
+    config = app.config
+    config.setdefault("BASE_URL", "http://127.0.0.1:5000")
+    config.setdefault("MAIL_DISABLED", [])
+    config.setdefault("MAIL_FOLDER", os.path.join(app.instance_path, "mail"))
+    config.setdefault("MAIL_SEND_THREAD", not app.testing)
+    config.setdefault("MAIL_POLL_SECONDS", 15)
+    config.setdefault("MAIL_MAX_ATTEMPTS", 15)
+    config.setdefault("MAIL_RETRY_BASE_SECONDS", 30)
+    config.setdefault("MAIL_RETRY_MAX_SECONDS", 3600)
+    config.setdefault("MAIL_LEASE_SECONDS", 120)
+    config.setdefault("MAIL_NOTIFICATION_DELAY_MINUTES", 10)
+    config.setdefault("MAIL_DEFAULT_KINDS", list(services.EMAIL_KINDS))
+    config.setdefault("MAIL_VERIFY_MAX_AGE", 3 * 24 * 3600)
+    config.setdefault("MAIL_CHANGE_MAX_AGE", 24 * 3600)
+    config.setdefault("MAIL_RESET_MAX_AGE", 3600)
+    config.setdefault("MAIL_RESEND_INTERVAL_SECONDS", 120)
+    config.setdefault("MAIL_DIGEST_CHECK_SECONDS", 3600)
+    config.setdefault("MAIL_KEEP_DAYS", 30)
+
+    app.register_blueprint(views.bp)
+    app.add_template_global(views.mail_settings_section, "mail_settings_section")
+    cli.init_app(app)
+    # weak=False: module-level functions, connected once (connect is idempotent)
+    member_registered.connect(services.on_member_registered, weak=False)
+    notification_created.connect(delivery.on_notification_created, weak=False)
+
+    @app.before_request
+    def _start_sender():
+        # Messages left queued by an earlier process (or a CLI command) go out without waiting for new mail.
+        if config.get("MAIL_SEND_THREAD"):
+            worker.sender(app).ensure_started()
