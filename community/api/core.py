@@ -8,7 +8,6 @@ from functools import wraps
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
 
 from ..errors import ServiceError
 from ..extensions import db
@@ -234,16 +233,6 @@ def listing(items, page_obj) -> dict:
 def not_found():
     raise ApiError(404, _("There is nothing here. It may have been moved, or you may not have access to it."),
                    code="not_found")
-
-
-def load_or_404(fn, *args):
-    """Run a page loader (load_thread, load_post...) and turn its aborts into API errors."""
-    try:
-        return fn(*args)
-    except HTTPException as exc:
-        if exc.code == 410:
-            raise ApiError(410, _("This has been deleted."), code="gone")
-        not_found()
 
 
 # ---- documentation of operations --------------------------------------------------------------------

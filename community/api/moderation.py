@@ -5,6 +5,7 @@ from flask import request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..errors import Conflict
 from ..extensions import db
 from ..forum import services as forum
 from ..forum.models import Board, Post
@@ -47,14 +48,17 @@ def _opening_post(thread) -> Post:
 
 def _post_action(member, post: Post, action: str, reason: str) -> None:
     """Run one post action after its predicate (hide/unhide/restore: moderators; delete: as the page)."""
+    if not can_moderate_post(member, post):
+        raise ApiError(403, _("You cannot do that to this post."), code="forbidden")
     if action == "delete":
-        if not can_delete_post(member, post) or not can_moderate_post(member, post):
+        if post.is_deleted:
+            raise Conflict(_("This post has been deleted already."))
+        if not can_delete_post(member, post):
             raise ApiError(403, _("You cannot do that to this post."), code="forbidden")
         forum.delete_post(member, post)
         return
-    allowed = can_restore_post if action == "restore" else can_moderate_post
-    if not allowed(member, post):
-        raise ApiError(403, _("You cannot do that to this post."), code="forbidden")
+    if action == "restore" and not can_restore_post(member, post):
+        raise Conflict(_("This post is not deleted."))
     {"hide": moderation.hide_post, "unhide": moderation.unhide_post,
      "restore": moderation.restore_post}[action](member, post, reason)
 

@@ -12,15 +12,14 @@ from sqlalchemy import select
 from ..extensions import db
 from ..forum import services as forum
 from ..forum.models import Board, BoardKind, IdeaStatus, Post
-from ..forum.views import load_post, load_thread
 from ..members import services as members
 from ..members.models import Member, username_key
 from ..moderation.models import FlagReason
 from ..permissions import (can_accept_answer, can_change_idea_status, can_choose_answer, can_delete_post,
                            can_edit_post, can_flag, can_register_through_api, can_reply, can_revoke_token,
-                           can_start_thread, can_view_board, can_view_post, is_suspended)
+                           can_start_thread, can_view_board, can_view_post, can_view_thread, is_suspended)
 from . import services
-from .core import (ApiError, choice_arg, int_arg, json_body, listing, load_or_404, not_found, ok, operation,
+from .core import (ApiError, choice_arg, int_arg, json_body, listing, not_found, ok, operation,
                    paged, reader, require_member)
 from .models import ApiToken, Scope
 from .shapes import board_json, member_json, notification_json, post_json, thread_json, token_json
@@ -202,8 +201,18 @@ def _attach_poll(member, thread, poll: dict) -> None:
 
 
 def _thread(thread_id: int):
-    reader()
-    return load_or_404(load_thread, thread_id)
+    """Load a thread the caller may read: 404 when unknown, unreadable or hidden; 410 when deleted."""
+    from ..forum.models import Thread
+
+    viewer = reader()
+    thread = db.session.get(Thread, thread_id)
+    if thread is None or not can_view_board(viewer, thread.board):
+        not_found()
+    if not can_view_thread(viewer, thread):
+        if thread.is_deleted and not thread.is_hidden and not thread.pending:
+            raise ApiError(410, _("This thread has been deleted."), code="gone")
+        not_found()
+    return thread
 
 
 def _thread_page(thread, page: int) -> dict:
@@ -249,7 +258,10 @@ def reply(thread_id: int):
 
 def _post(post_id: int) -> Post:
     viewer = reader()
-    post = load_or_404(load_post, post_id)
+    post = db.session.get(Post, post_id)
+    if post is None:
+        not_found()
+    _thread(post.thread_id)
     if not can_view_post(viewer, post):
         not_found()
     return post
