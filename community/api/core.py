@@ -15,6 +15,7 @@ from ..pages import abort_with, error_response
 from . import services
 
 PREFIX = "/api/v1"
+MAX_ID = 2**31 - 1
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 
 # Every operation's documentation, filled by the @operation decorator and read by openapi.py.
@@ -252,12 +253,18 @@ def operation(method: str, path: str, *, summary: str, tag: str, auth: str | Non
         OPERATIONS[f"{method} {path}"] = {"method": method, "path": path, "summary": summary, "tag": tag,
                                           "auth": auth, "body": body, "params": params or [], "response": response,
                                           "status": status, "errors": errors, "endpoint": endpoint, "limit": limit}
-        view = fn
+        @wraps(fn)
+        def view(**kwargs):
+            # Ids beyond the database's integer are no rows (and must not reach PostgreSQL as a bind).
+            if any(isinstance(value, int) and value > MAX_ID for value in kwargs.values()):
+                not_found()
+            return fn(**kwargs)
+
         if limit:
             view = limiter.limit(limit, methods=[method])(view)
         flask_path = path.replace("{", "<").replace("}", ">")
         for name in ("thread_id", "post_id", "item_id", "token_id"):
-            flask_path = flask_path.replace(f"<{name}>", f"<int(max=2147483647):{name}>")
+            flask_path = flask_path.replace(f"<{name}>", f"<int:{name}>")
         bp.add_url_rule(flask_path, endpoint=endpoint, view_func=view, methods=[method])
         return fn
 
