@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -20,9 +21,10 @@ from .models import ApiToken
 
 bp = Blueprint("api_pages", __name__)
 
-SCOPE_CHOICES = [("read", _l("read: see what you can see")), ("write", _l("write: post, edit, vote, flag")),
-                 ("moderate", _l("moderate: moderation tools, where your role allows")),
-                 ("crm", _l("crm: the CRM, where your role allows"))]
+SCOPE_CHOICES = [SelectChoice("read", _l("read: see what you can see")),
+                 SelectChoice("write", _l("write: post, edit, vote, flag")),
+                 SelectChoice("moderate", _l("moderate: moderation tools, where your role allows")),
+                 SelectChoice("crm", _l("crm: the CRM, where your role allows"))]
 
 
 class ScopesField(SelectMultipleField):
@@ -32,7 +34,7 @@ class ScopesField(SelectMultipleField):
 
 class TokenForm(FlaskForm):
     name = StringField(_l("Name"), validators=[Optional()], description=_l("What the token is for, e.g. 'my script'."))
-    scopes = ScopesField(_l("Scopes"), choices=SCOPE_CHOICES, default=["read"], validate_choice=False)
+    scopes = ScopesField(_l("Scopes"), choices=SCOPE_CHOICES, validate_choice=False)
     expires_in_days = StringField(_l("Expires after (days)"), validators=[Optional()],
                                   description=_l("Leave empty for a token that does not expire."))
 
@@ -62,9 +64,11 @@ def tokens():
             else:
                 db.session.commit()
                 created = secret
-                form = TokenForm(formdata=None)
+                form = TokenForm(formdata=None, data={"scopes": ["read"]})
         else:
             status = 422
+    else:
+        form.scopes.data = ["read"]
     response = render_template("community/api/tokens.html", form=form, created=created,
                                tokens=services.member_tokens(member), confirm=ConfirmForm())
     return response, status, {"Cache-Control": "no-store"}
@@ -106,9 +110,11 @@ def api_keys():
             else:
                 db.session.commit()
                 created = secret
-                form = ApiKeyForm(formdata=None)
+                form = ApiKeyForm(formdata=None, data={"scopes": ["read"]})
         else:
             status = 422
+    else:
+        form.scopes.data = ["read"]
     return render_template("community/api/keys.html", form=form, created=created, keys=services.api_keys(),
                            confirm=ConfirmForm()), status, {"Cache-Control": "no-store"}
 

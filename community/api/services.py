@@ -37,12 +37,12 @@ def default_scopes(member: Member) -> list[str]:
 
 def parse_scopes(raw, field: str = "scopes") -> list[str]:
     """Return the scope names in `raw` (a list or a space/comma separated string), checked."""
-    if raw is None or raw == "":
-        raise ValidationFailed(_l("Please correct the marked fields."), {field: _l("Choose at least one scope.")})
-    parts = raw if isinstance(raw, (list, tuple)) else str(raw).replace(",", " ").split()
+    parts = raw if isinstance(raw, (list, tuple)) else str(raw or "").replace(",", " ").split()
     names = list(dict.fromkeys(str(part).strip() for part in parts if str(part).strip()))
+    if not names:
+        raise ValidationFailed(_l("Please correct the marked fields."), {field: _l("Choose at least one scope.")})
     bad = [name for name in names if name not in Scope.__members__]
-    if bad or not names:
+    if bad:
         raise ValidationFailed(_l("Please correct the marked fields."),
                                {field: _l("Scopes are read, write, moderate and crm.")})
     return [scope.value for scope in Scope if scope.value in names]  # canonical order
