@@ -61,3 +61,13 @@ def error_of(response) -> dict:
     assert body is not None and set(body) == {"error"}, response.get_data(as_text=True)[:300]
     assert {"code", "message"} <= set(body["error"])
     return body["error"]
+
+
+@pytest.fixture(autouse=True)
+def _search_writer_idle(db):
+    """Let the search index writer finish reading this test's rows before the tables are emptied
+    (on PostgreSQL its open read would deadlock with the TRUNCATE)."""
+    from community import search
+
+    yield
+    search.wait()
