@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from ..errors import ServiceError
 from ..extensions import db
-from ..pages import abort_with, error_response
+from ..pages import error_response
 from . import services
 
 PREFIX = "/api/v1"
@@ -275,7 +275,3 @@ def ok(payload, status: int = 200):
     response = jsonify(payload)
     response.status_code = status
     return response
-
-
-__all__ = ["ApiError", "OPERATIONS", "abort_with", "bp", "json_body", "listing", "next_url", "not_found",
-           "operation", "paged", "reader", "require_member", "wraps"]

@@ -1,7 +1,6 @@
 """/api/v1 moderation: thread and post actions, and the review queue. The page tools' predicates and services."""
 from __future__ import annotations
 
-from flask import request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -163,5 +162,3 @@ def resolve_review_item(item_id: int):
     db.session.commit()
     return ok(review_item_json(item))
 
-
-__all__ = ["request"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import url_for
 
 from ..forum.views import post_url
-from ..permissions import is_moderator
 from ..trust.thread_tools import is_pinned
 
 
@@ -80,7 +79,3 @@ def review_item_json(item) -> dict:
             "member": member_ref(item.member), "created_at": _iso(item.created_at),
             "flags": [{"id": flag.id, "reason": flag.reason.value, "note": flag.note or "",
                        "created_at": _iso(flag.created_at)} for flag in item.flags]}
-
-
-__all__ = ["board_json", "is_moderator", "member_json", "notification_json", "post_json", "review_item_json",
-           "thread_json", "token_json"]

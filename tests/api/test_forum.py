@@ -282,3 +282,27 @@ def test_a_post_by_id_shows_my_vote(api, make, people, db):
     assert body["id"] == post.id and body["my_vote"] == 1 and body["score"] == 1
     db.session.rollback()
     assert db.session.get(Post, post.id).score == 1
+
+
+def test_a_thread_costs_the_same_queries_with_3_or_15_posts(api, app, make, people, count_queries):
+    short, long = make.thread(), make.thread()
+    for n in range(2):
+        make.post(short, author=make.member(), body=f"Short reply {n}")
+    for n in range(14):
+        make.post(long, author=make.member(), body=f"Long reply {n}")
+    mia = api(people["member"])
+    ids = [short.id, long.id]  # read now: inside the count the test's own session must not refresh them
+    mia.get(f"threads/{ids[0]}")  # the token's last use is recorded once a minute: not in the counts
+    counts = []
+    for thread_id in ids:
+        with count_queries() as statements:
+            assert mia.get(f"threads/{thread_id}").status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+    with count_queries() as statements:
+        assert mia.get("boards").status_code == 200
+    few = len(statements)
+    make.board("more-1"), make.board("more-2")
+    with count_queries() as statements:
+        assert mia.get("boards").status_code == 200
+    assert len(statements) == few
