@@ -77,6 +77,8 @@ def _id_path(name):
            limit="10 per hour; 3 per minute")
 def register_member():
     if not can_register_through_api(reader()):
+        if reader().is_authenticated:
+            raise ApiError(403, _("You are signed in already."), code="signed_in")
         raise ApiError(403, _("Registration through the API is turned off."), code="registration_closed")
     data = json_body(REGISTER_BODY)
     member = members.register_member(data["username"], data["email"], data["password"])

@@ -221,3 +221,9 @@ def test_member_profiles_are_public_without_private_fields(client, make, db):
     body = Api(client).get("members/ANN").get_json()
     assert body["username"] == "ann" and body["role"] == "staff" and "email" not in body
     assert Api(client).get("members/nobody").status_code == 404
+
+
+def test_a_signed_in_caller_cannot_register_another_account(client, make, db):
+    response = Api(client, token_for(make.member("ann"))).post(
+        "members", json={"username": "second", "email": "second@example.com", "password": "a-long-enough-pass-9"})
+    assert response.status_code == 403 and error_of(response)["code"] == "signed_in"
