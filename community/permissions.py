@@ -456,6 +456,23 @@ def can_see_restricted_live(member, thread: Thread) -> bool:
     return can_view_thread(member, thread) and (is_staff(member) or can_moderate(member, thread.board))
 
 
+def can_manage_api_keys(member) -> bool:
+    """Create, list and revoke admin API keys (integrations acting as a chosen member): admins."""
+    return _role(member) is Role.admin
+
+
+def can_revoke_token(member, token) -> bool:
+    """Revoke an API token: its own member (sign-in and personal tokens), and admins (any token)."""
+    if not _signed_in(member) or token is None:
+        return False
+    return (token.member_id == member.id and token.kind.value != "key") or can_manage_api_keys(member)
+
+
+def can_register_through_api(member) -> bool:
+    """Create an account through POST /api/v1/members: guests, while API_REGISTRATION_ENABLED is on."""
+    return not _signed_in(member) and bool(current_app.config.get("API_REGISTRATION_ENABLED", True))
+
+
 def can_view_crm(member) -> bool:
     """The CRM (profiles, timelines, notes, exports) is for staff and admins; moderators see none of it."""
     return is_staff(member)

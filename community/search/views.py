@@ -18,11 +18,12 @@ def _page() -> int | None:
     return int(raw) if raw.isdigit() and len(raw) <= 4 and int(raw) >= 1 else None
 
 
-def _run():
+def _run(extra: str = ""):
     page = _page()
     if page is None:
         raise search_query.BadQuery(_("The page number must be a whole number from 1 up."))
-    return search_query.search(current_user, request.args.get("q", ""), page=page,
+    q = request.args.get("q", "")
+    return search_query.search(current_user, f"{q} {extra}" if extra else q, page=page,
                                sort=request.args.get("sort", "relevance"))
 
 
@@ -60,13 +61,22 @@ def _hit_json(hit) -> dict:
 
 @bp.route("/api/v1/search")
 def api_search():
+    """The /search page as JSON, with the API's conventions (bearer tokens with the read scope, ?board=slug)."""
+    from ..api.core import ApiError, reader
+
     try:
-        results = _run()
+        reader()
+        board = request.args.get("board", "").strip()
+        if board and not search_query.clean(board).replace("-", "").replace("_", "").isalnum():
+            raise search_query.BadQuery(_("Give a board by its slug."))
+        results = _run(f"board:{board}" if board else "")
+    except ApiError as exc:
+        return error_response(exc.status, exc.message, code=exc.code)
     except search_query.ServiceError as exc:
-        return error_response(exc.status, exc.message, code=exc.code,
+        return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields or None,
                               headers={"Retry-After": "60"} if exc.status == 503 else None)
-    next_url = url_for("search.api_search", q=results.query, sort=results.sort, page=results.page + 1) \
-        if results.has_next else None
+    args = {"q": request.args.get("q", ""), "sort": results.sort, "board": board or None}
+    next_url = url_for("search.api_search", **args, page=results.page + 1) if results.has_next else None
     return jsonify(items=[_hit_json(hit) for hit in results.hits], next=next_url, total=results.total,
                    page=results.page, pages=results.pages, sort=results.sort, suggestion=results.suggestion,
                    partial=results.partial)

@@ -1,0 +1,165 @@
+"""The OpenAPI 3.1 document of /api/v1, built from the operations registered with @operation (so it
+cannot drift from the routes; tests/api/test_openapi.py compares it with the app's url_map), and the
+developers' page that explains it."""
+from __future__ import annotations
+
+from flask import current_app, jsonify
+
+from .core import OPERATIONS, PREFIX, bp
+
+STR = {"type": "string"}
+INT = {"type": "integer"}
+BOOL = {"type": "boolean"}
+TIME = {"type": "string", "format": "date-time"}
+NTIME = {"type": ["string", "null"], "format": "date-time"}
+NINT = {"type": ["integer", "null"]}
+NSTR = {"type": ["string", "null"]}
+
+
+def _obj(props: dict, required: list | None = None) -> dict:
+    return {"type": "object", "properties": props, "required": list(props) if required is None else required}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _list(item: str) -> dict:
+    return _obj({"items": {"type": "array", "items": _ref(item)}, "next": NSTR})
+
+
+MEMBER_REF = {"type": ["object", "null"], "properties": {"id": INT, "username": STR, "name": STR},
+              "required": ["id", "username", "name"]}
+MEMBER = {"id": INT, "username": STR, "display_name": STR, "bio": STR, "role": {"enum": ["member", "moderator",
+          "staff", "admin"]}, "created_at": TIME, "post_count": INT, "thread_count": INT, "reputation": INT,
+          "trust_level": INT, "url": STR}
+SCHEMAS = {
+    "Error": _obj({"error": _obj({"code": STR, "message": STR,
+                                  "fields": {"type": "object", "additionalProperties": STR}}, ["code", "message"])}),
+    "MemberRef": MEMBER_REF,
+    "Member": _obj(MEMBER),
+    "MemberPrivate": _obj({**MEMBER, "email": STR, "locale": NSTR, "points": INT, "silenced_until": NTIME},
+                          list(MEMBER) + ["email", "points"]),
+    "Board": _obj({"id": INT, "slug": STR, "name": STR, "description": STR,
+                   "kind": {"enum": ["discussion", "question", "idea", "announcement"]},
+                   "visibility": {"enum": ["public", "members", "staff"]}, "thread_count": INT, "post_count": INT,
+                   "last_posted_at": NTIME, "url": STR}),
+    "BoardList": _list("Board"),
+    "Thread": _obj({"id": INT, "title": STR, "url": STR,
+                    "board": _obj({"id": INT, "slug": STR, "name": STR, "kind": STR}), "author": MEMBER_REF,
+                    "created_at": TIME, "last_posted_at": TIME, "reply_count": INT, "score": INT,
+                    "tags": {"type": "array", "items": STR}, "locked": BOOL, "pinned": BOOL, "solved": BOOL,
+                    "accepted_post_id": NINT, "idea_status": NSTR, "deleted": BOOL, "hidden": BOOL,
+                    "pending": BOOL}),
+    "ThreadList": _list("Thread"),
+    "Post": _obj({"id": INT, "thread_id": INT, "number": INT, "url": STR, "author": MEMBER_REF, "body": STR,
+                  "body_html": STR, "reply_to": NINT, "created_at": TIME, "edited_at": NTIME, "score": INT,
+                  "my_vote": {"type": "integer", "enum": [1, 0, -1]}, "official": BOOL, "whisper": BOOL,
+                  "deleted": BOOL, "hidden": BOOL, "pending": BOOL}),
+    "ThreadPage": _obj({"thread": _ref("Thread"), "posts": {"type": "array", "items": _ref("Post")}, "next": NSTR}),
+    "VoteResult": _obj({"score": INT, "my_vote": {"type": "integer", "enum": [1, 0, -1]}}),
+    "FlagResult": _obj({"id": INT, "reason": STR, "post": _ref("Post")}),
+    "AcceptedAnswer": _obj({"thread_id": INT, "accepted_post_id": NINT}),
+    "Notification": _obj({"id": INT, "kind": STR, "actor": MEMBER_REF, "thread_id": NINT, "post_id": NINT,
+                          "data": {"type": "object"}, "created_at": TIME, "read": BOOL, "url": STR}),
+    "NotificationList": _list("Notification"),
+    "Token": _obj({"id": INT, "kind": {"enum": ["login", "personal", "key"]}, "name": STR, "prefix": STR,
+                   "scopes": {"type": "array", "items": {"enum": ["read", "write", "moderate", "crm"]}},
+                   "member": MEMBER_REF, "created_at": TIME, "expires_at": NTIME, "last_used_at": NTIME}),
+    "TokenCreated": {"allOf": [_ref("Token"), _obj({"token": {"type": "string", "description":
+                                                              "the secret: shown this once only"}})]},
+    "TokenList": _list("Token"),
+    "ReviewItem": _obj({"id": INT, "kind": STR, "status": STR, "weight": {"type": "number"},
+                        "post": {"type": ["object", "null"]}, "member": MEMBER_REF, "created_at": TIME,
+                        "flags": {"type": "array", "items": _obj({"id": INT, "reason": STR, "note": STR,
+                                                                  "created_at": TIME})}}),
+    "ReviewList": _list("ReviewItem"),
+    "SearchResults": _obj({"items": {"type": "array", "items": _obj({
+        "id": INT, "thread": _obj({"id": INT, "title": STR, "url": STR, "solved": BOOL, "replies": INT}),
+        "board": _obj({"id": INT, "slug": STR, "name": STR}), "author": NSTR, "number": INT, "created_at": TIME,
+        "score": INT, "url": STR, "snippet": STR, "snippet_is_html": BOOL})},
+        "next": NSTR, "total": INT, "page": INT, "pages": INT, "sort": STR, "suggestion": NSTR,
+        "partial": BOOL}, ["items", "next"]),
+}
+
+# Operations served by other areas' blueprints under /api/v1, documented here with the rest.
+EXTRA_OPERATIONS = {
+    "GET /search": {"method": "GET", "path": "/search", "summary": "Search posts (the same as the /search page)",
+                    "tag": "search", "auth": None, "body": None, "status": 200, "errors": (400, 403, 503),
+                    "response": "SearchResults", "limit": None, "endpoint": "search.api_search", "params": [
+                        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 1000}},
+                        {"name": "board", "in": "query", "schema": {"type": "string", "maxLength": 64},
+                         "description": "a board's slug"},
+                        {"name": "sort", "in": "query", "schema": {"type": "string",
+                                                                   "enum": ["relevance", "newest", "votes"]}},
+                        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                   "maximum": 50}}]},
+}
+
+ERROR_TEXT = {400: "bad request: bad JSON, a bad query argument, or a missing CSRF token on a cookie session",
+              401: "no valid bearer token (or session) where a member is needed",
+              403: "not allowed: the member's role, the token's scope, or a closed setting",
+              404: "no such thing, or you may not see it", 405: "method not allowed",
+              409: "conflict with the current state", 410: "deleted", 413: "the body is too large",
+              422: "validation failed; `fields` names each problem",
+              429: "rate limited; `Retry-After` says when to try again", 503: "unavailable for a moment"}
+
+
+def _operation_doc(op: dict) -> dict:
+    doc = {"operationId": op["endpoint"].replace(".", "_"), "summary": op["summary"], "tags": [op["tag"]],
+           "parameters": op["params"]}
+    if op["auth"]:
+        doc["security"] = [{"bearerAuth": []}, {"cookieSession": []}]
+        doc["description"] = f"Needs a member; a token needs the `{op['auth']}` scope."
+    if op["body"]:
+        doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": op["body"]}}}
+    response = op["response"]
+    schema = _ref(response) if isinstance(response, str) else response
+    ok = {"description": "success"}
+    if schema:
+        ok["content"] = {"application/json": {"schema": schema}}
+    doc["responses"] = {str(op["status"]): ok}
+    errors = set(op["errors"]) | {401, 403}
+    if op["body"]:
+        errors |= {400, 413, 422}
+    if op["limit"]:
+        errors.add(429)
+    for status in sorted(errors):
+        entry = {"description": ERROR_TEXT[status], "content": {"application/json": {"schema": _ref("Error")}}}
+        if status in (429, 503):
+            entry["headers"] = {"Retry-After": {"schema": {"type": "string"}, "description": "seconds to wait"}}
+        doc["responses"][str(status)] = entry
+    return doc
+
+
+def document() -> dict:
+    """Return the OpenAPI 3.1 document of /api/v1."""
+    paths: dict = {}
+    operations = {**OPERATIONS, **EXTRA_OPERATIONS, "GET /openapi.json": {
+        "method": "GET", "path": "/openapi.json", "summary": "This document", "tag": "meta", "auth": None,
+        "body": None, "params": [], "status": 200, "errors": (), "limit": None, "endpoint": "openapi_document",
+        "response": {"type": "object"}}}
+    for op in operations.values():
+        paths.setdefault(PREFIX + op["path"], {})[op["method"].lower()] = _operation_doc(op)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": f"{current_app.config['COMMUNITY_NAME']} API", "version": "1",
+                 "description": "JSON in and out. Errors are {\"error\": {\"code\", \"message\", \"fields\"?}}; "
+                                "lists are {\"items\": [...], \"next\": url or null}. Send a token as "
+                                "`Authorization: Bearer <token>`."},
+        "servers": [{"url": "/"}],
+        "paths": dict(sorted(paths.items())),
+        "components": {"schemas": SCHEMAS, "securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer",
+                           "description": "POST /api/v1/tokens, a personal access token or an admin API key"},
+            "cookieSession": {"type": "apiKey", "in": "cookie", "name": "session",
+                              "description": "the site's own session; writes need the X-CSRFToken header"}}},
+        "tags": [{"name": name} for name in ("members", "tokens", "forum", "moderation", "search", "meta")],
+    }
+
+
+@bp.route("/openapi.json")
+def openapi_document():
+    response = jsonify(document())
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response

@@ -1,0 +1,128 @@
+"""HTML pages of the API: personal access tokens (settings), admin API keys, and the developers' page."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..errors import ServiceError
+from ..extensions import db, limiter
+from ..forms import ConfirmForm, apply_errors
+from ..members.models import Member, username_key
+from ..permissions import can_manage_api_keys, can_revoke_token
+from . import services
+from .models import ApiToken
+
+bp = Blueprint("api_pages", __name__)
+
+SCOPE_CHOICES = [SelectChoice("read", _l("read: see what you can see")),
+                 SelectChoice("write", _l("write: post, edit, vote, flag")),
+                 SelectChoice("moderate", _l("moderate: moderation tools, where your role allows")),
+                 SelectChoice("crm", _l("crm: the CRM, where your role allows"))]
+
+
+class ScopesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[Optional()], description=_l("What the token is for, e.g. 'my script'."))
+    scopes = ScopesField(_l("Scopes"), choices=SCOPE_CHOICES, validate_choice=False)
+    expires_in_days = StringField(_l("Expires after (days)"), validators=[Optional()],
+                                  description=_l("Leave empty for a token that does not expire."))
+
+
+class ApiKeyForm(TokenForm):
+    member = StringField(_l("Acts as member"), validators=[Optional()],
+                         description=_l("The username of the integration's account; its role limits the key."))
+
+
+@bp.route("/settings/tokens", methods=["GET", "POST"])
+@login_required
+@limiter.limit("20 per hour", methods=["POST"])
+def tokens():
+    member = current_user._get_current_object()
+    form = TokenForm()
+    created = None
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                token, secret = services.create_personal_token(member, form.name.data, form.scopes.data,
+                                                               form.expires_in_days.data)
+            except ServiceError as exc:
+                db.session.rollback()
+                apply_errors(form, exc)
+                status = 422
+            else:
+                db.session.commit()
+                created = secret
+                form = TokenForm(formdata=None, data={"scopes": ["read"]})
+        else:
+            status = 422
+    else:
+        form.scopes.data = ["read"]
+    response = render_template("community/api/tokens.html", form=form, created=created,
+                               tokens=services.member_tokens(member), confirm=ConfirmForm())
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/settings/tokens/<int(max=2147483647):token_id>/revoke", methods=["POST"])
+@login_required
+def revoke(token_id: int):
+    ConfirmForm()
+    token = db.session.get(ApiToken, token_id)
+    if token is None or not can_revoke_token(current_user, token):
+        abort(404)
+    services.revoke_token(token)
+    db.session.commit()
+    flash(_("The token has been revoked."), "success")
+    back = "api_pages.api_keys" if token.kind.value == "key" else "api_pages.tokens"
+    return redirect(url_for(back))
+
+
+@bp.route("/admin/api-keys", methods=["GET", "POST"])
+@login_required
+def api_keys():
+    if not can_manage_api_keys(current_user):
+        abort(404)
+    form = ApiKeyForm()
+    created = None
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            name = (form.member.data or "").strip() or current_user.username
+            acting_as = db.session.scalar(select(Member).where(Member.username_key == username_key(name)[:32]))
+            try:
+                _token, secret = services.create_api_key(current_user, acting_as, form.name.data, form.scopes.data,
+                                                         form.expires_in_days.data)
+            except ServiceError as exc:
+                db.session.rollback()
+                apply_errors(form, exc)
+                status = 422
+            else:
+                db.session.commit()
+                created = secret
+                form = ApiKeyForm(formdata=None, data={"scopes": ["read"]})
+        else:
+            status = 422
+    else:
+        form.scopes.data = ["read"]
+    return render_template("community/api/keys.html", form=form, created=created, keys=services.api_keys(),
+                           confirm=ConfirmForm()), status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/developers/api")
+def developers():
+    """The readable API page: how to get a token, the conventions, and every operation."""
+    from .openapi import document
+
+    return render_template("community/api/developers.html", spec=document(),
+                           spec_url=url_for("api.openapi_document"))
