@@ -17,6 +17,9 @@ def init_app(app: Flask) -> None:
 
     app.config.setdefault("CRM_RESPONSE_TARGET_HOURS", 24)  # the queue lists feedback unanswered for longer
     app.register_blueprint(views.bp)
+    from . import api
+
+    api.init_app(app)
     timeline.connect()
     feedback.connect()
     _connect_once(moods.connect)

@@ -42,6 +42,12 @@ def _service_error(exc: ServiceError):
     return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
 
 
+def api_error_handlers(blueprint: Blueprint) -> None:
+    """Give another /api/v1 blueprint the same error answers as this one."""
+    blueprint.register_error_handler(ApiError, _api_error)
+    blueprint.register_error_handler(ServiceError, _service_error)
+
+
 # ---- authentication ---------------------------------------------------------------------------
 
 def bearer_secret() -> str | None:
@@ -240,11 +246,13 @@ def not_found():
 
 def operation(method: str, path: str, *, summary: str, tag: str, auth: str | None = None, body: dict | None = None,
               params: list | None = None, response: str | dict | None = None, status: int = 200,
-              errors: tuple = (), limit: str | None = None):
+              errors: tuple = (), limit: str | None = None, blueprint: Blueprint | None = None):
     """Register an endpoint and its OpenAPI description in one place, so the two cannot drift apart.
 
     `auth`: None (anyone), or the scope a member's token needs. `body`: the JSON schema of the request,
-    also used to check it. `response`: a component name or an inline schema.
+    also used to check it. `response`: a component name or an inline schema. `blueprint`: another
+    blueprint under /api/v1 (crm_bridge registers its own, after this one is registered); it must use
+    `api_error_handlers` so its failures answer in the same shape.
     """
     def decorate(fn):
         from ..extensions import limiter
@@ -263,9 +271,9 @@ def operation(method: str, path: str, *, summary: str, tag: str, auth: str | Non
         if limit:
             view = limiter.limit(limit, methods=[method])(view)
         flask_path = path.replace("{", "<").replace("}", ">")
-        for name in ("thread_id", "post_id", "item_id", "token_id"):
+        for name in ("thread_id", "post_id", "item_id", "token_id", "profile_id"):
             flask_path = flask_path.replace(f"<{name}>", f"<int:{name}>")
-        bp.add_url_rule(flask_path, endpoint=endpoint, view_func=view, methods=[method])
+        (blueprint or bp).add_url_rule(flask_path, endpoint=endpoint, view_func=view, methods=[method])
         return fn
 
     return decorate

@@ -154,7 +154,8 @@ def document() -> dict:
                            "description": "POST /api/v1/tokens, a personal access token or an admin API key"},
             "cookieSession": {"type": "apiKey", "in": "cookie", "name": "session",
                               "description": "the site's own session; writes need the X-CSRFToken header"}}},
-        "tags": [{"name": name} for name in ("members", "tokens", "forum", "moderation", "search", "meta")],
+        "tags": [{"name": name} for name in dict.fromkeys(
+            ["members", "tokens", "forum", "moderation", "search", "meta"] + [op["tag"] for op in operations.values()])],
     }
 
 
