@@ -18,7 +18,7 @@ from ..dbtypes import utcnow
 from ..extensions import db
 from ..forum.models import Board, Post, Thread
 from ..members.models import Member
-from ..notifications.models import Notification, ThreadFollow
+from ..notifications.models import BoardFollow, Notification, ThreadFollow
 from ..permissions import (can_view_post, can_view_thread, public_thread_clause, readable_visibilities,
                            visible_post_clause)
 from . import services
@@ -249,7 +249,8 @@ def send_digests(period: str | None = None, *, force: bool = False, limit: int =
 
 
 def digest_content(member: Member, since, now) -> dict:
-    """Return what a digest tells: followed threads with new replies, and popular new threads."""
+    """Return what a digest tells: followed threads with new replies, new threads of followed boards, and
+    popular new threads (each thread once, in that order)."""
     visible_boards = Board.visibility.in_(readable_visibilities(member))
     new_posts = (select(Post.thread_id, func.count(Post.id).label("n"), func.min(Post.id).label("first_id"))
                  .join(Thread, Thread.id == Post.thread_id).join(Board, Board.id == Thread.board_id)
@@ -261,6 +262,12 @@ def digest_content(member: Member, since, now) -> dict:
     followed = db.session.execute(
         select(Thread, new_posts.c.n, new_posts.c.first_id).join(new_posts, new_posts.c.thread_id == Thread.id)
         .order_by(new_posts.c.n.desc(), Thread.id).limit(20)).all()
+    in_boards = db.session.scalars(
+        select(Thread).join(Board, Board.id == Thread.board_id)
+        .join(BoardFollow, and_(BoardFollow.board_id == Board.id, BoardFollow.member_id == member.id))
+        .where(Thread.created_at > since, Thread.created_at <= now, public_thread_clause(), visible_boards,
+               or_(Thread.author_id.is_(None), Thread.author_id != member.id))
+        .options(joinedload(Thread.board)).order_by(Thread.created_at.desc(), Thread.id.desc()).limit(20)).all()
     popular = db.session.scalars(
         select(Thread).join(Board, Board.id == Thread.board_id)
         .where(Thread.created_at > since, Thread.created_at <= now, public_thread_clause(), visible_boards,
@@ -268,17 +275,21 @@ def digest_content(member: Member, since, now) -> dict:
         .options(joinedload(Thread.board))
         .order_by(Thread.score.desc(), Thread.reply_count.desc(), Thread.id.desc()).limit(10)).all()
     followed_ids = {thread.id for thread, _n, _first in followed}
+    board_rows = [thread for thread in in_boards if thread.id not in followed_ids]
+    shown = followed_ids | {thread.id for thread in board_rows}
     return {
         "followed": [{"thread": thread, "count": n, "url": services.link("forum.post", post_id=first)}
                      for thread, n, first in followed],
+        "boards": [{"thread": thread, "url": services.link("forum.thread", thread_id=thread.id)}
+                   for thread in board_rows],
         "popular": [{"thread": thread, "url": services.link("forum.thread", thread_id=thread.id)}
-                    for thread in popular if thread.id not in followed_ids],
+                    for thread in popular if thread.id not in shown],
     }
 
 
 def _queue_digest(member: Member, period: str, since, now) -> bool:
     content = digest_content(member, since, now)
-    if not content["followed"] and not content["popular"]:
+    if not content["followed"] and not content["boards"] and not content["popular"]:
         return False
     services.enqueue(services.compose(to=member.email, kind="digest", template="digest", member=member,
                                       unsubscribe="digest", period=period, since=since, **content))

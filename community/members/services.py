@@ -128,7 +128,7 @@ def change_password(member: Member, old: str, new: str) -> None:
 
 # Rows that only describe the member to themselves: erased with the account. Read by table name so
 # the foundation does not import the areas built on it (each area's rows go with their member).
-_PERSONAL_ROWS = (("notifications", "member_id"), ("thread_follows", "member_id"),
+_PERSONAL_ROWS = (("notifications", "member_id"), ("thread_follows", "member_id"), ("board_follows", "member_id"),
                   ("live_preferences", "member_id"), ("member_visits", "member_id"),
                   ("thread_reads", "member_id"), ("mail_messages", "member_id"),
                   ("mail_preferences", "member_id"), ("mail_pending_notifications", "member_id"),

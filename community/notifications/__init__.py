@@ -20,5 +20,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.add_template_global(views.unread_notification_count, "unread_notification_count")
     app.add_template_global(views.thread_is_followed, "thread_is_followed")
+    app.add_template_global(views.board_is_followed, "board_is_followed")
     thread_created.connect(services.on_thread_created)
     post_created.connect(services.on_post_created)

@@ -20,7 +20,7 @@ from ..forum.services import Page, PageOutOfRange
 from ..members.models import Member
 from ..permissions import can_view_post, can_view_thread, readable_visibilities
 from ..signals import notification_created
-from .models import Notification, NotificationKind, ThreadFollow
+from .models import BoardFollow, Notification, NotificationKind, ThreadFollow
 
 _KIND_RE = re.compile(r"^[a-z][a-z_]{0,31}$")
 
@@ -165,6 +165,27 @@ def is_following(member, thread: Thread) -> bool:
         return False
     return db.session.scalar(select(func.count()).select_from(ThreadFollow).where(
         ThreadFollow.thread_id == thread.id, ThreadFollow.member_id == member.id)) > 0
+
+
+def follow_board(member: Member, board) -> bool:
+    """Make `member` follow `board` (its new threads come in their digest); safe under races."""
+    stmt = (dialect_insert(BoardFollow.__table__)
+            .values(board_id=board.id, member_id=member.id, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["board_id", "member_id"]))
+    return (db.session.execute(stmt).rowcount or 0) > 0
+
+
+def unfollow_board(member: Member, board) -> bool:
+    result = db.session.execute(delete(BoardFollow).where(BoardFollow.board_id == board.id,
+                                                          BoardFollow.member_id == member.id))
+    return (result.rowcount or 0) > 0
+
+
+def is_following_board(member, board) -> bool:
+    if not getattr(member, "is_authenticated", False):
+        return False
+    return db.session.scalar(select(func.count()).select_from(BoardFollow).where(
+        BoardFollow.board_id == board.id, BoardFollow.member_id == member.id)) > 0
 
 
 def followers(thread: Thread) -> list[Member]:

@@ -1,9 +1,10 @@
 """The notifications page: list, open, mark one or all read. Members only."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, limiter
@@ -144,3 +145,44 @@ def unfollow(thread_id: int):
     if wants_json():
         return jsonify(thread={"id": thread.id, "following": False})
     return redirect(url_for("forum.thread", thread_id=thread.id))
+
+
+def _board_target(slug: str):
+    from ..forum.models import Board
+    from ..permissions import can_view_board
+
+    board = db.session.scalar(select(Board).where(Board.slug == slug[:64]))
+    if board is None or not can_view_board(current_user, board):
+        abort(404)
+    return board
+
+
+@bp.route("/b/<slug>/follow", methods=["POST"])
+@login_required
+@limiter.limit("60 per minute", methods=["POST"])
+def follow_board(slug: str):
+    board = _board_target(slug)
+    services.follow_board(current_user, board)
+    db.session.commit()
+    if wants_json():
+        return jsonify(board={"id": board.id, "following": True})
+    flash(_("New threads of %(board)s will be in your digest (choose daily or weekly in Settings).", board=board.name),
+          "success")
+    return redirect(url_for("forum.board", slug=board.slug))
+
+
+@bp.route("/b/<slug>/unfollow", methods=["POST"])
+@login_required
+@limiter.limit("60 per minute", methods=["POST"])
+def unfollow_board(slug: str):
+    board = _board_target(slug)
+    services.unfollow_board(current_user, board)
+    db.session.commit()
+    if wants_json():
+        return jsonify(board={"id": board.id, "following": False})
+    return redirect(url_for("forum.board", slug=board.slug))
+
+
+def board_is_followed(board) -> bool:
+    """Template global: whether the signed-in member follows `board` (one query)."""
+    return services.is_following_board(current_user, board)

@@ -212,3 +212,37 @@ def test_a_digest_never_shows_threads_the_member_cannot_read(app, make, smtp, de
     content = delivery.digest_content(alice, utcnow() - timedelta(days=1), utcnow())
     titles = [row["thread"].title for row in content["popular"]]
     assert "Public chatter thread" in titles and "Secret launch plans" not in titles
+
+
+def test_a_digest_tells_of_new_threads_in_followed_boards(app, make, smtp, deliver, db, auth, client):
+    from community.notifications.models import BoardFollow
+
+    alice = _verified(make, "alice")
+    bob = make.member("bob")
+    routers = make.board("routers")
+    make.board("printers")
+    auth.login(alice)
+    assert client.post("/settings/email-notifications", data={"kinds": [], "digest": "daily"}).status_code == 302
+    board_page = client.get("/b/routers").get_data(as_text=True)
+    assert "Follow board" in board_page
+    assert client.post("/b/routers/follow").status_code == 302
+    assert "Unfollow" in client.get("/b/routers").get_data(as_text=True)
+    db.session.execute(update(MailPreference).values(last_digest_at=utcnow() - timedelta(hours=25)))
+    db.session.commit()
+    make.thread(board=routers, author=bob, title="Mesh node drops at night")
+    make.thread(board=db.session.scalar(select(type(routers)).where(type(routers).slug == "printers")),
+                author=bob, title="Printer jams on envelopes")
+    result = app.test_cli_runner().invoke(args=["community", "mail", "digest"])
+    assert "Digests queued: 1" in result.output, result.output
+    [message] = [m for m in smtp.inbox.to("alice@example.net") if "digest" in m["Subject"]]
+    text, html = parts(message)
+    section = text[text.index("New threads in boards you follow:"):]
+    assert "Mesh node drops at night" in section.split("Popular new threads:")[0]
+    assert "Mesh node drops at night" in html
+    # each thread once: the followed board's thread is not repeated among the popular ones
+    assert text.count("Mesh node drops at night") == 1
+    # a board the member may not read is never followed; unfollowing stops it
+    staff_board = make.board("secret", visibility="staff")
+    assert client.post(f"/b/{staff_board.slug}/follow").status_code == 404
+    assert client.post("/b/routers/unfollow").status_code == 302
+    assert db.session.scalar(select(BoardFollow).where(BoardFollow.member_id == alice.id)) is None
