@@ -459,3 +459,8 @@ def can_see_restricted_live(member, thread: Thread) -> bool:
 def can_view_crm(member) -> bool:
     """The CRM (profiles, timelines, notes, exports) is for staff and admins; moderators see none of it."""
     return is_staff(member)
+
+
+def can_manage_webhooks(member) -> bool:
+    """Webhook endpoints send community events out of the system: staff and admins configure them."""
+    return is_staff(member)

@@ -13,11 +13,15 @@ from flask.cli import AppGroup
 def init_app(app: Flask) -> None:
     """Register the CRM pages and commands and subscribe the bridge to the community's signals."""
     from . import models  # noqa: F401  (the tables, for Alembic and create_all)
-    from . import erasure, feedback, moods, timeline, views
+    from . import erasure, feedback, moods, outbox, timeline, views, webhook_views, webhooks
 
     app.config.setdefault("CRM_RESPONSE_TARGET_HOURS", 24)  # the queue lists feedback unanswered for longer
+    for name, value in webhooks.DEFAULTS.items():
+        app.config.setdefault(name, value)
     app.register_blueprint(views.bp)
+    app.register_blueprint(webhook_views.bp)
     timeline.connect()
+    outbox.connect()
     feedback.connect()
     _connect_once(moods.connect)
     _connect_once(erasure.connect)
@@ -91,3 +95,14 @@ def import_contacts_command(file: str) -> None:
             click.echo(f"  line {line}: {why}")
     else:
         click.echo("Skipped no rows.")
+
+
+@crm_cli.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit (tests, cron).")
+def worker_command(once: bool) -> None:
+    """Deliver the outbox to the webhook endpoints (runs until stopped; several may run at once)."""
+    from .webhooks import run
+
+    rounds = run(once=once)
+    if once:
+        click.echo(f"Outbox drained ({rounds} rounds with work).")
