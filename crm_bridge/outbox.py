@@ -128,11 +128,15 @@ def on_content_flagged(flag, item=None, hidden=False, **_kw):
                               "member_id": getattr(flag, "member_id", None), "hidden": bool(hidden)})
 
 
+# A flag's or a report's note is what a member wrote to the moderators only: it stays inside.
+_PRIVATE_REASONS = ("flag", "report_member")
+
+
 def on_moderation_logged(action, **_kw):
     write("moderation.action", {"id": action.id, "action": action.action, "actor": _member(action.actor),
                                 "member": _member(action.member), "thread_id": action.thread_id,
                                 "post_id": action.post_id, "reason_code": action.reason_code,
-                                "reason": action.reason})
+                                "reason": "" if action.action in _PRIVATE_REASONS else action.reason})
 
 
 def on_badge_granted(member, badge=None, **_kw):

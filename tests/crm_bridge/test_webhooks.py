@@ -496,3 +496,24 @@ def test_postgresql_claims_skip_rows_another_worker_has_locked(make, settings):
         claimed = {d.id for d in webhooks.claim(limit=10)}
         other.rollback()
     assert claimed == set(ids[2:])
+
+
+def test_votes_flags_and_moderation_are_events_without_flag_notes(make):
+    from community.moderation import services as moderation
+    from community.votes.services import cast_vote
+
+    thread = make.thread()
+    reply = make.post(thread, body="Have you tried turning it off and on again?")
+    voter, flagger = make.member("vic"), make.member("fay", role=Role.moderator)
+    cast_vote(voter, reply, 1)
+    _db.session.commit()
+    moderation.flag_post(flagger, reply, "other", note="Private note: I know this person at work.")
+    _db.session.commit()
+    vote = events("vote.cast")[-1].payload["data"]
+    assert vote["post"]["id"] == reply.id and vote["value"] == 1 and vote["voter"]["username"] == "vic"
+    flag = events("content.flagged")[-1].payload
+    assert flag["data"]["reason"] == "other" and flag["data"]["flagger"]["username"] == "fay"
+    assert flag["data"]["post"]["id"] == reply.id
+    assert all("I know this person" not in json.dumps(e.payload) for e in events())  # the note stays inside
+    (logged,) = [e.payload["data"] for e in events("moderation.action") if e.payload["data"]["action"] == "flag"]
+    assert logged["action"] == "flag" and logged["reason_code"] == "other" and logged["reason"] == ""
