@@ -4,6 +4,8 @@ Profiles (one per member), the timeline of everything a member did or met in the
 (written by `timeline.py` in the transaction of the event itself), staff notes, tags, owners,
 lifecycle stages with their reasons, the audit log of staff access, and the member's own view of it
 all ("My data"). Staff pages live under /crm; only staff and admins see them (`can_view_crm`).
+Events bound for the outside world go to the outbox (`outbox.py`, same transaction) and are delivered
+to staff-configured webhook endpoints by `flask crm worker` (`webhooks.py`, docs/webhooks.md).
 """
 import click
 from flask import Flask
