@@ -1,4 +1,9 @@
-"""Composition root. `wsgi:app` for gunicorn; `python wsgi.py` serves HTTP and websockets."""
+"""Composition root. `wsgi:app` for gunicorn; `python wsgi.py` serves HTTP and websockets.
+
+`python wsgi.py` also delivers the webhook outbox from a background thread of the same process
+(set COMMUNITY_WEBHOOK_WORKER_IN_PROCESS=false to leave it to `flask --app wsgi crm worker`). Under
+gunicorn nothing is started: run `flask --app wsgi crm worker` beside it (several may run).
+"""
 import os
 
 from application import create_app
@@ -7,6 +12,9 @@ from community.extensions import socketio
 app = create_app()
 
 if __name__ == "__main__":
+    from crm_bridge.webhooks import start_in_thread
+
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
+    start_in_thread(app)
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)

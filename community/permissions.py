@@ -483,3 +483,8 @@ def can_view_crm(member) -> bool:
 def can_manage_mail(member) -> bool:
     """The mail settings and the outbox (which holds members' links) are for admins only."""
     return _role(member) is Role.admin
+
+
+def can_manage_webhooks(member) -> bool:
+    """Webhook endpoints send community events out of the system: staff and admins configure them."""
+    return is_staff(member)

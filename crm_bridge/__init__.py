@@ -4,6 +4,8 @@ Profiles (one per member), the timeline of everything a member did or met in the
 (written by `timeline.py` in the transaction of the event itself), staff notes, tags, owners,
 lifecycle stages with their reasons, the audit log of staff access, and the member's own view of it
 all ("My data"). Staff pages live under /crm; only staff and admins see them (`can_view_crm`).
+Events bound for the outside world go to the outbox (`outbox.py`, same transaction) and are delivered
+to staff-configured webhook endpoints by `flask crm worker` (`webhooks.py`, docs/webhooks.md).
 """
 import click
 from flask import Flask
@@ -13,14 +15,18 @@ from flask.cli import AppGroup
 def init_app(app: Flask) -> None:
     """Register the CRM pages and commands and subscribe the bridge to the community's signals."""
     from . import models  # noqa: F401  (the tables, for Alembic and create_all)
-    from . import erasure, feedback, moods, timeline, views
+    from . import erasure, feedback, moods, outbox, timeline, views, webhook_views, webhooks
 
     app.config.setdefault("CRM_RESPONSE_TARGET_HOURS", 24)  # the queue lists feedback unanswered for longer
+    for name, value in webhooks.DEFAULTS.items():
+        app.config.setdefault(name, value)
     app.register_blueprint(views.bp)
+    app.register_blueprint(webhook_views.bp)
     from . import api
 
     api.init_app(app)
     timeline.connect()
+    outbox.connect()
     feedback.connect()
     _connect_once(moods.connect)
     _connect_once(erasure.connect)
@@ -94,3 +100,14 @@ def import_contacts_command(file: str) -> None:
             click.echo(f"  line {line}: {why}")
     else:
         click.echo("Skipped no rows.")
+
+
+@crm_cli.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit (tests, cron).")
+def worker_command(once: bool) -> None:
+    """Deliver the outbox to the webhook endpoints (runs until stopped; several may run at once)."""
+    from .webhooks import run
+
+    rounds = run(once=once)
+    if once:
+        click.echo(f"Outbox drained ({rounds} rounds with work).")

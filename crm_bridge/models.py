@@ -211,3 +211,83 @@ class DailyActive(db.Model):
 
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+
+
+class OutboxEvent(db.Model):
+    """A community event bound for the outside world, written in the transaction of the event itself.
+
+    `dispatched_at` is set when the worker has fanned the event out into one delivery per subscribed
+    endpoint (crm_bridge/outbox.py); the payload is the JSON body every endpoint receives.
+    """
+    __tablename__ = "crm_outbox"
+    __table_args__ = (Index("ix_crm_outbox_pending", "dispatched_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)  # uuid4: receivers drop duplicates by it
+    type: Mapped[str] = mapped_column(String(48))
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookEndpoint(db.Model):
+    """Where staff want events sent: a URL, the event types it takes, its signing secret."""
+    __tablename__ = "crm_webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    event_types: Mapped[list] = mapped_column(JSON, default=list)  # "*" means every type
+    secret: Mapped[str] = mapped_column(String(100))  # kept readable: signing needs it; shown once
+    active: Mapped[bool] = mapped_column(default=True)
+    failure_streak: Mapped[int] = mapped_column(Integer, default=0)  # failed attempts since the last success
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str] = mapped_column(String(200), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def wants(self, event_type: str) -> bool:
+        return "*" in (self.event_types or ()) or event_type in (self.event_types or ())
+
+
+class WebhookDelivery(db.Model):
+    """One event for one endpoint: pending until delivered, or failed after the last retry.
+
+    A worker claims a row by writing a lease (`claimed_until`, `claim_token`); a killed worker's
+    lease runs out and another worker sends the row again (at least once).
+    """
+    __tablename__ = "crm_webhook_deliveries"
+    __table_args__ = (UniqueConstraint("event_id", "endpoint_id"),
+                      Index("ix_crm_webhook_deliveries_due", "status", "next_attempt_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("crm_outbox.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("crm_webhook_endpoints.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # tries since created or redelivered
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    event: Mapped[OutboxEvent] = relationship(lazy="joined", innerjoin=True)
+    endpoint: Mapped[WebhookEndpoint] = relationship(lazy="joined", innerjoin=True)
+
+
+class WebhookAttempt(db.Model):
+    """The log line of one HTTP attempt: what came back and how long it took."""
+    __tablename__ = "crm_webhook_attempts"
+    __table_args__ = (Index("ix_crm_webhook_attempts_endpoint_at", "endpoint_id", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("crm_webhook_deliveries.id", ondelete="CASCADE"), index=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("crm_webhook_endpoints.id", ondelete="CASCADE"))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    response_excerpt: Mapped[str] = mapped_column(String(500), default="")
+    error: Mapped[str] = mapped_column(String(300), default="")
+    outcome: Mapped[str] = mapped_column(String(16))  # delivered, retry, failed
+
+    delivery: Mapped[WebhookDelivery] = relationship(lazy="joined", innerjoin=True)

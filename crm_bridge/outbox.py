@@ -1,0 +1,189 @@
+"""The transactional outbox: community events bound for webhooks, written with the event itself.
+
+Each subscriber adds one `OutboxEvent` row to the session the event's service is using, so the
+event and its outbox row commit together or not at all; nothing leaves the process here. The
+worker (crm_bridge/webhooks.py, `flask crm worker`) delivers committed rows afterwards.
+
+What a payload carries: webhooks are a *staff integration* (only staff and admins configure
+endpoints), so a payload holds what a staff member may see in the community: post bodies of every
+board including staff-only boards and staff whispers, marked with `board.visibility` and `whisper`
+so a receiver can filter. It never holds what staff do not see on the forum pages either: email
+addresses, passwords, coupon codes of redeemed rewards, moderation flag notes, the bodies of deleted
+posts. docs/webhooks.md lists the types and fields.
+"""
+from __future__ import annotations
+
+import uuid
+
+from flask import has_app_context
+
+from community import signals
+from community.dbtypes import utcnow
+from community.extensions import db
+
+from .models import OutboxEvent
+
+# Every type an endpoint can subscribe to, in the order the staff form lists them.
+EVENT_TYPES = ("member.registered", "thread.created", "thread.deleted", "post.created", "post.edited",
+               "post.deleted", "vote.cast", "answer.accepted", "idea.status_changed", "content.flagged",
+               "moderation.action", "badge.granted", "reward.redeemed")
+
+
+def _value(obj):
+    return getattr(obj, "value", obj)
+
+
+def _member(member) -> dict | None:
+    if member is None:
+        return None
+    return {"id": member.id, "username": member.username}
+
+
+def _board(board) -> dict | None:
+    if board is None:
+        return None
+    return {"id": board.id, "slug": board.slug, "kind": _value(board.kind), "visibility": _value(board.visibility)}
+
+
+def _thread(thread) -> dict | None:
+    if thread is None:
+        return None
+    return {"id": thread.id, "title": thread.title, "url": f"/t/{thread.id}", "board": _board(thread.board),
+            "author": _member(thread.author), "tags": [t.name for t in (thread.tags or [])]}
+
+
+def _post(post, with_body: bool = True) -> dict | None:
+    if post is None:
+        return None
+    data = {"id": post.id, "thread_id": post.thread_id, "number": post.number, "url": f"/p/{post.id}",
+            "author": _member(post.author), "whisper": bool(post.is_whisper),
+            "reply_to_id": post.reply_to_id, "score": post.score or 0,
+            "created_at": post.created_at.isoformat() if post.created_at else None}
+    if with_body and post.deleted_at is None:
+        data["body"] = post.body_source
+    return data
+
+
+def write(event_type: str, data: dict) -> OutboxEvent:
+    """Add an outbox row for `event_type` to the current session (the caller's transaction commits it)."""
+    now = utcnow()
+    event_id = str(uuid.uuid4())
+    payload = {"id": event_id, "type": event_type, "timestamp": now.isoformat(), "data": data}
+    row = OutboxEvent(event_id=event_id, type=event_type, payload=payload, created_at=now)
+    db.session.add(row)
+    return row
+
+
+# ---- subscribers ---------------------------------------------------------------------------------
+
+def on_member_registered(member, **_kw):
+    write("member.registered", {"member": _member(member)})
+
+
+def on_thread_created(thread, post=None, **_kw):
+    write("thread.created", {"thread": _thread(thread), "post": _post(post)})
+
+
+def on_thread_deleted(thread, by=None, **_kw):
+    write("thread.deleted", {"thread": {"id": thread.id, "board": _board(thread.board)}, "by": _member(by)})
+
+
+def on_post_created(post, reply_to=None, **_kw):
+    write("post.created", {"post": _post(post), "thread": _thread(post.thread)})
+
+
+def on_post_edited(post, editor=None, **_kw):
+    write("post.edited", {"post": _post(post), "board": _board(post.thread.board), "editor": _member(editor)})
+
+
+def on_post_deleted(post, by=None, **_kw):
+    write("post.deleted", {"post": _post(post, with_body=False), "board": _board(post.thread.board),
+                           "by": _member(by)})
+
+
+def on_vote_cast(post, voter=None, value=0, previous=0, **_kw):
+    write("vote.cast", {"post": {"id": post.id, "thread_id": post.thread_id, "score": post.score or 0},
+                        "voter": _member(voter), "value": value, "previous": previous})
+
+
+def on_answer_accepted(post, thread=None, by=None, previous=None, **_kw):
+    write("answer.accepted", {"post": _post(post), "thread": _thread(thread or post.thread), "by": _member(by),
+                              "previous_post_id": getattr(previous, "id", None)})
+
+
+def on_idea_status_changed(thread, by=None, previous=None, status=None, reason="", duplicate_of=None, **_kw):
+    write("idea.status_changed", {"thread": _thread(thread), "by": _member(by), "previous": _value(previous),
+                                  "status": _value(status), "reason": reason or "",
+                                  "duplicate_of_id": getattr(duplicate_of, "id", None)})
+
+
+def on_content_flagged(flag, item=None, hidden=False, **_kw):
+    post = getattr(flag, "post", None)
+    if post is None and getattr(flag, "post_id", None):
+        from community.forum.models import Post
+
+        post = db.session.get(Post, flag.post_id)
+    write("content.flagged", {"flag_id": flag.id, "reason": _value(flag.reason), "flagger": _member(flag.flagger),
+                              "post": _post(post, with_body=False) if post is not None else None,
+                              "member_id": getattr(flag, "member_id", None), "hidden": bool(hidden)})
+
+
+# A flag's or a report's note is what a member wrote to the moderators only: it stays inside.
+_PRIVATE_REASONS = ("flag", "report_member")
+
+
+def on_moderation_logged(action, **_kw):
+    write("moderation.action", {"id": action.id, "action": action.action, "actor": _member(action.actor),
+                                "member": _member(action.member), "thread_id": action.thread_id,
+                                "post_id": action.post_id, "reason_code": action.reason_code,
+                                "reason": "" if action.action in _PRIVATE_REASONS else action.reason})
+
+
+def on_badge_granted(member, badge=None, **_kw):
+    write("badge.granted", {"member": _member(member),
+                            "badge": {"slug": getattr(badge, "slug", None), "name": getattr(badge, "name", None),
+                                      "level": _value(getattr(badge, "level", None))}})
+
+
+def on_reward_redeemed(redemption, member=None, reward=None, **_kw):
+    write("reward.redeemed", {"redemption_id": redemption.id, "member": _member(member),
+                              "reward": {"id": getattr(reward, "id", None), "name": getattr(reward, "name", None)},
+                              "cost": getattr(redemption, "cost", None)})
+
+
+_SUBSCRIPTIONS = {
+    "member_registered": on_member_registered,
+    "thread_created": on_thread_created,
+    "thread_deleted": on_thread_deleted,
+    "post_created": on_post_created,
+    "post_edited": on_post_edited,
+    "post_deleted": on_post_deleted,
+    "vote_cast": on_vote_cast,
+    "answer_accepted": on_answer_accepted,
+    "idea_status_changed": on_idea_status_changed,
+    "content_flagged": on_content_flagged,
+    "moderation_logged": on_moderation_logged,
+    "badge_granted": on_badge_granted,
+    "reward_redeemed": on_reward_redeemed,
+}
+_connected = False
+
+
+def _guarded(receiver):
+    def run(sender, **kwargs):
+        if has_app_context():
+            receiver(sender, **kwargs)
+    run.__name__ = receiver.__name__
+    return run
+
+
+def connect() -> None:
+    """Subscribe once per process."""
+    global _connected
+    if _connected:
+        return
+    for name, receiver in _SUBSCRIPTIONS.items():
+        signal = getattr(signals, name, None)
+        if signal is not None:
+            signal.connect(_guarded(receiver), weak=False)
+    _connected = True
