@@ -14,6 +14,7 @@ caught up with yet.
 from __future__ import annotations
 
 import re
+import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -260,13 +261,8 @@ def _searcher():
                                    "Browsing the boards works as usual meanwhile.")) from None
 
 
-class _Counted(collectors.WrappingCollector):
-    """Count the documents the reader may see and stop after `seconds`.
-
-    Whoosh's own counts are wrong behind a FilterCollector, and its TimeLimitCollector either uses
-    SIGALRM (main thread only) or, wrapped around the filter, drops it. Whoosh's block skipping is
-    off (optimize=False) so that every allowed match passes here and the count is exact.
-    """
+class _Deadline(collectors.WrappingCollector):
+    """Stop collecting after `seconds` (Whoosh's TimeLimitCollector needs SIGALRM, main thread only)."""
 
     def __init__(self, child, seconds: float):
         super().__init__(child)
@@ -285,21 +281,75 @@ class _Counted(collectors.WrappingCollector):
         return self.child.collect(sub_docnum)
 
 
-def _collect(searcher, query, excluded, limit: int, sort: str):
+# The documents a class of readers may not find, per open index state: {(state, reader key): set}.
+_excluded_cache: dict = {}
+_excluded_lock = threading.Lock()
+
+
+def _index_state(searcher) -> tuple:
+    """Identify what `searcher` reads: the index generation and its segments (docnums are stable within)."""
+    reader = searcher.reader()
+    segments = tuple(sub.segment().segment_id() if hasattr(sub, "segment") else id(sub)
+                     for sub, _offset in reader.leaf_readers())
+    return (str(service().path), reader.generation(), segments)
+
+
+def excluded_docs(searcher, member, boards: Boards) -> set:
+    """Return the docnums (in `searcher`) that `member` may not find, cached per index state and per
+    class of reader (the boards it may not read, the visibilities, whether it sees whispers).
+
+    Raises NothingReadable when the member may read no board at all.
+    """
+    query = reader_filter(member, boards)
+    key = (_index_state(searcher), tuple(sorted(boards.others)),
+           tuple(sorted(v.value for v in Visibility if v not in set(permissions.readable_visibilities(member)))),
+           _sees_whispers(member))
+    found = _excluded_cache.get(key)
+    if found is None:
+        found = set(searcher.docs_for_query(query))  # a set (Whoosh's filters take no frozenset); never changed
+        with _excluded_lock:
+            if any(other[0] != key[0] for other in _excluded_cache) or len(_excluded_cache) > 64:
+                _excluded_cache.clear()  # the index changed: the old sets describe other documents
+            _excluded_cache[key] = found
+    return found
+
+
+def _count(searcher, query, excluded: set, deadline: float) -> tuple[int, bool]:
+    """Count the matches of `query` the reader may see, without scoring them; (count, cut short)."""
+    seen = 0
+    for number, docnum in enumerate(searcher.docs_for_query(query), 1):
+        if docnum not in excluded:
+            seen += 1
+        if not number % 1024 and time.monotonic() > deadline:
+            return seen, True
+    return seen, False
+
+
+def _collect(searcher, query, excluded: set, limit: int, sort: str, count: bool = True):
+    """Return (the top `limit` allowed hits, how many allowed hits there are, whether time ran out).
+
+    The top page is collected with Whoosh's block-quality skipping (only promising blocks are
+    scored); the count walks the matching document numbers unscored, minus the excluded ones.
+    """
+    started = time.monotonic()
     kwargs = {}
     if sort == "newest":
         kwargs = {"sortedby": "created", "reverse": True}
     elif sort == "votes":
         kwargs = {"sortedby": "score", "reverse": True}
-    counted = _Counted(searcher.collector(limit=limit, optimize=False, **kwargs), TIME_LIMIT)
-    collector = collectors.FilterCollector(counted, restrict=excluded)
+    timed = _Deadline(searcher.collector(limit=limit, **kwargs), TIME_LIMIT)
+    collector = collectors.FilterCollector(timed, restrict=excluded or None)
     partial = False
     try:
         searcher.search_with_collector(query, collector)
     except TimeLimit:
         partial = True
         collector.finish()
-    return collector.results(), counted.seen, partial
+    found = collector.results()
+    if partial or not count:
+        return found, found.scored_length(), partial
+    total, cut = _count(searcher, query, excluded, started + TIME_LIMIT)
+    return found, max(total, found.scored_length()), cut
 
 
 def search(member, raw: str | None, page: int = 1, sort: str = "relevance") -> Results:
@@ -315,11 +365,11 @@ def search(member, raw: str | None, page: int = 1, sort: str = "relevance") -> R
     per_page = current_app.config["SEARCH_PER_PAGE"]
     if page < 1 or page > MAX_PAGE:
         raise BadQuery(_l("There is no such page of results."))
-    try:
-        excluded = reader_filter(member, boards)
-    except NothingReadable:
-        return results
     with _searcher() as searcher:
+        try:
+            excluded = excluded_docs(searcher, member, boards)
+        except NothingReadable:
+            return results
         found, results.total, results.partial = _collect(searcher, parsed.query, excluded, page * per_page, sort)
         results.pages = max(1, ceil(results.total / per_page))
         if results.total and page > results.pages:
@@ -378,7 +428,8 @@ def _suggest(searcher, parsed: Parsed, raw: str, excluded, boards: dict) -> str 
     if not changed:
         return None
     try:
-        _found, total, _partial = _collect(searcher, parse(corrected, boards).query, excluded, 1, "relevance")
+        _found, total, _partial = _collect(searcher, parse(corrected, boards).query, excluded, 1, "relevance",
+                                           count=False)
     except BadQuery:
         return None
     return corrected if total else None
@@ -395,13 +446,13 @@ def similar_threads(member, title: str, limit: int = 5) -> list[Thread]:
     words = list(dict.fromkeys(token.text for token in _ANALYZER(typed, mode="query")))[:20]
     if not words:
         return []
-    try:
-        excluded = reader_filter(member)
-    except NothingReadable:
-        return []
     query = Or([Term("title", w, boost=2.0) for w in words] + [Term("body", w, boost=0.5) for w in words])
     with _searcher() as searcher:
+        try:
+            excluded = excluded_docs(searcher, member, boards_of(member))
+        except NothingReadable:
+            return []
         found, _total, _partial = _collect(searcher, And([query, Term("facts", "opening")]), excluded, limit * 2,
-                                           "relevance")
+                                           "relevance", count=False)
         hits = _visible_hits(member, list(found[:limit * 2]), highlight=False)
     return [hit.post.thread for hit in hits][:limit]
