@@ -30,7 +30,7 @@ from whoosh import qparser
 from whoosh import collectors
 from whoosh.collectors import TimeLimit
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
-from whoosh.query import And, DateRange, Every, Not, NullQuery, Or, Term
+from whoosh.query import And, AndMaybe, AndNot, DateRange, Every, Not, NullQuery, Or, Require, Term
 
 from .. import permissions
 from ..errors import ServiceError
@@ -314,15 +314,68 @@ def excluded_docs(searcher, member, boards: Boards) -> set:
     return found
 
 
-def _count(searcher, query, excluded: set, deadline: float) -> tuple[int, bool]:
-    """Count the matches of `query` the reader may see, without scoring them; (count, cut short)."""
-    seen = 0
-    for number, docnum in enumerate(searcher.docs_for_query(query), 1):
-        if docnum not in excluded:
-            seen += 1
-        if not number % 1024 and time.monotonic() > deadline:
-            return seen, True
-    return seen, False
+def _leaf_docs(searcher, query) -> set:
+    """Return the global docnums of a Term's postings, read a block at a time (not a matcher step each)."""
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+    from whoosh.matching.wrappers import FilterMatcher
+
+    found: set = set()
+    subs = searcher.subsearchers or [(searcher, 0)]
+    for sub, offset in subs:
+        matcher = query.matcher(sub)
+        gone: set = set()
+        if isinstance(matcher, FilterMatcher) and matcher._exclude:  # the segment's deleted documents
+            matcher, gone = matcher.child, matcher._ids
+        if not isinstance(matcher, W3LeafMatcher):
+            found.update(docnum + offset for docnum in query.docs(sub))
+            continue
+        ids: set = set()
+        while matcher.is_active():
+            if matcher._ids is None:
+                matcher._read_ids()
+            ids.update(matcher._ids[matcher._i:])
+            matcher._next_block()
+        ids -= set(gone)
+        found.update(ids if not offset else (docnum + offset for docnum in ids))
+    return found
+
+
+def _docs(searcher, query) -> set:
+    """Return the docnums matching `query` by set algebra over its terms' postings (C speed, unscored).
+
+    Matches what Whoosh's matchers find; any query shape not handled here goes through Whoosh.
+    """
+    kind = type(query)
+    if kind is Term:
+        return _leaf_docs(searcher, query)
+    if kind is Or and not any(isinstance(sub, Not) for sub in query.subqueries):
+        found: set = set()
+        for sub in query.subqueries:
+            found |= _docs(searcher, sub)
+        return found
+    if kind is And:
+        positive = [sub for sub in query.subqueries if not isinstance(sub, (Not, Every))]
+        negative = [sub.query for sub in query.subqueries if isinstance(sub, Not)]
+        if positive:
+            sets = sorted((_docs(searcher, sub) for sub in positive), key=len)
+            found = sets[0].intersection(*sets[1:])
+            for sub in negative:
+                if not found:
+                    break
+                found -= _docs(searcher, sub)
+            return found
+    if kind is AndNot:
+        return _docs(searcher, query.a) - _docs(searcher, query.b)
+    if kind is AndMaybe:
+        return _docs(searcher, query.a)
+    if kind is Require:
+        return _docs(searcher, query.a) & _docs(searcher, query.b)
+    return set(searcher.docs_for_query(query))
+
+
+def _count(searcher, query, excluded: set) -> int:
+    """Count the matches of `query` the reader may see, without scoring them."""
+    return len(_docs(searcher, query) - excluded)
 
 
 def _collect(searcher, query, excluded: set, limit: int, sort: str, count: bool = True):
@@ -331,7 +384,6 @@ def _collect(searcher, query, excluded: set, limit: int, sort: str, count: bool 
     The top page is collected with Whoosh's block-quality skipping (only promising blocks are
     scored); the count walks the matching document numbers unscored, minus the excluded ones.
     """
-    started = time.monotonic()
     kwargs = {}
     if sort == "newest":
         kwargs = {"sortedby": "created", "reverse": True}
@@ -348,8 +400,7 @@ def _collect(searcher, query, excluded: set, limit: int, sort: str, count: bool 
     found = collector.results()
     if partial or not count:
         return found, found.scored_length(), partial
-    total, cut = _count(searcher, query, excluded, started + TIME_LIMIT)
-    return found, max(total, found.scored_length()), cut
+    return found, max(_count(searcher, query, excluded), found.scored_length()), False
 
 
 def search(member, raw: str | None, page: int = 1, sort: str = "relevance") -> Results:
