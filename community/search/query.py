@@ -373,6 +373,146 @@ def _docs(searcher, query) -> set:
     return set(searcher.docs_for_query(query))
 
 
+# ---- relevance without a matcher step per document ----------------------------------------------
+#
+# Whoosh scores every match in pure Python through a tree of matchers (its block-quality skipping
+# rarely skips here: short posts put a near-top document in almost every block). For the usual shapes
+# - words, OR, AND, NOT, -word and term/date filters - the same BM25F sums are computed here from
+# whole posting blocks and a per-segment array of field lengths; other shapes (phrases) go to Whoosh.
+
+_lengths_cache: dict = {}
+_lengths_lock = threading.Lock()
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _field_lengths(sub, fieldname: str) -> list:
+    """Return the length of `fieldname` in every document of the segment searcher `sub` (cached per segment)."""
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+    from whoosh.util.numeric import byte_to_length
+
+    reader = sub.reader()
+    key = (reader.segment().segment_id(), fieldname)
+    found = _lengths_cache.get(key)
+    if found is None:
+        doccount = reader.doc_count_all()
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if column is None:
+            found = [1] * doccount
+        else:
+            table = [1] + [byte_to_length(b) for b in range(1, 256)]  # 0: no length, scored as 1 (Whoosh's default)
+            raw = column._dbfile.get(column._basepos, column._count) if column._count else b""
+            found = [table[b] for b in raw] + [1] * (doccount - len(raw))
+        with _lengths_lock:
+            if len(_lengths_cache) > 256:
+                _lengths_cache.clear()
+            _lengths_cache[key] = found
+    return found
+
+
+class _NoLengths:
+    def __getitem__(self, docnum):
+        return 1
+
+
+_NO_LENGTHS = _NoLengths()
+
+
+def _leaf_scores(searcher, query) -> dict:
+    """Return {global docnum: BM25F score} of a Term, as Whoosh's matcher would score each posting."""
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+    from whoosh.matching.wrappers import FilterMatcher, WrappingMatcher
+    from whoosh.scoring import WeightLengthScorer, WeightScorer
+
+    scores: dict = {}
+    for sub, offset in (searcher.subsearchers or [(searcher, 0)]):
+        matcher = query.matcher(sub)
+        boost = 1.0
+        if type(matcher) is WrappingMatcher:  # the query's boost
+            matcher, boost = matcher.child, matcher.boost
+        gone: set = set()
+        if isinstance(matcher, FilterMatcher) and matcher._exclude:  # the segment's deleted documents
+            matcher, gone = matcher.child, set(matcher._ids)
+        if not matcher.is_active():
+            continue
+        if not isinstance(matcher, W3LeafMatcher):
+            raise _Unsupported
+        if isinstance(matcher.scorer, WeightLengthScorer):
+            score, lengths = matcher.scorer._score, _field_lengths(sub, query.fieldname)
+        elif type(matcher.scorer) is WeightScorer:  # a field without lengths (ids, keywords): its weight
+            score, lengths = (lambda weight, _length: weight), _NO_LENGTHS
+        else:
+            raise _Unsupported
+        while matcher.is_active():
+            if matcher._ids is None:
+                matcher._read_ids()
+            if matcher._weights is None:
+                matcher._read_weights()
+            start = matcher._i
+            for docnum, weight in zip(matcher._ids[start:], matcher._weights[start:]):
+                if docnum not in gone:
+                    scores[docnum + offset] = score(weight, lengths[docnum]) * boost
+            matcher._next_block()
+    return scores
+
+
+def _constant(query) -> bool:
+    """A part that scores the same for every document (ranges, Every): only its matches matter."""
+    from whoosh.query import NumericRange, TermRange
+
+    return isinstance(query, (Every, NumericRange, TermRange))
+
+
+def _scores(searcher, query) -> dict:
+    """Return {global docnum: score} for every match of `query`; raise _Unsupported for other shapes."""
+    kind = type(query)
+    if kind is Term:
+        return _leaf_scores(searcher, query)
+    if kind is Or and not any(isinstance(sub, Not) or _constant(sub) for sub in query.subqueries):
+        total: dict = {}
+        for sub in query.subqueries:
+            for docnum, score in _scores(searcher, sub).items():
+                total[docnum] = total.get(docnum, 0.0) + score
+        return total
+    if kind is And:
+        scored = [sub for sub in query.subqueries if not isinstance(sub, Not) and not _constant(sub)]
+        if not scored:
+            raise _Unsupported
+        parts = sorted((_scores(searcher, sub) for sub in scored), key=len)
+        total = dict(parts[0])
+        for part in parts[1:]:
+            total = {docnum: score + part[docnum] for docnum, score in total.items() if docnum in part}
+        for sub in query.subqueries:
+            if total and sub not in scored:
+                keep = _docs(searcher, sub.query if isinstance(sub, Not) else sub)
+                negate = isinstance(sub, Not)
+                total = {d: sc for d, sc in total.items() if (d in keep) != negate}
+        return total
+    if kind is AndNot:
+        total, gone = _scores(searcher, query.a), _docs(searcher, query.b)
+        return {d: sc for d, sc in total.items() if d not in gone}
+    if kind is AndMaybe:
+        total, extra = _scores(searcher, query.a), _scores(searcher, query.b)
+        return {d: sc + extra.get(d, 0.0) for d, sc in total.items()}
+    raise _Unsupported
+
+
+def _ranked(searcher, query, excluded: set, limit: int):
+    """Return (the top `limit` (score, docnum) pairs the reader may see, their count), or None for
+    a query shape left to Whoosh."""
+    import heapq
+
+    try:
+        scores = _scores(searcher, query)
+    except _Unsupported:
+        return None
+    allowed = [(score, docnum) for docnum, score in scores.items() if docnum not in excluded]
+    top = heapq.nsmallest(limit, allowed, key=lambda pair: (-pair[0], pair[1]))
+    return top, len(allowed)
+
+
 def _count(searcher, query, excluded: set) -> int:
     """Count the matches of `query` the reader may see, without scoring them."""
     return len(_docs(searcher, query) - excluded)
@@ -384,6 +524,14 @@ def _collect(searcher, query, excluded: set, limit: int, sort: str, count: bool 
     The top page is collected with Whoosh's block-quality skipping (only promising blocks are
     scored); the count walks the matching document numbers unscored, minus the excluded ones.
     """
+    if sort == "relevance" and current_app.config.get("SEARCH_FAST_RANKING", True):
+        ranked = _ranked(searcher, query, excluded, limit)
+        if ranked is not None:
+            from whoosh.searching import Results as WhooshResults
+
+            top, total = ranked
+            found = WhooshResults(searcher, query, top)
+            return found, total, False
     kwargs = {}
     if sort == "newest":
         kwargs = {"sortedby": "created", "reverse": True}
