@@ -424,7 +424,7 @@ def _leaf_scores(searcher, query) -> dict:
     """Return {global docnum: BM25F score} of a Term, as Whoosh's matcher would score each posting."""
     from whoosh.codec.whoosh3 import W3LeafMatcher
     from whoosh.matching.wrappers import FilterMatcher, WrappingMatcher
-    from whoosh.scoring import WeightLengthScorer, WeightScorer
+    from whoosh.scoring import BM25FScorer, WeightLengthScorer, WeightScorer
 
     scores: dict = {}
     for sub, offset in (searcher.subsearchers or [(searcher, 0)]):
@@ -445,15 +445,24 @@ def _leaf_scores(searcher, query) -> dict:
             score, lengths = (lambda weight, _length: weight), _NO_LENGTHS
         else:
             raise _Unsupported
+        bm25 = type(matcher.scorer) is BM25FScorer
+        if bm25:  # Whoosh's bm25(), inlined over a block (the same arithmetic, so the same floats)
+            sc = matcher.scorer
+            idf, k1, k1p, b, one_b, avgfl = sc.idf, sc.K1, sc.K1 + 1, sc.B, 1 - sc.B, sc.avgfl
         while matcher.is_active():
             if matcher._ids is None:
                 matcher._read_ids()
             if matcher._weights is None:
                 matcher._read_weights()
             start = matcher._i
-            for docnum, weight in zip(matcher._ids[start:], matcher._weights[start:]):
-                if docnum not in gone:
-                    scores[docnum + offset] = score(weight, lengths[docnum]) * boost
+            pairs = zip(matcher._ids[start:], matcher._weights[start:])
+            if gone:
+                pairs = [(d, w) for d, w in pairs if d not in gone]
+            if bm25:
+                scores.update({d + offset: idf * ((w * k1p) / (w + k1 * (one_b + b * lengths[d] / avgfl))) * boost
+                               for d, w in pairs})
+            else:
+                scores.update({d + offset: score(w, lengths[d]) * boost for d, w in pairs})
             matcher._next_block()
     return scores
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from whoosh import index as whoosh_index
+from whoosh.query import Or, Term
 
 from community.search.index import schema
 from community.search.query import _docs, parse
@@ -58,8 +59,9 @@ def test_fast_ranking_scores_as_whoosh_does(app, tmp_path):
     ix = _segmented_index(tmp_path)
     with app.test_request_context("/"), ix.searcher() as searcher:
         excluded = set(searcher.docs_for_query(parse("author:bob").query))
-        for q in RANKED:
-            query = parse(q).query
+        boosted = Or([Term("title", "sync", boost=2.0), Term("body", "sync", boost=0.5)])  # "before you post"
+        for q in RANKED + [boosted]:
+            query = parse(q).query if isinstance(q, str) else q
             expected = [(hit.score, hit.docnum)
                         for hit in searcher.search(query, limit=None, optimize=False) if hit.docnum not in excluded]
             count = len(expected)
