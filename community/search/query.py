@@ -255,7 +255,7 @@ def _sees_whispers(member) -> bool:
 
 def _searcher():
     try:
-        return service().searcher()
+        return service().shared_searcher()
     except IndexUnavailable:
         raise SearchUnavailable(_l("Search is being rebuilt and will be back in a few minutes. "
                                    "Browsing the boards works as usual meanwhile.")) from None
