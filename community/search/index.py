@@ -154,7 +154,7 @@ def _load(session, where, limit: int | None = None, after: int = 0):
 
     from ..forum.models import Post, Thread
 
-    query = (select(Post).options(joinedload(Post.thread).joinedload(Thread.board), joinedload(Post.author))
+    query = (select(Post).options(joinedload(Post.thread, innerjoin=True).joinedload(Thread.board, innerjoin=True), joinedload(Post.author))
              .where(where, Post.id > after).order_by(Post.id))
     if limit:
         query = query.limit(limit)

@@ -608,7 +608,7 @@ def _visible_hits(member, window, highlight: bool = True) -> list[Hit]:
         return []
     posts = {post.id: post for post in db.session.scalars(
         select(Post).where(Post.id.in_(order))
-        .options(joinedload(Post.thread).joinedload(Thread.board), joinedload(Post.author))).unique()}
+        .options(joinedload(Post.thread, innerjoin=True).joinedload(Thread.board, innerjoin=True), joinedload(Post.author))).unique()}
     hits = []
     for hit, post_id in zip(window, order):
         post = posts.get(post_id)
