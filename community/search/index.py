@@ -12,6 +12,7 @@ or `flask community search reindex`) and retries.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import queue
@@ -153,7 +154,7 @@ def _load(session, where, limit: int | None = None, after: int = 0):
 
     from ..forum.models import Post, Thread
 
-    query = (select(Post).options(joinedload(Post.thread).joinedload(Thread.board), joinedload(Post.author))
+    query = (select(Post).options(joinedload(Post.thread, innerjoin=True).joinedload(Thread.board, innerjoin=True), joinedload(Post.author))
              .where(where, Post.id > after).order_by(Post.id))
     if limit:
         query = query.limit(limit)
@@ -264,6 +265,7 @@ class SearchIndex:
         self._engine = None
         self._atexit = False
         self._pid = os.getpid()
+        self._local = threading.local()  # each thread's open searcher (shared_searcher)
 
     # reading
     def index(self):
@@ -299,6 +301,31 @@ class SearchIndex:
             self.error = type(exc).__name__
             self.schedule_rebuild()
             raise IndexUnavailable(self.error) from exc
+
+    def shared_searcher(self):
+        """Return (as a context manager) this thread's searcher, kept open between searches and refreshed when the index changed.
+
+        Opening a searcher reads every segment's tables (about 0.1 s CPU at 100 000 posts): it is opened
+        again only after a commit. One per thread: Whoosh's readers are not shared between threads.
+        """
+        ix = self.index()
+        local = self._local
+        cached = getattr(local, "searcher", None)
+        try:
+            if (cached is None or getattr(local, "ix", None) is not ix
+                    or cached.reader().generation() != ix.latest_generation()):
+                if cached is not None:  # (Whoosh's refresh() would reuse a segment's reader with stale deletions)
+                    cached.close()
+                cached = ix.searcher()
+        except Exception as exc:  # files removed or damaged under an open index
+            local.searcher = None
+            self._ix = None
+            log.warning("search index at %s unreadable (%r); rebuilding", self.path, exc)
+            self.error = type(exc).__name__
+            self.schedule_rebuild()
+            raise IndexUnavailable(self.error) from exc
+        local.searcher, local.ix = cached, ix
+        return _Borrowed(cached, local)
 
     # writing
     def enqueue(self, op: str, ids=()) -> None:
@@ -442,6 +469,23 @@ class SearchIndex:
             log.exception("search index rebuild failed")
         finally:
             self.rebuilding = False
+
+
+class _Borrowed:
+    """`with` a thread's shared searcher: left open afterwards, unless the search failed inside."""
+
+    def __init__(self, searcher, local):
+        self.searcher, self.local = searcher, local
+
+    def __enter__(self):
+        return self.searcher
+
+    def __exit__(self, kind, value, traceback):
+        if kind is not None:  # a failure mid-search may leave it in any state: open afresh next time
+            self.local.searcher = None
+            with contextlib.suppress(Exception):
+                self.searcher.close()
+        return False
 
 
 _services: dict[str, SearchIndex] = {}

@@ -14,6 +14,7 @@ caught up with yet.
 from __future__ import annotations
 
 import re
+import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from whoosh import qparser
 from whoosh import collectors
 from whoosh.collectors import TimeLimit
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
-from whoosh.query import And, DateRange, Every, Not, NullQuery, Or, Term
+from whoosh.query import And, AndMaybe, AndNot, DateRange, Every, Not, NullQuery, Or, Require, Term
 
 from .. import permissions
 from ..errors import ServiceError
@@ -254,19 +255,14 @@ def _sees_whispers(member) -> bool:
 
 def _searcher():
     try:
-        return service().searcher()
+        return service().shared_searcher()
     except IndexUnavailable:
         raise SearchUnavailable(_l("Search is being rebuilt and will be back in a few minutes. "
                                    "Browsing the boards works as usual meanwhile.")) from None
 
 
-class _Counted(collectors.WrappingCollector):
-    """Count the documents the reader may see and stop after `seconds`.
-
-    Whoosh's own counts are wrong behind a FilterCollector, and its TimeLimitCollector either uses
-    SIGALRM (main thread only) or, wrapped around the filter, drops it. Whoosh's block skipping is
-    off (optimize=False) so that every allowed match passes here and the count is exact.
-    """
+class _Deadline(collectors.WrappingCollector):
+    """Stop collecting after `seconds` (Whoosh's TimeLimitCollector needs SIGALRM, main thread only)."""
 
     def __init__(self, child, seconds: float):
         super().__init__(child)
@@ -285,21 +281,283 @@ class _Counted(collectors.WrappingCollector):
         return self.child.collect(sub_docnum)
 
 
-def _collect(searcher, query, excluded, limit: int, sort: str):
+# The documents a class of readers may not find, per open index state: {(state, reader key): set}.
+_excluded_cache: dict = {}
+_excluded_lock = threading.Lock()
+
+
+def _index_state(searcher) -> tuple:
+    """Identify what `searcher` reads: the index generation and its segments (docnums are stable within)."""
+    reader = searcher.reader()
+    segments = tuple(sub.segment().segment_id() if hasattr(sub, "segment") else id(sub)
+                     for sub, _offset in reader.leaf_readers())
+    return (str(service().path), reader.generation(), segments)
+
+
+def excluded_docs(searcher, member, boards: Boards) -> set:
+    """Return the docnums (in `searcher`) that `member` may not find, cached per index state and per
+    class of reader (the boards it may not read, the visibilities, whether it sees whispers).
+
+    Raises NothingReadable when the member may read no board at all.
+    """
+    query = reader_filter(member, boards)
+    key = (_index_state(searcher), tuple(sorted(boards.others)),
+           tuple(sorted(v.value for v in Visibility if v not in set(permissions.readable_visibilities(member)))),
+           _sees_whispers(member))
+    found = _excluded_cache.get(key)
+    if found is None:
+        found = set(searcher.docs_for_query(query))  # a set (Whoosh's filters take no frozenset); never changed
+        with _excluded_lock:
+            if any(other[0] != key[0] for other in _excluded_cache) or len(_excluded_cache) > 64:
+                _excluded_cache.clear()  # the index changed: the old sets describe other documents
+            _excluded_cache[key] = found
+    return found
+
+
+def _leaf_docs(searcher, query) -> set:
+    """Return the global docnums of a Term's postings, read a block at a time (not a matcher step each)."""
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+    from whoosh.matching.wrappers import FilterMatcher
+
+    found: set = set()
+    subs = searcher.subsearchers or [(searcher, 0)]
+    for sub, offset in subs:
+        matcher = query.matcher(sub)
+        gone: set = set()
+        if isinstance(matcher, FilterMatcher) and matcher._exclude:  # the segment's deleted documents
+            matcher, gone = matcher.child, matcher._ids
+        if not isinstance(matcher, W3LeafMatcher):
+            found.update(docnum + offset for docnum in query.docs(sub))
+            continue
+        ids: set = set()
+        while matcher.is_active():
+            if matcher._ids is None:
+                matcher._read_ids()
+            ids.update(matcher._ids[matcher._i:])
+            matcher._next_block()
+        ids -= set(gone)
+        found.update(ids if not offset else (docnum + offset for docnum in ids))
+    return found
+
+
+def _docs(searcher, query) -> set:
+    """Return the docnums matching `query` by set algebra over its terms' postings (C speed, unscored).
+
+    Matches what Whoosh's matchers find; any query shape not handled here goes through Whoosh.
+    """
+    kind = type(query)
+    if kind is Term:
+        return _leaf_docs(searcher, query)
+    if kind is Or and not any(isinstance(sub, Not) for sub in query.subqueries):
+        found: set = set()
+        for sub in query.subqueries:
+            found |= _docs(searcher, sub)
+        return found
+    if kind is And:
+        positive = [sub for sub in query.subqueries if not isinstance(sub, (Not, Every))]
+        negative = [sub.query for sub in query.subqueries if isinstance(sub, Not)]
+        if positive:
+            sets = sorted((_docs(searcher, sub) for sub in positive), key=len)
+            found = sets[0].intersection(*sets[1:])
+            for sub in negative:
+                if not found:
+                    break
+                found -= _docs(searcher, sub)
+            return found
+    if kind is AndNot:
+        return _docs(searcher, query.a) - _docs(searcher, query.b)
+    if kind is AndMaybe:
+        return _docs(searcher, query.a)
+    if kind is Require:
+        return _docs(searcher, query.a) & _docs(searcher, query.b)
+    return set(searcher.docs_for_query(query))
+
+
+# ---- relevance without a matcher step per document ----------------------------------------------
+#
+# Whoosh scores every match in pure Python through a tree of matchers (its block-quality skipping
+# rarely skips here: short posts put a near-top document in almost every block). For the usual shapes
+# - words, OR, AND, NOT, -word and term/date filters - the same BM25F sums are computed here from
+# whole posting blocks and a per-segment array of field lengths; other shapes (phrases) go to Whoosh.
+
+_lengths_cache: dict = {}
+_lengths_lock = threading.Lock()
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _field_lengths(sub, fieldname: str) -> list:
+    """Return the length of `fieldname` in every document of the segment searcher `sub` (cached per segment)."""
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+    from whoosh.util.numeric import byte_to_length
+
+    reader = sub.reader()
+    key = (reader.segment().segment_id(), fieldname)
+    found = _lengths_cache.get(key)
+    if found is None:
+        doccount = reader.doc_count_all()
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if column is None:
+            found = [1] * doccount
+        else:
+            table = [1] + [byte_to_length(b) for b in range(1, 256)]  # 0: no length, scored as 1 (Whoosh's default)
+            raw = column._dbfile.get(column._basepos, column._count) if column._count else b""
+            found = [table[b] for b in raw] + [1] * (doccount - len(raw))
+        with _lengths_lock:
+            if len(_lengths_cache) > 256:
+                _lengths_cache.clear()
+            _lengths_cache[key] = found
+    return found
+
+
+class _NoLengths:
+    def __getitem__(self, docnum):
+        return 1
+
+
+_NO_LENGTHS = _NoLengths()
+
+
+def _leaf_scores(searcher, query) -> dict:
+    """Return {global docnum: BM25F score} of a Term, as Whoosh's matcher would score each posting."""
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+    from whoosh.matching.wrappers import FilterMatcher, WrappingMatcher
+    from whoosh.scoring import BM25FScorer, WeightLengthScorer, WeightScorer
+
+    scores: dict = {}
+    for sub, offset in (searcher.subsearchers or [(searcher, 0)]):
+        matcher = query.matcher(sub)
+        boost = 1.0
+        if type(matcher) is WrappingMatcher:  # the query's boost
+            matcher, boost = matcher.child, matcher.boost
+        gone: set = set()
+        if isinstance(matcher, FilterMatcher) and matcher._exclude:  # the segment's deleted documents
+            matcher, gone = matcher.child, set(matcher._ids)
+        if not matcher.is_active():
+            continue
+        if not isinstance(matcher, W3LeafMatcher):
+            raise _Unsupported
+        if isinstance(matcher.scorer, WeightLengthScorer):
+            score, lengths = matcher.scorer._score, _field_lengths(sub, query.fieldname)
+        elif type(matcher.scorer) is WeightScorer:  # a field without lengths (ids, keywords): its weight
+            score, lengths = (lambda weight, _length: weight), _NO_LENGTHS
+        else:
+            raise _Unsupported
+        bm25 = type(matcher.scorer) is BM25FScorer
+        if bm25:  # Whoosh's bm25(), inlined over a block (the same arithmetic, so the same floats)
+            sc = matcher.scorer
+            idf, k1, k1p, b, one_b, avgfl = sc.idf, sc.K1, sc.K1 + 1, sc.B, 1 - sc.B, sc.avgfl
+        while matcher.is_active():
+            if matcher._ids is None:
+                matcher._read_ids()
+            if matcher._weights is None:
+                matcher._read_weights()
+            start = matcher._i
+            pairs = zip(matcher._ids[start:], matcher._weights[start:])
+            if gone:
+                pairs = [(d, w) for d, w in pairs if d not in gone]
+            if bm25:
+                scores.update({d + offset: idf * ((w * k1p) / (w + k1 * (one_b + b * lengths[d] / avgfl))) * boost
+                               for d, w in pairs})
+            else:
+                scores.update({d + offset: score(w, lengths[d]) * boost for d, w in pairs})
+            matcher._next_block()
+    return scores
+
+
+def _constant(query) -> bool:
+    """A part that scores the same for every document (ranges, Every): only its matches matter."""
+    from whoosh.query import NumericRange, TermRange
+
+    return isinstance(query, (Every, NumericRange, TermRange))
+
+
+def _scores(searcher, query) -> dict:
+    """Return {global docnum: score} for every match of `query`; raise _Unsupported for other shapes."""
+    kind = type(query)
+    if kind is Term:
+        return _leaf_scores(searcher, query)
+    if kind is Or and not any(isinstance(sub, Not) or _constant(sub) for sub in query.subqueries):
+        total: dict = {}
+        for sub in query.subqueries:
+            for docnum, score in _scores(searcher, sub).items():
+                total[docnum] = total.get(docnum, 0.0) + score
+        return total
+    if kind is And:
+        scored = [sub for sub in query.subqueries if not isinstance(sub, Not) and not _constant(sub)]
+        if not scored:
+            raise _Unsupported
+        parts = sorted((_scores(searcher, sub) for sub in scored), key=len)
+        total = dict(parts[0])
+        for part in parts[1:]:
+            total = {docnum: score + part[docnum] for docnum, score in total.items() if docnum in part}
+        for sub in query.subqueries:
+            if total and sub not in scored:
+                keep = _docs(searcher, sub.query if isinstance(sub, Not) else sub)
+                negate = isinstance(sub, Not)
+                total = {d: sc for d, sc in total.items() if (d in keep) != negate}
+        return total
+    if kind is AndNot:
+        total, gone = _scores(searcher, query.a), _docs(searcher, query.b)
+        return {d: sc for d, sc in total.items() if d not in gone}
+    if kind is AndMaybe:
+        total, extra = _scores(searcher, query.a), _scores(searcher, query.b)
+        return {d: sc + extra.get(d, 0.0) for d, sc in total.items()}
+    raise _Unsupported
+
+
+def _ranked(searcher, query, excluded: set, limit: int):
+    """Return (the top `limit` (score, docnum) pairs the reader may see, their count), or None for
+    a query shape left to Whoosh."""
+    import heapq
+
+    try:
+        scores = _scores(searcher, query)
+    except _Unsupported:
+        return None
+    allowed = [(score, docnum) for docnum, score in scores.items() if docnum not in excluded]
+    top = heapq.nsmallest(limit, allowed, key=lambda pair: (-pair[0], pair[1]))
+    return top, len(allowed)
+
+
+def _count(searcher, query, excluded: set) -> int:
+    """Count the matches of `query` the reader may see, without scoring them."""
+    return len(_docs(searcher, query) - excluded)
+
+
+def _collect(searcher, query, excluded: set, limit: int, sort: str, count: bool = True):
+    """Return (the top `limit` allowed hits, how many allowed hits there are, whether time ran out).
+
+    The top page is collected with Whoosh's block-quality skipping (only promising blocks are
+    scored); the count walks the matching document numbers unscored, minus the excluded ones.
+    """
+    if sort == "relevance" and current_app.config.get("SEARCH_FAST_RANKING", True):
+        ranked = _ranked(searcher, query, excluded, limit)
+        if ranked is not None:
+            from whoosh.searching import Results as WhooshResults
+
+            top, total = ranked
+            found = WhooshResults(searcher, query, top)
+            return found, total, False
     kwargs = {}
     if sort == "newest":
         kwargs = {"sortedby": "created", "reverse": True}
     elif sort == "votes":
         kwargs = {"sortedby": "score", "reverse": True}
-    counted = _Counted(searcher.collector(limit=limit, optimize=False, **kwargs), TIME_LIMIT)
-    collector = collectors.FilterCollector(counted, restrict=excluded)
+    timed = _Deadline(searcher.collector(limit=limit, **kwargs), TIME_LIMIT)
+    collector = collectors.FilterCollector(timed, restrict=excluded or None)
     partial = False
     try:
         searcher.search_with_collector(query, collector)
     except TimeLimit:
         partial = True
         collector.finish()
-    return collector.results(), counted.seen, partial
+    found = collector.results()
+    if partial or not count:
+        return found, found.scored_length(), partial
+    return found, max(_count(searcher, query, excluded), found.scored_length()), False
 
 
 def search(member, raw: str | None, page: int = 1, sort: str = "relevance") -> Results:
@@ -315,11 +573,11 @@ def search(member, raw: str | None, page: int = 1, sort: str = "relevance") -> R
     per_page = current_app.config["SEARCH_PER_PAGE"]
     if page < 1 or page > MAX_PAGE:
         raise BadQuery(_l("There is no such page of results."))
-    try:
-        excluded = reader_filter(member, boards)
-    except NothingReadable:
-        return results
     with _searcher() as searcher:
+        try:
+            excluded = excluded_docs(searcher, member, boards)
+        except NothingReadable:
+            return results
         found, results.total, results.partial = _collect(searcher, parsed.query, excluded, page * per_page, sort)
         results.pages = max(1, ceil(results.total / per_page))
         if results.total and page > results.pages:
@@ -350,7 +608,7 @@ def _visible_hits(member, window, highlight: bool = True) -> list[Hit]:
         return []
     posts = {post.id: post for post in db.session.scalars(
         select(Post).where(Post.id.in_(order))
-        .options(joinedload(Post.thread).joinedload(Thread.board), joinedload(Post.author))).unique()}
+        .options(joinedload(Post.thread, innerjoin=True).joinedload(Thread.board, innerjoin=True), joinedload(Post.author))).unique()}
     hits = []
     for hit, post_id in zip(window, order):
         post = posts.get(post_id)
@@ -378,7 +636,8 @@ def _suggest(searcher, parsed: Parsed, raw: str, excluded, boards: dict) -> str 
     if not changed:
         return None
     try:
-        _found, total, _partial = _collect(searcher, parse(corrected, boards).query, excluded, 1, "relevance")
+        _found, total, _partial = _collect(searcher, parse(corrected, boards).query, excluded, 1, "relevance",
+                                           count=False)
     except BadQuery:
         return None
     return corrected if total else None
@@ -395,13 +654,13 @@ def similar_threads(member, title: str, limit: int = 5) -> list[Thread]:
     words = list(dict.fromkeys(token.text for token in _ANALYZER(typed, mode="query")))[:20]
     if not words:
         return []
-    try:
-        excluded = reader_filter(member)
-    except NothingReadable:
-        return []
     query = Or([Term("title", w, boost=2.0) for w in words] + [Term("body", w, boost=0.5) for w in words])
     with _searcher() as searcher:
+        try:
+            excluded = excluded_docs(searcher, member, boards_of(member))
+        except NothingReadable:
+            return []
         found, _total, _partial = _collect(searcher, And([query, Term("facts", "opening")]), excluded, limit * 2,
-                                           "relevance")
+                                           "relevance", count=False)
         hits = _visible_hits(member, list(found[:limit * 2]), highlight=False)
     return [hit.post.thread for hit in hits][:limit]
