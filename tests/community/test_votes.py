@@ -579,7 +579,9 @@ def test_votes_do_not_deadlock_when_subscribers_run_in_another_order(app, make, 
     finally:
         vote_cast.disconnect(subscribers_in_this_process_order)
         for receiver in receivers:
-            vote_cast.connect(receiver)
+            # weak=False as the areas connect them: a weak reconnect lets closures be garbage-collected,
+            # silently unsubscribing them for every later test (the webhook outbox lost vote.cast)
+            vote_cast.connect(receiver, weak=False)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Vote)) == 72
     assert set(db.session.scalars(select(Post.score).where(Post.id.in_(post_ids)))) == {12}
