@@ -16,34 +16,26 @@ from community.extensions import db
 from .models import AuditEntry, ContactStatus, CrmContact, CrmProfile, DailyActive, FeedbackItem, PostSentiment, ProfileTag, StaffNote, TimelineEvent
 
 
+def _run(statement) -> None:
+    db.session.execute(statement, execution_options={"synchronize_session": False})
+
+
 def on_member_deleting(member, **_kw) -> None:
     if not has_app_context() or member.id is None:
         return
     profile_ids = select(CrmProfile.id).where(CrmProfile.member_id == member.id).scalar_subquery()
-    db.session.execute(update(AuditEntry).where(AuditEntry.profile_id == profile_ids)
-                       .values(profile_id=None), execution_options={"synchronize_session": False})
-    db.session.execute(delete(ProfileTag).where(ProfileTag.profile_id == profile_ids),
-                       execution_options={"synchronize_session": False})
-    db.session.execute(delete(StaffNote).where(StaffNote.profile_id == profile_ids),
-                       execution_options={"synchronize_session": False})
-    db.session.execute(delete(DailyActive).where(DailyActive.member_id == member.id),
-                       execution_options={"synchronize_session": False})
-    db.session.execute(delete(TimelineEvent).where(TimelineEvent.member_id == member.id),
-                       execution_options={"synchronize_session": False})
-    db.session.execute(update(TimelineEvent).where(TimelineEvent.actor_id == member.id).values(actor_id=None),
-                       execution_options={"synchronize_session": False})
-    db.session.execute(update(FeedbackItem).where(FeedbackItem.member_id == member.id).values(member_id=None),
-                       execution_options={"synchronize_session": False})
-    db.session.execute(update(PostSentiment).where(PostSentiment.member_id == member.id).values(member_id=None),
-                       execution_options={"synchronize_session": False})
-    db.session.execute(update(CrmProfile).where(CrmProfile.owner_id == member.id).values(owner_id=None),
-                       execution_options={"synchronize_session": False})
+    _run(update(AuditEntry).where(AuditEntry.profile_id == profile_ids).values(profile_id=None))
+    _run(delete(ProfileTag).where(ProfileTag.profile_id == profile_ids))
+    _run(delete(StaffNote).where(StaffNote.profile_id == profile_ids))
+    _run(delete(DailyActive).where(DailyActive.member_id == member.id))
+    _run(delete(TimelineEvent).where(TimelineEvent.member_id == member.id))
+    _run(update(TimelineEvent).where(TimelineEvent.actor_id == member.id).values(actor_id=None))
+    _run(update(FeedbackItem).where(FeedbackItem.member_id == member.id).values(member_id=None))
+    _run(update(PostSentiment).where(PostSentiment.member_id == member.id).values(member_id=None))
+    _run(update(CrmProfile).where(CrmProfile.owner_id == member.id).values(owner_id=None))
     # the brand's own contact stays (it is their record, from their CRM) but no longer points at the account
-    db.session.execute(update(CrmContact).where(CrmContact.member_id == member.id)
-                       .values(member_id=None, status=ContactStatus.unlinked, candidates=[], resolved_by_id=None),
-                       execution_options={"synchronize_session": False})
-    db.session.execute(delete(CrmProfile).where(CrmProfile.member_id == member.id),
-                       execution_options={"synchronize_session": False})
+    _run(update(CrmContact).where(CrmContact.member_id == member.id).values(member_id=None, status=ContactStatus.unlinked, candidates=[], resolved_by_id=None))
+    _run(delete(CrmProfile).where(CrmProfile.member_id == member.id))
     for obj in list(db.session.identity_map.values()):  # drop loaded copies of what is gone
         if isinstance(obj, (CrmProfile, ProfileTag, StaffNote, TimelineEvent)) and obj in db.session:
             if getattr(obj, "member_id", None) == member.id or isinstance(obj, (ProfileTag, StaffNote)):

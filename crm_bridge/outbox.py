@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import uuid
 
-from flask import has_app_context
 
-from community import signals
 from community.dbtypes import utcnow
 from community.extensions import db
 
+from .subscribe import connect_all
 from .models import OutboxEvent
 
 # Every type an endpoint can subscribe to, in the order the staff form lists them.
@@ -169,21 +168,9 @@ _SUBSCRIPTIONS = {
 _connected = False
 
 
-def _guarded(receiver):
-    def run(sender, **kwargs):
-        if has_app_context():
-            receiver(sender, **kwargs)
-    run.__name__ = receiver.__name__
-    return run
-
-
 def connect() -> None:
     """Subscribe once per process."""
     global _connected
-    if _connected:
-        return
-    for name, receiver in _SUBSCRIPTIONS.items():
-        signal = getattr(signals, name, None)
-        if signal is not None:
-            signal.connect(_guarded(receiver), weak=False)
-    _connected = True
+    if not _connected:
+        connect_all(_SUBSCRIPTIONS)
+        _connected = True

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from sqlalchemy import text
 
 from community.extensions import db
+from community.notifications.services import dialect_insert
 
 from .models import DailyActive, DailyMood
 
@@ -26,18 +27,10 @@ def day_of(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d")
 
 
-def _insert(table):
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
-
-
 def add_mood(day: str, board_id: int, posts: int, negative: int, score: float) -> None:
     """Add to a (day, board) row, creating it if needed."""
     table = DailyMood.__table__
-    stmt = _insert(table).values(day=day, board_id=board_id, posts=posts, negative=negative, score_sum=score)
+    stmt = dialect_insert(table).values(day=day, board_id=board_id, posts=posts, negative=negative, score_sum=score)
     stmt = stmt.on_conflict_do_update(index_elements=["day", "board_id"], set_={
         "posts": table.c.posts + stmt.excluded.posts,
         "negative": table.c.negative + stmt.excluded.negative,
@@ -46,7 +39,7 @@ def add_mood(day: str, board_id: int, posts: int, negative: int, score: float) -
 
 
 def mark_active(member_id: int, moment: datetime | None = None) -> None:
-    stmt = _insert(DailyActive.__table__).values(day=day_of(moment), member_id=member_id)
+    stmt = dialect_insert(DailyActive.__table__).values(day=day_of(moment), member_id=member_id)
     db.session.execute(stmt.on_conflict_do_nothing(index_elements=["day", "member_id"]))
 
 

@@ -6,15 +6,14 @@ to show it). They never commit, never do I/O, and read the documented signal arg
 """
 from __future__ import annotations
 
-from flask import has_app_context
 from sqlalchemy import update
 
-from community import signals
 from community.dbtypes import utcnow
 from community.extensions import db
 from community.text import excerpt as _excerpt
 
 from . import rollups
+from .subscribe import connect_all
 from .models import CrmProfile, TimelineEvent
 
 # What a staff member sees as the type of each entry (the filter on the profile page lists these).
@@ -136,21 +135,9 @@ _SUBSCRIPTIONS = {
 _connected = False
 
 
-def _guarded(receiver):
-    def run(sender, **kwargs):
-        if has_app_context():
-            receiver(sender, **kwargs)
-    run.__name__ = receiver.__name__
-    return run
-
-
 def connect() -> None:
     """Subscribe once per process; signals a community area has not added yet are skipped."""
     global _connected
-    if _connected:
-        return
-    for name, receiver in _SUBSCRIPTIONS.items():
-        signal = getattr(signals, name, None)
-        if signal is not None:
-            signal.connect(_guarded(receiver), weak=False)
-    _connected = True
+    if not _connected:
+        connect_all(_SUBSCRIPTIONS)
+        _connected = True
