@@ -6,7 +6,9 @@
 - `views`: /search, /api/v1/search, /search/similar; `cli`: `flask community search reindex`.
 
 Settings: SEARCH_INDEX_DIR (default <instance>/search-index), SEARCH_PER_PAGE (20),
-SEARCH_MAX_QUERY_LENGTH (characters, 400), SEARCH_MAX_TERMS (words and filters, 32).
+SEARCH_MAX_QUERY_LENGTH (characters, 400), SEARCH_MAX_TERMS (words and filters, 32),
+SEARCH_REINDEX_MEMORY_MB (Whoosh's posting pool for a full rebuild before it spills to disk, 768;
+the process takes about that much more while rebuilding).
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SEARCH_PER_PAGE", 20)
     app.config.setdefault("SEARCH_MAX_QUERY_LENGTH", 400)
     app.config.setdefault("SEARCH_MAX_TERMS", 32)
+    app.config.setdefault("SEARCH_REINDEX_MEMORY_MB", 768)
     app.register_blueprint(views.bp)
     cli.init_app(app)
     for value in vars(signals).values():

@@ -24,11 +24,13 @@ from pathlib import Path
 
 from flask import current_app
 from whoosh import index as whoosh_index
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.columns import NumericColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.writing import CLEAR
 
 from .analysis import BilingualAnalyzer
+from .columns import seconds
 
 log = logging.getLogger(__name__)
 INDEX_NAME = "posts"
@@ -66,7 +68,9 @@ def schema() -> Schema:
     """One document per post. Few fields on purpose: each one costs time on every document written.
 
     `facts` holds the thread's and post's state as keywords (see `facts`); title and body are not
-    stored - snippets are highlighted from the database rows of the page.
+    stored - snippets are highlighted from the database rows of the page. The date (seconds since
+    1970) and the score are columns only: filtered and sorted by, never searched as terms (see
+    columns.py).
     """
     analyzer = BilingualAnalyzer()
     return Schema(
@@ -78,8 +82,8 @@ def schema() -> Schema:
         facts=KEYWORD,
         title=TEXT(analyzer=analyzer, field_boost=2.0, spelling=True),
         body=TEXT(analyzer=analyzer),
-        created=DATETIME(sortable=True),
-        score=NUMERIC(sortable=True, signed=True, bits=32),
+        created=COLUMN(NumericColumn("q")),
+        score=COLUMN(NumericColumn("i")),
     )
 
 
@@ -110,20 +114,23 @@ def plain_text(html: str) -> str:
 def facts(post) -> str:
     """Return the keywords of a post's state: what the reader's filter and the is:/status: filters ask.
 
-    live (not deleted, hidden or awaiting approval), whisper or nowhisper, v_<board visibility>,
-    k_<board kind>, opening or reply, solved or unsolved, answered or unanswered, s_<idea status>.
+    gone (deleted, hidden or awaiting approval), whisper, v_<board visibility>, opening or reply,
+    solved or unsolved, answered or unanswered, s_<idea status>. Only what a query asks is written:
+    every keyword is a posting per post, and postings are most of a reindex's time.
     """
     thread, board = post.thread, post.thread.board
     hidden = any(_flag(obj, name) for obj in (post, thread) for name in ("is_hidden", "pending"))
     deleted = post.deleted_at is not None or thread.deleted_at is not None
     words = [
-        "live" if not (hidden or deleted) else "gone",
-        "whisper" if _flag(post, "is_whisper") else "nowhisper",
-        f"v_{board.visibility.value}", f"k_{board.kind.value}",
+        f"v_{board.visibility.value}",
         "opening" if post.number == 1 else "reply",
         "solved" if thread.accepted_post_id is not None else "unsolved",
         "answered" if (thread.reply_count or 0) > 0 else "unanswered",
     ]
+    if hidden or deleted:
+        words.append("gone")
+    if _flag(post, "is_whisper"):
+        words.append("whisper")
     if thread.idea_status is not None:
         words.append(f"s_{thread.idea_status.value}")
     return " ".join(words)
@@ -140,8 +147,8 @@ def document(post) -> dict:
         "tags": ",".join(tag.name for tag in thread.tags),
         "facts": facts(post),
         "body": plain_text(post.body_html),
-        "created": post.created_at.replace(tzinfo=None),
-        "score": int(post.score or 0),
+        "created": seconds(post.created_at),
+        "score": max(-2**31, min(2**31 - 1, int(post.score or 0))),
     }
     if post.number == 1:
         doc["title"] = thread.title
@@ -189,11 +196,17 @@ def count_posts() -> int:
 
 # ---- opening, rebuilding ---------------------------------------------------------------------
 
+def _shape(found: Schema) -> dict:
+    """The schema's fields and their kinds: an index of another shape is rebuilt, not misread."""
+    return {name: (type(field).__name__, type(getattr(field, "column_type", None)).__name__)
+            for name, field in found.items()}
+
+
 def _open(path: Path):
     if not whoosh_index.exists_in(str(path), indexname=INDEX_NAME):
         raise FileNotFoundError(path)
     ix = whoosh_index.open_dir(str(path), indexname=INDEX_NAME)
-    if set(ix.schema.names()) != set(schema().names()):
+    if _shape(ix.schema) != _shape(schema()):
         raise IndexUnavailable("the index was written with another schema")
     return ix
 
@@ -207,12 +220,15 @@ def _fresh(path: Path):
     return whoosh_index.create_in(str(path), schema(), indexname=INDEX_NAME)
 
 
-def _writer(ix, timeout: float = 120.0):
-    """Return a writer, waiting up to `timeout` seconds for another writer to finish."""
+def _writer(ix, timeout: float = 120.0, limitmb: int = 64):
+    """Return a writer, waiting up to `timeout` seconds for another writer to finish.
+
+    `limitmb`: the posting pool's size before it spills sorted runs to disk (then merged at commit).
+    """
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return ix.writer(limitmb=256)
+            return ix.writer(limitmb=limitmb)
         except LockError:
             if time.monotonic() > deadline:
                 raise
@@ -235,7 +251,7 @@ def rebuild(path: Path, progress=None, session=None) -> int:
     except Exception:
         ix = _fresh(path)
         fresh = True
-    writer = _writer(ix)
+    writer = _writer(ix, limitmb=current_app.config.get("SEARCH_REINDEX_MEMORY_MB", 768))
     count = 0
     try:
         for doc in iter_documents(session, progress):

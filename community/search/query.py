@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+from itertools import accumulate
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -30,13 +31,14 @@ from whoosh import qparser
 from whoosh import collectors
 from whoosh.collectors import TimeLimit
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
-from whoosh.query import And, AndMaybe, AndNot, DateRange, Every, Not, NullQuery, Or, Require, Term
+from whoosh.query import And, AndMaybe, AndNot, Every, Not, NullQuery, Or, Require, Term
 
 from .. import permissions
 from ..errors import ServiceError
 from ..extensions import db
 from ..forum.models import Board, IdeaStatus, Post, Thread, Visibility
 from .analysis import BilingualAnalyzer, is_han
+from .columns import ColumnRange, bm25_norms, field_lengths, global_values, seconds
 from .index import IndexUnavailable, service
 
 SORTS = ("relevance", "newest", "votes")
@@ -115,7 +117,7 @@ def _schema():
     return _schema_cache
 
 
-def _day(text: str, end: bool = False) -> datetime:
+def _day(text: str, end: bool = False) -> int:
     match = _DATE.match(text)
     if not match:
         raise ValueError(text)
@@ -129,7 +131,7 @@ def _day(text: str, end: bool = False) -> datetime:
     else:
         start, stop = date(year, 1, 1), date(year + 1, 1, 1)
     moment = stop if end else start
-    return datetime(moment.year, moment.month, moment.day)
+    return seconds(datetime(moment.year, moment.month, moment.day))
 
 
 def _filter_query(name: str, value: str, boards: dict):
@@ -158,12 +160,12 @@ def _filter_query(name: str, value: str, boards: dict):
         return Term("facts", {"thread": "opening"}.get(folded, folded))
     try:
         if name == "after":
-            return DateRange("created", _day(value), None)
+            return ColumnRange("created", _day(value), None)
         if name == "before":
-            return DateRange("created", None, _day(value), endexcl=True)
+            return ColumnRange("created", None, _day(value))
         first, _sep, last = value.partition("..")
-        return DateRange("created", _day(first) if first else None, _day(last or first, end=True) if (last or not _sep) else None,
-                         endexcl=True)
+        return ColumnRange("created", _day(first) if first else None,
+                           _day(last or first, end=True) if (last or not _sep) else None)
     except ValueError:
         raise BadQuery(_l("Dates are written like 2024-05-31, 2024-05 or 2024; date ranges like "
                           "date:2024-01-01..2024-03-31.")) from None
@@ -314,6 +316,15 @@ def excluded_docs(searcher, member, boards: Boards) -> set:
     return found
 
 
+def _read_block_ids(matcher) -> None:
+    """Read the current block's ids as Whoosh's `_read_ids` does, decoding the deltas in C (accumulate)."""
+    if matcher._ids is None:
+        if matcher._data is None:
+            matcher._read_data()
+        ids = matcher._data[0]
+        matcher._ids = ids if matcher._byteids else tuple(accumulate(ids))
+
+
 def _leaf_docs(searcher, query) -> set:
     """Return the global docnums of a Term's postings, read a block at a time (not a matcher step each)."""
     from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -331,8 +342,7 @@ def _leaf_docs(searcher, query) -> set:
             continue
         ids: set = set()
         while matcher.is_active():
-            if matcher._ids is None:
-                matcher._read_ids()
+            _read_block_ids(matcher)
             ids.update(matcher._ids[matcher._i:])
             matcher._next_block()
         ids -= set(gone)
@@ -340,36 +350,49 @@ def _leaf_docs(searcher, query) -> set:
     return found
 
 
-def _docs(searcher, query) -> set:
+class _Unsupported(Exception):
+    """A query shape the set algebra here does not handle: Whoosh's own searching takes it."""
+
+
+def _docs(searcher, query, strict: bool = False) -> set:
     """Return the docnums matching `query` by set algebra over its terms' postings (C speed, unscored).
 
-    Matches what Whoosh's matchers find; any query shape not handled here goes through Whoosh.
+    Matches what Whoosh's matchers find; any query shape not handled here goes through Whoosh, or
+    raises _Unsupported when `strict` (the caller then searches through Whoosh, under its time limit).
     """
     kind = type(query)
     if kind is Term:
         return _leaf_docs(searcher, query)
+    if kind is ColumnRange:
+        return query.docs_in(searcher)
+    if kind is Every and query.fieldname is None:
+        return set(searcher.reader().all_doc_ids())
     if kind is Or and not any(isinstance(sub, Not) for sub in query.subqueries):
         found: set = set()
         for sub in query.subqueries:
-            found |= _docs(searcher, sub)
+            found |= _docs(searcher, sub, strict)
         return found
     if kind is And:
         positive = [sub for sub in query.subqueries if not isinstance(sub, (Not, Every))]
         negative = [sub.query for sub in query.subqueries if isinstance(sub, Not)]
+        if not positive and Every() in query.subqueries:  # filters only, all negated: from every document
+            positive = [Every()]
         if positive:
-            sets = sorted((_docs(searcher, sub) for sub in positive), key=len)
+            sets = sorted((_docs(searcher, sub, strict) for sub in positive), key=len)
             found = sets[0].intersection(*sets[1:])
             for sub in negative:
                 if not found:
                     break
-                found -= _docs(searcher, sub)
+                found -= _docs(searcher, sub, strict)
             return found
     if kind is AndNot:
-        return _docs(searcher, query.a) - _docs(searcher, query.b)
+        return _docs(searcher, query.a, strict) - _docs(searcher, query.b, strict)
     if kind is AndMaybe:
-        return _docs(searcher, query.a)
+        return _docs(searcher, query.a, strict)
     if kind is Require:
-        return _docs(searcher, query.a) & _docs(searcher, query.b)
+        return _docs(searcher, query.a, strict) & _docs(searcher, query.b, strict)
+    if strict:
+        raise _Unsupported
     return set(searcher.docs_for_query(query))
 
 
@@ -379,38 +402,6 @@ def _docs(searcher, query) -> set:
 # rarely skips here: short posts put a near-top document in almost every block). For the usual shapes
 # - words, OR, AND, NOT, -word and term/date filters - the same BM25F sums are computed here from
 # whole posting blocks and a per-segment array of field lengths; other shapes (phrases) go to Whoosh.
-
-_lengths_cache: dict = {}
-_lengths_lock = threading.Lock()
-
-
-class _Unsupported(Exception):
-    pass
-
-
-def _field_lengths(sub, fieldname: str) -> list:
-    """Return the length of `fieldname` in every document of the segment searcher `sub` (cached per segment)."""
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-    from whoosh.util.numeric import byte_to_length
-
-    reader = sub.reader()
-    key = (reader.segment().segment_id(), fieldname)
-    found = _lengths_cache.get(key)
-    if found is None:
-        doccount = reader.doc_count_all()
-        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        if column is None:
-            found = [1] * doccount
-        else:
-            table = [1] + [byte_to_length(b) for b in range(1, 256)]  # 0: no length, scored as 1 (Whoosh's default)
-            raw = column._dbfile.get(column._basepos, column._count) if column._count else b""
-            found = [table[b] for b in raw] + [1] * (doccount - len(raw))
-        with _lengths_lock:
-            if len(_lengths_cache) > 256:
-                _lengths_cache.clear()
-            _lengths_cache[key] = found
-    return found
-
 
 class _NoLengths:
     def __getitem__(self, docnum):
@@ -440,7 +431,7 @@ def _leaf_scores(searcher, query) -> dict:
         if not isinstance(matcher, W3LeafMatcher):
             raise _Unsupported
         if isinstance(matcher.scorer, WeightLengthScorer):
-            score, lengths = matcher.scorer._score, _field_lengths(sub, query.fieldname)
+            score, lengths = matcher.scorer._score, field_lengths(sub.reader(), query.fieldname)
         elif type(matcher.scorer) is WeightScorer:  # a field without lengths (ids, keywords): its weight
             score, lengths = (lambda weight, _length: weight), _NO_LENGTHS
         else:
@@ -448,10 +439,10 @@ def _leaf_scores(searcher, query) -> dict:
         bm25 = type(matcher.scorer) is BM25FScorer
         if bm25:  # Whoosh's bm25(), inlined over a block (the same arithmetic, so the same floats)
             sc = matcher.scorer
-            idf, k1, k1p, b, one_b, avgfl = sc.idf, sc.K1, sc.K1 + 1, sc.B, 1 - sc.B, sc.avgfl
+            idf, k1p = sc.idf, sc.K1 + 1
+            norms = bm25_norms(sub.reader(), query.fieldname, sc.K1, sc.B, sc.avgfl)
         while matcher.is_active():
-            if matcher._ids is None:
-                matcher._read_ids()
+            _read_block_ids(matcher)
             if matcher._weights is None:
                 matcher._read_weights()
             start = matcher._i
@@ -459,8 +450,7 @@ def _leaf_scores(searcher, query) -> dict:
             if gone:
                 pairs = [(d, w) for d, w in pairs if d not in gone]
             if bm25:
-                scores.update({d + offset: idf * ((w * k1p) / (w + k1 * (one_b + b * lengths[d] / avgfl))) * boost
-                               for d, w in pairs})
+                scores.update({d + offset: idf * ((w * k1p) / (w + norms[d])) * boost for d, w in pairs})
             else:
                 scores.update({d + offset: score(w, lengths[d]) * boost for d, w in pairs})
             matcher._next_block()
@@ -471,7 +461,7 @@ def _constant(query) -> bool:
     """A part that scores the same for every document (ranges, Every): only its matches matter."""
     from whoosh.query import NumericRange, TermRange
 
-    return isinstance(query, (Every, NumericRange, TermRange))
+    return isinstance(query, (Every, NumericRange, TermRange, ColumnRange))
 
 
 def _scores(searcher, query) -> dict:
@@ -480,10 +470,14 @@ def _scores(searcher, query) -> dict:
     if kind is Term:
         return _leaf_scores(searcher, query)
     if kind is Or and not any(isinstance(sub, Not) or _constant(sub) for sub in query.subqueries):
-        total: dict = {}
-        for sub in query.subqueries:
-            for docnum, score in _scores(searcher, sub).items():
-                total[docnum] = total.get(docnum, 0.0) + score
+        parts = [_scores(searcher, sub) for sub in query.subqueries]
+        if len(parts) == 2:  # a + b == b + a exactly: add the smaller into a copy of the larger
+            parts.sort(key=len, reverse=True)
+        total: dict = dict(parts[0]) if parts else {}
+        for part in parts[1:]:  # more parts: in Whoosh's order, as float sums depend on it
+            get = total.get
+            for docnum, score in part.items():
+                total[docnum] = get(docnum, 0.0) + score
         return total
     if kind is And:
         scored = [sub for sub in query.subqueries if not isinstance(sub, Not) and not _constant(sub)]
@@ -511,15 +505,38 @@ def _scores(searcher, query) -> dict:
 def _ranked(searcher, query, excluded: set, limit: int):
     """Return (the top `limit` (score, docnum) pairs the reader may see, their count), or None for
     a query shape left to Whoosh."""
-    import heapq
-
     try:
         scores = _scores(searcher, query)
     except _Unsupported:
         return None
-    allowed = [(score, docnum) for docnum, score in scores.items() if docnum not in excluded]
-    top = heapq.nsmallest(limit, allowed, key=lambda pair: (-pair[0], pair[1]))
-    return top, len(allowed)
+    total = len(scores) - len(excluded.intersection(scores))
+    if not total or limit < 1:
+        return [], total
+    # Only the documents scoring at least the k-th best score can be in the top: find that score by a
+    # sort of the floats (C), widen k until enough of them are allowed, then order those few.
+    ordered = sorted(scores.values(), reverse=True)
+    k = limit
+    while True:
+        cut = ordered[min(k, len(ordered)) - 1]
+        top = [(score, docnum) for docnum, score in scores.items() if score >= cut and docnum not in excluded]
+        if len(top) >= limit or k >= len(ordered):
+            break
+        k *= 4
+    top.sort(key=lambda pair: (-pair[0], pair[1]))
+    return top[:limit], total
+
+
+def _by_column(searcher, query, excluded: set, limit: int, fieldname: str):
+    """Return (the top `limit` (value, docnum) pairs the reader may see, highest value first, their
+    count), or None for a query shape left to Whoosh's sorting collector."""
+    try:
+        docs = _docs(searcher, query, strict=True) - excluded
+    except _Unsupported:
+        return None
+    column = global_values(searcher, fieldname)
+    # Two C sorts: by docnum, then (stable) by value, highest first, so ties keep the lower docnum first.
+    top = sorted(sorted(docs), key=column.__getitem__, reverse=True)[:limit]
+    return [(column[docnum], docnum) for docnum in top], len(docs)
 
 
 def _count(searcher, query, excluded: set) -> int:
@@ -541,6 +558,13 @@ def _collect(searcher, query, excluded: set, limit: int, sort: str, count: bool 
             top, total = ranked
             found = WhooshResults(searcher, query, top)
             return found, total, False
+    if sort in ("newest", "votes"):
+        ordered = _by_column(searcher, query, excluded, limit, "created" if sort == "newest" else "score")
+        if ordered is not None:
+            from whoosh.searching import Results as WhooshResults
+
+            top, total = ordered
+            return WhooshResults(searcher, query, top), total, False
     kwargs = {}
     if sort == "newest":
         kwargs = {"sortedby": "created", "reverse": True}

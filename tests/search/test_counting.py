@@ -6,12 +6,15 @@ from datetime import datetime
 from whoosh import index as whoosh_index
 from whoosh.query import Or, Term
 
+from community.search.columns import seconds
 from community.search.index import schema
-from community.search.query import _docs, parse
+from community.search.query import _by_column, _docs, parse
 
 QUERIES = ["sync", "sync -crash", "sync NOT crash", '"router works"', "退货", "深色模式", "sync OR crash -freeze",
            "+sync crash", "sync ANDMAYBE crash", "(sync OR crash) is:solved after:2025-06-01",
-           "tag:hardware -author:ann", "is:solved", "sync -is:solved -tag:hardware", "nothingmatches"]
+           "tag:hardware -author:ann", "is:solved", "sync -is:solved -tag:hardware", "nothingmatches",
+           "sync before:2025-03-01", "date:2025-05", "crash date:2025-02-01..2025-08-31", "-date:2025",
+           "sync -date:2025-03..2025-10", "date:2025-04..", "-tag:hardware", "after:2026-01-01"]
 
 
 def _segmented_index(tmp_path):
@@ -27,7 +30,8 @@ def _segmented_index(tmp_path):
                                 author="ann" if post % 4 else "bob", tags="hardware" if post % 5 else "billing",
                                 facts="live solved" if post % 3 else "live unsolved",
                                 body=words[post % len(words)], title=words[(post * 3) % len(words)],
-                                created=datetime(2025, 1 + post % 12, 1), score=post)
+                                created=seconds(datetime(2025 if post % 13 else 2024, 1 + post % 12, 1 + post % 28, post % 24)),
+                                score=(post * 7) % 23 - 5)
         writer.commit(merge=False)
     writer = ix.writer()
     for post in range(0, 120, 7):  # deletions in every segment
@@ -45,6 +49,28 @@ def test_count_matches_whoosh_on_segments_with_deletions(app, tmp_path):
             expected = set(searcher.docs_for_query(query))
             assert _docs(searcher, query) == expected, q
         assert len(_docs(searcher, parse("sync").query)) > 20
+        may = {post for post in range(120) if post % 7 and post % 13 and post % 12 == 4}  # 2025-05, not deleted
+        found = {int(searcher.stored_fields(d)["post_id"]) for d in _docs(searcher, parse("date:2025-05").query)}
+        assert found == may and may
+
+
+def test_newest_and_votes_order_as_whoosh_sorts(app, tmp_path):
+    """Sorting by the date and score columns gives Whoosh's sorted order (ties by document) and count."""
+    ix = _segmented_index(tmp_path)
+    with app.test_request_context("/"), ix.searcher() as searcher:
+        excluded = set(searcher.docs_for_query(parse("author:bob").query))
+        for q in ["sync", "sync -crash date:2025", "is:solved", "-tag:hardware", "退货 OR crash"]:
+            query = parse(q).query
+            for fieldname in ("created", "score"):
+                hits = [hit for hit in searcher.search(query, limit=None, sortedby=fieldname, reverse=True)
+                        if hit.docnum not in excluded]
+                column = searcher.reader().column_reader(fieldname)
+                expected = sorted((hit.docnum for hit in hits), key=lambda d: (-column[d], d))[:10]
+                top, total = _by_column(searcher, query, excluded, 10, fieldname)
+                assert total == len(hits), q
+                assert [docnum for _value, docnum in top] == expected, (q, fieldname)
+                assert [value for value, _d in top] == sorted((value for value, _d in top), reverse=True)
+        assert _by_column(searcher, parse('"router works"').query, excluded, 10, "created") is None
 
 
 RANKED = ["sync", "sync -crash", "sync NOT crash", "退货", "深色模式", "sync OR crash -freeze", "+sync crash",

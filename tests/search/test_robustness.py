@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime, timezone
 
 import pytest
 
 from community import search
 from community.extensions import db
-from community.search.index import INDEX_NAME, _open, service
+from community.search.index import INDEX_NAME, _open, schema, service
 from tests.search.conftest import titles
 
 HOSTILE = [
@@ -58,7 +59,21 @@ def test_bad_page_numbers_are_answered_not_crashed(client):
 
 
 def _break(path, how: str) -> None:
-    if how == "missing":
+    if how == "old-schema":  # as written before dates and scores became columns
+        from whoosh import index as whoosh_index
+        from whoosh.fields import DATETIME, NUMERIC
+
+        for entry in path.iterdir():
+            entry.unlink()
+        old = schema()
+        old.remove("created")
+        old.remove("score")
+        old.add("created", DATETIME(sortable=True))
+        old.add("score", NUMERIC(sortable=True, signed=True, bits=32))
+        writer = whoosh_index.create_in(str(path), old, indexname=INDEX_NAME).writer()
+        writer.add_document(post_id="1", facts="v_public opening", body="hairdryer", created=datetime(2020, 1, 1))
+        writer.commit()
+    elif how == "missing":
         for entry in path.iterdir():
             entry.unlink()
     else:
@@ -67,7 +82,7 @@ def _break(path, how: str) -> None:
                 entry.write_bytes(b"\x00garbage\xff" * 10)
 
 
-@pytest.mark.parametrize("how", ["missing", "corrupt"])
+@pytest.mark.parametrize("how", ["missing", "corrupt", "old-schema"])
 def test_a_broken_index_is_rebuilt_and_search_says_so_meanwhile(how, make, client, app, empty_index):
     make.thread(title="Hairdryer smells burnt")
     assert search.wait()
@@ -97,6 +112,9 @@ def test_a_broken_index_is_rebuilt_and_search_says_so_meanwhile(how, make, clien
     response = client.get("/api/v1/search", query_string={"q": "hairdryer"})
     assert response.status_code == 200 and titles(response.get_json()) == ["Hairdryer smells burnt"]
     assert client.get("/healthz").get_json()["checks"]["search_index"] == {"ok": True, "documents": 1}
+    this_year = datetime.now(timezone.utc).year
+    after = client.get("/api/v1/search", query_string={"q": f"hairdryer date:{this_year}"}).get_json()
+    assert titles(after) == ["Hairdryer smells burnt"]
 
 
 def test_concurrent_posting_never_fails_and_everything_gets_indexed(make, app, auth, find):
@@ -167,7 +185,7 @@ def test_reindex_keeps_a_healthy_index_searchable_and_drops_stale_documents(make
     make.thread(title="Juicer drips")
     assert search.wait()
     writer = empty_index.index().writer()
-    writer.add_document(post_id="99999", thread_id="1", board_id="1", facts="live nowhisper v_public",
+    writer.add_document(post_id="99999", thread_id="1", board_id="1", facts="v_public reply",
                         body="stale juicer")
     writer.commit()
     result = app.test_cli_runner().invoke(args=["community", "search", "reindex"])
