@@ -210,9 +210,13 @@ def relink(keys) -> None:
         for contact in db.session.scalars(select(CrmContact).where(CrmContact.match_key.in_(key_list[start:start + 500]))):
             contacts[contact.match_key].append(contact)
     members = _verified_members(keys)
-    # a member staff linked by hand to some contact counts as taken by it
-    taken = {member_id for (member_id,) in db.session.execute(
-        select(CrmContact.member_id).where(CrmContact.resolved_by_id.is_not(None), CrmContact.member_id.is_not(None)))}
+    # a member staff linked by hand to some contact counts as taken by it (asked only of the candidates)
+    candidate_ids = sorted({m.id for group in members.values() for m in group})
+    taken: set[int] = set()
+    for start in range(0, len(candidate_ids), 500):
+        taken |= {member_id for (member_id,) in db.session.execute(
+            select(CrmContact.member_id).where(CrmContact.resolved_by_id.is_not(None),
+                                               CrmContact.member_id.in_(candidate_ids[start:start + 500])))}
     for key, group in contacts.items():
         open_group = [c for c in group if c.resolved_by_id is None]
         candidates = [m for m in members.get(key, [])]

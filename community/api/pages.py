@@ -44,31 +44,37 @@ class ApiKeyForm(TokenForm):
                          description=_l("The username of the integration's account; its role limits the key."))
 
 
+def _create_once(form_class, create):
+    """Run the create-a-secret form: on success the secret is shown once and the form starts afresh.
+
+    `create(form)` returns the new secret or raises ServiceError. Returns (form, secret or None, status).
+    """
+    form = form_class()
+    if request.method != "POST":
+        form.scopes.data = ["read"]
+        return form, None, 200
+    if not form.validate_on_submit():
+        return form, None, 422
+    try:
+        secret = create(form)
+    except ServiceError as exc:
+        db.session.rollback()
+        apply_errors(form, exc)
+        return form, None, 422
+    db.session.commit()
+    return form_class(formdata=None, data={"scopes": ["read"]}), secret, 200
+
+
 @bp.route("/settings/tokens", methods=["GET", "POST"])
 @login_required
 @limiter.limit("20 per hour", methods=["POST"])
 def tokens():
     member = current_user._get_current_object()
-    form = TokenForm()
-    created = None
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                token, secret = services.create_personal_token(member, form.name.data, form.scopes.data,
-                                                               form.expires_in_days.data)
-            except ServiceError as exc:
-                db.session.rollback()
-                apply_errors(form, exc)
-                status = 422
-            else:
-                db.session.commit()
-                created = secret
-                form = TokenForm(formdata=None, data={"scopes": ["read"]})
-        else:
-            status = 422
-    else:
-        form.scopes.data = ["read"]
+
+    def create(form):
+        return services.create_personal_token(member, form.name.data, form.scopes.data, form.expires_in_days.data)[1]
+
+    form, created, status = _create_once(TokenForm, create)
     response = render_template("community/api/tokens.html", form=form, created=created,
                                tokens=services.member_tokens(member), confirm=ConfirmForm())
     return response, status, {"Cache-Control": "no-store"}
@@ -93,28 +99,14 @@ def revoke(token_id: int):
 def api_keys():
     if not can_manage_api_keys(current_user):
         abort(404)
-    form = ApiKeyForm()
-    created = None
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            name = (form.member.data or "").strip() or current_user.username
-            acting_as = db.session.scalar(select(Member).where(Member.username_key == username_key(name)[:32]))
-            try:
-                _token, secret = services.create_api_key(current_user, acting_as, form.name.data, form.scopes.data,
-                                                         form.expires_in_days.data)
-            except ServiceError as exc:
-                db.session.rollback()
-                apply_errors(form, exc)
-                status = 422
-            else:
-                db.session.commit()
-                created = secret
-                form = ApiKeyForm(formdata=None, data={"scopes": ["read"]})
-        else:
-            status = 422
-    else:
-        form.scopes.data = ["read"]
+
+    def create(form):
+        name = (form.member.data or "").strip() or current_user.username
+        acting_as = db.session.scalar(select(Member).where(Member.username_key == username_key(name)[:32]))
+        return services.create_api_key(current_user, acting_as, form.name.data, form.scopes.data,
+                                       form.expires_in_days.data)[1]
+
+    form, created, status = _create_once(ApiKeyForm, create)
     return render_template("community/api/keys.html", form=form, created=created, keys=services.api_keys(),
                            confirm=ConfirmForm()), status, {"Cache-Control": "no-store"}
 

@@ -123,16 +123,23 @@ def _follow_target(thread_id: int) -> Thread:
     return thread
 
 
+def _followed(kind: str, target, following: bool, page: str, message: str | None = None):
+    """Commit a follow or unfollow and answer it: JSON for scripts, the followed page otherwise."""
+    db.session.commit()
+    if wants_json():
+        return jsonify({kind: {"id": target.id, "following": following}})
+    if message:
+        flash(message, "success")
+    return redirect(page)
+
+
 @bp.route("/t/<int:thread_id>/follow", methods=["POST"])
 @login_required
 @limiter.limit("60 per minute", methods=["POST"])
 def follow(thread_id: int):
     thread = _follow_target(thread_id)
     services.follow_thread(current_user, thread)
-    db.session.commit()
-    if wants_json():
-        return jsonify(thread={"id": thread.id, "following": True})
-    return redirect(url_for("forum.thread", thread_id=thread.id))
+    return _followed("thread", thread, True, url_for("forum.thread", thread_id=thread.id))
 
 
 @bp.route("/t/<int:thread_id>/unfollow", methods=["POST"])
@@ -141,10 +148,7 @@ def follow(thread_id: int):
 def unfollow(thread_id: int):
     thread = _follow_target(thread_id)
     services.unfollow_thread(current_user, thread)
-    db.session.commit()
-    if wants_json():
-        return jsonify(thread={"id": thread.id, "following": False})
-    return redirect(url_for("forum.thread", thread_id=thread.id))
+    return _followed("thread", thread, False, url_for("forum.thread", thread_id=thread.id))
 
 
 def _board_target(slug: str):
@@ -163,12 +167,9 @@ def _board_target(slug: str):
 def follow_board(slug: str):
     board = _board_target(slug)
     services.follow_board(current_user, board)
-    db.session.commit()
-    if wants_json():
-        return jsonify(board={"id": board.id, "following": True})
-    flash(_("New threads of %(board)s will be in your digest (choose daily or weekly in Settings).", board=board.name),
-          "success")
-    return redirect(url_for("forum.board", slug=board.slug))
+    return _followed("board", board, True, url_for("forum.board", slug=board.slug),
+                     _("New threads of %(board)s will be in your digest (choose daily or weekly in Settings).",
+                       board=board.name))
 
 
 @bp.route("/b/<slug>/unfollow", methods=["POST"])
@@ -177,10 +178,7 @@ def follow_board(slug: str):
 def unfollow_board(slug: str):
     board = _board_target(slug)
     services.unfollow_board(current_user, board)
-    db.session.commit()
-    if wants_json():
-        return jsonify(board={"id": board.id, "following": False})
-    return redirect(url_for("forum.board", slug=board.slug))
+    return _followed("board", board, False, url_for("forum.board", slug=board.slug))
 
 
 def board_is_followed(board) -> bool:
