@@ -1,9 +1,9 @@
 """Searching: the query language, the reader's filter, a page of hits with snippets, similar threads.
 
 The query language: words (all must match, stemmed in English, segmented in Chinese), "phrases", OR,
-NOT / -word, ( ) groups, and filters board:slug, author:name, tag:name, status:planned, is:solved,
-is:unsolved, is:unanswered, is:thread, after:2024-01-01, before:2024-12-31, date:2024-05 or
-date:2024-01-01..2024-03-31 (a filter can be negated with -).
+NOT / -word, ( ) groups, and filters board:slug, kind:question (the board's kind), author:name,
+tag:name, status:planned, is:solved, is:unsolved, is:unanswered, is:thread, after:2024-01-01,
+before:2024-12-31, date:2024-05 or date:2024-01-01..2024-03-31 (a filter can be negated with -).
 
 What a reader may see is decided twice: inside the Whoosh query, which subtracts every document the
 reader may not find (boards not readable per `permissions.readable_visibilities`, read from the
@@ -31,12 +31,12 @@ from whoosh import qparser
 from whoosh import collectors
 from whoosh.collectors import TimeLimit
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
-from whoosh.query import And, AndMaybe, AndNot, Every, Not, NullQuery, Or, Require, Term
+from whoosh.query import And, AndMaybe, AndNot, Every, Not, NullQuery, Or, Phrase, Require, Term
 
 from .. import permissions
 from ..errors import ServiceError
 from ..extensions import db
-from ..forum.models import Board, IdeaStatus, Post, Thread, Visibility
+from ..forum.models import Board, BoardKind, IdeaStatus, Post, Thread, Visibility
 from .analysis import BilingualAnalyzer, is_han
 from .columns import ColumnRange, bm25_norms, field_lengths, global_values, seconds
 from .index import IndexUnavailable, service
@@ -45,7 +45,7 @@ SORTS = ("relevance", "newest", "votes")
 MAX_PAGE = 50
 TIME_LIMIT = 2.0  # seconds a single search may spend collecting hits
 
-_FILTER = re.compile(r'(?<![^\s(])(-?)(board|author|tag|status|is|before|after|date):("[^"]*"|[^\s()"]+)', re.I)
+_FILTER = re.compile(r'(?<![^\s(])(-?)(board|kind|author|tag|status|is|before|after|date):("[^"]*"|[^\s()"]+)', re.I)
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "「": '"', "」": '"', "『": '"', "』": '"', "＂": '"'})
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
@@ -134,7 +134,7 @@ def _day(text: str, end: bool = False) -> int:
     return seconds(datetime(moment.year, moment.month, moment.day))
 
 
-def _filter_query(name: str, value: str, boards: dict):
+def _filter_query(name: str, value: str, boards: dict, kinds: dict):
     value = value.strip('"').strip()
     name = name.lower()
     if not value:
@@ -142,6 +142,12 @@ def _filter_query(name: str, value: str, boards: dict):
     folded = value.casefold()
     if name == "board":  # a board the reader may not read is no board at all
         return Term("board_id", str(boards.get(folded, 0)))
+    if name == "kind":  # the readable boards of that kind (from the database: no index field needed)
+        if folded not in {k.value for k in BoardKind}:
+            raise BadQuery(_l("Unknown kind %(value)s. Try one of: %(known)s.", value=value,
+                              known=", ".join(k.value for k in BoardKind)))
+        ids = kinds.get(folded) or [0]
+        return Or([Term("board_id", str(board_id)) for board_id in ids]) if len(ids) > 1 else Term("board_id", str(ids[0]))
     if name == "author":
         return Term("author", folded.lstrip("@"))
     if name == "tag":
@@ -178,7 +184,7 @@ class Parsed:
     has_words: bool
 
 
-def parse(raw: str | None, boards: dict | None = None) -> Parsed:
+def parse(raw: str | None, boards: dict | None = None, kinds: dict | None = None) -> Parsed:
     """Turn what the reader typed into a Whoosh query; raise BadQuery with a clear message."""
     config = current_app.config
     typed = clean(raw)
@@ -187,7 +193,7 @@ def parse(raw: str | None, boards: dict | None = None) -> Parsed:
                           n=config["SEARCH_MAX_QUERY_LENGTH"]))
     filters, negated = [], []
     for neg, name, value in _FILTER.findall(typed):
-        (negated if neg else filters).append(_filter_query(name, value, boards or {}))
+        (negated if neg else filters).append(_filter_query(name, value, boards or {}, kinds or {}))
     words = " ".join(_FILTER.sub(" ", typed).split())
     if len(words.split()) + len(filters) + len(negated) > config["SEARCH_MAX_TERMS"]:
         raise BadQuery(_l("That search has too many words. Please use at most %(n)d.", n=config["SEARCH_MAX_TERMS"]))
@@ -211,15 +217,18 @@ def parse(raw: str | None, boards: dict | None = None) -> Parsed:
 class Boards:
     readable: dict  # {slug: id} of the boards the reader may read
     others: list  # ids of every other board
+    kinds: dict = field(default_factory=dict)  # {kind: [ids]} of the readable boards
 
 
 def boards_of(member) -> Boards:
     """Sort the boards into readable and not, by their visibility in the database now (one query)."""
     visibilities = set(permissions.readable_visibilities(member))
     boards = Boards({}, [])
-    for board_id, slug, visibility in db.session.execute(select(Board.id, Board.slug, Board.visibility)):
+    for board_id, slug, visibility, kind in db.session.execute(
+            select(Board.id, Board.slug, Board.visibility, Board.kind).order_by(Board.id)):
         if visibility in visibilities:
             boards.readable[slug] = board_id
+            boards.kinds.setdefault(kind.value, []).append(board_id)
         else:
             boards.others.append(board_id)
     return boards
@@ -308,7 +317,7 @@ def excluded_docs(searcher, member, boards: Boards) -> set:
            _sees_whispers(member))
     found = _excluded_cache.get(key)
     if found is None:
-        found = set(searcher.docs_for_query(query))  # a set (Whoosh's filters take no frozenset); never changed
+        found = _docs(searcher, query)  # a set (Whoosh's filters take no frozenset); never changed
         with _excluded_lock:
             if any(other[0] != key[0] for other in _excluded_cache) or len(_excluded_cache) > 64:
                 _excluded_cache.clear()  # the index changed: the old sets describe other documents
@@ -365,6 +374,12 @@ def _docs(searcher, query, strict: bool = False) -> set:
         return _leaf_docs(searcher, query)
     if kind is ColumnRange:
         return query.docs_in(searcher)
+    if kind is Phrase and _phrase_fits(query):
+        try:
+            return _phrase_docs(searcher, query)
+        except _Unsupported:
+            if strict:
+                raise
     if kind is Every and query.fieldname is None:
         return set(searcher.reader().all_doc_ids())
     if kind is Or and not any(isinstance(sub, Not) for sub in query.subqueries):
@@ -394,6 +409,85 @@ def _docs(searcher, query, strict: bool = False) -> set:
     if strict:
         raise _Unsupported
     return set(searcher.docs_for_query(query))
+
+
+# ---- phrases: candidates by set algebra, then positions of those candidates only --------------------
+
+def _phrase_fits(query) -> bool:
+    """An exact phrase (Whoosh's default slop of 1) over a field that stores positions."""
+    field = _schema()[query.fieldname] if query.fieldname in _schema() else None
+    return (query.slop == 1 and bool(query.words) and field is not None and field.format is not None
+            and field.format.supports("positions"))
+
+
+def _term_positions(searcher, fieldname: str, word: str, wanted: set) -> dict:
+    """Return {global docnum: positions of `word`} for the docnums in `wanted`, decoding only those."""
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+    from whoosh.matching.wrappers import FilterMatcher
+
+    found: dict = {}
+    decode = _schema()[fieldname].format.decode_positions
+    for sub, offset in (searcher.subsearchers or [(searcher, 0)]):
+        matcher = Term(fieldname, word).matcher(sub)
+        if isinstance(matcher, FilterMatcher) and matcher._exclude:  # deleted documents are not wanted anyway
+            matcher = matcher.child
+        if not matcher.is_active():
+            continue
+        if not isinstance(matcher, W3LeafMatcher):
+            raise _Unsupported
+        while matcher.is_active():
+            _read_block_ids(matcher)
+            start = matcher._i
+            hits = [(i, docnum + offset) for i, docnum in enumerate(matcher._ids[start:], start)
+                    if docnum + offset in wanted]
+            if hits:
+                if matcher._values is None:
+                    matcher._read_values()
+                values = matcher._values
+                for i, docnum in hits:
+                    found[docnum] = decode(values[i])
+            matcher._next_block()
+    return found
+
+
+def _phrase_docs(searcher, query) -> set:
+    """Return the docnums where the phrase's words stand next to each other in order, as Whoosh's
+    SpanNear2 (slop 1) finds them: some position p with word i at p + i for every i."""
+    if not _phrase_fits(query):
+        raise _Unsupported
+    words, fieldname = list(query.words), query.fieldname
+    sets = sorted((_leaf_docs(searcher, Term(fieldname, word)) for word in set(words)), key=len)
+    candidates = sets[0].intersection(*sets[1:])
+    if not candidates or len(words) == 1:
+        return candidates
+    positions = {word: _term_positions(searcher, fieldname, word, candidates) for word in set(words)}
+    found = set()
+    for docnum in candidates:
+        starts = set(positions[words[0]].get(docnum, ()))
+        for i, word in enumerate(words[1:], 1):
+            if not starts:
+                break
+            starts &= {p - i for p in positions[word].get(docnum, ())}
+        if starts:
+            found.add(docnum)
+    return found
+
+
+def _phrase_scores(searcher, query) -> dict:
+    """Score phrase matches as Whoosh does: the words' BM25F scores summed in its matcher tree's order."""
+    docs = _phrase_docs(searcher, query)
+    if not docs:
+        return {}
+    parts = [_leaf_scores(searcher, Term(query.fieldname, word)) for word in query.words]
+
+    def tree(items, docnum):  # whoosh.util.make_binary_tree's shape: a + (b + c), (a + b) + (c + d)
+        if len(items) == 1:
+            return items[0][docnum]
+        half = len(items) // 2
+        return tree(items[:half], docnum) + tree(items[half:], docnum)
+
+    boost = query.boost
+    return {docnum: tree(parts, docnum) * boost for docnum in docs}
 
 
 # ---- relevance without a matcher step per document ----------------------------------------------
@@ -469,6 +563,8 @@ def _scores(searcher, query) -> dict:
     kind = type(query)
     if kind is Term:
         return _leaf_scores(searcher, query)
+    if kind is Phrase:
+        return _phrase_scores(searcher, query)
     if kind is Or and not any(isinstance(sub, Not) or _constant(sub) for sub in query.subqueries):
         parts = [_scores(searcher, sub) for sub in query.subqueries]
         if len(parts) == 2:  # a + b == b + a exactly: add the smaller into a copy of the larger
@@ -587,7 +683,7 @@ def _collect(searcher, query, excluded: set, limit: int, sort: str, count: bool 
 def search(member, raw: str | None, page: int = 1, sort: str = "relevance") -> Results:
     """Return one page of what `member` may find for `raw`, with highlighted snippets."""
     boards = boards_of(member)
-    parsed = parse(raw, boards.readable)
+    parsed = parse(raw, boards.readable, boards.kinds)
     sort = sort if sort in SORTS else "relevance"
     if not parsed.has_words and sort == "relevance":
         sort = "newest"  # nothing to rank by
@@ -611,7 +707,7 @@ def search(member, raw: str | None, page: int = 1, sort: str = "relevance") -> R
         window = [found[i] for i in range((page - 1) * per_page, min(page * per_page, found.scored_length()))]
         results.hits = _visible_hits(member, window, highlight=parsed.has_words)
         if not results.total and parsed.has_words:
-            results.suggestion = _suggest(searcher, parsed, raw, excluded, boards.readable)
+            results.suggestion = _suggest(searcher, parsed, raw, excluded, boards)
     return results
 
 
@@ -644,7 +740,7 @@ def _visible_hits(member, window, highlight: bool = True) -> list[Hit]:
     return hits
 
 
-def _suggest(searcher, parsed: Parsed, raw: str, excluded, boards: dict) -> str | None:
+def _suggest(searcher, parsed: Parsed, raw: str, excluded, boards: Boards) -> str | None:
     """Offer the query with misspelt words corrected, when that finds something this reader may see."""
     changed, corrected = False, clean(raw)
     for word in set(re.findall(r"[^\W\d_]{3,}", parsed.text)):
@@ -660,8 +756,8 @@ def _suggest(searcher, parsed: Parsed, raw: str, excluded, boards: dict) -> str 
     if not changed:
         return None
     try:
-        _found, total, _partial = _collect(searcher, parse(corrected, boards).query, excluded, 1, "relevance",
-                                           count=False)
+        query = parse(corrected, boards.readable, boards.kinds).query
+        _found, total, _partial = _collect(searcher, query, excluded, 1, "relevance", count=False)
     except BadQuery:
         return None
     return corrected if total else None

@@ -84,6 +84,25 @@ def test_board_author_and_tag_filters(make, find):
     assert find("board:nowhere")["items"] == []
 
 
+def test_kind_filter_keeps_to_boards_of_that_kind_the_reader_may_read(make, find, client, auth):
+    from community.forum.models import Visibility
+
+    questions = make.board(slug="help", kind=BoardKind.question)
+    ideas = make.board(slug="ideas", kind=BoardKind.idea)
+    insiders = make.board(slug="insiders", kind=BoardKind.question, visibility=Visibility.members)
+    lounge = make.board(slug="lounge", kind=BoardKind.discussion)
+    for board, title in ((questions, "Battery drains overnight"), (ideas, "Battery saver mode"),
+                         (insiders, "Battery recall for insiders"), (lounge, "Battery chat")):
+        make.thread(board=board, title=title)
+    assert titles(find("battery kind:question")) == ["Battery drains overnight"]  # a guest: public boards only
+    assert titles(find("battery kind:Idea")) == ["Battery saver mode"]
+    assert sorted(titles(find("battery -kind:question"))) == ["Battery chat", "Battery saver mode"]
+    assert find("kind:announcement")["items"] == []
+    assert "Unknown kind" in find("battery kind:poll", expect=400)["error"]["message"]
+    auth.login(make.member("reader"))
+    assert sorted(titles(find("battery kind:question"))) == ["Battery drains overnight", "Battery recall for insiders"]
+
+
 def test_is_solved_unanswered_and_status(make, find, app):
     from community.qa.services import accept_answer
 
