@@ -32,7 +32,7 @@ def seconds(moment: datetime) -> int:
 
 def _remember(key, value):
     with _lock:
-        if len(_cache) > 512:  # segments merged away leave their entries behind: start afresh now and then
+        if len(_cache) > 256:  # segments merged away leave their entries behind: start afresh now and then
             _cache.clear()
         _cache[key] = value
     return value
@@ -100,12 +100,13 @@ def field_lengths(reader, fieldname: str) -> list:
 def bm25_norms(reader, fieldname: str, k1: float, b: float, avgfl: float) -> list:
     """Return BM25F's length part, k1 * ((1 - b) + b * length / avgfl), of every document of the segment
     (the same arithmetic as Whoosh's bm25(), so the same floats; avgfl changes as the index grows)."""
-    key = (reader.segment().segment_id(), "bm25", fieldname, k1, b, avgfl)
-    found = _cache.get(key)
-    if found is None:
+    key = (reader.segment().segment_id(), "bm25", fieldname)  # one per segment and field: avgfl moves with
+    found = _cache.get(key)                                      # every commit, and each list is megabytes
+    if found is None or found[0] != (k1, b, avgfl):
         one_b = 1 - b
-        found = _remember(key, [k1 * (one_b + b * length / avgfl) for length in field_lengths(reader, fieldname)])
-    return found
+        found = _remember(key, ((k1, b, avgfl),
+                                [k1 * (one_b + b * length / avgfl) for length in field_lengths(reader, fieldname)]))
+    return found[1]
 
 
 def _deleted(reader) -> frozenset:

@@ -100,3 +100,24 @@ def test_fast_ranking_scores_as_whoosh_does(app, tmp_path):
             # the same BM25F sums; Whoosh adds a constant for NOT and range parts (it changes no order)
             assert len({round(theirs - ours, 6) for (ours, _d), (theirs, _e) in zip(top, expected)}) <= 1, q
         assert _ranked(searcher, parse('"router works"').query, excluded, 15)[1] > 0
+
+
+def test_per_segment_caches_do_not_grow_with_every_commit(app, tmp_path):
+    """BM25's length part depends on the index's average length, which every commit moves: the cache
+    keeps one list per segment and field, not one per commit (each is megabytes on a large segment)."""
+    from community.search import columns
+    from community.search.query import _ranked
+
+    ix = _segmented_index(tmp_path)
+    with ix.searcher() as searcher:
+        first = searcher.reader().leaf_readers()[0][0].segment().segment_id()
+    with app.test_request_context("/"):
+        for n in range(8):
+            writer = ix.writer()
+            writer.add_document(post_id=f"new{n}", thread_id="99", board_id="1", facts="v_public reply",
+                                body="sync " * (n + 1), title="sync")
+            writer.commit(merge=False)
+            with ix.searcher() as searcher:
+                assert _ranked(searcher, parse("sync").query, set(), 5)[1] > 0
+    entries = [key for key in columns._cache if key[0] == first and key[1] == "bm25"]
+    assert sorted(key[2] for key in entries) == ["body", "title"]
