@@ -47,54 +47,53 @@ def leaf_readers(searcher):
         yield from reader.leaf_readers()
 
 
+def _per_segment(what: str):
+    """Decorate `fn(reader, fieldname)`: computed once per segment and field, then kept (see the module)."""
+    def decorate(fn):
+        def cached(reader, fieldname: str):
+            key = (reader.segment().segment_id(), what, fieldname)
+            found = _cache.get(key)
+            return found if found is not None else _remember(key, fn(reader, fieldname))
+        cached.__doc__ = fn.__doc__
+        return cached
+    return decorate
+
+
+@_per_segment("values")
 def values(reader, fieldname: str) -> list:
     """Return the value of numeric column `fieldname` for every document of segment `reader`."""
-    key = (reader.segment().segment_id(), "values", fieldname)
-    found = _cache.get(key)
-    if found is not None:
-        return found
     doccount = reader.doc_count_all()
     column_type = reader.schema[fieldname].column_type
     default = column_type.default_value()
     column = reader._perdoc._cached_reader(fieldname, column_type) if reader._perdoc.has_column(fieldname) else None
     if column is None or not column._count:
-        found = [default] * doccount
-    else:
-        raw = column._dbfile.get(column._basepos, column._count * column._fixedlen)
-        found = list(struct.unpack(f"!{column._count}{column._typecode}", raw))
-        found += [default] * (doccount - len(found))
-    return _remember(key, found)
+        return [default] * doccount
+    raw = column._dbfile.get(column._basepos, column._count * column._fixedlen)
+    found = list(struct.unpack(f"!{column._count}{column._typecode}", raw))
+    return found + [default] * (doccount - len(found))
 
 
+@_per_segment("sorted")
 def _sorted(reader, fieldname: str) -> tuple[list, list]:
     """Return (the segment's values in ascending order, the docnums in that order)."""
-    key = (reader.segment().segment_id(), "sorted", fieldname)
-    found = _cache.get(key)
-    if found is None:
-        column = values(reader, fieldname)
-        order = sorted(range(len(column)), key=column.__getitem__)
-        found = _remember(key, ([column[d] for d in order], order))
-    return found
+    column = values(reader, fieldname)
+    order = sorted(range(len(column)), key=column.__getitem__)
+    return [column[d] for d in order], order
 
 
+@_per_segment("lengths")
 def field_lengths(reader, fieldname: str) -> list:
     """Return the length of text field `fieldname` in every document of segment `reader`."""
     from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
     from whoosh.util.numeric import byte_to_length
 
-    key = (reader.segment().segment_id(), "lengths", fieldname)
-    found = _cache.get(key)
-    if found is not None:
-        return found
     doccount = reader.doc_count_all()
     column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
     if column is None:
-        found = [1] * doccount
-    else:
-        table = [1] + [byte_to_length(b) for b in range(1, 256)]  # 0: no length, scored as 1 (Whoosh's default)
-        raw = column._dbfile.get(column._basepos, column._count) if column._count else b""
-        found = [table[b] for b in raw] + [1] * (doccount - len(raw))
-    return _remember(key, found)
+        return [1] * doccount
+    table = [1] + [byte_to_length(b) for b in range(1, 256)]  # 0: no length, scored as 1 (Whoosh's default)
+    raw = column._dbfile.get(column._basepos, column._count) if column._count else b""
+    return [table[b] for b in raw] + [1] * (doccount - len(raw))
 
 
 def bm25_norms(reader, fieldname: str, k1: float, b: float, avgfl: float) -> list:
