@@ -643,8 +643,9 @@ def _count(searcher, query, excluded: set) -> int:
 def _collect(searcher, query, excluded: set, limit: int, sort: str, count: bool = True):
     """Return (the top `limit` allowed hits, how many allowed hits there are, whether time ran out).
 
-    The top page is collected with Whoosh's block-quality skipping (only promising blocks are
-    scored); the count walks the matching document numbers unscored, minus the excluded ones.
+    The usual shapes are ranked (`_ranked`) or ordered by a column (`_by_column`) from whole posting
+    blocks; any other goes through Whoosh's collector under TIME_LIMIT, and its count walks the
+    matching document numbers unscored, minus the excluded ones.
     """
     if sort == "relevance" and current_app.config.get("SEARCH_FAST_RANKING", True):
         ranked = _ranked(searcher, query, excluded, limit)
