@@ -15,6 +15,10 @@ The worker (`flask crm worker`, or the thread `python wsgi.py` starts) repeats t
 Retries: 429, 5xx, connection errors and timeouts back off exponentially (equal jitter, capped)
 up to WEBHOOK_MAX_ATTEMPTS; any other answer outside 2xx fails at once. WEBHOOK_DISABLE_AFTER_FAILURES
 failed attempts in a row disable the endpoint and notify every staff member and admin.
+
+Retention: once an hour (and in `--once`) the worker deletes events dispatched more than
+WEBHOOK_RETENTION_DAYS ago whose deliveries are all finished (delivered or failed), with their
+deliveries and attempt log; 0 keeps everything. Pending deliveries are never pruned.
 """
 from __future__ import annotations
 
@@ -35,7 +39,7 @@ from urllib.parse import urlsplit
 import requests
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from community.dbtypes import utcnow
 from community.errors import ValidationFailed
@@ -63,6 +67,7 @@ DEFAULTS = {
     "WEBHOOK_LEASE_SECONDS": None,          # default: batch size x timeout + 30 s
     "WEBHOOK_POLL_SECONDS": 2,
     "WEBHOOK_WORKER_IN_PROCESS": True,      # `python wsgi.py` runs the worker in a thread
+    "WEBHOOK_RETENTION_DAYS": 30,           # finished events, deliveries and attempts older are deleted
 }
 
 
@@ -381,12 +386,42 @@ def work_once() -> int:
     return done
 
 
+def prune(now=None, batch: int = 500) -> int:
+    """Delete finished events dispatched over WEBHOOK_RETENTION_DAYS ago, with their deliveries and
+    attempts (in batches, each its own transaction). Return how many events were deleted."""
+    days = float(_setting("WEBHOOK_RETENTION_DAYS") or 0)
+    if days <= 0:
+        return 0
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    unfinished = select(WebhookDelivery.event_id).where(WebhookDelivery.status == "pending")
+    total = 0
+    while True:
+        ids = db.session.scalars(select(OutboxEvent.id).where(OutboxEvent.dispatched_at < cutoff,
+                                                               OutboxEvent.id.not_in(unfinished))
+                                 .order_by(OutboxEvent.id).limit(batch)).all()
+        if not ids:
+            return total
+        deliveries = select(WebhookDelivery.id).where(WebhookDelivery.event_id.in_(ids))
+        db.session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries)))
+        db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(ids)))
+        db.session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(ids)))
+        db.session.commit()
+        total += len(ids)
+
+
+PRUNE_EVERY_SECONDS = 3600
+
+
 def run(once: bool = False, stop: threading.Event | None = None) -> int:
     """Deliver until stopped; with `once`, until nothing is due. Return the rounds that did work."""
     rounds = 0
     stop = stop or threading.Event()
+    pruned_at = None
     while not stop.is_set():
         try:
+            if pruned_at is None or time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
+                pruned_at = time.monotonic()
+                prune()
             done = work_once()
         except Exception:  # the worker keeps going: a database blip must not end delivery for good
             db.session.rollback()

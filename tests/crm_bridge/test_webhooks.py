@@ -26,7 +26,8 @@ from .webhook_receiver import Receiver
 def settings(app):
     """Let endpoints on 127.0.0.1 receive (the test receiver); fast retries. Restored afterwards."""
     changed = {"WEBHOOKS_ALLOW_PRIVATE": True, "WEBHOOK_RETRY_BASE_SECONDS": 30, "WEBHOOK_RETRY_CAP_SECONDS": 3600,
-               "WEBHOOK_TIMEOUT_SECONDS": 5, "WEBHOOK_MAX_ATTEMPTS": 8, "WEBHOOK_DISABLE_AFTER_FAILURES": 20}
+               "WEBHOOK_TIMEOUT_SECONDS": 5, "WEBHOOK_MAX_ATTEMPTS": 8, "WEBHOOK_DISABLE_AFTER_FAILURES": 20,
+               "WEBHOOK_RETENTION_DAYS": 30}
     before = {k: app.config.get(k) for k in changed}
     app.config.update(changed)
     yield app.config
@@ -517,3 +518,44 @@ def test_votes_flags_and_moderation_are_events_without_flag_notes(make):
     assert all("I know this person" not in json.dumps(e.payload) for e in events())  # the note stays inside
     (logged,) = [e.payload["data"] for e in events("moderation.action") if e.payload["data"]["action"] == "flag"]
     assert logged["action"] == "flag" and logged["reason_code"] == "other" and logged["reason"] == ""
+
+
+def test_finished_events_past_the_retention_are_pruned_with_their_log(make, settings, app):
+    settings["WEBHOOK_MAX_ATTEMPTS"] = 1
+    with Receiver(answers=[200, 500, 503]) as receiver:
+        endpoint = endpoint_for(receiver.url, types=("thread.created",))
+        delivered, failed, waiting = (make.thread(title=t) for t in ("Delivered", "Failed", "Still waiting"))
+        drain()
+    _db.session.execute(WebhookDelivery.__table__.update().where(WebhookDelivery.event_id == _event_of(waiting).id)
+                        .values(status="pending", next_attempt_at=utcnow() + timedelta(days=1)))
+    endpoint.active = False
+    _db.session.commit()
+    recent = make.thread(title="Dispatched lately")  # finished (no endpoint wants it) but within the retention
+    webhooks.dispatch()
+    make.thread(title="Not dispatched yet")
+    _db.session.expire_all()
+    old = utcnow() - timedelta(days=31)
+    for thread in (delivered, failed, waiting):
+        _db.session.execute(OutboxEvent.__table__.update().where(OutboxEvent.id == _event_of(thread).id)
+                            .values(dispatched_at=old))
+    _db.session.commit()
+    assert {d.status for d in _db.session.scalars(select(WebhookDelivery))} == {"delivered", "failed", "pending"}
+
+    assert webhooks.prune() == 2
+    left = {e.payload["data"]["thread"]["title"] for e in events("thread.created")}
+    assert left == {"Still waiting", "Dispatched lately", "Not dispatched yet"}
+    assert _event_of(recent).dispatched_at is not None
+    assert [d.status for d in _db.session.scalars(select(WebhookDelivery))] == ["pending"]
+    assert _db.session.scalar(select(func.count()).select_from(WebhookAttempt)) == 1  # the waiting one's try
+
+    settings["WEBHOOK_RETENTION_DAYS"] = 0  # keeps everything
+    _db.session.execute(WebhookDelivery.__table__.update().values(status="failed"))
+    _db.session.commit()
+    assert webhooks.prune() == 0
+    settings["WEBHOOK_RETENTION_DAYS"] = 30
+    webhooks.run(once=True)  # what `flask crm worker --once` runs: it prunes too
+    assert "Still waiting" not in {e.payload["data"]["thread"]["title"] for e in events("thread.created")}
+
+
+def _event_of(thread) -> OutboxEvent:
+    return next(e for e in events("thread.created") if e.payload["data"]["thread"]["id"] == thread.id)
