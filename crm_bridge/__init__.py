@@ -25,11 +25,8 @@ def init_app(app: Flask) -> None:
     from . import api
 
     api.init_app(app)
-    timeline.connect()
-    outbox.connect()
-    feedback.connect()
-    _connect_once(moods.connect)
-    _connect_once(erasure.connect)
+    for connect in (timeline.connect, outbox.connect, feedback.connect, moods.connect, erasure.connect):
+        _connect_once(connect)
     app.add_template_global(moods.for_post, "post_sentiment")
     app.cli.add_command(crm_cli)
 
@@ -38,6 +35,7 @@ _connected: set = set()
 
 
 def _connect_once(connect) -> None:
+    """Subscribe an area's receivers once per process (every app built in it shares the signals)."""
     if connect not in _connected:
         connect()
         _connected.add(connect)

@@ -11,18 +11,18 @@ from __future__ import annotations
 import statistics
 from datetime import timedelta
 
-from flask import current_app, has_app_context
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from community import signals
 from community.dbtypes import utcnow
 from community.errors import ValidationFailed
 from community.extensions import db
 from community.forum.models import BoardKind, IdeaStatus, Thread
 
 from .models import FeedbackItem, FeedbackKind, FeedbackStatus
+from .subscribe import connect_all
 
 KIND_LABELS = {FeedbackKind.idea: _l("Idea"), FeedbackKind.bug: _l("Bug report"),
                FeedbackKind.complaint: _l("Complaint"), FeedbackKind.question: _l("Question"),
@@ -114,21 +114,10 @@ def on_thread_retagged(thread, **_kw):
 _SUBSCRIPTIONS = {"thread_created": on_thread_created, "post_created": on_post_created,
                   "answer_accepted": on_answer_accepted, "answer_unaccepted": on_answer_unaccepted,
                   "idea_status_changed": on_idea_status_changed, "thread_retagged": on_thread_retagged}
-_connected = False
 
 
 def connect() -> None:
-    global _connected
-    if _connected:
-        return
-    for name, receiver in _SUBSCRIPTIONS.items():
-        signal = getattr(signals, name, None)
-        if signal is not None:
-            def run(sender, _receiver=receiver, **kwargs):
-                if has_app_context():
-                    _receiver(sender, **kwargs)
-            signal.connect(run, weak=False)
-    _connected = True
+    connect_all(_SUBSCRIPTIONS)
 
 
 # ---- staff services --------------------------------------------------------------------------------

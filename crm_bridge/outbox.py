@@ -165,12 +165,7 @@ _SUBSCRIPTIONS = {
     "badge_granted": on_badge_granted,
     "reward_redeemed": on_reward_redeemed,
 }
-_connected = False
 
 
 def connect() -> None:
-    """Subscribe once per process."""
-    global _connected
-    if not _connected:
-        connect_all(_SUBSCRIPTIONS)
-        _connected = True
+    connect_all(_SUBSCRIPTIONS)

@@ -132,12 +132,7 @@ _SUBSCRIPTIONS = {
     "member_suspended": _moderation("suspended"),
     "member_restriction_lifted": _moderation("restriction_lifted"),
 }
-_connected = False
 
 
 def connect() -> None:
-    """Subscribe once per process; signals a community area has not added yet are skipped."""
-    global _connected
-    if not _connected:
-        connect_all(_SUBSCRIPTIONS)
-        _connected = True
+    connect_all(_SUBSCRIPTIONS)

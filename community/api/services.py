@@ -94,9 +94,8 @@ def issue_login_token(member: Member, scopes=None) -> tuple[ApiToken, str]:
                   session_version=member.session_version)
 
 
-def create_personal_token(member: Member, name, scopes, expires_in_days=None) -> tuple[ApiToken, str]:
-    """Return a new personal access token of `member` with the chosen scopes."""
-    problems = {}
+def _token_fields(name, scopes, expires_in_days, problems: dict) -> dict:
+    """Check a token form's fields together; raise ValidationFailed naming every bad one (and `problems`)."""
     for check in (lambda: _check_name(name), lambda: parse_scopes(scopes), lambda: _expiry(expires_in_days)):
         try:
             check()
@@ -104,26 +103,22 @@ def create_personal_token(member: Member, name, scopes, expires_in_days=None) ->
             problems.update(exc.fields)
     if problems:
         raise ValidationFailed(_l("Please correct the marked fields."), problems)
-    return _issue(member, TokenKind.personal, parse_scopes(scopes), name=_check_name(name),
-                  expires=_expiry(expires_in_days))
+    return {"name": _check_name(name), "expires": _expiry(expires_in_days)}
+
+
+def create_personal_token(member: Member, name, scopes, expires_in_days=None) -> tuple[ApiToken, str]:
+    """Return a new personal access token of `member` with the chosen scopes."""
+    fields = _token_fields(name, scopes, expires_in_days, {})
+    return _issue(member, TokenKind.personal, parse_scopes(scopes), **fields)
 
 
 def create_api_key(admin: Member, acting_as: Member | None, name, scopes, expires_in_days=None) -> tuple[ApiToken, str]:
     """Return a new admin API key that acts as `acting_as` (an integration's account) with the chosen scopes."""
     if not can_manage_api_keys(admin):
         raise NotPermitted(_l("Only admins manage API keys."))
-    problems = {}
-    if acting_as is None:
-        problems["member"] = _l("No member has that username.")
-    for check in (lambda: _check_name(name), lambda: parse_scopes(scopes), lambda: _expiry(expires_in_days)):
-        try:
-            check()
-        except ValidationFailed as exc:
-            problems.update(exc.fields)
-    if problems:
-        raise ValidationFailed(_l("Please correct the marked fields."), problems)
-    return _issue(acting_as, TokenKind.key, parse_scopes(scopes), name=_check_name(name),
-                  expires=_expiry(expires_in_days), created_by=admin)
+    problems = {"member": _l("No member has that username.")} if acting_as is None else {}
+    fields = _token_fields(name, scopes, expires_in_days, problems)
+    return _issue(acting_as, TokenKind.key, parse_scopes(scopes), created_by=admin, **fields)
 
 
 def find_active_token(secret: str) -> ApiToken | None:
