@@ -21,6 +21,7 @@ from community.errors import ValidationFailed
 from community.extensions import db
 from community.forum.models import BoardKind, IdeaStatus, Thread
 
+from .audit import audit
 from .models import FeedbackItem, FeedbackKind, FeedbackStatus
 from .subscribe import connect_all
 
@@ -124,8 +125,6 @@ def connect() -> None:
 
 def reclassify(staff, item: FeedbackItem, kind: str, status: str) -> None:
     """Set an item's kind and status by hand (tags stop changing its kind); audited."""
-    from .services import audit
-
     if kind not in FeedbackKind.__members__ or status not in FeedbackStatus.__members__:
         message = _("Choose a kind and a status from the lists.")
         raise ValidationFailed(message, fields={"kind": message})

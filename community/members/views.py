@@ -12,6 +12,7 @@ from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, apply_errors
 from ..forum.models import Board, Thread
+from ..i18n import select_locale
 from ..permissions import is_suspended, public_thread_clause, readable_visibilities
 from . import services
 from .models import Member, username_key
@@ -52,8 +53,6 @@ def register():
 
 def _browser_locale():
     """Return the language the browser asked for at registration (kept for mail), else None."""
-    from .. import select_locale
-
     return select_locale() if request.accept_languages else None
 
 
