@@ -27,11 +27,12 @@ def init_app(app: Flask) -> None:
                       cors_allowed_origins=app.config.get("SOCKETIO_ORIGINS"),
                       channel=app.config.get("SOCKETIO_CHANNEL") or "flask-socketio")
 
-    from . import auth_loader, cli, pagecache, pages, render
+    from . import auth_loader, cli, pagecache, pages, registry, render
     from .forum.views import bp as forum_bp
     from .members.views import bp as members_bp
     from .site.views import bp as site_bp
 
+    registry.init_app(app)  # before the areas: they register into it
     auth_loader.init_app(app)
     app.register_blueprint(site_bp)
     app.register_blueprint(members_bp)

@@ -11,13 +11,12 @@ What keeps it correct:
   `csrf_token` template global marks the page) and the session was not changed; a guest with flashed
   messages waiting is served fresh.
 - **Keyed** by the full path with its query string and by the language the page was rendered in.
-- **Invalidated on change.** Every signal of `community.signals` that names a thread (its sender or
-  an argument is a Thread, or has a ``thread_id``) bumps that thread's generation, at once and
-  again after the commit (so a render racing the transaction cannot store the old state under the
-  new generation); any other signal, such as a member renaming themselves, bumps all pages. The
-  signals are listed by name (`INVALIDATING`); those that change nothing shown are listed too
-  (`NOT_INVALIDATING`), and a test holds that each signal is in one list or the other. A stored page
-  whose generation is behind is a miss.
+- **Invalidated on change.** Every signal in `INVALIDATING` that names a thread (its sender or an
+  argument is a Thread, or has a ``thread_id``) bumps that thread's generation, at once and again
+  after the commit (so a render racing the transaction cannot store the old state under the new
+  generation); any other, such as a member renaming themselves, bumps all pages. Signals that change
+  nothing shown are listed in `NOT_INVALIDATING`; a test holds that each signal of
+  `community.signals` is in one list or the other. A stored page whose generation is behind is a miss.
 - **Bounded**: at most `PAGE_CACHE_ENTRIES` pages per process, least recently used dropped first.
 
 Each process has its own cache; with several processes an invalidation reaches only the process

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from community import signals
 from community.dbtypes import utcnow
 from community.errors import ValidationFailed
 from community.extensions import db
@@ -112,9 +113,9 @@ def on_thread_retagged(thread, **_kw):
         item.kind = kind
 
 
-_SUBSCRIPTIONS = {"thread_created": on_thread_created, "post_created": on_post_created,
-                  "answer_accepted": on_answer_accepted, "answer_unaccepted": on_answer_unaccepted,
-                  "idea_status_changed": on_idea_status_changed, "thread_retagged": on_thread_retagged}
+_SUBSCRIPTIONS = {signals.thread_created: on_thread_created, signals.post_created: on_post_created,
+                  signals.answer_accepted: on_answer_accepted, signals.answer_unaccepted: on_answer_unaccepted,
+                  signals.idea_status_changed: on_idea_status_changed, signals.thread_retagged: on_thread_retagged}
 
 
 def connect() -> None:

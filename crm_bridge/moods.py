@@ -48,13 +48,13 @@ def on_post_edited(post, **_kw):
 
 
 def connect() -> None:
-    for name, receiver in (("thread_created", on_thread_created), ("post_created", on_post_created),
-                           ("post_edited", on_post_edited)):
+    for signal, receiver in ((signals.thread_created, on_thread_created), (signals.post_created, on_post_created),
+                             (signals.post_edited, on_post_edited)):
         def run(sender, _receiver=receiver, **kwargs):
             if has_app_context():
                 db.session.flush()  # the post's id, for the row's key
                 _receiver(sender, **kwargs)
-        getattr(signals, name).connect(run, weak=False)
+        signal.connect(run, weak=False)
 
 
 def for_post(post) -> PostSentiment | None:

@@ -16,7 +16,6 @@ from community.forum.services import Page
 from community.forum.views import page_arg
 from community.members.models import Member
 from community.pages import abort_with
-from community.permissions import can_view_crm
 
 from community.dbtypes import utcnow
 
@@ -25,6 +24,7 @@ from . import moods
 from . import services
 from .contacts import contacts_of, resolve
 from .models import AuditEntry, ContactStatus, CrmContact, CrmProfile, FeedbackItem, Stage, StaffNote
+from .permissions import can_view_crm
 from .timeline import KINDS
 
 bp = Blueprint("crm", __name__)

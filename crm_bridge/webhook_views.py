@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from community.errors import ServiceError
 from community.extensions import db
 from community.forum.views import page_arg
-from community.permissions import can_manage_webhooks
 
 from . import webhooks
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .outbox import EVENT_TYPES
+from .permissions import can_manage_webhooks
 from .views import _paginate
 
 bp = Blueprint("crm_webhooks", __name__)

@@ -6,6 +6,7 @@ functions too: a lazy import hides a circle from Python, not from the reader.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,4 +120,56 @@ def test_community_templates_never_include_crm_bridge_templates():
     """A CRM partial shown on a forum page is registered by crm_bridge, not named by the forum's templates."""
     offenders = [str(path.relative_to(ROOT)) for path in sorted((ROOT / "templates" / "community").rglob("*.html"))
                  if "crm_bridge/" in path.read_text(encoding="utf-8")]
+    assert offenders == []
+
+
+# Private names still imported across modules, each with the work that removes it.
+PRIVATE_IMPORTS_LEFT = {
+    ("crm_bridge.webhook_views", "crm_bridge.views", "_paginate"),  # goes with the one pagination type (issue 14, item 3)
+}
+
+
+def test_no_module_imports_another_modules_private_names():
+    modules = _modules()
+    found = set()
+    for name, (path, is_package) in modules.items():
+        package = name if is_package else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+                    source = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    source = node.module or ""
+                if not source.startswith(PACKAGES):
+                    continue
+                found.update((name, source, alias.name) for alias in node.names
+                             if alias.name.startswith("_") and not alias.name.startswith("__"))
+    assert found - PRIVATE_IMPORTS_LEFT == set()
+
+
+def test_the_core_forum_imports_no_feature_area():
+    """Trust, votes, moderation, polls, ideas... extend the forum through signals and the registry."""
+    core = {"community.forum", "community.members", "community.site"}
+    areas = {name for name, (_path, is_package) in _modules().items()
+             if is_package and name.count(".") == 1 and name not in core}
+    offenders = sorted(f"{module} -> {target}" for module, targets in import_graph().items()
+                       if module.startswith("community.forum") for target in targets
+                       if any(target == area or target.startswith(area + ".") for area in areas))
+    assert offenders == []
+
+
+def test_core_templates_include_only_slots_and_their_own_partials():
+    """The forum's pages name no feature area's partial: areas add theirs to a slot through the registry."""
+    templates = ROOT / "templates"
+    core = [templates / "base.html", *sorted((templates / "_macros").glob("*.html"))]
+    for folder in ("forum", "members", "site"):
+        core += sorted((templates / "community" / folder).rglob("*.html"))
+    allowed = ("community/_slots/", "community/forum/", "community/members/", "community/site/", "_macros/", "base.html")
+    offenders = []
+    for path in core:
+        for name in re.findall(r"""\{%-?\s*(?:include|import|from|extends)\s+["']([^"']+)["']""",
+                               path.read_text(encoding="utf-8")):
+            if not name.startswith(allowed):
+                offenders.append(f"{path.relative_to(templates)} -> {name}")
     assert offenders == []

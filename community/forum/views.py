@@ -1,7 +1,7 @@
 """Board, thread and post pages. Thin: load (404), permission (403/404), one service call, commit."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -10,7 +10,7 @@ from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, EditForm, ReplyForm, ThreadForm, apply_errors
 from ..pages import abort_with, error_response, wants_json
-from .. import pagecache
+from .. import pagecache, registry
 from ..render import fast_url
 from ..permissions import (can_delete_post, can_edit_post, can_moderate, can_reply, can_start_thread,
                            can_view_board, can_view_history, can_view_post, can_view_thread, is_silenced)
@@ -20,8 +20,6 @@ from . import services
 from .models import Board, BoardKind, Post, PostRevision, Tag, Thread
 
 bp = Blueprint("forum", __name__)
-# Board kinds whose page a feature area renders itself: {BoardKind: view(board) -> response} (ideas).
-BOARD_PAGES: dict = {}
 
 
 def page_arg() -> int:
@@ -32,18 +30,17 @@ def page_arg() -> int:
     return int(raw)
 
 
-def sort_arg(allowed=("latest", "new", "hot", "top")) -> str:
+def sort_arg(allowed=None) -> str:
+    """Return the ?sort= of a thread list (the forum's and the registered sorts), else latest."""
     sort = request.args.get("sort", "latest")
-    return sort if sort in allowed else "latest"
+    return sort if sort in (allowed or services.thread_sorts()) else "latest"
 
 
 @bp.app_template_global("top_period")
 def period_arg() -> str:
     """Return the ?period= of the "top" sort (day, week, month or all; all when missing or unknown)."""
-    from ..votes.rankings import TOP_PERIODS
-
     period = request.args.get("period", "all")
-    return period if period in TOP_PERIODS else "all"
+    return period if any(period in sort.periods for sort in services.thread_sorts().values()) else "all"
 
 
 def paged(fn, *args, **kwargs):
@@ -94,8 +91,8 @@ def link_to_post(post: Post) -> str:
 @bp.route("/b/<slug>")
 def board(slug: str):
     board = load_board(slug)
-    if board.kind in BOARD_PAGES:
-        return BOARD_PAGES[board.kind](board)
+    if (board_view := registry.board_page(board.kind)) is not None:
+        return board_view(board)
     sort = sort_arg()
     answer_filter = request.args.get("filter") if board.kind is BoardKind.question else None
     answer_filter = answer_filter if answer_filter in ("unsolved", "unanswered") else None
@@ -137,7 +134,7 @@ def new_thread(slug: str):
                                                tags=form.tags.data)
             # Areas add to the new thread from the same form (a poll...): callables (member, thread)
             # registered by their init_app; a ServiceError they raise undoes the whole thread.
-            for extra in current_app.extensions.get("community.new_thread_extras", ()):
+            for extra in registry.new_thread_extras():
                 extra(current_user, thread)
         except ServiceError as exc:
             db.session.rollback()

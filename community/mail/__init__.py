@@ -26,6 +26,7 @@ import os
 
 from flask import Flask
 
+from ..registry import register_template_slot
 from . import models  # noqa: F401  (tables known to create_all and Alembic)
 
 
@@ -54,6 +55,8 @@ def init_app(app: Flask) -> None:
     config.setdefault("MAIL_KEEP_DAYS", 30)
 
     app.register_blueprint(views.bp)
+    register_template_slot(app, "header_extra", "community/mail/_header.html", order=20)
+    register_template_slot(app, "settings_extra", "community/mail/_settings.html", order=20)
     app.add_template_global(views.mail_settings_section, "mail_settings_section")
     cli.init_app(app)
     # weak=False: module-level functions, connected once (connect is idempotent)

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, Integer, String, Text
+from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..dbtypes import UTCDateTime, utcnow
+from ..dbtypes import UTCDateTime, enum_type, utcnow
 from ..extensions import db
 
 
@@ -43,7 +43,7 @@ class Member(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(64), default="")
     bio: Mapped[str] = mapped_column(Text, default="")
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16, validate_strings=True),
+    role: Mapped[Role] = mapped_column(enum_type(Role),
                                        default=Role.member)
     locale: Mapped[str | None] = mapped_column(String(16))
     # Bumped to end every session and remember-me cookie of this member (password change, suspension).

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..permissions import is_moderator
+from ..registry import register_new_post_check, register_staff_counter, register_template_slot
 from . import models  # noqa: F401  (makes the tables known to create_all and Alembic)
 
 
@@ -32,7 +34,19 @@ def init_app(app: Flask) -> None:
 
     from . import services, subscribers, views
 
-    app.extensions.setdefault("community.new_post_checks", []).append(services.check_new_post)
+    def review_queue(member) -> int | None:
+        """The live staff counter of the review queue's size, for moderators (None: not shown)."""
+        return services.pending_review_count(member) if is_moderator(member) else None
+
+    register_new_post_check(app, services.check_new_post)
+    register_staff_counter(app, "review_queue", review_queue)
     app.register_blueprint(views.bp)
+    register_template_slot(app, "post_actions", "community/moderation/_post_actions.html", order=30)
+    register_template_slot(app, "profile_extra", "community/moderation/_profile.html", order=40)
+    register_template_slot(app, "thread_before_posts", "community/moderation/_notice.html", order=40)
+    register_template_slot(app, "thread_head", "community/moderation/_thread_tools.html", order=50)
+    register_template_slot(app, "thread_row_badges", "community/moderation/_row_badges.html", order=40)
+    register_template_slot(app, "header_extra", "community/moderation/_header.html", order=2)
+    register_template_slot(app, "post_before_body", "community/moderation/_post_marks.html")
     subscribers.connect()
     views.init_app(app)

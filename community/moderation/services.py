@@ -698,7 +698,7 @@ def _live_posts(thread: Thread) -> int:
 def split_thread(moderator: Member, source: Thread, post_ids, title: str, board: Board | None = None,
                  reason: str = "") -> Thread:
     """Move the chosen replies of `source` into a new thread, in their order; the first opens it."""
-    from ..forum.services import _check_title
+    from ..forum.services import check_title as _check_title
 
     if not can_split_thread(moderator, source):
         raise NotPermitted(_l("You cannot split this thread."))
@@ -759,7 +759,7 @@ def moderation_log(action: str | None = None, actor: Member | None = None, membe
     """Return a page of the moderation log, newest first, filtered by action, actor or member concerned."""
     from sqlalchemy.orm import joinedload
 
-    from ..forum.services import Page, _pages
+    from ..forum.services import Page, page_count as _pages
 
     query = select(ModerationAction)
     if action:

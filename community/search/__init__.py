@@ -16,6 +16,7 @@ from flask import Flask, current_app
 
 from .. import signals
 from ..extensions import db
+from ..registry import register_template_slot
 
 _KEY = "community.search.changed"
 
@@ -44,6 +45,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SEARCH_MAX_TERMS", 32)
     app.config.setdefault("SEARCH_REINDEX_MEMORY_MB", 768)
     app.register_blueprint(views.bp)
+    register_template_slot(app, "new_thread_extra", "community/search/_similar.html", order=20)
+    register_template_slot(app, "nav_extra", "community/search/_header.html")
     cli.init_app(app)
     for signal in INDEXED:
         # weak=False: a module-level function, connected once per signal (connect is idempotent)
