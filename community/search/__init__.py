@@ -37,7 +37,7 @@ NOT_INDEXED = (signals.member_registered, signals.notification_created, signals.
 
 
 def init_app(app: Flask) -> None:
-    """Register the search pages and CLI, and keep the index in step with every forum signal."""
+    """Register the search pages and CLI, and keep the index in step with the signals in INDEXED."""
     from . import cli, views
 
     app.config.setdefault("SEARCH_PER_PAGE", 20)
