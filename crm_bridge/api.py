@@ -165,7 +165,7 @@ def crm_profile_timeline(profile_id: int):
                    {"name": "status", "in": "query", "schema": {"enum": [s.value for s in FeedbackStatus]}},
                    {"name": "sort", "in": "query", "schema": {"enum": ["votes", "newest"]}}, PAGE])
 def crm_feedback():
-    _staff()
+    staff = _staff()
     kind = choice_arg("kind", [k.value for k in FeedbackKind], "")
     status = choice_arg("status", [s.value for s in FeedbackStatus], "")
     sort = choice_arg("sort", ["votes", "newest"], "votes")
@@ -175,6 +175,8 @@ def crm_feedback():
               "created_at": _iso(i.created_at), "first_reply_at": _iso(i.first_reply_at),
               "first_official_reply_at": _iso(i.first_official_reply_at),
               "url": url_for("forum.thread", thread_id=i.thread_id)} for i in rows]
+    services.audit(staff, "api_feedback_listed", None, count=len(rows), kind=kind, status=status, sort=sort)
+    db.session.commit()
     return ok({"items": items, "next": next_link})
 
 
