@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from community.dbtypes import utcnow
 from community.errors import ValidationFailed
 from community.extensions import db
+from community.forum.models import Post, Thread
 from community.members.models import Member, Role
 
 from .models import AuditEntry, CrmProfile, ProfileTag, Stage, StaffNote, TimelineEvent
@@ -212,7 +213,9 @@ def export_csv(profiles) -> str:
 
 def timeline_query(member_id: int, kind: str = "", since: datetime | None = None, until: datetime | None = None):
     query = select(TimelineEvent).where(TimelineEvent.member_id == member_id).options(
-        selectinload(TimelineEvent.thread), selectinload(TimelineEvent.post), selectinload(TimelineEvent.actor))
+        selectinload(TimelineEvent.thread).selectinload(Thread.board),  # the reader's check of the source
+        selectinload(TimelineEvent.post).selectinload(Post.thread).selectinload(Thread.board),
+        selectinload(TimelineEvent.actor))
     if kind in KINDS:
         query = query.where(TimelineEvent.kind == kind)
     if since:

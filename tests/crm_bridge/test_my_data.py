@@ -134,3 +134,18 @@ def test_personal_data_is_never_cached(client, auth, make):
     for url in ("/me/data", "/me/data.json", "/api/v1/me"):
         response = client.get(url)
         assert response.status_code == 200 and response.headers.get("Cache-Control") == "no-store", url
+
+
+def test_staff_crm_timeline_stops_showing_a_post_its_author_deleted(make, login):
+    ivy = make.member("ivy")
+    thread = make.thread(author=ivy)
+    post = make.post(thread, author=ivy, body="My serial number is DELETEDMARK-9931, oops")
+    crm = login(make.member("sam", role=Role.staff))
+    profile_id = next(p["id"] for p in crm.get("/api/v1/crm/profiles").get_json()["items"]
+                      if p["member"]["username"] == "ivy")
+    assert "DELETEDMARK" in crm.get("/crm/members/ivy").get_data(as_text=True)
+    assert login(ivy).post(f"/p/{post.id}/delete").status_code in (200, 302)
+    assert "DELETEDMARK" not in crm.get("/crm/members/ivy").get_data(as_text=True)
+    timeline = crm.get(f"/api/v1/crm/profiles/{profile_id}/timeline").get_data(as_text=True)
+    assert "DELETEDMARK" not in timeline, timeline
+    assert "\"replied\"" in timeline, [i["kind"] for i in json.loads(timeline)["items"]]  # the event stays, not its text
