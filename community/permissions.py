@@ -326,8 +326,8 @@ def can_use_thread_tools(member, thread: Thread) -> bool:
 
 
 def can_set_trust_level(member, target) -> bool:
-    """Set a member's trust level by hand (and lock it): staff and admins."""
-    return is_staff(member) and target is not None
+    """Set a member's trust level by hand (and lock it): staff and admins; staff not their own (`can_grant_to`)."""
+    return can_grant_to(member, target)
 
 
 def can_see_trust_progress(member, target) -> bool:
