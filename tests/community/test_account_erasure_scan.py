@@ -87,6 +87,18 @@ def _index_hits(app) -> list[str]:
     return hits
 
 
+def _database_file_hits() -> list[str]:
+    """SQLite: the database file itself, once the write-ahead log is checkpointed (freed pages included)."""
+    if _db.engine.dialect.name != "sqlite":
+        return []
+    _db.session.commit()
+    with _db.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    path = Path(_db.engine.url.database)
+    raw = path.read_bytes().lower()
+    return [f"{path.name}: {i!r}" for i in IDENTIFIERS if i.lower().encode() in raw]
+
+
 def _login(app, member):
     client = app.test_client()
     Auth(client).login(member)
@@ -142,12 +154,14 @@ def test_account_deletion_leaves_no_copy_of_the_member_anywhere(app, make, monke
                                                            MailMessage.kind != "verify")).all()
     assert any(DISPLAY in m.text_body or USERNAME in m.text_body for m in to_pat), [m.kind for m in to_pat]
     assert _index_hits(app), "the index had no document of hers before the deletion"
+    if _db.engine.dialect.name == "sqlite":
+        assert _database_file_hits(), "the database file did not hold her data before the deletion"
 
     response = me.post("/settings/delete-account", data={"password": factories.PASSWORD})
     assert response.status_code == 302
     _db.session.expire_all()
 
-    found = _database_hits() + _mail_file_hits(mail_folder) + _index_hits(app)
+    found = _database_hits() + _mail_file_hits(mail_folder) + _index_hits(app) + _database_file_hits()
     assert found == [], "\n".join(found)
     # what stays: her posts, under "Deleted member", and the anonymous facts around them
     page = him.get(f"/t/{hers.id}").get_data(as_text=True)
