@@ -12,9 +12,11 @@ from community.api.core import (api_error_handlers, choice_arg, int_arg, next_ur
                                 require_member)
 from community.api.openapi import MEMBER_REF, NINT, NSTR, NTIME, SCHEMAS, STR, TIME, list_schema, object_schema, schema_ref
 from community.extensions import db
+from community.permissions import can_see_source
 
 from . import feedback as fb
 from . import services
+from .audit import audit
 from .contacts import contacts_of
 from .models import CrmProfile, FeedbackKind, FeedbackStatus, Stage
 from .permissions import can_view_crm
@@ -111,7 +113,7 @@ def crm_profiles():
     q, tag = (request.args.get(k, "").strip()[:100] for k in ("q", "tag"))
     stage = choice_arg("stage", [s.value for s in Stage], "")
     rows, next_link = _page(services.profiles_query(q=q, stage=stage, tag=tag))
-    services.audit(staff, "api_listed", None, count=len(rows), q=q, stage=stage, tag=tag)
+    audit(staff, "api_listed", None, count=len(rows), q=q, stage=stage, tag=tag)
     db.session.commit()
     return ok({"items": [_summary(p) for p in rows], "next": next_link})
 
@@ -122,7 +124,7 @@ def crm_profile(profile_id: int):
     staff = _staff()
     profile = _profile(profile_id)
     verdict, scores = services.refresh_stage(profile)
-    services.audit(staff, "viewed", profile, via="api")
+    audit(staff, "viewed", profile, via="api")
     db.session.commit()
     member = profile.member
     data = {
@@ -151,10 +153,12 @@ def crm_profile_timeline(profile_id: int):
     profile = _profile(profile_id)
     kind = choice_arg("kind", list(KINDS), "")
     rows, next_link = _page(services.timeline_query(profile.member_id, kind))
-    services.audit(staff, "viewed_timeline", profile, via="api")
+    audit(staff, "viewed_timeline", profile, via="api")
     db.session.commit()
     items = [{"id": e.id, "kind": e.kind, "occurred_at": _iso(e.occurred_at), "thread_id": e.thread_id,
-              "post_id": e.post_id, "actor": _ref_json(e.actor), "excerpt": e.excerpt or "", "data": e.data or {},
+              "post_id": e.post_id, "actor": _ref_json(e.actor),
+              "excerpt": (e.excerpt or "") if can_see_source(staff, thread=e.thread, post=e.post) else "",
+              "data": e.data or {},
               "url": url_for("forum.thread", thread_id=e.thread_id) if e.thread_id else None} for e in rows]
     return ok({"items": items, "next": next_link})
 
@@ -165,7 +169,7 @@ def crm_profile_timeline(profile_id: int):
                    {"name": "status", "in": "query", "schema": {"enum": [s.value for s in FeedbackStatus]}},
                    {"name": "sort", "in": "query", "schema": {"enum": ["votes", "newest"]}}, PAGE])
 def crm_feedback():
-    _staff()
+    staff = _staff()
     kind = choice_arg("kind", [k.value for k in FeedbackKind], "")
     status = choice_arg("status", [s.value for s in FeedbackStatus], "")
     sort = choice_arg("sort", ["votes", "newest"], "votes")
@@ -175,6 +179,8 @@ def crm_feedback():
               "created_at": _iso(i.created_at), "first_reply_at": _iso(i.first_reply_at),
               "first_official_reply_at": _iso(i.first_official_reply_at),
               "url": url_for("forum.thread", thread_id=i.thread_id)} for i in rows]
+    audit(staff, "api_feedback_listed", None, count=len(rows), kind=kind, status=status, sort=sort)
+    db.session.commit()
     return ok({"items": items, "next": next_link})
 
 

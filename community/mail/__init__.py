@@ -63,6 +63,9 @@ def init_app(app: Flask) -> None:
     member_registered.connect(services.on_member_registered, weak=False)
     notification_created.connect(delivery.on_notification_created, weak=False)
     mail_queued.connect(worker.on_mail_queued, weak=False)
+    from . import erasure
+
+    erasure.connect()
 
     @app.before_request
     def _start_sender():
