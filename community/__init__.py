@@ -59,6 +59,9 @@ def init_app(app: Flask) -> None:
     pagecache.init_app(app)  # after csrf: it wraps the csrf_token template global
     cli.init_app(app)
     _init_areas(app)
+    from . import hostile
+
+    hostile.init_app(app)  # after the areas: its check runs before their before_request hooks
 
     @app.before_request
     def _remember_start():
