@@ -503,6 +503,45 @@ def test_the_request_goes_to_the_checked_address_with_the_host_name_in_the_host_
     assert _db.session.scalar(select(WebhookAttempt)).outcome == "delivered"
 
 
+def _certificate(tmp_path, name: str):
+    """A self-signed certificate for `name` only (no IP address in it), made by openssl."""
+    import subprocess
+
+    cert, key = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}",
+                    "-addext", f"subjectAltName=DNS:{name}", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.mark.parametrize("certified_name, outcome", [("pinned.test", "delivered"), ("other.test", "retry")])
+def test_https_to_the_checked_address_sends_the_host_name_as_sni_and_verifies_it(
+        make, settings, monkeypatch, tmp_path, certified_name, outcome):
+    import ssl
+
+    import requests.adapters
+
+    cert, key = _certificate(tmp_path, certified_name)
+    monkeypatch.setattr(requests.adapters, "DEFAULT_CA_BUNDLE_PATH", str(cert))  # trust our self-signed CA
+    server_names = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda _sock, name, _ctx: server_names.append(name)
+    with Receiver() as receiver:
+        receiver.server.socket = context.wrap_socket(receiver.server.socket, server_side=True)
+        port = receiver.server.server_address[1]
+        endpoint_for(f"https://pinned.test:{port}/hook")
+        FakeDNS(monkeypatch, "pinned.test", ["127.0.0.1", "127.0.0.2"])
+        make.thread()
+        drain(max_rounds=1)
+        assert server_names and set(server_names) == {"pinned.test"}  # SNI: the name, not 127.0.0.1
+        assert len(receiver.requests) == (1 if outcome == "delivered" else 0)
+    attempt = _db.session.scalar(select(WebhookAttempt))
+    assert attempt.outcome == outcome
+    if outcome != "delivered":
+        assert "certificate" in attempt.error.lower() or "SSL" in attempt.error, attempt.error
+
+
 # ---- claiming ---------------------------------------------------------------------------------------------
 
 def test_a_claimed_delivery_is_not_claimed_again_until_its_lease_runs_out(make, settings):
