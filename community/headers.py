@@ -144,7 +144,8 @@ def report():
 
 
 def _after(response):
-    response.headers["Content-Security-Policy"] = content_security_policy(current_app.config)
+    # a view may set a stricter policy of its own (the sandboxed mail preview does)
+    response.headers.setdefault("Content-Security-Policy", content_security_policy(current_app.config))
     if request.endpoint != "static" and (g.get("api_token") is not None or current_user.is_authenticated):
         response.headers["Cache-Control"] = "no-store"
         response.headers.pop("Expires", None)
