@@ -136,11 +136,16 @@ def report():
         if not isinstance(body, dict):
             continue
         log.warning("CSP violation: %s blocked %s on %s",
-                    str(body.get("effective-directive") or body.get("effectiveDirective")
-                        or body.get("violated-directive") or "")[:100],
-                    str(body.get("blocked-uri") or body.get("blockedURL") or "")[:300],
-                    str(body.get("document-uri") or body.get("documentURL") or "")[:300])
+                    _clean(body.get("effective-directive") or body.get("effectiveDirective")
+                           or body.get("violated-directive"), 100),
+                    _clean(body.get("blocked-uri") or body.get("blockedURL"), 300),
+                    _clean(body.get("document-uri") or body.get("documentURL"), 300))
     return "", 204
+
+
+def _clean(value, length: int) -> str:
+    """A report field as one short line (reports come from anyone: no forged log lines)."""
+    return "".join(c if c.isprintable() else "?" for c in str(value or ""))[:length]
 
 
 def _after(response):

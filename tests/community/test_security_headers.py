@@ -140,7 +140,10 @@ def test_csp_reports_are_logged(client, caplog):
                                                      "connect-src", "blockedURL": "wss://evil.example/"}}]
         assert client.post("/csp-report", json=modern,
                            headers={"Content-Type": "application/reports+json"}).status_code == 204
+        forged = {"csp-report": {"blocked-uri": "x\n2026-01-01 ERROR forged line", "effective-directive": "img-src"}}
+        assert client.post("/csp-report", json=forged).status_code == 204
     messages = [r.getMessage() for r in caplog.records if r.name == "community.csp"]
+    assert not any("\n" in m for m in messages)
     assert any("img-src blocked https://tracker.example/p.gif" in m for m in messages), messages
     assert any("connect-src blocked wss://evil.example/" in m for m in messages), messages
 
