@@ -141,3 +141,9 @@ Sent when a silence or suspension was lifted early. sender: the Member; by; rest
 
 moderation_logged = _signals.signal("moderation-logged", doc="""\
 Sent when a line was written to the moderation log. sender: the ModerationAction.""")
+
+sessions_ended = _signals.signal("sessions-ended", doc="""\
+Sent when sign-in sessions of a member were ended (sign-out, password change or reset, suspension,
+account deletion, removal of a second factor), in the same transaction. sender: the Member; reason:
+str; keys: list of the ended session keys; every: bool, all of the member's sessions (but one kept) ended,
+so API sign-in tokens end too; revoke_tokens: bool, also revoke personal access tokens.""")

@@ -24,6 +24,7 @@ from ..extensions import db
 from ..members import passwords
 from ..members.models import Member, email_key
 from ..members.services import find_member, normalise_email
+from ..members.sessions import end_sessions
 from ..signals import member_updated
 from . import tokens
 from .models import MailMessage, MailPreference, MailSettings
@@ -329,13 +330,14 @@ def member_for_reset(token: str) -> Member:
     return member
 
 
-def reset_password(token: str, new_password: str) -> Member:
-    """Set a new password from a reset link; the link is spent and every other session ends."""
+def reset_password(token: str, new_password: str, *, revoke_tokens: bool = False) -> Member:
+    """Set a new password from a reset link; the link is spent and every session ends (and, when
+    `revoke_tokens`, every personal access token)."""
     member = member_for_reset(token)
     if problem := passwords.password_problem(new_password or "", username=member.username, email=member.email):
         raise ValidationFailed(_l("Please correct the marked fields."), {"password": problem})
     member.password_hash = passwords.hash_password(new_password)
-    member.session_version = Member.session_version + 1
+    end_sessions(member, "password_reset", revoke_tokens=revoke_tokens)
     fields = ["password"]
     if member.email_verified_at is None:
         member.email_verified_at = utcnow()  # the link came to this address: it is proven

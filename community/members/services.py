@@ -11,7 +11,7 @@ from ..dbtypes import utcnow
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..signals import member_deleting, member_registered, member_updated
-from . import passwords
+from . import passwords, sessions
 from .models import Member, Role, email_key, username_key
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,18}[A-Za-z0-9_]$")
@@ -114,15 +114,15 @@ def update_profile(member: Member, *, display_name: str, bio: str, locale: str |
         member_updated.send(member, fields=changed)
 
 
-def change_password(member: Member, old: str, new: str) -> None:
-    """Set a new password after checking the old one; every other session of the member ends."""
+def change_password(member: Member, old: str, new: str, *, keep: str | None = None) -> None:
+    """Set a new password after checking the old one; every session of the member but `keep` ends."""
     if not passwords.verify_password(member.password_hash, old or ""):
         raise ValidationFailed(_l("Please correct the marked fields."),
                                {"old_password": _l("That is not your current password.")})
     if problem := passwords.password_problem(new or "", username=member.username, email=member.email):
         raise ValidationFailed(_l("Please correct the marked fields."), {"new_password": problem})
     member.password_hash = passwords.hash_password(new)
-    member.session_version = Member.session_version + 1
+    sessions.end_sessions(member, "password_changed", keep=keep)
     member_updated.send(member, fields=["password"])
 
 
@@ -162,7 +162,7 @@ def delete_account(member: Member, password: str) -> None:
     member.email = member.email_key = f"{placeholder}@deleted.invalid"
     member.display_name, member.bio, member.locale = "", "", None
     member.password_hash = "!"  # no Argon2 hash: nothing verifies against it
-    member.session_version = Member.session_version + 1
+    sessions.end_sessions(member, "deleted", revoke_tokens=True)
     member.deleted_at = utcnow()
     db.session.flush()
     member_updated.send(member, fields=["username", "display_name", "email", "bio", "deleted"])

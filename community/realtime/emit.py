@@ -59,3 +59,27 @@ def revoke_thread(thread_id: int, reason: str) -> None:
 def staff_counters_changed() -> None:
     """After commit: tell staff clients that a counter moved (they fetch the numbers they may see)."""
     send("staff_counters_changed", {}, STAFF_ROOM)
+
+
+def session_room(key: str) -> str:
+    """The sockets opened under one sign-in session (its key, the SHA-256 of the cookie's secret)."""
+    return f"session:{key}"
+
+
+def _end_sessions_now(keys: list[str]) -> None:
+    """Tell, then drop, the sockets of ended sessions (this process's at once; see docs/architecture.md)."""
+    server = socketio.server
+    for key in keys:
+        room = session_room(key)
+        try:
+            socketio.emit("session_ended", {"t": time.time()}, to=room)
+            for sid, _eio_sid in list(server.manager.get_participants("/", room)):
+                server.disconnect(sid, namespace="/")
+        except Exception:
+            log.exception("could not drop the sockets of an ended session")
+
+
+def end_sessions(keys: list[str]) -> None:
+    """After commit: the sockets of these sessions stop receiving anything (notifications included)."""
+    if keys:
+        after_commit(_end_sessions_now, list(keys))

@@ -22,7 +22,7 @@ from ..forum.models import Thread
 from ..notifications.services import unread_count
 from ..permissions import can_see_restricted_live, can_see_staff_counters, can_view_thread
 from . import services
-from .emit import STAFF_ROOM, member_room, restricted_room, thread_room
+from .emit import STAFF_ROOM, member_room, restricted_room, session_room, thread_room
 
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1
@@ -168,6 +168,8 @@ def on_connect(auth=None):
     hello: dict = {"member_id": None}
     if current_user.is_authenticated:
         member = current_user._get_current_object()
+        if member.session_key:  # ending the session drops this socket (emit.end_sessions)
+            join_room(session_room(member.session_key))
         join_room(member_room(member.id))
         hello["member_id"] = member.id
         try:
