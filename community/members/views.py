@@ -15,6 +15,7 @@ from ..forms import ConfirmForm, DeleteAccountForm, LoginForm, PasswordForm, Pro
 from ..forum.models import Board, Thread
 from ..permissions import is_suspended, public_thread_clause, readable_visibilities
 from . import services
+from .throttle import account_sign_in_limit
 from . import sessions as member_sessions
 from .models import Member, username_key
 
@@ -61,6 +62,7 @@ def _browser_locale():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("6 per minute", methods=["POST"])
+@account_sign_in_limit
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(url_for("site.home")))
