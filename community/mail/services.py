@@ -320,6 +320,16 @@ def request_password_reset(login: str) -> None:
                     url=link("mail.reset_password", token=token), minutes=minutes))
 
 
+def on_registration_attempt(member: Member, **_extra) -> None:
+    """Tell an account's owner that someone tried to register with their address (at most once per interval)."""
+    if member.deleted_at is not None or not is_enabled("password_reset"):
+        return
+    if _recently_sent(member.id, "registration_attempt"):
+        return  # nobody can flood someone's mailbox by registering their address again and again
+    enqueue(compose(to=member.email, kind="registration_attempt", template="registration_attempt", member=member,
+                    reset_url=link("mail.forgot_password"), login_url=link("members.login")))
+
+
 def member_for_reset(token: str) -> Member:
     """Return the member a reset link is for; raise TokenProblem when it is bad, old or spent."""
     payload = _read(tokens.RESET, token, current_app.config["MAIL_RESET_MAX_AGE"])

@@ -19,6 +19,14 @@ RESERVED = {"admin", "administrator", "moderator", "staff", "system", "guest", "
             "api", "new", "settings", "support", "official"}
 
 
+class EmailTaken(Conflict):
+    """Only the email is in use: the web form answers as for a new account and tells the owner instead."""
+
+    def __init__(self, message, fields, owner: Member):
+        super().__init__(message, fields)
+        self.owner = owner
+
+
 def _check_username(username: str):
     if not USERNAME_RE.match(username):
         return _l("3 to 20 letters, digits, dots, dashes or underscores, starting with a letter or digit.")
@@ -53,11 +61,14 @@ def register_member(username: str, email: str, password: str, *, role: Role = Ro
 
     taken = {}
     if db.session.scalar(select(Member.id).where(Member.username_key == username_key(username))):
-        taken["username"] = _l("That username is taken.")
-    if db.session.scalar(select(Member.id).where(Member.email_key == email_key(email))):
+        taken["username"] = _l("That username is taken.")  # usernames are public (profiles): no secret
+    owner = db.session.scalar(select(Member).where(Member.email_key == email_key(email)))
+    if owner is not None:
         taken["email"] = _l("An account with that email address exists already.")
+    if owner is not None and len(taken) == 1:
+        raise EmailTaken(_l("Please correct the marked fields."), taken, owner)
     if taken:
-        raise Conflict(_l("Please correct the marked fields."), taken)
+        raise Conflict(_l("Please correct the marked fields."), {"username": taken["username"]})
 
     member = Member(username=username, username_key=username_key(username), email=email,
                     email_key=email_key(email), password_hash=passwords.hash_password(password),

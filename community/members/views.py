@@ -14,6 +14,7 @@ from ..extensions import db, limiter
 from ..forms import ConfirmForm, DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, apply_errors
 from ..forum.models import Board, Thread
 from ..permissions import is_suspended, public_thread_clause, readable_visibilities
+from ..signals import registration_attempted_for_existing_email
 from . import services
 from .throttle import account_sign_in_limit
 from . import sessions as member_sessions
@@ -42,6 +43,13 @@ def register():
         try:
             member = services.register_member(form.username.data, form.email.data, form.password.data,
                                               locale=_browser_locale())
+        except services.EmailTaken as exc:
+            # Answer as for a new account: whether an address is registered is the owner's business.
+            db.session.rollback()
+            registration_attempted_for_existing_email.send(exc.owner)
+            db.session.commit()
+            flash(_("Welcome, %(name)s! Your account is ready.", name=form.username.data.strip()), "success")
+            return redirect(_safe_next(url_for("site.home")))
         except ServiceError as exc:
             db.session.rollback()
             apply_errors(form, exc)
