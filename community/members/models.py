@@ -84,7 +84,11 @@ class Member(UserMixin, db.Model):
         """Return the name to show: the display name, else the username ("Deleted member" once deleted)."""
         if self.deleted_at is not None:
             return str(_l("Deleted member"))
-        return self.display_name or self.username
+        if self.display_name:
+            from .names import clean_name  # names stored before invisible characters were stripped
+
+            return clean_name(self.display_name) or self.username
+        return self.username
 
     @property
     def email_verified(self) -> bool:

@@ -11,7 +11,7 @@ from ..dbtypes import utcnow
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..signals import member_deleting, member_registered, member_updated
-from . import passwords, sessions
+from . import names, passwords, sessions
 from .models import Member, Role, email_key, username_key
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,18}[A-Za-z0-9_]$")
@@ -48,8 +48,11 @@ def register_member(username: str, email: str, password: str, *, role: Role = Ro
     """Create a member after checking every rule; raise ValidationFailed or Conflict."""
     username = (username or "").strip()
     problems = {}
-    if problem := _check_username(username):
+    if problem := _check_username(username) or names.impersonation_problem(username, role=role):
         problems["username"] = problem
+    display_name = names.clean_name(display_name)
+    if display_name and (problem := names.impersonation_problem(display_name, role=role)):
+        problems["display_name"] = problem
     try:
         email = normalise_email(email or "")
     except ValidationFailed as exc:
@@ -72,7 +75,7 @@ def register_member(username: str, email: str, password: str, *, role: Role = Ro
 
     member = Member(username=username, username_key=username_key(username), email=email,
                     email_key=email_key(email), password_hash=passwords.hash_password(password),
-                    role=role, locale=locale, display_name=display_name.strip()[:64])
+                    role=role, locale=locale, display_name=display_name[:64])
     db.session.add(member)
     db.session.flush()
     member_registered.send(member)
@@ -112,9 +115,11 @@ def touch_last_seen(member: Member) -> None:
 def update_profile(member: Member, *, display_name: str, bio: str, locale: str | None) -> None:
     """Change what a member shows of themselves and the language they read in."""
     changed = []
-    display_name, bio = display_name.strip(), bio.strip()
+    display_name, bio = names.clean_name(display_name), bio.strip()
     if len(display_name) > 64:
         raise ValidationFailed(_l("Please correct the marked fields."), {"display_name": _l("At most 64 characters.")})
+    if display_name != member.display_name and (problem := names.impersonation_problem(display_name, member)):
+        raise ValidationFailed(_l("Please correct the marked fields."), {"display_name": problem})
     if len(bio) > 2000:
         raise ValidationFailed(_l("Please correct the marked fields."), {"bio": _l("At most 2000 characters.")})
     for name, value in (("display_name", display_name), ("bio", bio), ("locale", locale or None)):
