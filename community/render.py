@@ -89,12 +89,8 @@ def member_link(member) -> Markup:
     """A link to a member's profile, or "a former member" when the account is gone."""
     if member is None:
         return Markup('<span class="member gone">%s</span>') % gettext("a former member")
-    link = Markup('<a class="member" href="%s"><bdi>%s</bdi></a>') % (
+    return Markup('<a class="member" href="%s"><bdi>%s</bdi></a>') % (
         fast_url("members.profile", username=member.username), member.name)
-    if member.is_staff:  # from the role, never from the name: a member cannot imitate it
-        link += Markup(' <span class="badge badge-team" title="%s">%s</span>') % (
-            gettext("A member of the team"), gettext("Staff"))
-    return link
 
 
 def when(value: datetime | None) -> Markup:

@@ -67,13 +67,19 @@ def session_room(key: str) -> str:
 
 
 def _end_sessions_now(keys: list[str]) -> None:
-    """Tell, then drop, the sockets of ended sessions (this process's at once; see docs/architecture.md)."""
+    """Tell, then drop, the sockets of ended sessions: this process's at once, other processes' through
+    the message queue (their sids are kept per session, community/realtime/session_sockets.py)."""
+    from flask import current_app
+
     server = socketio.server
+    registry = current_app.extensions.get("community.session_sockets")
     for key in keys:
         room = session_room(key)
         try:
             socketio.emit("session_ended", {"t": time.time()}, to=room)
-            for sid, _eio_sid in list(server.manager.get_participants("/", room)):
+            sids = {sid for sid, _eio_sid in server.manager.get_participants("/", room)}
+            sids |= registry.pop(key) if registry is not None else set()
+            for sid in sids:
                 server.disconnect(sid, namespace="/")
         except Exception:
             log.exception("could not drop the sockets of an ended session")

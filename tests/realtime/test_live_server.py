@@ -255,3 +255,22 @@ def test_signing_out_drops_that_sessions_socket_only(community, launch):
         staying.close()
         if leaving.sio.connected:
             leaving.close()
+
+
+@pytest.mark.skipif(not redis_available(), reason="needs Redis at 127.0.0.1:6379")
+def test_signing_out_on_process_a_drops_the_socket_on_process_b(community, launch):
+    workdir, _ids = community
+    channel = servers.channel()
+    a = launch(workdir, REDIS_URL=REDIS_URL, COMMUNITY_SOCKETIO_CHANNEL=channel)
+    b = launch(workdir, REDIS_URL=REDIS_URL, COMMUNITY_SOCKETIO_CHANNEL=channel)
+    browser = servers.Browser(a.url)
+    browser.login("maya")
+    socket_on_b = Listener(b.url, cookie=browser.cookie_header())
+    try:
+        assert socket_on_b.wait_for("hello")["member_id"] is not None
+        status, _ = browser.request("/logout", {})
+        assert status == 302
+        assert _wait_disconnected(socket_on_b)
+    finally:
+        if socket_on_b.sio.connected:
+            socket_on_b.close()
