@@ -183,3 +183,18 @@ def test_a_reset_keeps_personal_tokens_when_the_box_is_unchecked(app, make, db):
     assert app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
     assert db.session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.revoked_at.is_(None))) == 1
 
+
+
+def test_ending_sessions_from_another_site_is_refused(app, make):
+    member = make.member("csrfed")
+    other = _sign_in(app, member)
+    app.config["WTF_CSRF_ENABLED"] = True  # the fixture `db` turns it off again
+    here = app.test_client()
+    token = csrf_token_from(here.get("/login").get_data(as_text=True))
+    assert here.post("/login", data={"login": "csrfed", "password": PASSWORD, "csrf_token": token}).status_code == 302
+    assert here.post("/settings/sessions/end-others").status_code == 400  # a forged form carries no token
+    assert _signed_in(other)
+    page = here.get("/settings").get_data(as_text=True)
+    token = re.search(r'name="session-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert here.post("/settings/sessions/end-others", data={"session-csrf_token": token}).status_code == 302
+    assert not _signed_in(other)
