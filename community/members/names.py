@@ -33,6 +33,9 @@ ROLE_WORDS = {"staff", "admin", "administrator", "moderator", "official"}
 
 def clean_name(text: str) -> str:
     """Return `text` in NFKC with invisible and control characters removed and spaces collapsed."""
+    text = text or ""
+    if text.isascii() and text.isprintable():  # most names: nothing to strip (names render once per post)
+        return " ".join(text.split())
     text = unicodedata.normalize("NFKC", text or "")
     kept = "".join(ch for ch in text
                    if unicodedata.category(ch) not in ("Cf", "Cc", "Co", "Cs", "Cn") and ch not in _INVISIBLE)
