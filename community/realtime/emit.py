@@ -72,7 +72,10 @@ def _end_sessions_now(keys: list[str]) -> None:
     from flask import current_app
 
     server = socketio.server
-    registry = current_app.extensions.get("community.session_sockets")
+    try:
+        registry = current_app.extensions.get("community.session_sockets")
+    except RuntimeError:  # no app context: this process's rooms still cover its own sockets
+        registry = None
     for key in keys:
         room = session_room(key)
         try:
