@@ -58,6 +58,9 @@ def init_app(app: Flask) -> None:
     member_registered.connect(services.on_member_registered, weak=False)
     registration_attempted_for_existing_email.connect(services.on_registration_attempt, weak=False)
     notification_created.connect(delivery.on_notification_created, weak=False)
+    from . import erasure
+
+    erasure.connect()
 
     @app.before_request
     def _start_sender():
