@@ -63,6 +63,8 @@ def init_app(app):
     @app.errorhandler(HTTPException)
     def _http(exc):
         headers = {}
+        if exc.code == 429 and exc.response is not None and exc.response.status_code == 429:
+            return exc.response  # a limit's own answer (its on_breach), e.g. the per-account sign-in throttle
         if exc.code == 429:
             retry = getattr(exc, "retry_after", None)
             if exc.response is not None and exc.response.headers.get("Retry-After"):
