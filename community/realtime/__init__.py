@@ -25,12 +25,13 @@ from . import models  # noqa: F401  (tables known to create_all and Alembic)
 
 def init_app(app: Flask) -> None:
     """Register the live pages, the socket handlers and the signal subscribers."""
-    from . import presence, sockets, subscribers, views
+    from . import presence, session_sockets, sockets, subscribers, views
 
     app.config.setdefault("REALTIME_PRESENCE_TTL", 90)
     app.config.setdefault("REALTIME_CATCH_UP_LIMIT", 50)
     app.config.setdefault("REALTIME_EVENT_LIMITS", {})
     app.extensions["community.presence"] = presence.store_for(app)
+    app.extensions["community.session_sockets"] = session_sockets.store_for(app)
     app.register_blueprint(views.bp)
     register_template_slot(app, "header_extra", "community/realtime/_header.html", order=10)
     register_template_slot(app, "page_end", "community/realtime/_page_end.html", order=10)
