@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -20,6 +21,21 @@ class Role(str, enum.Enum):
     moderator = "moderator"
     staff = "staff"
     admin = "admin"
+
+
+# Names: invisible letters that are not format characters (Hangul fillers, the braille blank).
+_INVISIBLE = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800", "\u180e"}
+
+
+def clean_name(text: str) -> str:
+    """Return `text` in NFKC with invisible and control characters removed and spaces collapsed."""
+    text = text or ""
+    if text.isascii() and text.isprintable():  # most names: nothing to strip (names render once per post)
+        return " ".join(text.split())
+    text = unicodedata.normalize("NFKC", text or "")
+    kept = "".join(ch for ch in text
+                   if unicodedata.category(ch) not in ("Cf", "Cc", "Co", "Cs", "Cn") and ch not in _INVISIBLE)
+    return " ".join(kept.split())
 
 
 def username_key(username: str) -> str:
@@ -85,8 +101,7 @@ class Member(UserMixin, db.Model):
         if self.deleted_at is not None:
             return str(_l("Deleted member"))
         if self.display_name:
-            from .names import clean_name  # names stored before invisible characters were stripped
-
+            # names stored before invisible characters were stripped
             return clean_name(self.display_name) or self.username
         return self.username
 
