@@ -149,9 +149,9 @@ def resolve(item_id: int):
     back = url_for("moderation.review")
     try:
         resolve_item(current_user, item, request.form.get("outcome", ""), request.form.get("note", ""),
-                         delete=request.form.get("delete") in ("1", "y", "on", "true"),
-                         silence_days=request.form.get("silence_days") or None,
-                         reason=request.form.get("silence_reason", ""))
+                     delete=request.form.get("delete") in ("1", "y", "on", "true"),
+                     silence_days=request.form.get("silence_days") or None,
+                     reason=request.form.get("silence_reason", ""))
     except ServiceError as exc:
         return _failed(exc, back)
     db.session.commit()
@@ -372,7 +372,8 @@ def split(thread_id: int):
         else:
             try:
                 new = thread_tools.split_thread(current_user, thread, request.form.getlist("posts"),
-                                            request.form.get("title", ""), board, request.form.get("reason", ""))
+                                                request.form.get("title", ""), board,
+                                                request.form.get("reason", ""))
             except ServiceError as exc:
                 db.session.rollback()
                 errors = {k: str(v) for k, v in exc.fields.items()} or {"posts": str(exc.message)}
