@@ -85,6 +85,17 @@ def can_view_post(member, post: Post) -> bool:
     return not post.is_deleted or can_moderate(member, post.thread.board)
 
 
+def can_locate_post(member, post: Post) -> bool:
+    """Whether the thread page shows `post` or its marker (deleted, hidden) to `member`.
+
+    What permalinks (/p/<id>), live fragments and live catch-ups go by: a whisper or a post awaiting
+    approval that the reader may not see does not exist for them, not even as an id.
+    """
+    if not can_view_thread(member, post.thread):
+        return False
+    return can_view_post(member, post) or not (post.is_whisper or post.pending)
+
+
 def _is_author(member, post: Post) -> bool:
     return _signed_in(member) and post.author_id == member.id
 
