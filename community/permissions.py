@@ -426,6 +426,17 @@ def can_view_moderation_log(member) -> bool:
     return is_moderator(member)
 
 
+def can_view_log_subject(member, entry) -> bool:
+    """Whether a moderation-log line may show its subject (thread title, post, reason, notes) to `member`.
+
+    Asked at read time: the thread may have moved to a board the reader cannot see since the line was
+    written. A line whose subject is withheld still says who did what and when.
+    """
+    if entry.thread_id is not None and (entry.thread is None or not can_view_thread(member, entry.thread)):
+        return False
+    return entry.post_id is None or (entry.post is not None and can_view_post(member, entry.post))
+
+
 def public_thread_clause():
     """SQL: threads that everyone who can read the board sees (not deleted, hidden or pending)."""
     from sqlalchemy import and_
