@@ -473,6 +473,20 @@ def can_see_staff_counters(member) -> bool:
     return is_staff(member) or is_moderator(member)
 
 
+def can_view_notification(member, notification) -> bool:
+    """Show one of `member`'s notifications only while they may still see what it is about (read time)."""
+    if not _signed_in(member) or notification.member_id != member.id:
+        return False
+    if notification.post is not None and not can_view_post(member, notification.post):
+        return False
+    return notification.thread is None or can_view_thread(member, notification.thread)
+
+
+def can_see_moderation_live(member, thread: Thread) -> bool:
+    """Hear live of a thread's posts held for moderation (awaiting approval, hidden): its moderators."""
+    return can_view_thread(member, thread) and can_moderate(member, thread.board)
+
+
 def can_see_restricted_live(member, thread: Thread) -> bool:
     """Hear live of a thread's staff-only news (whispers, posts awaiting approval): staff and its moderators."""
     return can_view_thread(member, thread) and (is_staff(member) or can_moderate(member, thread.board))

@@ -15,15 +15,14 @@ def on_thread_created(thread, **_extra) -> None:
         emit.staff_counters_changed()
 
 
-def _restricted(post) -> bool:
-    """Whether only staff and moderators may learn of this post yet (a whisper, or waiting for approval)."""
-    return bool(getattr(post, "is_whisper", False) or getattr(post, "pending", False))
-
-
 def _room(post, hidden_too: bool = False) -> str:
-    """The room that may hear of `post`: its staff room while readers may not know it exists."""
-    restricted = _restricted(post) or (hidden_too and getattr(post, "hidden_at", None) is not None)
-    return emit.restricted_room(post.thread_id) if restricted else emit.thread_room(post.thread_id)
+    """The room that may hear of `post`: whispers go to the thread's staff room; posts awaiting approval
+    (and, for scores, hidden posts) to its moderators; everything else to all its readers."""
+    if getattr(post, "is_whisper", False):
+        return emit.restricted_room(post.thread_id)
+    if getattr(post, "pending", False) or (hidden_too and getattr(post, "hidden_at", None) is not None):
+        return emit.moderation_room(post.thread_id)
+    return emit.thread_room(post.thread_id)
 
 
 def on_post_created(post, **_extra) -> None:
