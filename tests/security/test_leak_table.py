@@ -99,6 +99,7 @@ class World:
     threads: dict = field(default_factory=dict)    # name -> id
     posts: dict = field(default_factory=dict)      # item marker -> post id
     usernames: list = field(default_factory=list)
+    profiles: list = field(default_factory=list)   # CRM profile ids
     mail_folder: Path | None = None
     mails_before: set = field(default_factory=set)
     sockets: dict = field(default_factory=dict)    # role -> text of what its socket client received
@@ -153,13 +154,14 @@ def build_world(app) -> World:
     deleted = forum.reply(ann, open_thread, "Reply zqdeleted that its author withdraws.")
     moved_reply = forum.reply(sue, moving, "Staff answer zqmovedreply before the move.")
     _db.session.commit()
+    approve_first = app.config["MODERATION_APPROVE_FIRST_POSTS"]
     app.config["MODERATION_APPROVE_FIRST_POSTS"] = 1
     try:
         with app.test_request_context():  # the approval rule holds members' own posts, not operator scripts
             pending = forum.reply(newbie, open_thread, "First post zqpending awaiting approval, hi @lt_max")
             _db.session.commit()
     finally:
-        app.config["MODERATION_APPROVE_FIRST_POSTS"] = 0
+        app.config["MODERATION_APPROVE_FIRST_POSTS"] = approve_first
     assert pending.pending
 
     moderation.flag_post(sue, hidden, "other", "Note zqflagnote: looks like a leaked licence key")
@@ -171,12 +173,16 @@ def build_world(app) -> World:
     _db.session.commit()
     assert _db.session.get(type(hidden), hidden.id).hidden_at is not None
 
+    from crm_bridge.models import CrmProfile
+    from sqlalchemy import select
+    world.profiles = list(_db.session.scalars(select(CrmProfile.id)))
     world.threads = {"secret": secret.id, "lounge": lounge.id, "open": open_thread.id, "moved": moving.id}
     world.posts = {"zqwhisper": whisper.id, "zqpending": pending.id, "zqhidden": hidden.id,
                    "zqdeleted": deleted.id, "zqmovedreply": moved_reply.id, "public": public_reply.id}
 
     # Mails: notifications fall due at once, digests are forced, the queue is delivered to files.
     from community.mail import delivery
+    delay = app.config["MAIL_NOTIFICATION_DELAY_MINUTES"]
     app.config["MAIL_NOTIFICATION_DELAY_MINUTES"] = 0
     try:
         from community.mail.models import PendingNotificationMail
@@ -188,7 +194,7 @@ def build_world(app) -> World:
         delivery.send_digests("daily", force=True)
         delivery.deliver_due()
     finally:
-        app.config.pop("MAIL_NOTIFICATION_DELAY_MINUTES", None)
+        app.config["MAIL_NOTIFICATION_DELAY_MINUTES"] = delay
     _quiet_search_writer(app)
     return world
 
@@ -213,7 +219,8 @@ def _without_echo(text: str, query: str) -> str:
 def pages(client, role, world) -> str:
     paths = ["/", "/latest", *(f"/b/{slug}" for slug in world.boards),
              *(f"/t/{tid}" for tid in world.threads.values()),
-             *(f"/u/{name}" for name in world.usernames), "/leaderboard", "/roadmap"]
+             *(f"/u/{name}{tail}" for name in world.usernames for tail in ("", "/reputation")), "/leaderboard",
+             "/roadmap", "/badges"]
     return "\n".join(_get(client, path) for path in paths) + _without_echo(_get(client, "/tag/zqstafftag"), "zqstafftag")
 
 
@@ -279,7 +286,8 @@ def my_data_json(client, role, world) -> str:
 
 def crm_pages(client, role, world) -> str:
     paths = ["/crm/", "/crm/members", *(f"/crm/members/{name}" for name in world.usernames), "/crm/feedback",
-             "/crm/response-queue", "/crm/contacts", "/crm/audit", "/api/v1/crm/profiles", "/api/v1/crm/feedback"]
+             "/crm/response-queue", "/crm/contacts", "/crm/audit", "/api/v1/crm/profiles", "/api/v1/crm/feedback",
+             *(f"/api/v1/crm/profiles/{pid}{tail}" for pid in world.profiles for tail in ("", "/timeline"))]
     return "\n".join(_get(client, path) for path in paths)
 
 
