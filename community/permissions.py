@@ -213,8 +213,11 @@ def can_choose_answer(member, thread) -> bool:
 
 
 def can_accept_answer(member, post) -> bool:
-    """Whether `member` may mark `post` as the accepted answer: a live reply, never the question."""
-    if post.is_opening or post.is_deleted:
+    """Whether `member` may mark `post` as the accepted answer: a live public reply, never the question.
+
+    Never a whisper or a post awaiting approval: the thread shows its answer (and its id) to every reader.
+    """
+    if post.is_opening or post.is_deleted or post.is_whisper or post.pending:
         return False
     return can_choose_answer(member, post.thread)
 

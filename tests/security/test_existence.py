@@ -102,3 +102,18 @@ def test_a_deleted_public_reply_still_leads_to_its_marker(app, make):
     forum.delete_post(author, post)
     db.session.commit()
     assert _client(app).get(f"/p/{post.id}").status_code == 302
+
+
+def test_a_whisper_cannot_become_the_accepted_answer(app, make):
+    """The thread shows its accepted answer's id to every reader (Solved badge, API, live events)."""
+    board = make.board(kind="question")
+    thread = make.thread(board=board)
+    mona = make.member("mona", role=Role.moderator)
+    whisper = forum.reply(mona, thread, "Staff-only: the real fix is the beta firmware.", whisper=True)
+    db.session.commit()
+    response = _client(app, mona).post(f"/t/{thread.id}/accept", data={"post_id": str(whisper.id)},
+                                       headers={"Accept": "application/json"})
+    assert response.status_code == 403
+    assert "whisper" in response.get_json()["error"]["message"]
+    api = _client(app).get(f"/api/v1/threads/{thread.id}").get_json()
+    assert api["thread"]["accepted_post_id"] is None
