@@ -79,6 +79,7 @@ ITEMS = [
     Item("staff board tag", "zqstafftag", frozenset(STAFF)),
     Item("members-only board thread", "zqmembersonly", frozenset(SIGNED_IN), owner="author"),
     Item("whisper", "zqwhisper", frozenset(STAFF | MODS)),
+    Item("whisper posted while the sockets listen", "zqlivewhisper", frozenset(STAFF | MODS)),
     Item("pending post", "zqpending", frozenset({"newbie"} | MODS), owner="newbie"),
     Item("hidden (flagged) post", "zqhidden", frozenset({"author"} | MODS), locate=frozenset(ROLES),
          owner="author"),
@@ -365,6 +366,8 @@ def _socket_texts(app, world, tmp_path) -> dict:
         sue = servers.Browser(server.url)
         sue.login("lt_sue", factories.PASSWORD)
         sue.request(f"/p/{world.posts['zqwhisper']}/edit", {"body": "Whisper zqwhisper, reworded."})
+        status, _ = sue.request(f"/t/{world.threads['open']}/reply", {"body": "Live zqlivewhisper note.", "whisper": "y"})
+        assert status == 302, status
         # The last event: once a client has it, everything sent before has arrived (one connection, in order).
         status, _ = admin.request(f"/p/{world.posts['public']}/vote", {"value": "1"})
         assert status in (200, 302), status
@@ -382,6 +385,11 @@ def _socket_texts(app, world, tmp_path) -> dict:
         for listener in listeners.values():
             listener.close()
         server.stop()
+    from sqlalchemy import select
+
+    from community.forum.models import Post
+    world.posts["zqlivewhisper"] = _db.session.scalar(select(Post.id).where(Post.body_source.contains("zqlivewhisper")))
+    assert world.posts["zqlivewhisper"] is not None
     return {role: _ids_as_tokens("\n".join(parts)) for role, parts in texts.items()}
 
 
@@ -485,7 +493,7 @@ MUST_SHOW = {
     "search_api": {"zqstaffbody", "zqmembersonly", "zqwhisper"},
     "moderation_pages": {"zqflagnote"},
     "crm_pages": {"zqcrmnote"},
-    "socket_events": {"zqwhisper", "zqpending", "zqhidden", "zqdeleted"},
+    "socket_events": {"zqwhisper", "zqlivewhisper", "zqpending", "zqhidden", "zqdeleted"},
 }
 
 
