@@ -491,7 +491,7 @@ def can_see_moderation_live(member, thread: Thread) -> bool:
 
 
 def can_see_restricted_live(member, thread: Thread) -> bool:
-    """Hear live of a thread's staff-only news (whispers, posts awaiting approval): staff and its moderators."""
+    """Hear live of a thread's whispers: staff and its moderators (posts awaiting approval: `can_see_moderation_live`)."""
     return can_view_thread(member, thread) and (is_staff(member) or can_moderate(member, thread.board))
 
 

@@ -13,7 +13,8 @@ from ..pages import abort_with, error_response, wants_json
 from .. import pagecache
 from ..render import fast_url
 from ..permissions import (can_delete_post, can_edit_post, can_locate_post, can_moderate, can_reply,
-                           can_start_thread, can_view_board, can_view_history, can_view_post, can_view_thread, is_silenced)
+                           can_start_thread, can_view_board, can_view_history, can_view_post, can_view_thread,
+                           is_silenced)
 from ..signals import thread_viewed
 from ..text import quote
 from . import services

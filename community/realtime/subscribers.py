@@ -44,7 +44,7 @@ def on_post_edited(post, **_extra) -> None:
 def on_post_moderated(post, **_extra) -> None:
     """Hidden, shown again, restored or approved: readers fetch the post again, with their own rights.
 
-    A whisper (or a post still awaiting approval) stays news for its staff room only.
+    A whisper stays news for the staff room, a post still awaiting approval for the moderators' room.
     """
     emit.send("post_changed", {"thread_id": post.thread_id, "post_id": post.id, "why": "moderated"}, _room(post))
 
