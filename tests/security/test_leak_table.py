@@ -104,6 +104,7 @@ class World:
     mail_folder: Path | None = None
     mails_before: set = field(default_factory=set)
     sockets: dict = field(default_factory=dict)    # role -> text of what its socket client received
+    seen: dict = field(default_factory=dict)       # (role, channel name) -> text, fetched once per module
 
 
 # ---- the world ------------------------------------------------------------------------------------
@@ -457,11 +458,18 @@ def _cases():
             yield pytest.param(role, channel, id=f"{role}-{channel.__name__}", marks=marks)
 
 
+def _fetch(app, world, clients, role, channel) -> str:
+    key = (role, channel.__name__)
+    if key not in world.seen:
+        with app.app_context():
+            world.seen[key] = channel(clients[role], role, world)
+    return world.seen[key]
+
+
 @pytest.mark.parametrize("role, channel", list(_cases()))
 def test_markers_appear_exactly_where_the_role_may_see_them(app, db, clients, role, channel):
     world = db
-    with app.app_context():
-        text = channel(clients[role], role, world)
+    text = _fetch(app, world, clients, role, channel)
     wrong = []
     for item in ITEMS:
         if channel.__name__ in ID_CHANNELS:
@@ -504,14 +512,13 @@ def _must_show(channel: str, item: Item, role: str) -> bool:
 def test_every_channel_gives_the_table_something_to_search(app, db, clients):
     """A channel that returns nothing proves nothing: each must carry a marker for some role."""
     world = db
-    with app.app_context():
-        for channel in CHANNELS:
-            found = set()
-            for role in ROLES:
-                text = channel(clients[role], role, world)
-                found |= {item.marker for item in ITEMS
-                          if item.marker in text.lower() or f"«post:{world.posts.get(item.marker)}»" in text}
-            if channel is feeds:  # a guest's view: restricted markers never, the public thread always
-                assert "Router keeps rebooting" in text
-                continue
-            assert found, channel.__name__
+    for channel in CHANNELS:
+        found = set()
+        for role in ROLES:
+            text = _fetch(app, world, clients, role, channel)
+            found |= {item.marker for item in ITEMS
+                      if item.marker in text.lower() or f"«post:{world.posts.get(item.marker)}»" in text}
+        if channel is feeds:  # a guest's view: restricted markers never, the public thread always
+            assert "Router keeps rebooting" in text
+            continue
+        assert found, channel.__name__
