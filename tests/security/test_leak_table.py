@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import email
 import json
-import sys
 from dataclasses import dataclass, field
 from email import policy
 from pathlib import Path
@@ -44,7 +43,6 @@ from community.extensions import db as _db
 from community.extensions import limiter
 from community.dbtypes import utcnow
 from community.forum import services as forum
-from community.forum.models import Board
 from community.members.models import Member, Role
 from tests import factories
 from tests.conftest import Auth, _empty_tables, _quiet_search_writer
