@@ -465,9 +465,9 @@ def can_view_log_subject(member, entry) -> bool:
     Asked at read time: the thread may have moved to a board the reader cannot see since the line was
     written. A line whose subject is withheld still says who did what and when.
     """
-    if entry.thread_id is not None and (entry.thread is None or not can_view_thread(member, entry.thread)):
-        return False
-    return entry.post_id is None or (entry.post is not None and can_view_post(member, entry.post))
+    if (entry.thread_id is not None and entry.thread is None) or (entry.post_id is not None and entry.post is None):
+        return False  # its source is gone: nothing to check the reason against
+    return can_see_source(member, thread=entry.thread, post=entry.post)
 
 
 def public_thread_clause():
@@ -510,9 +510,7 @@ def can_view_notification(member, notification) -> bool:
     """Show one of `member`'s notifications only while they may still see what it is about (read time)."""
     if not _signed_in(member) or notification.member_id != member.id:
         return False
-    if notification.post is not None and not can_view_post(member, notification.post):
-        return False
-    return notification.thread is None or can_view_thread(member, notification.thread)
+    return can_see_source(member, thread=notification.thread, post=notification.post)
 
 
 def can_see_moderation_live(member, thread: Thread) -> bool:
