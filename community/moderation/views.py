@@ -19,8 +19,8 @@ from ..members.models import Member, username_key
 from ..pages import error_response, wants_json
 from ..permissions import (can_act_on_member, can_flag, can_lock_thread, can_merge_threads, can_moderate_post,
                            can_pin_globally, can_pin_thread, can_recategorize, can_report_member, can_restore_post,
-                           can_retag, can_review, can_split_thread, can_view_board, can_view_moderation_log,
-                           can_view_post, is_moderator)
+                           can_retag, can_review, can_split_thread, can_view_board, can_view_log_subject,
+                           can_view_moderation_log, can_view_post, is_moderator)
 from . import thread_tools
 from .flags import flag_post, report_member
 from .labels import ACTION_LABELS, FLAG_REASON_LABELS, REASON_CODE_LABELS
@@ -459,11 +459,26 @@ def log():
     missing = [name for name, found in (("actor", actor), ("member", member))
                if request.args.get(name) and found is None]
     if missing:
-        entries = None
+        entries, withheld = None, set()
     else:
         entries = paged(moderation_log, action=action, actor=actor, member=member, page=page_arg())
+        withheld = _withheld_subjects(entries.items)
     return render_template("community/moderation/log.html", entries=entries, action=action,
-                           actions=ACTION_LABELS, reasons=REASON_CODE_LABELS, missing=missing)
+                           actions=ACTION_LABELS, reasons=REASON_CODE_LABELS, missing=missing,
+                           withheld=withheld)
+
+
+def _withheld_subjects(rows) -> set[int]:
+    """Ids of the log lines whose subject the reader may not see: they show the action, not its subject.
+
+    Like Discourse's staff action log, a line is never dropped: the log stays a complete record of who
+    did what and when (the public transparency page counts these lines anyway); only what was derived
+    from content the reader cannot see (title, link, the moderator's reason, a flag note) is withheld.
+    """
+    post_ids = {row.post_id for row in rows if row.post_id is not None}
+    if post_ids:  # one query; each line's `post` is then read from the session
+        db.session.scalars(select(Post).where(Post.id.in_(post_ids))).all()
+    return {row.id for row in rows if not can_view_log_subject(current_user, row)}
 
 
 def _find(username):
