@@ -8,13 +8,13 @@ from sqlalchemy import func, select
 
 from community.errors import ServiceError
 from community.extensions import db
-from community.forum.views import page_arg
+from community.web import page_arg, paged, paginate
 from community.permissions import can_manage_webhooks
 
 from . import webhooks
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .outbox import EVENT_TYPES
-from .views import _paginate
+from .services import PER_PAGE
 
 bp = Blueprint("crm_webhooks", __name__)
 
@@ -69,8 +69,8 @@ def create():
 
 
 def _detail(endpoint, errors=None, form=None, secret=None, status=200):
-    attempts = _paginate(select(WebhookAttempt).where(WebhookAttempt.endpoint_id == endpoint.id)
-                         .order_by(WebhookAttempt.attempted_at.desc(), WebhookAttempt.id.desc()), page_arg())
+    attempts = paged(paginate, select(WebhookAttempt).where(WebhookAttempt.endpoint_id == endpoint.id)
+                     .order_by(WebhookAttempt.attempted_at.desc(), WebhookAttempt.id.desc()), page_arg(), PER_PAGE)
     return render_template("crm_bridge/webhook.html", endpoint=endpoint, attempts=attempts, errors=errors or {},
                            form=form or {"url": endpoint.url, "description": endpoint.description,
                                          "event_types": endpoint.event_types, "active": endpoint.active},

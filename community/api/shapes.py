@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import url_for
 
-from ..forum.views import post_url
+from ..web import post_url
 from ..trust.thread_tools import is_pinned
 
 

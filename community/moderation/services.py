@@ -25,6 +25,7 @@ from ..permissions import (can_act_on_member, can_flag, can_merge_threads, can_m
 from ..signals import (content_flagged, member_restriction_lifted, member_silenced, member_suspended,
                        moderation_logged, post_approved, post_hidden, post_restored, post_unhidden,
                        review_resolved, thread_split, threads_merged)
+from ..web import paginate
 from .models import Flag, FlagReason, ModerationAction, ReviewItem, ReviewKind, ReviewStatus
 
 REASON_MAX = 500
@@ -759,8 +760,6 @@ def moderation_log(action: str | None = None, actor: Member | None = None, membe
     """Return a page of the moderation log, newest first, filtered by action, actor or member concerned."""
     from sqlalchemy.orm import joinedload
 
-    from ..forum.services import Page, _pages
-
     query = select(ModerationAction)
     if action:
         query = query.where(ModerationAction.action == action)
@@ -768,13 +767,9 @@ def moderation_log(action: str | None = None, actor: Member | None = None, membe
         query = query.where(ModerationAction.actor_id == actor.id)
     if member is not None:
         query = query.where(ModerationAction.member_id == member.id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    pages = _pages(total, per_page, page)
-    rows = db.session.scalars(query.options(joinedload(ModerationAction.actor), joinedload(ModerationAction.member),
-                                            joinedload(ModerationAction.thread))
-                              .order_by(ModerationAction.created_at.desc(), ModerationAction.id.desc())
-                              .limit(per_page).offset((page - 1) * per_page)).unique().all()
-    return Page(rows, page, pages, total)
+    return paginate(query.options(joinedload(ModerationAction.actor), joinedload(ModerationAction.member),
+                                  joinedload(ModerationAction.thread))
+                    .order_by(ModerationAction.created_at.desc(), ModerationAction.id.desc()), page, per_page)
 
 
 # What the public page counts: the community's own acts of moderation, not members' flags.

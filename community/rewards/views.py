@@ -17,6 +17,7 @@ from ..forms import apply_errors
 from ..members.models import Member, username_key
 from ..pages import abort_with, error_response, wants_json
 from ..permissions import can_manage_rewards
+from ..web import page_arg, paged
 from . import services
 from .models import Redemption, RedemptionStatus, Reward
 
@@ -46,20 +47,6 @@ class GrantForm(FlaskForm):
 
 class CancelForm(FlaskForm):
     note = StringField(_l("Reason (optional)"), validators=[Optional()])
-
-
-def page_arg() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1 or len(raw) > 6:
-        abort_with(400, _("The page number must be a whole number from 1 up."))
-    return int(raw)
-
-
-def paged(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except services.PageOutOfRange:
-        abort_with(404, _("There is no such page."))
 
 
 def require_staff() -> None:

@@ -37,6 +37,7 @@ from .. import permissions
 from ..errors import ServiceError
 from ..extensions import db
 from ..forum.models import Board, BoardKind, IdeaStatus, Post, Thread, Visibility
+from ..web import Paging
 from .analysis import BilingualAnalyzer, is_han
 from .columns import ColumnRange, bm25_norms, field_lengths, global_values, seconds
 from .index import IndexUnavailable, service
@@ -68,7 +69,9 @@ class Hit:
 
 
 @dataclass
-class Results:
+class Results(Paging):
+    """A page of search hits; the paging (page, pages, has_prev, has_next, items, total) is every list's."""
+
     query: str
     sort: str
     page: int = 1
@@ -79,12 +82,8 @@ class Results:
     partial: bool = False
 
     @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
+    def items(self) -> list[Hit]:
+        return self.hits
 
 
 # ---- parsing -----------------------------------------------------------------------------------

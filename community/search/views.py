@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..forum.views import post_url
+from ..web import post_url
 from ..pages import error_response
 from ..text import excerpt
 from . import query as search_query

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..forum.models import Board
-from ..forum.views import load_thread
+from ..web import load_thread
 from ..members.models import Member, username_key
 from ..pages import error_response, wants_json
 from ..permissions import (can_lock_thread, can_pin_thread, can_recategorize, can_retag, can_set_trust_level)
