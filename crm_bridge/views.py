@@ -192,9 +192,7 @@ def contacts():
 @login_required
 def resolve_contact(contact_id: int):
     _staff_only()
-    contact = db.session.get(CrmContact, contact_id)
-    if contact is None:
-        abort(404)
+    contact = db.get_or_404(CrmContact, contact_id)
     try:
         resolve(current_user, contact, request.form.get("member", ""))
     except ServiceError as exc:
@@ -238,9 +236,7 @@ def feedback():
 @login_required
 def reclassify(item_id: int):
     _staff_only()
-    item = db.session.get(FeedbackItem, item_id)
-    if item is None:
-        abort(404)
+    item = db.get_or_404(FeedbackItem, item_id)
     try:
         fb.reclassify(current_user, item, request.form.get("kind", ""), request.form.get("status", ""))
     except ServiceError as exc:

@@ -25,9 +25,7 @@ def _staff_only() -> None:
 
 
 def _endpoint(endpoint_id: int) -> WebhookEndpoint:
-    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is None:
-        abort(404)
+    endpoint = db.get_or_404(WebhookEndpoint, endpoint_id)
     return endpoint
 
 
@@ -124,9 +122,7 @@ def delete(endpoint_id: int):
 @login_required
 def redeliver(delivery_id: int):
     _staff_only()
-    delivery = db.session.get(WebhookDelivery, delivery_id)
-    if delivery is None:
-        abort(404)
+    delivery = db.get_or_404(WebhookDelivery, delivery_id)
     webhooks.redeliver(delivery)
     db.session.commit()
     flash(_("The event will be delivered again shortly."))

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..forms import ConfirmForm, EditForm, ReplyForm, ThreadForm, apply_errors
+from ..forms import ConfirmForm, EditForm, ReplyForm, ThreadForm, apply_errors, submit
 from ..pages import abort_with, error_response, wants_json
 from .. import pagecache
 from ..permissions import (can_delete_post, can_edit_post, can_moderate, can_reply, can_start_thread,
@@ -148,15 +148,10 @@ def reply(thread_id: int):
         return refuse_silenced(form, "community/forum/reply.html", thread=thread, board=thread.board,
                                reply_to=reply_to)
     if form.validate_on_submit():
-        try:
-            post = services.reply(current_user, thread, form.body.data, reply_to=reply_to,
-                                  whisper=bool(form.whisper.data))
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            return redirect(post_url(post))
+        done = submit(form, services.reply, current_user, thread, form.body.data, reply_to=reply_to,
+                      whisper=bool(form.whisper.data))
+        if done:
+            return redirect(post_url(done.value))
     elif request.method == "GET":
         quoted = request.args.get("quote")
         if reply_to is not None:
@@ -186,14 +181,8 @@ def edit(post_id: int):
         form.body.data = post.body_source
         form.title.data = post.thread.title
     if form.validate_on_submit():
-        try:
-            services.edit_post(current_user, post, form.body.data,
-                               title=form.title.data if post.is_opening else None, reason=form.reason.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+        if submit(form, services.edit_post, current_user, post, form.body.data,
+                  title=form.title.data if post.is_opening else None, reason=form.reason.data):
             flash(_("Your changes have been saved."), "success")
             return redirect(post_url(post))
     status = 422 if request.method == "POST" else 200

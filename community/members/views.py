@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..forms import ConfirmForm, DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, apply_errors
+from ..forms import ConfirmForm, DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, submit
 from ..forum.models import Board, Thread
 from ..permissions import is_suspended, public_thread_clause, readable_visibilities
 from . import services
@@ -36,16 +36,11 @@ def register():
     if form.validate_on_submit() and form.website.data:  # the honeypot: only bots fill it in
         form.form_errors.append(_("We could not create the account. Please try again."))
     elif form.validate_on_submit():
-        try:
-            member = services.register_member(form.username.data, form.email.data, form.password.data,
-                                              locale=_browser_locale())
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            login_user(member)
-            flash(_("Welcome, %(name)s! Your account is ready.", name=member.username), "success")
+        done = submit(form, services.register_member, form.username.data, form.email.data, form.password.data,
+                      locale=_browser_locale())
+        if done:
+            login_user(done.value)
+            flash(_("Welcome, %(name)s! Your account is ready.", name=done.value.username), "success")
             return redirect(_safe_next(url_for("site.home")))
     return render_template("community/members/register.html", form=form), (422 if form.errors or form.form_errors else 200)
 
@@ -113,18 +108,14 @@ def settings():
         which = request.form.get("form")
         form = profile_form if which == "profile" else password_form
         if form.validate_on_submit():
-            try:
-                if form is profile_form:
-                    services.update_profile(member, display_name=form.display_name.data or "",
-                                            bio=form.bio.data or "", locale=form.locale.data or None)
-                else:
-                    services.change_password(member, form.old_password.data, form.new_password.data)
-            except ServiceError as exc:
-                db.session.rollback()
-                apply_errors(form, exc)
+            if form is profile_form:
+                done = submit(form, services.update_profile, member, display_name=form.display_name.data or "",
+                              bio=form.bio.data or "", locale=form.locale.data or None)
+            else:
+                done = submit(form, services.change_password, member, form.old_password.data, form.new_password.data)
+            if not done:
                 status = 422
             else:
-                db.session.commit()
                 if form is password_form:
                     login_user(member, remember=bool(request.cookies.get("remember_token")))  # this session goes on
                     flash(_("Your password has been changed. Other sessions have been signed out."), "success")
@@ -147,14 +138,10 @@ def delete_account():
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
-                services.delete_account(member, form.password.data)
-            except ServiceError as exc:
-                db.session.rollback()
-                apply_errors(form, exc)
-                status = exc.status if not exc.fields else 422
+            done = submit(form, services.delete_account, member, form.password.data)
+            if not done:
+                status = done.error.status if not done.error.fields else 422
             else:
-                db.session.commit()
                 logout_user()
                 flash(_("Your account has been deleted. Your posts stay, without your name."), "success")
                 return redirect(url_for("site.home"))

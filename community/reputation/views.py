@@ -10,9 +10,8 @@ from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import InputRequired
 
-from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..forms import apply_errors
+from ..forms import submit
 from ..members.models import Member, username_key
 from ..pages import abort_with
 from ..permissions import can_adjust_reputation, can_view_reputation_history
@@ -89,13 +88,7 @@ def history(username: str):
         if form is None:
             abort(403)
         if form.validate_on_submit():
-            try:
-                ledger.adjust(current_user, member, form.delta.data, form.note.data)
-            except ServiceError as exc:
-                db.session.rollback()
-                apply_errors(form, exc)
-            else:
-                db.session.commit()
+            if submit(form, ledger.adjust, current_user, member, form.delta.data, form.note.data):
                 flash(_("Reputation adjusted."), "success")
                 return redirect(url_for(".history", username=member.username))
         status = 422
