@@ -6,8 +6,6 @@ Counters move with atomic SQL so that concurrent requests never lose an update.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from math import ceil
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -23,6 +21,7 @@ from ..members.models import Member
 from ..permissions import (can_moderate, can_reply, can_start_thread, can_whisper, is_moderator,
                            public_post_clause, public_thread_clause, readable_visibilities, visible_post_clause)
 from ..signals import post_created, post_deleted, post_edited, thread_created, thread_deleted
+from ..web import Page, page_count, paginate
 from .models import Board, BoardKind, IdeaStatus, Post, PostMention, PostRevision, Tag, Thread, ThreadTag
 
 
@@ -272,34 +271,6 @@ def delete_post(actor: Member, post: Post) -> None:
 
 # ---- reading -------------------------------------------------------------------------------
 
-@dataclass
-class Page:
-    items: list
-    page: int
-    pages: int
-    total: int
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-
-class PageOutOfRange(Exception):
-    """The page asked for does not exist."""
-
-
-def page_count(total: int, per_page: int, page: int) -> int:
-    """Return how many pages `total` rows make; raise PageOutOfRange when `page` is not one of them."""
-    pages = max(1, ceil(total / per_page))
-    if page < 1 or page > pages:
-        raise PageOutOfRange(page)
-    return pages
-
-
 # The forum's own ORDER BY per ?sort=; areas register more (votes: "hot", which decays with the
 # request's time, and "top", which also takes ?period=) with `registry.register_thread_sort`.
 THREAD_SORTS = {"latest": registry.ThreadSort(Thread.last_posted_at.desc()),
@@ -323,14 +294,8 @@ def _thread_list(query, member, page: int, sort: str, per_page: int, period: str
     if chosen.since is not None and (start := chosen.since(period)) is not None:
         query = query.where(Thread.created_at >= start)
     order = chosen.order
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    pages = page_count(total, per_page, page)
-    rows = db.session.scalars(
-        query.options(joinedload(Thread.author), joinedload(Thread.last_poster))
-        .order_by(order() if callable(order) else order, Thread.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).unique().all()
-    return Page(rows, page, pages, total)
+    return paginate(query.options(joinedload(Thread.author), joinedload(Thread.last_poster))
+                    .order_by(order() if callable(order) else order, Thread.id.desc()), page, per_page)
 
 
 def board_threads(member, board: Board, page: int = 1, sort: str = "latest", period: str | None = None,
@@ -415,8 +380,3 @@ def thread_posts(thread: Thread, page: int, member=None) -> Page:
     for post in rows:  # every post on the page belongs to this thread: spare a query each
         set_committed_value(post, "thread", thread)
     return Page(rows, page, pages, total)
-
-
-def page_of_post(post: Post) -> int:
-    """Return the thread page on which `post` is shown."""
-    return (post.number - 1) // current_app.config["POSTS_PER_PAGE"] + 1

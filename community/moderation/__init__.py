@@ -1,6 +1,11 @@
 """Moderation and community self-management: flags, the review queue, post/thread tools, member
 restrictions, the moderation log and the public transparency page.
 
+Modules by job: `log` (the log, transparency counts), `labels`, `inputs`, `posts` (new posts, counts,
+hide/restore/approve), `flags`, `review` (the queue), `restrictions` (silence, suspend) and
+`thread_tools` (every thread tool: retag, move, close, pin; pin globally, merge, split). `views` holds
+the routes of all of them.
+
 Settings (each can be given as COMMUNITY_<NAME>):
 
 MODERATION_HIDE_WEIGHT            the flag weight (sum of the flags' weights, see TRUST_FLAG_WEIGHTS)
@@ -32,21 +37,23 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("MODERATION_SECONDS_BETWEEN_POSTS", 5)
     app.config.setdefault("MODERATION_FLAG_LIMIT", "10 per minute; 50 per day")
 
-    from . import services, subscribers, views
+    from . import posts, review, subscribers, thread_tools, views
 
     def review_queue(member) -> int | None:
         """The live staff counter of the review queue's size, for moderators (None: not shown)."""
-        return services.pending_review_count(member) if is_moderator(member) else None
+        return review.pending_review_count(member) if is_moderator(member) else None
 
-    register_new_post_check(app, services.check_new_post)
+    register_new_post_check(app, posts.check_new_post)
     register_staff_counter(app, "review_queue", review_queue)
     app.register_blueprint(views.bp)
     register_template_slot(app, "post_actions", "community/moderation/_post_actions.html", order=30)
     register_template_slot(app, "profile_extra", "community/moderation/_profile.html", order=40)
     register_template_slot(app, "thread_before_posts", "community/moderation/_notice.html", order=40)
-    register_template_slot(app, "thread_head", "community/moderation/_thread_tools.html", order=50)
-    register_template_slot(app, "thread_row_badges", "community/moderation/_row_badges.html", order=40)
+    register_template_slot(app, "thread_head", "community/moderation/thread_tools/_menu.html", order=30)
+    register_template_slot(app, "thread_row_badges", "community/moderation/thread_tools/_row_badges.html", order=20)
     register_template_slot(app, "header_extra", "community/moderation/_header.html", order=2)
     register_template_slot(app, "post_before_body", "community/moderation/_post_marks.html")
     subscribers.connect()
     views.init_app(app)
+    app.add_template_global(thread_tools.is_pinned, "thread_is_pinned")
+    app.add_template_global(thread_tools.move_targets, "thread_move_targets")
