@@ -75,6 +75,10 @@ def load(app, overrides: dict | None = None) -> None:
         app.config["SMTP_URL"] = env["SMTP_URL"]
     if env.get("MAIL_FROM"):
         app.config["MAIL_FROM"] = env["MAIL_FROM"]
+    if env.get("TRUSTED_PROXIES", "").strip():  # contract name; COMMUNITY_TRUSTED_PROXIES works too
+        app.config["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
+    if env.get("UPLOADS_PATH"):
+        app.config["UPLOADS_PATH"] = env["UPLOADS_PATH"]
     if "RATELIMIT_ENABLED" in env:
         app.config["RATELIMIT_ENABLED"] = env["RATELIMIT_ENABLED"].strip().lower() not in {"0", "false", "no", "off"}
 

@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ..cli import community_cli
 from ..extensions import db
 from . import backup as backups
 from . import scheduler
@@ -22,10 +23,10 @@ def scheduler_command(once: bool, listing: bool) -> None:
     app = current_app._get_current_object()
     if listing:
         for row in scheduler.status(app):
-            every = f"every {row['every']}" if row["every"] else "off"
+            every = f"every {_span(row['every'])}" if row["every"] else "off"
             last = (f"last {row['last_started_at']:%Y-%m-%d %H:%M} UTC {row['last_status'] or 'running'}"
                     if row["last_started_at"] else "never run")
-            click.echo(f"{row['name']:<24} {every:<22} {last}  {row['help']}")
+            click.echo(f"{row['name']:<24} {every:<12} {last}  {row['help']}")
         return
     if once:
         outcome = scheduler.run_due(app)
@@ -41,6 +42,14 @@ def scheduler_command(once: bool, listing: bool) -> None:
         signal.signal(signum, lambda *_: stop.set())
     click.echo("Scheduler running; SIGTERM or Ctrl-C stops it.")
     scheduler.run_forever(app, stop)
+
+
+def _span(every) -> str:
+    seconds = int(every.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
 
 
 @click.command("backup")
@@ -85,8 +94,6 @@ def restore_command(file: str, no_reindex: bool) -> None:
 
 
 def init_app(app) -> None:
-    from ..cli import community_cli
-
     for command in (scheduler_command, backup_command, restore_command):
         if command.name not in community_cli.commands:
             community_cli.add_command(command)

@@ -21,9 +21,9 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from flask import Flask
 from sqlalchemy import or_, select, update
@@ -114,11 +114,12 @@ def _finish(name: str, owner: str, *, status: str, result: str, next_run_at: dat
     db.session.commit()
 
 
-def run_due(app: Flask, *, now: datetime | None = None, owner: str | None = None) -> dict[str, str]:
+def run_due(app: Flask, *, now: datetime | None = None, owner: str | None = None,
+            stop: threading.Event | None = None) -> dict[str, str]:
     """Run every job that is due and free, one after the other; return {name: "ok" | "failed"} of those run.
 
     Call inside an app context. A job that raises is rolled back, logged and retried later; the next
-    job runs regardless.
+    job runs regardless. Once `stop` is set no further job is started.
     """
     owner = owner or owner_name()
     lease = timedelta(seconds=app.config["SCHEDULER_LEASE_SECONDS"])
@@ -126,7 +127,7 @@ def run_due(app: Flask, *, now: datetime | None = None, owner: str | None = None
     outcome: dict[str, str] = {}
     for job in jobs_of(app).values():
         every = interval_of(app, job)
-        if every is None:
+        if every is None or (stop is not None and stop.is_set()):
             continue
         started = now or utcnow()
         try:
@@ -170,11 +171,14 @@ def status(app: Flask) -> list[dict]:
 def run_forever(app: Flask, stop: threading.Event) -> None:
     """Look for due jobs every SCHEDULER_TICK_SECONDS until `stop` is set."""
     owner = owner_name()
+    if log.getEffectiveLevel() > logging.INFO:
+        log.setLevel(logging.INFO)  # each job's line shows even when the root logger says WARNING
     log.warning("scheduler %s: running %d jobs: %s", owner, len(jobs_of(app)), ", ".join(jobs_of(app)))
     while not stop.is_set():
         with app.app_context():
             try:
-                run_due(app, owner=owner)
+                run_due(app, owner=owner, stop=stop)
             except Exception:  # never let one bad tick end the process
                 log.exception("scheduler: a round failed")
         stop.wait(app.config["SCHEDULER_TICK_SECONDS"])
+    log.warning("scheduler %s: stopped", owner)

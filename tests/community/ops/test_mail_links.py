@@ -62,3 +62,11 @@ def test_the_admin_pages_base_url_wins_over_everything(monkeypatch, tmp_path):
     link = _verification_link(monkeypatch, tmp_path, {"PORT": "8123", "COMMUNITY_BASE_URL": "https://env.example.org"},
                               admin_base_url="https://admin.example.org")
     assert link.startswith("https://admin.example.org/")
+
+
+def test_contract_variables_for_proxies_and_uploads_are_read_under_their_plain_names(monkeypatch, tmp_path):
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    monkeypatch.setenv("UPLOADS_PATH", str(tmp_path / "shared-uploads"))
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
+    assert app.config["TRUSTED_PROXIES"] == 1
+    assert app.config["UPLOADS_PATH"] == str(tmp_path / "shared-uploads")

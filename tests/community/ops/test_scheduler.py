@@ -151,3 +151,23 @@ def test_scheduler_once_exits_non_zero_when_a_job_failed(app, jobs):
     scheduler.register_job(app, "broken", broken, every=DAY)
     result = app.test_cli_runner().invoke(args=["community", "scheduler", "--once"])
     assert result.exit_code == 1 and "broken: failed" in result.output
+
+
+def test_the_long_running_scheduler_runs_due_jobs_and_stops_when_told(app, jobs, caplog):
+    started = threading.Event()
+
+    def job():
+        jobs.append("ran")
+        started.set()
+        return "fine"
+
+    scheduler.register_job(app, "count", job, every=DAY)
+    stop = threading.Event()
+    runner = threading.Thread(target=scheduler.run_forever, args=(app, stop))
+    with caplog.at_level(logging.INFO, logger="community.ops.scheduler"):
+        runner.start()
+        assert started.wait(30)
+        stop.set()
+        runner.join(30)
+    assert not runner.is_alive() and jobs == ["ran"]
+    assert any("job count done" in r.getMessage() and "fine" in r.getMessage() for r in caplog.records)
