@@ -2,11 +2,17 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from community.dbtypes import utcnow
 from community.extensions import db
@@ -16,6 +22,7 @@ from community.ops import scheduler
 from community.ops.models import ScheduledJob
 
 DAY = timedelta(days=1)
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -171,3 +178,37 @@ def test_the_long_running_scheduler_runs_due_jobs_and_stops_when_told(app, jobs,
         runner.join(30)
     assert not runner.is_alive() and jobs == ["ran"]
     assert any("job count done" in r.getMessage() and "fine" in r.getMessage() for r in caplog.records)
+
+
+def _flask(app, *args) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "REDIS_URL", "SMTP_URL")}
+    env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], COMMUNITY_INSTANCE_PATH=app.instance_path,
+               SECRET_KEY="test-secret", COMMUNITY_MAIL_SEND_THREAD="false")
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "community", "scheduler", *args],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_two_scheduler_processes_run_each_job_once(app):
+    first, second = _flask(app, "--once"), _flask(app, "--once")
+    outputs = [process.communicate(timeout=180)[0] for process in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], outputs
+    for name in ("trust.recompute", "mail.digests", "mail.purge", "crm.refresh-stages", "crm.webhooks-prune"):
+        assert sum(output.count(f"{name}: ok") for output in outputs) == 1, (name, outputs)
+
+
+def test_the_scheduler_process_stops_cleanly_on_sigterm(app):
+    process = _flask(app)
+    try:
+        deadline = time.monotonic() + 120
+        while db.session.scalar(select(func.count()).select_from(ScheduledJob).where(
+                ScheduledJob.last_status == "ok")) < 5:
+            assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
+            time.sleep(0.5)
+            db.session.rollback()
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=60)[0]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, output
+    assert "stopped" in output and "job crm.refresh-stages done" in output
