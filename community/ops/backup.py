@@ -129,6 +129,8 @@ def backup(app: Flask, target: str | os.PathLike) -> dict:
     """Write the archive to `target` (atomically: a half-written archive never has the name); return its manifest."""
     kind = database_kind(app)
     target = Path(target)
+    if not target.parent.is_dir():
+        raise BackupError(f"The folder {target.parent} does not exist; create it or name another file.")
     with tempfile.TemporaryDirectory(prefix="community-backup-") as tmp:
         dump = Path(tmp) / DUMPS[kind]
         if kind == "sqlite":
@@ -203,8 +205,11 @@ def restore(app: Flask, source: str | os.PathLike, *, reindex: bool = True) -> R
             "file) and point DATABASE_URL at it; do not run `db upgrade` before restoring.")
     report = RestoreReport(manifest)
     with tempfile.TemporaryDirectory(prefix="community-restore-") as tmp:
-        with tarfile.open(source, "r:gz") as archive:
-            archive.extractall(tmp, filter="data")  # no absolute paths, no .., no links out, no devices
+        try:
+            with tarfile.open(source, "r:gz") as archive:
+                archive.extractall(tmp, filter="data")  # no absolute paths, no .., no links out, no devices
+        except (tarfile.TarError, OSError) as exc:
+            raise BackupError(f"{source} cannot be unpacked safely ({exc}); nothing was restored.") from None
         dump = Path(tmp) / DUMPS[kind]
         if not dump.is_file():
             raise BackupError(f"{source} has no {DUMPS[kind]}; the archive is incomplete.")

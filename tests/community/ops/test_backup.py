@@ -5,9 +5,11 @@ database of its own, `<name>_restore`, made fresh by the test).
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,24 @@ def test_restore_refuses_a_file_that_is_not_a_backup(app, tmp_path):
     garbage.write_bytes(b"not even gzip")
     result = app.test_cli_runner().invoke(args=["community", "restore", str(garbage)])
     assert result.exit_code != 0 and "is not a backup made by" in result.output
+
+
+def test_restore_refuses_an_archive_that_writes_outside_its_folder(app, tmp_path, restored_app):
+    manifest = json.dumps({"format": 1, "database": make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name(),
+                           "alembic_revision": None, "created_at": "2026-12-04T00:00:00+00:00", "counts": {}}).encode()
+    hostile = tmp_path / "hostile.tar.gz"
+    with tarfile.open(hostile, "w:gz") as tar:
+        for name, data in (("manifest.json", manifest), ("../escaped.txt", b"owned")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    with restored_app.app_context():
+        result = restored_app.test_cli_runner().invoke(args=["community", "restore", str(hostile)])
+        assert result.exit_code != 0 and "cannot be unpacked safely" in result.output
+        assert backups.existing_tables() == []
+    assert not list(Path(tempfile.gettempdir()).glob("escaped.txt"))
+
+
+def test_backup_into_a_missing_folder_says_so(app, tmp_path):
+    result = app.test_cli_runner().invoke(args=["community", "backup", str(tmp_path / "nowhere" / "b.tar.gz")])
+    assert result.exit_code != 0 and "does not exist" in result.output
