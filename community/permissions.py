@@ -110,6 +110,26 @@ def can_view_history(member, post: Post) -> bool:
     return can_view_post(member, post)
 
 
+def can_see_source(member, *, thread: Thread | None = None, post: Post | None = None) -> bool:
+    """May `member` see, now, the content a derived row (an excerpt, a notification, a log line) came from?
+
+    Asked at read time by every channel that shows something derived from a post or thread (My data's
+    timeline and notifications, ...), so a thread moved to a staff board, a whisper, a hidden or
+    deleted post stops showing through them at once. A row derived from no content passes.
+    """
+    if post is not None:
+        return can_view_post(member, post)
+    if thread is not None:
+        return can_view_thread(member, thread)
+    return True
+
+
+def visible_derived(member, rows) -> list:
+    """Keep the rows (with `thread` and `post` attributes, either may be None) whose source `member` may see."""
+    return [row for row in rows if can_see_source(member, thread=getattr(row, "thread", None),
+                                                  post=getattr(row, "post", None))]
+
+
 # ---- notifications and ideas ----------------------------------------------------------------
 
 def can_follow_thread(member, thread: Thread) -> bool:
@@ -306,8 +326,8 @@ def can_use_thread_tools(member, thread: Thread) -> bool:
 
 
 def can_set_trust_level(member, target) -> bool:
-    """Set a member's trust level by hand (and lock it): staff and admins."""
-    return is_staff(member) and target is not None
+    """Set a member's trust level by hand (and lock it): staff and admins; staff not their own (`can_grant_to`)."""
+    return can_grant_to(member, target)
 
 
 def can_see_trust_progress(member, target) -> bool:
@@ -320,6 +340,16 @@ def can_see_trust_progress(member, target) -> bool:
 def can_view_reputation_history(member, target) -> bool:
     """Read a member's reputation ledger: the member themself, and staff."""
     return _signed_in(member) and target is not None and (member.id == target.id or is_staff(member))
+
+
+def can_grant_to(member, target) -> bool:
+    """Give `target` points, badges or a role by hand: staff and admins, never staff to themselves.
+
+    An admin may grant to themselves (the grant is recorded with them as its actor, like any other).
+    """
+    if not is_staff(member) or target is None:
+        return False
+    return member.id != target.id or _role(member) is Role.admin
 
 
 def can_adjust_reputation(member, target) -> bool:

@@ -12,7 +12,7 @@ from community.api.core import (api_error_handlers, choice_arg, int_arg, next_ur
                                 require_member)
 from community.api.openapi import MEMBER_REF, NINT, NSTR, NTIME, SCHEMAS, STR, TIME, _list, _obj, _ref
 from community.extensions import db
-from community.permissions import can_view_crm
+from community.permissions import can_see_source, can_view_crm
 
 from . import feedback as fb
 from . import services
@@ -154,7 +154,9 @@ def crm_profile_timeline(profile_id: int):
     services.audit(staff, "viewed_timeline", profile, via="api")
     db.session.commit()
     items = [{"id": e.id, "kind": e.kind, "occurred_at": _iso(e.occurred_at), "thread_id": e.thread_id,
-              "post_id": e.post_id, "actor": _ref_json(e.actor), "excerpt": e.excerpt or "", "data": e.data or {},
+              "post_id": e.post_id, "actor": _ref_json(e.actor),
+              "excerpt": (e.excerpt or "") if can_see_source(staff, thread=e.thread, post=e.post) else "",
+              "data": e.data or {},
               "url": url_for("forum.thread", thread_id=e.thread_id) if e.thread_id else None} for e in rows]
     return ok({"items": items, "next": next_link})
 
@@ -165,7 +167,7 @@ def crm_profile_timeline(profile_id: int):
                    {"name": "status", "in": "query", "schema": {"enum": [s.value for s in FeedbackStatus]}},
                    {"name": "sort", "in": "query", "schema": {"enum": ["votes", "newest"]}}, PAGE])
 def crm_feedback():
-    _staff()
+    staff = _staff()
     kind = choice_arg("kind", [k.value for k in FeedbackKind], "")
     status = choice_arg("status", [s.value for s in FeedbackStatus], "")
     sort = choice_arg("sort", ["votes", "newest"], "votes")
@@ -175,6 +177,8 @@ def crm_feedback():
               "created_at": _iso(i.created_at), "first_reply_at": _iso(i.first_reply_at),
               "first_official_reply_at": _iso(i.first_official_reply_at),
               "url": url_for("forum.thread", thread_id=i.thread_id)} for i in rows]
+    services.audit(staff, "api_feedback_listed", None, count=len(rows), kind=kind, status=status, sort=sort)
+    db.session.commit()
     return ok({"items": items, "next": next_link})
 
 

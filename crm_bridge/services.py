@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from community.dbtypes import utcnow
 from community.errors import ValidationFailed
 from community.extensions import db
+from community.forum.models import Post, Thread
 from community.members.models import Member, Role
 
 from .models import AuditEntry, CrmProfile, ProfileTag, Stage, StaffNote, TimelineEvent
@@ -193,6 +194,17 @@ def profiles_query(*, q: str = "", stage: str = "", tag: str = "", active_within
     return query.order_by(CrmProfile.last_active_at.desc().nulls_last(), CrmProfile.id.desc())
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """Return `value` safe for a spreadsheet: text that would start a formula gets a leading quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_csv(profiles) -> str:
     """The member list as CSV (one row per profile), for spreadsheets and other CRMs."""
     out = io.StringIO()
@@ -201,17 +213,19 @@ def export_csv(profiles) -> str:
                      "last_active", "posts", "reputation", "trust_level", "engagement", "advocacy", "risk"])
     for p in profiles:
         m = p.member
-        writer.writerow([m.username, m.display_name, m.email, p.company,
+        writer.writerow([csv_cell(value) for value in [m.username, m.display_name, m.email, p.company,
                          (p.stage_override or p.stage).value, " ".join(t.name for t in p.tags),
                          p.owner.username if p.owner else "", p.first_seen_at.isoformat() if p.first_seen_at else "",
                          p.last_active_at.isoformat() if p.last_active_at else "", m.post_count, m.reputation,
-                         m.trust_level, p.engagement, p.advocacy, p.risk])
+                         m.trust_level, p.engagement, p.advocacy, p.risk]])
     return out.getvalue()
 
 
 def timeline_query(member_id: int, kind: str = "", since: datetime | None = None, until: datetime | None = None):
     query = select(TimelineEvent).where(TimelineEvent.member_id == member_id).options(
-        selectinload(TimelineEvent.thread), selectinload(TimelineEvent.post), selectinload(TimelineEvent.actor))
+        selectinload(TimelineEvent.thread).selectinload(Thread.board),  # the reader's check of the source
+        selectinload(TimelineEvent.post).selectinload(Post.thread).selectinload(Thread.board),
+        selectinload(TimelineEvent.actor))
     if kind in KINDS:
         query = query.where(TimelineEvent.kind == kind)
     if since:
@@ -219,32 +233,3 @@ def timeline_query(member_id: int, kind: str = "", since: datetime | None = None
     if until:
         query = query.where(TimelineEvent.occurred_at < until)
     return query.order_by(TimelineEvent.occurred_at.desc(), TimelineEvent.id.desc())
-
-
-def my_data(member: Member) -> dict:
-    """Everything the brand records about `member` that they may see (not staff notes), as JSON-ready data."""
-    profile = ensure_profile(member)
-    verdict, scores = refresh_stage(profile)
-    events = db.session.scalars(timeline_query(member.id)).all()
-    return {
-        "member": {"username": member.username, "display_name": member.display_name, "email": member.email,
-                   "joined": member.created_at.isoformat() if member.created_at else None,
-                   "language": member.locale, "reputation": member.reputation, "trust_level": member.trust_level},
-        "scores": {name: {"value": getattr(scores, name).value, "reasons": getattr(scores, name).reasons}
-                   for name in ("engagement", "advocacy", "risk")},
-        "profile": {"company": profile.company, "stage": verdict.stage.value, "stage_reasons": verdict.reasons,
-                    "tags": [t.name for t in profile.tags], "consent_marketing": profile.consent_marketing,
-                    "consent_research": profile.consent_research,
-                    "first_seen": profile.first_seen_at.isoformat() if profile.first_seen_at else None,
-                    "last_active": profile.last_active_at.isoformat() if profile.last_active_at else None},
-        "timeline": [{"kind": e.kind, "at": e.occurred_at.isoformat(), "thread_id": e.thread_id, "post_id": e.post_id,
-                      "excerpt": e.excerpt, "data": e.data} for e in events],
-        "sentiment": _sentiment(member.id),
-        "staff_notes": _("Staff may keep private notes about members to serve them better; they are not shown here."),
-    }
-
-
-def _sentiment(member_id: int) -> dict:
-    from .moods import member_summary
-
-    return member_summary(member_id)

@@ -5,7 +5,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from math import ceil
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -22,6 +22,7 @@ from community.dbtypes import utcnow
 
 from . import feedback as fb
 from . import moods
+from . import mydata
 from . import services
 from .contacts import contacts_of, resolve
 from .models import AuditEntry, ContactStatus, CrmContact, CrmProfile, FeedbackItem, Stage, StaffNote
@@ -89,6 +90,9 @@ def members():
         db.session.commit()
         return Response(services.export_csv(rows), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=community-members.csv"})
+    if q or tag:  # a search for someone is staff access to their record, like a profile view
+        services.audit(current_user, "searched", None, q=q, stage=stage, tag=tag)
+        db.session.commit()  # before loading what the page shows: a commit expires what was loaded
     profiles = _paginate(query, page_arg())
     return render_template("crm_bridge/members.html", profiles=profiles, q=q, stage=stage, tag=tag, active=active,
                            stages=services.STAGE_LABELS, minimum=minimum, linked=linked)
@@ -186,6 +190,8 @@ def contacts():
         like = f"%{q.casefold()}%"
         query = query.where(func.lower(CrmContact.email).like(like) | func.lower(CrmContact.name).like(like)
                             | func.lower(CrmContact.company).like(like))
+    services.audit(current_user, "contacts_listed", None, q=q, status=status)
+    db.session.commit()  # before loading what the page shows: a commit expires what was loaded
     page = _paginate(query, page_arg())
     candidate_ids = {i for c in page.items for i in (c.candidates or [])}
     candidates = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(candidate_ids)))} \
@@ -216,18 +222,22 @@ def resolve_contact(contact_id: int):
 @bp.route("/me/data")
 @login_required
 def my_data():
-    data = services.my_data(current_user)
+    data = mydata.my_data(current_user)
     db.session.commit()  # a profile made on first visit
-    return render_template("crm_bridge/my_data.html", data=data, stages=services.STAGE_LABELS, Stage=Stage)
+    response = make_response(render_template("crm_bridge/my_data.html", data=data, stages=services.STAGE_LABELS,
+                                             Stage=Stage))
+    response.headers["Cache-Control"] = "no-store"  # personal data: no copy in a shared or browser cache
+    return response
 
 
 @bp.route("/me/data.json")
 @login_required
 def my_data_json():
-    data = services.my_data(current_user)
+    data = mydata.my_data(current_user)
     db.session.commit()
     return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json",
-                    headers={"Content-Disposition": f"attachment; filename={current_user.username}-data.json"})
+                    headers={"Content-Disposition": f"attachment; filename={current_user.username}-data.json",
+                             "Cache-Control": "no-store"})
 
 
 @bp.route("/crm/feedback")

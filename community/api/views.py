@@ -130,7 +130,9 @@ def me():
     member = require_member("read")
     data = member_json(member, private=True)
     data["scopes"] = g.api_token.scope_list if g.get("api_token") else SCOPES
-    return ok(data)
+    response = ok(data)
+    response.headers["Cache-Control"] = "no-store"  # private fields: no copy in a shared or browser cache
+    return response
 
 
 @operation("GET", "/members/{username}", summary="A member's public profile", tag="members",

@@ -57,6 +57,9 @@ def init_app(app: Flask) -> None:
     # weak=False: module-level functions, connected once (connect is idempotent)
     member_registered.connect(services.on_member_registered, weak=False)
     notification_created.connect(delivery.on_notification_created, weak=False)
+    from . import erasure
+
+    erasure.connect()
 
     @app.before_request
     def _start_sender():

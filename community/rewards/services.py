@@ -25,7 +25,7 @@ from ..dbtypes import utcnow
 from ..errors import Conflict, NotPermitted, ValidationFailed
 from ..extensions import db
 from ..members.models import Member
-from ..permissions import can_manage_rewards, can_redeem_reward
+from ..permissions import can_grant_to, can_manage_rewards, can_redeem_reward
 from ..reputation.models import ReputationEntry, ReputationReason
 from ..reputation.services import insert_once
 from ..signals import reward_redeemed
@@ -90,6 +90,9 @@ def grant_points(staff: Member, member: Member, amount, note: str) -> PointsEntr
     """Let staff give points by hand (or take them, with a negative amount, never below zero)."""
     if not can_manage_rewards(staff):
         raise NotPermitted(_l("Only staff may grant points."))
+    if not can_grant_to(staff, member):
+        message = _l("You cannot give points to yourself; ask an administrator.")
+        raise NotPermitted(message, {"username": message})
     problems = {}
     try:
         amount = int(str(amount).strip())

@@ -110,3 +110,33 @@ def test_pages_answer_404_to_those_who_may_not_see(client, auth, make, role, vis
         assert new_page.status_code == 302 and "/login" in new_page.headers["Location"]
     else:
         assert new_page.status_code == expected
+
+
+@pytest.mark.parametrize("role,to_other,to_self", [("guest", False, False), ("member", False, False),
+                                                   ("moderator", False, False), ("staff", True, False),
+                                                   ("admin", True, True)])
+def test_grant_to_truth_table(make, role, to_other, to_self):
+    actor = _actor(make, role)
+    other = make.member()
+    assert can.can_grant_to(actor, other) is to_other
+    assert can.can_grant_to(actor, actor if role != "guest" else None) is to_self
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_see_source_follows_view_post_and_view_thread(make, role):
+    """A derived row's source is visible exactly when the post (or the thread) is: one rule for every channel."""
+    from sqlalchemy import select
+
+    from community.extensions import db
+    from community.forum.models import Post
+
+    board = make.board(visibility="members")
+    thread = make.thread(board=board, author=make.member(role=Role.admin))
+    post = db.session.scalar(select(Post).where(Post.thread_id == thread.id))
+    actor = _actor(make, role)
+    assert can.can_see_source(actor) is True  # derived from no content
+    assert can.can_see_source(actor, thread=thread) is can.can_view_thread(actor, thread) is (role != "guest")
+    assert can.can_see_source(actor, thread=thread, post=post) is can.can_view_post(actor, post)
+    post.is_whisper = True
+    assert can.can_see_source(actor, post=post) is (role in {"moderator", "staff", "admin"})
+    db.session.rollback()

@@ -517,3 +517,23 @@ def test_concurrent_coupon_redemptions_hand_out_each_code_once(app, db, staff, m
     assert sorted(handed) == codes  # every code once, none twice
     assert stock(coupon.id) == 0 and count(RewardCode, RewardCode.redemption_id.is_(None)) == 0
     assert_points_match_ledger(*members)
+
+
+def test_staff_cannot_grant_points_to_themselves_but_an_admin_may_and_it_is_recorded(client, auth, staff, make):
+    auth.login(staff)
+    response = client.post("/rewards/manage/grant", data={"grant-username": staff.username, "grant-amount": "500",
+                                                          "grant-note": "Bonus for me"})
+    assert response.status_code == 422 and "cannot give points to yourself" in response.get_data(as_text=True)
+    assert ledger(staff) == [] and points(staff) == 0
+    # taking is granting too: no moving of one's own balance either way
+    assert client.post("/rewards/manage/grant", data={"grant-username": staff.username, "grant-amount": "-1",
+                                                      "grant-note": "x"}).status_code == 422
+    auth.logout()
+    admin = make.member("ada", role="admin")
+    auth.login(admin)
+    assert client.post("/rewards/manage/grant", data={"grant-username": "ada", "grant-amount": "50",
+                                                      "grant-note": "Test of the shop"}).status_code == 302
+    entry = _db.session.scalar(select(PointsEntry).where(PointsEntry.member_id == admin.id))
+    assert (entry.delta, entry.reason, entry.actor_id, entry.note) == (50, PointsReason.staff_grant, admin.id,
+                                                                       "Test of the shop")
+    assert_points_match_ledger(admin)

@@ -580,3 +580,15 @@ def captured(signal):
 
     with signal.connected_to(receiver):
         yield seen
+
+
+def test_staff_cannot_raise_their_own_trust_level_but_an_admin_may(client, auth, make, db):
+    brand = make.member("brand", role=Role.staff)
+    auth.login(brand)
+    assert client.post("/u/brand/trust-level", data={"level": "4"}).status_code == 403
+    assert fresh(db, brand).trust_level != 4
+    auth.logout()
+    admin = make.member("ada", role=Role.admin)
+    auth.login(admin)
+    assert client.post("/u/ada/trust-level", data={"level": "4"}).status_code == 302
+    assert fresh(db, admin).trust_level == 4
