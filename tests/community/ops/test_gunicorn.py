@@ -73,7 +73,7 @@ def test_a_request_served_by_gunicorn_is_logged_on_one_line_with_its_id(tmp_path
             request = urllib.request.Request(f"http://127.0.0.1:{port}/no-such-page",
                                              headers={"X-Request-ID": "probe-123"})
             try:
-                urllib.request.urlopen(request, timeout=5)
+                urllib.request.urlopen(request, timeout=120)  # one request: the worker may still be booting
             except urllib.error.HTTPError as answer:  # the 404 this path gets, answered by the app
                 assert answer.code == 404 and answer.headers["X-Request-ID"] == "probe-123"
                 break
