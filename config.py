@@ -76,7 +76,10 @@ def load(app, overrides: dict | None = None) -> None:
     if env.get("MAIL_FROM"):
         app.config["MAIL_FROM"] = env["MAIL_FROM"]
     if env.get("TRUSTED_PROXIES", "").strip():  # contract name; COMMUNITY_TRUSTED_PROXIES works too
-        app.config["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
+        value = env["TRUSTED_PROXIES"].strip()
+        if not value.isdigit():
+            raise ValueError(f"TRUSTED_PROXIES is the number of reverse proxies in front (0, 1, 2 ...), not {value!r}")
+        app.config["TRUSTED_PROXIES"] = int(value)
     if env.get("UPLOADS_PATH"):
         app.config["UPLOADS_PATH"] = env["UPLOADS_PATH"]
     if "RATELIMIT_ENABLED" in env:

@@ -1,4 +1,4 @@
-"""Mail links follow HOST/PORT when neither the admin page nor COMMUNITY_BASE_URL sets a base URL."""
+"""Contract settings: mail links follow HOST/PORT when no base URL is set; TRUSTED_PROXIES and UPLOADS_PATH by their plain names."""
 from __future__ import annotations
 
 import re
@@ -70,3 +70,9 @@ def test_contract_variables_for_proxies_and_uploads_are_read_under_their_plain_n
     app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
     assert app.config["TRUSTED_PROXIES"] == 1
     assert app.config["UPLOADS_PATH"] == str(tmp_path / "shared-uploads")
+
+
+def test_a_trusted_proxies_value_that_is_not_a_number_is_refused_clearly(monkeypatch, tmp_path):
+    monkeypatch.setenv("TRUSTED_PROXIES", "yes")
+    with pytest.raises(ValueError, match="number of reverse proxies"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
