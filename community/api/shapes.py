@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import url_for
 
 from ..forum.views import post_url
-from ..trust.thread_tools import is_pinned
+from ..moderation.thread_tools import is_pinned
 
 
 def _iso(value):

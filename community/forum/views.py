@@ -12,8 +12,9 @@ from ..forms import ConfirmForm, EditForm, ReplyForm, ThreadForm, apply_errors
 from ..pages import abort_with, error_response, wants_json
 from .. import pagecache
 from ..render import fast_url
-from ..permissions import (can_delete_post, can_edit_post, can_moderate, can_reply, can_start_thread,
-                           can_view_board, can_view_history, can_view_post, can_view_thread, is_silenced)
+from ..permissions import (can_delete_post, can_edit_post, can_locate_post, can_moderate, can_reply,
+                           can_start_thread, can_view_board, can_view_history, can_view_post, can_view_thread,
+                           is_silenced)
 from ..signals import thread_viewed
 from ..text import quote
 from . import services
@@ -65,6 +66,8 @@ def load_thread(thread_id: int) -> Thread:
     if thread is None or not can_view_board(current_user, thread.board):
         abort(404)
     if not can_view_thread(current_user, thread):
+        if thread.pending:
+            abort(404)  # awaiting approval: it never was public, so it does not exist for this reader
         abort_with(410, _("This thread has been deleted."))
     return thread
 
@@ -74,6 +77,8 @@ def load_post(post_id: int) -> Post:
     if post is None:
         abort(404)
     load_thread(post.thread_id)
+    if not can_locate_post(current_user, post):
+        abort(404)  # a whisper or a post awaiting approval does not exist for this reader
     return post
 
 
@@ -156,6 +161,8 @@ def tag(name: str):
         abort(404)
     sort = sort_arg()
     threads = paged(services.tagged_threads, current_user, tag, page_arg(), sort, period=period_arg())
+    if not threads.total:
+        abort(404)  # a tag used only where this reader cannot look does not exist for them
     return render_template("community/forum/tag.html", tag=tag, threads=threads, sort=sort)
 
 

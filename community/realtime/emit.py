@@ -25,6 +25,12 @@ def restricted_room(thread_id: int) -> str:
     return f"thread:{int(thread_id)}:staff"
 
 
+def moderation_room(thread_id: int) -> str:
+    """A thread's moderators: news of posts awaiting approval or hidden, which staff who are not moderators
+    may not see either."""
+    return f"thread:{int(thread_id)}:mod"
+
+
 def member_room(member_id: int) -> str:
     return f"member:{int(member_id)}"
 
@@ -53,9 +59,43 @@ def _close_now(room: str) -> None:
 def revoke_thread(thread_id: int, reason: str) -> None:
     """After commit: tell a thread's readers its access changed and empty its room (they re-join, re-checked)."""
     send("thread_access_changed", {"thread_id": int(thread_id), "reason": reason}, thread_room(thread_id))
-    after_commit(_close_now, thread_room(thread_id))
+    for room in (thread_room(thread_id), restricted_room(thread_id), moderation_room(thread_id)):
+        after_commit(_close_now, room)
 
 
 def staff_counters_changed() -> None:
     """After commit: tell staff clients that a counter moved (they fetch the numbers they may see)."""
     send("staff_counters_changed", {}, STAFF_ROOM)
+
+
+def session_room(key: str) -> str:
+    """The sockets opened under one sign-in session (its key, the SHA-256 of the cookie's secret)."""
+    return f"session:{key}"
+
+
+def _end_sessions_now(keys: list[str]) -> None:
+    """Tell, then drop, the sockets of ended sessions: this process's at once, other processes' through
+    the message queue (their sids are kept per session, community/realtime/session_sockets.py)."""
+    from flask import current_app
+
+    server = socketio.server
+    try:
+        registry = current_app.extensions.get("community.session_sockets")
+    except RuntimeError:  # no app context: this process's rooms still cover its own sockets
+        registry = None
+    for key in keys:
+        room = session_room(key)
+        try:
+            socketio.emit("session_ended", {"t": time.time()}, to=room)
+            sids = {sid for sid, _eio_sid in server.manager.get_participants("/", room)}
+            sids |= registry.pop(key) if registry is not None else set()
+            for sid in sids:
+                server.disconnect(sid, namespace="/")
+        except Exception:
+            log.exception("could not drop the sockets of an ended session")
+
+
+def end_sessions(keys: list[str]) -> None:
+    """After commit: the sockets of these sessions stop receiving anything (notifications included)."""
+    if keys:
+        after_commit(_end_sessions_now, list(keys))

@@ -20,9 +20,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..extensions import db, socketio
 from ..forum.models import Thread
 from ..notifications.services import unread_count
-from ..permissions import can_see_restricted_live, can_see_staff_counters, can_view_thread
+from ..permissions import (can_see_moderation_live, can_see_restricted_live, can_see_staff_counters,
+                           can_view_thread)
 from . import services
-from .emit import STAFF_ROOM, member_room, restricted_room, thread_room
+from .emit import STAFF_ROOM, member_room, moderation_room, restricted_room, session_room, thread_room
 
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1
@@ -110,6 +111,7 @@ class PresenceBroadcaster:
 _limiter = RateLimiter()
 _joined_lock = threading.Lock()
 _joined: dict[str, set[int]] = {}
+_session_of: dict[str, str] = {}  # sid -> the sign-in session it was opened under
 
 
 def _error(code: str, message: str) -> dict:
@@ -168,6 +170,11 @@ def on_connect(auth=None):
     hello: dict = {"member_id": None}
     if current_user.is_authenticated:
         member = current_user._get_current_object()
+        if member.session_key:  # ending the session drops this socket (emit.end_sessions)
+            join_room(session_room(member.session_key))
+            with _joined_lock:
+                _session_of[request.sid] = member.session_key
+            current_app.extensions["community.session_sockets"].add(member.session_key, request.sid)
         join_room(member_room(member.id))
         hello["member_id"] = member.id
         try:
@@ -186,6 +193,9 @@ def on_disconnect(*_args):
     sid = request.sid
     with _joined_lock:
         threads = _joined.pop(sid, set())
+        key = _session_of.pop(sid, None)
+    if key is not None:
+        current_app.extensions["community.session_sockets"].remove(key, sid)
     for thread_id in threads:
         _presence().leave(thread_id, sid)
         _broadcaster().changed(thread_id)
@@ -216,6 +226,8 @@ def on_join_thread(data=None):
     join_room(thread_room(thread_id))
     if can_see_restricted_live(current_user, thread):
         join_room(restricted_room(thread_id))
+    if can_see_moderation_live(current_user, thread):
+        join_room(moderation_room(thread_id))
     with _joined_lock:
         _joined.setdefault(sid, set()).add(thread_id)
     member = current_user if current_user.is_authenticated else None
@@ -239,6 +251,7 @@ def on_leave_thread(data=None):
     if was_in:
         leave_room(thread_room(thread_id))
         leave_room(restricted_room(thread_id))
+        leave_room(moderation_room(thread_id))
         _presence().leave(thread_id, sid)
         _broadcaster().changed(thread_id)
     return {"ok": True}
