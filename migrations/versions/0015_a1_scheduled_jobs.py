@@ -1,7 +1,7 @@
 """scheduled jobs: the last run and the lease of each job of `flask community scheduler`
 
 Revision ID: 0015_a1
-Revises: 0014_outbox
+Revises: 0015_s2
 Create Date: 2026-12-04 15:30:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0015_a1'
-down_revision = '0014_outbox'
+down_revision = '0015_s2'
 branch_labels = None
 depends_on = None
 

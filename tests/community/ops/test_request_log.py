@@ -55,3 +55,11 @@ def test_a_path_with_spaces_stays_on_one_parseable_line(client, request_log):
     client.post("/no such page", data={})
     (line,) = request_log()
     assert line is not None and line["path"] == '"/no such page"' and line["method"] == "POST"
+
+
+def test_behind_a_trusted_proxy_the_line_names_the_visitor(app, client, request_log, monkeypatch):
+    monkeypatch.setitem(app.config, "TRUSTED_PROXIES", 1)
+    client.get("/latest", environ_base={"REMOTE_ADDR": "10.0.0.2"}, headers={"X-Forwarded-For": "198.51.100.7"})
+    monkeypatch.setitem(app.config, "TRUSTED_PROXIES", 0)
+    client.get("/latest", environ_base={"REMOTE_ADDR": "10.0.0.2"}, headers={"X-Forwarded-For": "198.51.100.7"})
+    assert [line["client"] for line in request_log()] == ["198.51.100.7", "10.0.0.2"]
