@@ -4,12 +4,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from ..dbtypes import utcnow
 from ..extensions import db
 from ..forum.models import Post, Thread
 from ..members.models import Member
 from ..signals import moderation_logged
+from ..web import paginate
 from .inputs import REASON_MAX
 from .models import ModerationAction
 
@@ -35,10 +37,6 @@ def log_action(actor: Member | None, action: str, *, member: Member | None = Non
 def moderation_log(action: str | None = None, actor: Member | None = None, member: Member | None = None,
                    page: int = 1, per_page: int = 50):
     """Return a page of the moderation log, newest first, filtered by action, actor or member concerned."""
-    from sqlalchemy.orm import joinedload
-
-    from ..forum.services import Page, _pages
-
     query = select(ModerationAction)
     if action:
         query = query.where(ModerationAction.action == action)
@@ -46,13 +44,9 @@ def moderation_log(action: str | None = None, actor: Member | None = None, membe
         query = query.where(ModerationAction.actor_id == actor.id)
     if member is not None:
         query = query.where(ModerationAction.member_id == member.id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    pages = _pages(total, per_page, page)
-    rows = db.session.scalars(query.options(joinedload(ModerationAction.actor), joinedload(ModerationAction.member),
-                                            joinedload(ModerationAction.thread))
-                              .order_by(ModerationAction.created_at.desc(), ModerationAction.id.desc())
-                              .limit(per_page).offset((page - 1) * per_page)).unique().all()
-    return Page(rows, page, pages, total)
+    return paginate(query.options(joinedload(ModerationAction.actor), joinedload(ModerationAction.member),
+                                  joinedload(ModerationAction.thread))
+                    .order_by(ModerationAction.created_at.desc(), ModerationAction.id.desc()), page, per_page)
 
 
 # What the public page counts: the community's own acts of moderation, not members' flags.

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..forum.models import Board, Post, Thread
-from ..forum.views import load_thread, page_arg, paged, post_url
+from ..web import load_thread, page_arg, paged, post_url
 from ..members.models import Member, username_key
 from ..pages import error_response, wants_json
 from ..permissions import (can_act_on_member, can_flag, can_lock_thread, can_merge_threads, can_moderate_post,

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 
 from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..forum.views import load_post
+from ..web import load_post
 from ..notifications.models import Notification
 from ..notifications.views import target_url
 from ..pages import error_response

@@ -22,6 +22,7 @@ from .. import permissions
 from ..errors import ServiceError
 from ..extensions import db
 from ..forum.models import Post, Thread
+from ..web import Paging
 from .analysis import BilingualAnalyzer, is_han
 from .index import IndexUnavailable, service
 from .parse import BadQuery, Parsed, clean, parse
@@ -45,7 +46,9 @@ class Hit:
 
 
 @dataclass
-class Results:
+class Results(Paging):
+    """A page of search hits; the paging (page, pages, has_prev, has_next, items, total) is every list's."""
+
     query: str
     sort: str
     page: int = 1
@@ -56,12 +59,8 @@ class Results:
     partial: bool = False
 
     @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
+    def items(self) -> list[Hit]:
+        return self.hits
 
 
 # ---- searching -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..errors import ServiceError
 from ..extensions import limiter
-from ..forum.views import post_url
+from ..web import post_url
 from ..pages import error_response
 from ..text import excerpt
 from . import query as search_query

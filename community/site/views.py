@@ -9,7 +9,8 @@ from sqlalchemy import text as sql_text
 
 from ..extensions import db
 from ..forum import services as forum
-from ..forum.views import load_board, page_arg, paged, period_arg, sort_arg
+from ..forum.views import period_arg, sort_arg
+from ..web import load_board, page_arg, paged
 from ..search.index import health as search_health
 
 bp = Blueprint("site", __name__)

@@ -117,8 +117,8 @@ def _member(username, role=Role.member, trust=2):
 
 
 def build_world(app) -> World:
-    from community.moderation import services as moderation
-    from community.trust import thread_tools
+    from community.moderation import flags as moderation
+    from community.moderation import thread_tools
     from crm_bridge import services as crm
 
     world = World()

@@ -8,8 +8,9 @@ from __future__ import annotations
 from community.extensions import db
 from community.forum import services as forum
 from community.members.models import Role
-from community.moderation import services as moderation
-from community.trust import thread_tools
+from community.moderation.flags import flag_post
+from community.moderation.posts import hide_post
+from community.moderation import thread_tools
 from tests.conftest import Auth
 
 
@@ -34,8 +35,8 @@ def test_moderators_do_not_see_staff_board_subjects_in_the_log(app, make):
     shown = forum.start_thread(make.member("max"), public, "Wombat charger thread", "Public and staying so.")
     db.session.commit()
     thread_tools.lock_thread(admin, secret, "Locked: Xylophone contract talks")
-    moderation.flag_post(sam, reply, "other", "Note: Yodel salary figures inside")
-    moderation.hide_post(admin, other, "Hidden: Marimba legal advice")
+    flag_post(sam, reply, "other", "Note: Yodel salary figures inside")
+    hide_post(admin, other, "Hidden: Marimba legal advice")
     thread_tools.move_thread(admin, moved, staff_board)
     thread_tools.lock_thread(mona, shown, "Locked: Kazoo duplicates")
     db.session.commit()
