@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from community.dbtypes import utcnow
 from community.extensions import db
+from community.registry import registry_of
 from community.forum.models import Board, BoardKind, Visibility
 from community.mail.models import MailMessage
 from community.ops import scheduler
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[3]
 @pytest.fixture
 def jobs(app, monkeypatch):
     """An empty job list for the test (the app's real jobs come back afterwards); returns a call log."""
-    monkeypatch.setitem(app.extensions, "community.scheduled_jobs", {})
+    monkeypatch.setattr(registry_of(app), "scheduled_jobs", {})
     return []
 
 
