@@ -141,3 +141,18 @@ Sent when a silence or suspension was lifted early. sender: the Member; by; rest
 
 moderation_logged = _signals.signal("moderation-logged", doc="""\
 Sent when a line was written to the moderation log. sender: the ModerationAction.""")
+
+# ---- administration (community/admin) ----------------------------------------------------------
+
+board_changed = _signals.signal("board-changed", doc="""\
+Sent when an admin (or a `flask community board` command) created, edited, reordered, archived,
+unarchived or deleted a board. sender: the Board (for "deleted", the row just removed); by: the Member,
+or None from the command line; action: "created", "updated", "reordered", "archived", "unarchived" or
+"deleted"; fields: names of the changed fields (for "updated"). Search rewrites the board's documents
+when `visibility` is among them; the guests' page cache drops every page.""")
+
+member_role_changed = _signals.signal("member-role-changed", doc="""\
+Sent when a member's role changed (admin page, API or `flask community member set-role`), after the
+moderation log line was written, in the same transaction. sender: the Member; by: the Member who changed
+it, or None from the command line; previous: the old Role; role: the new Role. crm_bridge writes it to
+the staff audit log.""")

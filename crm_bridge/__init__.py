@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 def init_app(app: Flask) -> None:
     """Register the CRM pages and commands and subscribe the bridge to the community's signals."""
     from . import models  # noqa: F401  (the tables, for Alembic and create_all)
-    from . import erasure, feedback, moods, outbox, timeline, views, webhook_views, webhooks
+    from . import erasure, feedback, moods, outbox, roles, timeline, views, webhook_views, webhooks
 
     app.config.setdefault("CRM_RESPONSE_TARGET_HOURS", 24)  # the queue lists feedback unanswered for longer
     for name, value in webhooks.DEFAULTS.items():
@@ -25,10 +25,25 @@ def init_app(app: Flask) -> None:
     from . import api
 
     api.init_app(app)
-    for connect in (timeline.connect, outbox.connect, feedback.connect, moods.connect, erasure.connect):
+    for connect in (timeline.connect, outbox.connect, feedback.connect, moods.connect, erasure.connect,
+                    roles.connect):
         _connect_once(connect)
     app.add_template_global(moods.for_post, "post_sentiment")
+    _admin_sections()
     app.cli.add_command(crm_cli)
+
+
+def _admin_sections() -> None:
+    """Link the CRM's staff pages from /admin (community/admin/sections.py): staff and admins see them."""
+    from flask_babel import lazy_gettext as _l
+
+    from community import permissions
+    from community.admin.sections import Section, add_section
+
+    add_section(Section("crm-webhooks", _l("Webhooks"), "crm_webhooks.index", permissions.can_manage_webhooks,
+                        _l("Send community events to other systems."), order=90))
+    add_section(Section("crm-audit", _l("Staff audit log"), "crm.audit_log", permissions.can_view_crm,
+                        _l("Every view and change of CRM records by staff, and every change of role."), order=95))
 
 
 _connected: set = set()

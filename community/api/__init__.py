@@ -16,7 +16,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("API_TOKEN_DAYS", 30)
 
     from ..extensions import csrf
-    from . import core, moderation, openapi, pages, views  # noqa: F401  (routes register on import)
+    from . import admin, core, moderation, openapi, pages, views  # noqa: F401  (routes register on import)
 
     csrf.exempt(core.bp)  # core checks CSRF itself for cookie sessions; bearer requests need none
     app.register_blueprint(core.bp)

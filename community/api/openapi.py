@@ -45,6 +45,14 @@ SCHEMAS = {
                    "visibility": {"enum": ["public", "members", "staff"]}, "thread_count": INT, "post_count": INT,
                    "last_posted_at": NTIME, "url": STR}),
     "BoardList": _list("Board"),
+    "AdminBoard": _obj({"id": INT, "slug": STR, "name": STR, "description": STR,
+                        "kind": {"enum": ["discussion", "question", "idea", "announcement"]},
+                        "visibility": {"enum": ["public", "members", "staff"]}, "thread_count": INT,
+                        "post_count": INT, "last_posted_at": NTIME, "url": STR, "name_zh": STR,
+                        "description_zh": STR, "default_sort": {"enum": ["latest", "new", "hot", "top"]},
+                        "start_policy": {"enum": ["members", "trust", "staff"]}, "start_min_trust": INT,
+                        "archived": BOOL, "position": INT}),
+    "AdminBoardList": _list("AdminBoard"),
     "Thread": _obj({"id": INT, "title": STR, "url": STR,
                     "board": _obj({"id": INT, "slug": STR, "name": STR, "kind": STR}), "author": MEMBER_REF,
                     "created_at": TIME, "last_posted_at": TIME, "reply_count": INT, "score": INT,
@@ -64,7 +72,7 @@ SCHEMAS = {
                           "data": {"type": "object"}, "created_at": TIME, "read": BOOL, "url": STR}),
     "NotificationList": _list("Notification"),
     "Token": _obj({"id": INT, "kind": {"enum": ["login", "personal", "key"]}, "name": STR, "prefix": STR,
-                   "scopes": {"type": "array", "items": {"enum": ["read", "write", "moderate", "crm"]}},
+                   "scopes": {"type": "array", "items": {"enum": ["read", "write", "moderate", "crm", "admin"]}},
                    "member": MEMBER_REF, "created_at": TIME, "expires_at": NTIME, "last_used_at": NTIME}),
     "TokenCreated": {"allOf": [_ref("Token"), _obj({"token": {"type": "string", "description":
                                                               "the secret: shown this once only"}})]},
@@ -155,7 +163,7 @@ def document() -> dict:
             "cookieSession": {"type": "apiKey", "in": "cookie", "name": "session",
                               "description": "the site's own session; writes need the X-CSRFToken header"}}},
         "tags": [{"name": name} for name in dict.fromkeys(
-            ["members", "tokens", "forum", "moderation", "search", "meta"] + [op["tag"] for op in operations.values()])],
+            ["members", "tokens", "forum", "moderation", "search", "admin", "meta"] + [op["tag"] for op in operations.values()])],
     }
 
 

@@ -32,9 +32,10 @@ def page_arg() -> int:
     return int(raw)
 
 
-def sort_arg(allowed=("latest", "new", "hot", "top")) -> str:
-    sort = request.args.get("sort", "latest")
-    return sort if sort in allowed else "latest"
+def sort_arg(allowed=("latest", "new", "hot", "top"), default: str = "latest") -> str:
+    default = default if default in allowed else "latest"
+    sort = request.args.get("sort", default)
+    return sort if sort in allowed else default
 
 
 @bp.app_template_global("top_period")
@@ -96,7 +97,7 @@ def board(slug: str):
     board = load_board(slug)
     if board.kind in BOARD_PAGES:
         return BOARD_PAGES[board.kind](board)
-    sort = sort_arg()
+    sort = sort_arg(default=board.default_sort or "latest")
     answer_filter = request.args.get("filter") if board.kind is BoardKind.question else None
     answer_filter = answer_filter if answer_filter in ("unsolved", "unanswered") else None
     threads = paged(services.board_threads, current_user, board, page_arg(), sort, period=period_arg(),

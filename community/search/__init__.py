@@ -50,7 +50,9 @@ def init_app(app: Flask) -> None:
 
 def _on_change(sender, **kwargs) -> None:
     """Note what changed (posts, threads, members) to rewrite their documents after the commit."""
-    from ..forum.models import Post, Thread
+    from sqlalchemy import select
+
+    from ..forum.models import Board, Post, Thread
     from ..members.models import Member
 
     changed = _changed()
@@ -66,6 +68,9 @@ def _on_change(sender, **kwargs) -> None:
             elif isinstance(getattr(item, "post", None), Post):  # a flag, a review item, a log line
                 changed["posts"].add(item.post.id)
                 changed["threads_of"].add(item.post.thread_id)
+            elif isinstance(item, Board) and item is sender and "visibility" in (kwargs.get("fields") or ()):
+                # each document carries its board's visibility: rewrite them all (ids only here)
+                changed["threads"].update(db.session.scalars(select(Thread.id).where(Thread.board_id == item.id)))
             elif isinstance(item, Member) and item is sender and "fields" in kwargs:
                 if {"username", "display_name"} & set(kwargs.get("fields") or ()):
                     changed["members"].add(item.id)
