@@ -186,7 +186,7 @@ def set_role(username: str):
         abort(403)
     except ServiceError as exc:
         db.session.rollback()
-        flash(" ".join(str(m) for m in exc.fields.values()) or str(exc.message), "error")
+        flash(" ".join([str(exc.message)] + [str(m) for m in exc.fields.values()]), "error")
         return redirect(back)
     db.session.commit()
     if changed:
