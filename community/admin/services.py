@@ -13,7 +13,14 @@ from sqlalchemy import func, select, update
 from ..dbtypes import utcnow
 from ..errors import Conflict, NotPermitted, ValidationFailed
 from ..extensions import db
-from ..forum.models import BOARD_SORTS, Board, BoardKind, StartPolicy, Thread, Visibility
+from ..forum.models import (
+    BOARD_SORTS,
+    Board,
+    BoardKind,
+    StartPolicy,
+    Thread,
+    Visibility,
+)
 from ..forum.services import Page, _pages
 from ..members.models import Member, Role, username_key
 from ..moderation.models import ModerationAction
@@ -21,6 +28,7 @@ from ..moderation.services import log_action
 from ..permissions import can_set_role
 from ..signals import board_changed, member_role_changed, thread_moved
 
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 NAME_MAX = 100
 DESCRIPTION_MAX = 2000
@@ -35,7 +43,8 @@ def _invalid(fields: dict):
 
 
 def _text(value) -> str:
-    return " ".join(str(value or "").split())
+    """One line: whitespace collapsed, control characters (NUL, which PostgreSQL refuses, among them) dropped."""
+    return " ".join(CONTROL_RE.sub("", str(value or "")).split())
 
 
 def _choice(value, enum_or_values, field: str, problems: dict, message):
@@ -82,7 +91,7 @@ def clean_board_fields(data: dict, board: Board | None = None) -> dict:
         clean["name_zh"] = name_zh
     for field in ("description", "description_zh"):
         if field in data:
-            value = str(data.get(field) or "").strip()
+            value = CONTROL_RE.sub("", str(data.get(field) or "")).strip()
             if len(value) > DESCRIPTION_MAX:
                 problems[field] = _l("At most %(n)d characters.", n=DESCRIPTION_MAX)
             clean[field] = value
@@ -193,8 +202,10 @@ def delete_board(actor: Member | None, board: Board, move_to: Board | None = Non
 
 
 def find_board(slug) -> Board | None:
-    slug = str(slug or "").strip().lower()[:64]
-    return db.session.scalar(select(Board).where(Board.slug == slug)) if slug else None
+    slug = str(slug or "").strip().lower()
+    if not SLUG_RE.match(slug):
+        return None  # also keeps NUL and other junk away from the database
+    return db.session.scalar(select(Board).where(Board.slug == slug))
 
 
 # ---- roles -----------------------------------------------------------------------------------------
@@ -212,7 +223,7 @@ def parse_role(raw, field: str = "role") -> Role:
 
 def find_member(username) -> Member | None:
     name = str(username or "").strip()
-    if not name:
+    if not name or CONTROL_RE.search(name):
         return None
     return db.session.scalar(select(Member).where(Member.username_key == username_key(name)[:32]))
 
@@ -248,9 +259,11 @@ def search_members(query: str, page: int = 1, per_page: int = 50):
     stmt = select(Member).where(Member.deleted_at.is_(None))
     words = (query or "").strip()[:100]
     if words:
-        like = f"%{words.lower().replace('%', '').replace('_', '')}%"
-        stmt = stmt.where((func.lower(Member.username).like(like)) | (func.lower(Member.email).like(like))
-                          | (func.lower(func.coalesce(Member.display_name, "")).like(like)))
+        escaped = words.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
+        stmt = stmt.where(func.lower(Member.username).like(like, escape="\\")
+                          | func.lower(Member.email).like(like, escape="\\")
+                          | func.lower(func.coalesce(Member.display_name, "")).like(like, escape="\\"))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     pages = _pages(total, per_page, page)
     items = list(db.session.scalars(stmt.order_by(Member.username_key).limit(per_page)

@@ -12,7 +12,12 @@ from ..extensions import db
 from ..forms import apply_errors
 from ..forum.services import PageOutOfRange
 from ..forum.views import page_arg
-from ..permissions import can_administer, can_manage_boards, can_manage_members, can_set_role
+from ..permissions import (
+    can_administer,
+    can_manage_boards,
+    can_manage_members,
+    can_set_role,
+)
 from . import services
 from .forms import BoardForm, DeleteBoardForm, RoleForm
 from .sections import sections_for

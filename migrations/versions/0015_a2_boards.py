@@ -5,9 +5,8 @@ Revises: 0014_outbox
 Create Date: 2026-12-04 15:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0015_a2'

@@ -83,6 +83,9 @@ def test_the_members_list_searches_by_name_and_email(make, people, as_role):
     assert 'data-member="zed"' in by_email and 'data-member="yolanda"' not in by_email
     by_name = admin.get("/admin/members?q=YOLA").get_data(as_text=True)
     assert 'data-member="yolanda"' in by_name and 'data-member="zed"' not in by_name
+    underscore = admin.get("/admin/members?q=a_staff").get_data(as_text=True)  # "_" is a letter, not a wildcard
+    assert 'data-member="a_staff"' in underscore and 'data-member="zed"' not in underscore
+    assert 'data-member="zed"' not in admin.get("/admin/members?q=z%25d").get_data(as_text=True)
 
 
 # ---- the API ------------------------------------------------------------------------------------------
