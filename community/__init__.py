@@ -59,6 +59,12 @@ def init_app(app: Flask) -> None:
     pagecache.init_app(app)  # after csrf: it wraps the csrf_token template global
     cli.init_app(app)
     _init_areas(app)
+    from . import hostile
+
+    hostile.init_app(app)  # after the areas: its check runs before their before_request hooks
+    from . import headers
+
+    headers.init_app(app)  # after socketio.init_app: its middleware wraps Engine.IO's answers too
 
     @app.before_request
     def _remember_start():

@@ -1,10 +1,12 @@
 """How a request finds its member: the Flask-Login loader, with sessions that can be ended."""
+from datetime import timedelta
+
 from flask import flash, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .extensions import db, login_manager
-from .members.models import Member
+from .members import sessions
 from .permissions import is_suspended
 
 
@@ -14,15 +16,20 @@ def init_app(app):
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
+    app.config.setdefault("REMEMBER_DAYS", 30)  # a remember cookie and an unused session live this long
+    app.config.setdefault("REMEMBER_COOKIE_DURATION", timedelta(days=int(app.config["REMEMBER_DAYS"])))
+
+    from .signals import member_suspended
+
+    app.add_template_global(sessions.describe_agent, "describe_agent")
+
+    member_suspended.connect(_on_suspended)
+
     @login_manager.user_loader
     def load_member(ident: str):
-        try:
-            member_id, version = (int(part) for part in ident.split(":", 1))
-        except ValueError:
-            return None
-        member = db.session.get(Member, member_id)
-        # A bumped session_version (password change, suspension) ends every older session.
-        if member is None or member.session_version != version:
+        # One query: the member and their server-side session row (gone once the session was ended).
+        member = sessions.load(ident)
+        if member is None:
             return None
         if member.suspended_until is not None and is_suspended(member):  # moderation: may not sign in
             return None
@@ -35,6 +42,28 @@ def init_app(app):
 
             before = current_user.last_seen_at
             touch_last_seen(current_user)
-            if current_user.last_seen_at != before:
+            if sessions.touch_session(current_user) or current_user.last_seen_at != before:
                 db.session.commit()
         return response
+
+
+def _on_suspended(member, **_extra) -> None:
+    """A suspension ends every session (and socket) of the member, in the suspension's transaction."""
+    sessions.end_sessions(member, "suspended")
+
+
+def sign_in(member, *, remember: bool = False) -> None:
+    """Open a server-side session for `member` and put it in this browser's cookies (the caller commits)."""
+    from flask_login import login_user
+
+    sessions.start_session(member, user_agent=request.headers.get("User-Agent", ""), remember=remember)
+    login_user(member, remember=remember, duration=sessions.lifetime())
+
+
+def sign_out() -> None:
+    """End this browser's session on the server and forget it here (the caller commits)."""
+    from flask_login import logout_user
+
+    if current_user.is_authenticated and current_user.session_key:
+        sessions.end_session(current_user._get_current_object(), current_user.session_key)
+    logout_user()

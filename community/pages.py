@@ -63,6 +63,8 @@ def init_app(app):
     @app.errorhandler(HTTPException)
     def _http(exc):
         headers = {}
+        if exc.code == 429 and exc.response is not None and exc.response.status_code == 429:
+            return exc.response  # a limit's own answer (its on_breach), e.g. the per-account sign-in throttle
         if exc.code == 429:
             retry = getattr(exc, "retry_after", None)
             if exc.response is not None and exc.response.headers.get("Retry-After"):
@@ -80,16 +82,7 @@ def init_app(app):
         db.session.rollback()
         return error_response(500)
 
-    @app.after_request
-    def _headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
-            "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-        return response
+    # security headers: community/headers.py
 
     from flask_babel import format_datetime, get_locale
 

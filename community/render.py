@@ -89,7 +89,7 @@ def member_link(member) -> Markup:
     """A link to a member's profile, or "a former member" when the account is gone."""
     if member is None:
         return Markup('<span class="member gone">%s</span>') % gettext("a former member")
-    return Markup('<a class="member" href="%s">%s</a>') % (
+    return Markup('<a class="member" href="%s"><bdi>%s</bdi></a>') % (
         fast_url("members.profile", username=member.username), member.name)
 
 

@@ -142,6 +142,16 @@ Sent when a silence or suspension was lifted early. sender: the Member; by; rest
 moderation_logged = _signals.signal("moderation-logged", doc="""\
 Sent when a line was written to the moderation log. sender: the ModerationAction.""")
 
+sessions_ended = _signals.signal("sessions-ended", doc="""\
+Sent when sign-in sessions of a member were ended (sign-out, password change or reset, suspension,
+account deletion, removal of a second factor), in the same transaction. sender: the Member; reason:
+str; keys: list of the ended session keys; every: bool, all of the member's sessions (but one kept) ended,
+so API sign-in tokens end too; revoke_tokens: bool, also revoke personal access tokens.""")
+
+registration_attempted_for_existing_email = _signals.signal("registration-attempted-for-existing-email", doc="""\
+Sent when someone tried to register with the address of an existing account (the form answered as for a
+new account, so as not to tell that the address is in use). sender: the existing Member.""")
+
 # ---- administration (community/admin) ----------------------------------------------------------
 
 board_changed = _signals.signal("board-changed", doc="""\

@@ -7,6 +7,8 @@ all ("My data"). Staff pages live under /crm; only staff and admins see them (`c
 Events bound for the outside world go to the outbox (`outbox.py`, same transaction) and are delivered
 to staff-configured webhook endpoints by `flask crm worker` (`webhooks.py`, docs/webhooks.md).
 """
+import sys
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -98,7 +100,7 @@ def import_contacts_command(file: str) -> None:
         raise click.ClickException(f"{file} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV.")
     total = max(0, text.count("\n") - 1 + (0 if text.endswith("\n") else 1))
     try:
-        with click.progressbar(length=total, label="Importing contacts", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(length=total, label="Importing contacts", file=sys.stderr) as bar:
             report = import_contacts(text, progress=bar.update)
     except ServiceError as exc:
         db.session.rollback()

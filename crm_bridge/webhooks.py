@@ -37,6 +37,11 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
+import requests.adapters
+import urllib3
+import urllib3.connection
+import urllib3.exceptions
+import urllib3.util.connection
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, or_, select, update
@@ -81,15 +86,37 @@ class Refused(Exception):
     """A URL the worker must not call (scheme, or an address outside the public internet)."""
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries: mapped, IPv4-compatible, NAT64, 6to4, Teredo."""
+    found = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip in _IPV4_COMPATIBLE and int(ip) > 1:  # ::a.b.c.d (deprecated, but stacks still route it)
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if any(ip in net for net in _NAT64):  # the translator connects to the last 32 bits
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)  # (server, client)
+    return found
+
+
 def _public(address: str) -> bool:
+    """Whether `address` (and every IPv4 address embedded in it) is on the public internet."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if getattr(ip, "ipv4_mapped", None) is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    candidates = [ip]
+    if ip.version == 6:
+        candidates += _embedded_ipv4(ip)
+    return all(c.is_global and not c.is_multicast for c in candidates)
 
 
-def check_url(url: str, allow_private: bool | None = None) -> None:
-    """Raise Refused unless `url` is http(s) and every address its host resolves to is public."""
+def _resolve(url: str, allow_private: bool | None = None) -> tuple[str, int, list[str]]:
+    """Check `url` and resolve its host once; return (host, port, the vetted addresses)."""
     if allow_private is None:
         allow_private = bool(_setting("WEBHOOKS_ALLOW_PRIVATE"))
     try:
@@ -105,11 +132,69 @@ def check_url(url: str, allow_private: bool | None = None) -> None:
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
         raise Refused(_("The host %(host)s cannot be resolved.", host=parts.hostname))
-    if not allow_private:
-        for info in infos:
-            if not _public(info[4][0]):
-                raise Refused(_("%(host)s resolves to a private, loopback or link-local address; webhooks "
-                                "only go to public addresses.", host=parts.hostname))
+    addresses = []
+    for info in infos:
+        address = info[4][0]
+        if not allow_private and not _public(address):
+            raise Refused(_("%(host)s resolves to a private, loopback or link-local address; webhooks "
+                            "only go to public addresses.", host=parts.hostname))
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise Refused(_("The host %(host)s cannot be resolved.", host=parts.hostname))
+    return parts.hostname, port, addresses
+
+
+def check_url(url: str, allow_private: bool | None = None) -> None:
+    """Raise Refused unless `url` is http(s) and every address its host resolves to is public."""
+    _resolve(url, allow_private)
+
+
+def _pinned_connection(base, address: str):
+    """A urllib3 connection class that connects to `address` instead of resolving the host again;
+    the Host header, TLS SNI and certificate check still use the URL's host name."""
+
+    class Pinned(base):
+        def _new_conn(self):
+            try:
+                return urllib3.util.connection.create_connection(
+                    (address, self.port), self.timeout, source_address=self.source_address,
+                    socket_options=self.socket_options)
+            except TimeoutError as exc:
+                raise urllib3.exceptions.ConnectTimeoutError(
+                    self, f"Connection to {self.host} ({address}) timed out.") from exc
+            except OSError as exc:
+                raise urllib3.exceptions.NewConnectionError(
+                    self, f"Failed to establish a new connection to {address}: {exc}") from exc
+
+    return Pinned
+
+
+class _PinnedAdapter(requests.adapters.HTTPAdapter):
+    """Send every request of a session to one vetted address (no second DNS lookup: no rebinding)."""
+
+    def __init__(self, address: str):
+        self._pools = {
+            "http": type("PinnedHTTPPool", (urllib3.HTTPConnectionPool,),
+                         {"ConnectionCls": _pinned_connection(urllib3.connection.HTTPConnection, address)}),
+            "https": type("PinnedHTTPSPool", (urllib3.HTTPSConnectionPool,),
+                          {"ConnectionCls": _pinned_connection(urllib3.connection.HTTPSConnection, address)}),
+        }
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._pools
+
+
+def pinned_session(address: str) -> requests.Session:
+    """A requests session that connects only to `address` and ignores proxy settings of the environment."""
+    session = requests.Session()
+    session.trust_env = False  # a proxy from the environment would resolve the name again
+    adapter = _PinnedAdapter(address)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 # ---- endpoints (staff pages) --------------------------------------------------------------------
@@ -291,10 +376,13 @@ def _post(endpoint: WebhookEndpoint, event: OutboxEvent) -> dict:
     started = time.monotonic()
     result = {"status_code": None, "response_excerpt": "", "error": "", "retry_after": None, "refused": False}
     try:
-        check_url(endpoint.url)  # again at delivery: DNS may have changed since the endpoint was saved
+        # resolved again at delivery (DNS may have changed since the endpoint was saved), once: the
+        # request goes to the address that was checked, so a second answer (rebinding) is never used
+        _host, _port, addresses = _resolve(endpoint.url)
         body, headers = signed_request(endpoint, event)
-        with requests.post(endpoint.url, data=body, headers=headers, timeout=float(_setting("WEBHOOK_TIMEOUT_SECONDS")),
-                           allow_redirects=False, stream=True) as response:
+        with pinned_session(addresses[0]) as session, \
+                session.post(endpoint.url, data=body, headers=headers, allow_redirects=False, stream=True,
+                             timeout=float(_setting("WEBHOOK_TIMEOUT_SECONDS"))) as response:
             result["status_code"] = response.status_code
             result["retry_after"] = response.headers.get("Retry-After")
             raw = response.raw.read(500, decode_content=True) or b""

@@ -135,6 +135,8 @@ def json_body(schema: dict) -> dict:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise ApiError(400, _("The body is not valid JSON."), code="bad_json")
+        except RecursionError:  # community.hostile refuses deep nesting first; this is the last line
+            raise ApiError(400, _("The JSON body is nested too deeply."), code="too_deep")
     if not isinstance(data, dict):
         raise ApiError(400, _("The body must be a JSON object."), code="bad_json")
     problems = {}

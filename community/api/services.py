@@ -168,3 +168,13 @@ def api_keys() -> list[ApiToken]:
     return list(db.session.scalars(
         select(ApiToken).where(ApiToken.kind == TokenKind.key, ApiToken.revoked_at.is_(None))
         .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()).limit(500)))
+
+
+def on_sessions_ended(member: Member, every: bool = False, revoke_tokens: bool = False, **_extra) -> None:
+    """When every session of a member ends: sign-in tokens go (their version moved); personal access
+    tokens go too when the member asked for it (the password-reset form offers it)."""
+    if not every:
+        return  # one browser signed out: the member's other sessions and tokens go on
+    kinds = [TokenKind.login, TokenKind.personal] if revoke_tokens else [TokenKind.login]
+    db.session.execute(update(ApiToken).where(ApiToken.member_id == member.id, ApiToken.kind.in_(kinds),
+                                              ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))

@@ -14,6 +14,7 @@ from ..forum import services as forum
 from ..forum.models import Board, BoardKind, IdeaStatus, Post
 from ..members import services as members
 from ..members.models import Member, username_key
+from ..members.throttle import account_sign_in_limit
 from ..moderation.models import FlagReason
 from ..permissions import (can_accept_answer, can_change_idea_status, can_choose_answer, can_delete_post,
                            can_edit_post, can_flag, can_register_through_api, can_reply, can_revoke_token,
@@ -89,6 +90,7 @@ def register_member():
 @operation("POST", "/tokens", summary="Exchange a username or email and password for a bearer token",
            tag="tokens", body=TOKEN_BODY, response="TokenCreated", status=201, errors=(401, 403, 422),
            limit="6 per minute")
+@account_sign_in_limit
 def create_token():
     data = json_body(TOKEN_BODY)
     login = data.get("login") or data.get("username") or data.get("email")

@@ -29,7 +29,7 @@ from . import models  # noqa: F401  (tables known to create_all and Alembic)
 
 def init_app(app: Flask) -> None:
     """Register the mail pages, CLI, settings, and the subscribers that queue mail."""
-    from ..signals import member_registered, notification_created
+    from ..signals import member_registered, notification_created, registration_attempted_for_existing_email
     from . import cli, delivery, services, views, worker
 
     config = app.config
@@ -56,6 +56,7 @@ def init_app(app: Flask) -> None:
     cli.init_app(app)
     # weak=False: module-level functions, connected once (connect is idempotent)
     member_registered.connect(services.on_member_registered, weak=False)
+    registration_attempted_for_existing_email.connect(services.on_registration_attempt, weak=False)
     notification_created.connect(delivery.on_notification_created, weak=False)
     from . import erasure
 

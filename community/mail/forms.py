@@ -1,7 +1,7 @@
 """Forms of the mail pages (fields and CSRF; the rules live in the services)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectMultipleField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -14,6 +14,7 @@ class ResetPasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[InputRequired()],
                              description=_l("At least 8 characters; common passwords are refused."))
     confirm = PasswordField(_l("New password again"), validators=[InputRequired()])
+    revoke_tokens = BooleanField(_l("Also revoke my personal access tokens (API)"), default=True)
 
 
 class ChangeEmailForm(FlaskForm):

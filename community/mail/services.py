@@ -24,6 +24,7 @@ from ..extensions import db
 from ..members import passwords
 from ..members.models import Member, email_key
 from ..members.services import find_member, normalise_email
+from ..members.sessions import end_sessions
 from ..signals import member_updated
 from . import tokens
 from .models import MailMessage, MailPreference, MailSettings
@@ -319,6 +320,16 @@ def request_password_reset(login: str) -> None:
                     url=link("mail.reset_password", token=token), minutes=minutes))
 
 
+def on_registration_attempt(member: Member, **_extra) -> None:
+    """Tell an account's owner that someone tried to register with their address (at most once per interval)."""
+    if member.deleted_at is not None or not is_enabled("password_reset"):
+        return
+    if _recently_sent(member.id, "registration_attempt"):
+        return  # nobody can flood someone's mailbox by registering their address again and again
+    enqueue(compose(to=member.email, kind="registration_attempt", template="registration_attempt", member=member,
+                    reset_url=link("mail.forgot_password"), login_url=link("members.login")))
+
+
 def member_for_reset(token: str) -> Member:
     """Return the member a reset link is for; raise TokenProblem when it is bad, old or spent."""
     payload = _read(tokens.RESET, token, current_app.config["MAIL_RESET_MAX_AGE"])
@@ -329,13 +340,14 @@ def member_for_reset(token: str) -> Member:
     return member
 
 
-def reset_password(token: str, new_password: str) -> Member:
-    """Set a new password from a reset link; the link is spent and every other session ends."""
+def reset_password(token: str, new_password: str, *, revoke_tokens: bool = False) -> Member:
+    """Set a new password from a reset link; the link is spent and every session ends (and, when
+    `revoke_tokens`, every personal access token)."""
     member = member_for_reset(token)
     if problem := passwords.password_problem(new_password or "", username=member.username, email=member.email):
         raise ValidationFailed(_l("Please correct the marked fields."), {"password": problem})
     member.password_hash = passwords.hash_password(new_password)
-    member.session_version = Member.session_version + 1
+    end_sessions(member, "password_reset", revoke_tokens=revoke_tokens)
     fields = ["password"]
     if member.email_verified_at is None:
         member.email_verified_at = utcnow()  # the link came to this address: it is proven

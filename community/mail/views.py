@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from ..auth_loader import sign_in
 from ..errors import ServiceError
 from ..extensions import csrf, db, limiter
 from ..forms import apply_errors
@@ -146,7 +147,8 @@ def reset_password(token: str):
             form.confirm.errors = [_("The two passwords differ.")]
         else:
             try:
-                member = services.reset_password(token, form.password.data)
+                member = services.reset_password(token, form.password.data,
+                                                 revoke_tokens=bool(form.revoke_tokens.data))
             except services.TokenProblem as exc:
                 db.session.rollback()
                 return _link_problem(exc)
@@ -154,8 +156,8 @@ def reset_password(token: str):
                 db.session.rollback()
                 apply_errors(form, exc)
             else:
+                sign_in(member)  # this browser is signed in with the new password; every other session ended
                 db.session.commit()
-                login_user(member)  # this browser is signed in with the new password; every other session ended
                 flash(_("Your password has been changed. Other sessions have been signed out."), "success")
                 return redirect(url_for("site.home"))
     status = 422 if form.errors or form.form_errors else 200

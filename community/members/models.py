@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, Integer, String, Text
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..dbtypes import UTCDateTime, utcnow
@@ -71,15 +71,24 @@ class Member(UserMixin, db.Model):
     # community/mail); cleared never, since a changed address only takes effect once proven.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # The secret of the sign-in session this request runs under (community/members/sessions.py); it
+    # is what Flask-Login keeps in the signed session cookie and the remember cookie.
+    session_secret = None  # str | None
+    session_key = None  # str | None: its SHA-256, the MemberSession id
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        return f"{self.id}:{self.session_secret or '-'}"
 
     @property
     def name(self) -> str:
         """Return the name to show: the display name, else the username ("Deleted member" once deleted)."""
         if self.deleted_at is not None:
             return str(_l("Deleted member"))
-        return self.display_name or self.username
+        if self.display_name:
+            from .names import clean_name  # names stored before invisible characters were stripped
+
+            return clean_name(self.display_name) or self.username
+        return self.username
 
     @property
     def email_verified(self) -> bool:
@@ -100,3 +109,21 @@ class Member(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Member {self.username}>"
+
+
+class MemberSession(db.Model):
+    """One signed-in browser: a row per sign-in, deleted to end it (sign-out, password change ...).
+
+    The cookie carries a random secret; only its SHA-256 (the `id`) is kept, so a copy of this table
+    signs nobody in.
+    """
+
+    __tablename__ = "member_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -11,12 +11,20 @@ from ..dbtypes import utcnow
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..signals import member_deleting, member_registered, member_updated
-from . import passwords
+from . import names, passwords, sessions
 from .models import Member, Role, email_key, username_key
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,18}[A-Za-z0-9_]$")
 RESERVED = {"admin", "administrator", "moderator", "staff", "system", "guest", "anonymous", "me",
             "api", "new", "settings", "support", "official"}
+
+
+class EmailTaken(Conflict):
+    """Only the email is in use: the web form answers as for a new account and tells the owner instead."""
+
+    def __init__(self, message, fields, owner: Member):
+        super().__init__(message, fields)
+        self.owner = owner
 
 
 def _check_username(username: str):
@@ -40,8 +48,11 @@ def register_member(username: str, email: str, password: str, *, role: Role = Ro
     """Create a member after checking every rule; raise ValidationFailed or Conflict."""
     username = (username or "").strip()
     problems = {}
-    if problem := _check_username(username):
+    if problem := _check_username(username) or names.impersonation_problem(username, role=role):
         problems["username"] = problem
+    display_name = names.clean_name(display_name)
+    if display_name and (problem := names.impersonation_problem(display_name, role=role)):
+        problems["display_name"] = problem
     try:
         email = normalise_email(email or "")
     except ValidationFailed as exc:
@@ -53,15 +64,18 @@ def register_member(username: str, email: str, password: str, *, role: Role = Ro
 
     taken = {}
     if db.session.scalar(select(Member.id).where(Member.username_key == username_key(username))):
-        taken["username"] = _l("That username is taken.")
-    if db.session.scalar(select(Member.id).where(Member.email_key == email_key(email))):
+        taken["username"] = _l("That username is taken.")  # usernames are public (profiles): no secret
+    owner = db.session.scalar(select(Member).where(Member.email_key == email_key(email)))
+    if owner is not None:
         taken["email"] = _l("An account with that email address exists already.")
+    if owner is not None and len(taken) == 1:
+        raise EmailTaken(_l("Please correct the marked fields."), taken, owner)
     if taken:
-        raise Conflict(_l("Please correct the marked fields."), taken)
+        raise Conflict(_l("Please correct the marked fields."), {"username": taken["username"]})
 
     member = Member(username=username, username_key=username_key(username), email=email,
                     email_key=email_key(email), password_hash=passwords.hash_password(password),
-                    role=role, locale=locale, display_name=display_name.strip()[:64])
+                    role=role, locale=locale, display_name=display_name[:64])
     db.session.add(member)
     db.session.flush()
     member_registered.send(member)
@@ -101,9 +115,11 @@ def touch_last_seen(member: Member) -> None:
 def update_profile(member: Member, *, display_name: str, bio: str, locale: str | None) -> None:
     """Change what a member shows of themselves and the language they read in."""
     changed = []
-    display_name, bio = display_name.strip(), bio.strip()
+    display_name, bio = names.clean_name(display_name), bio.strip()
     if len(display_name) > 64:
         raise ValidationFailed(_l("Please correct the marked fields."), {"display_name": _l("At most 64 characters.")})
+    if display_name != member.display_name and (problem := names.impersonation_problem(display_name, member)):
+        raise ValidationFailed(_l("Please correct the marked fields."), {"display_name": problem})
     if len(bio) > 2000:
         raise ValidationFailed(_l("Please correct the marked fields."), {"bio": _l("At most 2000 characters.")})
     for name, value in (("display_name", display_name), ("bio", bio), ("locale", locale or None)):
@@ -114,15 +130,15 @@ def update_profile(member: Member, *, display_name: str, bio: str, locale: str |
         member_updated.send(member, fields=changed)
 
 
-def change_password(member: Member, old: str, new: str) -> None:
-    """Set a new password after checking the old one; every other session of the member ends."""
+def change_password(member: Member, old: str, new: str, *, keep: str | None = None) -> None:
+    """Set a new password after checking the old one; every session of the member but `keep` ends."""
     if not passwords.verify_password(member.password_hash, old or ""):
         raise ValidationFailed(_l("Please correct the marked fields."),
                                {"old_password": _l("That is not your current password.")})
     if problem := passwords.password_problem(new or "", username=member.username, email=member.email):
         raise ValidationFailed(_l("Please correct the marked fields."), {"new_password": problem})
     member.password_hash = passwords.hash_password(new)
-    member.session_version = Member.session_version + 1
+    sessions.end_sessions(member, "password_changed", keep=keep)
     member_updated.send(member, fields=["password"])
 
 
@@ -162,7 +178,7 @@ def delete_account(member: Member, password: str) -> None:
     member.email = member.email_key = f"{placeholder}@deleted.invalid"
     member.display_name, member.bio, member.locale = "", "", None
     member.password_hash = "!"  # no Argon2 hash: nothing verifies against it
-    member.session_version = Member.session_version + 1
+    sessions.end_sessions(member, "deleted", revoke_tokens=True)
     member.deleted_at = utcnow()
     db.session.flush()
     member_updated.send(member, fields=["username", "display_name", "email", "bio", "deleted"])

@@ -3,17 +3,21 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime, gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
+from ..auth_loader import sign_in, sign_out
 from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, apply_errors
 from ..forum.models import Board, Thread
 from ..permissions import is_suspended, public_thread_clause, readable_visibilities
+from ..signals import registration_attempted_for_existing_email
 from . import services
+from .throttle import account_sign_in_limit
+from . import sessions as member_sessions
 from .models import Member, username_key
 
 bp = Blueprint("members", __name__)
@@ -39,12 +43,19 @@ def register():
         try:
             member = services.register_member(form.username.data, form.email.data, form.password.data,
                                               locale=_browser_locale())
+        except services.EmailTaken as exc:
+            # Answer as for a new account: whether an address is registered is the owner's business.
+            db.session.rollback()
+            registration_attempted_for_existing_email.send(exc.owner)
+            db.session.commit()
+            flash(_("Welcome, %(name)s! Your account is ready.", name=form.username.data.strip()), "success")
+            return redirect(_safe_next(url_for("site.home")))
         except ServiceError as exc:
             db.session.rollback()
             apply_errors(form, exc)
         else:
+            sign_in(member)
             db.session.commit()
-            login_user(member)
             flash(_("Welcome, %(name)s! Your account is ready.", name=member.username), "success")
             return redirect(_safe_next(url_for("site.home")))
     return render_template("community/members/register.html", form=form), (422 if form.errors or form.form_errors else 200)
@@ -59,6 +70,7 @@ def _browser_locale():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("6 per minute", methods=["POST"])
+@account_sign_in_limit
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(url_for("site.home")))
@@ -72,8 +84,8 @@ def login():
                                       when=format_datetime(member.suspended_until, "short"),
                                       reason=member.suspended_reason or "-"))
         else:
-            db.session.commit()  # a rehashed password
-            login_user(member, remember=form.remember.data)
+            sign_in(member, remember=bool(form.remember.data))
+            db.session.commit()  # the session, and a rehashed password
             return redirect(_safe_next(url_for("site.home")))
     return render_template("community/members/login.html", form=form), (422 if form.errors or form.form_errors else 200)
 
@@ -81,7 +93,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     ConfirmForm()  # CSRF is checked globally; the form only documents the intent
-    logout_user()
+    sign_out()  # this session ends on the server: a copied cookie of it stops working
+    db.session.commit()
     flash(_("You have signed out."), "info")
     return redirect(url_for("site.home"))
 
@@ -118,15 +131,15 @@ def settings():
                     services.update_profile(member, display_name=form.display_name.data or "",
                                             bio=form.bio.data or "", locale=form.locale.data or None)
                 else:
-                    services.change_password(member, form.old_password.data, form.new_password.data)
+                    services.change_password(member, form.old_password.data, form.new_password.data,
+                                             keep=member.session_key)
             except ServiceError as exc:
                 db.session.rollback()
                 apply_errors(form, exc)
                 status = 422
             else:
                 db.session.commit()
-                if form is password_form:
-                    login_user(member, remember=bool(request.cookies.get("remember_token")))  # this session goes on
+                if form is password_form:  # this session goes on, every other one has ended
                     flash(_("Your password has been changed. Other sessions have been signed out."), "success")
                 else:
                     flash(_("Your settings have been saved."), "success")
@@ -134,7 +147,40 @@ def settings():
         else:
             status = 422
     return render_template("community/members/settings.html", profile_form=profile_form,
-                           password_form=password_form), status
+                           password_form=password_form, sessions=member_sessions.active_sessions(member),
+                           current_session=member.session_key, session_form=ConfirmForm(prefix="session")), status
+
+
+@bp.route("/settings/sessions/<key>/end", methods=["POST"])
+@login_required
+def end_session(key: str):
+    """Sign out one of my sessions (another device); ending this one is signing out."""
+    member = current_user._get_current_object()
+    if not ConfirmForm(prefix="session").validate_on_submit():
+        abort(400)
+    if key == member.session_key:
+        sign_out()
+        db.session.commit()
+        flash(_("You have signed out."), "info")
+        return redirect(url_for("site.home"))
+    if not member_sessions.end_session(member, key):
+        abort(404)
+    db.session.commit()
+    flash(_("That session has been signed out."), "success")
+    return redirect(url_for("members.settings", _anchor="sessions"))
+
+
+@bp.route("/settings/sessions/end-others", methods=["POST"])
+@login_required
+def end_other_sessions():
+    """Sign out every session of mine but this one."""
+    member = current_user._get_current_object()
+    if not ConfirmForm(prefix="session").validate_on_submit():
+        abort(400)
+    member_sessions.end_sessions(member, "signed_out_others", keep=member.session_key)
+    db.session.commit()
+    flash(_("Every other session has been signed out."), "success")
+    return redirect(url_for("members.settings", _anchor="sessions"))
 
 
 @bp.route("/settings/delete-account", methods=["GET", "POST"])
@@ -154,7 +200,7 @@ def delete_account():
                 apply_errors(form, exc)
                 status = exc.status if not exc.fields else 422
             else:
-                db.session.commit()
+                db.session.commit()  # every session of the account ended with it
                 logout_user()
                 flash(_("Your account has been deleted. Your posts stay, without your name."), "success")
                 return redirect(url_for("site.home"))

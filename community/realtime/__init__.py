@@ -24,13 +24,14 @@ from . import models  # noqa: F401  (tables known to create_all and Alembic)
 
 def init_app(app: Flask) -> None:
     """Register the live pages, the socket handlers and the signal subscribers."""
-    from . import presence, sockets, subscribers, views
+    from . import presence, session_sockets, sockets, subscribers, views
 
     app.config.setdefault("REALTIME_PRESENCE_TTL", 90)
     app.config.setdefault("REALTIME_CATCH_UP_LIMIT", 50)
     app.config.setdefault("REALTIME_EVENT_LIMITS", {})
     app.extensions.setdefault("community.staff_counters", {}).setdefault("review_queue", _review_queue)
     app.extensions["community.presence"] = presence.store_for(app)
+    app.extensions["community.session_sockets"] = session_sockets.store_for(app)
     app.register_blueprint(views.bp)
     app.add_template_global(views.live_settings_kinds, "live_settings_kinds")
     sockets.register()

@@ -59,3 +59,36 @@ def revoke_thread(thread_id: int, reason: str) -> None:
 def staff_counters_changed() -> None:
     """After commit: tell staff clients that a counter moved (they fetch the numbers they may see)."""
     send("staff_counters_changed", {}, STAFF_ROOM)
+
+
+def session_room(key: str) -> str:
+    """The sockets opened under one sign-in session (its key, the SHA-256 of the cookie's secret)."""
+    return f"session:{key}"
+
+
+def _end_sessions_now(keys: list[str]) -> None:
+    """Tell, then drop, the sockets of ended sessions: this process's at once, other processes' through
+    the message queue (their sids are kept per session, community/realtime/session_sockets.py)."""
+    from flask import current_app
+
+    server = socketio.server
+    try:
+        registry = current_app.extensions.get("community.session_sockets")
+    except RuntimeError:  # no app context: this process's rooms still cover its own sockets
+        registry = None
+    for key in keys:
+        room = session_room(key)
+        try:
+            socketio.emit("session_ended", {"t": time.time()}, to=room)
+            sids = {sid for sid, _eio_sid in server.manager.get_participants("/", room)}
+            sids |= registry.pop(key) if registry is not None else set()
+            for sid in sids:
+                server.disconnect(sid, namespace="/")
+        except Exception:
+            log.exception("could not drop the sockets of an ended session")
+
+
+def end_sessions(keys: list[str]) -> None:
+    """After commit: the sockets of these sessions stop receiving anything (notifications included)."""
+    if keys:
+        after_commit(_end_sessions_now, list(keys))

@@ -22,7 +22,7 @@ from ..forum.models import Thread
 from ..notifications.services import unread_count
 from ..permissions import can_see_restricted_live, can_see_staff_counters, can_view_thread
 from . import services
-from .emit import STAFF_ROOM, member_room, restricted_room, thread_room
+from .emit import STAFF_ROOM, member_room, restricted_room, session_room, thread_room
 
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1
@@ -110,6 +110,7 @@ class PresenceBroadcaster:
 _limiter = RateLimiter()
 _joined_lock = threading.Lock()
 _joined: dict[str, set[int]] = {}
+_session_of: dict[str, str] = {}  # sid -> the sign-in session it was opened under
 
 
 def _error(code: str, message: str) -> dict:
@@ -168,6 +169,11 @@ def on_connect(auth=None):
     hello: dict = {"member_id": None}
     if current_user.is_authenticated:
         member = current_user._get_current_object()
+        if member.session_key:  # ending the session drops this socket (emit.end_sessions)
+            join_room(session_room(member.session_key))
+            with _joined_lock:
+                _session_of[request.sid] = member.session_key
+            current_app.extensions["community.session_sockets"].add(member.session_key, request.sid)
         join_room(member_room(member.id))
         hello["member_id"] = member.id
         try:
@@ -186,6 +192,9 @@ def on_disconnect(*_args):
     sid = request.sid
     with _joined_lock:
         threads = _joined.pop(sid, set())
+        key = _session_of.pop(sid, None)
+    if key is not None:
+        current_app.extensions["community.session_sockets"].remove(key, sid)
     for thread_id in threads:
         _presence().leave(thread_id, sid)
         _broadcaster().changed(thread_id)

@@ -98,6 +98,10 @@ def on_notification_created(notification, **_extra) -> None:
               emit.member_room(notification.member_id))
 
 
+def on_sessions_ended(member, keys=(), **_extra) -> None:
+    emit.end_sessions(list(keys))
+
+
 SUBSCRIPTIONS = [
     (signals.thread_created, on_thread_created),
     (signals.post_created, on_post_created),
@@ -112,6 +116,7 @@ SUBSCRIPTIONS = [
     (signals.poll_voted, on_poll_changed),
     (signals.thread_locked, on_thread_locked),
     (signals.notification_created, on_notification_created),
+    (signals.sessions_ended, on_sessions_ended),
 ]
 
 

@@ -5,12 +5,18 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..extensions import limiter
 from ..forum.views import post_url
 from ..pages import error_response
 from ..text import excerpt
 from . import query as search_query
 
 bp = Blueprint("search", __name__)
+
+
+def _search_limit() -> str:
+    """Searches per address (SEARCH_RATE_LIMIT): a search costs far more than a page, so scraping is capped."""
+    return current_app.config.get("SEARCH_RATE_LIMIT", "60 per minute; 600 per hour")
 
 
 def _page() -> int | None:
@@ -28,6 +34,7 @@ def _run(extra: str = ""):
 
 
 @bp.route("/search")
+@limiter.limit(_search_limit)
 def search():
     typed = search_query.clean(request.args.get("q", ""))[:1000]
     sort = request.args.get("sort", "relevance")
@@ -60,6 +67,7 @@ def _hit_json(hit) -> dict:
 
 
 @bp.route("/api/v1/search")
+@limiter.limit(_search_limit)
 def api_search():
     """The /search page as JSON, with the API's conventions (bearer tokens with the read scope, ?board=slug)."""
     from ..api.core import ApiError, reader
@@ -83,6 +91,7 @@ def api_search():
 
 
 @bp.route("/search/similar")
+@limiter.limit(_search_limit)
 def similar():
     """Threads like the title being typed, as JSON: {"items": [{"id", "title", "url", ...}]}."""
     title = request.args.get("title", "")

@@ -3,6 +3,7 @@ schemathesis then calls every operation with generated data and finds no 500s an
 from __future__ import annotations
 
 import contextvars
+import json
 import re
 
 import pytest
@@ -81,8 +82,39 @@ def test_generated_calls_find_no_server_errors_and_match_the_document(app, world
             # Each call in its own context, as a real request: no Flask-Login user left in `g` from the last one.
             for headers in ({"Authorization": f"Bearer {world['token']}"}, {}):
                 contextvars.Context().run(case.call_and_validate, headers=headers, checks=CHECKS)
+            if mode is schemathesis.GenerationMode.POSITIVE:
+                _hostile_variants(app, case, {"Authorization": f"Bearer {world['token']}"})
 
         try:
             run()
         except Unsatisfiable:  # nothing to get wrong (no parameters, no body): no negative case exists
             assert mode is schemathesis.GenerationMode.NEGATIVE, operation.label
+
+
+def _nested(value, depth: int):
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _hostile_variants(app, case, headers) -> None:
+    """Send a valid generated case again with a NUL or a lone surrogate in each string, and inside deep
+    nesting: a clean 400 each time (community/hostile.py), never a 500."""
+    variants = []
+    for poison in ("\x00", "\ud800"):
+        if isinstance(case.body, dict):
+            for key, value in case.body.items():
+                if isinstance(value, str):
+                    variants.append((case.query, {**case.body, key: value + poison}))
+        for key, value in (case.query or {}).items():
+            if isinstance(value, str) and poison == "\x00":  # a lone surrogate cannot be put in a URL
+                variants.append(({**case.query, key: value + poison}, case.body))
+    if isinstance(case.body, dict):
+        variants.append((case.query, {key: _nested(value, 40) for key, value in case.body.items()} or _nested(1, 40)))
+    client = app.test_client()
+    for query, body in variants:
+        response = contextvars.Context().run(
+            client.open, case.formatted_path, method=case.method, query_string=query, headers=headers,
+            **({} if not isinstance(body, (dict, list)) else {"data": json.dumps(body), "content_type": "application/json"}))
+        assert response.status_code == 400, (case.operation.label, query, body, response.status_code)
+        assert response.get_json()["error"]["code"] in {"nul_byte", "bad_encoding", "too_deep"}

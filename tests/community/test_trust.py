@@ -459,7 +459,7 @@ def test_staff_sets_and_locks_a_level_and_recomputing_leaves_it(app, client, aut
     assert fresh(db, member).trust_level == 4
     auth.logout()
     auth.login(member)
-    assert "brand</a> set your trust level to 4 (Leader)." in client.get("/notifications").get_data(as_text=True)
+    assert "brand</bdi></a> set your trust level to 4 (Leader)." in client.get("/notifications").get_data(as_text=True)
 
 
 def test_staff_unlocks_and_the_level_is_computed_again_at_once(app, client, auth, make, db):

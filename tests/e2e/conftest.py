@@ -208,9 +208,57 @@ def browser(live_server):
             browser.close()
 
 
+# Every page reports its Content-Security-Policy violations three ways: the DOM event (seen at once),
+# the console message Chromium writes, and the report it POSTs to /csp-report (the server logs it).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", event => {
+    window.__cspViolation(`${event.effectiveDirective} blocked ${event.blockedURI} on ${event.documentURI}`);
+});
+"""
+
+
+class CspWatch:
+    """The CSP violations seen since the test began (or since `clear()`)."""
+
+    def __init__(self, server: LiveServer):
+        self.server, self.seen = server, []
+        self.log_offset = self._log_size()
+
+    def _log_size(self) -> int:
+        try:
+            return self.server.log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def reported_to_server(self) -> list[str]:
+        with open(self.server.log_path, "rb") as log:
+            log.seek(self.log_offset)
+            text = log.read().decode("utf-8", "replace")
+        return [line for line in text.splitlines() if "CSP violation:" in line]
+
+    def violations(self) -> list[str]:
+        return self.seen + self.reported_to_server()
+
+    def clear(self) -> None:
+        self.seen.clear()
+        self.log_offset = self._log_size()
+
+    def attach(self, context) -> None:
+        context.expose_binding("__cspViolation", lambda _source, text: self.seen.append(text))
+        context.add_init_script(CSP_LISTENER)
+        context.on("console", lambda message: self.seen.append("console: " + message.text)
+                   if "Content Security Policy" in message.text else None)
+
+
 @pytest.fixture
-def new_context(browser, live_server):
-    """Open fresh browser contexts (separate cookies: separate people); fail on any 5xx answer."""
+def csp_watch(live_server):
+    return CspWatch(live_server)
+
+
+@pytest.fixture
+def new_context(browser, live_server, csp_watch):
+    """Open fresh browser contexts (separate cookies: separate people); fail on any 5xx answer and on
+    any Content-Security-Policy violation."""
     contexts, server_errors = [], []
 
     def open_context(**options):
@@ -219,15 +267,19 @@ def new_context(browser, live_server):
         context.set_default_timeout(10_000)
         context.on("response", lambda r: server_errors.append(f"{r.status} {r.request.method} {r.url}")
                    if r.status >= 500 else None)
+        csp_watch.attach(context)
         contexts.append(context)
         return context
 
     yield open_context
     for context in contexts:
-        context.close()
+        context.close()  # pending reports are sent before a page closes
     if server_errors:
         pytest.fail("the server answered with errors: " + "; ".join(server_errors) +
                     "\n--- server log ---\n" + live_server.log_tail())
+    time.sleep(0.3)  # let the last /csp-report POST reach the server log
+    if csp_watch.violations():
+        pytest.fail("Content-Security-Policy violations: " + "; ".join(csp_watch.violations()))
 
 
 @pytest.fixture

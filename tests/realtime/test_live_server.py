@@ -176,3 +176,101 @@ def test_production_entry_gunicorn_threads_serves_websockets(community, launch):
         assert reader.wait_for("post_created")["thread_id"] == ids["thread_id"]
     finally:
         reader.close()
+
+
+def _drained(listener: Listener, seconds: float = 1.5) -> list[str]:
+    """The names of the events a listener got within `seconds`."""
+    names, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            names.append(listener.events.get(timeout=max(0.01, deadline - time.monotonic()))[0])
+        except queue.Empty:
+            break
+    return names
+
+
+def _wait_disconnected(listener: Listener, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not listener.sio.connected:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_password_change_drops_the_sockets_of_the_other_sessions(community, launch):
+    workdir, ids = community
+    server = launch(workdir)
+    phone, laptop = servers.Browser(server.url), servers.Browser(server.url)
+    phone.login("maya")
+    laptop.login("maya")
+    stolen = Listener(server.url, cookie=phone.cookie_header())
+    kept = Listener(server.url, cookie=laptop.cookie_header())
+    changed = False
+    try:
+        assert stolen.wait_for("hello")["member_id"] is not None
+        assert kept.wait_for("hello")["member_id"] is not None
+        status, _ = laptop.request("/settings", {"form": "password", "password-old_password": servers.PASSWORD,
+                                                 "password-new_password": "lantern-harbour-1392"})
+        assert status == 302
+        changed = True
+        stolen.wait_for("session_ended")
+        assert _wait_disconnected(stolen)
+        writer = servers.Browser(server.url)
+        writer.login("sam")
+        status, _ = writer.request(f"/t/{ids['thread_id']}/reply", {"body": "@maya a reply that notifies you."})
+        assert status == 302
+        assert kept.wait_for("notification")  # the session that changed the password goes on
+        assert "notification" not in _drained(stolen)
+        again = Listener(server.url, cookie=phone.cookie_header())  # the copied cookie opens only a guest socket
+        try:
+            assert again.wait_for("hello")["member_id"] is None
+        finally:
+            again.close()
+    finally:
+        if changed:
+            laptop.request("/settings", {"form": "password", "password-old_password": "lantern-harbour-1392",
+                                         "password-new_password": servers.PASSWORD})
+        kept.close()
+        if stolen.sio.connected:
+            stolen.close()
+
+
+def test_signing_out_drops_that_sessions_socket_only(community, launch):
+    workdir, _ids = community
+    server = launch(workdir)
+    phone, laptop = servers.Browser(server.url), servers.Browser(server.url)
+    phone.login("maya")
+    laptop.login("maya")
+    leaving = Listener(server.url, cookie=phone.cookie_header())
+    staying = Listener(server.url, cookie=laptop.cookie_header())
+    try:
+        leaving.wait_for("hello")
+        staying.wait_for("hello")
+        status, _ = phone.request("/logout", {})
+        assert status == 302
+        assert _wait_disconnected(leaving)
+        assert staying.sio.connected
+    finally:
+        staying.close()
+        if leaving.sio.connected:
+            leaving.close()
+
+
+@pytest.mark.skipif(not redis_available(), reason="needs Redis at 127.0.0.1:6379")
+def test_signing_out_on_process_a_drops_the_socket_on_process_b(community, launch):
+    workdir, _ids = community
+    channel = servers.channel()
+    a = launch(workdir, REDIS_URL=REDIS_URL, COMMUNITY_SOCKETIO_CHANNEL=channel)
+    b = launch(workdir, REDIS_URL=REDIS_URL, COMMUNITY_SOCKETIO_CHANNEL=channel)
+    browser = servers.Browser(a.url)
+    browser.login("maya")
+    socket_on_b = Listener(b.url, cookie=browser.cookie_header())
+    try:
+        assert socket_on_b.wait_for("hello")["member_id"] is not None
+        status, _ = browser.request("/logout", {})
+        assert status == 302
+        assert _wait_disconnected(socket_on_b)
+    finally:
+        if socket_on_b.sio.connected:
+            socket_on_b.close()
