@@ -1,7 +1,7 @@
 """boards administration: Chinese name and description, default sort, who may start threads, archiving
 
 Revision ID: 0015_a2
-Revises: 0014_outbox
+Revises: 0015_s2
 Create Date: 2026-12-04 15:30:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0015_a2'
-down_revision = '0014_outbox'
+down_revision = '0015_s2'  # chained after 0015_s2 (already on main), one head
 branch_labels = None
 depends_on = None
 
