@@ -1,9 +1,16 @@
 """Web forms. They carry fields and CSRF; the rules themselves live in the services."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
+
+from .errors import ServiceError
+from .extensions import db
 
 
 def apply_errors(form: FlaskForm, exc) -> None:
@@ -16,6 +23,33 @@ def apply_errors(form: FlaskForm, exc) -> None:
             form.form_errors.append(message)
     if not exc.fields:
         form.form_errors.append(exc.message)
+
+
+@dataclass
+class Outcome:
+    """What `submit` did: true when committed (`value` is the service's answer), else `error` is on the form."""
+
+    value: object = None
+    error: ServiceError | None = None
+
+    def __bool__(self) -> bool:
+        return self.error is None
+
+
+def submit(form: FlaskForm, action, *args, **kwargs) -> Outcome:
+    """Call the service `action(*args, **kwargs)` for a validated `form` and commit.
+
+    On a ServiceError nothing is kept: the transaction is rolled back and the problems go onto the
+    form (`apply_errors`), for the view to show it again.
+    """
+    try:
+        value = action(*args, **kwargs)
+    except ServiceError as exc:
+        db.session.rollback()
+        apply_errors(form, exc)
+        return Outcome(error=exc)
+    db.session.commit()
+    return Outcome(value)
 
 
 class RegisterForm(FlaskForm):

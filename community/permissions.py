@@ -95,6 +95,17 @@ def can_view_post(member, post: Post) -> bool:
     return not post.is_deleted or can_moderate(member, post.thread.board)
 
 
+def can_locate_post(member, post: Post) -> bool:
+    """Whether the thread page shows `post` or its marker (deleted, hidden) to `member`.
+
+    What permalinks (/p/<id>), live fragments and live catch-ups go by: a whisper or a post awaiting
+    approval that the reader may not see does not exist for them, not even as an id.
+    """
+    if not can_view_thread(member, post.thread):
+        return False
+    return can_view_post(member, post) or not (post.is_whisper or post.pending)
+
+
 def _is_author(member, post: Post) -> bool:
     return _signed_in(member) and post.author_id == member.id
 
@@ -232,8 +243,11 @@ def can_choose_answer(member, thread) -> bool:
 
 
 def can_accept_answer(member, post) -> bool:
-    """Whether `member` may mark `post` as the accepted answer: a live reply, never the question."""
-    if post.is_opening or post.is_deleted:
+    """Whether `member` may mark `post` as the accepted answer: a live public reply, never the question.
+
+    Never a whisper or a post awaiting approval: the thread shows its answer (and its id) to every reader.
+    """
+    if post.is_opening or post.is_deleted or post.is_whisper or post.pending:
         return False
     return can_choose_answer(member, post.thread)
 
@@ -455,6 +469,17 @@ def can_view_moderation_log(member) -> bool:
     return is_moderator(member)
 
 
+def can_view_log_subject(member, entry) -> bool:
+    """Whether a moderation-log line may show its subject (thread title, post, reason, notes) to `member`.
+
+    Asked at read time: the thread may have moved to a board the reader cannot see since the line was
+    written. A line whose subject is withheld still says who did what and when.
+    """
+    if (entry.thread_id is not None and entry.thread is None) or (entry.post_id is not None and entry.post is None):
+        return False  # its source is gone: nothing to check the reason against
+    return can_see_source(member, thread=entry.thread, post=entry.post)
+
+
 def public_thread_clause():
     """SQL: threads that everyone who can read the board sees (not deleted, hidden or pending)."""
     from sqlalchemy import and_
@@ -491,8 +516,20 @@ def can_see_staff_counters(member) -> bool:
     return is_staff(member) or is_moderator(member)
 
 
+def can_view_notification(member, notification) -> bool:
+    """Show one of `member`'s notifications only while they may still see what it is about (read time)."""
+    if not _signed_in(member) or notification.member_id != member.id:
+        return False
+    return can_see_source(member, thread=notification.thread, post=notification.post)
+
+
+def can_see_moderation_live(member, thread: Thread) -> bool:
+    """Hear live of a thread's posts held for moderation (awaiting approval, hidden): its moderators."""
+    return can_view_thread(member, thread) and can_moderate(member, thread.board)
+
+
 def can_see_restricted_live(member, thread: Thread) -> bool:
-    """Hear live of a thread's staff-only news (whispers, posts awaiting approval): staff and its moderators."""
+    """Hear live of a thread's whispers: staff and its moderators (posts awaiting approval: `can_see_moderation_live`)."""
     return can_view_thread(member, thread) and (is_staff(member) or can_moderate(member, thread.board))
 
 

@@ -101,7 +101,15 @@ def when(value: datetime | None) -> Markup:
         value.isoformat(), format_datetime(value), format_datetime(value, "short"))
 
 
+def _autoescape(default):
+    """Escape Atom feeds as Flask escapes HTML and XML: a title such as "AT&T" must stay well-formed XML."""
+    def select(name: str | None) -> bool:
+        return default(name) or (name or "").endswith(".atom")
+    return select
+
+
 def init_app(app) -> None:
+    app.jinja_env.autoescape = _autoescape(app.select_jinja_autoescape)
     # member_link and when are also macros of _macros/forum.html (which call these under other names)
     app.jinja_env.globals.update(format_datetime=format_datetime, member_link=member_link, when=when,
                                  render_member_link=member_link, render_when=when, fast_url=fast_url)

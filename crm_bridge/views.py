@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from math import ceil
 
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,8 +11,7 @@ from sqlalchemy import func, select
 
 from community.errors import ServiceError
 from community.extensions import db
-from community.forum.services import Page
-from community.forum.views import page_arg
+from community.web import Page, page_arg, paged, paginate
 from community.members.models import Member
 from community.pages import abort_with
 from community.permissions import can_view_crm
@@ -38,12 +36,7 @@ def _staff_only() -> None:
 
 
 def _paginate(query, page: int, per_page: int = services.PER_PAGE) -> Page:
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    pages = max(1, ceil(total / per_page))
-    if page > pages:
-        abort_with(404, _("There is no such page."))
-    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(items=items, page=page, pages=pages, total=total)
+    return paged(paginate, query, page, per_page)
 
 
 def _date_arg(name: str) -> datetime | None:
@@ -205,9 +198,7 @@ def contacts():
 @login_required
 def resolve_contact(contact_id: int):
     _staff_only()
-    contact = db.session.get(CrmContact, contact_id)
-    if contact is None:
-        abort(404)
+    contact = db.get_or_404(CrmContact, contact_id)
     try:
         resolve(current_user, contact, request.form.get("member", ""))
     except ServiceError as exc:
@@ -255,9 +246,7 @@ def feedback():
 @login_required
 def reclassify(item_id: int):
     _staff_only()
-    item = db.session.get(FeedbackItem, item_id)
-    if item is None:
-        abort(404)
+    item = db.get_or_404(FeedbackItem, item_id)
     try:
         fb.reclassify(current_user, item, request.form.get("kind", ""), request.form.get("status", ""))
     except ServiceError as exc:

@@ -8,13 +8,13 @@ from sqlalchemy import func, select
 
 from community.errors import ServiceError
 from community.extensions import db
-from community.forum.views import page_arg
+from community.web import page_arg, paged, paginate
 from community.permissions import can_manage_webhooks
 
 from . import webhooks
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .outbox import EVENT_TYPES
-from .views import _paginate
+from .services import PER_PAGE
 
 bp = Blueprint("crm_webhooks", __name__)
 
@@ -25,9 +25,7 @@ def _staff_only() -> None:
 
 
 def _endpoint(endpoint_id: int) -> WebhookEndpoint:
-    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is None:
-        abort(404)
+    endpoint = db.get_or_404(WebhookEndpoint, endpoint_id)
     return endpoint
 
 
@@ -69,8 +67,8 @@ def create():
 
 
 def _detail(endpoint, errors=None, form=None, secret=None, status=200):
-    attempts = _paginate(select(WebhookAttempt).where(WebhookAttempt.endpoint_id == endpoint.id)
-                         .order_by(WebhookAttempt.attempted_at.desc(), WebhookAttempt.id.desc()), page_arg())
+    attempts = paged(paginate, select(WebhookAttempt).where(WebhookAttempt.endpoint_id == endpoint.id)
+                     .order_by(WebhookAttempt.attempted_at.desc(), WebhookAttempt.id.desc()), page_arg(), PER_PAGE)
     return render_template("crm_bridge/webhook.html", endpoint=endpoint, attempts=attempts, errors=errors or {},
                            form=form or {"url": endpoint.url, "description": endpoint.description,
                                          "event_types": endpoint.event_types, "active": endpoint.active},
@@ -124,9 +122,7 @@ def delete(endpoint_id: int):
 @login_required
 def redeliver(delivery_id: int):
     _staff_only()
-    delivery = db.session.get(WebhookDelivery, delivery_id)
-    if delivery is None:
-        abort(404)
+    delivery = db.get_or_404(WebhookDelivery, delivery_id)
     webhooks.redeliver(delivery)
     db.session.commit()
     flash(_("The event will be delivered again shortly."))

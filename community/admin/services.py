@@ -21,12 +21,12 @@ from ..forum.models import (
     Thread,
     Visibility,
 )
-from ..forum.services import Page, _pages
 from ..members.models import Member, Role, username_key
+from ..moderation.log import log_action
 from ..moderation.models import ModerationAction
-from ..moderation.services import log_action
 from ..permissions import can_set_role
 from ..signals import board_changed, member_role_changed, thread_moved
+from ..web import paginate
 
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -264,11 +264,7 @@ def search_members(query: str, page: int = 1, per_page: int = 50):
         stmt = stmt.where(func.lower(Member.username).like(like, escape="\\")
                           | func.lower(Member.email).like(like, escape="\\")
                           | func.lower(func.coalesce(Member.display_name, "")).like(like, escape="\\"))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    pages = _pages(total, per_page, page)
-    items = list(db.session.scalars(stmt.order_by(Member.username_key).limit(per_page)
-                                    .offset((page - 1) * per_page)))
-    return Page(items, page, pages, total)
+    return paginate(stmt.order_by(Member.username_key), page, per_page)
 
 
 def public_role_changes(limit: int = 20) -> list[dict]:

@@ -10,14 +10,13 @@ from wtforms.fields.choices import SelectChoice
 from ..errors import NotPermitted, ServiceError
 from ..extensions import db
 from ..forms import apply_errors
-from ..forum.services import PageOutOfRange
-from ..forum.views import page_arg
 from ..permissions import (
     can_administer,
     can_manage_boards,
     can_manage_members,
     can_set_role,
 )
+from ..web import page_arg, paged
 from . import services
 from .forms import BoardForm, DeleteBoardForm, RoleForm
 from .sections import sections_for
@@ -165,10 +164,7 @@ def delete_board(slug: str):
 def members():
     _require(can_manage_members)
     query = (request.args.get("q") or "").strip()[:100]
-    try:
-        found = services.search_members(query, page_arg())
-    except PageOutOfRange:
-        abort(404)
+    found = paged(services.search_members, query, page_arg())
     return _render("community/admin/members.html", "members", found=found, query=query, form=RoleForm(),
                    labels=services.ROLE_LABELS)
 

@@ -12,6 +12,7 @@ from flask_login import current_user
 from ..errors import ServiceError
 from ..extensions import db
 from ..pages import error_response
+from ..web import PageOutOfRange
 from . import services
 
 PREFIX = "/api/v1"
@@ -227,8 +228,6 @@ def next_url(has_next: bool, page: int) -> str | None:
 
 
 def paged(fn, *args, **kwargs):
-    from ..forum.services import PageOutOfRange
-
     try:
         return fn(*args, **kwargs)
     except PageOutOfRange:

@@ -8,11 +8,11 @@ from ..errors import Conflict
 from ..extensions import db
 from ..forum import services as forum
 from ..forum.models import Board, Post
-from ..moderation import services as moderation
+from ..moderation import posts as moderation_posts
+from ..moderation import review, thread_tools
 from ..moderation.models import ReviewItem, ReviewStatus
 from ..permissions import (can_delete_post, can_lock_thread, can_moderate_post, can_pin_globally, can_pin_thread,
                            can_recategorize, can_restore_post, can_retag, can_review, can_view_board)
-from ..trust import thread_tools
 from .core import ApiError, choice_arg, json_body, not_found, ok, operation, require_member
 from .shapes import post_json, review_item_json, thread_json
 from .views import _id_path
@@ -58,8 +58,8 @@ def _post_action(member, post: Post, action: str, reason: str) -> None:
         return
     if action == "restore" and not can_restore_post(member, post):
         raise Conflict(_("This post is not deleted."))
-    {"hide": moderation.hide_post, "unhide": moderation.unhide_post,
-     "restore": moderation.restore_post}[action](member, post, reason)
+    {"hide": moderation_posts.hide_post, "unhide": moderation_posts.unhide_post,
+     "restore": moderation_posts.restore_post}[action](member, post, reason)
 
 
 def _load_thread_for_moderation(thread_id: int):
@@ -91,7 +91,7 @@ def moderate_thread(thread_id: int):
     elif action == "pin_globally":
         if not can_pin_globally(member, thread):
             _forbidden()
-        moderation.pin_globally(member, thread, data.get("days"))
+        thread_tools.pin_globally(member, thread, data.get("days"))
     elif action in ("lock", "unlock"):
         if not can_lock_thread(member, thread):
             _forbidden()
@@ -142,7 +142,7 @@ def review_queue():
     if not can_review(member):
         not_found()
     status = ReviewStatus(choice_arg("status", [s.value for s in ReviewStatus], "pending"))
-    items = moderation.review_queue(member, status)
+    items = review.review_queue(member, status)
     return ok({"items": [review_item_json(item) for item in items], "next": None})
 
 
@@ -157,7 +157,7 @@ def resolve_review_item(item_id: int):
     if item is None or (item.post is not None and not can_moderate_post(member, item.post)):
         not_found()
     data = json_body(RESOLVE_BODY)
-    moderation.resolve(member, item, data["outcome"], data.get("note") or "", delete=bool(data.get("delete")),
+    review.resolve(member, item, data["outcome"], data.get("note") or "", delete=bool(data.get("delete")),
                        silence_days=data.get("silence_days"), reason=data.get("silence_reason") or "")
     db.session.commit()
     return ok(review_item_json(item))

@@ -11,9 +11,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..forms import ConfirmForm, apply_errors
+from ..forms import ConfirmForm, submit
 from ..members.models import Member, username_key
 from ..permissions import can_manage_api_keys, can_revoke_token
 from . import services
@@ -56,14 +55,10 @@ def _create_once(form_class, create):
         return form, None, 200
     if not form.validate_on_submit():
         return form, None, 422
-    try:
-        secret = create(form)
-    except ServiceError as exc:
-        db.session.rollback()
-        apply_errors(form, exc)
+    done = submit(form, create, form)
+    if not done:
         return form, None, 422
-    db.session.commit()
-    return form_class(formdata=None, data={"scopes": ["read"]}), secret, 200
+    return form_class(formdata=None, data={"scopes": ["read"]}), done.value, 200
 
 
 @bp.route("/settings/tokens", methods=["GET", "POST"])

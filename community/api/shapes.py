@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import url_for
 
-from ..forum.views import post_url
-from ..trust.thread_tools import is_pinned
+from ..moderation.thread_tools import is_pinned
+from ..web import post_url
 
 
 def _iso(value):

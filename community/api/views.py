@@ -335,7 +335,7 @@ def _flag_limit():
            body=FLAG_BODY, params=[_id_path("post_id")], response={"$ref": "#/components/schemas/FlagResult"},
            status=201, errors=(400, 401, 403, 404, 409, 410, 422), limit=_flag_limit)
 def flag(post_id: int):
-    from ..moderation import services as moderation
+    from ..moderation import flags as moderation
 
     member = require_member("write")
     post = _post(post_id)

@@ -6,8 +6,6 @@ Counters move with atomic SQL so that concurrent requests never lose an update.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from math import ceil
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -25,6 +23,7 @@ from ..permissions import (can_moderate, can_reply, can_start_thread, can_whispe
 from ..trust.privileges import check_post_limits
 from ..signals import post_created, post_deleted, post_edited, thread_created, thread_deleted
 from ..votes import rankings
+from ..web import Page, page_count, paginate
 from .models import Board, BoardKind, IdeaStatus, Post, PostMention, PostRevision, Tag, Thread, ThreadTag
 
 
@@ -273,33 +272,6 @@ def delete_post(actor: Member, post: Post) -> None:
 
 # ---- reading -------------------------------------------------------------------------------
 
-@dataclass
-class Page:
-    items: list
-    page: int
-    pages: int
-    total: int
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-
-class PageOutOfRange(Exception):
-    """The page asked for does not exist."""
-
-
-def _pages(total: int, per_page: int, page: int) -> int:
-    pages = max(1, ceil(total / per_page))
-    if page < 1 or page > pages:
-        raise PageOutOfRange(page)
-    return pages
-
-
 # ORDER BY per ?sort=: a clause, or a callable returning one ("hot" decays with the request's time).
 # "top" also takes ?period= (day, week, month, all): threads started within it, by score.
 THREAD_SORTS = {"latest": Thread.last_posted_at.desc(), "new": Thread.created_at.desc(),
@@ -310,14 +282,8 @@ def _thread_list(query, member, page: int, sort: str, per_page: int, period: str
     if sort == "top" and (start := rankings.period_start(period)) is not None:
         query = query.where(Thread.created_at >= start)
     order = THREAD_SORTS.get(sort, THREAD_SORTS["latest"])
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    pages = _pages(total, per_page, page)
-    rows = db.session.scalars(
-        query.options(joinedload(Thread.author), joinedload(Thread.last_poster))
-        .order_by(order() if callable(order) else order, Thread.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).unique().all()
-    return Page(rows, page, pages, total)
+    return paginate(query.options(joinedload(Thread.author), joinedload(Thread.last_poster))
+                    .order_by(order() if callable(order) else order, Thread.id.desc()), page, per_page)
 
 
 def board_threads(member, board: Board, page: int = 1, sort: str = "latest", period: str | None = None,
@@ -378,7 +344,7 @@ def thread_posts(thread: Thread, page: int, member=None) -> Page:
         last_shown = (select(func.coalesce(func.max(Post.number), 0)).where(Post.thread_id == thread.id, shown)
                       .correlate(None).scalar_subquery())
     else:
-        _pages(total, per_page, page)
+        page_count(total, per_page, page)
     parent, parent_author = aliased(Post), aliased(Member)
     query = (
         select(Post, last_shown) if last_shown is not None else select(Post)
@@ -398,12 +364,7 @@ def thread_posts(thread: Thread, page: int, member=None) -> Page:
             total = found[0][1]
         else:  # an empty page (or one past the end): ask for the last post shown on its own
             total = db.session.scalar(select(func.max(Post.number)).where(Post.thread_id == thread.id, shown)) or 0
-    pages = _pages(total, per_page, page)
+    pages = page_count(total, per_page, page)
     for post in rows:  # every post on the page belongs to this thread: spare a query each
         set_committed_value(post, "thread", thread)
     return Page(rows, page, pages, total)
-
-
-def page_of_post(post: Post) -> int:
-    """Return the thread page on which `post` is shown."""
-    return (post.number - 1) // current_app.config["POSTS_PER_PAGE"] + 1

@@ -8,28 +8,20 @@ from sqlalchemy import select
 
 from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..forms import ConfirmForm, EditForm, ReplyForm, ThreadForm, apply_errors
+from ..forms import ConfirmForm, EditForm, ReplyForm, ThreadForm, apply_errors, submit
 from ..pages import abort_with, error_response, wants_json
 from .. import pagecache
-from ..render import fast_url
-from ..permissions import (can_delete_post, can_edit_post, can_moderate, can_reply, can_start_thread,
-                           can_view_board, can_view_history, can_view_post, can_view_thread, is_silenced)
+from ..permissions import (can_delete_post, can_edit_post, can_reply,
+                           can_start_thread, can_view_history, can_view_post, is_silenced)
 from ..signals import thread_viewed
 from ..text import quote
+from ..web import load_board, load_post, load_thread, page_arg, paged, post_url
 from . import services
-from .models import Board, BoardKind, Post, PostRevision, Tag, Thread
+from .models import BoardKind, Post, PostRevision, Tag
 
 bp = Blueprint("forum", __name__)
 # Board kinds whose page a feature area renders itself: {BoardKind: view(board) -> response} (ideas).
 BOARD_PAGES: dict = {}
-
-
-def page_arg() -> int:
-    """Return the ?page= argument, answering 400 when it is not a positive whole number."""
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1 or len(raw) > 6:
-        abort_with(400, _("The page number must be a whole number from 1 up."))
-    return int(raw)
 
 
 def sort_arg(allowed=("latest", "new", "hot", "top"), default: str = "latest") -> str:
@@ -45,46 +37,6 @@ def period_arg() -> str:
 
     period = request.args.get("period", "all")
     return period if period in TOP_PERIODS else "all"
-
-
-def paged(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except services.PageOutOfRange:
-        abort_with(404, _("There is no such page."))
-
-
-def load_board(slug: str) -> Board:
-    board = db.session.scalar(select(Board).where(Board.slug == slug))
-    if board is None or not can_view_board(current_user, board):
-        abort(404)
-    return board
-
-
-def load_thread(thread_id: int) -> Thread:
-    thread = db.session.get(Thread, thread_id)
-    if thread is None or not can_view_board(current_user, thread.board):
-        abort(404)
-    if not can_view_thread(current_user, thread):
-        abort_with(410, _("This thread has been deleted."))
-    return thread
-
-
-def load_post(post_id: int) -> Post:
-    post = db.session.get(Post, post_id)
-    if post is None:
-        abort(404)
-    load_thread(post.thread_id)
-    return post
-
-
-def post_url(post: Post, **kwargs) -> str:
-    page = services.page_of_post(post)
-    if not kwargs:  # the common case, once per post on a thread page: no url_for walk
-        url = fast_url("forum.thread", thread_id=post.thread_id)
-        return f"{url}?page={page}#post-{post.number}" if page > 1 else f"{url}#post-{post.number}"
-    return url_for("forum.thread", thread_id=post.thread_id, page=page if page > 1 else None,
-                   _anchor=f"post-{post.number}", **kwargs)
 
 
 @bp.app_template_global()
@@ -157,6 +109,8 @@ def tag(name: str):
         abort(404)
     sort = sort_arg()
     threads = paged(services.tagged_threads, current_user, tag, page_arg(), sort, period=period_arg())
+    if not threads.total:
+        abort(404)  # a tag used only where this reader cannot look does not exist for them
     return render_template("community/forum/tag.html", tag=tag, threads=threads, sort=sort)
 
 
@@ -197,15 +151,10 @@ def reply(thread_id: int):
         return refuse_silenced(form, "community/forum/reply.html", thread=thread, board=thread.board,
                                reply_to=reply_to)
     if form.validate_on_submit():
-        try:
-            post = services.reply(current_user, thread, form.body.data, reply_to=reply_to,
-                                  whisper=bool(form.whisper.data))
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            return redirect(post_url(post))
+        done = submit(form, services.reply, current_user, thread, form.body.data, reply_to=reply_to,
+                      whisper=bool(form.whisper.data))
+        if done:
+            return redirect(post_url(done.value))
     elif request.method == "GET":
         quoted = request.args.get("quote")
         if reply_to is not None:
@@ -235,14 +184,8 @@ def edit(post_id: int):
         form.body.data = post.body_source
         form.title.data = post.thread.title
     if form.validate_on_submit():
-        try:
-            services.edit_post(current_user, post, form.body.data,
-                               title=form.title.data if post.is_opening else None, reason=form.reason.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
+        if submit(form, services.edit_post, current_user, post, form.body.data,
+                  title=form.title.data if post.is_opening else None, reason=form.reason.data):
             flash(_("Your changes have been saved."), "success")
             return redirect(post_url(post))
     status = 422 if request.method == "POST" else 200

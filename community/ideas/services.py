@@ -19,7 +19,7 @@ from ..dbtypes import utcnow
 from ..errors import Conflict, NotPermitted, ValidationFailed
 from ..extensions import db
 from ..forum.models import Board, BoardKind, IdeaStatus, Post, Thread, Visibility
-from ..forum.services import Page, PageOutOfRange
+from ..web import Page, paginate
 from ..members.models import Member
 from ..notifications.models import NotificationKind, ThreadFollow
 from ..notifications.services import notify_many
@@ -281,10 +281,7 @@ def idea_board_threads(member, board: Board, page: int = 1, sort: str = "votes",
     else:
         query = query.where(or_(Thread.idea_status.is_(None), Thread.idea_status != IdeaStatus.duplicate))
     per_page = current_app.config["THREADS_PER_PAGE"]
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    pages = max(1, -(-total // per_page))
-    if page > pages:
-        raise PageOutOfRange(page)
+    count = select(func.count()).select_from(query.subquery())
     if sort == "trending":
         since = utcnow() - timedelta(days=current_app.config["IDEA_TRENDING_DAYS"])
         recent = _trending_scores(since)
@@ -296,10 +293,8 @@ def idea_board_threads(member, board: Board, page: int = 1, sort: str = "votes",
         query = query.order_by(Thread.last_posted_at.desc())
     else:
         query = query.order_by(Thread.score.desc(), Thread.created_at.desc())
-    rows = db.session.scalars(query.order_by(Thread.id.desc())
-                              .options(joinedload(Thread.author), joinedload(Thread.last_poster))
-                              .limit(per_page).offset((page - 1) * per_page)).unique().all()
-    return Page(rows, page, pages, total)
+    return paginate(query.order_by(Thread.id.desc()).options(joinedload(Thread.author), joinedload(Thread.last_poster)),
+                    page, per_page, count=count)
 
 
 @dataclass

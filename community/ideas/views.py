@@ -9,7 +9,7 @@ from ..errors import ServiceError
 from ..extensions import db, limiter, login_manager
 from ..forms import apply_errors
 from ..forum.models import Board, BoardKind, IdeaStatus, Thread
-from ..forum.views import load_thread, page_arg, paged
+from ..web import load_thread, page_arg, paged
 from ..pages import abort_with, error_response, wants_json
 from ..permissions import can_change_idea_status
 from . import services

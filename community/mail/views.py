@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from ..auth_loader import sign_in
 from ..errors import ServiceError
 from ..extensions import csrf, db, limiter
-from ..forms import apply_errors
+from ..forms import apply_errors, submit
 from ..permissions import can_manage_mail
 from . import forms, services
 from .models import MailMessage
@@ -79,15 +79,10 @@ def resend_verification():
 def change_email():
     form = forms.ChangeEmailForm()
     if form.validate_on_submit():
-        try:
-            new_email = services.request_email_change(current_user._get_current_object(), form.password.data,
-                                                      form.email.data)
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("We sent a link to %(email)s. Your address changes when you follow it.", email=new_email), "success")
+        done = submit(form, services.request_email_change, current_user._get_current_object(), form.password.data,
+                      form.email.data)
+        if done:
+            flash(_("We sent a link to %(email)s. Your address changes when you follow it.", email=done.value), "success")
             return redirect(url_for("members.settings", _anchor="email-address"))
     return render_template("community/mail/change_email.html", form=form), 422
 
@@ -233,17 +228,11 @@ def admin():
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
-                services.save_settings(community_name=form.community_name.data, base_url=form.base_url.data,
-                                       mail_from=form.mail_from.data, enabled=form.enabled.data)
-            except ServiceError as exc:
-                db.session.rollback()
-                apply_errors(form, exc)
-                status = 422
-            else:
-                db.session.commit()
+            if submit(form, services.save_settings, community_name=form.community_name.data, base_url=form.base_url.data,
+                      mail_from=form.mail_from.data, enabled=form.enabled.data):
                 flash(_("The mail settings have been saved."), "success")
                 return redirect(url_for("mail.admin"))
+            status = 422
         else:
             status = 422
     status_filter = request.args.get("status")
@@ -270,7 +259,7 @@ def admin():
 @login_required
 def admin_message(message_id: int):
     _admin()
-    message = db.session.get(MailMessage, message_id) or abort(404)
+    message = db.get_or_404(MailMessage, message_id)
     transport = transport_for(current_app.config)
     path = transport.path_for(message.message_id) if hasattr(transport, "path_for") else None
     return render_template("community/mail/message.html", message=message,
@@ -282,7 +271,7 @@ def admin_message(message_id: int):
 def admin_message_html(message_id: int):
     """The HTML part alone, for the sandboxed frame on the message page."""
     _admin()
-    message = db.session.get(MailMessage, message_id) or abort(404)
+    message = db.get_or_404(MailMessage, message_id)
     response = make_response(message.html_body)
     response.headers["Content-Type"] = "text/html; charset=utf-8"
     response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; "

@@ -1,6 +1,11 @@
 """Moderation and community self-management: flags, the review queue, post/thread tools, member
 restrictions, the moderation log and the public transparency page.
 
+Modules by job: `log` (the log, transparency counts), `labels`, `inputs`, `posts` (new posts, counts,
+hide/restore/approve), `flags`, `review` (the queue), `restrictions` (silence, suspend) and
+`thread_tools` (every thread tool: retag, move, close, pin; pin globally, merge, split). `views` holds
+the routes of all of them.
+
 Settings (each can be given as COMMUNITY_<NAME>):
 
 MODERATION_HIDE_WEIGHT            the flag weight (sum of the flags' weights, see TRUST_FLAG_WEIGHTS)
@@ -30,9 +35,11 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("MODERATION_SECONDS_BETWEEN_POSTS", 5)
     app.config.setdefault("MODERATION_FLAG_LIMIT", "10 per minute; 50 per day")
 
-    from . import services, subscribers, views
+    from . import posts, subscribers, thread_tools, views
 
-    app.extensions.setdefault("community.new_post_checks", []).append(services.check_new_post)
+    app.extensions.setdefault("community.new_post_checks", []).append(posts.check_new_post)
     app.register_blueprint(views.bp)
     subscribers.connect()
     views.init_app(app)
+    app.add_template_global(thread_tools.is_pinned, "thread_is_pinned")
+    app.add_template_global(thread_tools.move_targets, "thread_move_targets")

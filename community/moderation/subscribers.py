@@ -21,7 +21,7 @@ def connect() -> None:
 
 
 def _log(*args, **kwargs):
-    from .services import log_action
+    from .log import log_action
 
     log_action(*args, **kwargs)
 

@@ -1,4 +1,6 @@
-"""Moderation pages and actions. Thin: load (404) -> predicate (403) -> one service -> commit -> answer.
+"""Moderation pages and actions, and every thread tool (trusted members' and moderators').
+
+Thin: load (404) -> predicate (403) -> one service -> commit -> answer.
 
 Every change is a POST form (CSRF-checked globally) that also answers JSON to fetch() callers.
 """
@@ -12,18 +14,27 @@ from sqlalchemy import select
 from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..forum.models import Board, Post, Thread
-from ..forum.views import load_thread, page_arg, paged, post_url
+from ..web import load_thread, page_arg, paged, post_url
 from ..members.models import Member, username_key
 from ..pages import error_response, wants_json
-from ..permissions import (can_act_on_member, can_flag, can_merge_threads, can_moderate_post, can_pin_globally,
-                           can_report_member, can_restore_post, can_review, can_split_thread, can_view_board,
+from ..permissions import (can_act_on_member, can_flag, can_lock_thread, can_merge_threads, can_moderate_post,
+                           can_pin_globally, can_pin_thread, can_recategorize, can_report_member, can_restore_post,
+                           can_retag, can_review, can_split_thread, can_view_board, can_view_log_subject,
                            can_view_moderation_log, can_view_post, is_moderator)
-from . import services
+from . import thread_tools
+from .flags import flag_post, report_member
+from .labels import ACTION_LABELS, FLAG_REASON_LABELS, REASON_CODE_LABELS
+from .log import moderation_log, transparency_report
 from .models import FlagReason, ReviewItem, ReviewStatus
+from .posts import hide_post, restore_post, unhide_post
+from .restrictions import lift_silence, lift_suspension, silence_member, suspend_member
+from .review import OUTCOMES, item_histories, pending_review_count, resolve as resolve_item, review_queue
+from .thread_tools import is_pinned
 
 bp = Blueprint("moderation", __name__)
 
 TOOL_LIMIT = "30 per minute; 600 per hour"
+TRUSTED_TOOL_LIMIT = "30 per minute; 300 per hour"  # the thread tools trusted members may use
 
 
 def _flag_limit():
@@ -86,7 +97,7 @@ def flag(post_id: int):
     if not can_flag(current_user, post):
         abort(403)
     try:
-        _flag = services.flag_post(current_user, post, request.form.get("reason"), request.form.get("note", ""))
+        _flag = flag_post(current_user, post, request.form.get("reason"), request.form.get("note", ""))
     except ServiceError as exc:
         return _failed(exc, post_url(post))
     db.session.commit()
@@ -103,7 +114,7 @@ def report(username: str):
         abort(403)
     back = url_for("members.profile", username=target.username)
     try:
-        services.report_member(current_user, target, request.form.get("reason"), request.form.get("note", ""))
+        report_member(current_user, target, request.form.get("reason"), request.form.get("note", ""))
     except ServiceError as exc:
         return _failed(exc, back)
     db.session.commit()
@@ -119,11 +130,11 @@ def review():
         abort(404)
     raw = request.args.get("status", "pending")
     status = ReviewStatus(raw) if raw in ReviewStatus.__members__ else ReviewStatus.pending
-    items = services.review_queue(current_user, status)
-    histories = services.item_histories(items) if status is ReviewStatus.pending else {}
+    items = review_queue(current_user, status)
+    histories = item_histories(items) if status is ReviewStatus.pending else {}
     return render_template("community/moderation/review.html", items=items, status=status, histories=histories,
-                           reasons=services.FLAG_REASON_LABELS, actions=services.ACTION_LABELS,
-                           outcomes=services.OUTCOMES)
+                           reasons=FLAG_REASON_LABELS, actions=ACTION_LABELS,
+                           outcomes=OUTCOMES)
 
 
 @bp.route("/review/<int:item_id>", methods=["POST"])
@@ -137,10 +148,10 @@ def resolve(item_id: int):
         abort(404)
     back = url_for("moderation.review")
     try:
-        services.resolve(current_user, item, request.form.get("outcome", ""), request.form.get("note", ""),
-                         delete=request.form.get("delete") in ("1", "y", "on", "true"),
-                         silence_days=request.form.get("silence_days") or None,
-                         reason=request.form.get("silence_reason", ""))
+        resolve_item(current_user, item, request.form.get("outcome", ""), request.form.get("note", ""),
+                     delete=request.form.get("delete") in ("1", "y", "on", "true"),
+                     silence_days=request.form.get("silence_days") or None,
+                     reason=request.form.get("silence_reason", ""))
     except ServiceError as exc:
         return _failed(exc, back)
     db.session.commit()
@@ -166,24 +177,139 @@ def _post_tool(post_id: int, fn, allowed, message):
 @login_required
 @limiter.limit(TOOL_LIMIT, methods=["POST"])
 def hide(post_id: int):
-    return _post_tool(post_id, services.hide_post, can_moderate_post, _("The post is hidden."))
+    return _post_tool(post_id, hide_post, can_moderate_post, _("The post is hidden."))
 
 
 @bp.route("/p/<int:post_id>/unhide", methods=["POST"])
 @login_required
 @limiter.limit(TOOL_LIMIT, methods=["POST"])
 def unhide(post_id: int):
-    return _post_tool(post_id, services.unhide_post, can_moderate_post, _("The post is visible again."))
+    return _post_tool(post_id, unhide_post, can_moderate_post, _("The post is visible again."))
 
 
 @bp.route("/p/<int:post_id>/restore", methods=["POST"])
 @login_required
 @limiter.limit(TOOL_LIMIT, methods=["POST"])
 def restore(post_id: int):
-    return _post_tool(post_id, services.restore_post, can_restore_post, _("The post has been restored."))
+    return _post_tool(post_id, restore_post, can_restore_post, _("The post has been restored."))
 
 
 # ---- thread tools ----------------------------------------------------------------------------------
+# Retag, move, close and pin: trusted members (by trust level) and moderators; these answer JSON errors.
+
+def _tool_refused(exc: ServiceError):
+    db.session.rollback()
+    return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
+
+
+def _thread_json(thread) -> dict:
+    return {"thread": {
+        "id": thread.id,
+        "url": url_for("forum.thread", thread_id=thread.id),
+        "board": thread.board.slug,
+        "tags": [tag.name for tag in thread.tags],
+        "locked": thread.is_locked,
+        "locked_reason": thread.locked_reason or "",
+        "pinned": is_pinned(thread),
+        "pinned_until": thread.pinned_until.isoformat() if thread.pinned_until else None,
+    }}
+
+
+def _tool_done(thread, message: str):
+    if wants_json():
+        return jsonify(_thread_json(thread))
+    flash(message, "success")
+    return redirect(url_for("forum.thread", thread_id=thread.id))
+
+
+def _tool(thread_id: int, allowed) -> object:
+    thread = load_thread(thread_id)
+    if not allowed(current_user, thread):
+        abort(403)
+    return thread
+
+
+@bp.route("/t/<int:thread_id>/tags", methods=["POST"])
+@login_required
+@limiter.limit(TRUSTED_TOOL_LIMIT, methods=["POST"])
+def retag(thread_id: int):
+    thread = _tool(thread_id, can_retag)
+    try:
+        changed = thread_tools.retag_thread(current_user, thread, request.form.get("tags", ""))
+    except ServiceError as exc:
+        return _tool_refused(exc)
+    db.session.commit()
+    return _tool_done(thread, _("The tags have been changed.") if changed else _("The tags are unchanged."))
+
+
+@bp.route("/t/<int:thread_id>/move", methods=["POST"])
+@login_required
+@limiter.limit(TRUSTED_TOOL_LIMIT, methods=["POST"])
+def move(thread_id: int):
+    thread = _tool(thread_id, can_recategorize)
+    slug = (request.form.get("board") or "").strip()
+    target = db.session.scalar(select(Board).where(Board.slug == slug)) if slug else None
+    try:
+        thread_tools.move_thread(current_user, thread, target)
+    except ServiceError as exc:
+        return _tool_refused(exc)
+    db.session.commit()
+    return _tool_done(thread, _("The thread has been moved to %(board)s.", board=target.name))
+
+
+@bp.route("/t/<int:thread_id>/lock", methods=["POST"])
+@login_required
+@limiter.limit(TRUSTED_TOOL_LIMIT, methods=["POST"])
+def lock(thread_id: int):
+    thread = _tool(thread_id, can_lock_thread)
+    try:
+        thread_tools.lock_thread(current_user, thread, request.form.get("reason", ""))
+    except ServiceError as exc:
+        return _tool_refused(exc)
+    db.session.commit()
+    return _tool_done(thread, _("The thread is closed to new replies."))
+
+
+@bp.route("/t/<int:thread_id>/unlock", methods=["POST"])
+@login_required
+@limiter.limit(TRUSTED_TOOL_LIMIT, methods=["POST"])
+def unlock(thread_id: int):
+    thread = _tool(thread_id, can_lock_thread)
+    try:
+        thread_tools.unlock_thread(current_user, thread)
+    except ServiceError as exc:
+        return _tool_refused(exc)
+    db.session.commit()
+    return _tool_done(thread, _("The thread is open for replies again."))
+
+
+@bp.route("/t/<int:thread_id>/pin", methods=["POST"])
+@login_required
+@limiter.limit(TRUSTED_TOOL_LIMIT, methods=["POST"])
+def pin(thread_id: int):
+    thread = _tool(thread_id, can_pin_thread)
+    try:
+        thread_tools.pin_thread(current_user, thread, request.form.get("days"))
+    except ServiceError as exc:
+        return _tool_refused(exc)
+    db.session.commit()
+    return _tool_done(thread, _("The thread is pinned to the top of its board."))
+
+
+@bp.route("/t/<int:thread_id>/unpin", methods=["POST"])
+@login_required
+@limiter.limit(TRUSTED_TOOL_LIMIT, methods=["POST"])
+def unpin(thread_id: int):
+    thread = _tool(thread_id, can_pin_thread)
+    try:
+        thread_tools.unpin_thread(current_user, thread)
+    except ServiceError as exc:
+        return _tool_refused(exc)
+    db.session.commit()
+    return _tool_done(thread, _("The thread is no longer pinned."))
+
+
+# Pin globally, merge and split: moderators.
 
 @bp.route("/t/<int:thread_id>/pin-globally", methods=["POST"])
 @login_required
@@ -194,7 +320,7 @@ def pin_globally(thread_id: int):
         abort(403)
     back = url_for("forum.thread", thread_id=thread.id)
     try:
-        services.pin_globally(current_user, thread, request.form.get("days"))
+        thread_tools.pin_globally(current_user, thread, request.form.get("days"))
     except ServiceError as exc:
         return _failed(exc, back)
     db.session.commit()
@@ -216,7 +342,7 @@ def merge(thread_id: int):
             errors["target"] = _("Please give the number (or link) of another live thread that you moderate.")
         else:
             try:
-                services.merge_threads(current_user, thread, target, request.form.get("reason", ""))
+                thread_tools.merge_threads(current_user, thread, target, request.form.get("reason", ""))
             except ServiceError as exc:
                 db.session.rollback()
                 errors = {k: str(v) for k, v in exc.fields.items()} or {"target": str(exc.message)}
@@ -226,7 +352,7 @@ def merge(thread_id: int):
                              {"thread": {"id": target.id, "url": url_for("forum.thread", thread_id=target.id)}})
         if wants_json():
             return error_response(422, _("Please correct the marked fields."), fields=errors)
-    return render_template("community/moderation/merge.html", thread=thread, board=thread.board,
+    return render_template("community/moderation/thread_tools/merge.html", thread=thread, board=thread.board,
                            errors=errors), (422 if errors else 200)
 
 
@@ -245,8 +371,9 @@ def split(thread_id: int):
             errors["board"] = _("Please choose a board you moderate.")
         else:
             try:
-                new = services.split_thread(current_user, thread, request.form.getlist("posts"),
-                                            request.form.get("title", ""), board, request.form.get("reason", ""))
+                new = thread_tools.split_thread(current_user, thread, request.form.getlist("posts"),
+                                                request.form.get("title", ""), board,
+                                                request.form.get("reason", ""))
             except ServiceError as exc:
                 db.session.rollback()
                 errors = {k: str(v) for k, v in exc.fields.items()} or {"posts": str(exc.message)}
@@ -261,7 +388,7 @@ def split(thread_id: int):
                                .order_by(Post.number).limit(500)).all()
     boards = [b for b in db.session.scalars(select(Board).order_by(Board.position, Board.name))
               if can_view_board(current_user, b) and is_moderator(current_user)]
-    return render_template("community/moderation/split.html", thread=thread, board=thread.board, posts=posts,
+    return render_template("community/moderation/thread_tools/split.html", thread=thread, board=thread.board, posts=posts,
                            boards=boards, errors=errors), (422 if errors else 200)
 
 
@@ -293,28 +420,28 @@ def _iso(value):
 @login_required
 @limiter.limit(TOOL_LIMIT, methods=["POST"])
 def silence(username: str):
-    return _member_tool(username, services.silence_member, _("The member is silenced."), True)
+    return _member_tool(username, silence_member, _("The member is silenced."), True)
 
 
 @bp.route("/u/<username>/unsilence", methods=["POST"])
 @login_required
 @limiter.limit(TOOL_LIMIT, methods=["POST"])
 def unsilence(username: str):
-    return _member_tool(username, services.lift_silence, _("The silence has been lifted."), False)
+    return _member_tool(username, lift_silence, _("The silence has been lifted."), False)
 
 
 @bp.route("/u/<username>/suspend", methods=["POST"])
 @login_required
 @limiter.limit(TOOL_LIMIT, methods=["POST"])
 def suspend(username: str):
-    return _member_tool(username, services.suspend_member, _("The member is suspended and signed out."), True)
+    return _member_tool(username, suspend_member, _("The member is suspended and signed out."), True)
 
 
 @bp.route("/u/<username>/unsuspend", methods=["POST"])
 @login_required
 @limiter.limit(TOOL_LIMIT, methods=["POST"])
 def unsuspend(username: str):
-    return _member_tool(username, services.lift_suspension, _("The suspension has been lifted."), False)
+    return _member_tool(username, lift_suspension, _("The suspension has been lifted."), False)
 
 
 # ---- the log and the transparency page ---------------------------------------------------------
@@ -325,18 +452,33 @@ def log():
     if not can_view_moderation_log(current_user):
         abort(404)
     action = request.args.get("action") or None
-    if action is not None and action not in services.ACTION_LABELS:
+    if action is not None and action not in ACTION_LABELS:
         action = None
     actor = _find(request.args.get("actor"))
     member = _find(request.args.get("member"))
     missing = [name for name, found in (("actor", actor), ("member", member))
                if request.args.get(name) and found is None]
     if missing:
-        entries = None
+        entries, withheld = None, set()
     else:
-        entries = paged(services.moderation_log, action=action, actor=actor, member=member, page=page_arg())
+        entries = paged(moderation_log, action=action, actor=actor, member=member, page=page_arg())
+        withheld = _withheld_subjects(entries.items)
     return render_template("community/moderation/log.html", entries=entries, action=action,
-                           actions=services.ACTION_LABELS, reasons=services.REASON_CODE_LABELS, missing=missing)
+                           actions=ACTION_LABELS, reasons=REASON_CODE_LABELS, missing=missing,
+                           withheld=withheld)
+
+
+def _withheld_subjects(rows) -> set[int]:
+    """Ids of the log lines whose subject the reader may not see: they show the action, not its subject.
+
+    Like Discourse's staff action log, a line is never dropped: the log stays a complete record of who
+    did what and when (the public transparency page counts these lines anyway); only what was derived
+    from content the reader cannot see (title, link, the moderator's reason, a flag note) is withheld.
+    """
+    post_ids = {row.post_id for row in rows if row.post_id is not None}
+    if post_ids:  # one query; each line's `post` is then read from the session
+        db.session.scalars(select(Post).where(Post.id.in_(post_ids))).all()
+    return {row.id for row in rows if not can_view_log_subject(current_user, row)}
 
 
 def _find(username):
@@ -347,12 +489,12 @@ def _find(username):
 
 @bp.route("/transparency")
 def transparency():
-    report = services.transparency_report(30)
+    report = transparency_report(30)
     return render_template("community/moderation/transparency.html", report=report,
-                           actions=services.ACTION_LABELS, reasons=services.REASON_CODE_LABELS)
+                           actions=ACTION_LABELS, reasons=REASON_CODE_LABELS)
 
 
 def init_app(app) -> None:
     """Template helpers for the slots."""
-    app.add_template_global(services.pending_review_count, "pending_review_count")
-    app.add_template_global(lambda: services.FLAG_REASON_LABELS, "flag_reasons")
+    app.add_template_global(pending_review_count, "pending_review_count")
+    app.add_template_global(lambda: FLAG_REASON_LABELS, "flag_reasons")

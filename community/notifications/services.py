@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from ..dbtypes import utcnow
 from ..extensions import db
 from ..forum.models import Board, Post, Thread
-from ..forum.services import Page, PageOutOfRange
+from ..web import Page, paginate
 from ..members.models import Member
 from ..permissions import can_view_post, can_view_thread, readable_visibilities
 from ..signals import notification_created
@@ -99,17 +99,11 @@ def member_notifications(member: Member, page: int = 1, unread_only: bool = Fals
     if unread_only:
         base = base.where(Notification.read_at.is_(None))
     base = _visible(base, member)
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    pages = max(1, -(-total // per_page))
-    if page > pages:
-        raise PageOutOfRange(page)
-    rows = db.session.scalars(
+    return paginate(
         select(Notification).where(Notification.id.in_(base.scalar_subquery()))
         .options(joinedload(Notification.actor), joinedload(Notification.thread), joinedload(Notification.post))
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).unique().all()
-    return Page(rows, page, pages, total)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()),
+        page, per_page, count=select(func.count()).select_from(base.subquery()))
 
 
 def mark_read(member: Member, notification: Notification) -> bool:

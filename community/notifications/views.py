@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, limiter
 from ..forum.models import Thread
-from ..forum.views import link_to_post, page_arg, paged
+from ..web import page_arg, paged, post_url
 from ..pages import wants_json
 from ..permissions import can_follow_thread, can_view_thread
 from . import services
@@ -37,7 +37,7 @@ def thread_is_followed(thread: Thread) -> bool:
 def target_url(notification: Notification) -> str:
     """Return where a notification leads: its post, its thread, a path in its data, else the list."""
     if notification.post is not None:
-        return link_to_post(notification.post)
+        return post_url(notification.post)
     if notification.thread_id is not None:
         return url_for("forum.thread", thread_id=notification.thread_id)
     url = str((notification.data or {}).get("url") or "")

@@ -10,7 +10,7 @@ from ..errors import ServiceError, ValidationFailed
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, apply_errors
 from ..forum.models import Thread
-from ..forum.views import load_thread
+from ..web import load_thread
 from ..pages import abort_with, error_response, wants_json
 from ..permissions import can_add_poll
 from . import services

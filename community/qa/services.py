@@ -21,6 +21,8 @@ def _refusal(member, thread: Thread, post: Post | None = None) -> NotPermitted:
         return NotPermitted(_l("The question itself cannot be its answer; choose a reply."))
     if post is not None and post.is_deleted:
         return NotPermitted(_l("A deleted reply cannot be the accepted answer."))
+    if post is not None and (post.is_whisper or post.pending):
+        return NotPermitted(_l("A whisper or a reply awaiting approval cannot be the accepted answer."))
     if thread.author_id == getattr(member, "id", None) and thread.is_locked and not can_moderate(member, thread.board):
         return NotPermitted(_l("This thread is closed; a moderator can still change its accepted answer."))
     return NotPermitted(_l("Only the person who asked, or a moderator, can choose the accepted answer."))

@@ -12,7 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..forum.models import Post
-from ..forum.views import load_thread, post_url
+from ..web import load_thread, post_url
 from ..pages import error_response, wants_json
 from ..permissions import can_view_post
 from . import services

@@ -45,7 +45,7 @@ def _review_queue(member) -> int | None:
     from ..permissions import is_moderator
 
     try:
-        moderation = importlib.import_module("community.moderation.services")
+        moderation = importlib.import_module("community.moderation.review")
     except ImportError:
         return None
     count = getattr(moderation, "pending_review_count", None)

@@ -25,6 +25,12 @@ def restricted_room(thread_id: int) -> str:
     return f"thread:{int(thread_id)}:staff"
 
 
+def moderation_room(thread_id: int) -> str:
+    """A thread's moderators: news of posts awaiting approval or hidden, which staff who are not moderators
+    may not see either."""
+    return f"thread:{int(thread_id)}:mod"
+
+
 def member_room(member_id: int) -> str:
     return f"member:{int(member_id)}"
 
@@ -53,7 +59,8 @@ def _close_now(room: str) -> None:
 def revoke_thread(thread_id: int, reason: str) -> None:
     """After commit: tell a thread's readers its access changed and empty its room (they re-join, re-checked)."""
     send("thread_access_changed", {"thread_id": int(thread_id), "reason": reason}, thread_room(thread_id))
-    after_commit(_close_now, thread_room(thread_id))
+    for room in (thread_room(thread_id), restricted_room(thread_id), moderation_room(thread_id)):
+        after_commit(_close_now, room)
 
 
 def staff_counters_changed() -> None:

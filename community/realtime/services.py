@@ -13,13 +13,13 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..forum.models import Board, BoardKind, Post, Thread
 from ..notifications.models import NotificationKind
-from ..permissions import can_view_post, can_view_thread, readable_visibilities
+from ..permissions import can_locate_post, readable_visibilities
 from .models import LivePreference
 
 
 def shows_post(member, post: Post) -> bool:
     """Whether the thread page shows `post` to `member` at all (a deleted post still leaves its marker)."""
-    return can_view_post(member, post) or (post.is_deleted and can_view_thread(member, post.thread))
+    return can_locate_post(member, post)
 
 
 def catch_up(member, thread: Thread, last_seen_post_id: int, since: float | None) -> dict:
@@ -33,10 +33,10 @@ def catch_up(member, thread: Thread, last_seen_post_id: int, since: float | None
     changed: list[int] = []
     if since is not None:
         when = datetime.fromtimestamp(since, tz=timezone.utc)
-        changed = list(db.session.scalars(
-            select(Post.id).where(Post.thread_id == thread.id, Post.id <= last_seen_post_id,
-                                  or_(Post.edited_at > when, Post.deleted_at > when))
-            .order_by(Post.number).limit(limit + 1)))
+        changed = [post.id for post in db.session.scalars(
+            select(Post).where(Post.thread_id == thread.id, Post.id <= last_seen_post_id,
+                               or_(Post.edited_at > when, Post.deleted_at > when))
+            .order_by(Post.number).limit(limit + 1)) if shows_post(member, post)]
     return {"missed": new_ids[:limit], "changed": changed[:limit],
             "more": len(new_posts) > limit or len(changed) > limit,
             "locked": thread.is_locked, "accepted_post_id": thread.accepted_post_id}

@@ -20,9 +20,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..extensions import db, socketio
 from ..forum.models import Thread
 from ..notifications.services import unread_count
-from ..permissions import can_see_restricted_live, can_see_staff_counters, can_view_thread
+from ..permissions import (can_see_moderation_live, can_see_restricted_live, can_see_staff_counters,
+                           can_view_thread)
 from . import services
-from .emit import STAFF_ROOM, member_room, restricted_room, session_room, thread_room
+from .emit import STAFF_ROOM, member_room, moderation_room, restricted_room, session_room, thread_room
 
 log = logging.getLogger(__name__)
 MAX_ID = 2**31 - 1
@@ -225,6 +226,8 @@ def on_join_thread(data=None):
     join_room(thread_room(thread_id))
     if can_see_restricted_live(current_user, thread):
         join_room(restricted_room(thread_id))
+    if can_see_moderation_live(current_user, thread):
+        join_room(moderation_room(thread_id))
     with _joined_lock:
         _joined.setdefault(sid, set()).add(thread_id)
     member = current_user if current_user.is_authenticated else None
@@ -248,6 +251,7 @@ def on_leave_thread(data=None):
     if was_in:
         leave_room(thread_room(thread_id))
         leave_room(restricted_room(thread_id))
+        leave_room(moderation_room(thread_id))
         _presence().leave(thread_id, sid)
         _broadcaster().changed(thread_id)
     return {"ok": True}

@@ -15,22 +15,26 @@ def on_thread_created(thread, **_extra) -> None:
         emit.staff_counters_changed()
 
 
-def _restricted(post) -> bool:
-    """Whether only staff and moderators may learn of this post yet (a whisper, or waiting for approval)."""
-    return bool(getattr(post, "is_whisper", False) or getattr(post, "pending", False))
+def _room(post, hidden_too: bool = False) -> str:
+    """The room that may hear of `post`: whispers go to the thread's staff room; posts awaiting approval
+    (and, for scores, hidden posts) to its moderators; everything else to all its readers."""
+    if getattr(post, "is_whisper", False):
+        return emit.restricted_room(post.thread_id)
+    if getattr(post, "pending", False) or (hidden_too and getattr(post, "hidden_at", None) is not None):
+        return emit.moderation_room(post.thread_id)
+    return emit.thread_room(post.thread_id)
 
 
 def on_post_created(post, **_extra) -> None:
     thread = post.thread
-    room = emit.restricted_room(post.thread_id) if _restricted(post) else emit.thread_room(post.thread_id)
+    room = _room(post)
     emit.send("post_created", {"thread_id": post.thread_id, "post_id": post.id, "number": post.number}, room)
     if _question(thread) and thread.reply_count <= 1:
         emit.staff_counters_changed()
 
 
 def _post_changed(post, why: str) -> None:
-    room = emit.restricted_room(post.thread_id) if _restricted(post) else emit.thread_room(post.thread_id)
-    emit.send("post_changed", {"thread_id": post.thread_id, "post_id": post.id, "why": why}, room)
+    emit.send("post_changed", {"thread_id": post.thread_id, "post_id": post.id, "why": why}, _room(post))
 
 
 def on_post_edited(post, **_extra) -> None:
@@ -38,9 +42,11 @@ def on_post_edited(post, **_extra) -> None:
 
 
 def on_post_moderated(post, **_extra) -> None:
-    """Hidden, shown again, restored or approved: readers fetch the post again, with their own rights."""
-    emit.send("post_changed", {"thread_id": post.thread_id, "post_id": post.id, "why": "moderated"},
-              emit.thread_room(post.thread_id))
+    """Hidden, shown again, restored or approved: readers fetch the post again, with their own rights.
+
+    A whisper stays news for the staff room, a post still awaiting approval for the moderators' room.
+    """
+    emit.send("post_changed", {"thread_id": post.thread_id, "post_id": post.id, "why": "moderated"}, _room(post))
 
 
 def on_review_queue_changed(*_args, **_extra) -> None:
@@ -69,8 +75,9 @@ def on_thread_moved(thread, previous_board=None, **_extra) -> None:
 
 
 def on_vote_cast(post, **_extra) -> None:
+    # A hidden post's score is news for moderators only: readers see its marker, not its votes.
     emit.send("score", {"thread_id": post.thread_id, "post_id": post.id, "score": post.score},
-              emit.thread_room(post.thread_id))
+              _room(post, hidden_too=True))
 
 
 def on_answer_accepted(post, thread=None, previous=None, **_extra) -> None:

@@ -12,11 +12,11 @@ from flask_login import current_user, login_required
 
 from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..forum.views import load_post
+from ..web import load_post
 from ..notifications.models import Notification
 from ..notifications.views import target_url
 from ..pages import error_response
-from ..permissions import can_see_staff_counters
+from ..permissions import can_see_staff_counters, can_view_notification
 from . import services
 
 bp = Blueprint("realtime", __name__)
@@ -59,8 +59,8 @@ def post_fragment(post_id: int):
 def notification_line(notification_id: int):
     """The line of one of the reader's notifications, for the pop-up."""
     notification = db.session.get(Notification, notification_id)
-    if notification is None or notification.member_id != current_user.id:
-        abort(404)
+    if notification is None or not can_view_notification(current_user, notification):
+        abort(404)  # not theirs, or about something they may no longer see (a thread moved to the staff board)
     html = render_template("community/realtime/_notification.html", n=notification, thread=notification.thread,
                            url=target_url(notification))
     return _no_store(make_response(html))

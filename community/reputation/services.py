@@ -6,7 +6,7 @@ caller commits.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
@@ -22,6 +22,7 @@ from ..forum.models import Post, Thread
 from ..members.models import Member
 from ..permissions import readable_visibilities
 from ..signals import reputation_changed
+from ..web import Page, paginate
 from .models import ReputationEntry, ReputationReason
 
 VOTE_REASONS = (ReputationReason.upvote_received, ReputationReason.downvote_received, ReputationReason.vote_retracted)
@@ -188,43 +189,25 @@ def leaderboard(period: str = "week", page: int = 1, per_page: int = 50) -> Lead
 
 
 @dataclass
-class HistoryPage:
-    items: list[ReputationEntry]
-    page: int
-    pages: int
-    total: int
-    visible_thread_ids: set
+class HistoryPage(Page):
+    """A page of a member's ledger, with the ids of the threads the viewer may see."""
 
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-
-class PageOutOfRange(Exception):
-    """The page asked for does not exist."""
+    visible_thread_ids: set = field(default_factory=set)
 
 
 def history(member: Member, viewer, page: int = 1, per_page: int = 50) -> HistoryPage:
     """Return a page of the member's ledger, newest first, with the threads `viewer` may see marked."""
-    total = db.session.scalar(select(func.count()).select_from(ReputationEntry)
-                              .where(ReputationEntry.member_id == member.id))
-    pages = max(1, -(-total // per_page))
-    if page < 1 or page > pages:
-        raise PageOutOfRange(page)
-    items = db.session.scalars(
+    found = paginate(
         select(ReputationEntry).where(ReputationEntry.member_id == member.id)
         .options(joinedload(ReputationEntry.actor), joinedload(ReputationEntry.thread), joinedload(ReputationEntry.badge))
-        .order_by(ReputationEntry.created_at.desc(), ReputationEntry.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
+        .order_by(ReputationEntry.created_at.desc(), ReputationEntry.id.desc()),
+        page, per_page, count=select(func.count()).select_from(ReputationEntry)
+        .where(ReputationEntry.member_id == member.id))
+    items = found.items
     # Thread.board is joined eagerly, so these checks cost no query.
     visible = {entry.thread_id for entry in items if entry.thread is not None and entry.thread.deleted_at is None
                and entry.thread.board.visibility in readable_visibilities(viewer)}
-    return HistoryPage(items=items, page=page, pages=pages, total=total, visible_thread_ids=visible)
+    return HistoryPage(items=items, page=page, pages=found.pages, total=found.total, visible_thread_ids=visible)
 
 
 def ledger_total(member_id: int) -> int:

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import InputRequired
 
-from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..forms import apply_errors
+from ..forms import submit
 from ..members.models import Member, username_key
 from ..pages import abort_with
 from ..permissions import can_adjust_reputation, can_view_reputation_history
+from ..web import page_arg, paged
 from . import badges
 from . import services as ledger
 
@@ -25,13 +25,6 @@ bp = Blueprint("reputation", __name__)
 class AdjustForm(FlaskForm):
     delta = StringField(_l("Points of reputation (negative to take away)"), validators=[InputRequired()])
     note = StringField(_l("Reason (the member sees it)"), validators=[InputRequired()])
-
-
-def page_arg() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1 or len(raw) > 6:
-        abort_with(400, _("The page number must be a whole number from 1 up."))
-    return int(raw)
 
 
 @bp.app_template_global()
@@ -95,18 +88,9 @@ def history(username: str):
         if form is None:
             abort(403)
         if form.validate_on_submit():
-            try:
-                ledger.adjust(current_user, member, form.delta.data, form.note.data)
-            except ServiceError as exc:
-                db.session.rollback()
-                apply_errors(form, exc)
-            else:
-                db.session.commit()
+            if submit(form, ledger.adjust, current_user, member, form.delta.data, form.note.data):
                 flash(_("Reputation adjusted."), "success")
                 return redirect(url_for(".history", username=member.username))
         status = 422
-    try:
-        entries = ledger.history(member, current_user, page_arg())
-    except ledger.PageOutOfRange:
-        abort_with(404, _("There is no such page."))
+    entries = paged(ledger.history, member, current_user, page_arg())
     return render_template("community/reputation/history.html", member=member, entries=entries, form=form), status

@@ -29,6 +29,7 @@ from ..permissions import can_grant_to, can_manage_rewards, can_redeem_reward
 from ..reputation.models import ReputationEntry, ReputationReason
 from ..reputation.services import insert_once
 from ..signals import reward_redeemed
+from ..web import Page, paginate
 from .models import PointsEntry, PointsReason, Redemption, RedemptionStatus, Reward, RewardCode, RewardKind
 
 MAX_COST = 1_000_000
@@ -368,35 +369,6 @@ def update_reward(staff: Member, reward: Reward, data: RewardInput) -> Reward:
 
 # ---- reading -------------------------------------------------------------------------------
 
-@dataclass
-class Page:
-    items: list
-    page: int
-    pages: int
-    total: int
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-
-class PageOutOfRange(Exception):
-    """The page asked for does not exist."""
-
-
-def _paged(query, count_query, page: int, per_page: int) -> Page:
-    total = db.session.scalar(count_query)
-    pages = max(1, -(-total // per_page))
-    if page < 1 or page > pages:
-        raise PageOutOfRange(page)
-    items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique().all()
-    return Page(items=items, page=page, pages=pages, total=total)
-
-
 def offered_rewards() -> list[Reward]:
     """Return the active rewards, cheapest first."""
     return db.session.scalars(select(Reward).where(Reward.active.is_(True)).order_by(Reward.cost, Reward.id)
@@ -437,7 +409,7 @@ def points_history(member: Member, page: int = 1, per_page: int = 50) -> Page:
              .options(joinedload(PointsEntry.actor))
              .order_by(PointsEntry.created_at.desc(), PointsEntry.id.desc()))
     count = select(func.count()).select_from(PointsEntry).where(PointsEntry.member_id == member.id)
-    return _paged(query, count, page, per_page)
+    return paginate(query, page, per_page, count=count)
 
 
 def redemptions(status: str | None = None, page: int = 1, per_page: int = 50) -> Page:
@@ -449,7 +421,7 @@ def redemptions(status: str | None = None, page: int = 1, per_page: int = 50) ->
     if status:
         query = query.where(Redemption.status == RedemptionStatus(status))
         count = count.where(Redemption.status == RedemptionStatus(status))
-    return _paged(query, count, page, per_page)
+    return paginate(query, page, per_page, count=count)
 
 
 def points_ledger_total(member_id: int) -> int:

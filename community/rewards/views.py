@@ -13,10 +13,11 @@ from wtforms.validators import InputRequired, Optional
 
 from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..forms import apply_errors
+from ..forms import submit
 from ..members.models import Member, username_key
 from ..pages import abort_with, error_response, wants_json
 from ..permissions import can_manage_rewards
+from ..web import page_arg, paged
 from . import services
 from .models import Redemption, RedemptionStatus, Reward
 
@@ -48,20 +49,6 @@ class CancelForm(FlaskForm):
     note = StringField(_l("Reason (optional)"), validators=[Optional()])
 
 
-def page_arg() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1 or len(raw) > 6:
-        abort_with(400, _("The page number must be a whole number from 1 up."))
-    return int(raw)
-
-
-def paged(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except services.PageOutOfRange:
-        abort_with(404, _("There is no such page."))
-
-
 def require_staff() -> None:
     if not can_manage_rewards(current_user):
         abort(403)
@@ -86,8 +73,7 @@ def _index_page(error=None, status=200):
 @login_required
 @limiter.limit("10 per minute; 100 per day", methods=["POST"])
 def redeem(reward_id: int):
-    if db.session.get(Reward, reward_id) is None:
-        abort(404)
+    db.get_or_404(Reward, reward_id)
     try:
         redemption = services.redeem(current_user, reward_id)
     except ServiceError as exc:
@@ -132,14 +118,9 @@ def manage():
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
-                reward = services.create_reward(current_user, _input(form))
-            except ServiceError as exc:
-                db.session.rollback()
-                apply_errors(form, exc)
-            else:
-                db.session.commit()
-                flash(_("Reward %(name)s created.", name=reward.name), "success")
+            done = submit(form, services.create_reward, current_user, _input(form))
+            if done:
+                flash(_("Reward %(name)s created.", name=done.value.name), "success")
                 return redirect(url_for("rewards.manage"))
         status = 422
     return _manage_page(form, grant_form), status
@@ -162,23 +143,15 @@ def grant():
         if member is None:
             grant_form.username.errors = [_("No member has that username.")]
         else:
-            try:
-                services.grant_points(current_user, member, grant_form.amount.data, grant_form.note.data)
-            except ServiceError as exc:
-                db.session.rollback()
-                apply_errors(grant_form, exc)
-            else:
-                db.session.commit()
+            if submit(grant_form, services.grant_points, current_user, member, grant_form.amount.data,
+                      grant_form.note.data):
                 flash(_("Points given to %(name)s.", name=member.name), "success")
                 return redirect(url_for("rewards.manage"))
     return _manage_page(RewardForm(prefix="reward", formdata=None), grant_form), 422
 
 
 def _load_reward(reward_id: int) -> Reward:
-    reward = db.session.get(Reward, reward_id)
-    if reward is None:
-        abort(404)
-    return reward
+    return db.get_or_404(Reward, reward_id)
 
 
 @bp.route("/manage/<int:reward_id>", methods=["GET", "POST"])
@@ -194,13 +167,7 @@ def edit(reward_id: int):
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            try:
-                services.update_reward(current_user, reward, _input(form))
-            except ServiceError as exc:
-                db.session.rollback()
-                apply_errors(form, exc)
-            else:
-                db.session.commit()
+            if submit(form, services.update_reward, current_user, reward, _input(form)):
                 flash(_("Reward %(name)s saved.", name=reward.name), "success")
                 return redirect(url_for("rewards.edit", reward_id=reward.id))
         status = 422
@@ -220,9 +187,7 @@ def redemptions():
 
 
 def _load_redemption(redemption_id: int) -> Redemption:
-    redemption = db.session.get(Redemption, redemption_id)
-    if redemption is None:
-        abort(404)
+    redemption = db.get_or_404(Redemption, redemption_id)
     return redemption
 
 

@@ -5,11 +5,13 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..errors import ServiceError
 from ..extensions import limiter
-from ..forum.views import post_url
+from ..web import post_url
 from ..pages import error_response
 from ..text import excerpt
 from . import query as search_query
+from .parse import BadQuery, clean
 
 bp = Blueprint("search", __name__)
 
@@ -27,7 +29,7 @@ def _page() -> int | None:
 def _run(extra: str = ""):
     page = _page()
     if page is None:
-        raise search_query.BadQuery(_("The page number must be a whole number from 1 up."))
+        raise BadQuery(_("The page number must be a whole number from 1 up."))
     q = request.args.get("q", "")
     return search_query.search(current_user, f"{q} {extra}" if extra else q, page=page,
                                sort=request.args.get("sort", "relevance"))
@@ -36,11 +38,11 @@ def _run(extra: str = ""):
 @bp.route("/search")
 @limiter.limit(_search_limit)
 def search():
-    typed = search_query.clean(request.args.get("q", ""))[:1000]
+    typed = clean(request.args.get("q", ""))[:1000]
     sort = request.args.get("sort", "relevance")
     try:
         results = _run()
-    except search_query.ServiceError as exc:
+    except ServiceError as exc:
         status = exc.status
         headers = {"Retry-After": "60"} if status == 503 else {}
         return render_template("community/search/search.html", results=None, typed=typed, sort=sort,
@@ -75,12 +77,12 @@ def api_search():
     try:
         reader()
         board = request.args.get("board", "").strip()
-        if board and not search_query.clean(board).replace("-", "").replace("_", "").isalnum():
-            raise search_query.BadQuery(_("Give a board by its slug."))
+        if board and not clean(board).replace("-", "").replace("_", "").isalnum():
+            raise BadQuery(_("Give a board by its slug."))
         results = _run(f"board:{board}" if board else "")
     except ApiError as exc:
         return error_response(exc.status, exc.message, code=exc.code)
-    except search_query.ServiceError as exc:
+    except ServiceError as exc:
         return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields or None,
                               headers={"Retry-After": "60"} if exc.status == 503 else None)
     args = {"q": request.args.get("q", ""), "sort": results.sort, "board": board or None}
@@ -95,11 +97,11 @@ def api_search():
 def similar():
     """Threads like the title being typed, as JSON: {"items": [{"id", "title", "url", ...}]}."""
     title = request.args.get("title", "")
-    if len(search_query.clean(title)) < current_app.config.get("TITLE_MIN_LENGTH", 5):
+    if len(clean(title)) < current_app.config.get("TITLE_MIN_LENGTH", 5):
         return jsonify(items=[])
     try:
         threads = search_query.similar_threads(current_user, title)
-    except search_query.ServiceError:
+    except ServiceError:
         return jsonify(items=[])  # a nicety while typing: say nothing rather than get in the way
     return jsonify(items=[{"id": t.id, "title": t.title, "url": url_for("forum.thread", thread_id=t.id),
                            "board": t.board.name, "replies": t.reply_count, "solved": t.is_solved}

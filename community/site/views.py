@@ -1,13 +1,16 @@
 """The home page, the latest list, Atom feeds and /healthz."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, jsonify, make_response, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text as sql_text
 
 from ..extensions import db
 from ..forum import services as forum
-from ..forum.views import load_board, page_arg, paged, period_arg, sort_arg
+from ..forum.views import period_arg, sort_arg
+from ..web import load_board, page_arg, paged
 from ..search.index import health as search_health
 
 bp = Blueprint("site", __name__)
@@ -17,6 +20,16 @@ class _Guest:
     """Feeds are read by feed readers, which never sign in: they see what a guest sees."""
 
     is_authenticated = False
+
+
+# Characters XML 1.0 forbids even as references (C0 controls but tab and newlines, lone surrogates, U+FFFE/F).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+@bp.app_template_filter("xml_text")
+def xml_text(value) -> str:
+    """Drop the characters a well-formed XML document may not hold (autoescaping does the rest)."""
+    return _NOT_XML.sub("", str(value if value is not None else ""))
 
 
 @bp.route("/")

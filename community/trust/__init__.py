@@ -25,7 +25,7 @@ TRUST_FLAG_WEIGHTS         {level: weight}: how much a flag counts from that lev
     below every listed level a flag counts 1; moderators' and staff flags count the most.
 TRUST_RETAG_MIN_LEVEL, TRUST_RECATEGORIZE_MIN_LEVEL   the level that may retag / move threads (3).
 TRUST_LOCK_MIN_LEVEL, TRUST_PIN_MIN_LEVEL             the level that may close / pin threads (4).
-Moderators have every thread tool by role.
+Moderators have every thread tool by role. The thread tools themselves live in `community.moderation`.
 """
 from __future__ import annotations
 
@@ -62,12 +62,8 @@ def init_app(app: Flask) -> None:
     _connect_subscribers()
     _register_cli(app)
 
-    from .thread_tools import is_pinned, move_targets
-
     app.add_template_global(services.level_name, "trust_level_name")
     app.add_template_global(services.progress, "trust_progress")
-    app.add_template_global(is_pinned, "thread_is_pinned")
-    app.add_template_global(move_targets, "trust_move_targets")
     app.after_request(_record_activity)
 
 

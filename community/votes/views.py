@@ -8,7 +8,7 @@ from jinja2 import pass_context
 
 from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..forum.views import load_post, post_url
+from ..web import load_post, post_url
 from ..pages import error_response, wants_json
 from ..permissions import can_view_post
 from . import services

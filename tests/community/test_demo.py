@@ -96,6 +96,42 @@ def test_seed_demo_loads_every_kind_of_board_member_and_thread(db, demo_output):
     assert db.session.scalar(select(Member.role).where(Member.username == "admin")) is Role.admin
 
 
+def test_seed_demo_loads_exactly_what_its_content_file_holds(db, demo_output):
+    """The demo's content lives in community/demo_content.json: every board, member, thread and reply of
+    the file is in the database, in the file's words (the figures are those of the content before it moved
+    out of demo.py)."""
+    import json
+    from pathlib import Path
+
+    import community
+
+    content = json.loads((Path(community.__file__).parent / "demo_content.json").read_text(encoding="utf-8"))
+
+    def text(value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    assert demo_output.strip() == "Loaded demo content: 8 boards, 14 members, 48 threads, 213 posts."
+    boards = {b.slug: b for b in db.session.scalars(select(Board))}
+    assert [(s["slug"], s["name"], s["description"], s["kind"], s["visibility"]) for s in content["boards"]] == [
+        (b.slug, b.name, b.description, b.kind.value, b.visibility.value)
+        for b in sorted(boards.values(), key=lambda b: b.position)]
+    members = {m.username: m for m in db.session.scalars(select(Member))}
+    assert {s["username"]: (s["role"], s["display_name"], s["bio"], s.get("locale")) for s in content["members"]} == {
+        m.username: (m.role.value, m.display_name, m.bio, m.locale) for m in members.values()}
+    threads = {(t.board_id, t.title): t for t in db.session.scalars(select(Thread))}
+    assert len(threads) == len(content["threads"])
+    for spec in content["threads"]:
+        thread = threads[(boards[spec["board"]].id, spec["title"])]
+        posts = db.session.scalars(select(Post).where(Post.thread_id == thread.id).order_by(Post.number)).all()
+        assert [(p.author_id, p.body_source) for p in posts] == [
+            (members[spec["author"]].id, text(spec["body"]))] + [
+            (members[r["author"]].id, text(r["body"])) for r in spec.get("replies", [])], spec["title"]
+        assert sorted(tag.name for tag in thread.tags) == sorted(spec.get("tags", []))
+        assert bool(thread.pinned_at) == bool(spec.get("pinned"))
+        if "status" in spec:  # ideas without one start open
+            assert thread.idea_status.value == spec["status"]
+
+
 def test_seed_demo_counters_match_rows_and_a_second_run_adds_nothing(app, db):
     loaded = counts(db)
     assert "nothing loaded" in seed_demo(app, "--if-empty")

@@ -386,7 +386,7 @@ def test_reopening_a_duplicate_opens_the_thread_but_the_votes_stay_with_the_orig
 
 
 def test_reopening_leaves_a_moderators_lock_alone(client, auth, make, board, staff):
-    from community.trust.thread_tools import lock_thread
+    from community.moderation.thread_tools import lock_thread
 
     dup, original = make.thread(board=board), make.thread(board=board)
     lock_thread(make.member(role=Role.moderator), dup, "Heated.")

@@ -144,7 +144,7 @@ def test_a_suspension_ends_every_session_for_good(app, make, db):
     mod = make.member("modder", role="moderator")
     browser = _sign_in(app, member, remember=True)
     stolen = _copy(app, browser, "remember_token")
-    from community.moderation.services import lift_suspension, suspend_member
+    from community.moderation.restrictions import lift_suspension, suspend_member
 
     suspend_member(mod, member, 3, "spam")
     db.session.commit()

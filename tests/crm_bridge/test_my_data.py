@@ -47,7 +47,7 @@ def test_a_staff_whisper_in_my_own_thread_never_reaches_my_data(make, login):
 
 
 def test_a_staff_reply_in_a_thread_moved_to_the_staff_board_disappears_from_my_data(make, login):
-    from community.trust.thread_tools import move_thread
+    from community.moderation.thread_tools import move_thread
 
     ivy = make.member("ivy")
     thread = make.thread(author=ivy, title="MOVEDTITLE warranty question", body="My own words about the warranty.")

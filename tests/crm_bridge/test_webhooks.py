@@ -616,7 +616,7 @@ def test_postgresql_claims_skip_rows_another_worker_has_locked(make, settings):
 
 
 def test_votes_flags_and_moderation_are_events_without_flag_notes(make):
-    from community.moderation import services as moderation
+    from community.moderation import flags as moderation
     from community.votes.services import cast_vote
 
     thread = make.thread()

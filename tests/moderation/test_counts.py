@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from community.forum import services as forum
 from community.forum.models import Board, Post, Thread
 from community.members.models import Member
-from community.moderation import services as moderation
+from community.moderation.posts import hide_post, restore_post, unhide_post
+from community.moderation.thread_tools import merge_threads, move_thread, split_thread
 from community.permissions import public_post_clause, public_thread_clause
-from community.trust.thread_tools import move_thread
 
 from .conftest import at_level
 
@@ -83,37 +83,37 @@ def test_counts_survive_hide_reply_and_unhide_of_a_thread(world, check, db):
     w = world
     check("setup")
     opening = _opening(db, w["one"])
-    moderation.hide_post(w["mod"], opening)
+    hide_post(w["mod"], opening)
     check("hiding the thread")
     forum.reply(w["ann"], w["one"], "The author replies in their hidden thread")
     check("a reply in a hidden thread")
-    moderation.unhide_post(w["mod"], opening)
+    unhide_post(w["mod"], opening)
     check("unhiding the thread")
 
 
 def test_counts_survive_hide_delete_restore_of_replies_and_threads(world, check, db):
     w = world
     reply = w["replies"][0]
-    moderation.hide_post(w["mod"], reply)
+    hide_post(w["mod"], reply)
     check("hiding a reply")
     forum.delete_post(w["mod"], reply)
     check("deleting a hidden reply")
-    moderation.restore_post(w["mod"], reply)
+    restore_post(w["mod"], reply)
     check("restoring it (still hidden)")
-    moderation.unhide_post(w["mod"], reply)
+    unhide_post(w["mod"], reply)
     check("unhiding it")
     opening = _opening(db, w["one"])
-    moderation.hide_post(w["mod"], opening)
+    hide_post(w["mod"], opening)
     check("hiding the thread")
     forum.delete_post(w["mod"], opening)
     check("deleting the hidden thread")
-    moderation.restore_post(w["mod"], opening)
+    restore_post(w["mod"], opening)
     check("restoring it (still hidden)")
-    moderation.unhide_post(w["mod"], opening)
+    unhide_post(w["mod"], opening)
     check("unhiding it")
     forum.delete_post(w["mod"], opening)
     check("deleting the thread")
-    moderation.restore_post(w["mod"], opening)
+    restore_post(w["mod"], opening)
     check("restoring the thread")
 
 
@@ -122,17 +122,17 @@ def test_counts_survive_moves_of_live_hidden_and_deleted_threads(world, check, d
     move_thread(w["mod"], w["one"], w["beta"])
     check("moving a live thread")
     opening = _opening(db, w["one"])
-    moderation.hide_post(w["mod"], opening)
+    hide_post(w["mod"], opening)
     check("hiding it")
     move_thread(w["mod"], w["one"], w["alpha"])
     check("moving the hidden thread")
-    moderation.unhide_post(w["mod"], opening)
+    unhide_post(w["mod"], opening)
     check("unhiding it on its new board")
     hidden_reply = db.session.scalar(select(Post).where(Post.thread_id == w["two"].id, Post.number == 2))
-    moderation.hide_post(w["mod"], hidden_reply)
+    hide_post(w["mod"], hidden_reply)
     move_thread(w["mod"], w["two"], w["beta"])
     check("moving a thread with a hidden reply")
-    moderation.unhide_post(w["mod"], hidden_reply)
+    unhide_post(w["mod"], hidden_reply)
     check("unhiding the reply on its new board")
 
 
@@ -140,13 +140,13 @@ def test_counts_survive_merge_and_split_with_hidden_posts_and_whispers(world, ch
     w = world
     staff = make.member("rep", role="staff")
     forum.reply(staff, w["two"], "A staff-only note", whisper=True)
-    moderation.hide_post(w["mod"], w["replies"][1])
+    hide_post(w["mod"], w["replies"][1])
     check("a whisper and a hidden reply")
-    moderation.merge_threads(w["mod"], w["two"], w["one"])
+    merge_threads(w["mod"], w["two"], w["one"])
     check("merging two into one")
     ids = [w["replies"][0].id, w["replies"][2].id]
-    moderation.split_thread(w["mod"], w["one"], ids, "Split off replies", board=w["beta"])
+    split_thread(w["mod"], w["one"], ids, "Split off replies", board=w["beta"])
     check("splitting to another board")
-    moderation.hide_post(w["mod"], _opening(db, w["three"]))
-    moderation.merge_threads(w["mod"], w["three"], w["one"])
+    hide_post(w["mod"], _opening(db, w["three"]))
+    merge_threads(w["mod"], w["three"], w["one"])
     check("merging a hidden thread")

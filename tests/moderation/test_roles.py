@@ -12,8 +12,10 @@ from community.extensions import db
 from community.forum import services as forum
 from community.forum.models import Board, Post, Thread
 from community.members.models import Member
-from community.moderation import services as moderation
+from community.moderation.flags import flag_post
 from community.moderation.models import ModerationAction, ReviewItem
+from community.moderation.posts import hide_post
+from community.moderation.restrictions import silence_member, suspend_member
 
 from .conftest import at_level
 
@@ -74,15 +76,15 @@ def world(make, mod):
     locked = make.thread(board=board, author=writer, title="A locked thread here")
     make.member("target")
     quiet, away = make.member("quiet"), make.member("away")
-    moderation.hide_post(mod, hidden)
+    hide_post(mod, hidden)
     forum.delete_post(mod, deleted)
-    moderation.flag_post(at_level(make.member("flagger"), 1), flagged, "spam")
-    from community.trust.thread_tools import lock_thread, pin_thread
+    flag_post(at_level(make.member("flagger"), 1), flagged, "spam")
+    from community.moderation.thread_tools import lock_thread, pin_thread
 
     pin_thread(mod, pinned)
     lock_thread(mod, locked)
-    moderation.silence_member(mod, quiet, 3, "Too loud")
-    moderation.suspend_member(mod, away, 3, "Spamming")
+    silence_member(mod, quiet, 3, "Too loud")
+    suspend_member(mod, away, 3, "Spamming")
     db.session.commit()
     return {"thread": thread.id, "reply": reply.id, "hidden": hidden.id, "deleted": deleted.id,
             "second": second.id, "pinned": pinned.id, "locked": locked.id,

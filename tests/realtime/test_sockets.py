@@ -61,7 +61,7 @@ def test_member_cannot_join_staff_thread_but_staff_can(client, auth, make, socke
 
 def test_edit_delete_score_lock_and_accepted_answer_reach_readers(make, sockets):
     from community.qa.services import accept_answer
-    from community.trust.thread_tools import lock_thread
+    from community.moderation.thread_tools import lock_thread
     from community.votes.services import cast_vote
 
     asker = make.member("asker")
@@ -130,7 +130,7 @@ def test_catch_up_reports_posts_edited_while_away(make, sockets):
 
 
 def test_moving_a_thread_to_a_staff_board_drops_guests(make, sockets):
-    from community.trust.thread_tools import move_thread
+    from community.moderation.thread_tools import move_thread
 
     thread = make.thread()
     staff_board = make.board(visibility=Visibility.staff)
@@ -278,13 +278,13 @@ def test_follower_notification_carries_no_text(client, auth, make, sockets):
 
 
 def test_moderators_see_the_review_queue_size_when_moderation_exists(client, auth, make, sockets):
-    pytest.importorskip("community.moderation.services")
+    pytest.importorskip("community.moderation.review")
     auth.login(make.member("mod", role=Role.moderator))
     assert events(sockets(client), "hello")[0]["staff_counters"]["review_queue"] == 0
 
 
 def test_a_whisper_reaches_staff_readers_only(client, auth, make, sockets):
-    pytest.importorskip("community.moderation.services")
+    pytest.importorskip("community.moderation.review")
     thread = make.thread()
     guest = sockets()
     join(guest, thread)
@@ -302,7 +302,7 @@ def test_a_whisper_reaches_staff_readers_only(client, auth, make, sockets):
 
 
 def test_hiding_a_post_tells_readers_to_fetch_it_again(make, sockets):
-    moderation = pytest.importorskip("community.moderation.services")
+    moderation = pytest.importorskip("community.moderation.posts")
     thread = make.thread()
     post = make.post(thread, body="Buy cheap watches")
     reader = sockets()

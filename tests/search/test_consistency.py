@@ -41,7 +41,7 @@ def test_edits_replace_the_old_words(make, find):
 
 
 def test_moved_and_retagged_threads_follow_their_new_board_and_tags(make, find):
-    from community.trust.thread_tools import move_thread, retag_thread
+    from community.moderation.thread_tools import move_thread, retag_thread
 
     first, second = make.board(slug="first"), make.board(slug="second")
     thread = make.thread(board=first, title="Fridge hums at night")

@@ -8,7 +8,8 @@ from whoosh.query import Or, Term
 
 from community.search.columns import seconds
 from community.search.index import schema
-from community.search.query import _by_column, _docs, parse
+from community.search.parse import parse
+from community.search.scoring import _by_column, matching_docs
 
 QUERIES = ["sync", "sync -crash", "sync NOT crash", '"router works"', "退货", "深色模式", "sync OR crash -freeze",
            "+sync crash", "sync ANDMAYBE crash", "(sync OR crash) is:solved after:2025-06-01",
@@ -48,10 +49,10 @@ def test_count_matches_whoosh_on_segments_with_deletions(app, tmp_path):
         for q in QUERIES:
             query = parse(q).query
             expected = set(searcher.docs_for_query(query))
-            assert _docs(searcher, query) == expected, q
-        assert len(_docs(searcher, parse("sync").query)) > 20
+            assert matching_docs(searcher, query) == expected, q
+        assert len(matching_docs(searcher, parse("sync").query)) > 20
         may = {post for post in range(120) if post % 7 and post % 13 and post % 12 == 4}  # 2025-05, not deleted
-        found = {int(searcher.stored_fields(d)["post_id"]) for d in _docs(searcher, parse("date:2025-05").query)}
+        found = {int(searcher.stored_fields(d)["post_id"]) for d in matching_docs(searcher, parse("date:2025-05").query)}
         assert found == may and may
 
 
@@ -82,7 +83,7 @@ RANKED = ["sync", "sync -crash", "sync NOT crash", "退货", "深色模式", "sy
 
 def test_fast_ranking_scores_as_whoosh_does(app, tmp_path):
     """The block-at-a-time BM25F ranking gives Whoosh's own scores, order and count (minus excluded)."""
-    from community.search.query import _ranked
+    from community.search.scoring import _ranked
 
     ix = _segmented_index(tmp_path)
     with app.test_request_context("/"), ix.searcher() as searcher:
@@ -106,7 +107,7 @@ def test_per_segment_caches_do_not_grow_with_every_commit(app, tmp_path):
     """BM25's length part depends on the index's average length, which every commit moves: the cache
     keeps one list per segment and field, not one per commit (each is megabytes on a large segment)."""
     from community.search import columns
-    from community.search.query import _ranked
+    from community.search.scoring import _ranked
 
     ix = _segmented_index(tmp_path)
     with ix.searcher() as searcher:

@@ -1,0 +1,91 @@
+"""Flags: members flag posts and report members to the moderators; enough weight hides a post until reviewed."""
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..dbtypes import utcnow
+from ..errors import Conflict, NotPermitted, ValidationFailed
+from ..extensions import db
+from ..forum.models import Post
+from ..members.models import Member
+from ..permissions import can_flag, can_report_member, flag_weight, is_moderator, is_staff
+from ..signals import content_flagged, post_hidden
+from .inputs import NOTE_MAX, checked_text
+from .log import log_action
+from .models import Flag, FlagReason, ReviewItem, ReviewKind, ReviewStatus
+from .posts import mark_hidden
+
+
+def _reason(raw) -> FlagReason:
+    try:
+        return FlagReason(str(raw or ""))
+    except ValueError:
+        raise ValidationFailed(_l("Please correct the marked fields."), {"reason": _l("Please choose a reason.")})
+
+
+def _pending_item(kind: ReviewKind, *, post: Post | None = None, member: Member | None = None) -> ReviewItem:
+    query = select(ReviewItem).where(ReviewItem.kind == kind, ReviewItem.status == ReviewStatus.pending)
+    query = query.where(ReviewItem.post_id == post.id) if post is not None else query.where(
+        ReviewItem.member_id == member.id)
+    item = db.session.scalar(query.limit(1))
+    if item is None:
+        item = ReviewItem(kind=kind, post_id=post.id if post else None, member_id=member.id if member else None,
+                          created_at=utcnow(), weight=0.0)
+        db.session.add(item)
+        db.session.flush()
+    return item
+
+
+def _add_flag(flagger: Member, item: ReviewItem, reason: FlagReason, note: str, weight: float, **target) -> Flag:
+    flag = Flag(item_id=item.id, flagger_id=flagger.id, reason=reason, note=note, weight=weight,
+                created_at=utcnow(), **target)
+    try:
+        with db.session.begin_nested():
+            db.session.add(flag)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(_l("You have flagged this already; the moderators will look at it."))
+    db.session.execute(update(ReviewItem).where(ReviewItem.id == item.id).values(weight=ReviewItem.weight + weight))
+    db.session.expire(item, ["weight", "flags"])
+    return flag
+
+
+def flag_post(flagger: Member, post: Post, reason, note: str = "") -> Flag:
+    """Flag `post` for the moderators; enough weight (or one staff flag) hides it until reviewed."""
+    if not can_flag(flagger, post):
+        raise NotPermitted(_l("You cannot flag this post."))
+    reason = _reason(reason)
+    note = checked_text(note, "note", NOTE_MAX, required=reason is FlagReason.other)
+    if post.is_deleted:
+        raise Conflict(_l("This post has been deleted already."))
+    item = _pending_item(ReviewKind.flagged_post, post=post)
+    weight = flag_weight(flagger)
+    flag = _add_flag(flagger, item, reason, note, weight, post_id=post.id)
+    log_action(flagger, "flag", post=post, member=post.author, reason_code=reason.value, reason=note)
+    hidden = False
+    threshold = float(current_app.config["MODERATION_HIDE_WEIGHT"])
+    if post.hidden_at is None and not post.pending and (is_moderator(flagger) or is_staff(flagger)
+                                                        or item.weight >= threshold):
+        mark_hidden(post, None if not (is_moderator(flagger) or is_staff(flagger)) else flagger, "flags")
+        log_action(None, "auto_hide", post=post, member=post.author, reason_code=reason.value,
+                   data={"weight": item.weight})
+        hidden = True
+        post_hidden.send(post, by=None, reason="flags")
+    content_flagged.send(flag, item=item, hidden=hidden)
+    return flag
+
+
+def report_member(reporter: Member, target: Member, reason, note: str = "") -> Flag:
+    """Report a member to the moderators (their profile, their behaviour)."""
+    if not can_report_member(reporter, target):
+        raise NotPermitted(_l("You cannot report this member."))
+    reason = _reason(reason)
+    note = checked_text(note, "note", NOTE_MAX, required=reason is FlagReason.other)
+    item = _pending_item(ReviewKind.reported_member, member=target)
+    flag = _add_flag(reporter, item, reason, note, flag_weight(reporter), member_id=target.id)
+    log_action(reporter, "report_member", member=target, reason_code=reason.value, reason=note)
+    content_flagged.send(flag, item=item, hidden=False)
+    return flag

@@ -1,0 +1,103 @@
+"""The reader's filter: what a member may not find, as a Whoosh query and as a cached set of documents.
+
+What a reader may see is decided twice: inside the Whoosh query, which subtracts every document the
+reader may not find (boards not readable per `permissions.readable_visibilities`, read from the
+database; deleted, hidden or pending posts; whispers unless `can_see_whispers`), and then
+`permissions.can_view_post` on the rows of the page (`query.search`), which also catches a change the
+index has not caught up with yet.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from whoosh.query import Or, Term
+
+from .. import permissions
+from ..extensions import db
+from ..forum.models import Board, Visibility
+from .index import service
+from .scoring import matching_docs
+
+
+@dataclass
+class Boards:
+    readable: dict  # {slug: id} of the boards the reader may read
+    others: list  # ids of every other board
+    kinds: dict = field(default_factory=dict)  # {kind: [ids]} of the readable boards
+
+
+def boards_of(member) -> Boards:
+    """Sort the boards into readable and not, by their visibility in the database now (one query)."""
+    visibilities = set(permissions.readable_visibilities(member))
+    boards = Boards({}, [])
+    for board_id, slug, visibility, kind in db.session.execute(
+            select(Board.id, Board.slug, Board.visibility, Board.kind).order_by(Board.id)):
+        if visibility in visibilities:
+            boards.readable[slug] = board_id
+            boards.kinds.setdefault(kind.value, []).append(board_id)
+        else:
+            boards.others.append(board_id)
+    return boards
+
+
+def reader_filter(member, boards: Boards | None = None):
+    """Return what `member` may not find, as a Whoosh query to subtract from every search.
+
+    Raises NothingReadable when the member may read no board at all. Subtracting what is not allowed
+    (usually few documents) is far cheaper in Whoosh than intersecting with everything that is.
+    """
+    boards = boards_of(member) if boards is None else boards
+    if not boards.readable:
+        raise NothingReadable
+    readable = set(permissions.readable_visibilities(member))
+    parts = [Term("facts", "gone")]
+    parts += [Term("facts", f"v_{v.value}") for v in Visibility if v not in readable]
+    parts += [Term("board_id", str(board_id)) for board_id in boards.others]
+    if not _sees_whispers(member):
+        parts.append(Term("facts", "whisper"))
+    return Or(parts)
+
+
+class NothingReadable(Exception):
+    """The reader may read no board."""
+
+
+def _sees_whispers(member) -> bool:
+    """Whispers (staff-only replies) show to whom moderation's predicate allows: staff and moderators."""
+    predicate = getattr(permissions, "can_see_whispers", None)
+    return predicate(member) if predicate else (permissions.is_staff(member) or permissions.is_moderator(member))
+
+
+# The documents a class of readers may not find, per open index state: {(state, reader key): set}.
+_excluded_cache: dict = {}
+_excluded_lock = threading.Lock()
+
+
+def _index_state(searcher) -> tuple:
+    """Identify what `searcher` reads: the index generation and its segments (docnums are stable within)."""
+    reader = searcher.reader()
+    segments = tuple(sub.segment().segment_id() if hasattr(sub, "segment") else id(sub)
+                     for sub, _offset in reader.leaf_readers())
+    return (str(service().path), reader.generation(), segments)
+
+
+def excluded_docs(searcher, member, boards: Boards) -> set:
+    """Return the docnums (in `searcher`) that `member` may not find, cached per index state and per
+    class of reader (the boards it may not read, the visibilities, whether it sees whispers).
+
+    Raises NothingReadable when the member may read no board at all.
+    """
+    query = reader_filter(member, boards)
+    key = (_index_state(searcher), tuple(sorted(boards.others)),
+           tuple(sorted(v.value for v in Visibility if v not in set(permissions.readable_visibilities(member)))),
+           _sees_whispers(member))
+    found = _excluded_cache.get(key)
+    if found is None:
+        found = matching_docs(searcher, query)  # a set (Whoosh's filters take no frozenset); never changed
+        with _excluded_lock:
+            if any(other[0] != key[0] for other in _excluded_cache) or len(_excluded_cache) > 64:
+                _excluded_cache.clear()  # the index changed: the old sets describe other documents
+            _excluded_cache[key] = found
+    return found

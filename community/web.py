@@ -1,0 +1,142 @@
+"""Web helpers every area shares: paging, loading a thread or post (404/410), the URL of a post.
+
+One page type for every list: `Page`. Offset lists are cut with `paginate` (Flask-SQLAlchemy's
+`db.paginate`); lists cut by something other than an offset (a thread's posts by their number,
+search hits by the index) fill a `Page` themselves, or, like search's `Results`, take the paging
+interface from `Paging`. A page past the end raises `PageOutOfRange`; views turn it into a 404
+with `paged` (the API into its JSON 404).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+
+from flask import abort, current_app, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from .extensions import db
+from .forum.models import Board, Post, Thread
+from .pages import abort_with
+from .permissions import can_locate_post, can_view_board, can_view_thread
+from .render import fast_url
+
+
+# ---- paging -------------------------------------------------------------------------------------
+
+class PageOutOfRange(Exception):
+    """The page asked for does not exist."""
+
+
+class Paging:
+    """What every page of a list answers, for the pager and the API's `next`: page, pages, has_prev, has_next."""
+
+    page: int
+    pages: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+@dataclass
+class Page(Paging):
+    """One page of a list: its items, its number (from 1), how many pages there are (at least 1) and items in all."""
+
+    items: list
+    page: int
+    pages: int
+    total: int
+
+
+def page_count(total: int, per_page: int, page: int) -> int:
+    """Return how many pages `total` items make (at least one), raising PageOutOfRange when `page` is not one of them."""
+    pages = max(1, ceil(total / per_page))
+    if page < 1 or page > pages:
+        raise PageOutOfRange(page)
+    return pages
+
+
+def paginate(query, page: int, per_page: int, count=None) -> Page:
+    """Return page `page` of `query` (a select of one model, ordered), raising PageOutOfRange past the end.
+
+    The total is counted from `query` unless a cheaper `count` select is given.
+    """
+    if count is None:
+        found = db.paginate(query, page=max(page, 1), per_page=per_page, max_per_page=None, error_out=False)
+        return Page(found.items, page, page_count(found.total, per_page, page), found.total)
+    total = db.session.scalar(count)
+    pages = page_count(total, per_page, page)
+    found = db.paginate(query, page=page, per_page=per_page, max_per_page=None, error_out=False, count=False)
+    return Page(found.items, page, pages, total)
+
+
+def page_arg() -> int:
+    """Return the ?page= argument, answering 400 when it is not a positive whole number."""
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1 or len(raw) > 6:
+        abort_with(400, _("The page number must be a whole number from 1 up."))
+    return int(raw)
+
+
+def paged(fn, *args, **kwargs):
+    """Call `fn` (a service returning a Page), answering 404 when the page asked for does not exist."""
+    try:
+        return fn(*args, **kwargs)
+    except PageOutOfRange:
+        abort_with(404, _("There is no such page."))
+
+
+def page_of_post(post: Post) -> int:
+    """Return the thread page on which `post` is shown."""
+    return (post.number - 1) // current_app.config["POSTS_PER_PAGE"] + 1
+
+
+# ---- loading ------------------------------------------------------------------------------------
+
+def load_board(slug: str) -> Board:
+    """Return the board the current user may read, 404 otherwise."""
+    board = db.session.scalar(select(Board).where(Board.slug == slug))
+    if board is None or not can_view_board(current_user, board):
+        abort(404)
+    return board
+
+
+def load_thread(thread_id: int) -> Thread:
+    """Return the thread the current user may see: 404 when missing, on a board they may not read or awaiting
+    approval, 410 when deleted."""
+    thread = db.session.get(Thread, thread_id)
+    if thread is None or not can_view_board(current_user, thread.board):
+        abort(404)
+    if not can_view_thread(current_user, thread):
+        if thread.pending:
+            abort(404)  # awaiting approval: it never was public, so it does not exist for this reader
+        abort_with(410, _("This thread has been deleted."))
+    return thread
+
+
+def load_post(post_id: int) -> Post:
+    """Return the post the current user may locate (404/410 as `load_thread`; 404 for a whisper or a post
+    awaiting approval they may not see)."""
+    post = db.get_or_404(Post, post_id)
+    load_thread(post.thread_id)
+    if not can_locate_post(current_user, post):
+        abort(404)  # a whisper or a post awaiting approval does not exist for this reader
+    return post
+
+
+# ---- URLs ---------------------------------------------------------------------------------------
+
+def post_url(post: Post, **kwargs) -> str:
+    """Return the URL of the thread page showing `post`, anchored at it."""
+    page = page_of_post(post)
+    if not kwargs:  # the common case, once per post on a thread page: no url_for walk
+        url = fast_url("forum.thread", thread_id=post.thread_id)
+        return f"{url}?page={page}#post-{post.number}" if page > 1 else f"{url}#post-{post.number}"
+    return url_for("forum.thread", thread_id=post.thread_id, page=page if page > 1 else None,
+                   _anchor=f"post-{post.number}", **kwargs)
