@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: serve test install install-dev translations
+.PHONY: serve test lint install install-dev translations
 
 serve: $(VENV)/.installed  ## set up and serve the community on http://127.0.0.1:5000 (SQLite, demo content)
 	$(BIN)/flask --app wsgi db upgrade
@@ -13,6 +13,10 @@ serve: $(VENV)/.installed  ## set up and serve the community on http://127.0.0.1
 
 test: $(VENV)/.installed-dev  ## run the whole test suite (SQLite; set TEST_DATABASE_URL for PostgreSQL)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev  ## ruff (pyflakes, isort, bugbear, imports inside functions, pyupgrade) and the duplicate-code check
+	$(BIN)/ruff check .
+	$(BIN)/pylint --rcfile pyproject.toml --score=n community crm_bridge
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

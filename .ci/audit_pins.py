@@ -85,4 +85,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (urllib.error.URLError, OSError) as exc:  # HTTPError other than 404 included
+        # The index could not be asked: say so loudly, but a registry outage is not a finding.
+        print(f"\naudit: SKIPPED, the index did not answer ({exc})")
+        sys.exit(0)

@@ -161,10 +161,10 @@ def main() -> None:
         build_corpus(args.posts)
         report["corpus_seconds"] = round(time.perf_counter() - started, 1)
 
-        from community.search.analysis import _segmenter
+        from community.search.analysis import segmenter
         from community.search.index import rebuild, service
 
-        _segmenter()  # jieba's dictionary load is a process start-up cost, not indexing
+        segmenter()  # jieba's dictionary load is a process start-up cost, not indexing
         index = service(app)
         started, cpu = time.perf_counter(), time.process_time()
         count = rebuild(index.path)
@@ -192,10 +192,10 @@ def run_queries(work: Path, queries: int) -> dict:
     report: dict = {}
     with app.app_context():
         from community.members.models import Member
-        from community.search.analysis import _segmenter
+        from community.search.analysis import segmenter
         from community.search.query import search
 
-        _segmenter()  # jieba's dictionary: loaded once per server process, before its first Chinese search
+        segmenter()  # jieba's dictionary: loaded once per server process, before its first Chinese search
         reader = db.session.get(Member, 10)  # a member: public and members' boards
         rng = random.Random(11)
         kinds = {

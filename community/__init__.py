@@ -3,32 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, request
-from flask_login import current_user
+from flask import Flask, g
 
 from . import aftercommit  # noqa: F401  (registers the session hooks)
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from .i18n import select_locale
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 TRANSLATIONS_DIR = str(Path(__file__).resolve().parent / "translations")
-
-
-def select_locale() -> str:
-    """Choose the language: the member's setting, else the browser's Accept-Language, else English."""
-    from flask import current_app, has_request_context
-
-    if not has_request_context():
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
-    languages = current_app.config["LANGUAGES"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
-    for value, _quality in request.accept_languages:
-        tag = value.replace("-", "_").lower()
-        if tag.startswith("zh"):
-            return "zh_CN"
-        if tag.startswith("en"):
-            return "en"
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def init_app(app: Flask) -> None:
@@ -45,11 +27,12 @@ def init_app(app: Flask) -> None:
                       cors_allowed_origins=app.config.get("SOCKETIO_ORIGINS"),
                       channel=app.config.get("SOCKETIO_CHANNEL") or "flask-socketio")
 
-    from . import auth_loader, cli, pagecache, pages, render
+    from . import auth_loader, cli, pagecache, pages, registry, render
     from .forum.views import bp as forum_bp
     from .members.views import bp as members_bp
     from .site.views import bp as site_bp
 
+    registry.init_app(app)  # before the areas: they register into it
     auth_loader.init_app(app)
     app.register_blueprint(site_bp)
     app.register_blueprint(members_bp)

@@ -1,13 +1,19 @@
 """Column types shared by every area's models."""
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     """Return the current time, timezone-aware, in UTC."""
     return datetime.now(timezone.utc)
+
+
+def enum_type(cls, length: int = 16) -> Enum:
+    """A Python enum stored by name in a VARCHAR(length) (no native ENUM type, so migrations stay
+    plain on SQLite and PostgreSQL); a string that names no member is refused before it is written."""
+    return Enum(cls, native_enum=False, length=length, validate_strings=True)
 
 
 class UTCDateTime(TypeDecorator):

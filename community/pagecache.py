@@ -11,11 +11,12 @@ What keeps it correct:
   `csrf_token` template global marks the page) and the session was not changed; a guest with flashed
   messages waiting is served fresh.
 - **Keyed** by the full path with its query string and by the language the page was rendered in.
-- **Invalidated on change.** Every signal of `community.signals` that names a thread (its sender or
-  an argument is a Thread, or has a ``thread_id``) bumps that thread's generation, at once and
-  again after the commit (so a render racing the transaction cannot store the old state under the
-  new generation); any other signal, such as a member renaming themselves, bumps all pages, except
-  the few that change nothing shown (`_IGNORED`). A stored page whose generation is behind is a miss.
+- **Invalidated on change.** Every signal in `INVALIDATING` that names a thread (its sender or an
+  argument is a Thread, or has a ``thread_id``) bumps that thread's generation, at once and again
+  after the commit (so a render racing the transaction cannot store the old state under the new
+  generation); any other, such as a member renaming themselves, bumps all pages. Signals that change
+  nothing shown are listed in `NOT_INVALIDATING`; a test holds that each signal of
+  `community.signals` is in one list or the other. A stored page whose generation is behind is a miss.
 - **Bounded**: at most `PAGE_CACHE_ENTRIES` pages per process, least recently used dropped first.
 
 Each process has its own cache; with several processes an invalidation reaches only the process
@@ -32,9 +33,23 @@ from flask import Response, current_app, g, has_app_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
+from . import signals
+
+# every signal that can change a page a guest sees
+INVALIDATING = (
+    signals.member_updated, signals.member_deleting, signals.thread_created, signals.post_created,
+    signals.post_edited, signals.post_deleted, signals.thread_deleted, signals.vote_cast, signals.answer_accepted,
+    signals.answer_unaccepted, signals.poll_created, signals.poll_voted, signals.idea_status_changed,
+    signals.badge_granted, signals.trust_level_changed, signals.thread_locked, signals.thread_pinned,
+    signals.thread_moved, signals.thread_retagged, signals.content_flagged, signals.review_resolved,
+    signals.post_hidden, signals.post_unhidden, signals.post_restored, signals.post_approved, signals.threads_merged,
+    signals.thread_split, signals.member_silenced, signals.member_suspended, signals.member_restriction_lifted,
+    signals.moderation_logged,
+)
 # signals that change nothing a guest sees on a page (sent on every view or sign-in, say)
-_IGNORED = {"thread-viewed", "member-registered", "member-signed-in", "member-visited", "notification-created",
-            "notifications-read", "reputation-changed", "reward-redeemed"}
+NOT_INVALIDATING = (signals.thread_viewed, signals.member_registered, signals.notification_created,
+                    signals.reputation_changed, signals.reward_redeemed, signals.mail_queued, signals.sessions_ended,
+                    signals.registration_attempted_for_existing_email)
 
 
 class PageCache:
@@ -155,13 +170,10 @@ _connected = False
 
 
 def _connect_signals() -> None:
-    """Subscribe once per process to every signal (each app's cache is found through current_app)."""
+    """Subscribe once per process to the signals that change pages (each app's cache is found through current_app)."""
     global _connected
     if _connected:
         return
-    from . import signals
-
-    for value in vars(signals).values():
-        if hasattr(value, "connect") and getattr(value, "name", None) and value.name not in _IGNORED:
-            value.connect(_invalidate, weak=False)
+    for signal in INVALIDATING:
+        signal.connect(_invalidate, weak=False)
     _connected = True

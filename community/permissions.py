@@ -550,21 +550,11 @@ def can_register_through_api(member) -> bool:
     return not _signed_in(member) and bool(current_app.config.get("API_REGISTRATION_ENABLED", True))
 
 
-def can_view_crm(member) -> bool:
-    """The CRM (profiles, timelines, notes, exports) is for staff and admins; moderators see none of it."""
-    return is_staff(member)
-
-
 # ---- mail ---------------------------------------------------------------------------------------
 
 def can_manage_mail(member) -> bool:
     """The mail settings and the outbox (which holds members' links) are for admins only."""
     return _role(member) is Role.admin
-
-
-def can_manage_webhooks(member) -> bool:
-    """Webhook endpoints send community events out of the system: staff and admins configure them."""
-    return is_staff(member)
 
 
 # ---- administration (community/admin) -------------------------------------------------------------

@@ -74,6 +74,10 @@ Sent when a member redeemed a reward with points. sender: the Redemption; member
 notification_created = _signals.signal("notification-created", doc="""\
 Sent when a notification was stored for a member. sender: the Notification.""")
 
+mail_queued = _signals.signal("mail-queued", doc="""\
+Sent when a mail was added to the outbox (`mail_messages`), in the transaction that caused it.
+sender: the MailMessage. The mail sender wakes on it once that transaction commits.""")
+
 thread_locked = _signals.signal("thread-locked", doc="""\
 Sent when a thread was closed to new replies or reopened. sender: the Thread; by: the Member;
 locked: bool; reason: str.""")

@@ -10,14 +10,16 @@ from __future__ import annotations
 from flask import Blueprint, url_for
 from community.api.core import (api_error_handlers, choice_arg, int_arg, next_url, not_found, ok, operation,
                                 require_member)
-from community.api.openapi import MEMBER_REF, NINT, NSTR, NTIME, SCHEMAS, STR, TIME, _list, _obj, _ref
+from community.api.openapi import MEMBER_REF, NINT, NSTR, NTIME, SCHEMAS, STR, TIME, list_schema, object_schema, schema_ref
 from community.extensions import db
-from community.permissions import can_see_source, can_view_crm
+from community.permissions import can_see_source
 
 from . import feedback as fb
 from . import services
+from .audit import audit
 from .contacts import contacts_of
 from .models import CrmProfile, FeedbackKind, FeedbackStatus, Stage
+from .permissions import can_view_crm
 from .timeline import KINDS
 
 bp = Blueprint("crm_api", __name__, url_prefix="/api/v1")
@@ -25,34 +27,34 @@ api_error_handlers(bp)
 PER_PAGE = 50
 
 NUM = {"type": "number"}
-SCORE = _obj({"value": NUM, "reasons": {"type": "array", "items": STR}})
+SCORE = object_schema({"value": NUM, "reasons": {"type": "array", "items": STR}})
 SCHEMAS.update({
-    "CrmProfileSummary": _obj({
+    "CrmProfileSummary": object_schema({
         "id": {"type": "integer"}, "member": MEMBER_REF, "company": STR,
         "stage": {"enum": [s.value for s in Stage]}, "tags": {"type": "array", "items": STR},
         "engagement": NUM, "advocacy": NUM, "risk": NUM, "first_seen_at": TIME, "last_active_at": NTIME,
         "url": STR}),
-    "CrmProfileList": _list("CrmProfileSummary"),
-    "CrmProfile": _obj({
+    "CrmProfileList": list_schema("CrmProfileSummary"),
+    "CrmProfile": object_schema({
         "id": {"type": "integer"}, "member": MEMBER_REF, "email": STR, "email_verified": {"type": "boolean"},
         "email_domain": STR, "company": STR, "stage": {"enum": [s.value for s in Stage]},
         "stage_overridden": {"type": "boolean"}, "stage_reasons": {"type": "array", "items": STR},
-        "scores": _obj({"engagement": SCORE, "advocacy": SCORE, "risk": SCORE}),
+        "scores": object_schema({"engagement": SCORE, "advocacy": SCORE, "risk": SCORE}),
         "tags": {"type": "array", "items": STR}, "owner": MEMBER_REF,
-        "consent": _obj({"marketing": {"type": "boolean"}, "research": {"type": "boolean"}}),
+        "consent": object_schema({"marketing": {"type": "boolean"}, "research": {"type": "boolean"}}),
         "first_seen_at": TIME, "last_active_at": NTIME,
-        "contacts": {"type": "array", "items": _obj({"id": {"type": "integer"}, "external_id": NSTR, "email": STR,
+        "contacts": {"type": "array", "items": object_schema({"id": {"type": "integer"}, "external_id": NSTR, "email": STR,
                                                      "name": STR, "company": STR, "status": STR})},
         "url": STR}),
-    "CrmTimelineEvent": _obj({"id": {"type": "integer"}, "kind": {"enum": list(KINDS)}, "occurred_at": TIME,
+    "CrmTimelineEvent": object_schema({"id": {"type": "integer"}, "kind": {"enum": list(KINDS)}, "occurred_at": TIME,
                               "thread_id": NINT, "post_id": NINT, "actor": MEMBER_REF, "excerpt": STR,
                               "data": {"type": "object"}, "url": NSTR}),
-    "CrmTimeline": _list("CrmTimelineEvent"),
-    "CrmFeedbackItem": _obj({"id": {"type": "integer"}, "kind": {"enum": [k.value for k in FeedbackKind]},
+    "CrmTimeline": list_schema("CrmTimelineEvent"),
+    "CrmFeedbackItem": object_schema({"id": {"type": "integer"}, "kind": {"enum": [k.value for k in FeedbackKind]},
                              "status": {"enum": [s.value for s in FeedbackStatus]}, "thread_id": {"type": "integer"},
                              "title": STR, "member": MEMBER_REF, "votes": {"type": "integer"}, "created_at": TIME,
                              "first_reply_at": NTIME, "first_official_reply_at": NTIME, "url": STR}),
-    "CrmFeedbackList": _list("CrmFeedbackItem"),
+    "CrmFeedbackList": list_schema("CrmFeedbackItem"),
 })
 
 PAGE = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}
@@ -111,7 +113,7 @@ def crm_profiles():
     q, tag = (request.args.get(k, "").strip()[:100] for k in ("q", "tag"))
     stage = choice_arg("stage", [s.value for s in Stage], "")
     rows, next_link = _page(services.profiles_query(q=q, stage=stage, tag=tag))
-    services.audit(staff, "api_listed", None, count=len(rows), q=q, stage=stage, tag=tag)
+    audit(staff, "api_listed", None, count=len(rows), q=q, stage=stage, tag=tag)
     db.session.commit()
     return ok({"items": [_summary(p) for p in rows], "next": next_link})
 
@@ -122,7 +124,7 @@ def crm_profile(profile_id: int):
     staff = _staff()
     profile = _profile(profile_id)
     verdict, scores = services.refresh_stage(profile)
-    services.audit(staff, "viewed", profile, via="api")
+    audit(staff, "viewed", profile, via="api")
     db.session.commit()
     member = profile.member
     data = {
@@ -151,7 +153,7 @@ def crm_profile_timeline(profile_id: int):
     profile = _profile(profile_id)
     kind = choice_arg("kind", list(KINDS), "")
     rows, next_link = _page(services.timeline_query(profile.member_id, kind))
-    services.audit(staff, "viewed_timeline", profile, via="api")
+    audit(staff, "viewed_timeline", profile, via="api")
     db.session.commit()
     items = [{"id": e.id, "kind": e.kind, "occurred_at": _iso(e.occurred_at), "thread_id": e.thread_id,
               "post_id": e.post_id, "actor": _ref_json(e.actor),
@@ -177,7 +179,7 @@ def crm_feedback():
               "created_at": _iso(i.created_at), "first_reply_at": _iso(i.first_reply_at),
               "first_official_reply_at": _iso(i.first_official_reply_at),
               "url": url_for("forum.thread", thread_id=i.thread_id)} for i in rows]
-    services.audit(staff, "api_feedback_listed", None, count=len(rows), kind=kind, status=status, sort=sort)
+    audit(staff, "api_feedback_listed", None, count=len(rows), kind=kind, status=status, sort=sort)
     db.session.commit()
     return ok({"items": items, "next": next_link})
 

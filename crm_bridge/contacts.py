@@ -26,7 +26,8 @@ from community.extensions import db
 from community.members.models import Member
 
 from .models import ContactStatus, CrmContact, CrmProfile
-from .services import audit, ensure_profile
+from .audit import audit
+from .services import ensure_profile
 
 GMAIL = {"gmail.com", "googlemail.com"}
 LIMITS = {"external_id": 100, "email": 254, "name": 120, "company": 120, "phone": 40}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Date, case, cast, func, select
+from sqlalchemy import case, func, select
 
 from community.dbtypes import utcnow
 from community.extensions import db
@@ -18,33 +18,15 @@ from community.members.models import Member
 from .feedback import response_times
 from .models import CrmProfile, DailyActive, FeedbackItem, FeedbackKind, FeedbackStatus, TimelineEvent
 
-from .rollups import ACTIVE_KINDS, day_of  # noqa: F401  (ACTIVE_KINDS: what counts as active)
-
-
-def _day(column):
-    if db.engine.dialect.name == "sqlite":
-        # stored as ISO text in UTC: the first ten characters are the day (cheaper than date())
-        return func.substr(column, 1, 10)
-    return cast(func.timezone("UTC", column), Date)
-
-
-def _as_date(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
-def _series(rows, days: int) -> list[tuple[date, int]]:
-    """Fill the days without rows with zeros, oldest first."""
-    counts = {_as_date(day): count for day, count in rows}
-    today = utcnow().date()
-    return [(today - timedelta(days=n), counts.get(today - timedelta(days=n), 0)) for n in range(days - 1, -1, -1)]
+from .rollups import ACTIVE_KINDS, day_bucket, day_of, daily_series  # noqa: F401  (ACTIVE_KINDS: what counts as active)
 
 
 def posts_per_day(days: int = 30) -> list[tuple[date, int]]:
     since = utcnow() - timedelta(days=days)
-    day = _day(Post.created_at)
+    day = day_bucket(Post.created_at)
     rows = db.session.execute(select(day, func.count()).where(Post.created_at >= since, Post.deleted_at.is_(None))
                               .group_by(day))
-    return _series(rows, days)
+    return daily_series(rows, days)
 
 
 def active_members_per_day(days: int = 30) -> list[tuple[date, int]]:
@@ -52,7 +34,7 @@ def active_members_per_day(days: int = 30) -> list[tuple[date, int]]:
     since = day_of(utcnow() - timedelta(days=days - 1))
     rows = db.session.execute(select(DailyActive.day, func.count()).where(DailyActive.day >= since)
                               .group_by(DailyActive.day))
-    return _series(rows, days)
+    return daily_series(rows, days)
 
 
 def idea_pipeline() -> list[tuple[IdeaStatus, int]]:

@@ -16,11 +16,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from community import signals
 from community.dbtypes import utcnow
 from community.errors import ValidationFailed
 from community.extensions import db
 from community.forum.models import BoardKind, IdeaStatus, Thread
 
+from .audit import audit
 from .models import FeedbackItem, FeedbackKind, FeedbackStatus
 from .subscribe import connect_all
 
@@ -111,9 +113,9 @@ def on_thread_retagged(thread, **_kw):
         item.kind = kind
 
 
-_SUBSCRIPTIONS = {"thread_created": on_thread_created, "post_created": on_post_created,
-                  "answer_accepted": on_answer_accepted, "answer_unaccepted": on_answer_unaccepted,
-                  "idea_status_changed": on_idea_status_changed, "thread_retagged": on_thread_retagged}
+_SUBSCRIPTIONS = {signals.thread_created: on_thread_created, signals.post_created: on_post_created,
+                  signals.answer_accepted: on_answer_accepted, signals.answer_unaccepted: on_answer_unaccepted,
+                  signals.idea_status_changed: on_idea_status_changed, signals.thread_retagged: on_thread_retagged}
 
 
 def connect() -> None:
@@ -124,8 +126,6 @@ def connect() -> None:
 
 def reclassify(staff, item: FeedbackItem, kind: str, status: str) -> None:
     """Set an item's kind and status by hand (tags stop changing its kind); audited."""
-    from .services import audit
-
     if kind not in FeedbackKind.__members__ or status not in FeedbackStatus.__members__:
         message = _("Choose a kind and a status from the lists.")
         raise ValidationFailed(message, fields={"kind": message})

@@ -4,10 +4,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from community.dbtypes import UTCDateTime, utcnow
+from community.dbtypes import UTCDateTime, enum_type, utcnow
 from community.extensions import db
 from community.forum.models import Post, Thread
 from community.members.models import Member
@@ -31,9 +31,9 @@ class CrmProfile(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), unique=True)
     company: Mapped[str] = mapped_column(String(120), default="")
     # a stage staff chose by hand wins over the derived one until they clear it
-    stage_override: Mapped[Stage | None] = mapped_column(Enum(Stage, native_enum=False, length=16))
+    stage_override: Mapped[Stage | None] = mapped_column(enum_type(Stage))
     # the derived stage as last computed (on a profile view and by `flask crm refresh-stages`), for filters
-    stage: Mapped[Stage] = mapped_column(Enum(Stage, native_enum=False, length=16), default=Stage.new, index=True)
+    stage: Mapped[Stage] = mapped_column(enum_type(Stage), default=Stage.new, index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     consent_marketing: Mapped[bool] = mapped_column(default=False)
     consent_research: Mapped[bool] = mapped_column(default=False)
@@ -131,9 +131,9 @@ class FeedbackItem(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), unique=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
-    kind: Mapped[FeedbackKind] = mapped_column(Enum(FeedbackKind, native_enum=False, length=16), index=True)
+    kind: Mapped[FeedbackKind] = mapped_column(enum_type(FeedbackKind), index=True)
     kind_set_by_staff: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[FeedbackStatus] = mapped_column(Enum(FeedbackStatus, native_enum=False, length=16),
+    status: Mapped[FeedbackStatus] = mapped_column(enum_type(FeedbackStatus),
                                                    default=FeedbackStatus.open, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -179,7 +179,7 @@ class CrmContact(db.Model):
     phone: Mapped[str] = mapped_column(String(40), default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)  # the other columns of the imported row
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
-    status: Mapped[ContactStatus] = mapped_column(Enum(ContactStatus, native_enum=False, length=16),
+    status: Mapped[ContactStatus] = mapped_column(enum_type(ContactStatus),
                                                   default=ContactStatus.unlinked, index=True)
     candidates: Mapped[list] = mapped_column(JSON, default=list)  # member ids when ambiguous
     # set when staff decided the link by hand: imports and verifications leave it alone from then on

@@ -48,13 +48,13 @@ def on_post_edited(post, **_kw):
 
 
 def connect() -> None:
-    for name, receiver in (("thread_created", on_thread_created), ("post_created", on_post_created),
-                           ("post_edited", on_post_edited)):
+    for signal, receiver in ((signals.thread_created, on_thread_created), (signals.post_created, on_post_created),
+                             (signals.post_edited, on_post_edited)):
         def run(sender, _receiver=receiver, **kwargs):
             if has_app_context():
                 db.session.flush()  # the post's id, for the row's key
                 _receiver(sender, **kwargs)
-        getattr(signals, name).connect(run, weak=False)
+        signal.connect(run, weak=False)
 
 
 def for_post(post) -> PostSentiment | None:
@@ -101,20 +101,16 @@ def by_board(days: int = 30) -> list[tuple[Board, float, int, int]]:
 
 def negative_share_per_day(days: int = 30) -> list:
     """Per day, the percentage of posts that read negative (a whole number, for the dashboard chart)."""
-    from .dashboard import _day, _series
-
     since = utcnow() - timedelta(days=days)
-    day = _day(PostSentiment.created_at)
+    day = rollups.day_bucket(PostSentiment.created_at)
     rows = db.session.execute(select(day, func.count(), func.sum(case((PostSentiment.label == "negative", 1), else_=0)))
                               .where(PostSentiment.created_at >= since).group_by(day)).all()
-    return _series([(d, round(100 * (neg or 0) / total) if total else 0) for d, total, neg in rows], days)
+    return rollups.daily_series([(d, round(100 * (neg or 0) / total) if total else 0) for d, total, neg in rows], days)
 
 
 def posts_mood_and_boards(days: int = 30):
     """Posts per day, negative share per day, and per board (average, posts, negative), most negative
     board first: read from the daily rollup (days x boards rows), not from every post."""
-    from .dashboard import _series
-
     since = rollups.day_of(utcnow() - timedelta(days=days - 1))
     rows = db.session.execute(select(DailyMood.day, DailyMood.board_id, DailyMood.posts, DailyMood.negative,
                                      DailyMood.score_sum).where(DailyMood.day >= since)).all()
@@ -128,8 +124,8 @@ def posts_mood_and_boards(days: int = 30):
         acc[0] += count
         acc[1] += neg or 0
         acc[2] += total or 0.0
-    posts = _series([(d, v[0]) for d, v in per_day.items()], days)
-    share = _series([(d, round(100 * v[1] / v[0]) if v[0] else 0) for d, v in per_day.items()], days)
+    posts = rollups.daily_series([(d, v[0]) for d, v in per_day.items()], days)
+    share = rollups.daily_series([(d, round(100 * v[1] / v[0]) if v[0] else 0) for d, v in per_day.items()], days)
     boards = {b.id: b for b in db.session.scalars(select(Board).where(Board.id.in_(per_board)))}
     by_board_rows = sorted(((boards[b], round(v[2] / v[0], 2), v[0], v[1]) for b, v in per_board.items()
                             if b in boards and v[0]), key=lambda row: row[1])

@@ -131,7 +131,7 @@ def _tokens(member: Member) -> list[dict]:
 
 
 def _mail_preferences(member: Member) -> dict:
-    from community.mail.services import preferences
+    from community.mail.preferences import preferences
 
     prefs = preferences(member)
     return {"kinds": sorted(prefs["kinds"]), "digest": prefs["digest"]}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 
 
+from community import signals
 from community.dbtypes import utcnow
 from community.extensions import db
 
@@ -151,19 +152,19 @@ def on_reward_redeemed(redemption, member=None, reward=None, **_kw):
 
 
 _SUBSCRIPTIONS = {
-    "member_registered": on_member_registered,
-    "thread_created": on_thread_created,
-    "thread_deleted": on_thread_deleted,
-    "post_created": on_post_created,
-    "post_edited": on_post_edited,
-    "post_deleted": on_post_deleted,
-    "vote_cast": on_vote_cast,
-    "answer_accepted": on_answer_accepted,
-    "idea_status_changed": on_idea_status_changed,
-    "content_flagged": on_content_flagged,
-    "moderation_logged": on_moderation_logged,
-    "badge_granted": on_badge_granted,
-    "reward_redeemed": on_reward_redeemed,
+    signals.member_registered: on_member_registered,
+    signals.thread_created: on_thread_created,
+    signals.thread_deleted: on_thread_deleted,
+    signals.post_created: on_post_created,
+    signals.post_edited: on_post_edited,
+    signals.post_deleted: on_post_deleted,
+    signals.vote_cast: on_vote_cast,
+    signals.answer_accepted: on_answer_accepted,
+    signals.idea_status_changed: on_idea_status_changed,
+    signals.content_flagged: on_content_flagged,
+    signals.moderation_logged: on_moderation_logged,
+    signals.badge_granted: on_badge_granted,
+    signals.reward_redeemed: on_reward_redeemed,
 }
 
 

@@ -1,4 +1,4 @@
-"""CRM operations: profiles, stages with their reasons, notes, tags, owners, the audit log, exports."""
+"""CRM operations: profiles, stages with their reasons, notes, tags, owners, exports (audited: `audit.py`)."""
 from __future__ import annotations
 
 import csv
@@ -18,7 +18,8 @@ from community.extensions import db
 from community.forum.models import Post, Thread
 from community.members.models import Member, Role
 
-from .models import AuditEntry, CrmProfile, ProfileTag, Stage, StaffNote, TimelineEvent
+from .audit import audit
+from .models import CrmProfile, ProfileTag, Stage, StaffNote, TimelineEvent
 from .timeline import KINDS
 
 STAGE_LABELS = {Stage.new: _l("New"), Stage.active: _l("Active"), Stage.engaged: _l("Engaged"),
@@ -91,12 +92,6 @@ def _unoverridden(profile: CrmProfile):
 
 
 # ---- staff changes ------------------------------------------------------------------------------
-
-def audit(staff: Member, action: str, profile: CrmProfile | None, **detail) -> None:
-    """Write one line of the audit log (every profile view and change by staff)."""
-    db.session.add(AuditEntry(staff_id=staff.id, action=action, profile_id=profile.id if profile else None,
-                              detail=detail))
-
 
 def add_note(staff: Member, profile: CrmProfile, body: str) -> StaffNote:
     body = (body or "").strip()

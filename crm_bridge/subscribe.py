@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from flask import has_app_context
 
-from community import signals
-
 
 def _guarded(receiver):
     def run(sender, **kwargs):
@@ -15,8 +13,6 @@ def _guarded(receiver):
 
 
 def connect_all(subscriptions: dict) -> None:
-    """Connect each {signal name: receiver}; signals a community area has not added yet are skipped."""
-    for name, receiver in subscriptions.items():
-        signal = getattr(signals, name, None)
-        if signal is not None:
-            signal.connect(_guarded(receiver), weak=False)  # strong: the wrappers have no other owner
+    """Connect each {signal: receiver} (signal objects of `community.signals`, never names)."""
+    for signal, receiver in subscriptions.items():
+        signal.connect(_guarded(receiver), weak=False)  # strong: the wrappers have no other owner

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
+from community import signals
 from community.dbtypes import utcnow
 from community.extensions import db
 from community.text import excerpt as _excerpt
@@ -116,21 +117,21 @@ def _moderation(action: str):
 
 
 _SUBSCRIPTIONS = {
-    "member_registered": on_member_registered,
-    "thread_created": on_thread_created,
-    "post_created": on_post_created,
-    "vote_cast": on_vote_cast,
-    "answer_accepted": on_answer_accepted,
-    "poll_voted": on_poll_voted,
-    "idea_status_changed": on_idea_status_changed,
-    "badge_granted": on_badge_granted,
-    "reward_redeemed": on_reward_redeemed,
-    "trust_level_changed": on_trust_level_changed,
-    "content_flagged": on_content_flagged,
-    "post_hidden": _moderation("hidden"),
-    "member_silenced": _moderation("silenced"),
-    "member_suspended": _moderation("suspended"),
-    "member_restriction_lifted": _moderation("restriction_lifted"),
+    signals.member_registered: on_member_registered,
+    signals.thread_created: on_thread_created,
+    signals.post_created: on_post_created,
+    signals.vote_cast: on_vote_cast,
+    signals.answer_accepted: on_answer_accepted,
+    signals.poll_voted: on_poll_voted,
+    signals.idea_status_changed: on_idea_status_changed,
+    signals.badge_granted: on_badge_granted,
+    signals.reward_redeemed: on_reward_redeemed,
+    signals.trust_level_changed: on_trust_level_changed,
+    signals.content_flagged: on_content_flagged,
+    signals.post_hidden: _moderation("hidden"),
+    signals.member_silenced: _moderation("silenced"),
+    signals.member_suspended: _moderation("suspended"),
+    signals.member_restriction_lifted: _moderation("restriction_lifted"),
 }
 
 

@@ -14,7 +14,6 @@ from community.extensions import db
 from community.web import Page, page_arg, paged, paginate
 from community.members.models import Member
 from community.pages import abort_with
-from community.permissions import can_view_crm
 
 from community.dbtypes import utcnow
 
@@ -22,8 +21,10 @@ from . import feedback as fb
 from . import moods
 from . import mydata
 from . import services
+from .audit import audit
 from .contacts import contacts_of, resolve
 from .models import AuditEntry, ContactStatus, CrmContact, CrmProfile, FeedbackItem, Stage, StaffNote
+from .permissions import can_view_crm
 from .timeline import KINDS
 
 bp = Blueprint("crm", __name__)
@@ -79,12 +80,12 @@ def members():
         query = query.where(has if linked == "yes" else ~has)
     if request.args.get("format") == "csv":
         rows = db.session.scalars(query).all()
-        services.audit(current_user, "exported", None, count=len(rows), q=q, stage=stage, tag=tag)
+        audit(current_user, "exported", None, count=len(rows), q=q, stage=stage, tag=tag)
         db.session.commit()
         return Response(services.export_csv(rows), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=community-members.csv"})
     if q or tag:  # a search for someone is staff access to their record, like a profile view
-        services.audit(current_user, "searched", None, q=q, stage=stage, tag=tag)
+        audit(current_user, "searched", None, q=q, stage=stage, tag=tag)
         db.session.commit()  # before loading what the page shows: a commit expires what was loaded
     profiles = _paginate(query, page_arg())
     return render_template("crm_bridge/members.html", profiles=profiles, q=q, stage=stage, tag=tag, active=active,
@@ -99,7 +100,7 @@ def profile(username: str):
     kind = request.args.get("kind", "")
     since, until = _date_arg("from"), _date_arg("to")
     verdict, scores = services.refresh_stage(profile)
-    services.audit(current_user, "viewed", profile)
+    audit(current_user, "viewed", profile)
     db.session.commit()  # before loading what the page shows: a commit expires what was loaded
     timeline = _paginate(services.timeline_query(profile.member_id, kind, since,
                                                  until + timedelta(days=1) if until else None), page_arg())
@@ -183,7 +184,7 @@ def contacts():
         like = f"%{q.casefold()}%"
         query = query.where(func.lower(CrmContact.email).like(like) | func.lower(CrmContact.name).like(like)
                             | func.lower(CrmContact.company).like(like))
-    services.audit(current_user, "contacts_listed", None, q=q, status=status)
+    audit(current_user, "contacts_listed", None, q=q, status=status)
     db.session.commit()  # before loading what the page shows: a commit expires what was loaded
     page = _paginate(query, page_arg())
     candidate_ids = {i for c in page.items for i in (c.candidates or [])}

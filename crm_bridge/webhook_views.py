@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from community.errors import ServiceError
 from community.extensions import db
 from community.web import page_arg, paged, paginate
-from community.permissions import can_manage_webhooks
 
 from . import webhooks
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .outbox import EVENT_TYPES
+from .permissions import can_manage_webhooks
 from .services import PER_PAGE
 
 bp = Blueprint("crm_webhooks", __name__)

@@ -18,6 +18,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from .. import permissions
+from ..registry import register_template_slot
 from . import cli, services, views
 from .sections import Section, add_section
 
@@ -41,4 +42,5 @@ def init_app(app: Flask) -> None:
         add_section(section)
     app.register_blueprint(views.bp)
     app.add_template_global(services.public_role_changes, "public_role_changes")
+    register_template_slot(app, "header_extra", "community/admin/_header.html", order=30)
     cli.init_app(app)

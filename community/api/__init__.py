@@ -7,6 +7,7 @@ API_TOKEN_DAYS             how long a sign-in token from POST /api/v1/tokens las
 """
 from flask import Flask
 
+from ..registry import register_template_slot
 from . import models  # noqa: F401  (tables known to create_all and Alembic)
 
 
@@ -24,5 +25,6 @@ def init_app(app: Flask) -> None:
     csrf.exempt(core.bp)  # core checks CSRF itself for cookie sessions; bearer requests need none
     app.register_blueprint(core.bp)
     app.register_blueprint(pages.bp)
+    register_template_slot(app, "settings_extra", "community/api/_settings.html", order=30)
     # Before every other hook (CSRF, locale, last-seen): a bearer token decides who is calling.
     app.before_request_funcs.setdefault(None, []).insert(0, core.authenticate_request)

@@ -15,7 +15,7 @@ from ..permissions import (can_delete_post, can_lock_thread, can_moderate_post, 
                            can_recategorize, can_restore_post, can_retag, can_review, can_view_board)
 from .core import ApiError, choice_arg, json_body, not_found, ok, operation, require_member
 from .shapes import post_json, review_item_json, thread_json
-from .views import _id_path
+from .views import id_path
 
 TOOL_LIMIT = "30 per minute; 600 per hour"
 THREAD_ACTIONS = ["pin", "unpin", "pin_globally", "lock", "unlock", "move", "retag", "hide", "unhide", "delete",
@@ -75,7 +75,7 @@ def _load_thread_for_moderation(thread_id: int):
 
 
 @operation("POST", "/threads/{thread_id}/moderation", summary="Moderate a thread: pin, lock, move, retag, hide, "
-           "delete, restore...", tag="moderation", auth="moderate", body=THREAD_BODY, params=[_id_path("thread_id")],
+           "delete, restore...", tag="moderation", auth="moderate", body=THREAD_BODY, params=[id_path("thread_id")],
            response="Thread", errors=(400, 401, 403, 404, 409, 422), limit=TOOL_LIMIT)
 def moderate_thread(thread_id: int):
     member, thread = _load_thread_for_moderation(thread_id)
@@ -117,7 +117,7 @@ def moderate_thread(thread_id: int):
 
 
 @operation("POST", "/posts/{post_id}/moderation", summary="Moderate a post: hide, unhide, delete, restore",
-           tag="moderation", auth="moderate", body=POST_BODY, params=[_id_path("post_id")], response="Post",
+           tag="moderation", auth="moderate", body=POST_BODY, params=[id_path("post_id")], response="Post",
            errors=(400, 401, 403, 404, 409, 422), limit=TOOL_LIMIT)
 def moderate_post(post_id: int):
     member = require_member("moderate")
@@ -147,7 +147,7 @@ def review_queue():
 
 
 @operation("POST", "/review/{item_id}", summary="Decide a review item", tag="moderation", auth="moderate",
-           body=RESOLVE_BODY, params=[_id_path("item_id")], response="ReviewItem",
+           body=RESOLVE_BODY, params=[id_path("item_id")], response="ReviewItem",
            errors=(400, 401, 403, 404, 409, 422), limit=TOOL_LIMIT)
 def resolve_review_item(item_id: int):
     member = require_member("moderate")

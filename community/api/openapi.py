@@ -16,16 +16,19 @@ NINT = {"type": ["integer", "null"]}
 NSTR = {"type": ["string", "null"]}
 
 
-def _obj(props: dict, required: list | None = None) -> dict:
+def object_schema(props: dict, required: list | None = None) -> dict:
+    """JSON schema of an object with `props` (all required unless `required` names some)."""
     return {"type": "object", "properties": props, "required": list(props) if required is None else required}
 
 
-def _ref(name: str) -> dict:
+def schema_ref(name: str) -> dict:
+    """A reference to the component schema `name`."""
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _list(item: str) -> dict:
-    return _obj({"items": {"type": "array", "items": _ref(item)}, "next": NSTR})
+def list_schema(item: str) -> dict:
+    """The list shape {"items": [...], "next"} of component schema `item`."""
+    return object_schema({"items": {"type": "array", "items": schema_ref(item)}, "next": NSTR})
 
 
 MEMBER_REF = {"type": ["object", "null"], "properties": {"id": INT, "username": STR, "name": STR},
@@ -34,57 +37,57 @@ MEMBER = {"id": INT, "username": STR, "display_name": STR, "bio": STR, "role": {
           "staff", "admin"]}, "created_at": TIME, "post_count": INT, "thread_count": INT, "reputation": INT,
           "trust_level": INT, "url": STR}
 SCHEMAS = {
-    "Error": _obj({"error": _obj({"code": STR, "message": STR,
+    "Error": object_schema({"error": object_schema({"code": STR, "message": STR,
                                   "fields": {"type": "object", "additionalProperties": STR}}, ["code", "message"])}),
     "MemberRef": MEMBER_REF,
-    "Member": _obj(MEMBER),
-    "MemberPrivate": _obj({**MEMBER, "email": STR, "locale": NSTR, "points": INT, "silenced_until": NTIME},
+    "Member": object_schema(MEMBER),
+    "MemberPrivate": object_schema({**MEMBER, "email": STR, "locale": NSTR, "points": INT, "silenced_until": NTIME},
                           list(MEMBER) + ["email", "points"]),
-    "Board": _obj({"id": INT, "slug": STR, "name": STR, "description": STR,
+    "Board": object_schema({"id": INT, "slug": STR, "name": STR, "description": STR,
                    "kind": {"enum": ["discussion", "question", "idea", "announcement"]},
                    "visibility": {"enum": ["public", "members", "staff"]}, "thread_count": INT, "post_count": INT,
                    "last_posted_at": NTIME, "url": STR}),
-    "BoardList": _list("Board"),
-    "AdminBoard": _obj({"id": INT, "slug": STR, "name": STR, "description": STR,
-                        "kind": {"enum": ["discussion", "question", "idea", "announcement"]},
-                        "visibility": {"enum": ["public", "members", "staff"]}, "thread_count": INT,
-                        "post_count": INT, "last_posted_at": NTIME, "url": STR, "name_zh": STR,
-                        "description_zh": STR, "default_sort": {"enum": ["latest", "new", "hot", "top"]},
-                        "start_policy": {"enum": ["members", "trust", "staff"]}, "start_min_trust": INT,
-                        "archived": BOOL, "position": INT}),
-    "AdminBoardList": _list("AdminBoard"),
-    "Thread": _obj({"id": INT, "title": STR, "url": STR,
-                    "board": _obj({"id": INT, "slug": STR, "name": STR, "kind": STR}), "author": MEMBER_REF,
+    "BoardList": list_schema("Board"),
+    "AdminBoard": object_schema({"id": INT, "slug": STR, "name": STR, "description": STR,
+                                 "kind": {"enum": ["discussion", "question", "idea", "announcement"]},
+                                 "visibility": {"enum": ["public", "members", "staff"]}, "thread_count": INT,
+                                 "post_count": INT, "last_posted_at": NTIME, "url": STR, "name_zh": STR,
+                                 "description_zh": STR, "default_sort": {"enum": ["latest", "new", "hot", "top"]},
+                                 "start_policy": {"enum": ["members", "trust", "staff"]}, "start_min_trust": INT,
+                                 "archived": BOOL, "position": INT}),
+    "AdminBoardList": list_schema("AdminBoard"),
+    "Thread": object_schema({"id": INT, "title": STR, "url": STR,
+                    "board": object_schema({"id": INT, "slug": STR, "name": STR, "kind": STR}), "author": MEMBER_REF,
                     "created_at": TIME, "last_posted_at": TIME, "reply_count": INT, "score": INT,
                     "tags": {"type": "array", "items": STR}, "locked": BOOL, "pinned": BOOL, "solved": BOOL,
                     "accepted_post_id": NINT, "idea_status": NSTR, "deleted": BOOL, "hidden": BOOL,
                     "pending": BOOL}),
-    "ThreadList": _list("Thread"),
-    "Post": _obj({"id": INT, "thread_id": INT, "number": INT, "url": STR, "author": MEMBER_REF, "body": STR,
+    "ThreadList": list_schema("Thread"),
+    "Post": object_schema({"id": INT, "thread_id": INT, "number": INT, "url": STR, "author": MEMBER_REF, "body": STR,
                   "body_html": STR, "reply_to": NINT, "created_at": TIME, "edited_at": NTIME, "score": INT,
                   "my_vote": {"type": "integer", "enum": [1, 0, -1]}, "official": BOOL, "whisper": BOOL,
                   "deleted": BOOL, "hidden": BOOL, "pending": BOOL}),
-    "ThreadPage": _obj({"thread": _ref("Thread"), "posts": {"type": "array", "items": _ref("Post")}, "next": NSTR}),
-    "VoteResult": _obj({"score": INT, "my_vote": {"type": "integer", "enum": [1, 0, -1]}}),
-    "FlagResult": _obj({"id": INT, "reason": STR, "post": _ref("Post")}),
-    "AcceptedAnswer": _obj({"thread_id": INT, "accepted_post_id": NINT}),
-    "Notification": _obj({"id": INT, "kind": STR, "actor": MEMBER_REF, "thread_id": NINT, "post_id": NINT,
+    "ThreadPage": object_schema({"thread": schema_ref("Thread"), "posts": {"type": "array", "items": schema_ref("Post")}, "next": NSTR}),
+    "VoteResult": object_schema({"score": INT, "my_vote": {"type": "integer", "enum": [1, 0, -1]}}),
+    "FlagResult": object_schema({"id": INT, "reason": STR, "post": schema_ref("Post")}),
+    "AcceptedAnswer": object_schema({"thread_id": INT, "accepted_post_id": NINT}),
+    "Notification": object_schema({"id": INT, "kind": STR, "actor": MEMBER_REF, "thread_id": NINT, "post_id": NINT,
                           "data": {"type": "object"}, "created_at": TIME, "read": BOOL, "url": STR}),
-    "NotificationList": _list("Notification"),
-    "Token": _obj({"id": INT, "kind": {"enum": ["login", "personal", "key"]}, "name": STR, "prefix": STR,
+    "NotificationList": list_schema("Notification"),
+    "Token": object_schema({"id": INT, "kind": {"enum": ["login", "personal", "key"]}, "name": STR, "prefix": STR,
                    "scopes": {"type": "array", "items": {"enum": ["read", "write", "moderate", "crm", "admin"]}},
                    "member": MEMBER_REF, "created_at": TIME, "expires_at": NTIME, "last_used_at": NTIME}),
-    "TokenCreated": {"allOf": [_ref("Token"), _obj({"token": {"type": "string", "description":
+    "TokenCreated": {"allOf": [schema_ref("Token"), object_schema({"token": {"type": "string", "description":
                                                               "the secret: shown this once only"}})]},
-    "TokenList": _list("Token"),
-    "ReviewItem": _obj({"id": INT, "kind": STR, "status": STR, "weight": {"type": "number"},
+    "TokenList": list_schema("Token"),
+    "ReviewItem": object_schema({"id": INT, "kind": STR, "status": STR, "weight": {"type": "number"},
                         "post": {"type": ["object", "null"]}, "member": MEMBER_REF, "created_at": TIME,
-                        "flags": {"type": "array", "items": _obj({"id": INT, "reason": STR, "note": STR,
+                        "flags": {"type": "array", "items": object_schema({"id": INT, "reason": STR, "note": STR,
                                                                   "created_at": TIME})}}),
-    "ReviewList": _list("ReviewItem"),
-    "SearchResults": _obj({"items": {"type": "array", "items": _obj({
-        "id": INT, "thread": _obj({"id": INT, "title": STR, "url": STR, "solved": BOOL, "replies": INT}),
-        "board": _obj({"id": INT, "slug": STR, "name": STR}), "author": NSTR, "number": INT, "created_at": TIME,
+    "ReviewList": list_schema("ReviewItem"),
+    "SearchResults": object_schema({"items": {"type": "array", "items": object_schema({
+        "id": INT, "thread": object_schema({"id": INT, "title": STR, "url": STR, "solved": BOOL, "replies": INT}),
+        "board": object_schema({"id": INT, "slug": STR, "name": STR}), "author": NSTR, "number": INT, "created_at": TIME,
         "score": INT, "url": STR, "snippet": STR, "snippet_is_html": BOOL})},
         "next": NSTR, "total": INT, "page": INT, "pages": INT, "sort": STR, "suggestion": NSTR,
         "partial": BOOL}, ["items", "next"]),
@@ -122,7 +125,7 @@ def _operation_doc(op: dict) -> dict:
     if op["body"]:
         doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": op["body"]}}}
     response = op["response"]
-    schema = _ref(response) if isinstance(response, str) else response
+    schema = schema_ref(response) if isinstance(response, str) else response
     ok = {"description": "success"}
     if schema:
         ok["content"] = {"application/json": {"schema": schema}}
@@ -133,7 +136,7 @@ def _operation_doc(op: dict) -> dict:
     if op["limit"]:
         errors.add(429)
     for status in sorted(errors):
-        entry = {"description": ERROR_TEXT[status], "content": {"application/json": {"schema": _ref("Error")}}}
+        entry = {"description": ERROR_TEXT[status], "content": {"application/json": {"schema": schema_ref("Error")}}}
         if status in (429, 503):
             entry["headers"] = {"Retry-After": {"schema": {"type": "string"}, "description": "seconds to wait"}}
         doc["responses"][str(status)] = entry

@@ -66,7 +66,8 @@ IDEA_BODY = {"type": "object", "required": ["status"], "properties": {
     "duplicate_of": {"type": ["integer", "null"], "minimum": 1, "maximum": 2147483647}}}
 
 
-def _id_path(name):
+def id_path(name):
+    """The OpenAPI description of a whole-number id in the path (`{name}`)."""
     return {"name": name, "in": "path", "required": True,
             "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}
 
@@ -115,7 +116,7 @@ def list_tokens():
 
 
 @operation("DELETE", "/tokens/{token_id}", summary="Revoke a token (your own; admins: any)", tag="tokens",
-           auth="read", params=[_id_path("token_id")], status=204, errors=(401, 403, 404))
+           auth="read", params=[id_path("token_id")], status=204, errors=(401, 403, 404))
 def revoke_token(token_id: int):
     member = require_member("read")  # revoking takes no power away from anyone but the caller
     token = db.session.get(ApiToken, token_id)
@@ -233,7 +234,7 @@ def _thread_page(thread, page: int) -> dict:
 
 
 @operation("GET", "/threads/{thread_id}", summary="A thread with a page of its posts", tag="forum",
-           params=[_id_path("thread_id"), PAGE], response={"$ref": "#/components/schemas/ThreadPage"},
+           params=[id_path("thread_id"), PAGE], response={"$ref": "#/components/schemas/ThreadPage"},
            errors=(400, 403, 404, 410))
 def thread(thread_id: int):
     found = _thread(thread_id)
@@ -241,7 +242,7 @@ def thread(thread_id: int):
 
 
 @operation("POST", "/threads/{thread_id}/posts", summary="Reply to a thread", tag="forum", auth="write",
-           body=REPLY_BODY, params=[_id_path("thread_id")], response="Post", status=201,
+           body=REPLY_BODY, params=[id_path("thread_id")], response="Post", status=201,
            errors=(400, 401, 403, 404, 409, 410, 422), limit="20 per minute; 300 per hour")
 def reply(thread_id: int):
     member = require_member("write")
@@ -273,7 +274,7 @@ def _post(post_id: int) -> Post:
     return post
 
 
-@operation("GET", "/posts/{post_id}", summary="One post", tag="forum", params=[_id_path("post_id")],
+@operation("GET", "/posts/{post_id}", summary="One post", tag="forum", params=[id_path("post_id")],
            response="Post", errors=(403, 404, 410))
 def get_post(post_id: int):
     from ..votes.services import my_votes
@@ -285,7 +286,7 @@ def get_post(post_id: int):
 
 
 @operation("PATCH", "/posts/{post_id}", summary="Edit a post (and the title, for an opening post)", tag="forum",
-           auth="write", body=EDIT_BODY, params=[_id_path("post_id")], response="Post",
+           auth="write", body=EDIT_BODY, params=[id_path("post_id")], response="Post",
            errors=(400, 401, 403, 404, 410, 422), limit="30 per minute")
 def edit_post(post_id: int):
     member = require_member("write")
@@ -300,7 +301,7 @@ def edit_post(post_id: int):
 
 
 @operation("DELETE", "/posts/{post_id}", summary="Delete a post (an opening post deletes its thread)", tag="forum",
-           auth="write", params=[_id_path("post_id")], status=204, errors=(401, 403, 404, 410),
+           auth="write", params=[id_path("post_id")], status=204, errors=(401, 403, 404, 410),
            limit="30 per minute")
 def delete_post(post_id: int):
     member = require_member("write")
@@ -313,7 +314,7 @@ def delete_post(post_id: int):
 
 
 @operation("PUT", "/posts/{post_id}/vote", summary="Vote on a post: 1 up, -1 down, 0 takes the vote back",
-           tag="forum", auth="write", body=VOTE_BODY, params=[_id_path("post_id")],
+           tag="forum", auth="write", body=VOTE_BODY, params=[id_path("post_id")],
            response={"$ref": "#/components/schemas/VoteResult"}, errors=(400, 401, 403, 404, 410, 422, 429),
            limit="60 per minute; 1000 per hour")
 def vote(post_id: int):
@@ -332,7 +333,7 @@ def _flag_limit():
 
 
 @operation("POST", "/posts/{post_id}/flags", summary="Flag a post for the moderators", tag="forum", auth="write",
-           body=FLAG_BODY, params=[_id_path("post_id")], response={"$ref": "#/components/schemas/FlagResult"},
+           body=FLAG_BODY, params=[id_path("post_id")], response={"$ref": "#/components/schemas/FlagResult"},
            status=201, errors=(400, 401, 403, 404, 409, 410, 422), limit=_flag_limit)
 def flag(post_id: int):
     from ..moderation import flags as moderation
@@ -349,7 +350,7 @@ def flag(post_id: int):
 
 @operation("POST", "/threads/{thread_id}/accepted-answer",
            summary="Mark a reply as the accepted answer of a question (post_id null clears it)", tag="forum",
-           auth="write", body=ACCEPT_BODY, params=[_id_path("thread_id")],
+           auth="write", body=ACCEPT_BODY, params=[id_path("thread_id")],
            response={"$ref": "#/components/schemas/AcceptedAnswer"}, errors=(400, 401, 403, 404, 410, 422),
            limit="30 per minute")
 def accepted_answer(thread_id: int):
@@ -375,7 +376,7 @@ def accepted_answer(thread_id: int):
 
 
 @operation("PUT", "/threads/{thread_id}/idea-status", summary="Set an idea's public status (staff)", tag="forum",
-           auth="write", body=IDEA_BODY, params=[_id_path("thread_id")],
+           auth="write", body=IDEA_BODY, params=[id_path("thread_id")],
            response={"$ref": "#/components/schemas/ThreadPage"}, errors=(400, 401, 403, 404, 410, 422),
            limit="30 per minute")
 def idea_status(thread_id: int):

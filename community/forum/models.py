@@ -4,10 +4,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..dbtypes import UTCDateTime, utcnow
+from ..dbtypes import UTCDateTime, enum_type, utcnow
 from ..extensions import db
 from ..members.models import Member
 
@@ -50,9 +50,6 @@ class StartPolicy(str, enum.Enum):
 BOARD_SORTS = ("latest", "new", "hot", "top")
 
 
-def _enum(cls, length=16):
-    return Enum(cls, native_enum=False, length=length, validate_strings=True)
-
 
 class Board(db.Model):
     __tablename__ = "boards"
@@ -61,8 +58,8 @@ class Board(db.Model):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")
-    kind: Mapped[BoardKind] = mapped_column(_enum(BoardKind), default=BoardKind.discussion)
-    visibility: Mapped[Visibility] = mapped_column(_enum(Visibility), default=Visibility.public)
+    kind: Mapped[BoardKind] = mapped_column(enum_type(BoardKind), default=BoardKind.discussion)
+    visibility: Mapped[Visibility] = mapped_column(enum_type(Visibility), default=Visibility.public)
     position: Mapped[int] = mapped_column(Integer, default=0)
     thread_count: Mapped[int] = mapped_column(Integer, default=0)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -73,7 +70,7 @@ class Board(db.Model):
     name_zh: Mapped[str] = mapped_column(String(100), default="", server_default="")
     description_zh: Mapped[str] = mapped_column(Text, default="", server_default="")
     default_sort: Mapped[str] = mapped_column(String(16), default="latest", server_default="latest")
-    start_policy: Mapped[StartPolicy] = mapped_column(_enum(StartPolicy), default=StartPolicy.members,
+    start_policy: Mapped[StartPolicy] = mapped_column(enum_type(StartPolicy), default=StartPolicy.members,
                                                       server_default=StartPolicy.members.value)
     start_min_trust: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -129,7 +126,7 @@ class Thread(db.Model):
     score: Mapped[int] = mapped_column(Integer, default=0)
     accepted_post_id: Mapped[int | None] = mapped_column(
         ForeignKey("posts.id", use_alter=True, name="fk_threads_accepted_post_id_posts"))
-    idea_status: Mapped[IdeaStatus | None] = mapped_column(_enum(IdeaStatus))
+    idea_status: Mapped[IdeaStatus | None] = mapped_column(enum_type(IdeaStatus))
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     locked_reason: Mapped[str] = mapped_column(String(255), default="")

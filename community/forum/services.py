@@ -13,23 +13,22 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import text
+from .. import registry, text
 from ..dbtypes import utcnow
 from ..errors import NotPermitted, ValidationFailed
 from ..extensions import db
 from ..members.models import Member
 from ..permissions import (can_moderate, can_reply, can_start_thread, can_whisper, is_moderator,
                            public_post_clause, public_thread_clause, readable_visibilities, visible_post_clause)
-from ..trust.privileges import check_post_limits
 from ..signals import post_created, post_deleted, post_edited, thread_created, thread_deleted
-from ..votes import rankings
 from ..web import Page, page_count, paginate
 from .models import Board, BoardKind, IdeaStatus, Post, PostMention, PostRevision, Tag, Thread, ThreadTag
 
 
 # ---- writing -------------------------------------------------------------------------------
 
-def _check_title(title: str) -> str:
+def check_title(title: str) -> str:
+    """Return the title with its whitespace folded; raise ValidationFailed when too short or too long."""
     title = " ".join((title or "").split())
     config = current_app.config
     if len(title) < config["TITLE_MIN_LENGTH"]:
@@ -108,7 +107,7 @@ def _add_post(thread: Thread, author: Member, body: str, reply_to: Post | None,
         .returning(Thread.post_seq)
     ).scalar_one()
     rendered = render_body(body)
-    check_post_limits(author, rendered, new=True)
+    _check_content(author, rendered, new=True)
     post = Post(thread_id=thread.id, number=number, author_id=author.id, body_source=body,
                 body_html=rendered.html, reply_to_id=reply_to.id if reply_to else None,
                 is_official=author.is_staff, created_at=now, is_whisper=whisper)
@@ -124,7 +123,7 @@ def _add_post(thread: Thread, author: Member, body: str, reply_to: Post | None,
     db.session.execute(update(Member).where(Member.id == author.id).values(post_count=Member.post_count + 1))
     # Areas check every new post before it is announced (moderation: duplicates, approval, whispers):
     # callables (author, post) registered by their init_app; a ServiceError they raise undoes the post.
-    for check in current_app.extensions.get("community.new_post_checks", ()):
+    for check in registry.new_post_checks():
         check(author, post)
     if not (post.is_whisper or post.pending):
         # Only a post everyone may read is the thread's (and board's) last post: a whisper or a post
@@ -174,7 +173,7 @@ def start_thread(author: Member, board: Board, title: str, body: str, tags=None)
     except ValidationFailed as exc:
         problems.update(exc.fields)
     try:
-        title = _check_title(title)
+        title = check_title(title)
     except ValidationFailed as exc:
         problems.update(exc.fields)
     try:
@@ -216,7 +215,7 @@ def edit_post(editor: Member, post: Post, body: str, title: str | None = None, r
     """Replace a post's text (and the thread title, for an opening post), keeping the old version."""
     body = _check_body(body)
     thread = post.thread
-    new_title = _check_title(title) if (post.is_opening and title is not None) else None
+    new_title = check_title(title) if (post.is_opening and title is not None) else None
     if body == post.body_source and (new_title is None or new_title == thread.title):
         return post  # nothing changed: no revision
     reason = (reason or "").strip()[:255]
@@ -229,7 +228,7 @@ def edit_post(editor: Member, post: Post, body: str, title: str | None = None, r
                             replaced_by_id=editor.id, replaced_at=utcnow(), reason=reason)
     db.session.add(revision)
     rendered = render_body(body)
-    check_post_limits(editor, rendered, new=False)
+    _check_content(editor, rendered, new=False)
     post.body_source, post.body_html = body, rendered.html
     post.edited_at = revision.replaced_at
     post.edit_count = Post.edit_count + 1
@@ -272,16 +271,29 @@ def delete_post(actor: Member, post: Post) -> None:
 
 # ---- reading -------------------------------------------------------------------------------
 
-# ORDER BY per ?sort=: a clause, or a callable returning one ("hot" decays with the request's time).
-# "top" also takes ?period= (day, week, month, all): threads started within it, by score.
-THREAD_SORTS = {"latest": Thread.last_posted_at.desc(), "new": Thread.created_at.desc(),
-                "hot": rankings.hot_order, "top": Thread.score.desc()}
+# The forum's own ORDER BY per ?sort=; areas register more (votes: "hot", which decays with the
+# request's time, and "top", which also takes ?period=) with `registry.register_thread_sort`.
+THREAD_SORTS = {"latest": registry.ThreadSort(Thread.last_posted_at.desc()),
+                "new": registry.ThreadSort(Thread.created_at.desc())}
+
+
+def thread_sorts() -> dict[str, registry.ThreadSort]:
+    """Every ?sort= of thread lists: the forum's own, then those areas registered."""
+    return {**THREAD_SORTS, **registry.thread_sorts()}
+
+
+def _check_content(member, rendered, *, new: bool) -> None:
+    """Let the areas' checks refuse a post's content before it is written (trust: posting limits)."""
+    for check in registry.post_content_checks():
+        check(member, rendered, new=new)
 
 
 def _thread_list(query, member, page: int, sort: str, per_page: int, period: str | None = None) -> Page:
-    if sort == "top" and (start := rankings.period_start(period)) is not None:
+    sorts = thread_sorts()
+    chosen = sorts.get(sort, sorts["latest"])
+    if chosen.since is not None and (start := chosen.since(period)) is not None:
         query = query.where(Thread.created_at >= start)
-    order = THREAD_SORTS.get(sort, THREAD_SORTS["latest"])
+    order = chosen.order
     return paginate(query.options(joinedload(Thread.author), joinedload(Thread.last_poster))
                     .order_by(order() if callable(order) else order, Thread.id.desc()), page, per_page)
 

@@ -1,7 +1,7 @@
 """Board, thread and post pages. Thin: load (404), permission (403/404), one service call, commit."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -10,7 +10,7 @@ from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, EditForm, ReplyForm, ThreadForm, apply_errors, submit
 from ..pages import abort_with, error_response, wants_json
-from .. import pagecache
+from .. import pagecache, registry
 from ..permissions import (can_delete_post, can_edit_post, can_reply,
                            can_start_thread, can_view_history, can_view_post, is_silenced)
 from ..signals import thread_viewed
@@ -20,11 +20,11 @@ from . import services
 from .models import BoardKind, Post, PostRevision, Tag
 
 bp = Blueprint("forum", __name__)
-# Board kinds whose page a feature area renders itself: {BoardKind: view(board) -> response} (ideas).
-BOARD_PAGES: dict = {}
 
 
-def sort_arg(allowed=("latest", "new", "hot", "top"), default: str = "latest") -> str:
+def sort_arg(allowed=None, default: str = "latest") -> str:
+    """Return the ?sort= of a thread list (the forum's and the registered sorts), else `default` (a board's own)."""
+    allowed = allowed or services.thread_sorts()
     default = default if default in allowed else "latest"
     sort = request.args.get("sort", default)
     return sort if sort in allowed else default
@@ -33,10 +33,8 @@ def sort_arg(allowed=("latest", "new", "hot", "top"), default: str = "latest") -
 @bp.app_template_global("top_period")
 def period_arg() -> str:
     """Return the ?period= of the "top" sort (day, week, month or all; all when missing or unknown)."""
-    from ..votes.rankings import TOP_PERIODS
-
     period = request.args.get("period", "all")
-    return period if period in TOP_PERIODS else "all"
+    return period if any(period in sort.periods for sort in services.thread_sorts().values()) else "all"
 
 
 @bp.app_template_global()
@@ -47,8 +45,8 @@ def link_to_post(post: Post) -> str:
 @bp.route("/b/<slug>")
 def board(slug: str):
     board = load_board(slug)
-    if board.kind in BOARD_PAGES:
-        return BOARD_PAGES[board.kind](board)
+    if (board_view := registry.board_page(board.kind)) is not None:
+        return board_view(board)
     sort = sort_arg(default=board.default_sort or "latest")
     answer_filter = request.args.get("filter") if board.kind is BoardKind.question else None
     answer_filter = answer_filter if answer_filter in ("unsolved", "unanswered") else None
@@ -90,7 +88,7 @@ def new_thread(slug: str):
                                                tags=form.tags.data)
             # Areas add to the new thread from the same form (a poll...): callables (member, thread)
             # registered by their init_app; a ServiceError they raise undoes the whole thread.
-            for extra in current_app.extensions.get("community.new_thread_extras", ()):
+            for extra in registry.new_thread_extras():
                 extra(current_user, thread)
         except ServiceError as exc:
             db.session.rollback()

@@ -2,12 +2,12 @@
 board lists sorted by votes, trending or newest, and the public roadmap at /roadmap."""
 from flask import Flask
 
+from ..registry import register_board_page, register_template_slot
 from . import models  # noqa: F401  (tables known to create_all and Alembic)
 
 
 def init_app(app: Flask) -> None:
     """Register the idea pages, their settings, template helpers and the idea board page."""
-    from ..forum import views as forum_views
     from ..forum.models import BoardKind
     from . import views
 
@@ -18,7 +18,10 @@ def init_app(app: Flask) -> None:
     # The roadmap lists at most this many ideas per status (the best voted first); counts cover all.
     app.config.setdefault("ROADMAP_IDEAS_PER_STATUS", 50)
     app.register_blueprint(views.bp)
+    register_template_slot(app, "thread_before_posts", "community/ideas/_events.html", order=10)
+    register_template_slot(app, "thread_head", "community/ideas/_thread_status.html", order=10)
+    register_template_slot(app, "thread_row_badges", "community/ideas/_row_badge.html", order=10)
     app.add_template_global(views.status_label, "idea_status_label")
     app.add_template_global(views.idea_status_events, "idea_status_events")
     app.add_template_global(views.idea_duplicate_of, "idea_duplicate_of")
-    forum_views.BOARD_PAGES[BoardKind.idea] = views.idea_board
+    register_board_page(app, BoardKind.idea, views.idea_board)

@@ -6,9 +6,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..dbtypes import UTCDateTime, utcnow
+from ..dbtypes import UTCDateTime, enum_type, utcnow
 from ..extensions import db
-from ..forum.models import IdeaStatus, Thread, _enum
+from ..forum.models import IdeaStatus, Thread
 from ..members.models import Member
 
 
@@ -21,8 +21,8 @@ class IdeaStatusEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
     by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
-    previous: Mapped[IdeaStatus | None] = mapped_column(_enum(IdeaStatus))
-    status: Mapped[IdeaStatus] = mapped_column(_enum(IdeaStatus))
+    previous: Mapped[IdeaStatus | None] = mapped_column(enum_type(IdeaStatus))
+    status: Mapped[IdeaStatus] = mapped_column(enum_type(IdeaStatus))
     reason: Mapped[str] = mapped_column(Text, default="")
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="SET NULL"))
     # how many votes the merge carried over to the target (duplicates only)

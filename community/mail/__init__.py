@@ -2,10 +2,12 @@
 
 - `models`: the outbox (`mail_messages`), members' preferences, the admin's settings, notifications
   waiting for their delay.
-- `services`: composing (member's language, text + HTML, absolute links from the base URL) and queueing
-  in the caller's transaction; the account flows; preferences and unsubscribing.
+- `compose`: the effective settings, composing (member's language, text + HTML, absolute links from the
+  base URL) and queueing in the caller's transaction (announced by `mail_queued`).
+- `preferences`: which mails a member wants (notification kinds, digest).
+- `services`: the account flows (verification, address change, password reset, unsubscribing).
 - `delivery`: sending due messages with retries and exponential backoff, notification mails, digests.
-- `worker`: the per-process sender thread; `cli`: `flask community mail send|worker|digest`.
+- `worker`: the per-process sender thread, woken by `mail_queued`; `cli`: `flask community mail send|worker|digest`.
 - `transport`: SMTP (`SMTP_URL`) or files in `<instance>/mail` (the admin page /admin/mail shows them).
 - `tokens`: signed links (itsdangerous).
 
@@ -24,13 +26,14 @@ import os
 
 from flask import Flask
 
+from ..registry import register_template_slot
 from . import models  # noqa: F401  (tables known to create_all and Alembic)
 
 
 def init_app(app: Flask) -> None:
     """Register the mail pages, CLI, settings, and the subscribers that queue mail."""
-    from ..signals import member_registered, notification_created, registration_attempted_for_existing_email
-    from . import cli, delivery, services, views, worker
+    from ..signals import mail_queued, member_registered, notification_created, registration_attempted_for_existing_email
+    from . import cli, delivery, preferences, services, views, worker
 
     config = app.config
     config.setdefault("BASE_URL", "http://127.0.0.1:5000")
@@ -43,7 +46,7 @@ def init_app(app: Flask) -> None:
     config.setdefault("MAIL_RETRY_MAX_SECONDS", 3600)
     config.setdefault("MAIL_LEASE_SECONDS", 120)
     config.setdefault("MAIL_NOTIFICATION_DELAY_MINUTES", 10)
-    config.setdefault("MAIL_DEFAULT_KINDS", list(services.EMAIL_KINDS))
+    config.setdefault("MAIL_DEFAULT_KINDS", list(preferences.EMAIL_KINDS))
     config.setdefault("MAIL_VERIFY_MAX_AGE", 3 * 24 * 3600)
     config.setdefault("MAIL_CHANGE_MAX_AGE", 24 * 3600)
     config.setdefault("MAIL_RESET_MAX_AGE", 3600)
@@ -52,12 +55,15 @@ def init_app(app: Flask) -> None:
     config.setdefault("MAIL_KEEP_DAYS", 30)
 
     app.register_blueprint(views.bp)
+    register_template_slot(app, "header_extra", "community/mail/_header.html", order=20)
+    register_template_slot(app, "settings_extra", "community/mail/_settings.html", order=20)
     app.add_template_global(views.mail_settings_section, "mail_settings_section")
     cli.init_app(app)
     # weak=False: module-level functions, connected once (connect is idempotent)
     member_registered.connect(services.on_member_registered, weak=False)
     registration_attempted_for_existing_email.connect(services.on_registration_attempt, weak=False)
     notification_created.connect(delivery.on_notification_created, weak=False)
+    mail_queued.connect(worker.on_mail_queued, weak=False)
     from . import erasure
 
     erasure.connect()

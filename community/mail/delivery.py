@@ -21,7 +21,7 @@ from ..members.models import Member
 from ..notifications.models import BoardFollow, Notification, ThreadFollow
 from ..permissions import (can_view_post, can_view_thread, public_thread_clause, readable_visibilities,
                            visible_post_clause)
-from . import services
+from . import compose, preferences
 from .models import MailMessage, MailPreference, PendingNotificationMail
 from .transport import TransportError, transport_for
 
@@ -64,7 +64,7 @@ def deliver_due(limit: int = 100) -> dict:
     would only fail the same way, and waits for the next pass.
     """
     config = current_app.config
-    settings = services.mail_settings()
+    settings = compose.mail_settings()
     transport = transport_for(config)
     counts = {"sent": 0, "failed": 0, "deferred": 0}
     now = utcnow()
@@ -126,7 +126,7 @@ def purge_old(days: int | None = None) -> int:
 
 def on_notification_created(notification: Notification, **_extra) -> None:
     """Remember a notification of a kind members may get by mail; the mail waits for the delay."""
-    if notification.kind not in services.KIND_OF_NOTIFICATION:
+    if notification.kind not in preferences.KIND_OF_NOTIFICATION:
         return
     delay = timedelta(minutes=current_app.config["MAIL_NOTIFICATION_DELAY_MINUTES"])
     db.session.add(PendingNotificationMail(notification_id=notification.id, member_id=notification.member_id,
@@ -148,13 +148,13 @@ def _still_visible(notification: Notification, member: Member) -> bool:
 
 def notification_url(notification: Notification) -> str:
     if notification.post_id is not None:
-        return services.link("forum.post", post_id=notification.post_id)
+        return compose.link("forum.post", post_id=notification.post_id)
     if notification.thread_id is not None:
-        return services.link("forum.thread", thread_id=notification.thread_id)
+        return compose.link("forum.thread", thread_id=notification.thread_id)
     path = str((notification.data or {}).get("url") or "")
     if path.startswith("/") and not path.startswith("//"):
-        return services.absolute(path)
-    return services.link("notifications.index")
+        return compose.absolute(path)
+    return compose.link("notifications.index")
 
 
 def send_due_notifications(limit: int = 500) -> int:
@@ -175,17 +175,17 @@ def send_due_notifications(limit: int = 500) -> int:
         if taken:
             by_member.setdefault(notification.member_id, []).append(notification)
     queued = 0
-    enabled = services.is_enabled("notification")
+    enabled = compose.is_enabled("notification")
     for notifications in by_member.values():
         member = notifications[0].member
         if not enabled or member is None or not member.email_verified:
             continue
-        wanted = services.preferences(member)["kinds"]
-        chosen = [n for n in notifications if services.KIND_OF_NOTIFICATION.get(n.kind) in wanted
+        wanted = preferences.preferences(member)["kinds"]
+        chosen = [n for n in notifications if preferences.KIND_OF_NOTIFICATION.get(n.kind) in wanted
                   and not _seen(n, member) and _still_visible(n, member)]
         if not chosen:
             continue
-        choices = {services.KIND_OF_NOTIFICATION[n.kind] for n in chosen}
+        choices = {preferences.KIND_OF_NOTIFICATION[n.kind] for n in chosen}
         unsubscribe = choices.pop() if len(choices) == 1 else "all"
         env = current_app.jinja_env
         items = []
@@ -193,10 +193,10 @@ def send_due_notifications(limit: int = 500) -> int:
             template = env.select_template([f"community/notifications/kinds/{n.kind}.html",
                                             "community/notifications/kinds/_default.html"])
             items.append({"n": n, "template": template, "url": notification_url(n)})
-        services.enqueue(services.compose(
+        compose.enqueue(compose.compose(
             to=member.email, kind="notification", template="notifications", member=member,
-            unsubscribe=unsubscribe, items=items, render_line=_render_line, plain=services.plain,
-            choice_label=services.list_label(unsubscribe)))
+            unsubscribe=unsubscribe, items=items, render_line=_render_line, plain=compose.plain,
+            choice_label=preferences.list_label(unsubscribe)))
         queued += 1
     db.session.commit()
     return queued
@@ -218,7 +218,7 @@ def send_digests(period: str | None = None, *, force: bool = False, limit: int =
     `force` sends to everyone with that digest regardless of the last one (the CLI's --now).
     Members with nothing new get no mail, but their period starts again.
     """
-    if not services.is_enabled("digest"):
+    if not compose.is_enabled("digest"):
         return 0
     periods = [period] if period else list(PERIODS)
     sent = 0
@@ -278,11 +278,11 @@ def digest_content(member: Member, since, now) -> dict:
     board_rows = [thread for thread in in_boards if thread.id not in followed_ids]
     shown = followed_ids | {thread.id for thread in board_rows}
     return {
-        "followed": [{"thread": thread, "count": n, "url": services.link("forum.post", post_id=first)}
+        "followed": [{"thread": thread, "count": n, "url": compose.link("forum.post", post_id=first)}
                      for thread, n, first in followed],
-        "boards": [{"thread": thread, "url": services.link("forum.thread", thread_id=thread.id)}
+        "boards": [{"thread": thread, "url": compose.link("forum.thread", thread_id=thread.id)}
                    for thread in board_rows],
-        "popular": [{"thread": thread, "url": services.link("forum.thread", thread_id=thread.id)}
+        "popular": [{"thread": thread, "url": compose.link("forum.thread", thread_id=thread.id)}
                     for thread in popular if thread.id not in shown],
     }
 
@@ -291,6 +291,6 @@ def _queue_digest(member: Member, period: str, since, now) -> bool:
     content = digest_content(member, since, now)
     if not content["followed"] and not content["boards"] and not content["popular"]:
         return False
-    services.enqueue(services.compose(to=member.email, kind="digest", template="digest", member=member,
+    compose.enqueue(compose.compose(to=member.email, kind="digest", template="digest", member=member,
                                       unsubscribe="digest", period=period, since=since, **content))
     return True

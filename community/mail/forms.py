@@ -37,6 +37,6 @@ class MailSettingsForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .services import MESSAGE_TYPES
+        from .compose import MESSAGE_TYPES
 
         self.enabled.choices = [(key, label) for key, label in MESSAGE_TYPES.items()]

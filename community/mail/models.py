@@ -55,7 +55,7 @@ class MailPreference(db.Model):
     __tablename__ = "mail_preferences"
 
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
-    kinds: Mapped[list] = mapped_column(JSON, default=list)  # email kinds (see services.EMAIL_KINDS)
+    kinds: Mapped[list] = mapped_column(JSON, default=list)  # email kinds (see preferences.EMAIL_KINDS)
     digest: Mapped[str] = mapped_column(String(8), default="off")  # off, daily, weekly
     last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,23 +1,16 @@
-"""Mail: compose messages in the member's language, queue them with the change that caused them, and
-the account flows that mail drives (verification, address change, password reset, unsubscribe).
+"""The account flows that mail drives: verification, address change, password reset, unsubscribing.
 
-Messages are rendered when they are queued and stored in `mail_messages`, in the same transaction
-as the change that caused them; the sender (`delivery.py`, run by the worker thread or the CLI) hands
-them to SMTP after the commit. Services flush; the caller commits.
+Each flow composes its message with `compose.py` and queues it in the caller's transaction; the
+links carry signed tokens (`tokens.py`). Services flush; the caller commits.
 """
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
-from urllib.parse import urlsplit
 
-from flask import current_app, g
-from flask_babel import force_locale
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 from sqlalchemy import func, select
 
-from ..aftercommit import after_commit
 from ..dbtypes import utcnow
 from ..errors import Conflict, ServiceError, ValidationFailed
 from ..extensions import db
@@ -27,35 +20,9 @@ from ..members.services import find_member, normalise_email
 from ..members.sessions import end_sessions
 from ..signals import member_updated
 from . import tokens
-from .models import MailMessage, MailPreference, MailSettings
-
-# Message types an admin can turn off.
-MESSAGE_TYPES = {
-    "verification": _l("Address verification"),
-    "email_change": _l("Address change (link to the new address, notice to the old one)"),
-    "password_reset": _l("Password reset"),
-    "notification": _l("Notification emails"),
-    "digest": _l("Activity digests"),
-}
-
-# What a member can choose to get by mail -> the notification kinds it covers.
-EMAIL_KINDS = {
-    "mention": ("mention",),
-    "reply": ("reply", "quote"),
-    "official_answer": ("official_answer",),
-    "idea_status": ("idea_status",),
-    "moderation": ("moderation",),
-}
-EMAIL_KIND_LABELS = {
-    "mention": _l("@mentions"),
-    "reply": _l("Replies to my threads and posts, quotes of my posts"),
-    "official_answer": _l("Official (staff) answers"),
-    "idea_status": _l("Status changes of ideas I voted on or follow"),
-    "moderation": _l("Moderation actions on my account"),
-}
-KIND_OF_NOTIFICATION = {kind: choice for choice, kinds in EMAIL_KINDS.items() for kind in kinds}
-DIGESTS = ("off", "daily", "weekly")
-DIGEST_LABELS = {"off": _l("No digest"), "daily": _l("Daily"), "weekly": _l("Weekly")}
+from .compose import compose, enqueue, is_enabled, link
+from .models import MailMessage
+from .preferences import EMAIL_KINDS, preference_row
 
 
 class TokenProblem(ServiceError):
@@ -67,127 +34,6 @@ class TokenProblem(ServiceError):
         super().__init__(message)
         self.reason = reason
         self.status = {"invalid": 400, "expired": 410, "used": 410}[reason]
-
-
-# ---- settings ------------------------------------------------------------------------------
-
-def mail_settings() -> dict:
-    """Return the effective settings: the admin's values, else the configuration."""
-    config = current_app.config
-    row = db.session.get(MailSettings, 1)
-    return {
-        "community_name": (row and row.community_name) or config["COMMUNITY_NAME"],
-        "base_url": ((row and row.base_url) or config["BASE_URL"]).rstrip("/"),
-        "mail_from": (row and row.mail_from) or config["MAIL_FROM"],
-        "disabled": set(row.disabled or ()) if row else set(config.get("MAIL_DISABLED") or ()),
-    }
-
-
-def is_enabled(message_type: str) -> bool:
-    """Whether the admin lets this type of message go out."""
-    return message_type not in mail_settings_cached()["disabled"]
-
-
-def save_settings(*, community_name: str, base_url: str, mail_from: str, enabled) -> MailSettings:
-    """Store the admin's mail settings; raise ValidationFailed for a bad URL or address."""
-    community_name, base_url, mail_from = (community_name or "").strip(), (base_url or "").strip(), (mail_from or "").strip()
-    problems = {}
-    if len(community_name) > 100:
-        problems["community_name"] = _l("At most 100 characters.")
-    if base_url:
-        parts = urlsplit(base_url)
-        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment \
-                or len(base_url) > 255:
-            problems["base_url"] = _l("An absolute http:// or https:// address without query, e.g. https://community.example.com")
-    if mail_from:
-        name, _sep, address = mail_from.rpartition("<")
-        try:
-            normalise_email(address.rstrip(">") if _sep else mail_from)
-        except ValidationFailed:
-            problems["mail_from"] = _l("An address such as community@example.com or Acme <community@example.com>.")
-    if problems:
-        raise ValidationFailed(_l("Please correct the marked fields."), problems)
-    enabled = set(enabled or ())
-    row = db.session.get(MailSettings, 1) or MailSettings(id=1)
-    row.community_name, row.base_url, row.mail_from = community_name, base_url.rstrip("/"), mail_from
-    row.disabled = sorted(set(MESSAGE_TYPES) - enabled)
-    row.updated_at = utcnow()
-    db.session.add(row)
-    db.session.flush()
-    g.pop("mail_settings", None)
-    return row
-
-
-# ---- composing and queueing -----------------------------------------------------------------
-
-def link(endpoint: str, _anchor: str | None = None, **values) -> str:
-    """Return an absolute URL from the configured base URL (works in a request, a worker or the CLI)."""
-    base = urlsplit(mail_settings_cached()["base_url"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
-    url = adapter.build(endpoint, values, force_external=True)
-    return f"{url}#{_anchor}" if _anchor else url
-
-
-def absolute(path: str) -> str:
-    """Return a site path (`/rewards/mine`) as an absolute URL."""
-    return mail_settings_cached()["base_url"] + path
-
-
-def mail_settings_cached() -> dict:
-    """The settings, read once per app context (one message renders many links)."""
-    if "mail_settings" not in g:
-        g.mail_settings = mail_settings()
-    return g.mail_settings
-
-
-def member_locale(member: Member | None) -> str:
-    languages = current_app.config["LANGUAGES"]
-    if member is not None and member.locale in languages:
-        return member.locale
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
-def compose(*, to: str, kind: str, template: str, member: Member | None = None, locale: str | None = None,
-            unsubscribe: str | None = None, **context) -> MailMessage:
-    """Render `templates/mail/<template>.txt|.html` in the member's language into a queued message.
-
-    The templates set the subject with `{% set subject = ... %}` (read from the module).
-    `unsubscribe` names the list the member can leave from this mail (an email kind, "digest", "all").
-    """
-    locale = locale or member_locale(member)
-    settings = mail_settings_cached()
-    env = current_app.jinja_env
-    g.mail_rendering = True  # Flask-Babel's force_locale does nothing while `g` is empty
-    headers = {}
-    with force_locale(locale):
-        if unsubscribe and member is not None:
-            token = tokens.make(tokens.UNSUBSCRIBE, {"m": member.id, "k": unsubscribe})
-            context["unsubscribe_url"] = link("mail.unsubscribe", token=token)
-            context["preferences_url"] = link("members.settings", _anchor="email-notifications")
-            headers["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
-            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        context.update(community=settings["community_name"], site_url=settings["base_url"] + "/",
-                       member=member, link=link, absolute=absolute, locale=locale)
-        text_template = env.get_template(f"mail/{template}.txt")
-        text = text_template.render(**context)
-        html = env.get_template(f"mail/{template}.html").render(**context)
-        subject = " ".join(str(text_template.make_module(context).subject).split())  # one header line
-    domain = (settings["mail_from"].rpartition("@")[2].rstrip(">").strip() or "localhost")
-    message = MailMessage(member_id=member.id if member is not None else None, kind=kind, to_address=to,
-                          subject=f"[{settings['community_name']}] {subject}"[:255], text_body=text,
-                          html_body=html, headers=headers, locale=locale,
-                          message_id=f"<{uuid.uuid4().hex}@{domain}>", created_at=utcnow(), next_try_at=utcnow())
-    return message
-
-
-def enqueue(message: MailMessage) -> MailMessage:
-    """Queue a composed message; the sender is woken once the transaction commits."""
-    db.session.add(message)
-    db.session.flush()
-    from . import worker
-
-    after_commit(worker.wake, current_app._get_current_object())
-    return message
 
 
 def _recently_sent(member_id: int, kind: str, seconds: int | None = None) -> bool:
@@ -357,37 +203,7 @@ def reset_password(token: str, new_password: str, *, revoke_tokens: bool = False
     return member
 
 
-# ---- preferences and unsubscribing ----------------------------------------------------------
-
-def preferences(member: Member) -> dict:
-    """Return {"kinds": set of email kinds, "digest": off/daily/weekly} (defaults without a row)."""
-    row = db.session.get(MailPreference, member.id)
-    if row is None:
-        return {"kinds": set(current_app.config["MAIL_DEFAULT_KINDS"]) & set(EMAIL_KINDS), "digest": "off"}
-    return {"kinds": set(row.kinds or ()) & set(EMAIL_KINDS), "digest": row.digest}
-
-
-def _row(member: Member) -> MailPreference:
-    row = db.session.get(MailPreference, member.id)
-    if row is None:
-        row = MailPreference(member_id=member.id, kinds=sorted(preferences(member)["kinds"]), digest="off",
-                             updated_at=utcnow())
-        db.session.add(row)
-    return row
-
-
-def set_preferences(member: Member, kinds, digest: str) -> MailPreference:
-    """Store which notification emails and which digest the member wants."""
-    kinds = set(kinds or ())
-    if not kinds <= set(EMAIL_KINDS) or digest not in DIGESTS:
-        raise ValidationFailed(_l("Choose among the listed emails."))
-    row = _row(member)
-    if digest != row.digest:
-        row.last_digest_at = utcnow()  # the first digest covers what happens from now on
-    row.kinds, row.digest, row.updated_at = sorted(kinds), digest, utcnow()
-    db.session.flush()
-    return row
-
+# ---- unsubscribing ------------------------------------------------------------------------------
 
 def unsubscribe_payload(token: str) -> tuple[Member, str]:
     """Return (member, list) named by an unsubscribe link; raise TokenProblem."""
@@ -403,7 +219,7 @@ def unsubscribe_payload(token: str) -> tuple[Member, str]:
 def unsubscribe(token: str) -> tuple[Member, str]:
     """Stop the mails an unsubscribe link names (idempotent: a second use changes nothing)."""
     member, what = unsubscribe_payload(token)
-    row = _row(member)
+    row = preference_row(member)
     if what == "all":
         row.kinds, row.digest = [], "off"
     elif what == "digest":
@@ -413,16 +229,3 @@ def unsubscribe(token: str) -> tuple[Member, str]:
     row.updated_at = utcnow()
     db.session.flush()
     return member, what
-
-
-def list_label(what: str):
-    if what == "all":
-        return _l("all notification emails and digests")
-    if what == "digest":
-        return _l("activity digests")
-    return EMAIL_KIND_LABELS.get(what, what)
-
-
-def plain(html) -> str:
-    """Return the text of an HTML fragment (a notification line) for the text part."""
-    return Markup(str(html)).striptags()

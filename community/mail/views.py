@@ -11,7 +11,7 @@ from ..errors import ServiceError
 from ..extensions import csrf, db, limiter
 from ..forms import apply_errors, submit
 from ..permissions import can_manage_mail
-from . import forms, services
+from . import compose, forms, preferences, services
 from .models import MailMessage
 from .transport import transport_for
 
@@ -170,7 +170,7 @@ def save_preferences():
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.set_preferences(current_user._get_current_object(), request.form.getlist("kinds"),
+        preferences.set_preferences(current_user._get_current_object(), request.form.getlist("kinds"),
                                  request.form.get("digest", "off"))
     except ServiceError as exc:
         db.session.rollback()
@@ -189,24 +189,24 @@ def unsubscribe(token: str):
         if request.method == "GET":  # never act on GET: link scanners fetch every link in a mail
             member, what = services.unsubscribe_payload(token)
             return _no_referrer(make_response(render_template("community/mail/unsubscribe.html", member=member,
-                                                              what=services.list_label(what), done=False)))
+                                                              what=preferences.list_label(what), done=False)))
         member, what = services.unsubscribe(token)
     except services.TokenProblem as exc:
         db.session.rollback()
         return _link_problem(exc)
     db.session.commit()
     return _no_referrer(make_response(render_template("community/mail/unsubscribe.html", member=member,
-                                                      what=services.list_label(what), done=True)))
+                                                      what=preferences.list_label(what), done=True)))
 
 
 def mail_settings_section() -> dict:
     """What the settings page's email sections show (template global)."""
-    prefs = services.preferences(current_user)
-    return {"kinds": [{"kind": kind, "label": services.EMAIL_KIND_LABELS[kind], "on": kind in prefs["kinds"]}
-                      for kind in services.EMAIL_KINDS],
-            "digest": prefs["digest"], "digests": [(key, services.DIGEST_LABELS[key]) for key in services.DIGESTS],
-            "change_form": forms.ChangeEmailForm(), "notifications_on": services.is_enabled("notification"),
-            "digests_on": services.is_enabled("digest"),
+    prefs = preferences.preferences(current_user)
+    return {"kinds": [{"kind": kind, "label": preferences.EMAIL_KIND_LABELS[kind], "on": kind in prefs["kinds"]}
+                      for kind in preferences.EMAIL_KINDS],
+            "digest": prefs["digest"], "digests": [(key, preferences.DIGEST_LABELS[key]) for key in preferences.DIGESTS],
+            "change_form": forms.ChangeEmailForm(), "notifications_on": compose.is_enabled("notification"),
+            "digests_on": compose.is_enabled("digest"),
             "delay": current_app.config["MAIL_NOTIFICATION_DELAY_MINUTES"]}
 
 
@@ -221,14 +221,14 @@ def _admin():
 @login_required
 def admin():
     _admin()
-    settings = services.mail_settings()
+    settings = compose.mail_settings()
     form = forms.MailSettingsForm(data=None if request.method == "POST" else {
         "community_name": settings["community_name"], "base_url": settings["base_url"],
-        "mail_from": settings["mail_from"], "enabled": [t for t in services.MESSAGE_TYPES if t not in settings["disabled"]]})
+        "mail_from": settings["mail_from"], "enabled": [t for t in compose.MESSAGE_TYPES if t not in settings["disabled"]]})
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            if submit(form, services.save_settings, community_name=form.community_name.data, base_url=form.base_url.data,
+            if submit(form, compose.save_settings, community_name=form.community_name.data, base_url=form.base_url.data,
                       mail_from=form.mail_from.data, enabled=form.enabled.data):
                 flash(_("The mail settings have been saved."), "success")
                 return redirect(url_for("mail.admin"))

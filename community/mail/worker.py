@@ -1,6 +1,6 @@
 """The sender: one background thread per process that empties the mail queue, outside any request.
 
-It wakes when a transaction that queued mail commits (`wake`, through `aftercommit`) and every
+It wakes when a transaction that queued mail commits (`on_mail_queued` -> `wake`, through `aftercommit`) and every
 `MAIL_POLL_SECONDS` (retries whose backoff has passed, notifications whose delay has passed), and
 once an hour it queues due digests and purges old messages. `MAIL_SEND_THREAD` turns it off (tests
 do; `flask community mail worker` runs the same loop as its own process instead).
@@ -12,7 +12,11 @@ import os
 import threading
 import time
 
-from flask import Flask
+from flask import Flask, current_app, has_request_context
+
+from ..aftercommit import after_commit
+from ..extensions import db
+from . import delivery
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +71,6 @@ class Sender:
 
 def run_once(app: Flask, hourly: bool = False) -> dict:
     """One pass: due notifications into mails, (hourly) digests and purging, then delivery."""
-    from ..extensions import db
-    from . import delivery
-
     result = {}
     with app.app_context():
         try:
@@ -102,7 +103,10 @@ def wake(app: Flask) -> None:
     in the middle of a send; its messages wait for a web process's sender or `flask community mail send`.
     The sender's own passes deliver what they queue in the same pass.
     """
-    from flask import has_request_context
-
     if app.config.get("MAIL_SEND_THREAD") and has_request_context():
         sender(app).wake()
+
+
+def on_mail_queued(message, **_kw) -> None:
+    """`mail_queued`: wake this process's sender once the transaction that queued the mail commits."""
+    after_commit(wake, current_app._get_current_object())

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..dbtypes import UTCDateTime, utcnow
+from ..dbtypes import UTCDateTime, enum_type, utcnow
 from ..extensions import db
 
 
@@ -20,6 +21,21 @@ class Role(str, enum.Enum):
     moderator = "moderator"
     staff = "staff"
     admin = "admin"
+
+
+# Names: invisible letters that are not format characters (Hangul fillers, the braille blank).
+_INVISIBLE = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800", "\u180e"}
+
+
+def clean_name(text: str) -> str:
+    """Return `text` in NFKC with invisible and control characters removed and spaces collapsed."""
+    text = text or ""
+    if text.isascii() and text.isprintable():  # most names: nothing to strip (names render once per post)
+        return " ".join(text.split())
+    text = unicodedata.normalize("NFKC", text or "")
+    kept = "".join(ch for ch in text
+                   if unicodedata.category(ch) not in ("Cf", "Cc", "Co", "Cs", "Cn") and ch not in _INVISIBLE)
+    return " ".join(kept.split())
 
 
 def username_key(username: str) -> str:
@@ -43,7 +59,7 @@ class Member(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(64), default="")
     bio: Mapped[str] = mapped_column(Text, default="")
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16, validate_strings=True),
+    role: Mapped[Role] = mapped_column(enum_type(Role),
                                        default=Role.member)
     locale: Mapped[str | None] = mapped_column(String(16))
     # Bumped to end every session and remember-me cookie of this member (password change, suspension).
@@ -85,8 +101,7 @@ class Member(UserMixin, db.Model):
         if self.deleted_at is not None:
             return str(_l("Deleted member"))
         if self.display_name:
-            from .names import clean_name  # names stored before invisible characters were stripped
-
+            # names stored before invisible characters were stripped
             return clean_name(self.display_name) or self.username
         return self.username
 

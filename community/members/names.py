@@ -16,10 +16,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from .models import Member, Role
+from .models import Member, Role, clean_name
 
-# Invisible letters that are not format characters (Hangul fillers, the braille blank).
-_INVISIBLE = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800", "\u180e"}
 # Look-alikes NFKC leaves apart: Cyrillic and Greek letters that read as Latin ones, digits as letters.
 _LOOKALIKE = str.maketrans({
     "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
@@ -29,17 +27,6 @@ _LOOKALIKE = str.maketrans({
     "3": "e", "4": "a", "5": "s", "7": "t", "$": "s", "@": "a",
 })
 ROLE_WORDS = {"staff", "admin", "administrator", "moderator", "official"}
-
-
-def clean_name(text: str) -> str:
-    """Return `text` in NFKC with invisible and control characters removed and spaces collapsed."""
-    text = text or ""
-    if text.isascii() and text.isprintable():  # most names: nothing to strip (names render once per post)
-        return " ".join(text.split())
-    text = unicodedata.normalize("NFKC", text or "")
-    kept = "".join(ch for ch in text
-                   if unicodedata.category(ch) not in ("Cf", "Cc", "Co", "Cs", "Cn") and ch not in _INVISIBLE)
-    return " ".join(kept.split())
 
 
 def fold(text: str) -> str:

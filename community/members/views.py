@@ -13,6 +13,7 @@ from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, apply_errors
 from ..forum.models import Board, Thread
+from ..i18n import select_locale
 from ..permissions import is_suspended, public_thread_clause, readable_visibilities
 from ..signals import registration_attempted_for_existing_email
 from . import services
@@ -63,8 +64,6 @@ def register():
 
 def _browser_locale():
     """Return the language the browser asked for at registration (kept for mail), else None."""
-    from .. import select_locale
-
     return select_locale() if request.accept_languages else None
 
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..permissions import is_moderator
+from ..registry import register_new_post_check, register_staff_counter, register_template_slot
 from . import models  # noqa: F401  (makes the tables known to create_all and Alembic)
 
 
@@ -35,10 +37,22 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("MODERATION_SECONDS_BETWEEN_POSTS", 5)
     app.config.setdefault("MODERATION_FLAG_LIMIT", "10 per minute; 50 per day")
 
-    from . import posts, subscribers, thread_tools, views
+    from . import posts, review, subscribers, thread_tools, views
 
-    app.extensions.setdefault("community.new_post_checks", []).append(posts.check_new_post)
+    def review_queue(member) -> int | None:
+        """The live staff counter of the review queue's size, for moderators (None: not shown)."""
+        return review.pending_review_count(member) if is_moderator(member) else None
+
+    register_new_post_check(app, posts.check_new_post)
+    register_staff_counter(app, "review_queue", review_queue)
     app.register_blueprint(views.bp)
+    register_template_slot(app, "post_actions", "community/moderation/_post_actions.html", order=30)
+    register_template_slot(app, "profile_extra", "community/moderation/_profile.html", order=40)
+    register_template_slot(app, "thread_before_posts", "community/moderation/_notice.html", order=40)
+    register_template_slot(app, "thread_head", "community/moderation/thread_tools/_menu.html", order=30)
+    register_template_slot(app, "thread_row_badges", "community/moderation/thread_tools/_row_badges.html", order=20)
+    register_template_slot(app, "header_extra", "community/moderation/_header.html", order=2)
+    register_template_slot(app, "post_before_body", "community/moderation/_post_marks.html")
     subscribers.connect()
     views.init_app(app)
     app.add_template_global(thread_tools.is_pinned, "thread_is_pinned")

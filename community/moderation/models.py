@@ -4,17 +4,14 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..dbtypes import UTCDateTime, utcnow
+from ..dbtypes import UTCDateTime, enum_type, utcnow
 from ..extensions import db
 from ..forum.models import Post, Thread
 from ..members.models import Member
 
-
-def _enum(cls, length=24):
-    return Enum(cls, native_enum=False, length=length, validate_strings=True)
 
 
 class FlagReason(str, enum.Enum):
@@ -50,8 +47,8 @@ class ReviewItem(db.Model):
     __table_args__ = (Index("ix_review_items_status_created", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[ReviewKind] = mapped_column(_enum(ReviewKind))
-    status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus), default=ReviewStatus.pending)
+    kind: Mapped[ReviewKind] = mapped_column(enum_type(ReviewKind, 24))
+    status: Mapped[ReviewStatus] = mapped_column(enum_type(ReviewStatus, 24), default=ReviewStatus.pending)
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     weight: Mapped[float] = mapped_column(Float, default=0.0)  # the sum of the flags' weights, moved in SQL
@@ -82,7 +79,7 @@ class Flag(db.Model):
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     flagger_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
-    reason: Mapped[FlagReason] = mapped_column(_enum(FlagReason))
+    reason: Mapped[FlagReason] = mapped_column(enum_type(FlagReason, 24))
     note: Mapped[str] = mapped_column(String(500), default="")
     weight: Mapped[float] = mapped_column(Float, default=1.0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

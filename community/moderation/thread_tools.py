@@ -245,7 +245,7 @@ def _live_posts(thread: Thread) -> int:
 def split_thread(moderator: Member, source: Thread, post_ids, title: str, board: Board | None = None,
                  reason: str = "") -> Thread:
     """Move the chosen replies of `source` into a new thread, in their order; the first opens it."""
-    from ..forum.services import _check_title
+    from ..forum.services import check_title
 
     if not can_split_thread(moderator, source):
         raise NotPermitted(_l("You cannot split this thread."))
@@ -266,7 +266,7 @@ def split_thread(moderator: Member, source: Thread, post_ids, title: str, board:
     if not posts[0].is_public:
         raise ValidationFailed(_l("The first chosen post opens the new thread, so it must be visible to everyone."),
                                {"posts": _l("The first chosen post must be visible to everyone.")})
-    title = _check_title(title)
+    title = check_title(title)
     reason = checked_text(reason, "reason")
     live_before = _live_posts(source)
     first = posts[0]

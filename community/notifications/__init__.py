@@ -7,6 +7,7 @@ templates/community/notifications/kinds/<kind>.html when that file exists (varia
 """
 from flask import Flask
 
+from ..registry import register_template_slot
 from . import models  # noqa: F401  (tables known to create_all and Alembic)
 
 
@@ -18,6 +19,9 @@ def init_app(app: Flask) -> None:
     # Notifications shown per page on /notifications.
     app.config.setdefault("NOTIFICATIONS_PER_PAGE", 30)
     app.register_blueprint(views.bp)
+    register_template_slot(app, "thread_head", "community/notifications/_follow.html", order=20)
+    register_template_slot(app, "header_extra", "community/notifications/_header.html", order=1)
+    register_template_slot(app, "board_head", "community/notifications/_board_follow.html")
     app.add_template_global(views.unread_notification_count, "unread_notification_count")
     app.add_template_global(views.thread_is_followed, "thread_is_followed")
     app.add_template_global(views.board_is_followed, "board_is_followed")

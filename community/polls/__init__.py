@@ -9,6 +9,7 @@ post (slot post_after_body). Routes: POST /polls/<id>/vote, POST /polls/<id>/clo
 """
 from flask import Flask
 
+from ..registry import register_new_thread_extra, register_template_slot
 from . import models  # noqa: F401  (tables known to create_all and Alembic)
 
 
@@ -21,6 +22,8 @@ def init_app(app: Flask) -> None:
     # Flask-Limiter limit on casting or changing ballots, per client address.
     app.config.setdefault("POLL_VOTE_RATE_LIMIT", "30 per minute; 300 per hour")
     app.register_blueprint(views.bp)
+    register_template_slot(app, "new_thread_extra", "community/polls/_new_thread.html", order=10)
+    register_template_slot(app, "post_after_body", "community/polls/_poll.html", order=10)
     app.add_template_global(views.poll_form, "poll_form")
     app.add_template_global(views.thread_poll_view, "thread_poll_view")
-    app.extensions.setdefault("community.new_thread_extras", []).append(views.attach_poll_from_form)
+    register_new_thread_extra(app, views.attach_poll_from_form)

@@ -14,11 +14,12 @@ Settings (all optional, `COMMUNITY_<NAME>` in the environment):
 - `REALTIME_EVENT_LIMITS`: {event: [burst, per_seconds]} for events sent by clients.
 - `REALTIME_CATCH_UP_LIMIT`: most missed posts returned on re-join (50); beyond it the client reloads.
 
-Other areas may add a staff counter: `app.extensions["community.staff_counters"][name] = fn(member)
--> int | None` and call `community.realtime.emit.staff_counters_changed()` when it moves.
+Other areas may add a staff counter with `community.registry.register_staff_counter(app, name,
+fn(member) -> int | None)` and call `community.realtime.emit.staff_counters_changed()` when it moves.
 """
 from flask import Flask
 
+from ..registry import register_template_slot
 from . import models  # noqa: F401  (tables known to create_all and Alembic)
 
 
@@ -29,26 +30,13 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("REALTIME_PRESENCE_TTL", 90)
     app.config.setdefault("REALTIME_CATCH_UP_LIMIT", 50)
     app.config.setdefault("REALTIME_EVENT_LIMITS", {})
-    app.extensions.setdefault("community.staff_counters", {}).setdefault("review_queue", _review_queue)
     app.extensions["community.presence"] = presence.store_for(app)
     app.extensions["community.session_sockets"] = session_sockets.store_for(app)
     app.register_blueprint(views.bp)
+    register_template_slot(app, "header_extra", "community/realtime/_header.html", order=10)
+    register_template_slot(app, "page_end", "community/realtime/_page_end.html", order=10)
+    register_template_slot(app, "thread_before_posts", "community/realtime/_thread.html", order=30)
+    register_template_slot(app, "settings_extra", "community/realtime/_settings.html", order=10)
     app.add_template_global(views.live_settings_kinds, "live_settings_kinds")
     sockets.register()
     subscribers.connect()
-
-
-def _review_queue(member) -> int | None:
-    """The moderation area's queue size, for moderators; None (not shown) when that area is absent."""
-    import importlib
-
-    from ..permissions import is_moderator
-
-    try:
-        moderation = importlib.import_module("community.moderation.review")
-    except ImportError:
-        return None
-    count = getattr(moderation, "pending_review_count", None)
-    if count is None or not is_moderator(member):
-        return None
-    return count(member)

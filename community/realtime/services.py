@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 
 from flask_babel import lazy_gettext as _l
 
+from .. import registry
 from ..dbtypes import utcnow
 from ..errors import ValidationFailed
 from ..extensions import db
@@ -53,7 +54,7 @@ def unanswered_questions(member) -> int:
 def staff_counters(member) -> dict:
     """Return the staff counters the member may see: unanswered questions, and any an area registered."""
     counters = {"unanswered": unanswered_questions(member)}
-    for name, fn in current_app.extensions.get("community.staff_counters", {}).items():
+    for name, fn in registry.staff_counters().items():
         value = fn(member)
         if value is not None:
             counters[name] = int(value)

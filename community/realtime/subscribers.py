@@ -124,17 +124,12 @@ SUBSCRIPTIONS = [
     (signals.thread_locked, on_thread_locked),
     (signals.notification_created, on_notification_created),
     (signals.sessions_ended, on_sessions_ended),
-]
-
-
-# Signals of the moderation area, subscribed when that area defines them.
-OPTIONAL_SUBSCRIPTIONS = [
-    ("post_hidden", on_post_moderated),
-    ("post_unhidden", on_post_moderated),
-    ("post_restored", on_post_moderated),
-    ("post_approved", on_post_moderated),
-    ("content_flagged", on_review_queue_changed),
-    ("review_resolved", on_review_queue_changed),
+    (signals.post_hidden, on_post_moderated),
+    (signals.post_unhidden, on_post_moderated),
+    (signals.post_restored, on_post_moderated),
+    (signals.post_approved, on_post_moderated),
+    (signals.content_flagged, on_review_queue_changed),
+    (signals.review_resolved, on_review_queue_changed),
 ]
 
 
@@ -142,7 +137,3 @@ def connect() -> None:
     """Subscribe to the forum's signals (idempotent: blinker keeps one connection per receiver)."""
     for signal, receiver in SUBSCRIPTIONS:
         signal.connect(receiver)
-    for name, receiver in OPTIONAL_SUBSCRIPTIONS:
-        signal = getattr(signals, name, None)
-        if signal is not None:
-            signal.connect(receiver)

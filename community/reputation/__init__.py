@@ -10,6 +10,7 @@ Settings (set with COMMUNITY_<NAME> in the environment):
 """
 from __future__ import annotations
 
+from ..registry import register_template_slot
 from . import models  # noqa: F401  (known to create_all and Alembic)
 
 
@@ -25,4 +26,5 @@ def init_app(app) -> None:
     from .views import bp
 
     app.register_blueprint(bp)
+    register_template_slot(app, "profile_extra", "community/reputation/_profile.html", order=20)
     subscribers.connect()

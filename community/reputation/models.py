@@ -4,10 +4,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..dbtypes import UTCDateTime, utcnow
+from ..dbtypes import UTCDateTime, enum_type, utcnow
 from ..extensions import db
 from ..forum.models import Post, Thread
 from ..members.models import Member
@@ -31,9 +31,6 @@ class BadgeLevel(str, enum.Enum):
     gold = "gold"
 
 
-def _enum(cls, length=24):
-    return Enum(cls, native_enum=False, length=length, validate_strings=True)
-
 
 class ReputationEntry(db.Model):
     """One change of a member's reputation: who, why, when. Member.reputation is the sum of these."""
@@ -46,7 +43,7 @@ class ReputationEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     delta: Mapped[int] = mapped_column(Integer)
-    reason: Mapped[ReputationReason] = mapped_column(_enum(ReputationReason))
+    reason: Mapped[ReputationReason] = mapped_column(enum_type(ReputationReason, 24))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # the voter, accepter or staff
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), index=True)
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))
@@ -74,7 +71,7 @@ class Badge(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(String(255), default="")
     icon: Mapped[str] = mapped_column(String(16), default="")
-    level: Mapped[BadgeLevel] = mapped_column(_enum(BadgeLevel, 16), default=BadgeLevel.bronze)
+    level: Mapped[BadgeLevel] = mapped_column(enum_type(BadgeLevel, 16), default=BadgeLevel.bronze)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

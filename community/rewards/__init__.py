@@ -6,6 +6,7 @@ Settings (set with COMMUNITY_<NAME> in the environment):
 """
 from __future__ import annotations
 
+from ..registry import register_template_slot
 from . import models  # noqa: F401  (known to create_all and Alembic)
 
 
@@ -24,4 +25,5 @@ def init_app(app) -> None:
     from .views import bp
 
     app.register_blueprint(bp)
+    register_template_slot(app, "profile_extra", "community/rewards/_profile.html", order=30)
     reputation_changed.connect(_reputation_changed)

@@ -4,16 +4,13 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..dbtypes import UTCDateTime, utcnow
+from ..dbtypes import UTCDateTime, enum_type, utcnow
 from ..extensions import db
 from ..members.models import Member
 
-
-def _enum(cls, length=16):
-    return Enum(cls, native_enum=False, length=length, validate_strings=True)
 
 
 class PointsReason(str, enum.Enum):
@@ -37,7 +34,7 @@ class PointsEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     delta: Mapped[int] = mapped_column(Integer)
-    reason: Mapped[PointsReason] = mapped_column(_enum(PointsReason))
+    reason: Mapped[PointsReason] = mapped_column(enum_type(PointsReason))
     source: Mapped[str | None] = mapped_column(String(64))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))  # staff who granted, if any
     redemption_id: Mapped[int | None] = mapped_column(ForeignKey("redemptions.id"))
@@ -64,7 +61,7 @@ class Reward(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
-    kind: Mapped[RewardKind] = mapped_column(_enum(RewardKind), default=RewardKind.gift)
+    kind: Mapped[RewardKind] = mapped_column(enum_type(RewardKind), default=RewardKind.gift)
     cost: Mapped[int] = mapped_column(Integer)  # in points
     # How many more may be redeemed. For a coupon with a code list: the number of unclaimed codes.
     stock: Mapped[int] = mapped_column(Integer, default=0)
@@ -118,7 +115,7 @@ class Redemption(db.Model):
     reward_id: Mapped[int] = mapped_column(ForeignKey("rewards.id"), index=True)
     cost: Mapped[int] = mapped_column(Integer)  # the price paid, kept when the reward's cost changes
     code: Mapped[str | None] = mapped_column(String(128))  # the coupon code handed out, if any
-    status: Mapped[RedemptionStatus] = mapped_column(_enum(RedemptionStatus), default=RedemptionStatus.pending)
+    status: Mapped[RedemptionStatus] = mapped_column(enum_type(RedemptionStatus), default=RedemptionStatus.pending)
     note: Mapped[str] = mapped_column(String(255), default="")  # staff's note (e.g. why cancelled)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -14,21 +14,30 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from .. import signals
 from ..extensions import db
+from ..registry import register_template_slot
 
 _KEY = "community.search.changed"
 
+# Signals that can change what the index holds (a test holds that every signal is in one list or the other).
+INDEXED = (
+    signals.member_updated, signals.member_deleting, signals.thread_created, signals.post_created,
+    signals.post_edited, signals.post_deleted, signals.thread_deleted, signals.vote_cast, signals.answer_accepted,
+    signals.answer_unaccepted, signals.idea_status_changed, signals.thread_moved, signals.thread_retagged,
+    signals.content_flagged, signals.review_resolved, signals.post_hidden, signals.post_unhidden,
+    signals.post_restored, signals.post_approved, signals.threads_merged, signals.thread_split,
+    signals.member_silenced, signals.member_suspended, signals.member_restriction_lifted, signals.moderation_logged,
+)
 # Signals that never change what the index holds.
-_IGNORED = {"member-registered", "notification-created", "reputation-changed", "badge-granted",
-            "trust-level-changed", "reward-redeemed", "poll-created", "poll-voted", "thread-viewed",
-            "thread-locked", "thread-pinned"}
+NOT_INDEXED = (signals.member_registered, signals.notification_created, signals.reputation_changed,
+               signals.badge_granted, signals.trust_level_changed, signals.reward_redeemed, signals.poll_created,
+               signals.poll_voted, signals.thread_viewed, signals.thread_locked, signals.thread_pinned,
+               signals.mail_queued, signals.sessions_ended, signals.registration_attempted_for_existing_email)
 
 
 def init_app(app: Flask) -> None:
-    """Register the search pages and CLI, and keep the index in step with every forum signal."""
-    from blinker import NamedSignal
-
-    from .. import signals
+    """Register the search pages and CLI, and keep the index in step with the signals in INDEXED."""
     from . import cli, views
 
     app.config.setdefault("SEARCH_PER_PAGE", 20)
@@ -36,11 +45,12 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SEARCH_MAX_TERMS", 32)
     app.config.setdefault("SEARCH_REINDEX_MEMORY_MB", 768)
     app.register_blueprint(views.bp)
+    register_template_slot(app, "new_thread_extra", "community/search/_similar.html", order=20)
+    register_template_slot(app, "nav_extra", "community/search/_header.html")
     cli.init_app(app)
-    for value in vars(signals).values():
-        if isinstance(value, NamedSignal) and value.name not in _IGNORED:
-            # weak=False: a module-level function, connected once per signal (connect is idempotent)
-            value.connect(_on_change, weak=False)
+    for signal in INDEXED:
+        # weak=False: a module-level function, connected once per signal (connect is idempotent)
+        signal.connect(_on_change, weak=False)
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 

@@ -32,7 +32,7 @@ _jieba = None
 _jieba_lock = threading.Lock()
 
 
-def _segmenter():
+def segmenter():
     """Load jieba's dictionary once per process (about a second), on first use."""
     global _jieba
     if _jieba is None:
@@ -73,7 +73,7 @@ class BilingualTokenizer(Tokenizer):
         for match in _PIECES.finditer(value):
             piece = match.group()
             if _HAN_RUN.match(piece):
-                jieba = _segmenter()
+                jieba = segmenter()
                 base = start_char + match.start()
                 for word, start, end in jieba.tokenize(piece, mode="default"):
                     # In the index a long word also yields the dictionary words inside it (as jieba's

@@ -509,9 +509,9 @@ _services_lock = threading.Lock()
 
 
 def _warm_up() -> None:
-    from .analysis import _segmenter
+    from .analysis import segmenter
 
-    _segmenter()
+    segmenter()
 
 
 def service(app=None) -> SearchIndex:

@@ -34,6 +34,7 @@ import logging
 from flask import Flask, g, request, session
 from flask_login import current_user
 
+from ..registry import register_post_content_check, register_template_slot
 from . import models  # noqa: F401  (makes the tables known to create_all and Alembic)
 
 log = logging.getLogger(__name__)
@@ -56,9 +57,12 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("TRUST_LOCK_MIN_LEVEL", 4)
     app.config.setdefault("TRUST_PIN_MIN_LEVEL", 4)
 
+    from .privileges import check_post_limits
     from .views import bp
 
     app.register_blueprint(bp)
+    register_template_slot(app, "profile_extra", "community/trust/_profile.html", order=10)
+    register_post_content_check(app, check_post_limits)
     _connect_subscribers()
     _register_cli(app)
 

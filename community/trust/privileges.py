@@ -1,8 +1,9 @@
 """The posting limits of new members: links, images and @mentions per post, posts per day.
 
-`check_post_limits` is called by the forum services on every new or edited post. The limits come
-from the permission predicates `post_content_limits` and `daily_post_limit`; what is in a post is
-read from its rendered (sanitized) HTML and its list of mentioned members.
+`check_post_limits` is registered with the forum (`registry.register_post_content_check`), which
+calls it on every new or edited post. The limits come from the permission predicates
+`post_content_limits` and `daily_post_limit`; what is in a post is read from its rendered
+(sanitized) HTML and its list of mentioned members.
 """
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """Votes on posts (up, down, changed or taken back) and the thread rankings built on them (hot, top)."""
+from ..registry import register_template_slot, register_thread_sort
 from . import models  # noqa: F401  (so that create_all and Alembic know the votes table)
 
 
@@ -13,9 +14,16 @@ def init_app(app) -> None:
     app.config.setdefault("HOT_REPLY_WEIGHT", 0.5)
 
     from ..extensions import db
+    from ..forum.models import Thread
     from . import rankings, views
 
     app.register_blueprint(views.bp)
+    register_template_slot(app, "post_actions", "community/votes/_buttons.html", order=10)
+    register_template_slot(app, "thread_before_posts", "community/votes/_script.html", order=20)
+    register_template_slot(app, "thread_row_badges", "community/votes/_row_score.html", order=50)
+    register_thread_sort(app, "hot", rankings.hot_order)
+    register_thread_sort(app, "top", Thread.score.desc(), since=rankings.period_start,
+                         periods=tuple(rankings.TOP_PERIODS))
     app.jinja_env.globals["my_vote"] = views.my_vote
     with app.app_context():
         rankings.install_sqlite_functions(db.engine)

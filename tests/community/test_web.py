@@ -10,7 +10,7 @@ from community.forum import services as forum
 from community.forum.models import Board, BoardKind
 from community.ideas import services as ideas
 from community.members.models import Role
-from community.moderation import services as moderation
+from community.moderation import log as moderation
 from community.notifications import services as notifications
 from community.reputation import services as reputation
 from community.rewards import services as rewards

@@ -82,7 +82,7 @@ def test_a_hidden_staff_reply_disappears_from_my_data(make, login):
 
 def test_my_data_is_complete(make, login):
     from community.api import services as api_services
-    from community.mail import services as mail
+    from community.mail import preferences as mail
     from community.rewards import services as rewards
     from crm_bridge.contacts import import_contacts
     from tests.crm_bridge.test_contacts import verify
