@@ -12,8 +12,12 @@ import sys
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import lazy_gettext as _l
 
+from community.admin.sections import Section, add_section
 from community.registry import register_template_slot
+
+from . import permissions as crm_permissions
 
 
 def init_app(app: Flask) -> None:
@@ -43,15 +47,9 @@ def init_app(app: Flask) -> None:
 
 def _admin_sections() -> None:
     """Link the CRM's staff pages from /admin (community/admin/sections.py): staff and admins see them."""
-    from flask_babel import lazy_gettext as _l
-
-    from community.admin.sections import Section, add_section
-
-    from . import permissions
-
-    add_section(Section("crm-webhooks", _l("Webhooks"), "crm_webhooks.index", permissions.can_manage_webhooks,
+    add_section(Section("crm-webhooks", _l("Webhooks"), "crm_webhooks.index", crm_permissions.can_manage_webhooks,
                         _l("Send community events to other systems."), order=90))
-    add_section(Section("crm-audit", _l("Staff audit log"), "crm.audit_log", permissions.can_view_crm,
+    add_section(Section("crm-audit", _l("Staff audit log"), "crm.audit_log", crm_permissions.can_view_crm,
                         _l("Every view and change of CRM records by staff, and every change of role."), order=95))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from community import signals
 from community.extensions import db
 
 from .models import AuditEntry, CrmProfile
@@ -21,7 +22,7 @@ def on_member_role_changed(member, by=None, previous=None, role=None, **_kw):
                                       "via": "web" if by is not None else "command line"}))
 
 
-_SUBSCRIPTIONS = {"member_role_changed": on_member_role_changed}
+_SUBSCRIPTIONS = {signals.member_role_changed: on_member_role_changed}
 
 
 def connect() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask import has_request_context
+from flask_babel import get_locale
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -93,9 +95,6 @@ class Board(db.Model):
 
 
 def _reader_language() -> str:
-    from flask import has_request_context
-    from flask_babel import get_locale
-
     if not has_request_context():
         return "en"
     locale = get_locale()

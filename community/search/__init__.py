@@ -28,12 +28,14 @@ INDEXED = (
     signals.content_flagged, signals.review_resolved, signals.post_hidden, signals.post_unhidden,
     signals.post_restored, signals.post_approved, signals.threads_merged, signals.thread_split,
     signals.member_silenced, signals.member_suspended, signals.member_restriction_lifted, signals.moderation_logged,
+    signals.board_changed,  # a board's visibility is copied onto its documents
 )
 # Signals that never change what the index holds.
 NOT_INDEXED = (signals.member_registered, signals.notification_created, signals.reputation_changed,
                signals.badge_granted, signals.trust_level_changed, signals.reward_redeemed, signals.poll_created,
                signals.poll_voted, signals.thread_viewed, signals.thread_locked, signals.thread_pinned,
-               signals.mail_queued, signals.sessions_ended, signals.registration_attempted_for_existing_email)
+               signals.mail_queued, signals.sessions_ended, signals.registration_attempted_for_existing_email,
+               signals.member_role_changed)
 
 
 def init_app(app: Flask) -> None:
