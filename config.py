@@ -75,6 +75,13 @@ def load(app, overrides: dict | None = None) -> None:
         app.config["SMTP_URL"] = env["SMTP_URL"]
     if env.get("MAIL_FROM"):
         app.config["MAIL_FROM"] = env["MAIL_FROM"]
+    if env.get("TRUSTED_PROXIES", "").strip():  # contract name; COMMUNITY_TRUSTED_PROXIES works too
+        value = env["TRUSTED_PROXIES"].strip()
+        if not value.isdigit():
+            raise ValueError(f"TRUSTED_PROXIES is the number of reverse proxies in front (0, 1, 2 ...), not {value!r}")
+        app.config["TRUSTED_PROXIES"] = int(value)
+    if env.get("UPLOADS_PATH"):
+        app.config["UPLOADS_PATH"] = env["UPLOADS_PATH"]
     if "RATELIMIT_ENABLED" in env:
         app.config["RATELIMIT_ENABLED"] = env["RATELIMIT_ENABLED"].strip().lower() not in {"0", "false", "no", "off"}
 
@@ -87,11 +94,28 @@ def load(app, overrides: dict | None = None) -> None:
 
     if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    if not app.config.get("BASE_URL"):  # COMMUNITY_BASE_URL, else where `python wsgi.py` serves
+        app.config["BASE_URL"] = base_url_from(env.get("HOST"), env.get("PORT"))
     if not app.config.get("SEARCH_INDEX_DIR"):
         app.config["SEARCH_INDEX_DIR"] = str(instance / "search-index")
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or env.get("SECRET_KEY") or _instance_secret(instance)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
                                                               app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+
+
+def base_url_from(host: str | None, port: str | None) -> str:
+    """The absolute base of links when none is set: HOST/PORT as `python wsgi.py` reads them.
+
+    A wildcard address (0.0.0.0, ::) is where the server listens, not an address to visit: links use
+    127.0.0.1 then (set COMMUNITY_BASE_URL, or the base URL on /admin/mail, for a public name).
+    """
+    host = (host or "").strip() or "127.0.0.1"
+    if host in {"0.0.0.0", "::", "[::]", "*"}:
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 literal
+    port = (port or "").strip() or "5000"
+    return f"http://{host}" + ("" if port == "80" else f":{port}")
 
 
 def _normalise_db_url(url: str) -> str:

@@ -77,8 +77,11 @@ def _sqlite_pragmas(app: Flask) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA busy_timeout=30000")  # first, so the pragmas below wait for a lock too
+        # WAL is a property of the database file: switch once. Asking every new connection to switch took a
+        # lock each time and, with connections opening while others write, failed as "disk I/O error".
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA secure_delete=ON")  # erased rows (account deletion) leave no bytes in free pages

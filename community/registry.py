@@ -14,7 +14,7 @@ on `current_app`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from flask import Flask, current_app
@@ -53,6 +53,16 @@ class ThreadSort:
     periods: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A job `flask community scheduler` runs every `every` (community/ops/scheduler.py)."""
+
+    name: str
+    run: Callable[[], object]
+    every: timedelta
+    help: str = ""
+
+
 @dataclass
 class Registry:
     board_pages: dict = field(default_factory=dict)
@@ -62,6 +72,7 @@ class Registry:
     new_thread_extras: list = field(default_factory=list)
     thread_sorts: dict = field(default_factory=dict)
     staff_counters: dict = field(default_factory=dict)
+    scheduled_jobs: dict = field(default_factory=dict)
 
 
 def registry_of(app: Flask) -> Registry:
@@ -133,6 +144,24 @@ def register_staff_counter(app: Flask, name: str, counter: Callable) -> None:
     if counters.get(name, counter) is not counter:
         raise ValueError(f"the staff counter {name!r} is registered already")
     counters[name] = counter
+
+
+def register_scheduled_job(app: Flask, name: str, run: Callable[[], object], *, every: timedelta,
+                           help: str = "") -> None:
+    """Run `run()` every `every` from `flask community scheduler` (a second job under one name raises)."""
+    jobs = registry_of(app).scheduled_jobs
+    known = jobs.get(name)
+    if known is not None and known.run is not run:
+        raise ValueError(f"the scheduled job {name!r} is registered already")
+    if len(name) > 64:
+        raise ValueError(f"a scheduled job's name has at most 64 characters: {name!r}")
+    doc_lines = (run.__doc__ or "").strip().splitlines()
+    jobs[name] = ScheduledJob(name, run, every, help or (doc_lines[0] if doc_lines else ""))
+
+
+def scheduled_jobs(app: Flask) -> dict[str, ScheduledJob]:
+    """The jobs registered on `app`, by name, in the order of registration."""
+    return dict(registry_of(app).scheduled_jobs)
 
 
 def _append_once(entries: list, fn: Callable) -> None:

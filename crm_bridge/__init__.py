@@ -23,7 +23,7 @@ from . import permissions as crm_permissions
 def init_app(app: Flask) -> None:
     """Register the CRM pages and commands and subscribe the bridge to the community's signals."""
     from . import models  # noqa: F401  (the tables, for Alembic and create_all)
-    from . import erasure, feedback, moods, outbox, permissions, roles, timeline, views, webhook_views, webhooks
+    from . import erasure, feedback, jobs, moods, outbox, permissions, roles, timeline, views, webhook_views, webhooks
 
     app.config.setdefault("CRM_RESPONSE_TARGET_HOURS", 24)  # the queue lists feedback unanswered for longer
     for name, value in webhooks.DEFAULTS.items():
@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
     register_template_slot(app, "your_data", "crm_bridge/_my_data_link.html")
     _admin_sections()
     app.cli.add_command(crm_cli)
+    jobs.register(app)
 
 
 def _admin_sections() -> None:
@@ -69,19 +70,18 @@ crm_cli = AppGroup("crm", help="The CRM bridge: stages, contacts, the outbox wor
 @crm_cli.command("refresh-stages")
 def refresh_stages() -> None:
     """Recompute every profile's derived lifecycle stage (members go dormant without an event)."""
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     from community.extensions import db
     from community.members.models import Member
 
-    from .services import ensure_profile, refresh_stage
+    from .services import refresh_all_stages
 
-    members = db.session.scalars(select(Member).where(Member.deleted_at.is_(None))).all()
-    with click.progressbar(members, label="Refreshing stages") as bar:
-        for member in bar:
-            refresh_stage(ensure_profile(member))
+    total = db.session.scalar(select(func.count(Member.id)).where(Member.deleted_at.is_(None)))
+    with click.progressbar(length=total, label="Refreshing stages") as bar:
+        count = refresh_all_stages(progress=bar.update)
     db.session.commit()
-    click.echo(f"Refreshed {len(members)} profiles.")
+    click.echo(f"Refreshed {count} profiles.")
 
 
 @crm_cli.command("import-contacts")

@@ -83,6 +83,16 @@ def refresh_stage(profile: CrmProfile):
     return verdict, scores
 
 
+def refresh_all_stages(progress=None) -> int:
+    """Recompute every member's profile scores and stage (members go dormant without an event); return how many."""
+    members = db.session.scalars(select(Member).where(Member.deleted_at.is_(None))).all()
+    for member in members:
+        refresh_stage(ensure_profile(member))
+        if progress is not None:
+            progress(1)
+    return len(members)
+
+
 def _unoverridden(profile: CrmProfile):
     """The profile as if staff had not set a stage (the stored stage is always the derived one)."""
     class View:

@@ -12,7 +12,7 @@
 - `tokens`: signed links (itsdangerous).
 
 Settings (`COMMUNITY_<NAME>` in the environment; the admin page overrides the first three):
-COMMUNITY_NAME, BASE_URL (absolute links; http://127.0.0.1:5000), MAIL_FROM (contract variable),
+COMMUNITY_NAME, BASE_URL (absolute links; http://HOST:PORT, see config.base_url_from), MAIL_FROM (contract variable),
 MAIL_DISABLED (message types turned off), MAIL_FOLDER (<instance>/mail),
 MAIL_SEND_THREAD (run the sender thread in this process; off under tests),
 MAIL_POLL_SECONDS (15), MAIL_MAX_ATTEMPTS (15), MAIL_RETRY_BASE_SECONDS (30), MAIL_RETRY_MAX_SECONDS (3600),
@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
     from . import cli, delivery, preferences, services, views, worker
 
     config = app.config
-    config.setdefault("BASE_URL", "http://127.0.0.1:5000")
+    config.setdefault("BASE_URL", "http://127.0.0.1:5000")  # config.load sets it from HOST/PORT
     config.setdefault("MAIL_DISABLED", [])
     config.setdefault("MAIL_FOLDER", os.path.join(app.instance_path, "mail"))
     config.setdefault("MAIL_SEND_THREAD", not app.testing)

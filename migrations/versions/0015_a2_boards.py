@@ -1,7 +1,7 @@
 """boards administration: Chinese name and description, default sort, who may start threads, archiving
 
 Revision ID: 0015_a2
-Revises: 0015_s2
+Revises: 0015_a1
 Create Date: 2026-12-04 15:30:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0015_a2'
-down_revision = '0015_s2'  # chained after 0015_s2 (already on main), one head
+down_revision = '0015_a1'  # chained after 0015_s2 and 0015_a1 (already on main): one head
 branch_labels = None
 depends_on = None
 

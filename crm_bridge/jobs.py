@@ -1,0 +1,28 @@
+"""The CRM's jobs for `flask community scheduler` (registered through community.ops; the forum never imports us)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+
+from community.ops import register_job
+
+from . import webhooks
+from .services import refresh_all_stages
+
+DAY = timedelta(days=1)
+
+
+def refresh_stages() -> str:
+    """Recompute every profile's scores and lifecycle stage."""
+    return f"{refresh_all_stages()} profiles refreshed"
+
+
+def prune_webhooks() -> str:
+    """Delete finished webhook events older than WEBHOOK_RETENTION_DAYS, with deliveries and attempts."""
+    return f"{webhooks.prune()} webhook events deleted"
+
+
+def register(app: Flask) -> None:
+    register_job(app, "crm.refresh-stages", refresh_stages, every=DAY)
+    register_job(app, "crm.webhooks-prune", prune_webhooks, every=DAY)
