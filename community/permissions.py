@@ -11,7 +11,7 @@ from datetime import timedelta
 from flask import current_app
 
 from .dbtypes import utcnow
-from .forum.models import Board, BoardKind, Post, Thread, Visibility
+from .forum.models import Board, BoardKind, Post, StartPolicy, Thread, Visibility
 from .members.models import Role
 
 
@@ -47,10 +47,18 @@ def can_view_board(member, board: Board) -> bool:
 
 
 def can_start_thread(member, board: Board) -> bool:
+    """Start a thread: a reader of a live board, as the board's kind and start policy allow (set by admins)."""
     if not _signed_in(member) or not can_view_board(member, board) or is_silenced(member):
+        return False
+    if getattr(board, "archived_at", None) is not None:
         return False
     if board.kind is BoardKind.announcement:
         return is_staff(member)
+    policy = getattr(board, "start_policy", None) or StartPolicy.members
+    if policy is StartPolicy.staff:
+        return is_staff(member)
+    if policy is StartPolicy.trust:
+        return is_staff(member) or is_moderator(member) or trust_level_of(member) >= (board.start_min_trust or 0)
     return True
 
 
@@ -69,6 +77,8 @@ def can_view_thread(member, thread: Thread) -> bool:
 
 def can_reply(member, thread: Thread) -> bool:
     if not _signed_in(member) or thread.is_deleted or not can_view_thread(member, thread) or is_silenced(member):
+        return False
+    if getattr(thread.board, "archived_at", None) is not None:  # an archived board is read-only
         return False
     return not thread.is_locked or can_moderate(member, thread.board)
 
@@ -545,3 +555,50 @@ def can_register_through_api(member) -> bool:
 def can_manage_mail(member) -> bool:
     """The mail settings and the outbox (which holds members' links) are for admins only."""
     return _role(member) is Role.admin
+
+
+# ---- administration (community/admin) -------------------------------------------------------------
+# The admin area is for admins; staff see the sections meant for them (members' roles below admin).
+# Each section of /admin names one of these predicates (community/admin/sections.py).
+
+def is_admin(member) -> bool:
+    return _role(member) is Role.admin
+
+
+def can_administer(member) -> bool:
+    """Open /admin at all: admins, and staff (who see only the sections meant for them)."""
+    return is_staff(member)
+
+
+def can_manage_boards(member) -> bool:
+    """Create, edit, reorder, archive and delete boards: admins."""
+    return is_admin(member)
+
+
+def can_manage_members(member) -> bool:
+    """Open the members admin (search members, see roles): staff and admins."""
+    return is_staff(member)
+
+
+# Roles staff may hand out or take back; admins may set any role.
+STAFF_ASSIGNABLE_ROLES = (Role.member, Role.moderator)
+
+
+def can_set_role(member, target, role=None) -> bool:
+    """Change `target`'s role (to `role`, when given): admins on anyone; staff between member and moderator
+    on members and moderators. Nobody but an admin changes their own role (the last admin may not step down:
+    the service checks that, it needs a count)."""
+    if not is_staff(member) or target is None:
+        return False
+    if is_admin(member):
+        return True
+    if target.id == member.id:
+        return False
+    if target.role not in STAFF_ASSIGNABLE_ROLES:
+        return False
+    return role is None or Role(role) in STAFF_ASSIGNABLE_ROLES
+
+
+def can_use_admin_api(member) -> bool:
+    """The /api/v1/admin routes (boards, roles): admins (and their tokens need the admin scope)."""
+    return is_admin(member)

@@ -155,3 +155,18 @@ so API sign-in tokens end too; revoke_tokens: bool, also revoke personal access 
 registration_attempted_for_existing_email = _signals.signal("registration-attempted-for-existing-email", doc="""\
 Sent when someone tried to register with the address of an existing account (the form answered as for a
 new account, so as not to tell that the address is in use). sender: the existing Member.""")
+
+# ---- administration (community/admin) ----------------------------------------------------------
+
+board_changed = _signals.signal("board-changed", doc="""\
+Sent when an admin (or a `flask community board` command) created, edited, reordered, archived,
+unarchived or deleted a board. sender: the Board (for "deleted", the row just removed); by: the Member,
+or None from the command line; action: "created", "updated", "reordered", "archived", "unarchived" or
+"deleted"; fields: names of the changed fields (for "updated"). Search rewrites the board's documents
+when `visibility` is among them; the guests' page cache drops every page.""")
+
+member_role_changed = _signals.signal("member-role-changed", doc="""\
+Sent when a member's role changed (admin page, API or `flask community member set-role`), after the
+moderation log line was written, in the same transaction. sender: the Member; by: the Member who changed
+it, or None from the command line; previous: the old Role; role: the new Role. crm_bridge writes it to
+the staff audit log.""")

@@ -12,14 +12,18 @@ import sys
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import lazy_gettext as _l
 
+from community.admin.sections import Section, add_section
 from community.registry import register_template_slot
+
+from . import permissions as crm_permissions
 
 
 def init_app(app: Flask) -> None:
     """Register the CRM pages and commands and subscribe the bridge to the community's signals."""
     from . import models  # noqa: F401  (the tables, for Alembic and create_all)
-    from . import erasure, feedback, jobs, moods, outbox, permissions, timeline, views, webhook_views, webhooks
+    from . import erasure, feedback, jobs, moods, outbox, permissions, roles, timeline, views, webhook_views, webhooks
 
     app.config.setdefault("CRM_RESPONSE_TARGET_HOURS", 24)  # the queue lists feedback unanswered for longer
     for name, value in webhooks.DEFAULTS.items():
@@ -29,15 +33,25 @@ def init_app(app: Flask) -> None:
     from . import api
 
     api.init_app(app)
-    for connect in (timeline.connect, outbox.connect, feedback.connect, moods.connect, erasure.connect):
+    for connect in (timeline.connect, outbox.connect, feedback.connect, moods.connect, erasure.connect,
+                    roles.connect):
         _connect_once(connect)
     app.add_template_global(moods.for_post, "post_sentiment")
     app.add_template_global(permissions, "crm_can")  # crm_can.can_view_crm(member) in the partials below
     register_template_slot(app, "post_after_body", "crm_bridge/_post_sentiment.html", order=30)
     register_template_slot(app, "profile_extra", "crm_bridge/_profile_links.html", order=90)
     register_template_slot(app, "your_data", "crm_bridge/_my_data_link.html")
+    _admin_sections()
     app.cli.add_command(crm_cli)
     jobs.register(app)
+
+
+def _admin_sections() -> None:
+    """Link the CRM's staff pages from /admin (community/admin/sections.py): staff and admins see them."""
+    add_section(Section("crm-webhooks", _l("Webhooks"), "crm_webhooks.index", crm_permissions.can_manage_webhooks,
+                        _l("Send community events to other systems."), order=90))
+    add_section(Section("crm-audit", _l("Staff audit log"), "crm.audit_log", crm_permissions.can_view_crm,
+                        _l("Every view and change of CRM records by staff, and every change of role."), order=95))
 
 
 _connected: set = set()

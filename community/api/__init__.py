@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("API_TOKEN_DAYS", 30)
 
     from ..extensions import csrf
-    from . import core, moderation, openapi, pages, services, views  # noqa: F401  (routes register on import)
+    from . import admin, core, moderation, openapi, pages, services, views  # noqa: F401  (routes register on import)
 
     from ..signals import sessions_ended
 

@@ -23,6 +23,7 @@ class Scope(str, enum.Enum):
     write = "write"
     moderate = "moderate"
     crm = "crm"
+    admin = "admin"  # /api/v1/admin (boards, roles): admins only, whatever the scope
 
 
 class ApiToken(db.Model):

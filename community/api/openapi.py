@@ -48,6 +48,14 @@ SCHEMAS = {
                    "visibility": {"enum": ["public", "members", "staff"]}, "thread_count": INT, "post_count": INT,
                    "last_posted_at": NTIME, "url": STR}),
     "BoardList": list_schema("Board"),
+    "AdminBoard": object_schema({"id": INT, "slug": STR, "name": STR, "description": STR,
+                                 "kind": {"enum": ["discussion", "question", "idea", "announcement"]},
+                                 "visibility": {"enum": ["public", "members", "staff"]}, "thread_count": INT,
+                                 "post_count": INT, "last_posted_at": NTIME, "url": STR, "name_zh": STR,
+                                 "description_zh": STR, "default_sort": {"enum": ["latest", "new", "hot", "top"]},
+                                 "start_policy": {"enum": ["members", "trust", "staff"]}, "start_min_trust": INT,
+                                 "archived": BOOL, "position": INT}),
+    "AdminBoardList": list_schema("AdminBoard"),
     "Thread": object_schema({"id": INT, "title": STR, "url": STR,
                     "board": object_schema({"id": INT, "slug": STR, "name": STR, "kind": STR}), "author": MEMBER_REF,
                     "created_at": TIME, "last_posted_at": TIME, "reply_count": INT, "score": INT,
@@ -67,7 +75,7 @@ SCHEMAS = {
                           "data": {"type": "object"}, "created_at": TIME, "read": BOOL, "url": STR}),
     "NotificationList": list_schema("Notification"),
     "Token": object_schema({"id": INT, "kind": {"enum": ["login", "personal", "key"]}, "name": STR, "prefix": STR,
-                   "scopes": {"type": "array", "items": {"enum": ["read", "write", "moderate", "crm"]}},
+                   "scopes": {"type": "array", "items": {"enum": ["read", "write", "moderate", "crm", "admin"]}},
                    "member": MEMBER_REF, "created_at": TIME, "expires_at": NTIME, "last_used_at": NTIME}),
     "TokenCreated": {"allOf": [schema_ref("Token"), object_schema({"token": {"type": "string", "description":
                                                               "the secret: shown this once only"}})]},
@@ -158,7 +166,7 @@ def document() -> dict:
             "cookieSession": {"type": "apiKey", "in": "cookie", "name": "session",
                               "description": "the site's own session; writes need the X-CSRFToken header"}}},
         "tags": [{"name": name} for name in dict.fromkeys(
-            ["members", "tokens", "forum", "moderation", "search", "meta"] + [op["tag"] for op in operations.values()])],
+            ["members", "tokens", "forum", "moderation", "search", "admin", "meta"] + [op["tag"] for op in operations.values()])],
     }
 
 

@@ -23,7 +23,8 @@ bp = Blueprint("api_pages", __name__)
 SCOPE_CHOICES = [SelectChoice("read", _l("read: see what you can see")),
                  SelectChoice("write", _l("write: post, edit, vote, flag")),
                  SelectChoice("moderate", _l("moderate: moderation tools, where your role allows")),
-                 SelectChoice("crm", _l("crm: the CRM, where your role allows"))]
+                 SelectChoice("crm", _l("crm: the CRM, where your role allows")),
+                 SelectChoice("admin", _l("admin: boards and roles, for admins"))]
 
 
 class ScopesField(SelectMultipleField):

@@ -13,7 +13,7 @@ from ..dbtypes import utcnow
 from ..errors import NotPermitted, ValidationFailed
 from ..extensions import db
 from ..members.models import Member
-from ..permissions import can_manage_api_keys, is_staff, is_suspended
+from ..permissions import can_manage_api_keys, can_use_admin_api, is_staff, is_suspended
 from .models import ApiToken, Scope, TokenKind
 
 TOKEN_PREFIX = "cmt_"
@@ -28,10 +28,12 @@ def hash_secret(secret: str) -> str:
 
 def default_scopes(member: Member) -> list[str]:
     """The scopes a sign-in token gets: read, write and moderate (the predicates still decide: trusted
-    members have some thread tools too), and crm for staff."""
+    members have some thread tools too), crm for staff, and admin for admins."""
     scopes = [Scope.read.value, Scope.write.value, Scope.moderate.value]
     if is_staff(member):
         scopes.append(Scope.crm.value)
+    if can_use_admin_api(member):
+        scopes.append(Scope.admin.value)
     return scopes
 
 
@@ -44,7 +46,7 @@ def parse_scopes(raw, field: str = "scopes") -> list[str]:
     bad = [name for name in names if name not in Scope.__members__]
     if bad:
         raise ValidationFailed(_l("Please correct the marked fields."),
-                               {field: _l("Scopes are read, write, moderate and crm.")})
+                               {field: _l("Scopes are read, write, moderate, crm and admin.")})
     return [scope.value for scope in Scope if scope.value in names]  # canonical order
 
 

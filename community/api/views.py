@@ -34,7 +34,7 @@ TOKEN_BODY = {"type": "object", "required": ["password"], "properties": {
     "login": {"type": "string", "maxLength": 254, "description": "username or email"},
     "username": {"type": "string", "maxLength": 254}, "email": {"type": "string", "maxLength": 254},
     "password": {"type": "string", "maxLength": 1000},
-    "scopes": {"type": "array", "items": {"type": "string", "enum": SCOPES}, "maxItems": 4}}}
+    "scopes": {"type": "array", "items": {"type": "string", "enum": SCOPES}, "maxItems": len(SCOPES)}}}
 REGISTER_BODY = {"type": "object", "required": ["username", "email", "password"], "properties": {
     "username": {"type": "string", "maxLength": 254}, "email": {"type": "string", "maxLength": 254},
     "password": {"type": "string", "maxLength": 1000}}}

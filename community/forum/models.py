@@ -4,6 +4,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask import has_request_context
+from flask_babel import get_locale
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -39,6 +41,17 @@ class Visibility(str, enum.Enum):
     staff = "staff"
 
 
+class StartPolicy(str, enum.Enum):
+    """Who may start threads on a board (replies follow the board's visibility)."""
+
+    members = "members"  # every member who can read the board
+    trust = "trust"      # members from the board's start_min_trust level up (moderators and staff always)
+    staff = "staff"      # staff and admins only
+
+
+BOARD_SORTS = ("latest", "new", "hot", "top")
+
+
 
 class Board(db.Model):
     __tablename__ = "boards"
@@ -54,9 +67,38 @@ class Board(db.Model):
     post_count: Mapped[int] = mapped_column(Integer, default=0)
     last_posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Administration (community/admin): the Simplified Chinese name and description (empty: the English
+    # ones show), the sort a board opens with, who may start threads, and archiving (read-only).
+    name_zh: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    description_zh: Mapped[str] = mapped_column(Text, default="", server_default="")
+    default_sort: Mapped[str] = mapped_column(String(16), default="latest", server_default="latest")
+    start_policy: Mapped[StartPolicy] = mapped_column(enum_type(StartPolicy), default=StartPolicy.members,
+                                                      server_default=StartPolicy.members.value)
+    start_min_trust: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def local_name(self) -> str:
+        """The name in the reader's language (Simplified Chinese when set and chosen), else the English one."""
+        return self.name_zh if self.name_zh and _reader_language() == "zh" else self.name
+
+    @property
+    def local_description(self) -> str:
+        return self.description_zh if self.description_zh and _reader_language() == "zh" else (self.description or "")
 
     def __repr__(self) -> str:
         return f"<Board {self.slug}>"
+
+
+def _reader_language() -> str:
+    if not has_request_context():
+        return "en"
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
 
 
 class Thread(db.Model):

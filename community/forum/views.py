@@ -22,10 +22,12 @@ from .models import BoardKind, Post, PostRevision, Tag
 bp = Blueprint("forum", __name__)
 
 
-def sort_arg(allowed=None) -> str:
-    """Return the ?sort= of a thread list (the forum's and the registered sorts), else latest."""
-    sort = request.args.get("sort", "latest")
-    return sort if sort in (allowed or services.thread_sorts()) else "latest"
+def sort_arg(allowed=None, default: str = "latest") -> str:
+    """Return the ?sort= of a thread list (the forum's and the registered sorts), else `default` (a board's own)."""
+    allowed = allowed or services.thread_sorts()
+    default = default if default in allowed else "latest"
+    sort = request.args.get("sort", default)
+    return sort if sort in allowed else default
 
 
 @bp.app_template_global("top_period")
@@ -45,7 +47,7 @@ def board(slug: str):
     board = load_board(slug)
     if (board_view := registry.board_page(board.kind)) is not None:
         return board_view(board)
-    sort = sort_arg()
+    sort = sort_arg(default=board.default_sort or "latest")
     answer_filter = request.args.get("filter") if board.kind is BoardKind.question else None
     answer_filter = answer_filter if answer_filter in ("unsolved", "unanswered") else None
     threads = paged(services.board_threads, current_user, board, page_arg(), sort, period=period_arg(),

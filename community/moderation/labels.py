@@ -40,6 +40,7 @@ ACTION_LABELS = {
     "suspend": _l("Member suspended"),
     "unsuspend": _l("Suspension lifted"),
     "retag": _l("Thread retagged"),
+    "role": _l("Role changed"),
 }
 
 REASON_CODE_LABELS = {**{reason.value: label for reason, label in FLAG_REASON_LABELS.items()},

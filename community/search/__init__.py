@@ -28,12 +28,14 @@ INDEXED = (
     signals.content_flagged, signals.review_resolved, signals.post_hidden, signals.post_unhidden,
     signals.post_restored, signals.post_approved, signals.threads_merged, signals.thread_split,
     signals.member_silenced, signals.member_suspended, signals.member_restriction_lifted, signals.moderation_logged,
+    signals.board_changed,  # a board's visibility is copied onto its documents
 )
 # Signals that never change what the index holds.
 NOT_INDEXED = (signals.member_registered, signals.notification_created, signals.reputation_changed,
                signals.badge_granted, signals.trust_level_changed, signals.reward_redeemed, signals.poll_created,
                signals.poll_voted, signals.thread_viewed, signals.thread_locked, signals.thread_pinned,
-               signals.mail_queued, signals.sessions_ended, signals.registration_attempted_for_existing_email)
+               signals.mail_queued, signals.sessions_ended, signals.registration_attempted_for_existing_email,
+               signals.member_role_changed)
 
 
 def init_app(app: Flask) -> None:
@@ -60,7 +62,9 @@ def init_app(app: Flask) -> None:
 
 def _on_change(sender, **kwargs) -> None:
     """Note what changed (posts, threads, members) to rewrite their documents after the commit."""
-    from ..forum.models import Post, Thread
+    from sqlalchemy import select
+
+    from ..forum.models import Board, Post, Thread
     from ..members.models import Member
 
     changed = _changed()
@@ -76,6 +80,9 @@ def _on_change(sender, **kwargs) -> None:
             elif isinstance(getattr(item, "post", None), Post):  # a flag, a review item, a log line
                 changed["posts"].add(item.post.id)
                 changed["threads_of"].add(item.post.thread_id)
+            elif isinstance(item, Board) and item is sender and "visibility" in (kwargs.get("fields") or ()):
+                # each document carries its board's visibility: rewrite them all (ids only here)
+                changed["threads"].update(db.session.scalars(select(Thread.id).where(Thread.board_id == item.id)))
             elif isinstance(item, Member) and item is sender and "fields" in kwargs:
                 if {"username", "display_name"} & set(kwargs.get("fields") or ()):
                     changed["members"].add(item.id)

@@ -1,0 +1,54 @@
+"""The admin forms: fields and CSRF only; the services check the values."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+
+KIND_CHOICES = [SelectChoice("discussion", _l("Discussion")),
+                SelectChoice("question", _l("Questions and answers")),
+                SelectChoice("idea", _l("Ideas")), SelectChoice("announcement", _l("Announcements"))]
+VISIBILITY_CHOICES = [SelectChoice("public", _l("Public: everyone, guests too")),
+                      SelectChoice("members", _l("Members: signed-in members")),
+                      SelectChoice("staff", _l("Staff: staff and admins only"))]
+SORT_CHOICES = [SelectChoice("latest", _l("Latest activity")), SelectChoice("new", _l("Newest")),
+                SelectChoice("hot", _l("Hot")), SelectChoice("top", _l("Top"))]
+POLICY_CHOICES = [SelectChoice("members", _l("Every member who can read the board")),
+                  SelectChoice("trust", _l("Members from a trust level up")),
+                  SelectChoice("staff", _l("Staff only"))]
+TRUST_CHOICES = [SelectChoice(str(n), str(n)) for n in range(5)]
+ROLE_CHOICES = [SelectChoice("member", _l("member")), SelectChoice("moderator", _l("moderator")),
+                SelectChoice("staff", _l("staff")), SelectChoice("admin", _l("admin"))]
+
+class BoardForm(FlaskForm):
+    # validate_choice=False: an unknown value reaches the service, which names the problem
+    slug = StringField(_l("Slug"), validators=[Optional()],
+                       description=_l("The board's address: /b/<slug>. Lower-case letters a-z, digits and dashes."))
+    name = StringField(_l("Name (English)"), validators=[Optional()])
+    name_zh = StringField(_l("Name (Simplified Chinese)"), validators=[Optional()],
+                          description=_l("Shown to readers who chose Chinese; leave empty to show the English name."))
+    description = TextAreaField(_l("Description (English)"), validators=[Optional()])
+    description_zh = TextAreaField(_l("Description (Simplified Chinese)"), validators=[Optional()])
+    kind = SelectField(_l("Kind"), choices=KIND_CHOICES, validate_choice=False)
+    visibility = SelectField(_l("Who can read it"), choices=VISIBILITY_CHOICES, validate_choice=False)
+    default_sort = SelectField(_l("Default sort"), choices=SORT_CHOICES, validate_choice=False)
+    start_policy = SelectField(_l("Who may start threads"), choices=POLICY_CHOICES, validate_choice=False,
+                               description=_l("Announcement boards: staff only, whatever is chosen here."))
+    start_min_trust = SelectField(_l("Lowest trust level (when members from a trust level up)"),
+                                  choices=TRUST_CHOICES, validate_choice=False)
+
+    def values(self) -> dict:
+        return {name: getattr(self, name).data for name in (
+            "slug", "name", "name_zh", "description", "description_zh", "kind", "visibility", "default_sort",
+            "start_policy", "start_min_trust")}
+
+
+class DeleteBoardForm(FlaskForm):
+    move_to = SelectField(_l("Move its threads to"), choices=[], validate_choice=False)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validate_choice=False)
+    reason = StringField(_l("Reason (for the log)"), validators=[Optional()])
