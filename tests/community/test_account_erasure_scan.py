@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import email
 import json
+import subprocess
+import sys
 from email import policy
 from pathlib import Path
 
@@ -95,7 +97,11 @@ def _database_file_hits() -> list[str]:
     with _db.engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     path = Path(_db.engine.url.database)
-    raw = path.read_bytes().lower()
+    # Read it from another process: closing a file descriptor of this process on the database file would
+    # drop every POSIX lock SQLite holds on it here (SQLite's documented pitfall), and a later connection
+    # would then find the WAL index gone ("disk I/O error").
+    raw = subprocess.run([sys.executable, "-c", "import sys; sys.stdout.buffer.write(open(sys.argv[1], 'rb').read())",
+                          str(path)], capture_output=True, check=True).stdout.lower()
     return [f"{path.name}: {i!r}" for i in IDENTIFIERS if i.lower().encode() in raw]
 
 
