@@ -78,8 +78,7 @@ def _sqlite_pragmas(app: Flask) -> None:
     def _on_connect(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA busy_timeout=30000")  # first, so the pragmas below wait for a lock too
-        # WAL is a property of the database file: switch once. Asking every new connection to switch took a
-        # lock each time and, with connections opening while others write, failed as "disk I/O error".
+        # WAL is a property of the database file: switch once, not from every new connection.
         if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
