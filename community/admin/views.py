@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..errors import NotPermitted, ServiceError
 from ..extensions import db
-from ..forms import apply_errors
+from ..forms import submit
 from ..permissions import (
     can_administer,
     can_manage_boards,
@@ -71,14 +71,10 @@ def new_board():
                                                                    "default_sort": "latest",
                                                                    "start_policy": "members", "start_min_trust": "0"})
     if request.method == "POST" and form.validate():
-        try:
-            board = services.create_board(current_user, form.values())
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
+        created = submit(form, services.create_board, current_user, form.values())
+        if not created:
             return _board_form_page(form, status=422)
-        db.session.commit()
-        flash(_("Board %(name)s created.", name=board.name))
+        flash(_("Board %(name)s created.", name=created.value.name))
         return redirect(url_for("admin.boards"))
     return _board_form_page(form, status=422 if request.method == "POST" else 200)
 
@@ -93,13 +89,8 @@ def edit_board(slug: str):
         "default_sort": board.default_sort, "start_policy": board.start_policy.value,
         "start_min_trust": str(board.start_min_trust)})
     if request.method == "POST" and form.validate():
-        try:
-            services.update_board(current_user, board, form.values())
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
+        if not submit(form, services.update_board, current_user, board, form.values()):
             return _board_form_page(form, board, 422)
-        db.session.commit()
         flash(_("Board %(name)s saved.", name=board.name))
         return redirect(url_for("admin.boards"))
     return _board_form_page(form, board, 422 if request.method == "POST" else 200)
@@ -141,17 +132,12 @@ def delete_board(slug: str):
             status = 422
         else:
             name = board.name
-            try:
-                moved = services.delete_board(current_user, board, move_to)
-            except ServiceError as exc:
-                db.session.rollback()
-                apply_errors(form, exc)
-                status = 422
-            else:
-                db.session.commit()
-                flash(_("Board %(name)s deleted; %(n)d threads moved.", name=name, n=moved) if moved
+            deleted = submit(form, services.delete_board, current_user, board, move_to)
+            if deleted:
+                flash(_("Board %(name)s deleted; %(n)d threads moved.", name=name, n=deleted.value) if deleted.value
                       else _("Board %(name)s deleted.", name=name))
                 return redirect(url_for("admin.boards"))
+            status = 422
     elif request.method == "POST":
         status = 422
     return _render("community/admin/board_delete.html", "boards", status, form=form, board=board)
