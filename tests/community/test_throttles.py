@@ -29,6 +29,11 @@ SCRIPT = textwrap.dedent("""
         db.create_all()
         factories.member("guessed", email="guessed@example.com")
         factories.member("untouched")
+        # Build the index now: a missing one is rebuilt in the background and answers 503 meanwhile,
+        # and on a slow machine that rebuild outlasts the 67 searches below.
+        from pathlib import Path
+        from community.search.index import rebuild
+        rebuild(Path(instance) / "ix")
     out = {}
 
     def client(n):
@@ -57,6 +62,7 @@ SCRIPT = textwrap.dedent("""
                 "similar": "/search/similar?title=my+router+drops+wifi"}[scenario]
         c = client(7)
         out["codes"] = [c.get(path).status_code for _ in range(65)]
+        assert 503 not in out["codes"], out["codes"]
         last = c.get(path)
         out["last"] = [last.status_code, last.get_data(as_text=True)[:2000]]
         out["elsewhere"] = client(8).get(path).status_code
@@ -100,18 +106,18 @@ def test_a_member_who_signs_in_right_is_never_counted(tmp_path):
 
 def test_search_is_rate_limited_per_address(tmp_path):
     out = _run(tmp_path, "search")
-    assert 429 not in out["codes"][:30]
+    assert set(out["codes"][:30]) == {200}
     assert out["last"][0] == 429 and "too often" in out["last"][1]
     assert out["elsewhere"] == 200
 
 
 def test_the_search_api_is_rate_limited_with_a_json_error(tmp_path):
     out = _run(tmp_path, "api")
-    assert 429 not in out["codes"][:30]
+    assert set(out["codes"][:30]) == {200}
     assert out["last"][0] == 429 and json.loads(out["last"][1])["error"]["code"] == "rate_limited"
 
 
 def test_similar_threads_are_rate_limited_per_address(tmp_path):
     out = _run(tmp_path, "similar")
-    assert 429 not in out["codes"][:30]
+    assert set(out["codes"][:30]) == {200}
     assert out["last"][0] == 429
