@@ -44,7 +44,7 @@ INVALIDATING = (
     signals.thread_moved, signals.thread_retagged, signals.content_flagged, signals.review_resolved,
     signals.post_hidden, signals.post_unhidden, signals.post_restored, signals.post_approved, signals.threads_merged,
     signals.thread_split, signals.member_silenced, signals.member_suspended, signals.member_restriction_lifted,
-    signals.moderation_logged, signals.board_changed, signals.member_role_changed,
+    signals.moderation_logged, signals.board_changed, signals.member_role_changed, signals.site_settings_changed,
 )
 # signals that change nothing a guest sees on a page (sent on every view or sign-in, say)
 NOT_INVALIDATING = (signals.thread_viewed, signals.member_registered, signals.notification_created,

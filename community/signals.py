@@ -170,3 +170,8 @@ Sent when a member's role changed (admin page, API or `flask community member se
 moderation log line was written, in the same transaction. sender: the Member; by: the Member who changed
 it, or None from the command line; previous: the old Role; role: the new Role. crm_bridge writes it to
 the staff audit log.""")
+
+site_settings_changed = _signals.signal("site-settings-changed", doc="""\
+Sent when an admin saved site settings (community/settings.py), in the transaction, after the rows were
+flushed. sender: None; keys: the keys whose value changed; by: the Member, or None from the command line.
+The guests' page cache drops every page (the name, logo, colours and footer are on all of them).""")

@@ -1,0 +1,142 @@
+"""Site settings an admin changes without code: one store, declared keys, typed values.
+
+Each area declares the settings it owns, once, at import time of its own module:
+
+    from community import settings
+    REGISTRATION_MODE = settings.declare("registration.mode", "open", str,
+                                         choices=("open", "approval", "invite", "closed"))
+
+and reads them where it needs them (`settings.get("registration.mode")`, or `REGISTRATION_MODE.value`). The
+admin pages write them with `settings.save({...}, by=admin)`, which checks every value against its
+declaration first and saves all or nothing. A key nobody declared is refused, so a misspelt name fails
+loudly instead of reading a default forever.
+
+Storage: the table `site_settings`, one row per key that differs from its default, the value as JSON.
+Reads cost one query per request at most (all rows are loaded together and kept on `flask.g`); a save
+clears that. `site_settings_changed` is sent after a save, in the transaction, with the changed keys, so
+the guests' page cache and anything else that shows a setting can drop what it kept.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import g, has_app_context
+from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .dbtypes import UTCDateTime, utcnow
+from .errors import ValidationFailed
+from .extensions import db
+from .signals import site_settings_changed
+
+
+class SiteSetting(db.Model):
+    """The stored value of one declared setting (no row: the declared default)."""
+
+    __tablename__ = "site_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One setting: its key, default and type, the choices it may take, and an extra check."""
+
+    key: str
+    default: Any
+    kind: type
+    choices: tuple = ()
+    check: Callable[[Any], str | None] | None = field(default=None, compare=False)  # returns a message or None
+
+    @property
+    def value(self) -> Any:
+        return get(self.key)
+
+
+DECLARED: dict[str, Declared] = {}
+
+
+def declare(key: str, default: Any, kind: type, *, choices=(), check=None) -> Declared:
+    """Declare a setting (once per key; declaring it again with the same default and type is allowed)."""
+    setting = Declared(key, default, kind, tuple(choices), check)
+    known = DECLARED.get(key)
+    if known is not None and (known.default, known.kind) != (default, kind):
+        raise ValueError(f"setting {key!r} declared twice with different defaults or types")
+    DECLARED[key] = setting
+    return setting
+
+
+def _stored() -> dict[str, Any]:
+    cached = g.get("site_settings") if has_app_context() else None
+    if cached is None:
+        cached = dict(db.session.execute(select(SiteSetting.key, SiteSetting.value)).all())
+        if has_app_context():
+            g.site_settings = cached
+    return cached
+
+
+def get(key: str) -> Any:
+    """Return the setting's value: the stored one, else its declared default."""
+    setting = DECLARED[key]  # KeyError for an undeclared key: a misspelling is a bug
+    stored = _stored()
+    return stored[key] if key in stored else setting.default
+
+
+def values(prefix: str = "") -> dict[str, Any]:
+    """Return every declared setting whose key starts with `prefix`, with its current value."""
+    return {key: get(key) for key in sorted(DECLARED) if key.startswith(prefix)}
+
+
+def _problem(setting: Declared, value: Any) -> str | None:
+    if setting.kind is bool:
+        ok = isinstance(value, bool)
+    elif setting.kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif setting.kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, setting.kind)
+    if not ok:
+        return f"expected {setting.kind.__name__}"
+    if setting.choices and value not in setting.choices:
+        return "not one of the choices"
+    return setting.check(value) if setting.check else None
+
+
+def save(changes: dict[str, Any], by=None) -> list[str]:
+    """Store `changes` (key -> value) after checking all of them; return the keys whose value changed.
+
+    Raises ValidationFailed (nothing saved) naming each bad key. A value equal to the default removes
+    the row, so a later change of the default reaches sites that never touched the setting. Does not commit.
+    """
+    problems = {}
+    for key, value in changes.items():
+        setting = DECLARED.get(key)
+        message = "unknown setting" if setting is None else _problem(setting, value)
+        if message:
+            problems[key] = message
+    if problems:
+        raise ValidationFailed("Please correct the marked settings.", problems)
+    changed = [key for key, value in changes.items() if get(key) != value]
+    for key in changed:
+        row = db.session.get(SiteSetting, key)
+        if changes[key] == DECLARED[key].default:
+            if row is not None:
+                db.session.delete(row)
+            continue
+        if row is None:
+            row = SiteSetting(key=key)
+            db.session.add(row)
+        row.value = changes[key]
+        row.updated_by_id = getattr(by, "id", None)
+    db.session.flush()
+    g.pop("site_settings", None)
+    if changed:
+        site_settings_changed.send(None, keys=changed, by=by)
+    return changed
