@@ -120,20 +120,20 @@ def reverse_acceptance(post: Post, thread_id: int, by: Member | None) -> Reputat
                   actor_id=by.id if by is not None else None, post_id=post.id, thread_id=thread_id)
 
 
-def adjust(staff: Member, member: Member, delta, note: str) -> ReputationEntry:
-    """Let staff move a member's reputation by hand, with a reason that the member sees."""
-    from ..permissions import can_adjust_reputation
+def checked_by_hand(amount, note, *, field: str, limit: int, example) -> tuple[int, str]:
+    """Check what staff give by hand (reputation, points): a whole `amount` from -`limit` to `limit`, not 0
+    (problems on `field`; `example` is the message for what is no number), and the reason the member sees.
 
-    if not can_adjust_reputation(staff, member):
-        raise NotPermitted(_l("Only staff may adjust reputation."))
+    Returns the amount and the note with its whitespace folded; refuses every problem at once.
+    """
     problems = {}
     try:
-        delta = int(str(delta).strip())
+        amount = int(str(amount).strip())
     except (TypeError, ValueError):
-        problems["delta"] = _l("Enter a whole number, e.g. 25 or -10.")
+        problems[field] = example
     else:
-        if delta == 0 or abs(delta) > MAX_ADJUSTMENT:
-            problems["delta"] = _l("Enter a whole number from -%(n)d to %(n)d, not 0.", n=MAX_ADJUSTMENT)
+        if amount == 0 or abs(amount) > limit:
+            problems[field] = _l("Enter a whole number from -%(n)d to %(n)d, not 0.", n=limit)
     note = " ".join((note or "").split())
     if not note:
         problems["note"] = _l("Say why; the member sees this reason.")
@@ -141,6 +141,17 @@ def adjust(staff: Member, member: Member, delta, note: str) -> ReputationEntry:
         problems["note"] = _l("At most %(n)d characters.", n=255)
     if problems:
         raise ValidationFailed(_l("Please correct the marked fields."), problems)
+    return amount, note
+
+
+def adjust(staff: Member, member: Member, delta, note: str) -> ReputationEntry:
+    """Let staff move a member's reputation by hand, with a reason that the member sees."""
+    from ..permissions import can_adjust_reputation
+
+    if not can_adjust_reputation(staff, member):
+        raise NotPermitted(_l("Only staff may adjust reputation."))
+    delta, note = checked_by_hand(delta, note, field="delta", limit=MAX_ADJUSTMENT,
+                                  example=_l("Enter a whole number, e.g. 25 or -10."))
     return record(member.id, delta, ReputationReason.staff_adjustment, actor_id=staff.id, note=note)
 
 

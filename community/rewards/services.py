@@ -27,7 +27,7 @@ from ..extensions import db
 from ..members.models import Member
 from ..permissions import can_grant_to, can_manage_rewards, can_redeem_reward
 from ..reputation.models import ReputationEntry, ReputationReason
-from ..reputation.services import insert_once
+from ..reputation.services import checked_by_hand, insert_once
 from ..signals import reward_redeemed
 from ..web import Page, paginate
 from .models import PointsEntry, PointsReason, Redemption, RedemptionStatus, Reward, RewardCode, RewardKind
@@ -94,21 +94,8 @@ def grant_points(staff: Member, member: Member, amount, note: str) -> PointsEntr
     if not can_grant_to(staff, member):
         message = _l("You cannot give points to yourself; ask an administrator.")
         raise NotPermitted(message, {"username": message})
-    problems = {}
-    try:
-        amount = int(str(amount).strip())
-    except (TypeError, ValueError):
-        problems["amount"] = _l("Enter a whole number, e.g. 100 or -50.")
-    else:
-        if amount == 0 or abs(amount) > MAX_GRANT:
-            problems["amount"] = _l("Enter a whole number from -%(n)d to %(n)d, not 0.", n=MAX_GRANT)
-    note = " ".join((note or "").split())
-    if not note:
-        problems["note"] = _l("Say why; the member sees this reason.")
-    elif len(note) > 255:
-        problems["note"] = _l("At most %(n)d characters.", n=255)
-    if problems:
-        raise ValidationFailed(_l("Please correct the marked fields."), problems)
+    amount, note = checked_by_hand(amount, note, field="amount", limit=MAX_GRANT,
+                                   example=_l("Enter a whole number, e.g. 100 or -50."))
     moved = db.session.execute(update(Member).where(Member.id == member.id, Member.points + amount >= 0)
                                .values(points=Member.points + amount)).rowcount
     if moved != 1:
