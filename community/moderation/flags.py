@@ -53,18 +53,31 @@ def _add_flag(flagger: Member, item: ReviewItem, reason: FlagReason, note: str, 
     return flag
 
 
+def _checked(reason, note) -> tuple[FlagReason, str]:
+    """The flag's reason and its note (needed for "something else"), or refuse them."""
+    reason = _reason(reason)
+    return reason, checked_text(note, "note", NOTE_MAX, required=reason is FlagReason.other)
+
+
+def _file(flagger: Member, kind: ReviewKind, action: str, reason: FlagReason, note: str, *,
+          post: Post | None = None, member: Member | None = None) -> tuple[Flag, ReviewItem]:
+    """Add a flag on `post` (or `member`) to its pending review item, weighed by who flags, and log `action`."""
+    item = _pending_item(kind, post=post, member=member)
+    target = {"post_id": post.id} if post is not None else {"member_id": member.id}
+    flag = _add_flag(flagger, item, reason, note, flag_weight(flagger), **target)
+    log_action(flagger, action, post=post, member=post.author if post is not None else member,
+               reason_code=reason.value, reason=note)
+    return flag, item
+
+
 def flag_post(flagger: Member, post: Post, reason, note: str = "") -> Flag:
     """Flag `post` for the moderators; enough weight (or one staff flag) hides it until reviewed."""
     if not can_flag(flagger, post):
         raise NotPermitted(_l("You cannot flag this post."))
-    reason = _reason(reason)
-    note = checked_text(note, "note", NOTE_MAX, required=reason is FlagReason.other)
+    reason, note = _checked(reason, note)
     if post.is_deleted:
         raise Conflict(_l("This post has been deleted already."))
-    item = _pending_item(ReviewKind.flagged_post, post=post)
-    weight = flag_weight(flagger)
-    flag = _add_flag(flagger, item, reason, note, weight, post_id=post.id)
-    log_action(flagger, "flag", post=post, member=post.author, reason_code=reason.value, reason=note)
+    flag, item = _file(flagger, ReviewKind.flagged_post, "flag", reason, note, post=post)
     hidden = False
     threshold = float(current_app.config["MODERATION_HIDE_WEIGHT"])
     if post.hidden_at is None and not post.pending and (is_moderator(flagger) or is_staff(flagger)
@@ -82,10 +95,7 @@ def report_member(reporter: Member, target: Member, reason, note: str = "") -> F
     """Report a member to the moderators (their profile, their behaviour)."""
     if not can_report_member(reporter, target):
         raise NotPermitted(_l("You cannot report this member."))
-    reason = _reason(reason)
-    note = checked_text(note, "note", NOTE_MAX, required=reason is FlagReason.other)
-    item = _pending_item(ReviewKind.reported_member, member=target)
-    flag = _add_flag(reporter, item, reason, note, flag_weight(reporter), member_id=target.id)
-    log_action(reporter, "report_member", member=target, reason_code=reason.value, reason=note)
+    reason, note = _checked(reason, note)
+    flag, item = _file(reporter, ReviewKind.reported_member, "report_member", reason, note, member=target)
     content_flagged.send(flag, item=item, hidden=False)
     return flag

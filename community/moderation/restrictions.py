@@ -1,6 +1,7 @@
 """Member restrictions: silence (read, not post) and suspend (no sign-in) for some days, and lifting them."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -20,15 +21,58 @@ def _check_target(actor: Member, target: Member) -> None:
         raise NotPermitted(_l("You cannot act on this member."))
 
 
-def silence_member(actor: Member, target: Member, days, reason: str) -> Member:
-    """Let `target` read but not post for `days` days; the reason is shown to them."""
+@dataclass(frozen=True)
+class _Restriction:
+    """One kind of restriction: the Member columns it lives in and the names it is logged and lifted under."""
+
+    until: str  # the Member column of its end
+    reason: str  # the Member column of its reason, shown to the member
+    action: str  # the log action when imposed
+    lift_action: str  # the log action when lifted early
+    lifted: str  # `restriction` of member_restriction_lifted
+    not_active: object  # the refusal of a lift when there is none
+
+
+SILENCE = _Restriction("silenced_until", "silenced_reason", "silence", "unsilence", "silence",
+                       _l("This member is not silenced."))
+SUSPENSION = _Restriction("suspended_until", "suspended_reason", "suspend", "unsuspend", "suspension",
+                          _l("This member is not suspended."))
+
+
+def _impose(actor: Member, target: Member, days, reason: str, kind: _Restriction, **also) -> str:
+    """Put `kind` on `target` for `days` days with a required reason (and set the columns in `also`), log it;
+    return the reason as stored."""
     _check_target(actor, target)
     days = checked_days(days)
     reason = checked_text(reason, "reason", 255, required=True)
-    target.silenced_until = utcnow() + timedelta(days=days)
-    target.silenced_reason = reason
+    setattr(target, kind.until, utcnow() + timedelta(days=days))
+    setattr(target, kind.reason, reason)
+    for column, value in also.items():
+        setattr(target, column, value)
     db.session.flush()
-    log_action(actor, "silence", member=target, reason_code="manual", reason=reason, data={"days": days})
+    if also:  # SQL expressions: read back what they came to
+        db.session.refresh(target, list(also))
+    log_action(actor, kind.action, member=target, reason_code="manual", reason=reason, data={"days": days})
+    return reason
+
+
+def _lift(actor: Member, target: Member, reason: str, kind: _Restriction) -> str:
+    """End `kind` on `target` early (refused when there is none now), log it; return the reason as stored."""
+    _check_target(actor, target)
+    reason = checked_text(reason, "reason", 255)
+    until = getattr(target, kind.until)
+    if until is None or until <= utcnow():
+        raise Conflict(kind.not_active)
+    setattr(target, kind.until, None)
+    setattr(target, kind.reason, "")
+    db.session.flush()
+    log_action(actor, kind.lift_action, member=target, reason_code="manual", reason=reason)
+    return reason
+
+
+def silence_member(actor: Member, target: Member, days, reason: str) -> Member:
+    """Let `target` read but not post for `days` days; the reason is shown to them."""
+    reason = _impose(actor, target, days, reason, SILENCE)
     _tell_member(actor, target, "silenced", reason, target.silenced_until)
     member_silenced.send(target, by=actor, until=target.silenced_until, reason=reason)
     return target
@@ -36,43 +80,24 @@ def silence_member(actor: Member, target: Member, days, reason: str) -> Member:
 
 def suspend_member(actor: Member, target: Member, days, reason: str) -> Member:
     """Keep `target` from signing in for `days` days and end all their sessions."""
-    _check_target(actor, target)
-    days = checked_days(days)
-    reason = checked_text(reason, "reason", 255, required=True)
-    target.suspended_until = utcnow() + timedelta(days=days)
-    target.suspended_reason = reason
-    target.session_version = Member.session_version + 1  # every session and remember-me cookie ends
-    db.session.flush()
-    db.session.refresh(target, ["session_version"])
-    log_action(actor, "suspend", member=target, reason_code="manual", reason=reason, data={"days": days})
+    # A new session_version ends every session and remember-me cookie.
+    reason = _impose(actor, target, days, reason, SUSPENSION, session_version=Member.session_version + 1)
     member_suspended.send(target, by=actor, until=target.suspended_until, reason=reason)
     return target
 
 
 def lift_silence(actor: Member, target: Member, reason: str = "") -> Member:
     """End a silence early."""
-    _check_target(actor, target)
-    reason = checked_text(reason, "reason", 255)
-    if target.silenced_until is None or target.silenced_until <= utcnow():
-        raise Conflict(_l("This member is not silenced."))
-    target.silenced_until, target.silenced_reason = None, ""
-    db.session.flush()
-    log_action(actor, "unsilence", member=target, reason_code="manual", reason=reason)
+    reason = _lift(actor, target, reason, SILENCE)
     _tell_member(actor, target, "unsilenced", reason, None)
-    member_restriction_lifted.send(target, by=actor, restriction="silence", reason=reason)
+    member_restriction_lifted.send(target, by=actor, restriction=SILENCE.lifted, reason=reason)
     return target
 
 
 def lift_suspension(actor: Member, target: Member, reason: str = "") -> Member:
     """End a suspension early: the member may sign in again."""
-    _check_target(actor, target)
-    reason = checked_text(reason, "reason", 255)
-    if target.suspended_until is None or target.suspended_until <= utcnow():
-        raise Conflict(_l("This member is not suspended."))
-    target.suspended_until, target.suspended_reason = None, ""
-    db.session.flush()
-    log_action(actor, "unsuspend", member=target, reason_code="manual", reason=reason)
-    member_restriction_lifted.send(target, by=actor, restriction="suspension", reason=reason)
+    reason = _lift(actor, target, reason, SUSPENSION)
+    member_restriction_lifted.send(target, by=actor, restriction=SUSPENSION.lifted, reason=reason)
     return target
 
 

@@ -65,6 +65,17 @@ def _done(message: str, back: str, payload: dict | None = None):
     return redirect(back)
 
 
+def _act(back: str, message: str, action, *args, payload=None, **kwargs):
+    """Call the service `action(current_user, *args, **kwargs)`, commit and answer `message` on `back`
+    (JSON: `payload(value)` with the service's answer); a refusal is rolled back and answered (`_failed`)."""
+    try:
+        value = action(current_user, *args, **kwargs)
+    except ServiceError as exc:
+        return _failed(exc, back)
+    db.session.commit()
+    return _done(message, back, payload(value) if payload is not None else None)
+
+
 def _post(post_id: int) -> Post:
     post = db.session.get(Post, post_id)
     if post is None or not can_view_board(current_user, post.thread.board):
@@ -96,13 +107,9 @@ def flag(post_id: int):
     post = _post(post_id)
     if not can_flag(current_user, post):
         abort(403)
-    try:
-        _flag = flag_post(current_user, post, request.form.get("reason"), request.form.get("note", ""))
-    except ServiceError as exc:
-        return _failed(exc, post_url(post))
-    db.session.commit()
-    return _done(_("Thank you. The moderators will look at this post."), post_url(post),
-                 {"flag": {"id": _flag.id, "reason": _flag.reason.value}, **_post_json(post)})
+    return _act(post_url(post), _("Thank you. The moderators will look at this post."),
+                flag_post, post, request.form.get("reason"), request.form.get("note", ""),
+                payload=lambda made: {"flag": {"id": made.id, "reason": made.reason.value}, **_post_json(post)})
 
 
 @bp.route("/u/<username>/report", methods=["POST"])
@@ -112,13 +119,9 @@ def report(username: str):
     target = _member(username)
     if not can_report_member(current_user, target):
         abort(403)
-    back = url_for("members.profile", username=target.username)
-    try:
-        report_member(current_user, target, request.form.get("reason"), request.form.get("note", ""))
-    except ServiceError as exc:
-        return _failed(exc, back)
-    db.session.commit()
-    return _done(_("Thank you. The moderators will look into it."), back)
+    return _act(url_for("members.profile", username=target.username),
+                _("Thank you. The moderators will look into it."),
+                report_member, target, request.form.get("reason"), request.form.get("note", ""))
 
 
 # ---- the review queue ----------------------------------------------------------------------------
@@ -146,17 +149,12 @@ def resolve(item_id: int):
     item = db.session.get(ReviewItem, item_id)
     if item is None or (item.post is not None and not can_moderate_post(current_user, item.post)):
         abort(404)
-    back = url_for("moderation.review")
-    try:
-        resolve_item(current_user, item, request.form.get("outcome", ""), request.form.get("note", ""),
-                     delete=request.form.get("delete") in ("1", "y", "on", "true"),
-                     silence_days=request.form.get("silence_days") or None,
-                     reason=request.form.get("silence_reason", ""))
-    except ServiceError as exc:
-        return _failed(exc, back)
-    db.session.commit()
-    return _done(_("Done. The flaggers have been told."), back,
-                 {"item": {"id": item.id, "status": item.status.value}})
+    return _act(url_for("moderation.review"), _("Done. The flaggers have been told."),
+                resolve_item, item, request.form.get("outcome", ""), request.form.get("note", ""),
+                delete=request.form.get("delete") in ("1", "y", "on", "true"),
+                silence_days=request.form.get("silence_days") or None,
+                reason=request.form.get("silence_reason", ""),
+                payload=lambda _item: {"item": {"id": item.id, "status": item.status.value}})
 
 
 # ---- post tools -------------------------------------------------------------------------------------
@@ -165,12 +163,8 @@ def _post_tool(post_id: int, fn, allowed, message):
     post = _post(post_id)
     if not allowed(current_user, post):
         abort(403)
-    try:
-        fn(current_user, post, request.form.get("reason", ""))
-    except ServiceError as exc:
-        return _failed(exc, post_url(post))
-    db.session.commit()
-    return _done(message, post_url(post), _post_json(post))
+    return _act(post_url(post), message, fn, post, request.form.get("reason", ""),
+                payload=lambda _post: _post_json(post))
 
 
 @bp.route("/p/<int:post_id>/hide", methods=["POST"])
@@ -229,17 +223,24 @@ def _tool(thread_id: int, allowed) -> object:
     return thread
 
 
+def _use_tool(thread, message, action, *args):
+    """Call the thread tool `action(current_user, thread, *args)`, commit and answer `message` (a callable gets
+    the tool's answer) or the thread as JSON; a refusal is rolled back and answered as JSON (`_tool_refused`)."""
+    try:
+        value = action(current_user, thread, *args)
+    except ServiceError as exc:
+        return _tool_refused(exc)
+    db.session.commit()
+    return _tool_done(thread, message(value) if callable(message) else message)
+
+
 @bp.route("/t/<int:thread_id>/tags", methods=["POST"])
 @login_required
 @limiter.limit(TRUSTED_TOOL_LIMIT, methods=["POST"])
 def retag(thread_id: int):
-    thread = _tool(thread_id, can_retag)
-    try:
-        changed = thread_tools.retag_thread(current_user, thread, request.form.get("tags", ""))
-    except ServiceError as exc:
-        return _tool_refused(exc)
-    db.session.commit()
-    return _tool_done(thread, _("The tags have been changed.") if changed else _("The tags are unchanged."))
+    return _use_tool(_tool(thread_id, can_retag),
+                     lambda changed: _("The tags have been changed.") if changed else _("The tags are unchanged."),
+                     thread_tools.retag_thread, request.form.get("tags", ""))
 
 
 @bp.route("/t/<int:thread_id>/move", methods=["POST"])
@@ -249,64 +250,40 @@ def move(thread_id: int):
     thread = _tool(thread_id, can_recategorize)
     slug = (request.form.get("board") or "").strip()
     target = db.session.scalar(select(Board).where(Board.slug == slug)) if slug else None
-    try:
-        thread_tools.move_thread(current_user, thread, target)
-    except ServiceError as exc:
-        return _tool_refused(exc)
-    db.session.commit()
-    return _tool_done(thread, _("The thread has been moved to %(board)s.", board=target.name))
+    return _use_tool(thread, lambda _moved: _("The thread has been moved to %(board)s.", board=target.name),
+                     thread_tools.move_thread, target)
 
 
 @bp.route("/t/<int:thread_id>/lock", methods=["POST"])
 @login_required
 @limiter.limit(TRUSTED_TOOL_LIMIT, methods=["POST"])
 def lock(thread_id: int):
-    thread = _tool(thread_id, can_lock_thread)
-    try:
-        thread_tools.lock_thread(current_user, thread, request.form.get("reason", ""))
-    except ServiceError as exc:
-        return _tool_refused(exc)
-    db.session.commit()
-    return _tool_done(thread, _("The thread is closed to new replies."))
+    return _use_tool(_tool(thread_id, can_lock_thread), _("The thread is closed to new replies."),
+                     thread_tools.lock_thread, request.form.get("reason", ""))
 
 
 @bp.route("/t/<int:thread_id>/unlock", methods=["POST"])
 @login_required
 @limiter.limit(TRUSTED_TOOL_LIMIT, methods=["POST"])
 def unlock(thread_id: int):
-    thread = _tool(thread_id, can_lock_thread)
-    try:
-        thread_tools.unlock_thread(current_user, thread)
-    except ServiceError as exc:
-        return _tool_refused(exc)
-    db.session.commit()
-    return _tool_done(thread, _("The thread is open for replies again."))
+    return _use_tool(_tool(thread_id, can_lock_thread), _("The thread is open for replies again."),
+                     thread_tools.unlock_thread)
 
 
 @bp.route("/t/<int:thread_id>/pin", methods=["POST"])
 @login_required
 @limiter.limit(TRUSTED_TOOL_LIMIT, methods=["POST"])
 def pin(thread_id: int):
-    thread = _tool(thread_id, can_pin_thread)
-    try:
-        thread_tools.pin_thread(current_user, thread, request.form.get("days"))
-    except ServiceError as exc:
-        return _tool_refused(exc)
-    db.session.commit()
-    return _tool_done(thread, _("The thread is pinned to the top of its board."))
+    return _use_tool(_tool(thread_id, can_pin_thread), _("The thread is pinned to the top of its board."),
+                     thread_tools.pin_thread, request.form.get("days"))
 
 
 @bp.route("/t/<int:thread_id>/unpin", methods=["POST"])
 @login_required
 @limiter.limit(TRUSTED_TOOL_LIMIT, methods=["POST"])
 def unpin(thread_id: int):
-    thread = _tool(thread_id, can_pin_thread)
-    try:
-        thread_tools.unpin_thread(current_user, thread)
-    except ServiceError as exc:
-        return _tool_refused(exc)
-    db.session.commit()
-    return _tool_done(thread, _("The thread is no longer pinned."))
+    return _use_tool(_tool(thread_id, can_pin_thread), _("The thread is no longer pinned."),
+                     thread_tools.unpin_thread)
 
 
 # Pin globally, merge and split: moderators.
@@ -318,13 +295,8 @@ def pin_globally(thread_id: int):
     thread = load_thread(thread_id)
     if not can_pin_globally(current_user, thread):
         abort(403)
-    back = url_for("forum.thread", thread_id=thread.id)
-    try:
-        thread_tools.pin_globally(current_user, thread, request.form.get("days"))
-    except ServiceError as exc:
-        return _failed(exc, back)
-    db.session.commit()
-    return _done(_("The thread is pinned on top of every list."), back)
+    return _act(url_for("forum.thread", thread_id=thread.id), _("The thread is pinned on top of every list."),
+                thread_tools.pin_globally, thread, request.form.get("days"))
 
 
 @bp.route("/t/<int:thread_id>/merge", methods=["GET", "POST"])
@@ -398,18 +370,12 @@ def _member_tool(username: str, fn, message, with_days: bool):
     target = _member(username)
     if not can_act_on_member(current_user, target):
         abort(403)
-    back = url_for("members.profile", username=target.username)
-    try:
-        if with_days:
-            fn(current_user, target, request.form.get("days"), request.form.get("reason", ""))
-        else:
-            fn(current_user, target, request.form.get("reason", ""))
-    except ServiceError as exc:
-        return _failed(exc, back)
-    db.session.commit()
-    return _done(message, back, {"member": {"id": target.id, "username": target.username,
-                                            "silenced_until": _iso(target.silenced_until),
-                                            "suspended_until": _iso(target.suspended_until)}})
+    days = (request.form.get("days"),) if with_days else ()
+    return _act(url_for("members.profile", username=target.username), message,
+                fn, target, *days, request.form.get("reason", ""),
+                payload=lambda _target: {"member": {"id": target.id, "username": target.username,
+                                                    "silenced_until": _iso(target.silenced_until),
+                                                    "suspended_until": _iso(target.suspended_until)}})
 
 
 def _iso(value):
