@@ -56,6 +56,23 @@ def _restore_counts(post: Post) -> None:
     _shift_counts(post, +1)
 
 
+def _set_state(post: Post, **values) -> None:
+    """Set `values` on `post` and, for an opening post, on its thread too (a thread shows as its opening post)."""
+    for name, value in values.items():
+        setattr(post, name, value)
+        if post.is_opening:
+            setattr(post.thread, name, value)
+
+
+def _counted_again(post: Post) -> None:
+    """After `post` was shown, restored or approved: back into the counts if it counts now, and the thread's
+    (and board's) last post follows."""
+    db.session.flush()
+    if counted(post):
+        _restore_counts(post)
+    _refresh_last(post)
+
+
 # ---- new posts: duplicates, whispers, approval -------------------------------------------------
 
 def check_new_post(author: Member, post: Post) -> None:
@@ -80,9 +97,7 @@ def check_new_post(author: Member, post: Post) -> None:
         return
     if has_request_context() and _needs_approval(author, post):
         _withdraw(post)
-        post.pending = True
-        if post.is_opening:
-            post.thread.pending = True
+        _set_state(post, pending=True)
         db.session.add(ReviewItem(kind=ReviewKind.pending_post, post_id=post.id, created_at=utcnow()))
         db.session.flush()
 
@@ -119,23 +134,17 @@ def mark_hidden(post: Post, by: Member | None, reason: str) -> None:
     """Hide `post` (and its thread, for an opening post), out of the counts; no log line, no signal."""
     if counted(post):
         _withdraw(post)
-    now = utcnow()
-    post.hidden_at, post.hidden_by_id, post.hidden_reason = now, by.id if by is not None else None, reason[:32]
-    if post.is_opening:
-        post.thread.hidden_at = now
+    _set_state(post, hidden_at=utcnow())
+    post.hidden_by_id, post.hidden_reason = by.id if by is not None else None, reason[:32]
     db.session.flush()
     _refresh_last(post)
 
 
 def mark_visible(post: Post) -> None:
     """Show a hidden post again, back in the counts; no log line, no signal."""
-    post.hidden_at, post.hidden_by_id, post.hidden_reason = None, None, ""
-    if post.is_opening:
-        post.thread.hidden_at = None
-    db.session.flush()
-    if counted(post):
-        _restore_counts(post)
-    _refresh_last(post)
+    _set_state(post, hidden_at=None)
+    post.hidden_by_id, post.hidden_reason = None, ""
+    _counted_again(post)
 
 
 def _refresh_last(post: Post) -> None:
@@ -177,13 +186,8 @@ def restore_post(moderator: Member, post: Post, reason: str = "") -> Post:
     thread = post.thread
     if not post.is_opening and thread.is_deleted:
         raise Conflict(_l("Restore the thread (its opening post) first."))
-    post.deleted_at = post.deleted_by_id = None
-    if post.is_opening:
-        thread.deleted_at = thread.deleted_by_id = None
-    db.session.flush()
-    if counted(post):
-        _restore_counts(post)
-    _refresh_last(post)
+    _set_state(post, deleted_at=None, deleted_by_id=None)
+    _counted_again(post)
     log_action(moderator, "restore", post=post, member=post.author, reason_code="manual", reason=reason)
     post_restored.send(post, by=moderator)
     return post
@@ -191,16 +195,18 @@ def restore_post(moderator: Member, post: Post, reason: str = "") -> Post:
 
 def approve_post(moderator: Member, post: Post) -> None:
     """Let a post that waited for approval appear: counts, log line, signal, notifications."""
-    post.pending = False
-    if post.is_opening:
-        post.thread.pending = False
-    db.session.flush()
-    if counted(post):
-        _restore_counts(post)
-    _refresh_last(post)
+    _set_state(post, pending=False)
+    _counted_again(post)
     log_action(moderator, "approve", post=post, member=post.author, reason_code="new_member")
     post_approved.send(post, by=moderator)
     _announce_approved(post)
+
+
+def reject_post(moderator: Member, post: Post, note: str = "") -> None:
+    """Refuse a post that waited for approval: it is deleted (out of the counts while pending already)."""
+    _set_state(post, deleted_at=utcnow(), deleted_by_id=moderator.id)
+    db.session.flush()
+    log_action(moderator, "reject", post=post, member=post.author, reason_code="new_member", reason=note)
 
 
 def _announce_approved(post: Post) -> None:

@@ -15,7 +15,7 @@ from .inputs import NOTE_MAX, checked_days, checked_text
 from .labels import FLAG_REASON_LABELS
 from .log import log_action
 from .models import FlagReason, ModerationAction, ReviewItem, ReviewKind, ReviewStatus
-from .posts import approve_post, mark_hidden, mark_visible
+from .posts import approve_post, mark_hidden, mark_visible, reject_post
 from .restrictions import silence_member
 
 
@@ -58,13 +58,8 @@ def resolve(moderator: Member, item: ReviewItem, outcome: str, note: str = "", *
     if item.kind is ReviewKind.pending_post:
         if outcome == "approved":
             approve_post(moderator, post)
-        else:  # out of the counts while pending already: only mark it deleted
-            now = utcnow()
-            post.deleted_at, post.deleted_by_id = now, moderator.id
-            if post.is_opening:
-                post.thread.deleted_at, post.thread.deleted_by_id = now, moderator.id
-            db.session.flush()
-            log_action(moderator, "reject", post=post, member=author, reason_code="new_member", reason=note)
+        else:
+            reject_post(moderator, post, note)
     elif item.kind is ReviewKind.flagged_post:
         if outcome == "agreed":
             if delete and not post.is_deleted:

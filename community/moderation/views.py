@@ -299,6 +299,28 @@ def pin_globally(thread_id: int):
                 thread_tools.pin_globally, thread, request.form.get("days"))
 
 
+def _page_tool(field: str, action, *args) -> tuple[object, dict]:
+    """Call a thread tool with a page of its own (merge, split) and commit: (its answer, {}), or, refused and
+    rolled back, (None, the problems by field; a refusal of no field goes on `field`)."""
+    try:
+        value = action(current_user, *args)
+    except ServiceError as exc:
+        db.session.rollback()
+        return None, {k: str(v) for k, v in exc.fields.items()} or {field: str(exc.message)}
+    db.session.commit()
+    return value, {}
+
+
+def _to_thread(thread, message: str):
+    """Answer a page tool's success: to `thread` (JSON: its id and URL)."""
+    url = url_for("forum.thread", thread_id=thread.id)
+    return _done(message, url, {"thread": {"id": thread.id, "url": url}})
+
+
+def _fields_refused(errors: dict):
+    return error_response(422, _("Please correct the marked fields."), fields=errors)
+
+
 @bp.route("/t/<int:thread_id>/merge", methods=["GET", "POST"])
 @login_required
 @limiter.limit(TOOL_LIMIT, methods=["POST"])
@@ -313,17 +335,12 @@ def merge(thread_id: int):
         if target is None or not can_merge_threads(current_user, thread, target):
             errors["target"] = _("Please give the number (or link) of another live thread that you moderate.")
         else:
-            try:
-                thread_tools.merge_threads(current_user, thread, target, request.form.get("reason", ""))
-            except ServiceError as exc:
-                db.session.rollback()
-                errors = {k: str(v) for k, v in exc.fields.items()} or {"target": str(exc.message)}
-            else:
-                db.session.commit()
-                return _done(_("The threads have been merged."), url_for("forum.thread", thread_id=target.id),
-                             {"thread": {"id": target.id, "url": url_for("forum.thread", thread_id=target.id)}})
+            _merged, errors = _page_tool("target", thread_tools.merge_threads, thread, target,
+                                         request.form.get("reason", ""))
+            if not errors:
+                return _to_thread(target, _("The threads have been merged."))
         if wants_json():
-            return error_response(422, _("Please correct the marked fields."), fields=errors)
+            return _fields_refused(errors)
     return render_template("community/moderation/thread_tools/merge.html", thread=thread, board=thread.board,
                            errors=errors), (422 if errors else 200)
 
@@ -342,20 +359,12 @@ def split(thread_id: int):
         if board is None or not can_view_board(current_user, board):
             errors["board"] = _("Please choose a board you moderate.")
         else:
-            try:
-                new = thread_tools.split_thread(current_user, thread, request.form.getlist("posts"),
-                                                request.form.get("title", ""), board,
-                                                request.form.get("reason", ""))
-            except ServiceError as exc:
-                db.session.rollback()
-                errors = {k: str(v) for k, v in exc.fields.items()} or {"posts": str(exc.message)}
-            else:
-                db.session.commit()
-                return _done(_("The posts have been moved into a new thread."),
-                             url_for("forum.thread", thread_id=new.id),
-                             {"thread": {"id": new.id, "url": url_for("forum.thread", thread_id=new.id)}})
+            new, errors = _page_tool("posts", thread_tools.split_thread, thread, request.form.getlist("posts"),
+                                     request.form.get("title", ""), board, request.form.get("reason", ""))
+            if not errors:
+                return _to_thread(new, _("The posts have been moved into a new thread."))
         if wants_json():
-            return error_response(422, _("Please correct the marked fields."), fields=errors)
+            return _fields_refused(errors)
     posts = db.session.scalars(select(Post).where(Post.thread_id == thread.id, Post.number > 1)
                                .order_by(Post.number).limit(500)).all()
     boards = [b for b in db.session.scalars(select(Board).order_by(Board.position, Board.name))
