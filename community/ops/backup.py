@@ -77,11 +77,28 @@ def uploads_path(app: Flask) -> Path:
     return Path(app.config.get("UPLOADS_PATH") or Path(app.instance_path) / "uploads")
 
 
+def _sqlite_file(app: Flask) -> str:
+    """The file of the configured SQLite database."""
+    return make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+
+
+def _sqlite_copy(source: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Copy the SQLite database `source` into `target` with SQLite's online backup API (consistent while
+    `source` is in use; never a file copy, which would break a live database's locks)."""
+    source_db = sqlite3.connect(source)
+    target_db = sqlite3.connect(target)
+    try:
+        source_db.backup(target_db)
+    finally:
+        target_db.close()
+        source_db.close()
+
+
 def _instance_files(app: Flask) -> list[Path]:
     instance = Path(app.instance_path)
     skip = set()
     if database_kind(app) == "sqlite":
-        skip.add(Path(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database).resolve())
+        skip.add(Path(_sqlite_file(app)).resolve())
     found = []
     for path in sorted(instance.iterdir()) if instance.is_dir() else []:
         if not path.is_file() or path.is_symlink() or path.resolve() in skip:
@@ -134,13 +151,7 @@ def backup(app: Flask, target: str | os.PathLike) -> dict:
     with tempfile.TemporaryDirectory(prefix="community-backup-") as tmp:
         dump = Path(tmp) / DUMPS[kind]
         if kind == "sqlite":
-            source = sqlite3.connect(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database)
-            copy = sqlite3.connect(dump)
-            try:
-                source.backup(copy)
-            finally:
-                copy.close()
-                source.close()
+            _sqlite_copy(_sqlite_file(app), dump)
         else:
             uri, env = _libpq(app)
             _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file", str(dump), "--dbname", uri],
@@ -216,13 +227,7 @@ def restore(app: Flask, source: str | os.PathLike, *, reindex: bool = True) -> R
         db.session.remove()
         db.engine.dispose()
         if kind == "sqlite":
-            copy = sqlite3.connect(dump)
-            live = sqlite3.connect(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database)
-            try:
-                copy.backup(live)
-            finally:
-                live.close()
-                copy.close()
+            _sqlite_copy(dump, _sqlite_file(app))
         else:
             uri, env = _libpq(app)
             _run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--dbname", uri, str(dump)], env)
