@@ -1,11 +1,11 @@
-"""The CRM's jobs for `flask community scheduler` (registered through community.ops; the forum never imports us)."""
+"""The CRM's jobs for `flask community scheduler` (registered through community.registry; the forum never imports us)."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import Flask
 
-from community.ops import register_job
+from community.registry import register_scheduled_job
 
 from . import webhooks
 from .services import refresh_all_stages
@@ -24,5 +24,5 @@ def prune_webhooks() -> str:
 
 
 def register(app: Flask) -> None:
-    register_job(app, "crm.refresh-stages", refresh_stages, every=DAY)
-    register_job(app, "crm.webhooks-prune", prune_webhooks, every=DAY)
+    register_scheduled_job(app, "crm.refresh-stages", refresh_stages, every=DAY)
+    register_scheduled_job(app, "crm.webhooks-prune", prune_webhooks, every=DAY)

@@ -1,6 +1,7 @@
 """Running it for real: the scheduler of daily jobs, backup and restore, request logs with an id.
 
-- `scheduler`: `register_job(app, name, run, every=...)` and `flask community scheduler [--once|--list]`.
+- `scheduler`: `flask community scheduler [--once|--list]` runs the jobs areas register with
+  `registry.register_scheduled_job(app, name, run, every=...)`.
 - `jobs`: the community's own scheduled jobs (crm_bridge registers its own).
 - `backup`: `flask community backup FILE` / `restore FILE` (database, uploads, instance files; one tar.gz).
 - `requestlog`: one line per request with its `X-Request-ID`.
@@ -10,7 +11,7 @@ from __future__ import annotations
 from flask import Flask
 
 from . import cli, jobs, models, requestlog  # noqa: F401  (models: the table, for create_all and Alembic)
-from .scheduler import DEFAULTS, register_job  # noqa: F401  (register_job: for crm_bridge and other areas)
+from .scheduler import DEFAULTS
 
 
 def init_app(app: Flask) -> None:

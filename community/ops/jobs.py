@@ -6,8 +6,8 @@ from datetime import timedelta
 from flask import Flask
 
 from ..mail import delivery
+from ..registry import register_scheduled_job
 from ..trust.services import refresh_all
-from .scheduler import register_job
 
 DAY = timedelta(days=1)
 
@@ -30,7 +30,7 @@ def purge_mail() -> str:
 
 
 def register(app: Flask) -> None:
-    register_job(app, "trust.recompute", recompute_trust, every=DAY)
+    register_scheduled_job(app, "trust.recompute", recompute_trust, every=DAY)
     # hourly: each member's digest goes out when their own period has passed (send_digests decides)
-    register_job(app, "mail.digests", send_digests, every=timedelta(hours=1))
-    register_job(app, "mail.purge", purge_mail, every=DAY)
+    register_scheduled_job(app, "mail.digests", send_digests, every=timedelta(hours=1))
+    register_scheduled_job(app, "mail.purge", purge_mail, every=DAY)

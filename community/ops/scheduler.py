@@ -1,8 +1,8 @@
 """`flask community scheduler`: one process that runs the daily jobs, so an operator needs no cron lines.
 
-Areas register their jobs with `register_job(app, name, run, every=...)` from their `init_app`: the
-community's own are listed in `community.ops.jobs`; crm_bridge registers its jobs itself (the forum
-never imports the CRM). `run()` is called in an app context; the scheduler commits after it (the
+Areas register their jobs with `registry.register_scheduled_job(app, name, run, every=...)` from their
+`init_app`: the community's own are listed in `community.ops.jobs`; crm_bridge registers its jobs itself
+(the forum never imports the CRM). `run()` is called in an app context; the scheduler commits after it (the
 scheduler owns the transaction, as a CLI command does) and rolls back when it raises.
 
 Each job's last run lives in the `scheduled_jobs` table: a job is taken with one conditional UPDATE
@@ -44,7 +44,6 @@ DEFAULTS = {
 
 # Jobs are registered through the one registry (community/registry.py), like every other extension point.
 Job = registry.ScheduledJob
-register_job = registry.register_scheduled_job
 
 
 def jobs_of(app: Flask) -> dict[str, Job]:

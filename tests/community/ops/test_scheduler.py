@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from community.dbtypes import utcnow
 from community.extensions import db
-from community.registry import registry_of
+from community.registry import register_scheduled_job, registry_of
 from community.forum.models import Board, BoardKind, Visibility
 from community.mail.models import MailMessage
 from community.ops import scheduler
@@ -41,7 +41,7 @@ def _counting(calls, name):
 
 
 def test_a_due_job_runs_and_not_again_within_its_interval(app, jobs):
-    scheduler.register_job(app, "count", _counting(jobs, "count"), every=DAY)
+    register_scheduled_job(app, "count", _counting(jobs, "count"), every=DAY)
     start = utcnow()
     assert scheduler.run_due(app, now=start) == {"count": "ok"}
     assert scheduler.run_due(app, now=start + timedelta(hours=23)) == {}
@@ -53,14 +53,14 @@ def test_a_due_job_runs_and_not_again_within_its_interval(app, jobs):
 
 
 def test_a_restarted_scheduler_does_not_rerun_a_job_that_ran_within_its_interval(app, jobs):
-    scheduler.register_job(app, "count", _counting(jobs, "count"), every=DAY)
+    register_scheduled_job(app, "count", _counting(jobs, "count"), every=DAY)
     assert scheduler.run_due(app, owner="host-a:100") == {"count": "ok"}
     assert scheduler.run_due(app, owner="host-a:200") == {}  # the new process reads the last run from the table
     assert jobs == ["count"]
 
 
 def test_a_job_held_by_another_scheduler_is_not_run_twice(app, jobs):
-    scheduler.register_job(app, "count", _counting(jobs, "count"), every=DAY)
+    register_scheduled_job(app, "count", _counting(jobs, "count"), every=DAY)
     now = utcnow()
     assert scheduler.claim("count", "host-a:1", now, timedelta(hours=6))  # host a is running it right now
     assert scheduler.run_due(app, owner="host-b:2", now=now) == {}
@@ -97,8 +97,8 @@ def test_a_failing_job_is_logged_rolled_back_retried_and_does_not_stop_the_other
         db.session.add(Board(slug="made-by-job", name="Made by a job", kind=BoardKind.discussion,
                              visibility=Visibility.public))  # not committed here: the scheduler commits
 
-    scheduler.register_job(app, "broken", broken, every=DAY)
-    scheduler.register_job(app, "writes", writes, every=DAY)
+    register_scheduled_job(app, "broken", broken, every=DAY)
+    register_scheduled_job(app, "writes", writes, every=DAY)
     start = utcnow()
     with caplog.at_level(logging.ERROR, logger="community.ops.scheduler"):
         assert scheduler.run_due(app, now=start) == {"broken": "failed", "writes": "ok"}
@@ -113,8 +113,8 @@ def test_a_failing_job_is_logged_rolled_back_retried_and_does_not_stop_the_other
 
 
 def test_an_operator_can_change_or_turn_off_an_interval(app, jobs, monkeypatch):
-    scheduler.register_job(app, "count", _counting(jobs, "count"), every=DAY)
-    scheduler.register_job(app, "off", _counting(jobs, "off"), every=DAY)
+    register_scheduled_job(app, "count", _counting(jobs, "count"), every=DAY)
+    register_scheduled_job(app, "off", _counting(jobs, "off"), every=DAY)
     monkeypatch.setitem(app.config, "SCHEDULER_INTERVALS", {"count": 3600, "off": 0})
     start = utcnow()
     assert scheduler.run_due(app, now=start) == {"count": "ok"}
@@ -123,9 +123,9 @@ def test_an_operator_can_change_or_turn_off_an_interval(app, jobs, monkeypatch):
 
 
 def test_a_second_job_under_one_name_is_refused(app, jobs):
-    scheduler.register_job(app, "count", _counting(jobs, "a"), every=DAY)
+    register_scheduled_job(app, "count", _counting(jobs, "a"), every=DAY)
     with pytest.raises(ValueError, match="registered already"):
-        scheduler.register_job(app, "count", _counting(jobs, "b"), every=DAY)
+        register_scheduled_job(app, "count", _counting(jobs, "b"), every=DAY)
 
 
 def test_the_daily_jobs_are_registered_by_community_and_crm(app):
@@ -156,7 +156,7 @@ def test_scheduler_once_exits_non_zero_when_a_job_failed(app, jobs):
     def broken():
         raise RuntimeError("boom")
 
-    scheduler.register_job(app, "broken", broken, every=DAY)
+    register_scheduled_job(app, "broken", broken, every=DAY)
     result = app.test_cli_runner().invoke(args=["community", "scheduler", "--once"])
     assert result.exit_code == 1 and "broken: failed" in result.output
 
@@ -169,7 +169,7 @@ def test_the_long_running_scheduler_runs_due_jobs_and_stops_when_told(app, jobs,
         started.set()
         return "fine"
 
-    scheduler.register_job(app, "count", job, every=DAY)
+    register_scheduled_job(app, "count", job, every=DAY)
     stop = threading.Event()
     runner = threading.Thread(target=scheduler.run_forever, args=(app, stop))
     with caplog.at_level(logging.INFO, logger="community.ops.scheduler"):
