@@ -9,9 +9,8 @@ from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
 from ..auth_loader import sign_in, sign_out
-from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..forms import ConfirmForm, DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, apply_errors
+from ..forms import ConfirmForm, DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, submit
 from ..forum.models import Board, Thread
 from ..i18n import select_locale
 from ..permissions import is_suspended, public_thread_clause, readable_visibilities
@@ -41,25 +40,25 @@ def register():
     if form.validate_on_submit() and form.website.data:  # the honeypot: only bots fill it in
         form.form_errors.append(_("We could not create the account. Please try again."))
     elif form.validate_on_submit():
-        try:
-            member = services.register_member(form.username.data, form.email.data, form.password.data,
-                                              locale=_browser_locale())
-        except services.EmailTaken as exc:
+        created = submit(form, _register, form)
+        taken = created.error if isinstance(created.error, services.EmailTaken) else None
+        if taken is not None:
             # Answer as for a new account: whether an address is registered is the owner's business.
-            db.session.rollback()
-            registration_attempted_for_existing_email.send(exc.owner)
+            registration_attempted_for_existing_email.send(taken.owner)
             db.session.commit()
-            flash(_("Welcome, %(name)s! Your account is ready.", name=form.username.data.strip()), "success")
-            return redirect(_safe_next(url_for("site.home")))
-        except ServiceError as exc:
-            db.session.rollback()
-            apply_errors(form, exc)
-        else:
-            sign_in(member)
-            db.session.commit()
-            flash(_("Welcome, %(name)s! Your account is ready.", name=member.username), "success")
+        if created or taken is not None:
+            name = created.value.username if created else form.username.data.strip()
+            flash(_("Welcome, %(name)s! Your account is ready.", name=name), "success")
             return redirect(_safe_next(url_for("site.home")))
     return render_template("community/members/register.html", form=form), (422 if form.errors or form.form_errors else 200)
+
+
+def _register(form: RegisterForm) -> Member:
+    """Make the account and sign it in: one transaction, which `submit` commits whole or not at all."""
+    member = services.register_member(form.username.data, form.email.data, form.password.data,
+                                      locale=_browser_locale())
+    sign_in(member)
+    return member
 
 
 def _browser_locale():
@@ -125,26 +124,19 @@ def settings():
         which = request.form.get("form")
         form = profile_form if which == "profile" else password_form
         if form.validate_on_submit():
-            try:
-                if form is profile_form:
-                    services.update_profile(member, display_name=form.display_name.data or "",
-                                            bio=form.bio.data or "", locale=form.locale.data or None)
-                else:
-                    services.change_password(member, form.old_password.data, form.new_password.data,
-                                             keep=member.session_key)
-            except ServiceError as exc:
-                db.session.rollback()
-                apply_errors(form, exc)
-                status = 422
+            if form is profile_form:
+                saved = submit(form, services.update_profile, member, display_name=form.display_name.data or "",
+                               bio=form.bio.data or "", locale=form.locale.data or None)
             else:
-                db.session.commit()
+                saved = submit(form, services.change_password, member, form.old_password.data,
+                               form.new_password.data, keep=member.session_key)
+            if saved:
                 if form is password_form:  # this session goes on, every other one has ended
                     flash(_("Your password has been changed. Other sessions have been signed out."), "success")
                 else:
                     flash(_("Your settings have been saved."), "success")
                 return redirect(url_for("members.settings"))
-        else:
-            status = 422
+        status = 422
     return render_template("community/members/settings.html", profile_form=profile_form,
                            password_form=password_form, sessions=member_sessions.active_sessions(member),
                            current_session=member.session_key, session_form=ConfirmForm(prefix="session")), status
@@ -191,20 +183,15 @@ def delete_account():
     form = DeleteAccountForm()
     status = 200
     if request.method == "POST":
+        status = 422
         if form.validate_on_submit():
-            try:
-                services.delete_account(member, form.password.data)
-            except ServiceError as exc:
-                db.session.rollback()
-                apply_errors(form, exc)
-                status = exc.status if not exc.fields else 422
-            else:
-                db.session.commit()  # every session of the account ended with it
+            deleted = submit(form, services.delete_account, member, form.password.data)
+            if deleted:  # committed: every session of the account ended with it
                 logout_user()
                 flash(_("Your account has been deleted. Your posts stay, without your name."), "success")
                 return redirect(url_for("site.home"))
-        else:
-            status = 422
+            if not deleted.error.fields:
+                status = deleted.error.status
     return render_template("community/members/delete_account.html", form=form), status
 
 
