@@ -12,8 +12,8 @@ declaration first and saves all or nothing. A key nobody declared is refused, so
 loudly instead of reading a default forever.
 
 Storage: the table `site_settings`, one row per key that differs from its default, the value as JSON.
-Reads cost one query per request at most (all rows are loaded together and kept on `flask.g`); a save
-clears that. `site_settings_changed` is sent after a save, in the transaction, with the changed keys, so
+Reads cost one query per request at most (all rows are loaded together and kept on `flask.g` for the
+request; outside a request, such as a worker or a command, every read asks the database); a save clears that. `site_settings_changed` is sent after a save, in the transaction, with the changed keys, so
 the guests' page cache and anything else that shows a setting can drop what it kept.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import g, has_app_context
+from flask import g, has_request_context
 from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -73,10 +73,11 @@ def declare(key: str, default: Any, kind: type, *, choices=(), check=None) -> De
 
 
 def _stored() -> dict[str, Any]:
-    cached = g.get("site_settings") if has_app_context() else None
+    # Kept for one request only: a worker or command holding one app context for hours reads afresh.
+    cached = g.get("site_settings") if has_request_context() else None
     if cached is None:
         cached = dict(db.session.execute(select(SiteSetting.key, SiteSetting.value)).all())
-        if has_app_context():
+        if has_request_context():
             g.site_settings = cached
     return cached
 
