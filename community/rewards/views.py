@@ -49,6 +49,12 @@ class CancelForm(FlaskForm):
     note = StringField(_l("Reason (optional)"), validators=[Optional()])
 
 
+@bp.app_template_global()
+def points_rates() -> dict:
+    """Return the points one earns now per upvote, accepted answer and silver/gold badge (and per reputation)."""
+    return services.points_rates()
+
+
 def require_staff() -> None:
     if not can_manage_rewards(current_user):
         abort(403)
