@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 
 from .. import settings
@@ -382,6 +382,26 @@ def update_reward(staff: Member, reward: Reward, data: RewardInput) -> Reward:
     return reward
 
 
+def set_reward_active(staff: Member, reward: Reward, active: bool) -> Reward:
+    """Offer a reward to members again, or stop offering it (redemptions already made stay)."""
+    if not can_manage_rewards(staff):
+        raise NotPermitted(_l("Only staff may define rewards."))
+    reward.active, reward.updated_at = bool(active), utcnow()
+    db.session.flush()
+    return reward
+
+
+def delete_reward(staff: Member, reward: Reward) -> None:
+    """Delete a reward nobody has redeemed (with its unused codes); one with redemptions can only be withdrawn."""
+    if not can_manage_rewards(staff):
+        raise NotPermitted(_l("Only staff may define rewards."))
+    if db.session.scalar(select(func.count()).select_from(Redemption).where(Redemption.reward_id == reward.id)):
+        raise Conflict(_l("Members have redeemed this reward: stop offering it instead, so their redemptions stay."))
+    db.session.execute(delete(RewardCode).where(RewardCode.reward_id == reward.id))
+    db.session.delete(reward)
+    db.session.flush()
+
+
 # ---- reading -------------------------------------------------------------------------------
 
 def offered_rewards() -> list[Reward]:
@@ -392,6 +412,12 @@ def offered_rewards() -> list[Reward]:
 
 def all_rewards() -> list[Reward]:
     return db.session.scalars(select(Reward).order_by(Reward.active.desc(), Reward.cost, Reward.id).limit(500)).all()
+
+
+def redeemed_total(reward: Reward) -> int:
+    """Return how many redemptions (any status) a reward has."""
+    return int(db.session.scalar(select(func.count()).select_from(Redemption).where(Redemption.reward_id == reward.id))
+               or 0)
 
 
 def code_counts(reward_ids) -> dict[int, tuple[int, int]]:
