@@ -60,7 +60,7 @@ def save_points(admin, raw: dict) -> list[str]:
         else:
             values[key] = number
     if problems:
-        raise ValidationFailed(_l("Please correct the marked fields; nothing was saved."), problems)
+        raise ValidationFailed(_l("Please correct the marked fields."), problems)
     return settings.save(values, by=admin)
 
 
@@ -85,7 +85,7 @@ def save_idea_labels(admin, raw: dict) -> list[str]:
             else:
                 values[labels.label_key(status, language)] = text
     if problems:
-        raise ValidationFailed(_l("Please correct the marked fields; nothing was saved."), problems)
+        raise ValidationFailed(_l("Please correct the marked fields."), problems)
     return settings.save(values, by=admin)
 
 
@@ -134,7 +134,7 @@ def _check_badge(data: BadgeInput) -> dict:
             problems["threshold"] = _l("Enter a whole number from %(low)d to %(high)d.", low=rule.low, high=rule.high)
         values["threshold"] = threshold
     if problems:
-        raise ValidationFailed(_l("Please correct the marked fields; nothing was saved."), problems)
+        raise ValidationFailed(_l("Please correct the marked fields."), problems)
     return values
 
 
