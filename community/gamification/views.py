@@ -123,10 +123,14 @@ def delete_badge(slug: str):
     badge = _custom_badge(slug)
     form = FlaskForm()
     holders = services.holder_count(badge)
-    if request.method == "POST" and form.validate():
-        name = badge.name
-        if submit(form, services.delete_badge, current_user, badge):
-            flash(_("Badge %(name)s deleted.", name=name), "success")
-            return redirect(url_for(".badge_list"))
-    return _render("badge_delete.html", 422 if request.method == "POST" else 200, form=form, badge=badge,
-                   holders=holders)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            name = badge.name
+            done = submit(form, services.delete_badge, current_user, badge)
+            if done:
+                flash(_("Badge %(name)s deleted.", name=name), "success")
+                return redirect(url_for(".badge_list"))
+            status = done.error.status
+    return _render("badge_delete.html", status, form=form, badge=badge, holders=holders)

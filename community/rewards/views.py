@@ -210,10 +210,13 @@ def delete(reward_id: int):
     if request.method == "POST":
         if form.validate():
             name = reward.name
-            if submit(form, services.delete_reward, current_user, reward):
+            done = submit(form, services.delete_reward, current_user, reward)
+            if done:
                 flash(_("Reward %(name)s deleted.", name=name), "success")
                 return redirect(url_for("rewards.manage"))
-        status = 409 if form.form_errors else 422
+            status = done.error.status
+        else:
+            status = 422
     return render_template("community/rewards/delete.html", reward=reward, form=form, redeemed=redeemed), status
 
 
