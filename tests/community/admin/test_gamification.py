@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import pytest
 from flask import g
+from flask_login import AnonymousUserMixin
 from sqlalchemy import func, select
 
+from community import permissions as can
 from community import settings
 from community.extensions import db
 from community.forum.models import BoardKind, IdeaStatus, Post
 from community.ideas import services as ideas
-from community.members.models import Member
+from community.members.models import Member, Role
 from community.qa import services as qa
 from community.reputation.models import Badge, ReputationEntry, ReputationReason
 from community.rewards.models import PointsEntry, Reward
@@ -247,3 +249,12 @@ def test_a_too_long_label_is_refused_and_nothing_is_saved(idea, as_role):
     response = admin_post(as_role, "/admin/gamification/idea-statuses", data={"planned_en": "Soon", "shipped_zh": "很" * 41})
     assert response.status_code == 422 and "At most 40 characters." in response.get_data(as_text=True)
     assert settings.get("ideas.label.planned") == ""
+
+
+@pytest.mark.parametrize("role, gamification, rewards_", [
+    ("guest", False, False), ("member", False, False), ("moderator", False, False), ("staff", False, True),
+    ("admin", True, True)])
+def test_gamification_predicates_truth_table(make, role, gamification, rewards_):
+    who = AnonymousUserMixin() if role == "guest" else make.member(role=Role(role))
+    assert can.can_manage_gamification(who) is gamification
+    assert can.can_manage_rewards(who) is rewards_
