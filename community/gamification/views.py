@@ -3,6 +3,7 @@ service -> commit -> redirect, or the page again (422 with the form's errors).""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -50,6 +51,10 @@ def points():
 @limiter.limit("60 per minute", methods=["POST"])
 def idea_labels():
     form = IdeaLabelsForm(data=None if request.method == "POST" else services.label_values())
+    for status in IdeaStatus:  # an empty field shows the built-in label, in that field's language
+        for language, locale in (("en", "en"), ("zh", "zh_CN")):
+            with force_locale(locale):
+                form[f"{status.value}_{language}"].render_kw = {"placeholder": str(BUILT_IN[status])}
     if request.method == "POST" and form.validate():
         if submit(form, services.save_idea_labels, current_user, form.data):
             flash(_("Idea status labels saved."), "success")

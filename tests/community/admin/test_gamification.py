@@ -245,6 +245,11 @@ def test_the_notification_of_a_status_change_uses_the_label(make, idea, people, 
     assert "Scheduled" in client.get("/notifications").get_data(as_text=True)
 
 
+def test_the_labels_page_shows_the_built_in_labels_as_placeholders(idea, as_role):
+    page = as_role("admin").get("/admin/gamification/idea-statuses").get_data(as_text=True)
+    assert 'placeholder="Under review"' in page and 'placeholder="审核中"' in page
+
+
 def test_a_too_long_label_is_refused_and_nothing_is_saved(idea, as_role):
     response = admin_post(as_role, "/admin/gamification/idea-statuses", data={"planned_en": "Soon", "shipped_zh": "很" * 41})
     assert response.status_code == 422 and "At most 40 characters." in response.get_data(as_text=True)
