@@ -575,6 +575,11 @@ def can_manage_boards(member) -> bool:
     return is_admin(member)
 
 
+def can_manage_gamification(member) -> bool:
+    """Change points per action, badges and idea status labels (/admin/gamification): admins."""
+    return is_admin(member)
+
+
 def can_manage_members(member) -> bool:
     """Open the members admin (search members, see roles): staff and admins."""
     return is_staff(member)

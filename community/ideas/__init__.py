@@ -9,7 +9,7 @@ from . import models  # noqa: F401  (tables known to create_all and Alembic)
 def init_app(app: Flask) -> None:
     """Register the idea pages, their settings, template helpers and the idea board page."""
     from ..forum.models import BoardKind
-    from . import views
+    from . import labels, views
 
     # A public reason (declining needs one) may have at most this many characters.
     app.config.setdefault("IDEA_REASON_MAX_LENGTH", 2000)
@@ -21,7 +21,7 @@ def init_app(app: Flask) -> None:
     register_template_slot(app, "thread_before_posts", "community/ideas/_events.html", order=10)
     register_template_slot(app, "thread_head", "community/ideas/_thread_status.html", order=10)
     register_template_slot(app, "thread_row_badges", "community/ideas/_row_badge.html", order=10)
-    app.add_template_global(views.status_label, "idea_status_label")
+    app.add_template_global(labels.status_label, "idea_status_label")
     app.add_template_global(views.idea_status_events, "idea_status_events")
     app.add_template_global(views.idea_duplicate_of, "idea_duplicate_of")
     register_board_page(app, BoardKind.idea, views.idea_board)

@@ -6,24 +6,20 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
 from ..forum.models import IdeaStatus
-
-STATUS_LABELS = {
-    IdeaStatus.open: _l("Open"),
-    IdeaStatus.under_review: _l("Under review"),
-    IdeaStatus.planned: _l("Planned"),
-    IdeaStatus.in_progress: _l("In progress"),
-    IdeaStatus.shipped: _l("Shipped"),
-    IdeaStatus.declined: _l("Declined"),
-    IdeaStatus.duplicate: _l("Duplicate"),
-}
+from .labels import BUILT_IN as STATUS_LABELS  # noqa: F401  (the built-in labels, kept under their old name)
+from .labels import status_label
 
 
 class IdeaStatusForm(FlaskForm):
-    status = SelectField(_l("New status"), choices=[SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()],
-                         validators=[InputRequired()], validate_choice=False)
+    status = SelectField(_l("New status"), choices=[], validators=[InputRequired()], validate_choice=False)
     reason = TextAreaField(_l("Reason (public)"), validators=[Optional()],
                            description=_l("Shown in the thread and sent to voters and followers. "
                                           "Required when declining."))
     duplicate_of = StringField(_l("Duplicate of"), validators=[Optional()],
                                description=_l("For a duplicate: the number or link of the idea it merges into. "
                                               "Its votes move there for good, and this idea is closed."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The labels admins set, read when the form is built (per request), not at import.
+        self.status.choices = [SelectChoice(s.value, status_label(s)) for s in IdeaStatus]

@@ -13,17 +13,10 @@ from ..web import load_thread, page_arg, paged
 from ..pages import abort_with, error_response, wants_json
 from ..permissions import can_change_idea_status
 from . import services
-from .forms import STATUS_LABELS, IdeaStatusForm
+from .forms import IdeaStatusForm
+from .labels import status_label
 
 bp = Blueprint("ideas", __name__)
-
-
-def status_label(status) -> str:
-    """Return the translated name of an idea status (an IdeaStatus or its value)."""
-    try:
-        return str(STATUS_LABELS[IdeaStatus(getattr(status, "value", status))])
-    except ValueError:
-        return str(status or "")
 
 
 def _event_json(event) -> dict:

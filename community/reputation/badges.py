@@ -1,25 +1,34 @@
-"""The badge registry (seeded from code) and the rules that grant badges.
+"""Badges: the built-in registry (seeded from code), admins' custom badges, and the rules that grant both.
 
-Each badge is defined here once: its slug, name, description, icon and level. The `badges` table
-holds a row per badge (created the first time it is needed) so that grants can reference it; the
-name and description shown to people come from this registry, translated.
+Built-in badges are defined here once: slug, name, description, icon and level, with rules written in code
+(some are more than a threshold: the helpful streak, upvotes that still stand). The `badges` table holds a
+row per badge (created the first time it is needed) so that grants can reference it.
 
-Badges are granted by the subscribers in `community.reputation.subscribers`, inside the transaction
-that earned them, and never taken back. A grant may carry reputation (REPUTATION_BADGE, by level).
+Custom badges are rows an admin defines (/admin/gamification/badges): a name and description in English
+and optionally Simplified Chinese, an icon from `ICONS`, a level, and a rule from `RULES` with a threshold
+(`posts_count >= 50`, ...). They are granted on the same path as the built-in ones: each event the
+subscribers see asks `evaluate(member_id, event)` to check the enabled custom badges whose rule that
+event can change. An admin may disable any badge (nobody new earns it, holders keep it) and delete a
+custom badge nobody holds.
+
+Badges are granted inside the transaction that earned them and never taken back. A grant may carry
+reputation (the `reputation.points.badge_<level>` settings).
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from flask import current_app
-from flask_babel import force_locale
+from flask import g, has_app_context, has_request_context
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, exists, func, or_, select
 
 from ..dbtypes import utcnow
 from ..extensions import db
-from ..forum.models import Post
+from ..forum.models import IdeaStatus, Post, Thread
 from ..members.models import Member
 from ..signals import badge_granted
 from . import services as ledger
@@ -31,11 +40,13 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class BadgeDef:
     slug: str
-    name: object  # a lazy string
+    name: object  # a lazy string (built-in) or the reader's language's text (custom)
     description: object
     icon: str
     level: BadgeLevel
     notify: bool = True  # tell the member with a notification
+    custom: bool = False
+    enabled: bool = True
 
 
 REGISTRY: dict[str, BadgeDef] = {b.slug: b for b in (
@@ -58,12 +69,108 @@ STREAK_DAYS = 3
 EXPERT_ANSWERS = 25
 
 
+# The icons an admin may give a custom badge (the built-in ones among them): emoji, so no upload and no
+# image file; the browser draws them.
+ICONS = ("🏅", "🎖️", "🏆", "🥇", "🥈", "🥉", "⭐", "🌟", "✨", "💡", "🔥", "🚀", "🎯", "🎓", "📚", "✍️",
+         "🧵", "💬", "👍", "❤️", "✅", "🛠️", "🐛", "🧭", "🌱", "🌳", "💎", "👑", "🤝", "👋", "🎉", "📣")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A kind of rule a custom badge may use: what it measures, its label, and the events that can change it."""
+
+    kind: str
+    label: object  # lazy; shown in the admin form
+    describe: object  # lazy, with %(n)d: the default description of a badge using it
+    events: frozenset
+    low: int = 1
+    high: int = 1_000_000
+
+
+RULES: dict[str, Rule] = {r.kind: r for r in (
+    Rule("posts_count", _l("Posts written (threads and replies), at least"), _l("Wrote %(n)d posts."),
+         frozenset({"post"})),
+    Rule("threads_count", _l("Threads started, at least"), _l("Started %(n)d threads."), frozenset({"post"})),
+    Rule("upvotes_received", _l("Upvotes received, at least"), _l("Received %(n)d upvotes."),
+         frozenset({"vote"})),
+    Rule("post_score", _l("One post with a score of at least"), _l("Wrote a post with a score of %(n)d or more."),
+         frozenset({"vote"})),
+    Rule("accepted_answers", _l("Accepted answers, at least"), _l("Wrote %(n)d accepted answers."),
+         frozenset({"answer"})),
+    Rule("answer_streak_days", _l("Days in a row with an accepted answer, at least"),
+         _l("Had answers accepted on %(n)d days in a row."), frozenset({"answer"}), high=365),
+    Rule("reputation", _l("Reputation, at least"), _l("Reached %(n)d reputation."), frozenset({"reputation"})),
+    Rule("days_member", _l("Days since joining, at least (checked when the member posts)"),
+         _l("A member for %(n)d days."), frozenset({"post"}), high=36_500),
+    Rule("ideas_shipped", _l("Own ideas shipped, at least"), _l("Had %(n)d ideas shipped."),
+         frozenset({"idea"})),
+)}
+
+
+def rule_text(kind: str, threshold: int | None) -> str:
+    """Return the default description of a rule with its threshold, translated."""
+    rule = RULES.get(kind)
+    return str(rule.describe) % {"n": threshold or 0} if rule else ""
+
+
+def _reader_is_chinese() -> bool:
+    if not has_request_context():
+        return False
+    locale = get_locale()
+    return locale is not None and locale.language == "zh"
+
+
+def custom_definition(badge) -> BadgeDef:
+    """Return the BadgeDef of a custom badge row, in the reader's language (Chinese when set and chosen)."""
+    chinese = _reader_is_chinese()
+    name = badge.name_zh if chinese and badge.name_zh else badge.name
+    description = badge.description_zh if chinese and badge.description_zh else badge.description
+    return BadgeDef(badge.slug, name, description or rule_text(badge.rule, badge.threshold), badge.icon,
+                    badge.level, custom=True, enabled=badge.enabled)
+
+
+def _stored_rows() -> dict[str, Badge]:
+    """The rows that change what the registry says: custom badges and disabled built-ins (one query per request)."""
+    cached = g.get("badge_rows") if has_app_context() else None
+    if cached is None:
+        cached = {badge.slug: badge for badge in db.session.scalars(
+            select(Badge).where(or_(Badge.rule.is_not(None), Badge.enabled.is_(False))).order_by(Badge.id))}
+        if has_app_context():
+            g.badge_rows = cached
+    return cached
+
+
+def forget_cached_rows() -> None:
+    """Drop this request's copy of the badge rows (after an admin changed one)."""
+    if has_app_context():
+        g.pop("badge_rows", None)
+
+
 def definition(slug: str) -> BadgeDef | None:
-    return REGISTRY.get(slug)
+    """Return the badge called `slug` (built-in or custom, enabled or not), or None."""
+    spec = REGISTRY.get(slug)
+    if spec is not None:
+        return spec
+    row = _stored_rows().get(slug) if slug else None
+    return custom_definition(row) if row is not None and row.rule is not None else None
+
+
+def catalog_with_counts() -> list[tuple[BadgeDef, int]]:
+    """Return the enabled badges (built-in first, then custom) with how many members hold each (one query)."""
+    rows = db.session.execute(
+        select(Badge, func.count(distinct(BadgeGrant.member_id))).outerjoin(BadgeGrant, BadgeGrant.badge_id == Badge.id)
+        .group_by(Badge.id).order_by(Badge.id)).all()
+    stored = {badge.slug: (badge, count) for badge, count in rows}
+    found = [(spec, stored[spec.slug][1] if spec.slug in stored else 0) for spec in REGISTRY.values()
+             if spec.slug not in stored or stored[spec.slug][0].enabled]
+    order = {BadgeLevel.bronze: 0, BadgeLevel.silver: 1, BadgeLevel.gold: 2}
+    custom = sorted(((custom_definition(badge), count) for badge, count in stored.values()
+                     if badge.rule is not None and badge.enabled), key=lambda pair: order[pair[0].level])
+    return found + custom
 
 
 def badge_row(slug: str) -> Badge:
-    """Return the Badge row for a registry slug, creating it (race-safe) the first time."""
+    """Return the Badge row for a slug, creating a registry badge's row (race-safe) the first time."""
     badge = db.session.scalar(select(Badge).where(Badge.slug == slug))
     if badge is not None:
         return badge
@@ -81,14 +188,21 @@ def held_slugs(member_id: int) -> set[str]:
 
 
 def grant(member_id: int, slug: str, post_id: int | None = None) -> BadgeGrant | None:
-    """Give a member a badge unless they hold it; write its reputation, signal and notify. Return the grant."""
-    badge = badge_row(slug)
+    """Give a member a badge unless they hold it or it is disabled; write its reputation, signal and notify."""
+    return grant_badge(member_id, badge_row(slug), post_id)
+
+
+def grant_badge(member_id: int, badge: Badge, post_id: int | None = None) -> BadgeGrant | None:
+    """Give a member this badge row unless they hold it or it is disabled. Return the new grant, or None."""
+    if not badge.enabled:
+        return None
+    slug = badge.slug
     grant_id = ledger.insert_once(BadgeGrant, {"member_id": member_id, "badge_id": badge.id, "post_id": post_id,
                                                "granted_at": utcnow()}, ["member_id", "badge_id"])
     if grant_id is None:
         return None
     grant = db.session.get(BadgeGrant, grant_id)
-    reward = current_app.config["REPUTATION_BADGE"].get(badge.level.value, 0)
+    reward = ledger.badge_points(badge.level.value)
     ledger.record(member_id, reward, ReputationReason.badge, badge_id=badge.id, post_id=post_id)
     member = db.session.get(Member, member_id)
     badge_granted.send(member, badge=badge, grant=grant)
@@ -117,11 +231,85 @@ def on_registered(member: Member) -> None:
 def on_thread_started(author_id: int | None, post_id: int | None) -> None:
     if author_id is not None and "first-thread" not in held_slugs(author_id):
         grant(author_id, "first-thread", post_id)
+    if author_id is not None:
+        evaluate(author_id, "post", post_id)
 
 
 def on_replied(author_id: int | None, post_id: int) -> None:
     if author_id is not None and "first-post" not in held_slugs(author_id):
         grant(author_id, "first-post", post_id)
+    if author_id is not None:
+        evaluate(author_id, "post", post_id)
+
+
+def on_reputation_gained(member_id: int) -> None:
+    evaluate(member_id, "reputation")
+
+
+def on_idea_shipped(author_id: int | None, thread_id: int) -> None:
+    if author_id is not None:
+        evaluate(author_id, "idea")
+
+
+# ---- custom badges: measures and evaluation ---------------------------------------------------
+
+def _member_column(column):
+    return lambda member_id, _post_id: int(db.session.scalar(select(column).where(Member.id == member_id)) or 0)
+
+
+def _post_score(_member_id: int, post_id: int | None) -> int:
+    if post_id is None:
+        return 0
+    return int(db.session.scalar(select(Post.score).where(Post.id == post_id)) or 0)  # fresh: moved in SQL
+
+
+def _days_member(member_id: int, _post_id) -> int:
+    joined = db.session.scalar(select(Member.created_at).where(Member.id == member_id))
+    return (utcnow() - joined).days if joined is not None else 0
+
+
+def _streak(member_id: int, _post_id) -> int:
+    return longest_run({when.date() for _post, when in credited_answers(member_id) if when is not None})
+
+
+def _ideas_shipped(member_id: int, _post_id) -> int:
+    return int(db.session.scalar(select(func.count()).select_from(Thread).where(
+        Thread.author_id == member_id, Thread.idea_status == IdeaStatus.shipped, Thread.deleted_at.is_(None))) or 0)
+
+
+MEASURES: dict[str, Callable[[int, int | None], int]] = {
+    "posts_count": _member_column(Member.post_count),
+    "threads_count": _member_column(Member.thread_count),
+    "upvotes_received": lambda member_id, _post_id: standing_upvotes(member_id),
+    "post_score": _post_score,
+    "accepted_answers": lambda member_id, _post_id: len(credited_answers(member_id)),
+    "answer_streak_days": _streak,
+    "reputation": _member_column(Member.reputation),
+    "days_member": _days_member,
+    "ideas_shipped": _ideas_shipped,
+}
+
+
+def evaluate(member_id: int, event: str, post_id: int | None = None) -> list[BadgeGrant]:
+    """Grant the enabled custom badges whose rule `event` can change and whose threshold the member reaches.
+
+    One query when no such badge waits for this member; each measure is computed once.
+    """
+    kinds = [kind for kind, rule in RULES.items() if event in rule.events]
+    waiting = db.session.scalars(select(Badge).where(
+        Badge.rule.in_(kinds), Badge.enabled.is_(True),
+        ~exists().where(BadgeGrant.badge_id == Badge.id, BadgeGrant.member_id == member_id)
+    ).order_by(Badge.id)).all()
+    measured: dict[str, int] = {}
+    granted = []
+    for badge in waiting:
+        if badge.rule not in measured:
+            measured[badge.rule] = MEASURES[badge.rule](member_id, post_id)
+        if badge.threshold is not None and measured[badge.rule] >= badge.threshold:
+            found = grant_badge(member_id, badge, post_id)
+            if found is not None:
+                granted.append(found)
+    return granted
 
 
 def on_upvoted(post: Post) -> None:
@@ -132,13 +320,7 @@ def on_upvoted(post: Post) -> None:
     held = held_slugs(author_id)
     wanted_votes = [(slug, n) for slug, n in UPVOTE_BADGES if slug not in held]
     if wanted_votes:
-        # Upvotes standing now, one per (voter, post): the pairs whose vote entries net above zero,
-        # so voting, retracting and voting again counts once, and a retracted upvote not at all.
-        pairs = (select(ReputationEntry.actor_id, ReputationEntry.post_id)
-                 .where(ReputationEntry.member_id == author_id, ReputationEntry.reason.in_(ledger.VOTE_REASONS))
-                 .group_by(ReputationEntry.actor_id, ReputationEntry.post_id)
-                 .having(func.sum(ReputationEntry.delta) > 0).subquery())
-        received = db.session.scalar(select(func.count()).select_from(pairs))
+        received = standing_upvotes(author_id)
         for slug, n in wanted_votes:
             if received >= n:
                 grant(author_id, slug, post.id)
@@ -148,6 +330,26 @@ def on_upvoted(post: Post) -> None:
         for slug, n in wanted_score:
             if score >= n:
                 grant(author_id, slug, post.id)
+    evaluate(author_id, "vote", post.id)
+
+
+def standing_upvotes(member_id: int) -> int:
+    """Upvotes standing now, one per (voter, post): the pairs whose vote entries net above zero,
+    so voting, retracting and voting again counts once, and a retracted upvote not at all."""
+    pairs = (select(ReputationEntry.actor_id, ReputationEntry.post_id)
+             .where(ReputationEntry.member_id == member_id, ReputationEntry.reason.in_(ledger.VOTE_REASONS))
+             .group_by(ReputationEntry.actor_id, ReputationEntry.post_id)
+             .having(func.sum(ReputationEntry.delta) > 0).subquery())
+    return int(db.session.scalar(select(func.count()).select_from(pairs)) or 0)
+
+
+def credited_answers(member_id: int) -> list[tuple[int, datetime | None]]:
+    """The answers credited now (accepted and not undone), with the time each was first accepted."""
+    return db.session.execute(
+        select(ReputationEntry.post_id, func.min(ReputationEntry.created_at))
+        .where(ReputationEntry.member_id == member_id, ReputationEntry.reason.in_(ledger.ANSWER_REASONS))
+        .group_by(ReputationEntry.post_id).having(func.sum(ReputationEntry.delta) > 0).limit(1000)
+    ).all()
 
 
 def on_answer_accepted(post: Post) -> None:
@@ -155,16 +357,12 @@ def on_answer_accepted(post: Post) -> None:
     author_id = post.author_id
     if author_id is None:
         return
+    evaluate(author_id, "answer", post.id)
     held = held_slugs(author_id)
     wanted = {"first-accepted", "helpful-streak", "expert"} - held
     if not wanted:
         return
-    # The answers credited now (accepted and not undone), with the day each was first accepted.
-    rows = db.session.execute(
-        select(ReputationEntry.post_id, func.min(ReputationEntry.created_at))
-        .where(ReputationEntry.member_id == author_id, ReputationEntry.reason.in_(ledger.ANSWER_REASONS))
-        .group_by(ReputationEntry.post_id).having(func.sum(ReputationEntry.delta) > 0).limit(1000)
-    ).all()
+    rows = credited_answers(author_id)
     if not rows:
         return
     days = {when.date() for _post_id, when in rows if when is not None}
@@ -196,10 +394,11 @@ def holder_counts() -> dict[str, int]:
 
 def member_badges(member_id: int) -> list[tuple[BadgeDef, BadgeGrant]]:
     """Return the badges a member holds with their grants, best first (one query)."""
-    rows = db.session.execute(select(Badge.slug, BadgeGrant).join(BadgeGrant, BadgeGrant.badge_id == Badge.id)
+    rows = db.session.execute(select(Badge, BadgeGrant).join(BadgeGrant, BadgeGrant.badge_id == Badge.id)
                               .where(BadgeGrant.member_id == member_id).order_by(BadgeGrant.granted_at)).all()
     order = {BadgeLevel.gold: 0, BadgeLevel.silver: 1, BadgeLevel.bronze: 2}
-    held = [(REGISTRY[slug], grant) for slug, grant in rows if slug in REGISTRY]
+    held = [(REGISTRY[badge.slug] if badge.slug in REGISTRY else custom_definition(badge), grant)
+            for badge, grant in rows if badge.slug in REGISTRY or badge.rule is not None]
     return sorted(held, key=lambda pair: order[pair[0].level])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..dbtypes import UTCDateTime, enum_type, utcnow
@@ -62,7 +62,9 @@ class ReputationEntry(db.Model):
 
 
 class Badge(db.Model):
-    """A badge; its rules, name and description live in `community.reputation.badges` (the registry)."""
+    """A badge. Built-in badges (rule None) take their rule, name and description from the registry in
+    `community.reputation.badges`; custom badges (defined by admins) carry them here: a rule kind from
+    `badges.RULES` with its threshold, and an optional Simplified Chinese name and description."""
 
     __tablename__ = "badges"
 
@@ -73,6 +75,16 @@ class Badge(db.Model):
     icon: Mapped[str] = mapped_column(String(16), default="")
     level: Mapped[BadgeLevel] = mapped_column(enum_type(BadgeLevel, 16), default=BadgeLevel.bronze)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    name_zh: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    description_zh: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    rule: Mapped[str | None] = mapped_column(String(32))  # None: a built-in badge (rules in code)
+    threshold: Mapped[int | None] = mapped_column(Integer)
+    # A disabled badge is granted to nobody new and left off /badges; those who hold it keep it.
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+    @property
+    def custom(self) -> bool:
+        return self.rule is not None
 
     def __repr__(self) -> str:
         return f"<Badge {self.slug}>"

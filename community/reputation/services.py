@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from .. import settings
 from ..dbtypes import utcnow
 from ..errors import NotPermitted, ValidationFailed
 from ..extensions import db
@@ -28,6 +28,49 @@ from .models import ReputationEntry, ReputationReason
 VOTE_REASONS = (ReputationReason.upvote_received, ReputationReason.downvote_received, ReputationReason.vote_retracted)
 ANSWER_REASONS = (ReputationReason.answer_accepted, ReputationReason.answer_unaccepted)
 MAX_ADJUSTMENT = 10_000
+
+
+# ---- points per action: site settings an admin changes (/admin/gamification/points) -----------------
+# Each is (key, default, lowest, highest). A change applies to events from then on; entries already
+# written keep their amounts, and a reversal takes back exactly what the earlier entry gave.
+
+def _within(low: int, high: int):
+    def check(value: int) -> str | None:
+        return None if low <= value <= high else f"from {low} to {high}"
+    return check
+
+
+POINT_SETTINGS = (
+    ("reputation.points.upvote", 10, 0, 1000),
+    ("reputation.points.downvote", -2, -1000, 0),
+    ("reputation.points.accepted_answer", 15, 0, 1000),
+    ("reputation.points.badge_bronze", 0, 0, 1000),
+    ("reputation.points.badge_silver", 10, 0, 1000),
+    ("reputation.points.badge_gold", 25, 0, 1000),
+    # The most reputation one member earns from upvotes and accepted answers per UTC day (0: no limit).
+    # Upvotes past it earn nothing (and so do not count toward upvote badges); downvotes always count.
+    ("reputation.daily_limit", 0, 0, 100_000),
+)
+for _key, _default, _low, _high in POINT_SETTINGS:
+    settings.declare(_key, _default, int, check=_within(_low, _high))
+
+
+def badge_points(level: str) -> int:
+    """Return the reputation a badge of `level` (bronze, silver, gold) carries now."""
+    return settings.get(f"reputation.points.badge_{level}")
+
+
+def _capped(member_id: int, amount: int) -> int:
+    """Cut a gain to what is left of the member's daily limit (today, UTC) of reputation from votes and answers."""
+    limit = settings.get("reputation.daily_limit")
+    if not limit or amount <= 0:
+        return amount
+    start = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    earned = int(db.session.scalar(
+        select(func.coalesce(func.sum(ReputationEntry.delta), 0)).where(
+            ReputationEntry.member_id == member_id, ReputationEntry.created_at >= start,
+            ReputationEntry.reason.in_(VOTE_REASONS + ANSWER_REASONS))) or 0)
+    return max(0, min(amount, limit - earned))
 
 
 def insert_once(model, values: dict, conflict_columns: list[str]):
@@ -90,11 +133,11 @@ def apply_vote(post: Post, voter: Member, value: int, previous: int) -> list[Rep
             entries.append(record(author_id, -net, ReputationReason.vote_retracted, actor_id=voter.id,
                                   post_id=post.id, thread_id=post.thread_id))
     if value:
-        config = current_app.config
         if value > 0:
-            delta, reason = config["REPUTATION_UPVOTE"], ReputationReason.upvote_received
+            delta, reason = settings.get("reputation.points.upvote"), ReputationReason.upvote_received
+            delta = _capped(author_id, delta)
         else:
-            delta, reason = config["REPUTATION_DOWNVOTE"], ReputationReason.downvote_received
+            delta, reason = settings.get("reputation.points.downvote"), ReputationReason.downvote_received
         entries.append(record(author_id, delta, reason, actor_id=voter.id, post_id=post.id, thread_id=post.thread_id))
     return [entry for entry in entries if entry is not None]
 
@@ -105,7 +148,8 @@ def apply_acceptance(post: Post, thread: Thread, by: Member | None) -> Reputatio
         return None
     if _net(post.author_id, post.id, ANSWER_REASONS) > 0:
         return None  # credited already
-    return record(post.author_id, current_app.config["REPUTATION_ACCEPTED_ANSWER"], ReputationReason.answer_accepted,
+    amount = _capped(post.author_id, settings.get("reputation.points.accepted_answer"))
+    return record(post.author_id, amount, ReputationReason.answer_accepted,
                   actor_id=by.id if by is not None else None, post_id=post.id, thread_id=thread.id)
 
 

@@ -38,6 +38,16 @@ def _post_created(post, **_extra):
     badges.on_replied(post.author_id, post.id)
 
 
+def _reputation_changed(member, entry=None, **_extra):
+    if entry is not None and entry.delta > 0:
+        badges.on_reputation_gained(entry.member_id)
+
+
+def _idea_status_changed(thread, status=None, **_extra):
+    if status is not None and getattr(status, "value", status) == "shipped":
+        badges.on_idea_shipped(thread.author_id, thread.id)
+
+
 def connect() -> None:
     """Subscribe to the forum's signals (weakly held functions are module-level, so they stay)."""
     signals.vote_cast.connect(_vote_cast)
@@ -46,3 +56,5 @@ def connect() -> None:
     signals.member_registered.connect(_member_registered)
     signals.thread_created.connect(_thread_created)
     signals.post_created.connect(_post_created)
+    signals.reputation_changed.connect(_reputation_changed)
+    signals.idea_status_changed.connect(_idea_status_changed)

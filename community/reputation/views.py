@@ -53,9 +53,7 @@ def leaderboard():
 
 @bp.route("/badges")
 def badge_list():
-    counts = badges.holder_counts()
-    rows = [(spec, counts.get(spec.slug, 0)) for spec in badges.REGISTRY.values()]
-    return render_template("community/reputation/badges.html", rows=rows)
+    return render_template("community/reputation/badges.html", rows=badges.catalog_with_counts())
 
 
 @bp.route("/badges/<slug>")

@@ -1,8 +1,9 @@
 """Rewards: members spend reward points on coupons and gifts that staff define; a ledger of every earn and spend.
 
-Settings (set with COMMUNITY_<NAME> in the environment):
-  POINTS_PER_REPUTATION   points paid per reputation point earned from an upvote, an accepted answer or
-                          a badge, once per source (default 1; 0 turns earning off, staff grants still work)
+Site setting (community/settings.py; admins change it at /admin/gamification/points):
+  rewards.points_per_reputation   points paid per reputation point earned from an upvote, an accepted
+                          answer or a badge, once per source (default 1; 0 turns earning off, staff
+                          grants still work); a change applies to reputation earned from then on
 """
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ def _reputation_changed(member, entry=None, **_extra):
 
 def init_app(app) -> None:
     """Register the reward pages, settings and the subscriber that pays points for reputation."""
-    app.config.setdefault("POINTS_PER_REPUTATION", 1)
 
     from ..signals import reputation_changed
     from .views import bp

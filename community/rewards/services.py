@@ -6,7 +6,8 @@ never spend the same points; stock is `stock = stock - 1 WHERE stock > 0`, so a 
 oversold; a coupon code is claimed with `... WHERE claimed_at IS NULL`, so no code goes out twice.
 Services flush and signal; the caller commits (and rolls back when a service raises).
 
-How points are earned (POINTS_PER_REPUTATION points per reputation point, 1 by default): once for
+How points are earned (the site setting `rewards.points_per_reputation` points per reputation point, 1 by
+default; admins change it at /admin/gamification/points, for new reputation only): once for
 each upvote a post receives from a member, once for each accepted answer, and once for each badge that
 carries reputation. Points are never taken back when a vote is withdrawn; in return, withdrawing
 and voting again earns nothing new (each source pays once), so votes cannot be cycled into points.
@@ -16,18 +17,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 
+from .. import settings
 from ..dbtypes import utcnow
 from ..errors import Conflict, NotPermitted, ValidationFailed
 from ..extensions import db
 from ..members.models import Member
 from ..permissions import can_grant_to, can_manage_rewards, can_redeem_reward
 from ..reputation.models import ReputationEntry, ReputationReason
-from ..reputation.services import checked_by_hand, insert_once
+from ..reputation.services import badge_points, checked_by_hand, insert_once
 from ..signals import reward_redeemed
 from ..web import Page, paginate
 from .models import PointsEntry, PointsReason, Redemption, RedemptionStatus, Reward, RewardCode, RewardKind
@@ -36,6 +37,12 @@ MAX_COST = 1_000_000
 MAX_STOCK = 1_000_000
 MAX_GRANT = 100_000
 MAX_CODES_PER_SAVE = 5_000
+MAX_POINTS_PER_REPUTATION = 1000
+
+# Points paid per reputation point earned (0 turns earning off; staff grants still work).
+POINTS_PER_REPUTATION = settings.declare(
+    "rewards.points_per_reputation", 1, int,
+    check=lambda v: None if 0 <= v <= MAX_POINTS_PER_REPUTATION else f"from 0 to {MAX_POINTS_PER_REPUTATION}")
 
 
 class OutOfStock(Conflict):
@@ -69,9 +76,17 @@ def _source(entry: ReputationEntry) -> str | None:
     return None
 
 
+def points_rates() -> dict:
+    """Return the points earned now per upvote, accepted answer and silver and gold badge, and the rate."""
+    rate = POINTS_PER_REPUTATION.value
+    return {"rate": rate, "upvote": settings.get("reputation.points.upvote") * rate,
+            "answer": settings.get("reputation.points.accepted_answer") * rate,
+            "silver": badge_points("silver") * rate, "gold": badge_points("gold") * rate}
+
+
 def earn_points(entry: ReputationEntry) -> PointsEntry | None:
     """Pay points for positive reputation, once per source (vote, accepted answer, badge)."""
-    rate = current_app.config["POINTS_PER_REPUTATION"]
+    rate = POINTS_PER_REPUTATION.value
     source = _source(entry)
     if entry.delta <= 0 or not rate or source is None:
         return None
@@ -354,6 +369,26 @@ def update_reward(staff: Member, reward: Reward, data: RewardInput) -> Reward:
     return reward
 
 
+def set_reward_active(staff: Member, reward: Reward, active: bool) -> Reward:
+    """Offer a reward to members again, or stop offering it (redemptions already made stay)."""
+    if not can_manage_rewards(staff):
+        raise NotPermitted(_l("Only staff may define rewards."))
+    reward.active, reward.updated_at = bool(active), utcnow()
+    db.session.flush()
+    return reward
+
+
+def delete_reward(staff: Member, reward: Reward) -> None:
+    """Delete a reward nobody has redeemed (with its unused codes); one with redemptions can only be withdrawn."""
+    if not can_manage_rewards(staff):
+        raise NotPermitted(_l("Only staff may define rewards."))
+    if db.session.scalar(select(func.count()).select_from(Redemption).where(Redemption.reward_id == reward.id)):
+        raise Conflict(_l("Members have redeemed this reward: stop offering it instead, so their redemptions stay."))
+    db.session.execute(delete(RewardCode).where(RewardCode.reward_id == reward.id))
+    db.session.delete(reward)
+    db.session.flush()
+
+
 # ---- reading -------------------------------------------------------------------------------
 
 def offered_rewards() -> list[Reward]:
@@ -364,6 +399,12 @@ def offered_rewards() -> list[Reward]:
 
 def all_rewards() -> list[Reward]:
     return db.session.scalars(select(Reward).order_by(Reward.active.desc(), Reward.cost, Reward.id).limit(500)).all()
+
+
+def redeemed_total(reward: Reward) -> int:
+    """Return how many redemptions (any status) a reward has."""
+    return int(db.session.scalar(select(func.count()).select_from(Redemption).where(Redemption.reward_id == reward.id))
+               or 0)
 
 
 def code_counts(reward_ids) -> dict[int, tuple[int, int]]:

@@ -49,9 +49,16 @@ class CancelForm(FlaskForm):
     note = StringField(_l("Reason (optional)"), validators=[Optional()])
 
 
+@bp.app_template_global()
+def points_rates() -> dict:
+    """Return the points one earns now per upvote, accepted answer and silver/gold badge (and per reputation)."""
+    return services.points_rates()
+
+
 def require_staff() -> None:
+    # The staff pages are an admin section: for anyone else they do not exist.
     if not can_manage_rewards(current_user):
-        abort(403)
+        abort(404)
 
 
 def _redemption_json(r: Redemption) -> dict:
@@ -173,6 +180,44 @@ def edit(reward_id: int):
         status = 422
     counts = services.code_counts([reward.id]).get(reward.id, (0, 0))
     return render_template("community/rewards/edit.html", reward=reward, form=form, codes=counts), status
+
+
+@bp.route("/manage/<int:reward_id>/active", methods=["POST"])
+@login_required
+@limiter.limit("60 per minute", methods=["POST"])
+def set_active(reward_id: int):
+    require_staff()
+    reward = _load_reward(reward_id)
+    if not FlaskForm().validate():
+        abort(400)
+    active = request.form.get("active") == "1"
+    services.set_reward_active(current_user, reward, active)
+    db.session.commit()
+    flash(_("%(name)s is offered to members.", name=reward.name) if active
+          else _("%(name)s is no longer offered; redemptions already made stay.", name=reward.name), "success")
+    return redirect(url_for("rewards.manage"))
+
+
+@bp.route("/manage/<int:reward_id>/delete", methods=["GET", "POST"])
+@login_required
+@limiter.limit("60 per minute", methods=["POST"])
+def delete(reward_id: int):
+    require_staff()
+    reward = _load_reward(reward_id)
+    form = FlaskForm()
+    redeemed = services.redeemed_total(reward)
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            name = reward.name
+            done = submit(form, services.delete_reward, current_user, reward)
+            if done:
+                flash(_("Reward %(name)s deleted.", name=name), "success")
+                return redirect(url_for("rewards.manage"))
+            status = done.error.status
+        else:
+            status = 422
+    return render_template("community/rewards/delete.html", reward=reward, form=form, redeemed=redeemed), status
 
 
 @bp.route("/manage/redemptions")

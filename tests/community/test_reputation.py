@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from community import settings
 from community.dbtypes import utcnow
 from community.members.models import Member
 from community.qa import services as qa
@@ -104,11 +105,8 @@ def test_reversal_takes_back_what_was_given_even_after_the_amounts_changed(app, 
     author, voter = make.member("author"), make.member("voter")
     post = make.post(make.thread(), author=author)
     vote(db, voter, post, 1)
-    app.config["REPUTATION_UPVOTE"] = 5
-    try:
-        vote(db, voter, post, 0)
-    finally:
-        app.config["REPUTATION_UPVOTE"] = 10
+    settings.save({"reputation.points.upvote": 5})
+    vote(db, voter, post, 0)
     assert [delta for delta, *_ in entries(db, author)] == [10, -10]
     assert reputation(db, author) - badge_part(db, author) == 0
 
