@@ -76,7 +76,7 @@ class SiteSettingsForm(FlaskForm):
                                 description=_l("Buttons, links and the header band, e.g. #2456c8. Text on it must "
                                                "stay readable (contrast of at least 4.5:1). Empty: the default."))
     accent_color = StringField(_l("Accent colour"), validators=[Optional()],
-                               description=_l("The header's lower edge, e.g. #f2a900. Empty: the default."))
+                               description=_l("The header's lower edge, e.g. #c2410c (at least 3:1 against white). Empty: the default."))
     default_language = SelectField(_l("Default language"), choices=LANGUAGE_CHOICES, validate_choice=False,
                                    description=_l("For visitors whose browser asks for no language we have."))
     intro = TextAreaField(_l("Home page introduction"), validators=[Optional()],
