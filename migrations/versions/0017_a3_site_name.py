@@ -10,7 +10,7 @@ Revises: 0016_settings
 Create Date: 2026-12-04 18:00:00
 
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -34,7 +34,7 @@ def upgrade():
     taken = conn.execute(sa.select(site_settings.c.key).where(site_settings.c.key == 'site.name')).scalar()
     if taken is None:
         conn.execute(site_settings.insert().values(key='site.name', value=name,
-                                                   updated_at=datetime.now(timezone.utc)))
+                                                   updated_at=datetime.now(UTC)))
 
 
 def downgrade():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from flask import g
@@ -13,6 +14,8 @@ from sqlalchemy import select
 from community import settings
 from community.extensions import db
 from community.mail.models import MailMessage
+from community.members.models import Member
+from community.pagecache import PageCache
 from community.site import branding
 from community.uploads import storage
 
@@ -43,8 +46,6 @@ def stored() -> dict:
 
 
 def uploaded_files(app) -> list:
-    from pathlib import Path
-
     root = Path(app.config["UPLOADS_PATH"])
     return sorted(p.name for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
@@ -238,7 +239,6 @@ def test_registration_links_the_terms_and_asks_to_accept_them(people, as_role):
     assert 'name="accept_terms"' in page and 'href="/terms"' in page and 'href="/privacy"' in page
     refused = guest.post("/register", data=form)
     assert refused.status_code == 422 and "accept the terms of service" in refused.get_data(as_text=True)
-    from community.members.models import Member
     assert db.session.scalar(select(Member).where(Member.username == "newcomer")) is None
     assert guest.post("/register", data=dict(form, accept_terms="y")).status_code == 302
     assert db.session.scalar(select(Member).where(Member.username == "newcomer")) is not None
@@ -252,8 +252,6 @@ def test_the_default_language_applies_to_visitors_whose_browser_names_none(peopl
 
 
 def test_guests_cached_thread_pages_follow_a_change_of_branding(app, make, people, as_role):
-    from community.pagecache import PageCache
-
     thread = make.thread(title="Lamp wicks and oils")
     app.config["PAGE_CACHE_SECONDS"] = 60
     app.extensions["community.pagecache"] = PageCache(16)
