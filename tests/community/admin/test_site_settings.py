@@ -18,6 +18,7 @@ from community.members.models import Member
 from community.pagecache import PageCache
 from community.site import branding
 from community.uploads import storage
+from tests.api.conftest import Api, error_of
 
 from .conftest import ROLES
 
@@ -242,6 +243,16 @@ def test_registration_links_the_terms_and_asks_to_accept_them(people, as_role):
     assert db.session.scalar(select(Member).where(Member.username == "newcomer")) is None
     assert guest.post("/register", data=dict(form, accept_terms="y")).status_code == 302
     assert db.session.scalar(select(Member).where(Member.username == "newcomer")) is not None
+
+
+def test_registration_through_the_api_needs_the_terms_accepted_when_there_are_terms(app, people, as_role):
+    post_site(as_role("admin"), terms="Be kind.")
+    api = Api(app.test_client())
+    body = {"username": "apinewbie", "email": "apinewbie@example.com", "password": "lantern-harbour-77"}
+    refused = api.post("members", json=body)
+    assert refused.status_code == 422 and "accept_terms" in error_of(refused)["fields"]
+    assert db.session.scalar(select(Member).where(Member.username == "apinewbie")) is None
+    assert api.post("members", json=dict(body, accept_terms=True)).status_code == 201
 
 
 def test_the_default_language_applies_to_visitors_whose_browser_names_none(people, as_role):
