@@ -23,10 +23,12 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, g, url_for
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import settings, text
 from ..aftercommit import after_commit
 from ..errors import ValidationFailed
+from ..extensions import db
 from ..uploads import storage
 
 NAME_MAX, TAGLINE_MAX, PAGE_MAX = 100, 200, 50_000
@@ -157,7 +159,11 @@ def community_name() -> str:
 
 def default_locale() -> str:
     """The language for readers whose browser and settings name none (site.default_language)."""
-    return LANGUAGES.get(DEFAULT_LANGUAGE.value, current_app.config["BABEL_DEFAULT_LOCALE"])
+    try:
+        return LANGUAGES.get(DEFAULT_LANGUAGE.value, current_app.config["BABEL_DEFAULT_LOCALE"])
+    except SQLAlchemyError:  # the database is down: the error page must still render
+        db.session.rollback()
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 @lru_cache(maxsize=32)
@@ -202,16 +208,25 @@ def brand() -> Brand:
     """What the page frame shows of the brand, read once per request."""
     found = g.get("_brand")
     if found is None:
-        css = brand_css()
-        found = Brand(
-            name=community_name(), tagline=TAGLINE.value,
-            logo_url=storage.url_of(LOGO.value) if LOGO.value else None,
-            favicon_url=url_for("site.favicon", v=FAVICON.value[:8]) if FAVICON.value else None,
-            css_url=url_for("site.brand_stylesheet", v=brand_css_version(css)) if css else None,
-            contact_email=CONTACT_EMAIL.value, has_terms=bool(TERMS.value.strip()),
-            has_privacy=bool(PRIVACY.value.strip()))
+        try:
+            found = _read_brand()
+        except SQLAlchemyError:  # the database is down: the error page still renders, unbranded
+            db.session.rollback()
+            return Brand(name=current_app.config["COMMUNITY_NAME"], tagline="", logo_url=None, favicon_url=None,
+                         css_url=None, contact_email="", has_terms=False, has_privacy=False)
         g._brand = found
     return found
+
+
+def _read_brand() -> Brand:
+    css = brand_css()
+    return Brand(
+        name=community_name(), tagline=TAGLINE.value,
+        logo_url=storage.url_of(LOGO.value) if LOGO.value else None,
+        favicon_url=url_for("site.favicon", v=FAVICON.value[:8]) if FAVICON.value else None,
+        css_url=url_for("site.brand_stylesheet", v=brand_css_version(css)) if css else None,
+        contact_email=CONTACT_EMAIL.value, has_terms=bool(TERMS.value.strip()),
+        has_privacy=bool(PRIVACY.value.strip()))
 
 
 # ---- saving ----------------------------------------------------------------------------------------------

@@ -291,3 +291,20 @@ def test_branding_costs_no_extra_query_on_the_home_page(people, as_role, make, c
         page = guest.get("/").get_data(as_text=True)
     assert "Lantern Makers" in page and "<strong>there</strong>" in page
     assert len(branded) == len(plain), "\n".join(branded)
+
+
+def test_signed_in_readers_may_cache_the_logo_and_stylesheet_but_not_pages(people, as_role):
+    admin = as_role("admin")
+    post_site(admin, files={"logo": (image_bytes(), "l.png")}, primary_color="#0b6b5c")
+    page = admin.get("/")
+    assert page.headers["Cache-Control"] == "no-store"
+    html = page.get_data(as_text=True)
+    [css] = re.findall(r'href="(/brand\.css\?v=[0-9a-f]+)"', html)
+    [logo] = re.findall(r'src="(/uploads/[0-9a-f]{32}\.png)"', html)[:1]
+    assert "immutable" in admin.get(css).headers["Cache-Control"]
+    assert "max-age=31536000" in admin.get(logo).headers["Cache-Control"]
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "0" * 32 + ".html", "abc.png", "0" * 32 + ".png"])
+def test_uploads_serve_only_stored_files(client, name):
+    assert client.get(f"/uploads/{name}").status_code == 404
