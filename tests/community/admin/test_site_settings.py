@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from flask import g
+from flask_migrate import upgrade
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from community import settings
+from application import create_app
+from community import MIGRATIONS_DIR, settings
 from community.extensions import db
 from community.mail.models import MailMessage
 from community.members.models import Member
@@ -308,3 +310,17 @@ def test_signed_in_readers_may_cache_the_logo_and_stylesheet_but_not_pages(peopl
 @pytest.mark.parametrize("name", ["../../etc/passwd", "0" * 32 + ".html", "abc.png", "0" * 32 + ".png"])
 def test_uploads_serve_only_stored_files(client, name):
     assert client.get(f"/uploads/{name}").status_code == 404
+
+
+def test_the_migration_carries_a_name_set_for_mails_into_the_site_name(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.db'}",
+                      "TESTING": True})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS_DIR, revision="0016_settings")
+        db.session.execute(text("INSERT INTO mail_settings (id, community_name, base_url, mail_from, disabled, "
+                                "updated_at) VALUES (1, ' Beta  Club ', '', '', '[]', '2026-01-01 00:00:00')"))
+        db.session.commit()
+        upgrade(directory=MIGRATIONS_DIR, revision="head")
+        assert settings.get("site.name") == "Beta Club" and branding.community_name() == "Beta Club"
+        db.session.remove()
+        db.engine.dispose()
