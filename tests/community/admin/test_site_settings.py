@@ -3,6 +3,7 @@ them, what bad input gets, and where a reader sees the name, logo, colours, intr
 from __future__ import annotations
 
 import io
+import logging
 import re
 from pathlib import Path
 
@@ -312,7 +313,19 @@ def test_uploads_serve_only_stored_files(client, name):
     assert client.get(f"/uploads/{name}").status_code == 404
 
 
-def test_the_migration_carries_a_name_set_for_mails_into_the_site_name(tmp_path):
+@pytest.fixture
+def keep_logging():
+    """Alembic's env.py runs logging.config.fileConfig, which disables every logger that exists (the request
+    log among them): put them back as they were for the tests that follow."""
+    loggers = [logging.getLogger()] + [item for item in logging.root.manager.loggerDict.values()
+                                       if isinstance(item, logging.Logger)]
+    saved = [(item, item.disabled, item.level, list(item.handlers), item.propagate) for item in loggers]
+    yield
+    for item, disabled, level, handlers, propagate in saved:
+        item.disabled, item.level, item.handlers, item.propagate = disabled, level, handlers, propagate
+
+
+def test_the_migration_carries_a_name_set_for_mails_into_the_site_name(tmp_path, keep_logging):
     app = create_app({"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.db'}",
                       "TESTING": True})
     with app.app_context():
