@@ -29,6 +29,15 @@ FORM = {"name": "", "tagline": "", "primary_color": "", "accent_color": "", "def
         "terms": "", "privacy": "", "contact_email": ""}
 
 
+@pytest.fixture(autouse=True)
+def own_uploads(app, tmp_path):
+    """Each test stores its uploads in its own folder (the backup tests count the shared one's files)."""
+    before = app.config["UPLOADS_PATH"]
+    app.config["UPLOADS_PATH"] = str(tmp_path / "uploads")
+    yield
+    app.config["UPLOADS_PATH"] = before
+
+
 def image_bytes(fmt="PNG", size=(64, 32), colour=(200, 30, 30), **save) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, colour).save(out, format=fmt, **save)
