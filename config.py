@@ -96,6 +96,8 @@ def load(app, overrides: dict | None = None) -> None:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     if not app.config.get("BASE_URL"):  # COMMUNITY_BASE_URL, else where `python wsgi.py` serves
         app.config["BASE_URL"] = base_url_from(env.get("HOST"), env.get("PORT"))
+    if not app.config.get("UPLOADS_PATH"):  # contract variable; uploaded files (community/uploads)
+        app.config["UPLOADS_PATH"] = str(instance / "uploads")
     if not app.config.get("SEARCH_INDEX_DIR"):
         app.config["SEARCH_INDEX_DIR"] = str(instance / "search-index")
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or env.get("SECRET_KEY") or _instance_secret(instance)

@@ -58,6 +58,8 @@ class RegisterForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[InputRequired()])
     password = PasswordField(_l("Password"), validators=[InputRequired()],
                              description=_l("At least 8 characters; common passwords are refused."))
+    # Asked only when the site has terms of service (the view checks it).
+    accept_terms = BooleanField(_l("I accept the terms of service"))
     # A honeypot: hidden from people by CSS, filled in by bots that fill in every field.
     website = StringField(_l("Leave this field empty"), validators=[Optional()])
 

@@ -148,10 +148,15 @@ def _clean(value, length: int) -> str:
     return "".join(c if c.isprintable() else "?" for c in str(value or ""))[:length]
 
 
+# Answers that are the same for every reader (no-store would make signed-in members fetch them on every page):
+# static files, the brand stylesheet, the favicon and public uploads (the logo; random, unchanging names).
+PUBLIC_FILES = {"static", "site.brand_stylesheet", "site.favicon", "uploads.serve"}
+
+
 def _after(response):
     # a view may set a stricter policy of its own (the sandboxed mail preview does)
     response.headers.setdefault("Content-Security-Policy", content_security_policy(current_app.config))
-    if request.endpoint != "static" and (g.get("api_token") is not None or current_user.is_authenticated):
+    if request.endpoint not in PUBLIC_FILES and (g.get("api_token") is not None or current_user.is_authenticated):
         response.headers["Cache-Control"] = "no-store"
         response.headers.pop("Expires", None)
     return response

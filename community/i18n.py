@@ -1,12 +1,14 @@
-"""The language of a request: the member's setting, else the browser's, else the default."""
+"""The language of a request: the member's setting, else the browser's, else the site's default (site.default_language)."""
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request
 from flask_login import current_user
 
+from .site.branding import default_locale
+
 
 def select_locale() -> str:
-    """Choose the language: the member's setting, else the browser's Accept-Language, else English."""
+    """Choose the language: the member's setting, else the browser's Accept-Language, else the site's default."""
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
@@ -18,4 +20,4 @@ def select_locale() -> str:
             return "zh_CN"
         if tag.startswith("en"):
             return "en"
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return default_locale()

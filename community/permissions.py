@@ -580,6 +580,11 @@ def can_manage_gamification(member) -> bool:
     return is_admin(member)
 
 
+def can_manage_site_settings(member) -> bool:
+    """Change the site settings and branding (name, logo, colours, terms ...): admins."""
+    return is_admin(member)
+
+
 def can_manage_members(member) -> bool:
     """Open the members admin (search members, see roles): staff and admins."""
     return is_staff(member)

@@ -110,12 +110,8 @@ def _problem(setting: Declared, value: Any) -> str | None:
     return setting.check(value) if setting.check else None
 
 
-def save(changes: dict[str, Any], by=None) -> list[str]:
-    """Store `changes` (key -> value) after checking all of them; return the keys whose value changed.
-
-    Raises ValidationFailed (nothing saved) naming each bad key. A value equal to the default removes
-    the row, so a later change of the default reaches sites that never touched the setting. Does not commit.
-    """
+def check(changes: dict[str, Any]) -> None:
+    """Raise ValidationFailed naming each key whose value `save` would refuse (nothing is written)."""
     problems = {}
     for key, value in changes.items():
         setting = DECLARED.get(key)
@@ -124,6 +120,15 @@ def save(changes: dict[str, Any], by=None) -> list[str]:
             problems[key] = message
     if problems:
         raise ValidationFailed("Please correct the marked settings.", problems)
+
+
+def save(changes: dict[str, Any], by=None) -> list[str]:
+    """Store `changes` (key -> value) after checking all of them; return the keys whose value changed.
+
+    Raises ValidationFailed (nothing saved) naming each bad key. A value equal to the default removes
+    the row, so a later change of the default reaches sites that never touched the setting. Does not commit.
+    """
+    check(changes)
     changed = [key for key, value in changes.items() if get(key) != value]
     for key in changed:
         row = db.session.get(SiteSetting, key)

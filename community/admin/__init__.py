@@ -23,6 +23,9 @@ from . import cli, services, views
 from .sections import Section, add_section
 
 BUILT_IN = (
+    Section("site", _l("Site settings"), "admin.site_settings", permissions.can_manage_site_settings,
+            _l("Name, logo, favicon, colours, default language, home page introduction, terms, privacy policy and "
+               "contact address."), order=5),
     Section("boards", _l("Boards"), "admin.boards", permissions.can_manage_boards,
             _l("Create, edit, reorder, archive and delete boards; who may read and start threads."), order=10),
     Section("members", _l("Members and roles"), "admin.members", permissions.can_manage_members,

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
@@ -52,3 +53,44 @@ class DeleteBoardForm(FlaskForm):
 class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validate_choice=False)
     reason = StringField(_l("Reason (for the log)"), validators=[Optional()])
+
+
+LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("zh", "简体中文")]
+
+
+class SiteSettingsForm(FlaskForm):
+    """The site settings and branding (community/site/branding.py checks the values and the images)."""
+
+    name = StringField(_l("Community name"), validators=[Optional()],
+                       description=_l("Shown in the header, page titles and emails. Leave empty for the configured "
+                                      "name."))
+    tagline = StringField(_l("Tagline"), validators=[Optional()],
+                          description=_l("One line under the name on the home page."))
+    logo = FileField(_l("Logo"), description=_l("PNG, JPEG, GIF or WebP, at most 2 MB; shown in the header and on "
+                                                "the home page."))
+    remove_logo = BooleanField(_l("Remove the logo"))
+    favicon = FileField(_l("Favicon"), description=_l("A square PNG, JPEG, GIF, WebP or ICO picture, at most 512 KB; "
+                                                      "the icon browsers show in tabs."))
+    remove_favicon = BooleanField(_l("Remove the favicon"))
+    primary_color = StringField(_l("Primary colour"), validators=[Optional()],
+                                description=_l("Buttons, links and the header band, e.g. #2456c8. Text on it must "
+                                               "stay readable (contrast of at least 4.5:1). Empty: the default."))
+    accent_color = StringField(_l("Accent colour"), validators=[Optional()],
+                               description=_l("The header's lower edge, e.g. #c2410c (at least 3:1 against white). Empty: the default."))
+    default_language = SelectField(_l("Default language"), choices=LANGUAGE_CHOICES, validate_choice=False,
+                                   description=_l("For visitors whose browser asks for no language we have."))
+    intro = TextAreaField(_l("Home page introduction"), validators=[Optional()],
+                          description=_l("Markdown, shown at the top of the home page."))
+    terms = TextAreaField(_l("Terms of service"), validators=[Optional()],
+                          description=_l("Markdown. When set, the footer links to it and registering asks to "
+                                         "accept it."))
+    privacy = TextAreaField(_l("Privacy policy"), validators=[Optional()],
+                            description=_l("Markdown. When set, the footer and the registration form link to it."))
+    contact_email = StringField(_l("Contact address"), validators=[Optional()],
+                                description=_l("Shown in the footer, e.g. community@example.com."))
+
+    TEXT_FIELDS = ("name", "tagline", "primary_color", "accent_color", "default_language", "intro", "terms",
+                   "privacy", "contact_email")
+
+    def values(self) -> dict:
+        return {name: getattr(self, name).data or "" for name in self.TEXT_FIELDS}

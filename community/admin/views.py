@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
+from .. import settings
 from ..errors import NotPermitted, ServiceError
 from ..extensions import db
 from ..forms import submit
@@ -14,11 +15,13 @@ from ..permissions import (
     can_administer,
     can_manage_boards,
     can_manage_members,
+    can_manage_site_settings,
     can_set_role,
 )
+from ..site import branding
 from ..web import page_arg, paged
 from . import services
-from .forms import BoardForm, DeleteBoardForm, RoleForm
+from .forms import BoardForm, DeleteBoardForm, RoleForm, SiteSettingsForm
 from .sections import sections_for
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -40,6 +43,39 @@ def _render(template: str, section: str, status: int = 200, **context):
 def index():
     _require(can_administer)
     return _render("community/admin/index.html", "index")
+
+
+# ---- site settings and branding ----------------------------------------------------------------------
+
+# A 20 MB logo must reach the view to be refused with a clear message on the form (not the 413 page);
+# the images' own limits (branding.LOGO_MAX_BYTES ...) are checked on the bytes read.
+SITE_FORM_MAX_BYTES = 32 * 1024 * 1024
+
+
+@bp.url_value_preprocessor
+def _larger_body_for_site_settings(endpoint, values):
+    # runs before every before_request hook (CSRF and the hostile-input check read the body); only an
+    # admin's request may be that large
+    if endpoint == "admin.site_settings" and can_manage_site_settings(current_user):
+        request.max_content_length = SITE_FORM_MAX_BYTES
+        request.max_form_memory_size = 512 * 1024  # the markdown pages are long text fields
+
+
+@bp.route("/site", methods=["GET", "POST"])
+@login_required
+def site_settings():
+    _require(can_manage_site_settings)
+    current = {name: settings.get(f"site.{name}") for name in SiteSettingsForm.TEXT_FIELDS}
+    form = SiteSettingsForm(data=None if request.method == "POST" else current)
+    status = 200
+    if request.method == "POST":
+        if form.validate() and submit(form, branding.save_branding, current_user, form.values(),
+                                      logo=form.logo.data, favicon=form.favicon.data,
+                                      remove_logo=form.remove_logo.data, remove_favicon=form.remove_favicon.data):
+            flash(_("The site settings have been saved."), "success")
+            return redirect(url_for("admin.site_settings"))
+        status = 422
+    return _render("community/admin/site_settings.html", "site", status, form=form, site=branding.brand())
 
 
 # ---- boards -------------------------------------------------------------------------------------

@@ -3,8 +3,9 @@ cannot drift from the routes; tests/api/test_openapi.py compares it with the app
 developers' page that explains it."""
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import jsonify
 
+from ..site.branding import community_name
 from .core import OPERATIONS, PREFIX, bp
 
 STR = {"type": "string"}
@@ -154,7 +155,7 @@ def document() -> dict:
         paths.setdefault(PREFIX + op["path"], {})[op["method"].lower()] = _operation_doc(op)
     return {
         "openapi": "3.1.0",
-        "info": {"title": f"{current_app.config['COMMUNITY_NAME']} API", "version": "1",
+        "info": {"title": f"{community_name()} API", "version": "1",
                  "description": "JSON in and out. Errors are {\"error\": {\"code\", \"message\", \"fields\"?}}; "
                                 "lists are {\"items\": [...], \"next\": url or null}. Send a token as "
                                 "`Authorization: Bearer <token>`."},

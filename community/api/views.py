@@ -19,6 +19,7 @@ from ..moderation.models import FlagReason
 from ..permissions import (can_accept_answer, can_change_idea_status, can_choose_answer, can_delete_post,
                            can_edit_post, can_flag, can_register_through_api, can_reply, can_revoke_token,
                            can_start_thread, can_view_board, can_view_post, can_view_thread, is_suspended)
+from ..site.branding import brand
 from . import services
 from .core import (ApiError, choice_arg, int_arg, json_body, listing, not_found, ok, operation,
                    paged, reader, require_member)
@@ -37,7 +38,8 @@ TOKEN_BODY = {"type": "object", "required": ["password"], "properties": {
     "scopes": {"type": "array", "items": {"type": "string", "enum": SCOPES}, "maxItems": len(SCOPES)}}}
 REGISTER_BODY = {"type": "object", "required": ["username", "email", "password"], "properties": {
     "username": {"type": "string", "maxLength": 254}, "email": {"type": "string", "maxLength": 254},
-    "password": {"type": "string", "maxLength": 1000}}}
+    "password": {"type": "string", "maxLength": 1000},
+    "accept_terms": {"type": "boolean", "description": "Required (true) when the site has terms of service (/terms)."}}}
 POLL_BODY = {"type": "object", "required": ["question", "options"], "properties": {
     "question": {"type": "string", "maxLength": 1000},
     "options": {"type": "array", "items": {"type": "string", "maxLength": 1000}, "maxItems": 50},
@@ -83,6 +85,9 @@ def register_member():
             raise ApiError(403, _("You are signed in already."), code="signed_in")
         raise ApiError(403, _("Registration through the API is turned off."), code="registration_closed")
     data = json_body(REGISTER_BODY)
+    if brand().has_terms and data.get("accept_terms") is not True:
+        raise ApiError(422, _("Please correct the marked fields."), code="validation_failed",
+                       fields={"accept_terms": _("Please read and accept the terms of service to join.")})
     member = members.register_member(data["username"], data["email"], data["password"])
     db.session.commit()
     return ok(member_json(member, private=True), 201)

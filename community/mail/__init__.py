@@ -11,8 +11,9 @@
 - `transport`: SMTP (`SMTP_URL`) or files in `<instance>/mail` (the admin page /admin/mail shows them).
 - `tokens`: signed links (itsdangerous).
 
-Settings (`COMMUNITY_<NAME>` in the environment; the admin page overrides the first three):
-COMMUNITY_NAME, BASE_URL (absolute links; http://HOST:PORT, see config.base_url_from), MAIL_FROM (contract variable),
+Settings (`COMMUNITY_<NAME>` in the environment; the admin page overrides BASE_URL and MAIL_FROM; the name in
+mails is the site's, `community/site/branding.community_name()`: /admin/site, else COMMUNITY_NAME):
+BASE_URL (absolute links; http://HOST:PORT, see config.base_url_from), MAIL_FROM (contract variable),
 MAIL_DISABLED (message types turned off), MAIL_FOLDER (<instance>/mail),
 MAIL_SEND_THREAD (run the sender thread in this process; off under tests),
 MAIL_POLL_SECONDS (15), MAIL_MAX_ATTEMPTS (15), MAIL_RETRY_BASE_SECONDS (30), MAIL_RETRY_MAX_SECONDS (3600),

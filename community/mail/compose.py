@@ -21,6 +21,7 @@ from ..extensions import db
 from ..members.models import Member
 from ..members.services import normalise_email
 from ..signals import mail_queued
+from ..site.branding import community_name, default_locale
 from . import tokens
 from .models import MailMessage, MailSettings
 
@@ -37,11 +38,15 @@ MESSAGE_TYPES = {
 # ---- settings ------------------------------------------------------------------------------
 
 def mail_settings() -> dict:
-    """Return the effective settings: the admin's values, else the configuration."""
+    """Return the effective settings: the admin's values, else the configuration.
+
+    The community's name is the site's one name (community/site/branding.py, set on /admin/site); the
+    `mail_settings.community_name` column is no longer read (migration 0017_a3 copied it into site.name).
+    """
     config = current_app.config
     row = db.session.get(MailSettings, 1)
     return {
-        "community_name": (row and row.community_name) or config["COMMUNITY_NAME"],
+        "community_name": community_name(),
         "base_url": ((row and row.base_url) or config["BASE_URL"]).rstrip("/"),
         "mail_from": (row and row.mail_from) or config["MAIL_FROM"],
         "disabled": set(row.disabled or ()) if row else set(config.get("MAIL_DISABLED") or ()),
@@ -53,12 +58,13 @@ def is_enabled(message_type: str) -> bool:
     return message_type not in mail_settings_cached()["disabled"]
 
 
-def save_settings(*, community_name: str, base_url: str, mail_from: str, enabled) -> MailSettings:
-    """Store the admin's mail settings; raise ValidationFailed for a bad URL or address."""
-    community_name, base_url, mail_from = (community_name or "").strip(), (base_url or "").strip(), (mail_from or "").strip()
+def save_settings(*, base_url: str, mail_from: str, enabled) -> MailSettings:
+    """Store the admin's mail settings; raise ValidationFailed for a bad URL or address.
+
+    The name in mails is the community's name, set with the site settings (one name everywhere).
+    """
+    base_url, mail_from = (base_url or "").strip(), (mail_from or "").strip()
     problems = {}
-    if len(community_name) > 100:
-        problems["community_name"] = _l("At most 100 characters.")
     if base_url:
         parts = urlsplit(base_url)
         if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment \
@@ -74,7 +80,7 @@ def save_settings(*, community_name: str, base_url: str, mail_from: str, enabled
         raise ValidationFailed(_l("Please correct the marked fields."), problems)
     enabled = set(enabled or ())
     row = db.session.get(MailSettings, 1) or MailSettings(id=1)
-    row.community_name, row.base_url, row.mail_from = community_name, base_url.rstrip("/"), mail_from
+    row.base_url, row.mail_from = base_url.rstrip("/"), mail_from
     row.disabled = sorted(set(MESSAGE_TYPES) - enabled)
     row.updated_at = utcnow()
     db.session.add(row)
@@ -109,7 +115,7 @@ def member_locale(member: Member | None) -> str:
     languages = current_app.config["LANGUAGES"]
     if member is not None and member.locale in languages:
         return member.locale
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return default_locale()
 
 
 def compose(*, to: str, kind: str, template: str, member: Member | None = None, locale: str | None = None,

@@ -27,7 +27,6 @@ class PreferencesForm(FlaskForm):
 
 
 class MailSettingsForm(FlaskForm):
-    community_name = StringField(_l("Community name in emails"), validators=[Optional()])
     base_url = StringField(_l("Base URL of links in emails"), validators=[Optional()],
                            description=_l("Where members reach the site, e.g. https://community.example.com"))
     mail_from = StringField(_l("Sender"), validators=[Optional()],

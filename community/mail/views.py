@@ -223,12 +223,12 @@ def admin():
     _admin()
     settings = compose.mail_settings()
     form = forms.MailSettingsForm(data=None if request.method == "POST" else {
-        "community_name": settings["community_name"], "base_url": settings["base_url"],
+        "base_url": settings["base_url"],
         "mail_from": settings["mail_from"], "enabled": [t for t in compose.MESSAGE_TYPES if t not in settings["disabled"]]})
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            if submit(form, compose.save_settings, community_name=form.community_name.data, base_url=form.base_url.data,
+            if submit(form, compose.save_settings, base_url=form.base_url.data,
                       mail_from=form.mail_from.data, enabled=form.enabled.data):
                 flash(_("The mail settings have been saved."), "success")
                 return redirect(url_for("mail.admin"))

@@ -15,6 +15,7 @@ from ..forum.models import Board, Thread
 from ..i18n import select_locale
 from ..permissions import is_suspended, public_thread_clause, readable_visibilities
 from ..signals import registration_attempted_for_existing_email
+from ..site.branding import brand
 from . import services
 from .throttle import account_sign_in_limit
 from . import sessions as member_sessions
@@ -37,8 +38,11 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("site.home"))
     form = RegisterForm()
+    site = brand()
     if form.validate_on_submit() and form.website.data:  # the honeypot: only bots fill it in
         form.form_errors.append(_("We could not create the account. Please try again."))
+    elif form.validate_on_submit() and site.has_terms and not form.accept_terms.data:
+        form.accept_terms.errors = [_("Please read and accept the terms of service to join.")]
     elif form.validate_on_submit():
         created = submit(form, _register, form)
         taken = created.error if isinstance(created.error, services.EmailTaken) else None

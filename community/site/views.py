@@ -3,15 +3,27 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, jsonify, make_response, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text as sql_text
 
 from ..extensions import db
 from ..forum import services as forum
 from ..forum.views import period_arg, sort_arg
-from ..web import load_board, page_arg, paged
 from ..search.index import health as search_health
+from ..uploads.views import send_upload
+from ..web import load_board, page_arg, paged
+from . import branding
 
 bp = Blueprint("site", __name__)
 
@@ -32,11 +44,54 @@ def xml_text(value) -> str:
     return _NOT_XML.sub("", str(value if value is not None else ""))
 
 
+bp.add_app_template_global(branding.brand, "brand")
+bp.add_app_template_global(branding.community_name, "community_name")
+
+
 @bp.route("/")
 def home():
     boards = forum.visible_boards(current_user)
     latest = forum.latest_threads(current_user, 1, per_page=10)
-    return render_template("community/site/home.html", boards=boards, latest=latest)
+    intro = branding.INTRO.value
+    return render_template("community/site/home.html", boards=boards, latest=latest,
+                           intro=branding.markdown_html(intro) if intro.strip() else None)
+
+
+@bp.route("/brand.css")
+def brand_stylesheet():
+    """The brand colours as CSS custom properties (the CSP allows no inline styles); cached for good per version."""
+    css = branding.brand_css()
+    response = make_response(css)
+    response.headers["Content-Type"] = "text/css; charset=utf-8"
+    current = request.args.get("v") == branding.brand_css_version(css)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if current else "public, max-age=60"
+    return response
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """The uploaded favicon (a PNG: browsers go by the Content-Type, not the name); 404 when none is set."""
+    upload_id = branding.FAVICON.value
+    if not upload_id:
+        abort(404)
+    return send_upload(upload_id, max_age=31536000 if request.args.get("v") == upload_id[:8] else 3600)
+
+
+def _policy_page(setting, title):
+    source = setting.value
+    if not source.strip():
+        abort(404)
+    return render_template("community/site/policy.html", title=title, body=branding.markdown_html(source))
+
+
+@bp.route("/terms")
+def terms():
+    return _policy_page(branding.TERMS, _("Terms of service"))
+
+
+@bp.route("/privacy")
+def privacy():
+    return _policy_page(branding.PRIVACY, _("Privacy policy"))
 
 
 @bp.route("/latest")
@@ -49,7 +104,7 @@ def latest():
 @bp.route("/latest.atom")
 def latest_feed():
     threads = forum.latest_threads(_Guest(), 1, sort="new", per_page=30)
-    return _feed(threads.items, title=current_app.config["COMMUNITY_NAME"], url=url_for("site.latest", _external=True))
+    return _feed(threads.items, title=branding.community_name(), url=url_for("site.latest", _external=True))
 
 
 @bp.route("/b/<slug>.atom")
