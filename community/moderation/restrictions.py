@@ -30,7 +30,7 @@ def silence_member(actor: Member, target: Member, days, reason: str) -> Member:
     db.session.flush()
     log_action(actor, "silence", member=target, reason_code="manual", reason=reason, data={"days": days})
     _tell_member(actor, target, "silenced", reason, target.silenced_until)
-    member_silenced.send(target, by=actor, until=target.silenced_until, reason=reason)
+    member_silenced.send(target, by=actor, until=target.silenced_until, reason=reason, at=utcnow())
     return target
 
 
@@ -45,7 +45,7 @@ def suspend_member(actor: Member, target: Member, days, reason: str) -> Member:
     db.session.flush()
     db.session.refresh(target, ["session_version"])
     log_action(actor, "suspend", member=target, reason_code="manual", reason=reason, data={"days": days})
-    member_suspended.send(target, by=actor, until=target.suspended_until, reason=reason)
+    member_suspended.send(target, by=actor, until=target.suspended_until, reason=reason, at=utcnow())
     return target
 
 
@@ -59,7 +59,7 @@ def lift_silence(actor: Member, target: Member, reason: str = "") -> Member:
     db.session.flush()
     log_action(actor, "unsilence", member=target, reason_code="manual", reason=reason)
     _tell_member(actor, target, "unsilenced", reason, None)
-    member_restriction_lifted.send(target, by=actor, restriction="silence", reason=reason)
+    member_restriction_lifted.send(target, by=actor, restriction="silence", reason=reason, at=utcnow())
     return target
 
 
@@ -72,7 +72,7 @@ def lift_suspension(actor: Member, target: Member, reason: str = "") -> Member:
     target.suspended_until, target.suspended_reason = None, ""
     db.session.flush()
     log_action(actor, "unsuspend", member=target, reason_code="manual", reason=reason)
-    member_restriction_lifted.send(target, by=actor, restriction="suspension", reason=reason)
+    member_restriction_lifted.send(target, by=actor, restriction="suspension", reason=reason, at=utcnow())
     return target
 
 
