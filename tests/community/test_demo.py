@@ -58,8 +58,8 @@ def test_seed_demo_loads_every_kind_of_board_member_and_thread(db, demo_output):
     members = db.session.scalars(select(Member)).all()
     threads = db.session.scalars(select(Thread)).all()
     posts = db.session.scalars(select(Post)).all()
-    assert output.strip() == (f"Loaded demo content: {len(boards)} boards, {len(members)} members, "
-                              f"{len(threads)} threads, {len(posts)} posts.")
+    assert output.strip().startswith(f"Loaded demo content: {len(boards)} boards, {len(members)} members, "
+                                     f"{len(threads)} threads, {len(posts)} posts, ")
     assert {b.kind for b in boards} == set(BoardKind)
     assert {b.visibility for b in boards} == set(Visibility)
     assert {m.role for m in members} == set(Role)
@@ -110,7 +110,8 @@ def test_seed_demo_loads_exactly_what_its_content_file_holds(db, demo_output):
     def text(value):
         return "\n".join(value) if isinstance(value, list) else value
 
-    assert demo_output.strip() == "Loaded demo content: 8 boards, 14 members, 48 threads, 213 posts."
+    assert re.fullmatch(r"Loaded demo content: 8 boards, 14 members, 50 threads, 220 posts, \d+ votes, "
+                        r"\d+ poll ballots, \d+ redemptions\.", demo_output.strip())
     boards = {b.slug: b for b in db.session.scalars(select(Board))}
     assert [(s["slug"], s["name"], s["description"], s["kind"], s["visibility"]) for s in content["boards"]] == [
         (b.slug, b.name, b.description, b.kind.value, b.visibility.value)
@@ -135,7 +136,8 @@ def test_seed_demo_loads_exactly_what_its_content_file_holds(db, demo_output):
 def test_seed_demo_counters_match_rows_and_a_second_run_adds_nothing(app, db):
     loaded = counts(db)
     assert "nothing loaded" in seed_demo(app, "--if-empty")
-    assert seed_demo(app).strip() == "Loaded demo content: 0 boards, 0 members, 0 threads, 0 posts."
+    assert seed_demo(app).strip() == ("Loaded demo content: 0 boards, 0 members, 0 threads, 0 posts, 0 votes, "
+                                      "0 poll ballots, 0 redemptions.")
     db.session.expire_all()
     assert counts(db) == loaded
 
@@ -169,8 +171,8 @@ def test_seed_demo_counters_match_rows_and_a_second_run_adds_nothing(app, db):
 
     dates = [p.created_at for p in posts]
     assert max(dates) < now
-    assert min(dates) > now - timedelta(days=61)
-    assert min(dates) < now - timedelta(days=50) and max(dates) > now - timedelta(days=3)  # spread out
+    assert min(dates) > now - timedelta(days=91)
+    assert min(dates) < now - timedelta(days=80) and max(dates) > now - timedelta(days=3)  # spread out
 
 
 def test_guest_sees_public_demo_boards_but_not_the_staff_room(db, client, auth):
