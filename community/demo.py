@@ -2,7 +2,7 @@
 
 Acme Home is a fictional consumer-electronics brand (Acme Mesh X6 routers, Acme Cam 2K indoor and
 Cam Pro outdoor cameras, the Acme Home phone app). The demo loads eight boards (every kind and every
-visibility), fourteen members (every role) and some fifty threads with about two hundred posts in
+visibility), fifteen members (every role) and some fifty threads with about two hundred posts in
 English, Simplified Chinese and a mix of both, written over the past ninety days, with votes, accepted
 answers, polls, idea statuses, badges, reward redemptions and trust levels.
 
@@ -12,7 +12,7 @@ Accounts, for a local trial only. Every demo account shares one password, ``demo
     acme_grace   staff (Acme product manager); staff posts are marked official
     acme_chen    staff (Acme support engineer, 陈工)
     samira_k     moderator (a volunteer)
-    netnerd42, lin_xiaoyu, wang.lei, maria.g, kenji_t, zhou-jie, oliviap, dad_of_3, xu_ming, priya.s
+    netnerd42, lin_xiaoyu, wang.lei, maria.g, kenji_t, zhou-jie, oliviap, dad_of_3, xu_ming, priya.s, tom.b
                  members
 
 Delete these accounts or change their passwords before anyone else can reach the site. Nothing

@@ -131,7 +131,7 @@ def test_seed_demo_loads_exactly_what_its_content_file_holds(db, demo_output):
     def text(value):
         return "\n".join(value) if isinstance(value, list) else value
 
-    assert re.fullmatch(r"Loaded demo content: 8 boards, 14 members, 50 threads, 220 posts, \d+ votes, "
+    assert re.fullmatch(r"Loaded demo content: 8 boards, 15 members, 51 threads, 226 posts, \d+ votes, "
                         r"\d+ poll ballots, \d+ redemptions\.", demo_output.strip())
     boards = {b.slug: b for b in db.session.scalars(select(Board))}
     assert [(s["slug"], s["name"], s["description"], s["kind"], s["visibility"]) for s in content["boards"]] == [
@@ -279,6 +279,7 @@ def test_staff_dashboard_of_the_demo_has_weeks_of_activity_response_times_advoca
     at_risk = _section(page, "Members at risk")
     assert "Nobody at risk right now." not in at_risk
     assert "unanswered past the target" in at_risk  # the Cam Pro bug report and the hotline complaint
+    assert "Tom Becker" in at_risk and "Quiet for 30 days" in at_risk  # busy in the first weeks, then gone
 
 
 def test_no_crm_record_of_the_demo_is_dated_other_than_its_community_event(db):
