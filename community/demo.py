@@ -259,6 +259,8 @@ class _Loaded:
     new_members: set[str] = field(default_factory=set)
     events: list[tuple[datetime, int, object]] = field(default_factory=list)
     votes_by: dict[str, list[datetime]] = field(default_factory=dict)
+    visits: set = field(default_factory=set)  # (member id, day) recorded
+    read: dict = field(default_factory=dict)  # (member id, thread id): the last post number recorded as read
 
     def at(self, when: datetime, action) -> None:
         """Schedule `action` (no arguments) to run at `when`; same-time actions run in the order given."""
@@ -352,10 +354,18 @@ def _load_boards(loaded: _Loaded, now: datetime) -> None:
 
 # ---- a thread and everything that happens in it -------------------------------------------------------
 
-def _read(member: Member, thread: Thread, last_number: int) -> None:
-    """The member came by and read the thread up to `last_number` (what trust levels count)."""
-    record_visit(member)
-    record_read(member, thread.id, last_number)
+def _read(loaded: _Loaded, member: Member, thread: Thread, last_number: int) -> None:
+    """The member came by and read the thread up to `last_number` (what trust levels count).
+
+    Only what is new is recorded (the services would count nothing twice either; this spares the statements).
+    """
+    day = utcnow().date()
+    if (member.id, day) not in loaded.visits:
+        loaded.visits.add((member.id, day))
+        record_visit(member)
+    if loaded.read.get((member.id, thread.id), 0) < last_number:
+        loaded.read[(member.id, thread.id)] = last_number
+        record_read(member, thread.id, last_number)
 
 
 def _plan_thread(loaded: _Loaded, spec: DemoThread) -> None:
@@ -377,7 +387,7 @@ def _plan_thread(loaded: _Loaded, spec: DemoThread) -> None:
         if spec.poll is not None:
             state["poll"] = create_poll(author, thread, spec.poll.question, list(spec.poll.options),
                                         multiple=spec.poll.multiple)
-        _read(author, thread, 1)
+        _read(loaded, author, thread, 1)
         loaded.counts["threads"] += 1
         loaded.counts["posts"] += 1
 
@@ -387,7 +397,7 @@ def _plan_thread(loaded: _Loaded, spec: DemoThread) -> None:
             reply_to = posts[reply_spec.to - 1] if reply_spec.to else None
             author = loaded.members[reply_spec.author]
             posts.append(forum.reply(author, state["thread"], reply_spec.body, reply_to=reply_to))
-            _read(author, state["thread"], len(posts))
+            _read(loaded, author, state["thread"], len(posts))
             loaded.counts["posts"] += 1
         return run
 
@@ -439,7 +449,7 @@ def _plan_votes(loaded: _Loaded, spec: DemoThread, board: Board, state: dict, nu
         def vote(name=name, value=value):
             voter, post = loaded.members[name], state["posts"][number - 1]
             cast_vote(voter, post, value)
-            _read(voter, state["thread"], len(state["posts"]))
+            _read(loaded, voter, state["thread"], len(state["posts"]))
             loaded.counts["votes"] += 1
         loaded.at(when, vote)
 
@@ -462,7 +472,7 @@ def _plan_ballots(loaded: _Loaded, spec: DemoThread, board: Board, state: dict, 
             poll = state["poll"]
             options = sorted(poll.options, key=lambda option: option.position)
             cast_ballot(member, poll, [options[index].id for index in sorted(picks)])
-            _read(member, state["thread"], len(state["posts"]))
+            _read(loaded, member, state["thread"], len(state["posts"]))
             loaded.counts["poll ballots"] += 1
         loaded.at(when, ballot)
 
