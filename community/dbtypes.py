@@ -1,13 +1,34 @@
-"""Column types shared by every area's models."""
-from datetime import datetime, timezone
+"""Column types shared by every area's models, and the one clock (`utcnow`) every area stamps rows with."""
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.types import TypeDecorator
 
+_stamped_at: ContextVar[datetime | None] = ContextVar("stamped_at", default=None)
+
 
 def utcnow() -> datetime:
-    """Return the current time, timezone-aware, in UTC."""
-    return datetime.now(timezone.utc)
+    """Return the current time, timezone-aware, in UTC (or the time `stamping_at` set for this block)."""
+    return _stamped_at.get() or datetime.now(UTC)
+
+
+@contextmanager
+def stamping_at(moment: datetime):
+    """Within the block, `utcnow()` answers `moment`: for loading past events (the demo), never for requests.
+
+    Rows written in the block carry `moment` as if they had been written then, and the signals they send
+    carry it too, so subscribers (the CRM) date them at that time. Flush before leaving the block: column
+    defaults are evaluated at flush.
+    """
+    if moment.tzinfo is None:
+        raise ValueError("stamping_at needs a timezone-aware time")
+    token = _stamped_at.set(moment)
+    try:
+        yield moment
+    finally:
+        _stamped_at.reset(token)
 
 
 def enum_type(cls, length: int = 16) -> Enum:
@@ -26,14 +47,14 @@ class UTCDateTime(TypeDecorator):
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime given for a UTC column")
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
             if dialect.name == "sqlite":
                 value = value.replace(tzinfo=None)
         return value
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 

@@ -2,6 +2,13 @@
 
 Each signal is sent inside the transaction that made the change (subscribers that only write rows
 join it); anything leaving the process must wait for the commit (see `community.aftercommit`).
+
+When it happened: a subscriber that records an event (the CRM) dates it at the event's own time, never
+at the time it writes. That time is the sender's timestamp where the sender is the row of the event
+(a Post's `created_at`, a Flag's `created_at`, a BadgeGrant's `granted_at`, a Redemption's `created_at`,
+a Member's `created_at` for member_registered); where it is not, the signal carries it as `at`: a
+timezone-aware UTC datetime, the time the service stamped on the change (`community.dbtypes.utcnow`).
+Subscribers fall back to the current time only when a sender outside this package leaves `at` out.
 """
 from blinker import Namespace
 
@@ -39,11 +46,13 @@ Sent when a thread was soft-deleted. sender: the Thread; by: the Member.""")
 
 vote_cast = _signals.signal("vote-cast", doc="""\
 Sent when a member voted on a post, changed or retracted a vote. sender: the Post; voter: the Member;
-value: the new value (1, -1, or 0 for retracted); previous: the value before (1, -1 or 0).""")
+value: the new value (1, -1, or 0 for retracted); previous: the value before (1, -1 or 0);
+at: when the vote was cast or changed (the vote row's updated_at).""")
 
 answer_accepted = _signals.signal("answer-accepted", doc="""\
 Sent when a reply was marked as the accepted answer of a question thread. sender: the Post;
-thread: the Thread; by: the Member who accepted it; previous: the Post accepted before, or None.""")
+thread: the Thread; by: the Member who accepted it; previous: the Post accepted before, or None;
+at: when it was accepted (threads keep no acceptance time).""")
 
 answer_unaccepted = _signals.signal("answer-unaccepted", doc="""\
 Sent when an accepted answer was undone (not when it was replaced). sender: the Post; thread; by.""")
@@ -52,11 +61,13 @@ poll_created = _signals.signal("poll-created", doc="""\
 Sent when a poll was attached to a thread. sender: the Poll; thread: the Thread.""")
 
 poll_voted = _signals.signal("poll-voted", doc="""\
-Sent when a member cast or changed a ballot. sender: the Poll; voter: the Member; option_ids: list.""")
+Sent when a member cast or changed a ballot. sender: the Poll; voter: the Member; option_ids: list;
+at: when the ballot was cast or changed (the ballot row's updated_at).""")
 
 idea_status_changed = _signals.signal("idea-status-changed", doc="""\
 Sent when staff changed an idea's public status. sender: the Thread; by: the Member; previous: the
-old IdeaStatus; status: the new one; reason: str; duplicate_of: the Thread merged into, or None.""")
+old IdeaStatus; status: the new one; reason: str; duplicate_of: the Thread merged into, or None;
+at: when it changed (the IdeaStatusEvent's created_at).""")
 
 reputation_changed = _signals.signal("reputation-changed", doc="""\
 Sent when a reputation ledger entry was written. sender: the Member; entry: the ledger row.""")
@@ -66,7 +77,7 @@ Sent when a member earned a badge. sender: the Member; badge: the Badge; grant: 
 
 trust_level_changed = _signals.signal("trust-level-changed", doc="""\
 Sent when a member's trust level changed. sender: the Member; previous: int; level: int;
-by: the staff Member who set it by hand, or None when computed.""")
+by: the staff Member who set it by hand, or None when computed; at: when it changed.""")
 
 reward_redeemed = _signals.signal("reward-redeemed", doc="""\
 Sent when a member redeemed a reward with points. sender: the Redemption; member; reward.""")
@@ -112,7 +123,7 @@ outcome: "agreed", "disagreed", "ignored", "approved" or "rejected"; note: str."
 
 post_hidden = _signals.signal("post-hidden", doc="""\
 Sent when a post was hidden (by flags or a moderator). sender: the Post; by: the Member or None
-(hidden by the community's flags); reason: str.""")
+(hidden by the community's flags); reason: str; at: when it was hidden (the post's hidden_at).""")
 
 post_unhidden = _signals.signal("post-unhidden", doc="""\
 Sent when a hidden post was shown again. sender: the Post; by: the Member.""")
@@ -133,15 +144,15 @@ Thread they came from; by: the Member; post_ids: list of moved post ids.""")
 
 member_silenced = _signals.signal("member-silenced", doc="""\
 Sent when a member was silenced (may read, may not post). sender: the Member; by; until: datetime;
-reason: str.""")
+reason: str; at: when.""")
 
 member_suspended = _signals.signal("member-suspended", doc="""\
 Sent when a member was suspended (signed out everywhere, may not sign in). sender: the Member; by;
-until: datetime; reason: str.""")
+until: datetime; reason: str; at: when.""")
 
 member_restriction_lifted = _signals.signal("member-restriction-lifted", doc="""\
 Sent when a silence or suspension was lifted early. sender: the Member; by; restriction:
-"silence" or "suspension"; reason: str.""")
+"silence" or "suspension"; reason: str; at: when.""")
 
 moderation_logged = _signals.signal("moderation-logged", doc="""\
 Sent when a line was written to the moderation log. sender: the ModerationAction.""")

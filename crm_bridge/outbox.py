@@ -21,6 +21,7 @@ from community.dbtypes import utcnow
 from community.extensions import db
 
 from .subscribe import connect_all
+from .timeline import event_time
 from .models import OutboxEvent
 
 # Every type an endpoint can subscribe to, in the order the staff form lists them.
@@ -64,11 +65,15 @@ def _post(post, with_body: bool = True) -> dict | None:
     return data
 
 
-def write(event_type: str, data: dict) -> OutboxEvent:
-    """Add an outbox row for `event_type` to the current session (the caller's transaction commits it)."""
+def write(event_type: str, data: dict, *, at=None) -> OutboxEvent:
+    """Add an outbox row for `event_type` to the current session (the caller's transaction commits it).
+
+    The payload's `timestamp` is when the event happened (`at`: the community row's time or the signal's
+    `at`, see timeline.event_time); the row's `created_at` is when it was queued, for the worker's order.
+    """
     now = utcnow()
     event_id = str(uuid.uuid4())
-    payload = {"id": event_id, "type": event_type, "timestamp": now.isoformat(), "data": data}
+    payload = {"id": event_id, "type": event_type, "timestamp": event_time(at).isoformat(), "data": data}
     row = OutboxEvent(event_id=event_id, type=event_type, payload=payload, created_at=now)
     db.session.add(row)
     return row
@@ -77,44 +82,48 @@ def write(event_type: str, data: dict) -> OutboxEvent:
 # ---- subscribers ---------------------------------------------------------------------------------
 
 def on_member_registered(member, **_kw):
-    write("member.registered", {"member": _member(member)})
+    write("member.registered", {"member": _member(member)}, at=member.created_at)
 
 
 def on_thread_created(thread, post=None, **_kw):
-    write("thread.created", {"thread": _thread(thread), "post": _post(post)})
+    write("thread.created", {"thread": _thread(thread), "post": _post(post)},
+          at=getattr(post, "created_at", None) or thread.created_at)
 
 
 def on_thread_deleted(thread, by=None, **_kw):
-    write("thread.deleted", {"thread": {"id": thread.id, "board": _board(thread.board)}, "by": _member(by)})
+    write("thread.deleted", {"thread": {"id": thread.id, "board": _board(thread.board)}, "by": _member(by)},
+          at=thread.deleted_at)
 
 
 def on_post_created(post, reply_to=None, **_kw):
-    write("post.created", {"post": _post(post), "thread": _thread(post.thread)})
+    write("post.created", {"post": _post(post), "thread": _thread(post.thread)}, at=post.created_at)
 
 
 def on_post_edited(post, editor=None, **_kw):
-    write("post.edited", {"post": _post(post), "board": _board(post.thread.board), "editor": _member(editor)})
+    write("post.edited", {"post": _post(post), "board": _board(post.thread.board), "editor": _member(editor)},
+          at=getattr(post, "edited_at", None))
 
 
 def on_post_deleted(post, by=None, **_kw):
     write("post.deleted", {"post": _post(post, with_body=False), "board": _board(post.thread.board),
-                           "by": _member(by)})
+                           "by": _member(by)}, at=post.deleted_at)
 
 
-def on_vote_cast(post, voter=None, value=0, previous=0, **_kw):
+def on_vote_cast(post, voter=None, value=0, previous=0, at=None, **_kw):
     write("vote.cast", {"post": {"id": post.id, "thread_id": post.thread_id, "score": post.score or 0},
-                        "voter": _member(voter), "value": value, "previous": previous})
+                        "voter": _member(voter), "value": value, "previous": previous}, at=at)
 
 
-def on_answer_accepted(post, thread=None, by=None, previous=None, **_kw):
+def on_answer_accepted(post, thread=None, by=None, previous=None, at=None, **_kw):
     write("answer.accepted", {"post": _post(post), "thread": _thread(thread or post.thread), "by": _member(by),
-                              "previous_post_id": getattr(previous, "id", None)})
+                              "previous_post_id": getattr(previous, "id", None)}, at=at)
 
 
-def on_idea_status_changed(thread, by=None, previous=None, status=None, reason="", duplicate_of=None, **_kw):
+def on_idea_status_changed(thread, by=None, previous=None, status=None, reason="", duplicate_of=None, at=None,
+                           **_kw):
     write("idea.status_changed", {"thread": _thread(thread), "by": _member(by), "previous": _value(previous),
                                   "status": _value(status), "reason": reason or "",
-                                  "duplicate_of_id": getattr(duplicate_of, "id", None)})
+                                  "duplicate_of_id": getattr(duplicate_of, "id", None)}, at=at)
 
 
 def on_content_flagged(flag, item=None, hidden=False, **_kw):
@@ -125,7 +134,8 @@ def on_content_flagged(flag, item=None, hidden=False, **_kw):
         post = db.session.get(Post, flag.post_id)
     write("content.flagged", {"flag_id": flag.id, "reason": _value(flag.reason), "flagger": _member(flag.flagger),
                               "post": _post(post, with_body=False) if post is not None else None,
-                              "member_id": getattr(flag, "member_id", None), "hidden": bool(hidden)})
+                              "member_id": getattr(flag, "member_id", None), "hidden": bool(hidden)},
+          at=getattr(flag, "created_at", None))
 
 
 # A flag's or a report's note is what a member wrote to the moderators only: it stays inside.
@@ -136,19 +146,21 @@ def on_moderation_logged(action, **_kw):
     write("moderation.action", {"id": action.id, "action": action.action, "actor": _member(action.actor),
                                 "member": _member(action.member), "thread_id": action.thread_id,
                                 "post_id": action.post_id, "reason_code": action.reason_code,
-                                "reason": "" if action.action in _PRIVATE_REASONS else action.reason})
+                                "reason": "" if action.action in _PRIVATE_REASONS else action.reason},
+          at=action.created_at)
 
 
-def on_badge_granted(member, badge=None, **_kw):
+def on_badge_granted(member, badge=None, grant=None, **_kw):
     write("badge.granted", {"member": _member(member),
                             "badge": {"slug": getattr(badge, "slug", None), "name": getattr(badge, "name", None),
-                                      "level": _value(getattr(badge, "level", None))}})
+                                      "level": _value(getattr(badge, "level", None))}},
+          at=getattr(grant, "granted_at", None))
 
 
 def on_reward_redeemed(redemption, member=None, reward=None, **_kw):
     write("reward.redeemed", {"redemption_id": redemption.id, "member": _member(member),
                               "reward": {"id": getattr(reward, "id", None), "name": getattr(reward, "name", None)},
-                              "cost": getattr(redemption, "cost", None)})
+                              "cost": getattr(redemption, "cost", None)}, at=redemption.created_at)
 
 
 _SUBSCRIPTIONS = {

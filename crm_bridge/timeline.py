@@ -3,10 +3,16 @@
 Subscribers only add rows to the session the event's service is using, so the event and its
 timeline entry commit together or not at all (tests/crm_bridge/test_timeline.py fails a transaction
 to show it). They never commit, never do I/O, and read the documented signal arguments only.
+
+Every entry is dated at the time of the community event it records (the post's `created_at`, the
+signal's `at` ...: `event_time`), never at the time it is written, so an event loaded or replayed
+later (the demo, an import) lands on its own day in the timeline, the scores and the dashboard.
 """
 from __future__ import annotations
 
-from sqlalchemy import update
+from datetime import datetime
+
+from sqlalchemy import case, update
 
 from community import signals
 from community.dbtypes import utcnow
@@ -23,21 +29,36 @@ KINDS = ("registered", "thread_started", "replied", "staff_reply", "vote_given",
          "flag_raised", "flag_received", "moderation")
 
 
-def record(member, kind: str, *, thread=None, post=None, actor=None, text: str = "", active: bool = True,
-           **data) -> TimelineEvent | None:
-    """Add a timeline entry for `member`; `active` says the member did it themselves (last active moves)."""
+def event_time(*candidates) -> datetime:
+    """The time of a community event: the first of `candidates` that is set (the event row's own timestamp,
+    the signal's `at`), else now (a sender that gives neither records something happening now)."""
+    for moment in candidates:
+        if moment is not None:
+            return moment
+    return utcnow()
+
+
+def record(member, kind: str, *, at: datetime | None = None, thread=None, post=None, actor=None, text: str = "",
+           active: bool = True, **data) -> TimelineEvent | None:
+    """Add a timeline entry for `member`, dated `at`: when the event happened (every subscriber passes it;
+    left out, the event is taken to happen now). `active` says the member did it themselves (their last
+    active time moves forward to `at`, never back)."""
     if member is None or getattr(member, "deleted_at", None) is not None:
         return None  # a deleted account keeps no timeline
-    event = TimelineEvent(member=member, kind=kind, thread=thread if thread is not None else getattr(post, "thread", None),
+    at = event_time(at)
+    event = TimelineEvent(member=member, kind=kind, occurred_at=at,
+                          thread=thread if thread is not None else getattr(post, "thread", None),
                           post=post, actor=actor, excerpt=text, data={k: v for k, v in data.items() if v is not None})
     db.session.add(event)
     values = {"event_count": CrmProfile.event_count + 1}
     if active:
-        values["last_active_at"] = utcnow()
+        values["last_active_at"] = case(
+            (CrmProfile.last_active_at.is_(None) | (CrmProfile.last_active_at < at), at),
+            else_=CrmProfile.last_active_at)
     if member.id is not None:
         db.session.execute(update(CrmProfile).where(CrmProfile.member_id == member.id).values(**values))
         if active and kind in rollups.ACTIVE_KINDS:
-            rollups.mark_active(member.id)
+            rollups.mark_active(member.id, at)
     return event
 
 
@@ -46,72 +67,82 @@ def _post_text(post) -> str:
 
 
 def on_member_registered(member, **_kw):
-    db.session.add(CrmProfile(member=member, first_seen_at=member.created_at or utcnow(), last_active_at=utcnow()))
-    record(member, "registered")
+    joined = event_time(member.created_at)
+    db.session.add(CrmProfile(member=member, first_seen_at=joined, last_active_at=joined))
+    record(member, "registered", at=joined)
 
 
 def on_thread_created(thread, post=None, **_kw):
-    record(thread.author, "thread_started", thread=thread, post=post, text=thread.title)
+    record(thread.author, "thread_started", at=event_time(getattr(post, "created_at", None), thread.created_at),
+           thread=thread, post=post, text=thread.title)
 
 
 def on_post_created(post, reply_to=None, **_kw):
     author, thread = post.author, post.thread
-    record(author, "replied", post=post, text=_post_text(post))
+    at = event_time(post.created_at)
+    record(author, "replied", at=at, post=post, text=_post_text(post))
     if author is not None and author.is_staff:
         told = set()
         for asker in (thread.author, getattr(reply_to, "author", None)):
             if asker is not None and asker.id != author.id and asker.id not in told:
                 told.add(asker.id)
-                record(asker, "staff_reply", post=post, actor=author, text=_post_text(post), active=False)
+                record(asker, "staff_reply", at=at, post=post, actor=author, text=_post_text(post), active=False)
 
 
-def on_vote_cast(post, voter=None, value=0, previous=0, **_kw):
+def on_vote_cast(post, voter=None, value=0, previous=0, at=None, **_kw):
     if not value:
         return  # a vote taken back leaves the earlier entries; the score is on the post
-    record(voter, "vote_given", post=post, value=value, changed=bool(previous) or None)
-    record(post.author, "vote_received", post=post, actor=voter, value=value, active=False)
+    at = event_time(at)
+    record(voter, "vote_given", at=at, post=post, value=value, changed=bool(previous) or None)
+    record(post.author, "vote_received", at=at, post=post, actor=voter, value=value, active=False)
 
 
-def on_answer_accepted(post, thread=None, by=None, **_kw):
-    record(post.author, "answer_accepted", post=post, actor=by, text=_post_text(post), active=False)
+def on_answer_accepted(post, thread=None, by=None, at=None, **_kw):
+    record(post.author, "answer_accepted", at=event_time(at), post=post, actor=by, text=_post_text(post),
+           active=False)
 
 
-def on_poll_voted(poll, voter=None, option_ids=(), **_kw):
-    record(voter, "poll_ballot", thread=getattr(poll, "thread", None), options=len(option_ids or ()))
+def on_poll_voted(poll, voter=None, option_ids=(), at=None, **_kw):
+    record(voter, "poll_ballot", at=event_time(at), thread=getattr(poll, "thread", None),
+           options=len(option_ids or ()))
 
 
-def on_idea_status_changed(thread, by=None, previous=None, status=None, reason="", **_kw):
-    record(thread.author, "idea_status", thread=thread, actor=by, text=reason or "", active=False,
-           status=getattr(status, "value", status), previous=getattr(previous, "value", previous))
+def on_idea_status_changed(thread, by=None, previous=None, status=None, reason="", at=None, **_kw):
+    record(thread.author, "idea_status", at=event_time(at), thread=thread, actor=by, text=reason or "",
+           active=False, status=getattr(status, "value", status), previous=getattr(previous, "value", previous))
 
 
-def on_badge_granted(member, badge=None, **_kw):
-    record(member, "badge", active=False, badge=getattr(badge, "name", None))
+def on_badge_granted(member, badge=None, grant=None, **_kw):
+    record(member, "badge", at=event_time(getattr(grant, "granted_at", None)), active=False,
+           badge=getattr(badge, "name", None))
 
 
 def on_reward_redeemed(redemption, member=None, reward=None, **_kw):
-    record(member, "reward_redeemed", reward=getattr(reward, "name", None),
+    record(member, "reward_redeemed", at=event_time(getattr(redemption, "created_at", None)),
+           reward=getattr(reward, "name", None),
            points=getattr(reward, "cost", None) or getattr(reward, "point_cost", None))
 
 
-def on_trust_level_changed(member, previous=None, level=None, by=None, **_kw):
-    record(member, "trust_level", actor=by, active=False, level=level, previous=previous)
+def on_trust_level_changed(member, previous=None, level=None, by=None, at=None, **_kw):
+    record(member, "trust_level", at=event_time(at), actor=by, active=False, level=level, previous=previous)
 
 
 def on_content_flagged(flag, item=None, hidden=False, **_kw):
     post = getattr(flag, "post", None)
     flagger = getattr(flag, "member", None) or getattr(flag, "flagger", None)
     reason = getattr(getattr(flag, "reason", None), "value", getattr(flag, "reason", None))
-    record(flagger, "flag_raised", post=post, reason=reason)
+    at = event_time(getattr(flag, "created_at", None))
+    record(flagger, "flag_raised", at=at, post=post, reason=reason)
     if post is not None:
-        record(post.author, "flag_received", post=post, active=False, reason=reason, hidden=bool(hidden) or None)
+        record(post.author, "flag_received", at=at, post=post, active=False, reason=reason,
+               hidden=bool(hidden) or None)
 
 
 def _moderation(action: str):
-    def receiver(sender, by=None, reason="", until=None, **_kw):
+    def receiver(sender, by=None, reason="", until=None, at=None, **_kw):
         target = sender if not hasattr(sender, "thread_id") else sender.author
-        record(target, "moderation", post=sender if hasattr(sender, "thread_id") else None, actor=by,
-               text=reason or "", active=False, action=action, until=until.isoformat() if until else None)
+        record(target, "moderation", at=event_time(at), post=sender if hasattr(sender, "thread_id") else None,
+               actor=by, text=reason or "", active=False, action=action, until=until.isoformat() if until else None)
     receiver.__name__ = f"on_{action}"
     return receiver
 

@@ -151,7 +151,8 @@ def change_idea_status(actor: Member, thread: Thread, status, reason: str = "",
     data = {"status": status.value, "previous": previous.value, "reason": reason,
             "duplicate_of_id": target.id if target else None}
     notify_many(audience, NotificationKind.idea_status, actor=actor, thread=thread, data=data)
-    idea_status_changed.send(thread, by=actor, previous=previous, status=status, reason=reason, duplicate_of=target)
+    idea_status_changed.send(thread, by=actor, previous=previous, status=status, reason=reason, duplicate_of=target,
+                             at=now)
     return event
 
 

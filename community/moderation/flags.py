@@ -86,7 +86,7 @@ def flag_post(flagger: Member, post: Post, reason, note: str = "") -> Flag:
         log_action(None, "auto_hide", post=post, member=post.author, reason_code=reason.value,
                    data={"weight": item.weight})
         hidden = True
-        post_hidden.send(post, by=None, reason="flags")
+        post_hidden.send(post, by=None, reason="flags", at=post.hidden_at)
     content_flagged.send(flag, item=item, hidden=hidden)
     return flag
 

@@ -163,7 +163,7 @@ def hide_post(moderator: Member, post: Post, reason: str = "") -> Post:
         raise Conflict(_l("This post has been deleted."))
     mark_hidden(post, moderator, "manual")
     log_action(moderator, "hide", post=post, member=post.author, reason_code="manual", reason=reason)
-    post_hidden.send(post, by=moderator, reason=reason)
+    post_hidden.send(post, by=moderator, reason=reason, at=post.hidden_at)
     return post
 
 

@@ -74,7 +74,7 @@ def silence_member(actor: Member, target: Member, days, reason: str) -> Member:
     """Let `target` read but not post for `days` days; the reason is shown to them."""
     reason = _impose(actor, target, days, reason, SILENCE)
     _tell_member(actor, target, "silenced", reason, target.silenced_until)
-    member_silenced.send(target, by=actor, until=target.silenced_until, reason=reason)
+    member_silenced.send(target, by=actor, until=target.silenced_until, reason=reason, at=utcnow())
     return target
 
 
@@ -82,7 +82,7 @@ def suspend_member(actor: Member, target: Member, days, reason: str) -> Member:
     """Keep `target` from signing in for `days` days and end all their sessions."""
     # A new session_version ends every session and remember-me cookie.
     reason = _impose(actor, target, days, reason, SUSPENSION, session_version=Member.session_version + 1)
-    member_suspended.send(target, by=actor, until=target.suspended_until, reason=reason)
+    member_suspended.send(target, by=actor, until=target.suspended_until, reason=reason, at=utcnow())
     return target
 
 
@@ -90,14 +90,14 @@ def lift_silence(actor: Member, target: Member, reason: str = "") -> Member:
     """End a silence early."""
     reason = _lift(actor, target, reason, SILENCE)
     _tell_member(actor, target, "unsilenced", reason, None)
-    member_restriction_lifted.send(target, by=actor, restriction=SILENCE.lifted, reason=reason)
+    member_restriction_lifted.send(target, by=actor, restriction=SILENCE.lifted, reason=reason, at=utcnow())
     return target
 
 
 def lift_suspension(actor: Member, target: Member, reason: str = "") -> Member:
     """End a suspension early: the member may sign in again."""
     reason = _lift(actor, target, reason, SUSPENSION)
-    member_restriction_lifted.send(target, by=actor, restriction=SUSPENSION.lifted, reason=reason)
+    member_restriction_lifted.send(target, by=actor, restriction=SUSPENSION.lifted, reason=reason, at=utcnow())
     return target
 
 

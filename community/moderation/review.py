@@ -66,7 +66,7 @@ def resolve(moderator: Member, item: ReviewItem, outcome: str, note: str = "", *
                 delete_post(moderator, post)
             elif post.hidden_at is None and not post.is_deleted:
                 mark_hidden(post, moderator, "flags")
-                post_hidden.send(post, by=moderator, reason=note)
+                post_hidden.send(post, by=moderator, reason=note, at=post.hidden_at)
             _count_flag_against(author)
         elif outcome == "disagreed" and post.hidden_at is not None and post.hidden_reason == "flags":
             mark_visible(post)

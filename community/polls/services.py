@@ -167,7 +167,7 @@ def cast_ballot(voter: Member, poll: Poll, option_ids, now: datetime | None = No
         db.session.expire(poll, ["voter_count"])
         for option in poll.options:
             db.session.expire(option, ["vote_count"])
-        poll_voted.send(poll, voter=voter, option_ids=sorted(chosen))
+        poll_voted.send(poll, voter=voter, option_ids=sorted(chosen), at=now)
     return sorted(chosen)
 
 

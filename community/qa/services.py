@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..dbtypes import utcnow
 from ..errors import NotPermitted
 from ..extensions import db
 from ..forum.models import BoardKind, Post, Thread
@@ -53,7 +54,7 @@ def accept_answer(member, post: Post) -> Post | None:
         return None
     _set_accepted(thread, post.id)
     previous = db.session.get(Post, previous_id) if previous_id else None
-    answer_accepted.send(post, thread=thread, by=member, previous=previous)
+    answer_accepted.send(post, thread=thread, by=member, previous=previous, at=utcnow())
     return previous
 
 

@@ -187,7 +187,7 @@ def _set_level(member: Member, level: int, by: Member | None = None, locked: boo
     if locked is not None:
         set_committed_value(member, "trust_level_locked", locked)
     if level != previous:
-        trust_level_changed.send(member, previous=previous, level=level, by=by)
+        trust_level_changed.send(member, previous=previous, level=level, by=by, at=utcnow())
     return level
 
 

@@ -80,7 +80,8 @@ def cast_vote(voter, post: Post, value: int) -> tuple[int, int]:
     if not can_vote(voter, post):
         raise _refusal(voter, post)
     _lock_members(voter.id, post.author_id)
-    previous = _write_vote(voter, post, value)
+    now = utcnow()  # the vote row's created_at / updated_at, and the signal's `at`
+    previous = _write_vote(voter, post, value, now)
     delta = value - previous
     if delta:
         options = {"synchronize_session": False}
@@ -94,7 +95,7 @@ def cast_vote(voter, post: Post, value: int) -> tuple[int, int]:
             update(Post).where(Post.id == post.id).values(score=Post.score + delta).returning(Post.score),
             execution_options=options).scalar_one()
         set_committed_value(post, "score", score)
-        vote_cast.send(post, voter=voter, value=value, previous=previous)
+        vote_cast.send(post, voter=voter, value=value, previous=previous, at=now)
     else:
         score = db.session.scalar(select(Post.score).where(Post.id == post.id))
     return score, value
@@ -109,7 +110,7 @@ def _lock_members(*member_ids) -> None:
                        .with_for_update(key_share=True)).all()
 
 
-def _write_vote(voter, post: Post, value: int) -> int:
+def _write_vote(voter, post: Post, value: int, now) -> int:
     """Make the stored vote `value` and return the value it replaced (0 when there was none)."""
     mine = (Vote.post_id == post.id, Vote.member_id == voter.id)
     options = {"synchronize_session": False}
@@ -124,21 +125,20 @@ def _write_vote(voter, post: Post, value: int) -> int:
             if value == 0:
                 db.session.execute(delete(Vote).where(*mine), execution_options=options)
             else:
-                db.session.execute(update(Vote).where(*mine).values(value=value, updated_at=utcnow()),
+                db.session.execute(update(Vote).where(*mine).values(value=value, updated_at=now),
                                    execution_options=options)
             return previous
         if value == 0:
             return 0
         _check_daily_limit(voter)
-        if _insert_vote(voter, post, value):
+        if _insert_vote(voter, post, value, now):
             return 0
         # A parallel request of the same member inserted this vote first: go round and lock it.
     raise Conflict(_l("Your vote is being changed in another window. Please try again."))
 
 
-def _insert_vote(voter, post: Post, value: int) -> bool:
+def _insert_vote(voter, post: Post, value: int, now) -> bool:
     """Insert the vote unless it exists (ON CONFLICT DO NOTHING); return whether it was inserted."""
-    now = utcnow()
     row = {"post_id": post.id, "member_id": voter.id, "value": value, "created_at": now, "updated_at": now}
     dialect = db.session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -10,8 +10,29 @@ from sqlalchemy import func, select, update
 from community.dbtypes import utcnow
 from community.demo import DEMO_PASSWORD
 from community.extensions import db as _db
-from community.forum.models import Board, BoardKind, Post, PostMention, Thread, Visibility
+from community.forum.models import (
+    Board,
+    BoardKind,
+    IdeaStatus,
+    Post,
+    PostMention,
+    Thread,
+    Visibility,
+)
+from community.ideas.models import IdeaStatusEvent
 from community.members.models import Member, Role
+from community.polls.models import Poll, PollBallot
+from community.reputation.models import BadgeGrant
+from community.rewards.models import Redemption
+from community.votes.models import Vote
+from crm_bridge.models import (
+    CrmProfile,
+    DailyActive,
+    FeedbackItem,
+    PostSentiment,
+    TimelineEvent,
+)
+from crm_bridge.rollups import ACTIVE_KINDS
 from tests.conftest import _empty_tables
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -58,8 +79,8 @@ def test_seed_demo_loads_every_kind_of_board_member_and_thread(db, demo_output):
     members = db.session.scalars(select(Member)).all()
     threads = db.session.scalars(select(Thread)).all()
     posts = db.session.scalars(select(Post)).all()
-    assert output.strip() == (f"Loaded demo content: {len(boards)} boards, {len(members)} members, "
-                              f"{len(threads)} threads, {len(posts)} posts.")
+    assert output.strip().startswith(f"Loaded demo content: {len(boards)} boards, {len(members)} members, "
+                                     f"{len(threads)} threads, {len(posts)} posts, ")
     assert {b.kind for b in boards} == set(BoardKind)
     assert {b.visibility for b in boards} == set(Visibility)
     assert {m.role for m in members} == set(Role)
@@ -110,7 +131,8 @@ def test_seed_demo_loads_exactly_what_its_content_file_holds(db, demo_output):
     def text(value):
         return "\n".join(value) if isinstance(value, list) else value
 
-    assert demo_output.strip() == "Loaded demo content: 8 boards, 14 members, 48 threads, 213 posts."
+    assert re.fullmatch(r"Loaded demo content: 8 boards, 15 members, 51 threads, 226 posts, \d+ votes, "
+                        r"\d+ poll ballots, \d+ redemptions\.", demo_output.strip())
     boards = {b.slug: b for b in db.session.scalars(select(Board))}
     assert [(s["slug"], s["name"], s["description"], s["kind"], s["visibility"]) for s in content["boards"]] == [
         (b.slug, b.name, b.description, b.kind.value, b.visibility.value)
@@ -135,7 +157,8 @@ def test_seed_demo_loads_exactly_what_its_content_file_holds(db, demo_output):
 def test_seed_demo_counters_match_rows_and_a_second_run_adds_nothing(app, db):
     loaded = counts(db)
     assert "nothing loaded" in seed_demo(app, "--if-empty")
-    assert seed_demo(app).strip() == "Loaded demo content: 0 boards, 0 members, 0 threads, 0 posts."
+    assert seed_demo(app).strip() == ("Loaded demo content: 0 boards, 0 members, 0 threads, 0 posts, 0 votes, "
+                                      "0 poll ballots, 0 redemptions.")
     db.session.expire_all()
     assert counts(db) == loaded
 
@@ -169,8 +192,8 @@ def test_seed_demo_counters_match_rows_and_a_second_run_adds_nothing(app, db):
 
     dates = [p.created_at for p in posts]
     assert max(dates) < now
-    assert min(dates) > now - timedelta(days=61)
-    assert min(dates) < now - timedelta(days=50) and max(dates) > now - timedelta(days=3)  # spread out
+    assert min(dates) > now - timedelta(days=91)
+    assert min(dates) < now - timedelta(days=80) and max(dates) > now - timedelta(days=3)  # spread out
 
 
 def test_guest_sees_public_demo_boards_but_not_the_staff_room(db, client, auth):
@@ -187,3 +210,127 @@ def test_guest_sees_public_demo_boards_but_not_the_staff_room(db, client, auth):
     home = client.get("/").get_data(as_text=True)
     assert "Staff room" in home and "Beta testers" in home
     assert "Draft answer template" in client.get("/latest").get_data(as_text=True)
+
+
+# ---- the demo shows the product: participation, and the CRM built from the events' own times ----------
+
+def _dashboard_series(page: str, title: str) -> dict[str, int]:
+    """The text table under one of the dashboard's charts: {day: value}."""
+    section = page[page.index(title):]
+    table = section[:section.index("</table>")]
+    return {day: int(value) for day, value in re.findall(r"<td>(\d{4}-\d\d-\d\d)</td><td>(\d+)</td>", table)}
+
+
+def _section(page: str, title: str) -> str:
+    start = page.index(title)
+    return page[start:page.index("</section>", start)]
+
+
+def test_demo_threads_have_votes_answers_polls_statuses_badges_rewards_and_trust(db, client):
+    threads = db.session.scalars(select(Thread)).all()
+    scores = [t.score for t in threads]
+    assert sum(score != 0 for score in scores) >= len(threads) // 2 and len(set(scores)) >= 5
+    assert db.session.scalar(select(func.count()).select_from(Vote).where(Vote.value < 0)) >= 1  # the odd downvote
+
+    # as a guest reads them: the idea board sorted by votes, a solved question, a poll with its ballots
+    ideas = db.session.scalar(select(Board).where(Board.slug == "ideas"))
+    top_idea = max((t for t in threads if t.board_id == ideas.id), key=lambda t: t.score)
+    assert top_idea.score >= 4
+    assert top_idea.title in client.get("/b/ideas").get_data(as_text=True)
+    solved = [t for t in threads if t.accepted_post_id]
+    assert len(solved) >= 10
+    poll = db.session.scalars(select(Poll).order_by(Poll.voter_count.desc())).first()
+    assert db.session.scalar(select(func.count()).select_from(Poll)) == 3 and poll.voter_count >= 5
+    assert sum(option.vote_count for option in poll.options) >= poll.voter_count
+
+    events = db.session.scalars(select(IdeaStatusEvent)).all()
+    assert {e.status for e in events} >= {IdeaStatus.under_review, IdeaStatus.planned, IdeaStatus.in_progress,
+                                           IdeaStatus.shipped, IdeaStatus.declined}
+    assert all(e.reason.strip() for e in events if e.status is IdeaStatus.declined)
+    declined = db.session.scalar(select(Thread).where(Thread.idea_status == IdeaStatus.declined))
+    reason = next(e.reason for e in events if e.thread_id == declined.id)
+    assert "定时重启" in reason  # the reason, bilingual, is on the idea's page
+    assert "定时重启" in client.get(f"/t/{declined.id}").get_data(as_text=True)
+
+    grants = db.session.scalars(select(BadgeGrant)).all()
+    assert len(grants) >= 30 and len({g.badge_id for g in grants}) >= 4
+    assert db.session.scalar(select(func.count()).select_from(Redemption)) >= 2
+    levels = [m.trust_level for m in db.session.scalars(select(Member).where(Member.role == Role.member))]
+    assert len(set(levels)) >= 2 and max(levels) >= 2
+
+
+def test_staff_dashboard_of_the_demo_has_weeks_of_activity_response_times_advocates_and_risks(db, client, auth):
+    staff = db.session.scalar(select(Member).where(Member.username == "acme_grace"))
+    auth.login(staff, password=DEMO_PASSWORD)
+    page = client.get("/crm/dashboard").get_data(as_text=True)
+
+    for title in ("Posts per day", "Active members per day"):
+        series = _dashboard_series(page, title)
+        busy = sorted(day for day, value in series.items() if value)
+        assert len(busy) >= 12, (title, busy)
+        assert (date.fromisoformat(busy[-1]) - date.fromisoformat(busy[0])).days >= 21, (title, busy)
+    assert len(set(_dashboard_series(page, "Active members per day").values())) >= 3  # not one flat line
+
+    response = _section(page, "Response times")
+    medians = re.findall(r"<tr><td>[^<]+</td><td>(\d+)</td><td>([\d.]+|—)</td><td>(\d+)</td></tr>", response)
+    assert any(median != "—" and float(median) > 0 for _items, median, _answered in medians), response
+    advocates = _section(page, "Top advocates")
+    assert "Nobody yet." not in advocates and "accepted answers" in advocates and "陈工" in advocates
+    at_risk = _section(page, "Members at risk")
+    assert "Nobody at risk right now." not in at_risk
+    assert "unanswered past the target" in at_risk  # the Cam Pro bug report and the hotline complaint
+    assert "Tom Becker" in at_risk and "Quiet for 30 days" in at_risk  # busy in the first weeks, then gone
+
+
+def test_no_crm_record_of_the_demo_is_dated_other_than_its_community_event(db):
+    """Every CRM record is dated at the time of the community event it records, spread over the 90 days."""
+    now = utcnow()
+    posts = {p.id: p for p in db.session.scalars(select(Post))}
+    members = {m.id: m for m in db.session.scalars(select(Member))}
+    votes = {(v.post_id, v.member_id): v.updated_at for v in db.session.scalars(select(Vote))}
+    ballots = {(poll_thread, b.member_id): b.updated_at for b, poll_thread in db.session.execute(
+        select(PollBallot, Poll.thread_id).join(Poll, Poll.id == PollBallot.poll_id))}
+    status_times = {(e.thread_id, e.status.value): e.created_at for e in db.session.scalars(select(IdeaStatusEvent))}
+    grants = {(g.member_id, g.badge.name): g.granted_at for g in db.session.scalars(select(BadgeGrant))}
+    redeemed = {r.member_id: [] for r in db.session.scalars(select(Redemption))}
+    for r in db.session.scalars(select(Redemption)):
+        redeemed[r.member_id].append(r.created_at)
+
+    events = db.session.scalars(select(TimelineEvent)).all()
+    assert len(events) > 500
+    expected_of = {
+        "registered": lambda e: members[e.member_id].created_at,
+        "thread_started": lambda e: posts[e.post_id].created_at,
+        "replied": lambda e: posts[e.post_id].created_at,
+        "staff_reply": lambda e: posts[e.post_id].created_at,
+        "vote_given": lambda e: votes[(e.post_id, e.member_id)],
+        "vote_received": lambda e: votes[(e.post_id, e.actor_id)],
+        "poll_ballot": lambda e: ballots[(e.thread_id, e.member_id)],
+        "idea_status": lambda e: status_times[(e.thread_id, e.data["status"])],
+        "badge": lambda e: grants[(e.member_id, e.data["badge"])],
+    }
+    for event in events:
+        assert event.occurred_at < now
+        if event.kind in expected_of:
+            assert event.occurred_at == expected_of[event.kind](event), (event.kind, event.id)
+        elif event.kind == "reward_redeemed":
+            assert event.occurred_at in redeemed[event.member_id]
+        elif event.kind == "answer_accepted":
+            assert posts[event.post_id].created_at <= event.occurred_at
+    assert min(e.occurred_at for e in events) < now - timedelta(days=80)
+
+    for row in db.session.scalars(select(PostSentiment)):
+        assert row.created_at == posts[row.post_id].created_at
+    for item in db.session.scalars(select(FeedbackItem)):
+        replies = sorted((p for p in posts.values() if p.thread_id == item.thread_id and p.number > 1
+                          and p.author_id != item.thread.author_id), key=lambda p: p.number)
+        assert item.created_at == item.thread.created_at
+        assert item.first_reply_at == (replies[0].created_at if replies else None)
+        official = [p for p in replies if members[p.author_id].is_staff]
+        assert item.first_official_reply_at == (official[0].created_at if official else None)
+    active_days = {(e.occurred_at.strftime("%Y-%m-%d"), e.member_id) for e in events if e.kind in ACTIVE_KINDS}
+    assert {(row.day, row.member_id) for row in db.session.scalars(select(DailyActive))} == active_days
+    for profile in db.session.scalars(select(CrmProfile)):
+        own = [e.occurred_at for e in events if e.member_id == profile.member_id
+               and (e.kind == "registered" or e.kind in ACTIVE_KINDS)]
+        assert profile.last_active_at == max(own)

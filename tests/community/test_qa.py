@@ -3,6 +3,7 @@ right under the question, the thread is listed as solved, and it can be replaced
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import datetime
 
 import pytest
 from sqlalchemy import select, update
@@ -46,12 +47,19 @@ def accepted_id(db, thread):
     return db.session.get(Thread, thread.id).accepted_post_id
 
 
+def _plain(value):
+    """A signal argument as the assertions compare it: an object's id, "now" for the time of the event."""
+    if isinstance(value, datetime):
+        return "now" if abs((utcnow() - value).total_seconds()) < 60 else value
+    return getattr(value, "id", value)
+
+
 @contextmanager
 def captured(signal):
     calls = []
 
     def receiver(sender, **kwargs):  # plain values: the objects are gone with the request's session
-        calls.append((sender.id, {key: getattr(value, "id", value) for key, value in kwargs.items()}))
+        calls.append((sender.id, {key: _plain(value) for key, value in kwargs.items()}))
 
     signal.connect(receiver)
     try:
@@ -123,8 +131,8 @@ def test_asker_replaces_the_accepted_answer_and_can_undo_it(client, auth, db, qu
     assert 'class="accepted-answer"' not in page and "✓ Solved" not in page
     assert "badge-solved" not in client.get("/b/help").get_data(as_text=True)
     asker_id = thread.author_id
-    assert accepted == [(first.id, {"thread": thread.id, "by": asker_id, "previous": None}),
-                        (second.id, {"thread": thread.id, "by": asker_id, "previous": first.id})]
+    assert accepted == [(first.id, {"thread": thread.id, "by": asker_id, "previous": None, "at": "now"}),
+                        (second.id, {"thread": thread.id, "by": asker_id, "previous": first.id, "at": "now"})]
     assert undone == [(second.id, {"thread": thread.id, "by": asker_id})]
 
 
