@@ -14,7 +14,7 @@ from ..extensions import db, limiter
 from ..forms import ConfirmForm, DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, apply_errors
 from ..forum.models import Board, Thread
 from ..i18n import select_locale
-from ..permissions import is_suspended, public_thread_clause, readable_visibilities
+from ..permissions import is_suspended, public_thread_clause, readable_board_clause
 from ..signals import registration_attempted_for_existing_email
 from . import services
 from .throttle import account_sign_in_limit
@@ -108,7 +108,7 @@ def profile(username: str):
     recent = db.session.scalars(
         select(Thread).join(Thread.board)
         .where(Thread.author_id == member.id, public_thread_clause(),
-               Board.visibility.in_(readable_visibilities(current_user)))
+               readable_board_clause(current_user))
         .order_by(Thread.created_at.desc()).limit(10)
     ).all()
     return render_template("community/members/profile.html", member=member, recent=recent)
