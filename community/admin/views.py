@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from ..errors import NotPermitted, ServiceError
 from ..extensions import db
 from ..forms import submit
+from ..groups import services as group_services
 from ..permissions import (
     can_administer,
     can_manage_boards,
@@ -56,7 +57,13 @@ def _board(slug: str):
 @login_required
 def boards():
     _require(can_manage_boards)
-    return _render("community/admin/boards.html", "boards", boards=services.ordered_boards())
+    boards = services.ordered_boards()
+    return _render("community/admin/boards.html", "boards", boards=boards,
+                   board_groups=group_services.groups_by_board(b.id for b in boards))
+
+
+def _group_choices(form) -> None:
+    form.groups.choices = [SelectChoice(g.name, g.local_name) for g, _count in group_services.all_groups()]
 
 
 def _board_form_page(form, board=None, status: int = 200):
@@ -70,6 +77,7 @@ def new_board():
     form = BoardForm(data=None if request.method == "POST" else {"kind": "discussion", "visibility": "public",
                                                                    "default_sort": "latest",
                                                                    "start_policy": "members", "start_min_trust": "0"})
+    _group_choices(form)
     if request.method == "POST" and form.validate():
         created = submit(form, services.create_board, current_user, form.values())
         if not created:
@@ -87,7 +95,8 @@ def edit_board(slug: str):
         "slug": board.slug, "name": board.name, "name_zh": board.name_zh, "description": board.description,
         "description_zh": board.description_zh, "kind": board.kind.value, "visibility": board.visibility.value,
         "default_sort": board.default_sort, "start_policy": board.start_policy.value,
-        "start_min_trust": str(board.start_min_trust)})
+        "start_min_trust": str(board.start_min_trust), "groups": [g.name for g in group_services.board_groups(board)]})
+    _group_choices(form)
     if request.method == "POST" and form.validate():
         if not submit(form, services.update_board, current_user, board, form.values()):
             return _board_form_page(form, board, 422)
