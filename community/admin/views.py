@@ -11,11 +11,16 @@ from ..errors import NotPermitted, ServiceError
 from ..extensions import db
 from ..forms import submit
 from ..groups import services as group_services
+from ..mail import services as mail_services
+from ..members import sessions as member_sessions
 from ..permissions import (
     can_administer,
     can_manage_boards,
     can_manage_members,
+    can_resend_verification,
     can_set_role,
+    can_set_trust_level,
+    can_view_sign_ins,
 )
 from ..web import page_arg, paged
 from . import services
@@ -188,3 +193,36 @@ def set_role(username: str):
     if changed:
         flash(_("%(name)s is now %(role)s.", name=target.username, role=services.ROLE_LABELS[target.role]))
     return redirect(back)
+
+
+@bp.route("/members/<username>")
+@login_required
+def member(username: str):
+    """One member for staff: role, trust level (and its lock), address verification, groups, sign-ins."""
+    _require(can_manage_members)
+    target = services.find_member(username)
+    if target is None or target.deleted_at is not None:
+        abort(404)
+    return _render("community/admin/member.html", "members", target=target, form=RoleForm(),
+                   labels=services.ROLE_LABELS, groups=group_services.groups_of(target),
+                   sign_ins=member_sessions.sign_in_history(target) if can_view_sign_ins(current_user, target) else [],
+                   may_set_trust=can_set_trust_level(current_user, target),
+                   may_resend=can_resend_verification(current_user, target))
+
+
+@bp.route("/members/<username>/verification", methods=["POST"])
+@login_required
+def resend_verification(username: str):
+    _require(can_manage_members)
+    target = services.find_member(username)
+    if target is None or target.deleted_at is not None:
+        abort(404)
+    if not can_resend_verification(current_user, target):
+        abort(403)
+    sent = mail_services.send_verification(target, throttle=True)
+    db.session.commit()
+    if sent:
+        flash(_("A new verification link is on its way to %(email)s.", email=target.email), "success")
+    else:
+        flash(_("No link was sent: one went out a moment ago, or verification mails are turned off."), "error")
+    return redirect(url_for("admin.member", username=target.username))

@@ -147,6 +147,7 @@ def settings():
             status = 422
     return render_template("community/members/settings.html", profile_form=profile_form,
                            password_form=password_form, sessions=member_sessions.active_sessions(member),
+                           sign_ins=member_sessions.sign_in_history(member, 10),
                            current_session=member.session_key, session_form=ConfirmForm(prefix="session")), status
 
 
