@@ -258,4 +258,4 @@ def test_thread_page_query_count_does_not_grow_with_posts(app, client, auth, mak
     assert response.status_code == 200
     assert response.get_data(as_text=True).count('class="post') >= posts
     # the same fixed budget for 5 posts and for 200
-    assert len(statements) <= 10, "\n".join(statements)
+    assert len(statements) <= 11, "\n".join(statements)  # 11: group badges beside names cost one query per page
