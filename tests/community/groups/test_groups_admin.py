@@ -11,6 +11,7 @@ from community import signals
 from community.extensions import db
 from community.groups import services
 from community.groups.models import Group, GroupMember
+from crm_bridge import services as crm
 
 
 def group_count() -> int:
@@ -172,8 +173,6 @@ def test_badges_cost_one_query_per_thread_page(app, make, people, as_role, count
 
 
 def test_the_crm_members_list_filters_by_group_and_the_profile_shows_groups(make, people, as_role):
-    from crm_bridge import services as crm
-
     group = services.create_group(None, {"name": "Enterprise customers"})
     inside, outside = make.member("hana"), make.member("ivan")
     for m in (inside, outside):
