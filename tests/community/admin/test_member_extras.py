@@ -10,6 +10,8 @@ from sqlalchemy import func, select, update
 
 from community.dbtypes import utcnow
 from community.extensions import db
+from community.groups import services as groups
+from community.groups.models import GroupMember
 from community.mail.models import MailMessage
 from community.members.models import Member, MemberSignIn
 from community.members.sessions import prune_sign_ins
@@ -111,3 +113,18 @@ def test_a_locked_trust_level_shows_and_the_recompute_keeps_it(make, people, as_
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Member, eve.id).trust_level < 3
+
+
+def test_deleting_an_account_erases_its_sign_in_history_and_group_memberships(app, make):
+    fern = make.member("fern_gone")
+    group = groups.create_group(None, {"name": "Beta testers"})
+    groups.add_members(None, group, ["fern_gone"])
+    db.session.commit()
+    client = app.test_client()
+    client.post("/login", data={"login": "fern_gone", "password": "correct-horse-battery-9"},
+                environ_base={"REMOTE_ADDR": "203.0.113.50"})
+    assert len(sign_ins(fern)) == 1
+    assert client.post("/settings/delete-account", data={"password": "correct-horse-battery-9"}).status_code == 302
+    db.session.expire_all()
+    assert sign_ins(fern) == []
+    assert db.session.scalar(select(func.count()).select_from(GroupMember)) == 0
