@@ -22,7 +22,7 @@ class Group(db.Model):
     name_key: Mapped[str] = mapped_column(String(80), unique=True)  # case-folded: names are unique ignoring case
     name_zh: Mapped[str] = mapped_column(String(80), default="", server_default="")
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
-    show_badge: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    show_badge: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property

@@ -44,6 +44,11 @@ def _flag(value) -> bool:
     return bool(value)
 
 
+def name_key(name: str) -> str:
+    """The form under which group names are unique (case-folded; cut to the column's width)."""
+    return name.casefold()[:NAME_MAX]
+
+
 def forget_cached(*_args, **_kwargs) -> None:
     """Drop this app context's cache of who reads which group board (a membership or a board's groups changed)."""
     if has_app_context():
@@ -65,7 +70,7 @@ def clean_group_fields(data: dict, group: Group | None = None) -> dict:
         elif len(name) > NAME_MAX:
             problems["name"] = _l("At most %(n)d characters.", n=NAME_MAX)
         else:
-            taken = db.session.scalar(select(Group.id).where(Group.name_key == name.casefold()))
+            taken = db.session.scalar(select(Group.id).where(Group.name_key == name_key(name)))
             if taken is not None and (creating or taken != group.id):
                 problems["name"] = _l("Another group has this name already.")
         clean["name"] = name
@@ -89,7 +94,7 @@ def clean_group_fields(data: dict, group: Group | None = None) -> dict:
 def create_group(actor: Member | None, data: dict) -> Group:
     """Create a group from `data` (see GROUP_FIELDS)."""
     clean = clean_group_fields(data)
-    group = Group(name_key=clean["name"].casefold(), **clean)
+    group = Group(name_key=name_key(clean["name"]), **clean)
     db.session.add(group)
     db.session.flush()
     group_changed.send(group, by=actor, action="created", fields=sorted(clean))
@@ -105,7 +110,7 @@ def update_group(actor: Member | None, group: Group, data: dict) -> list[str]:
             setattr(group, name, value)
             changed.append(name)
     if "name" in changed:
-        group.name_key = group.name.casefold()
+        group.name_key = name_key(group.name)
     if changed:
         db.session.flush()
         group_changed.send(group, by=actor, action="updated", fields=changed)
@@ -129,7 +134,7 @@ def find_group(name) -> Group | None:
     name = _line(name)
     if not name or len(name) > NAME_MAX:
         return None
-    return db.session.scalar(select(Group).where(Group.name_key == name.casefold()))
+    return db.session.scalar(select(Group).where(Group.name_key == name_key(name)))
 
 
 def all_groups() -> list[tuple[Group, int]]:

@@ -23,7 +23,7 @@ def upgrade():
         sa.Column('name_key', sa.String(length=80), nullable=False),
         sa.Column('name_zh', sa.String(length=80), server_default='', nullable=False),
         sa.Column('description', sa.Text(), server_default='', nullable=False),
-        sa.Column('show_badge', sa.Boolean(), server_default='0', nullable=False),
+        sa.Column('show_badge', sa.Boolean(), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_member_groups')),
         sa.UniqueConstraint('name_key', name=op.f('uq_member_groups_name_key')),
