@@ -12,7 +12,7 @@ from ..auth_loader import sign_in, sign_out
 from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, apply_errors
-from ..forum.models import Board, Thread
+from ..forum.models import Thread
 from ..i18n import select_locale
 from ..permissions import is_suspended, public_thread_clause, readable_board_clause
 from ..signals import registration_attempted_for_existing_email
