@@ -56,7 +56,8 @@ def sign_in(member, *, remember: bool = False) -> None:
     """Open a server-side session for `member` and put it in this browser's cookies (the caller commits)."""
     from flask_login import login_user
 
-    sessions.start_session(member, user_agent=request.headers.get("User-Agent", ""), remember=remember)
+    sessions.start_session(member, user_agent=request.headers.get("User-Agent", ""), remember=remember,
+                           address=request.remote_addr or "")
     login_user(member, remember=remember, duration=sessions.lifetime())
 
 

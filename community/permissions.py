@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, g, has_app_context
+from sqlalchemy import and_, or_, select, true
 
 from .dbtypes import utcnow
+from .extensions import db
 from .forum.models import Board, BoardKind, Post, StartPolicy, Thread, Visibility
+from .groups.models import BoardGroup, GroupMember
 from .members.models import Role
 
 
@@ -29,8 +32,39 @@ def readable_visibilities(member) -> tuple[Visibility, ...]:
     if role is None:
         return (Visibility.public,)
     if role in (Role.staff, Role.admin):
-        return (Visibility.public, Visibility.members, Visibility.staff)
+        return (Visibility.public, Visibility.members, Visibility.staff, Visibility.groups)
     return (Visibility.public, Visibility.members)
+
+
+def _group_boards_select(member_id: int):
+    """SQL: the ids of the boards the member reads through one of their groups."""
+    return (select(BoardGroup.board_id).join(GroupMember, GroupMember.group_id == BoardGroup.group_id)
+            .where(GroupMember.member_id == member_id))
+
+
+def group_board_ids(member) -> frozenset:
+    """Return the ids of the group-visible boards `member` reads through a group (not staff: they read all).
+
+    One query per member and app context (a request, a socket event, a mail pass); the groups area drops
+    the cache when a membership or a board's groups change (`community.groups.forget_cached`).
+    """
+    if not _signed_in(member) or is_staff(member):
+        return frozenset()
+    cache = g.setdefault("_group_board_ids", {}) if has_app_context() else {}
+    found = cache.get(member.id)
+    if found is None:
+        found = cache[member.id] = frozenset(db.session.scalars(_group_boards_select(member.id)))
+    return found
+
+
+def readable_board_clause(member):
+    """SQL: the boards `member` may read (what `can_view_board` answers, for lists, search, mails, the API)."""
+    visibilities = readable_visibilities(member)
+    clause = Board.visibility.in_(visibilities)
+    if _signed_in(member) and Visibility.groups not in visibilities:
+        clause = or_(clause, and_(Board.visibility == Visibility.groups,
+                                  Board.id.in_(_group_boards_select(member.id))))
+    return clause
 
 
 def is_moderator(member) -> bool:
@@ -43,7 +77,10 @@ def is_staff(member) -> bool:
 
 
 def can_view_board(member, board: Board) -> bool:
-    return board.visibility in readable_visibilities(member)
+    """Read a board: by its visibility; a `groups` board by staff and the members of its groups."""
+    if board.visibility in readable_visibilities(member):
+        return True
+    return board.visibility is Visibility.groups and board.id in group_board_ids(member)
 
 
 def can_start_thread(member, board: Board) -> bool:
@@ -231,8 +268,6 @@ def can_vote(member, post) -> bool:
 
 def can_choose_answer(member, thread) -> bool:
     """Whether `member` may mark or clear the accepted answer of `thread` (a question)."""
-    from .forum.models import BoardKind
-
     if not _signed_in(member) or thread.board.kind is not BoardKind.question or thread.is_deleted:
         return False
     if not can_view_thread(member, thread):
@@ -482,23 +517,17 @@ def can_view_log_subject(member, entry) -> bool:
 
 def public_thread_clause():
     """SQL: threads that everyone who can read the board sees (not deleted, hidden or pending)."""
-    from sqlalchemy import and_
-
     return and_(Thread.deleted_at.is_(None), Thread.hidden_at.is_(None), Thread.pending.is_(False))
 
 
 def public_post_clause():
     """SQL: posts that everyone who can read the thread sees (not deleted, hidden, pending or whispers)."""
-    from sqlalchemy import and_
-
     return and_(Post.deleted_at.is_(None), Post.hidden_at.is_(None), Post.pending.is_(False),
                 Post.is_whisper.is_(False))
 
 
 def visible_post_clause(member):
     """SQL: the posts `member` may read in threads they can see (search, lists of posts, the API)."""
-    from sqlalchemy import and_, or_, true
-
     if is_moderator(member):
         return true()
     clause = public_post_clause()
@@ -612,3 +641,19 @@ def can_set_role(member, target, role=None) -> bool:
 def can_use_admin_api(member) -> bool:
     """The /api/v1/admin routes (boards, roles): admins (and their tokens need the admin scope)."""
     return is_admin(member)
+
+
+def can_manage_groups(member) -> bool:
+    """Create, edit and delete groups of members and change who is in them: staff and admins."""
+    return is_staff(member)
+
+
+def can_view_sign_ins(member, target) -> bool:
+    """See a member's sign-in history (time, address, browser): staff, and the member themself."""
+    return _signed_in(member) and target is not None and (member.id == target.id or is_staff(member))
+
+
+def can_resend_verification(member, target) -> bool:
+    """Send a member a new verification link from the admin: staff, for an unverified live account."""
+    return (is_staff(member) and target is not None and target.deleted_at is None
+            and target.email_verified_at is None)

@@ -23,6 +23,8 @@ from flask import g, url_for
 from flask_babel import get_locale, get_timezone, gettext
 from markupsafe import Markup, escape
 
+from .groups.badges import name_badges
+
 _SENTINEL_INT = 987654321987
 _SENTINEL_STR = "zq9sentinel9qz"
 _LENGTHS = ("full", "long", "medium", "short")
@@ -89,8 +91,11 @@ def member_link(member) -> Markup:
     """A link to a member's profile, or "a former member" when the account is gone."""
     if member is None:
         return Markup('<span class="member gone">%s</span>') % gettext("a former member")
-    return Markup('<a class="member" href="%s"><bdi>%s</bdi></a>') % (
+    link = Markup('<a class="member" href="%s"><bdi>%s</bdi></a>') % (
         fast_url("members.profile", username=member.username), member.name)
+    for group in name_badges(member):  # groups shown beside names (community/groups), one query per page
+        link += Markup(' <span class="badge badge-group" data-group="%s">%s</span>') % (group.id, group.local_name)
+    return link
 
 
 def when(value: datetime | None) -> Markup:

@@ -173,8 +173,10 @@ board_changed = _signals.signal("board-changed", doc="""\
 Sent when an admin (or a `flask community board` command) created, edited, reordered, archived,
 unarchived or deleted a board. sender: the Board (for "deleted", the row just removed); by: the Member,
 or None from the command line; action: "created", "updated", "reordered", "archived", "unarchived" or
-"deleted"; fields: names of the changed fields (for "updated"). Search rewrites the board's documents
-when `visibility` is among them; the guests' page cache drops every page.""")
+"deleted"; fields: names of the changed fields (for "updated"; "groups" when the list of groups that may
+read a `groups` board changed). Search rewrites the board's documents when `visibility` is among them (a
+change of "groups" needs no rewrite: the reader's filter reads the groups at query time); the guests' page
+cache drops every page.""")
 
 member_role_changed = _signals.signal("member-role-changed", doc="""\
 Sent when a member's role changed (admin page, API or `flask community member set-role`), after the
@@ -186,3 +188,19 @@ site_settings_changed = _signals.signal("site-settings-changed", doc="""\
 Sent when an admin saved site settings (community/settings.py), in the transaction, after the rows were
 flushed. sender: None; keys: the keys whose value changed; by: the Member, or None from the command line.
 The guests' page cache drops every page (the name, logo, colours and footer are on all of them).""")
+
+# ---- groups (community/groups) ---------------------------------------------------------------------
+
+group_changed = _signals.signal("group-changed", doc="""\
+Sent when staff created, edited or deleted a group of members. sender: the Group (for "deleted", the row
+just removed; its memberships and board grants go with it); by: the Member, or None from the command line;
+action: "created", "updated" or "deleted"; fields: names of the changed fields. The guests' page cache
+drops every page (badges beside names); group-visible boards readable through it change for its members.""")
+
+group_members_changed = _signals.signal("group-members-changed", doc="""\
+Sent when members were added to or removed from a group (admin page, CSV upload), in the transaction.
+sender: the Group; by: the Member, or None; added: list of member ids; removed: list of member ids.
+Who reads the group's boards changes at once (pages, search, API, feeds, mails, sockets all ask
+`permissions.can_view_board` / `readable_board_clause`, which read memberships at read time); the
+per-request cache of `permissions.group_board_ids` is dropped; the guests' page cache drops every page
+(badges beside names).""")

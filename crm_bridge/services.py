@@ -16,6 +16,7 @@ from community.dbtypes import utcnow
 from community.errors import ValidationFailed
 from community.extensions import db
 from community.forum.models import Post, Thread
+from community.groups.models import GroupMember
 from community.members.models import Member, Role
 
 from .audit import audit
@@ -171,9 +172,12 @@ def update_profile(staff: Member, profile: CrmProfile, *, tags: str | None = Non
 # ---- lists ---------------------------------------------------------------------------------------
 
 def profiles_query(*, q: str = "", stage: str = "", tag: str = "", active_within: int | None = None,
-                   minimum: dict[str, float] | None = None):
+                   minimum: dict[str, float] | None = None, group_id: int | None = None):
     """Profiles matching the staff list's filters, most recently active first."""
     query = select(CrmProfile).join(CrmProfile.member)
+    if group_id is not None:  # members of one group (community/groups)
+        query = query.where(CrmProfile.member_id.in_(
+            select(GroupMember.member_id).where(GroupMember.group_id == group_id)))
     if q:
         like = f"%{q.strip().casefold()}%"
         query = query.where(or_(Member.username_key.like(like), Member.email_key.like(like),

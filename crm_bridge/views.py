@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from community.errors import ServiceError
 from community.extensions import db
+from community.groups import services as group_services
 from community.web import Page, page_arg, paged, paginate
 from community.members.models import Member
 from community.pages import abort_with
@@ -72,7 +73,12 @@ def members():
                 abort_with(400, _("Score filters are whole numbers from 0 to 100."))
             minimum[name] = int(raw)
     linked = request.args.get("linked", "")
-    query = services.profiles_query(q=q, stage=stage, tag=tag, active_within=active_within, minimum=minimum)
+    group = request.args.get("group", "").strip()
+    if group and (not group.isdigit() or len(group) > 12):
+        abort_with(400, _("Choose a group from the list."))
+    group_id = int(group) if group else None
+    query = services.profiles_query(q=q, stage=stage, tag=tag, active_within=active_within, minimum=minimum,
+                                    group_id=group_id)
     if linked in ("yes", "no"):
         from .contacts import profile_ids_linked
 
@@ -89,7 +95,8 @@ def members():
         db.session.commit()  # before loading what the page shows: a commit expires what was loaded
     profiles = _paginate(query, page_arg())
     return render_template("crm_bridge/members.html", profiles=profiles, q=q, stage=stage, tag=tag, active=active,
-                           stages=services.STAGE_LABELS, minimum=minimum, linked=linked)
+                           stages=services.STAGE_LABELS, minimum=minimum, linked=linked, group=group,
+                           groups=group_services.all_groups())
 
 
 @bp.route("/crm/members/<username>")
@@ -110,7 +117,8 @@ def profile(username: str):
                            timeline=timeline, notes=notes, kinds=KINDS, kind=kind, stages=services.STAGE_LABELS,
                            date_from=request.args.get("from", ""), date_to=request.args.get("to", ""), errors={},
                            mood=moods.member_summary(profile.member_id), trend=moods.weekly_trend(profile.member_id),
-                           scores=scores, contacts=contacts_of(profile.member_id))
+                           scores=scores, contacts=contacts_of(profile.member_id),
+                           groups=group_services.groups_of(profile.member))
 
 
 def _rerender_with(profile, exc: ServiceError):
@@ -123,7 +131,8 @@ def _rerender_with(profile, exc: ServiceError):
                            timeline=timeline, notes=notes, kinds=KINDS, kind="", stages=services.STAGE_LABELS,
                            date_from="", date_to="", errors=exc.fields or {"_": str(exc)},
                            mood=moods.member_summary(profile.member_id), trend=moods.weekly_trend(profile.member_id),
-                           scores=scores, contacts=contacts_of(profile.member_id)), 422
+                           scores=scores, contacts=contacts_of(profile.member_id),
+                           groups=group_services.groups_of(profile.member)), 422
 
 
 @bp.route("/crm/members/<username>/profile", methods=["POST"])

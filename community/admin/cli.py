@@ -10,13 +10,14 @@ from flask.cli import AppGroup
 from ..cli import community_cli
 from ..errors import ServiceError
 from ..extensions import db
+from ..groups import services as group_services
 from . import services
 
 board_cli = AppGroup("board", help="Create, list and change boards.")
 member_cli = AppGroup("member", help="Change members' roles.")
 
 KINDS = ["discussion", "question", "idea", "announcement"]
-VISIBILITIES = ["public", "members", "staff"]
+VISIBILITIES = ["public", "members", "staff", "groups"]
 
 
 def _fail(exc: ServiceError):
@@ -27,6 +28,8 @@ def _fail(exc: ServiceError):
 
 def _describe(board) -> str:
     flags = " archived" if board.is_archived else ""
+    if board.visibility.value == "groups":
+        flags += " groups: " + ", ".join(g.name for g in group_services.board_groups(board))
     return (f"{board.slug}\t{board.kind.value}\t{board.visibility.value}\t{board.start_policy.value}"
             f"\t{board.thread_count} threads{flags}\t{board.name}")
 
@@ -35,7 +38,8 @@ def _describe(board) -> str:
 @click.option("--slug", required=True)
 @click.option("--name", required=True)
 @click.option("--kind", default="discussion", show_default=True, help="discussion, question, idea or announcement")
-@click.option("--visibility", default="public", show_default=True, help="public, members or staff")
+@click.option("--visibility", default="public", show_default=True, help="public, members, staff or groups")
+@click.option("--group", "groups", multiple=True, help="with --visibility groups: a group that may read it (repeat)")
 @click.option("--description", default="")
 @click.option("--name-zh", default=None, help="the name in Simplified Chinese")
 @click.option("--description-zh", default=None)
@@ -45,6 +49,7 @@ def _describe(board) -> str:
 def create_board(**options) -> None:
     """Create a board."""
     data = {key: value for key, value in options.items() if value is not None}
+    data["groups"] = list(data.get("groups") or ())
     try:
         board = services.create_board(None, data)
     except ServiceError as exc:
@@ -69,16 +74,20 @@ def list_boards() -> None:
 @click.option("--description-zh", default=None)
 @click.option("--kind", default=None)
 @click.option("--visibility", default=None)
+@click.option("--group", "groups", multiple=True, help="the groups that may read it (repeat; replaces the list)")
+@click.option("--no-groups", is_flag=True, default=False, help="clear the list of groups")
 @click.option("--default-sort", default=None)
 @click.option("--start-policy", default=None)
 @click.option("--start-min-trust", default=None)
 @click.option("--archive/--unarchive", default=None, help="make the board read-only, or open it again")
-def update_board(slug: str, new_slug, archive, **options) -> None:
+def update_board(slug: str, new_slug, archive, groups, no_groups, **options) -> None:
     """Change a board's fields (only those given)."""
     board = services.find_board(slug)
     if board is None:
         raise click.ClickException(f"No board has the slug {slug!r}.")
     data = {key: value for key, value in options.items() if value is not None}
+    if groups or no_groups:
+        data["groups"] = list(groups)
     if new_slug is not None:
         data["slug"] = new_slug
     try:

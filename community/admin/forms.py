@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
@@ -13,7 +13,8 @@ KIND_CHOICES = [SelectChoice("discussion", _l("Discussion")),
                 SelectChoice("idea", _l("Ideas")), SelectChoice("announcement", _l("Announcements"))]
 VISIBILITY_CHOICES = [SelectChoice("public", _l("Public: everyone, guests too")),
                       SelectChoice("members", _l("Members: signed-in members")),
-                      SelectChoice("staff", _l("Staff: staff and admins only"))]
+                      SelectChoice("staff", _l("Staff: staff and admins only")),
+                      SelectChoice("groups", _l("Groups: the members of the groups chosen below, and staff"))]
 SORT_CHOICES = [SelectChoice("latest", _l("Latest activity")), SelectChoice("new", _l("Newest")),
                 SelectChoice("hot", _l("Hot")), SelectChoice("top", _l("Top"))]
 POLICY_CHOICES = [SelectChoice("members", _l("Every member who can read the board")),
@@ -34,6 +35,8 @@ class BoardForm(FlaskForm):
     description_zh = TextAreaField(_l("Description (Simplified Chinese)"), validators=[Optional()])
     kind = SelectField(_l("Kind"), choices=KIND_CHOICES, validate_choice=False)
     visibility = SelectField(_l("Who can read it"), choices=VISIBILITY_CHOICES, validate_choice=False)
+    groups = SelectMultipleField(_l("Groups that may read it (when the board is for groups)"), choices=[],
+                                 validate_choice=False)
     default_sort = SelectField(_l("Default sort"), choices=SORT_CHOICES, validate_choice=False)
     start_policy = SelectField(_l("Who may start threads"), choices=POLICY_CHOICES, validate_choice=False,
                                description=_l("Announcement boards: staff only, whatever is chosen here."))
@@ -43,7 +46,7 @@ class BoardForm(FlaskForm):
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in (
             "slug", "name", "name_zh", "description", "description_zh", "kind", "visibility", "default_sort",
-            "start_policy", "start_min_trust")}
+            "start_policy", "start_min_trust", "groups")}
 
 
 class DeleteBoardForm(FlaskForm):

@@ -21,6 +21,7 @@ from ..forum.models import (
     Thread,
     Visibility,
 )
+from ..groups import services as groups
 from ..members.models import Member, Role, username_key
 from ..moderation.log import log_action
 from ..moderation.models import ModerationAction
@@ -34,8 +35,9 @@ NAME_MAX = 100
 DESCRIPTION_MAX = 2000
 MAX_TRUST_LEVEL = 4
 # The fields of a board that create and update take, in the order the form shows them.
+# "groups": the names of the groups that may read a board whose visibility is `groups`.
 BOARD_FIELDS = ("slug", "name", "name_zh", "description", "description_zh", "kind", "visibility", "default_sort",
-                "start_policy", "start_min_trust")
+                "start_policy", "start_min_trust", "groups")
 
 
 def _invalid(fields: dict):
@@ -100,7 +102,17 @@ def clean_board_fields(data: dict, board: Board | None = None) -> dict:
                                 _l("A board's kind is discussion, question, idea or announcement."))
     if "visibility" in data or creating:
         clean["visibility"] = _choice(data.get("visibility") or "public", Visibility, "visibility", problems,
-                                      _l("Visibility is public, members or staff."))
+                                      _l("Visibility is public, members, staff or groups."))
+    if "groups" in data:
+        try:
+            clean["groups"] = groups.clean_group_names(data.get("groups"))
+        except ValidationFailed as exc:
+            problems.update(exc.fields)
+    visibility = clean.get("visibility") or (board.visibility if board is not None else None)
+    if visibility is Visibility.groups and "groups" not in problems:
+        chosen = clean["groups"] if "groups" in clean else (groups.board_groups(board) if board is not None else [])
+        if not chosen:
+            problems["groups"] = _l("Choose at least one group that may read this board.")
     if "default_sort" in data:
         clean["default_sort"] = _choice(data.get("default_sort") or "latest", BOARD_SORTS, "default_sort", problems,
                                         _l("The default sort is latest, new, hot or top."))
@@ -122,10 +134,14 @@ def clean_board_fields(data: dict, board: Board | None = None) -> dict:
 def create_board(actor: Member | None, data: dict) -> Board:
     """Create a board from `data` (see BOARD_FIELDS) at the end of the list."""
     clean = clean_board_fields(data)
+    chosen = clean.pop("groups", None)
     last = db.session.scalar(select(func.max(Board.position))) or 0
     board = Board(position=last + 1, **clean)
     db.session.add(board)
     db.session.flush()
+    if chosen:
+        groups.set_board_groups(actor, board, chosen, announce=False)
+        clean["groups"] = chosen
     board_changed.send(board, by=actor, action="created", fields=sorted(clean))
     return board
 
@@ -133,11 +149,14 @@ def create_board(actor: Member | None, data: dict) -> Board:
 def update_board(actor: Member | None, board: Board, data: dict) -> list[str]:
     """Change the fields of `board` present in `data`; return the names of those that changed."""
     clean = clean_board_fields(data, board)
+    chosen = clean.pop("groups", None)
     changed = []
     for name, value in clean.items():
         if getattr(board, name) != value:
             setattr(board, name, value)
             changed.append(name)
+    if chosen is not None and groups.set_board_groups(actor, board, chosen, announce=False):
+        changed.append("groups")
     if changed:
         db.session.flush()
         board_changed.send(board, by=actor, action="updated", fields=changed)

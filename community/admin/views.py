@@ -11,12 +11,18 @@ from .. import settings
 from ..errors import NotPermitted, ServiceError
 from ..extensions import db
 from ..forms import submit
+from ..groups import services as group_services
+from ..mail import services as mail_services
+from ..members import sessions as member_sessions
 from ..permissions import (
     can_administer,
     can_manage_boards,
     can_manage_members,
     can_manage_site_settings,
+    can_resend_verification,
     can_set_role,
+    can_set_trust_level,
+    can_view_sign_ins,
 )
 from ..site import branding
 from ..web import page_arg, paged
@@ -92,7 +98,13 @@ def _board(slug: str):
 @login_required
 def boards():
     _require(can_manage_boards)
-    return _render("community/admin/boards.html", "boards", boards=services.ordered_boards())
+    boards = services.ordered_boards()
+    return _render("community/admin/boards.html", "boards", boards=boards,
+                   board_groups=group_services.groups_by_board(b.id for b in boards))
+
+
+def _group_choices(form) -> None:
+    form.groups.choices = [SelectChoice(g.name, g.local_name) for g, _count in group_services.all_groups()]
 
 
 def _board_form_page(form, board=None, status: int = 200):
@@ -106,6 +118,7 @@ def new_board():
     form = BoardForm(data=None if request.method == "POST" else {"kind": "discussion", "visibility": "public",
                                                                    "default_sort": "latest",
                                                                    "start_policy": "members", "start_min_trust": "0"})
+    _group_choices(form)
     if request.method == "POST" and form.validate():
         created = submit(form, services.create_board, current_user, form.values())
         if not created:
@@ -123,7 +136,8 @@ def edit_board(slug: str):
         "slug": board.slug, "name": board.name, "name_zh": board.name_zh, "description": board.description,
         "description_zh": board.description_zh, "kind": board.kind.value, "visibility": board.visibility.value,
         "default_sort": board.default_sort, "start_policy": board.start_policy.value,
-        "start_min_trust": str(board.start_min_trust)})
+        "start_min_trust": str(board.start_min_trust), "groups": [g.name for g in group_services.board_groups(board)]})
+    _group_choices(form)
     if request.method == "POST" and form.validate():
         if not submit(form, services.update_board, current_user, board, form.values()):
             return _board_form_page(form, board, 422)
@@ -215,3 +229,36 @@ def set_role(username: str):
     if changed:
         flash(_("%(name)s is now %(role)s.", name=target.username, role=services.ROLE_LABELS[target.role]))
     return redirect(back)
+
+
+@bp.route("/members/<username>")
+@login_required
+def member(username: str):
+    """One member for staff: role, trust level (and its lock), address verification, groups, sign-ins."""
+    _require(can_manage_members)
+    target = services.find_member(username)
+    if target is None or target.deleted_at is not None:
+        abort(404)
+    return _render("community/admin/member.html", "members", target=target, form=RoleForm(),
+                   labels=services.ROLE_LABELS, groups=group_services.groups_of(target),
+                   sign_ins=member_sessions.sign_in_history(target) if can_view_sign_ins(current_user, target) else [],
+                   may_set_trust=can_set_trust_level(current_user, target),
+                   may_resend=can_resend_verification(current_user, target))
+
+
+@bp.route("/members/<username>/verification", methods=["POST"])
+@login_required
+def resend_verification(username: str):
+    _require(can_manage_members)
+    target = services.find_member(username)
+    if target is None or target.deleted_at is not None:
+        abort(404)
+    if not can_resend_verification(current_user, target):
+        abort(403)
+    sent = mail_services.send_verification(target, throttle=True)
+    db.session.commit()
+    if sent:
+        flash(_("A new verification link is on its way to %(email)s.", email=target.email), "success")
+    else:
+        flash(_("No link was sent: one went out a moment ago, or verification mails are turned off."), "error")
+    return redirect(url_for("admin.member", username=target.username))

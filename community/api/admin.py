@@ -11,6 +11,7 @@ from flask_login import current_user
 from ..admin import services as admin
 from ..extensions import db
 from ..forum.models import BOARD_SORTS, BoardKind, StartPolicy, Visibility
+from ..groups import services as group_services
 from ..members.models import Role
 from ..permissions import can_use_admin_api
 from .core import ApiError, json_body, not_found, ok, operation, require_member
@@ -31,6 +32,8 @@ BOARD_PROPERTIES = {
     "start_min_trust": {"type": "integer", "minimum": 0, "maximum": 4},
     "archived": {"type": "boolean", "description": "read-only: no new threads or replies"},
     "position": {"type": "integer", "minimum": 1, "maximum": 100000},
+    "groups": {"type": "array", "maxItems": 100, "items": {"type": "string", "maxLength": 80},
+               "description": "with visibility `groups`: the names of the groups that may read it (staff always)"},
 }
 CREATE_BODY = {"type": "object", "required": ["slug", "name"], "properties": BOARD_PROPERTIES}
 UPDATE_BODY = {"type": "object", "properties": BOARD_PROPERTIES}
@@ -40,10 +43,12 @@ ROLE_BODY = {"type": "object", "required": ["role"], "properties": {
     "role": {"type": "string", "enum": [r.value for r in Role]}, "reason": {"type": "string", "maxLength": 500}}}
 
 
-def admin_board_json(board) -> dict:
+def admin_board_json(board, groups=None) -> dict:
+    groups = group_services.board_groups(board) if groups is None else groups
     return {**board_json(board), "name_zh": board.name_zh or "", "description_zh": board.description_zh or "",
             "default_sort": board.default_sort, "start_policy": board.start_policy.value,
-            "start_min_trust": board.start_min_trust, "archived": board.is_archived, "position": board.position}
+            "start_min_trust": board.start_min_trust, "archived": board.is_archived, "position": board.position,
+            "groups": [g.name for g in groups]}
 
 
 def _admin():
@@ -77,7 +82,9 @@ def _fields(data: dict) -> dict:
            auth="admin", response={"$ref": "#/components/schemas/AdminBoardList"}, errors=(401, 403))
 def admin_boards():
     _admin()
-    return ok({"items": [admin_board_json(b) for b in admin.ordered_boards()], "next": None})
+    boards = admin.ordered_boards()
+    groups = group_services.groups_by_board(b.id for b in boards)
+    return ok({"items": [admin_board_json(b, groups.get(b.id, [])) for b in boards], "next": None})
 
 
 @operation("POST", "/admin/boards", summary="Create a board (admins)", tag=TAG, auth="admin", body=CREATE_BODY,

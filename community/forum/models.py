@@ -34,11 +34,13 @@ class IdeaStatus(str, enum.Enum):
 
 
 class Visibility(str, enum.Enum):
-    """Who may read a board: guests too, signed-in members, or staff and admins only."""
+    """Who may read a board: guests too, signed-in members, staff and admins only, or the members of
+    the board's groups (community/groups; staff and admins always)."""
 
     public = "public"
     members = "members"
     staff = "staff"
+    groups = "groups"
 
 
 class StartPolicy(str, enum.Enum):

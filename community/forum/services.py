@@ -19,7 +19,7 @@ from ..errors import NotPermitted, ValidationFailed
 from ..extensions import db
 from ..members.models import Member
 from ..permissions import (can_moderate, can_reply, can_start_thread, can_whisper, is_moderator,
-                           public_post_clause, public_thread_clause, readable_visibilities, visible_post_clause)
+                           public_post_clause, public_thread_clause, readable_board_clause, visible_post_clause)
 from ..signals import post_created, post_deleted, post_edited, thread_created, thread_deleted
 from ..web import Page, page_count, paginate
 from .models import Board, BoardKind, IdeaStatus, Post, PostMention, PostRevision, Tag, Thread, ThreadTag
@@ -320,7 +320,7 @@ def latest_threads(member, page: int = 1, sort: str = "latest", per_page: int | 
                    period: str | None = None) -> Page:
     """Return a page of threads across every board the member may read."""
     query = (select(Thread).join(Thread.board)
-             .where(Board.visibility.in_(readable_visibilities(member)), public_thread_clause()))
+             .where(readable_board_clause(member), public_thread_clause()))
     pinned = and_(Thread.pinned_globally.is_(True), Thread.pinned_at.is_not(None),
                   or_(Thread.pinned_until.is_(None), Thread.pinned_until > utcnow()))
     query = query.order_by(case((pinned, 0), else_=1))  # globally pinned threads first until the pin expires
@@ -330,14 +330,14 @@ def latest_threads(member, page: int = 1, sort: str = "latest", per_page: int | 
 def tagged_threads(member, tag: Tag, page: int = 1, sort: str = "latest", period: str | None = None) -> Page:
     """Return a page of the threads with `tag` across every board the member may read."""
     query = (select(Thread).join(Thread.board).join(ThreadTag, ThreadTag.thread_id == Thread.id)
-             .where(ThreadTag.tag_id == tag.id, Board.visibility.in_(readable_visibilities(member)),
+             .where(ThreadTag.tag_id == tag.id, readable_board_clause(member),
                     public_thread_clause()))
     return _thread_list(query, member, page, sort, current_app.config["THREADS_PER_PAGE"], period)
 
 
 def visible_boards(member) -> list[Board]:
     """Return the boards the member may read, in their display order."""
-    return list(db.session.scalars(select(Board).where(Board.visibility.in_(readable_visibilities(member)))
+    return list(db.session.scalars(select(Board).where(readable_board_clause(member))
                                    .order_by(Board.position, Board.name)))
 
 

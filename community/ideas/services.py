@@ -23,7 +23,7 @@ from ..web import Page, paginate
 from ..members.models import Member
 from ..notifications.models import NotificationKind, ThreadFollow
 from ..notifications.services import notify_many
-from ..permissions import can_change_idea_status, can_moderate, can_view_thread, readable_visibilities
+from ..permissions import can_change_idea_status, can_moderate, can_view_thread, readable_board_clause
 from ..signals import idea_status_changed, thread_locked
 from .models import IdeaStatusEvent
 
@@ -73,7 +73,7 @@ def resolve_idea_reference(actor: Member, raw, host: str | None = None) -> Threa
 
 
 # Who may read a board of each visibility, from the most to the fewest readers.
-_AUDIENCE = {Visibility.public: 0, Visibility.members: 1, Visibility.staff: 2}
+_AUDIENCE = {Visibility.public: 0, Visibility.members: 1, Visibility.groups: 2, Visibility.staff: 3}
 
 
 def _check_target(actor: Member, thread: Thread, target: Thread | None) -> Thread:
@@ -317,7 +317,7 @@ def roadmap(member) -> Roadmap:
     """Group the ideas the member may read by status, with counts and vote totals (four queries)."""
     statuses = ROADMAP_STATUSES + (IdeaStatus.declined,)
     readable = (Thread.deleted_at.is_(None), Thread.idea_status.in_(statuses), Board.kind == BoardKind.idea,
-                Board.visibility.in_(readable_visibilities(member)))
+                readable_board_clause(member))
     columns = {status: RoadmapColumn(status) for status in statuses}
     for status, count, votes in db.session.execute(
             select(Thread.idea_status, func.count(Thread.id), func.coalesce(func.sum(Thread.score), 0))

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..forum.models import Board, Post, Thread
 from ..members.models import Member
 from ..notifications.models import BoardFollow, Notification, ThreadFollow
-from ..permissions import (can_view_post, can_view_thread, public_thread_clause, readable_visibilities,
+from ..permissions import (can_view_post, can_view_thread, public_thread_clause, readable_board_clause,
                            visible_post_clause)
 from . import compose, preferences
 from .models import MailMessage, MailPreference, PendingNotificationMail
@@ -251,7 +251,7 @@ def send_digests(period: str | None = None, *, force: bool = False, limit: int =
 def digest_content(member: Member, since, now) -> dict:
     """Return what a digest tells: followed threads with new replies, new threads of followed boards, and
     popular new threads (each thread once, in that order)."""
-    visible_boards = Board.visibility.in_(readable_visibilities(member))
+    visible_boards = readable_board_clause(member)
     new_posts = (select(Post.thread_id, func.count(Post.id).label("n"), func.min(Post.id).label("first_id"))
                  .join(Thread, Thread.id == Post.thread_id).join(Board, Board.id == Thread.board_id)
                  .join(ThreadFollow, and_(ThreadFollow.thread_id == Thread.id, ThreadFollow.member_id == member.id))

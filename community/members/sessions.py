@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from ..dbtypes import utcnow
 from ..extensions import db
 from ..signals import sessions_ended
-from .models import Member, MemberSession
+from .models import Member, MemberSession, MemberSignIn
 
 TOUCH_SECONDS = 300  # last seen is written at most every five minutes, to spare writes
 SECRET_MAX = 100
@@ -34,9 +34,14 @@ def lifetime() -> timedelta:
     return timedelta(days=int(current_app.config["REMEMBER_DAYS"]))
 
 
-def start_session(member: Member, *, user_agent: str = "", remember: bool = False) -> str:
-    """Open a new session for `member`, attach it to the member object and return its secret."""
+def start_session(member: Member, *, user_agent: str = "", remember: bool = False, address: str = "") -> str:
+    """Open a new session for `member`, attach it to the member object and return its secret.
+
+    Also writes a line of the member's sign-in history (`member_sign_ins`), which outlives the session.
+    """
     now = utcnow()
+    db.session.add(MemberSignIn(member_id=member.id, created_at=now, address=(address or "")[:64],
+                                user_agent=(user_agent or "")[:255]))
     db.session.execute(delete(MemberSession).where(MemberSession.member_id == member.id,
                                                    MemberSession.expires_at <= now))
     secret = secrets.token_urlsafe(32)
@@ -132,3 +137,19 @@ def describe_agent(user_agent: str) -> str:
     if browser and system:
         return f"{browser} / {system}"
     return browser or system or (user_agent or "")[:60]
+
+
+SIGN_INS_SHOWN = 50
+
+
+def sign_in_history(member: Member, limit: int = SIGN_INS_SHOWN) -> list[MemberSignIn]:
+    """The member's latest sign-ins (kept SIGN_IN_HISTORY_DAYS), newest first."""
+    return list(db.session.scalars(select(MemberSignIn).where(MemberSignIn.member_id == member.id)
+                                   .order_by(MemberSignIn.created_at.desc(), MemberSignIn.id.desc()).limit(limit)))
+
+
+def prune_sign_ins(now=None) -> int:
+    """Delete sign-in history older than SIGN_IN_HISTORY_DAYS (90); return how many lines went."""
+    days = int(current_app.config.get("SIGN_IN_HISTORY_DAYS", 90))
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    return db.session.execute(delete(MemberSignIn).where(MemberSignIn.created_at < cutoff)).rowcount or 0

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from ..auth_loader import sign_in, sign_out
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, submit
-from ..forum.models import Board, Thread
+from ..forum.models import Thread
 from ..i18n import select_locale
-from ..permissions import is_suspended, public_thread_clause, readable_visibilities
+from ..permissions import is_suspended, public_thread_clause, readable_board_clause
 from ..signals import registration_attempted_for_existing_email
 from ..site.branding import brand
 from . import services
@@ -111,7 +111,7 @@ def profile(username: str):
     recent = db.session.scalars(
         select(Thread).join(Thread.board)
         .where(Thread.author_id == member.id, public_thread_clause(),
-               Board.visibility.in_(readable_visibilities(current_user)))
+               readable_board_clause(current_user))
         .order_by(Thread.created_at.desc()).limit(10)
     ).all()
     return render_template("community/members/profile.html", member=member, recent=recent)
@@ -143,6 +143,7 @@ def settings():
         status = 422
     return render_template("community/members/settings.html", profile_form=profile_form,
                            password_form=password_form, sessions=member_sessions.active_sessions(member),
+                           sign_ins=member_sessions.sign_in_history(member, 10),
                            current_session=member.session_key, session_form=ConfirmForm(prefix="session")), status
 
 

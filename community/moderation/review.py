@@ -121,12 +121,12 @@ def review_queue(member, status: ReviewStatus = ReviewStatus.pending, limit: int
     from sqlalchemy import or_
     from sqlalchemy.orm import joinedload, selectinload
 
-    from ..permissions import readable_visibilities
+    from ..permissions import readable_board_clause
 
     query = (select(ReviewItem).where(ReviewItem.status == status)
              .outerjoin(Post, ReviewItem.post_id == Post.id).outerjoin(Thread, Post.thread_id == Thread.id)
              .outerjoin(Board, Thread.board_id == Board.id)
-             .where(or_(ReviewItem.post_id.is_(None), Board.visibility.in_(readable_visibilities(member))))
+             .where(or_(ReviewItem.post_id.is_(None), readable_board_clause(member)))
              .options(joinedload(ReviewItem.post).joinedload(Post.author),
                       joinedload(ReviewItem.post).joinedload(Post.thread),
                       joinedload(ReviewItem.member), joinedload(ReviewItem.resolved_by),

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..forum.models import Board, Post, Thread
 from ..web import Page, paginate
 from ..members.models import Member
-from ..permissions import can_view_post, can_view_thread, readable_visibilities
+from ..permissions import can_view_post, can_view_thread, readable_board_clause
 from ..signals import notification_created
 from .models import BoardFollow, Notification, NotificationKind, ThreadFollow
 
@@ -80,7 +80,7 @@ def _visible(query, member):
     """Keep the notifications whose thread (if any) is on a board the member may still read."""
     return (query.outerjoin(Thread, Notification.thread_id == Thread.id)
             .outerjoin(Board, Thread.board_id == Board.id)
-            .where(or_(Notification.thread_id.is_(None), Board.visibility.in_(readable_visibilities(member)))))
+            .where(or_(Notification.thread_id.is_(None), readable_board_clause(member))))
 
 
 def unread_count(member) -> int:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import Flask
 
 from ..mail import delivery
+from ..members.sessions import prune_sign_ins
 from ..registry import register_scheduled_job
 from ..trust.services import refresh_all
 
@@ -29,7 +30,14 @@ def purge_mail() -> str:
     return f"{delivery.purge_old()} old mails deleted"
 
 
+def prune_sign_in_history() -> str:
+    """Delete sign-in history older than SIGN_IN_HISTORY_DAYS."""
+    return f"{prune_sign_ins()} old sign-ins deleted"
+
+
 def register(app: Flask) -> None:
+    app.config.setdefault("SIGN_IN_HISTORY_DAYS", 90)
+    register_scheduled_job(app, "members.prune_sign_ins", prune_sign_in_history, every=DAY)
     register_scheduled_job(app, "trust.recompute", recompute_trust, every=DAY)
     # hourly: each member's digest goes out when their own period has passed (send_digests decides)
     register_scheduled_job(app, "mail.digests", send_digests, every=timedelta(hours=1))

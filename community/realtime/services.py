@@ -14,7 +14,7 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..forum.models import Board, BoardKind, Post, Thread
 from ..notifications.models import NotificationKind
-from ..permissions import can_locate_post, readable_visibilities
+from ..permissions import can_locate_post, readable_board_clause
 from .models import LivePreference
 
 
@@ -47,7 +47,7 @@ def unanswered_questions(member) -> int:
     """Count live threads without a reply on the question boards the member can read."""
     return db.session.scalar(
         select(func.count(Thread.id)).join(Board, Board.id == Thread.board_id)
-        .where(Board.kind == BoardKind.question, Board.visibility.in_(readable_visibilities(member)),
+        .where(Board.kind == BoardKind.question, readable_board_clause(member),
                Thread.deleted_at.is_(None), Thread.reply_count == 0)) or 0
 
 

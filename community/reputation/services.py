@@ -20,7 +20,7 @@ from ..errors import NotPermitted, ValidationFailed
 from ..extensions import db
 from ..forum.models import Post, Thread
 from ..members.models import Member
-from ..permissions import readable_visibilities
+from ..permissions import can_view_board
 from ..signals import reputation_changed
 from ..web import Page, paginate
 from .models import ReputationEntry, ReputationReason
@@ -261,7 +261,7 @@ def history(member: Member, viewer, page: int = 1, per_page: int = 50) -> Histor
     items = found.items
     # Thread.board is joined eagerly, so these checks cost no query.
     visible = {entry.thread_id for entry in items if entry.thread is not None and entry.thread.deleted_at is None
-               and entry.thread.board.visibility in readable_visibilities(viewer)}
+               and can_view_board(viewer, entry.thread.board)}
     return HistoryPage(items=items, page=page, pages=found.pages, total=found.total, visible_thread_ids=visible)
 
 

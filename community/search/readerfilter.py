@@ -1,8 +1,9 @@
 """The reader's filter: what a member may not find, as a Whoosh query and as a cached set of documents.
 
 What a reader may see is decided twice: inside the Whoosh query, which subtracts every document the
-reader may not find (boards not readable per `permissions.readable_visibilities`, read from the
-database; deleted, hidden or pending posts; whispers unless `can_see_whispers`), and then
+reader may not find (boards not readable per `permissions.readable_visibilities` and, for group-visible
+boards, the reader's groups, both read from the database at query time, so a change of membership or of a
+board's groups counts at once without rewriting documents; deleted, hidden or pending posts; whispers unless `can_see_whispers`), and then
 `permissions.can_view_post` on the rows of the page (`query.search`), which also catches a change the
 index has not caught up with yet.
 """
@@ -34,7 +35,8 @@ def boards_of(member) -> Boards:
     boards = Boards({}, [])
     for board_id, slug, visibility, kind in db.session.execute(
             select(Board.id, Board.slug, Board.visibility, Board.kind).order_by(Board.id)):
-        if visibility in visibilities:
+        if visibility in visibilities or (visibility is Visibility.groups
+                                          and board_id in permissions.group_board_ids(member)):
             boards.readable[slug] = board_id
             boards.kinds.setdefault(kind.value, []).append(board_id)
         else:
@@ -51,13 +53,21 @@ def reader_filter(member, boards: Boards | None = None):
     boards = boards_of(member) if boards is None else boards
     if not boards.readable:
         raise NothingReadable
-    readable = set(permissions.readable_visibilities(member))
     parts = [Term("facts", "gone")]
-    parts += [Term("facts", f"v_{v.value}") for v in Visibility if v not in readable]
+    parts += [Term("facts", f"v_{v.value}") for v in _unreadable_visibilities(member)]
     parts += [Term("board_id", str(board_id)) for board_id in boards.others]
     if not _sees_whispers(member):
         parts.append(Term("facts", "whisper"))
     return Or(parts)
+
+
+def _unreadable_visibilities(member) -> list:
+    """The visibilities none of whose boards `member` may read (a group member reads some group boards:
+    the others are subtracted by board id)."""
+    readable = set(permissions.readable_visibilities(member))
+    if permissions.group_board_ids(member):
+        readable.add(Visibility.groups)
+    return [v for v in Visibility if v not in readable]
 
 
 class NothingReadable(Exception):
@@ -91,7 +101,7 @@ def excluded_docs(searcher, member, boards: Boards) -> set:
     """
     query = reader_filter(member, boards)
     key = (_index_state(searcher), tuple(sorted(boards.others)),
-           tuple(sorted(v.value for v in Visibility if v not in set(permissions.readable_visibilities(member)))),
+           tuple(sorted(v.value for v in _unreadable_visibilities(member))),
            _sees_whispers(member))
     found = _excluded_cache.get(key)
     if found is None:

@@ -38,7 +38,7 @@ def test_post_fragment_query_count_is_bounded(client, auth, make, count_queries)
     auth.login(make.member())
     with count_queries() as statements:
         assert client.get(f"/live/posts/{post.id}").status_code == 200
-    assert len(statements) <= 13, "\n".join(statements)  # one of them: the site settings (default language)
+    assert len(statements) <= 14, "\n".join(statements)  # two of them: the site settings and the group badges
 
 
 def test_notification_line_is_only_for_its_member(client, auth, make):

@@ -48,8 +48,8 @@ from tests import factories
 from tests.conftest import Auth, _empty_tables, _quiet_search_writer
 
 _DEBUG = bool(__import__("os").environ.get("LEAK_TABLE_DEBUG"))
-ROLES = ["guest", "newbie", "member", "author", "moderator", "staff", "admin"]
-USERS = {"newbie": "lt_newbie", "member": "lt_max", "author": "lt_ann", "moderator": "lt_mona",
+ROLES = ["guest", "newbie", "member", "grouped", "author", "moderator", "staff", "admin"]
+USERS = {"newbie": "lt_newbie", "member": "lt_max", "grouped": "lt_gus", "author": "lt_ann", "moderator": "lt_mona",
          "staff": "lt_sam", "admin": "lt_ada"}
 SIGNED_IN = set(USERS)
 STAFF = {"staff", "admin"}
@@ -76,6 +76,8 @@ ITEMS = [
     Item("staff board thread body", "zqstaffbody", frozenset(STAFF)),
     Item("staff board tag", "zqstafftag", frozenset(STAFF)),
     Item("members-only board thread", "zqmembersonly", frozenset(SIGNED_IN), owner="author"),
+    # A board visible to one group ("grouped" is in it; "member" is not, though mentioned in it).
+    Item("group board thread", "zqgroupboard", frozenset({"grouped"} | STAFF)),
     Item("whisper", "zqwhisper", frozenset(STAFF | MODS)),
     Item("whisper posted while the sockets listen", "zqlivewhisper", frozenset(STAFF | MODS)),
     Item("pending post", "zqpending", frozenset({"newbie"} | MODS), owner="newbie"),
@@ -134,11 +136,19 @@ def build_world(app) -> World:
     public = factories.board("lt-pub", name="Public talk")
     members = factories.board("lt-mem", name="Members lounge", visibility="members")
     staff = factories.board("lt-staff", name="Staff room", visibility="staff")
-    world.boards = {b.slug: b.id for b in (public, members, staff)}
+    from community.groups import services as groups
+    beta = groups.create_group(None, {"name": "Beta testers", "show_badge": True})
+    groups.add_members(None, beta, [USERS["grouped"]])
+    grouped = factories.board("lt-grp", name="Beta lab", visibility="groups")
+    groups.set_board_groups(None, grouped, [beta])
+    _db.session.commit()
+    world.boards = {b.slug: b.id for b in (public, members, staff, grouped)}
 
     secret = forum.start_thread(sue, staff, "Roadmap zqstafftitle", "Body zqstaffbody for @lt_max, @lt_ann and @lt_sam",
                                 tags=["zqstafftag"])
     lounge = forum.start_thread(ann, members, "Lounge zqmembersonly", "Members only zqmembersonly text.")
+    beta_thread = forum.start_thread(sue, grouped, "Beta zqgroupboard build",
+                                     "Beta zqgroupboard notes for @lt_gus, @lt_max and @lt_ann", tags=["zqgrouptag"])
     open_thread = forum.start_thread(ann, public, "Router keeps rebooting", "The public opening post.")
     moving = forum.start_thread(ann, public, "Question zqmovedtitle", "Asked in public zqmovedtitle.")
     _db.session.commit()
@@ -176,7 +186,8 @@ def build_world(app) -> World:
     from crm_bridge.models import CrmProfile
     from sqlalchemy import select
     world.profiles = list(_db.session.scalars(select(CrmProfile.id)))
-    world.threads = {"secret": secret.id, "lounge": lounge.id, "open": open_thread.id, "moved": moving.id}
+    world.threads = {"secret": secret.id, "lounge": lounge.id, "open": open_thread.id, "moved": moving.id,
+                     "beta": beta_thread.id}
     world.posts = {"zqwhisper": whisper.id, "zqpending": pending.id, "zqhidden": hidden.id,
                    "zqdeleted": deleted.id, "zqmovedreply": moved_reply.id, "public": public_reply.id}
 
@@ -491,9 +502,9 @@ def test_markers_appear_exactly_where_the_role_may_see_them(app, db, clients, ro
 # search show what one may read. Other channels show only some things (a feed is a guest's view).
 MUST_SHOW = {
     "pages": {"zqstafftitle", "zqstaffbody", "zqmembersonly", "zqwhisper", "zqlockreason", "zqmovedtitle",
-              "zqmovedreply"},
-    "search_page": {"zqstaffbody", "zqmembersonly", "zqwhisper"},
-    "search_api": {"zqstaffbody", "zqmembersonly", "zqwhisper"},
+              "zqmovedreply", "zqgroupboard"},
+    "search_page": {"zqstaffbody", "zqmembersonly", "zqwhisper", "zqgroupboard"},
+    "search_api": {"zqstaffbody", "zqmembersonly", "zqwhisper", "zqgroupboard"},
     "moderation_pages": {"zqflagnote"},
     "crm_pages": {"zqcrmnote"},
     "socket_events": {"zqwhisper", "zqlivewhisper", "zqpending", "zqhidden", "zqdeleted"},

@@ -34,7 +34,7 @@ def test_an_admin_creates_a_board_with_every_setting(people, as_role):
     ("slug", "taken", "Another board has this slug already"),
     ("name", "   ", "Give the board a name"),
     ("kind", "forum", "discussion, question, idea or announcement"),
-    ("visibility", "secret", "public, members or staff"),
+    ("visibility", "secret", "public, members, staff or groups"),
     ("start_min_trust", "9", "A trust level from 0 to 4"),
 ])
 def test_bad_input_is_named_on_the_form_and_saves_nothing(make, people, as_role, field, value, message):
