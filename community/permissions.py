@@ -602,3 +602,23 @@ def can_set_role(member, target, role=None) -> bool:
 def can_use_admin_api(member) -> bool:
     """The /api/v1/admin routes (boards, roles): admins (and their tokens need the admin scope)."""
     return is_admin(member)
+
+
+# ---- registration (community/members/registration.py, community/admin/registration.py) -----------
+
+def can_configure_registration(member) -> bool:
+    """Set the registration mode and the email domain lists: admins."""
+    return is_admin(member)
+
+
+def can_manage_invites(member) -> bool:
+    """Create, list and revoke invitation links: staff and admins."""
+    return is_staff(member)
+
+
+def can_review_registrations(member) -> bool:
+    """Approve or reject accounts waiting in the approval queue: staff and admins.
+
+    Moderators look after content on boards; who joins the community is the brand's staff's decision
+    (Discourse lets moderators approve too; here the queue sits beside invitations, which are staff's)."""
+    return is_staff(member)

@@ -175,3 +175,10 @@ site_settings_changed = _signals.signal("site-settings-changed", doc="""\
 Sent when an admin saved site settings (community/settings.py), in the transaction, after the rows were
 flushed. sender: None; keys: the keys whose value changed; by: the Member, or None from the command line.
 The guests' page cache drops every page (the name, logo, colours and footer are on all of them).""")
+
+registration_reviewed = _signals.signal("registration-reviewed", doc="""\
+Sent when staff approved or rejected an account waiting in the approval queue (registration mode
+`approval`, community/admin/registration.py), after the moderation log line was written, in the same
+transaction. sender: the Member who applied; by: the staff Member; decision: "approved" or "rejected";
+reason: the reason given (mailed to the applicant; "" for an approval). The mail area mails the decision;
+the staff counter of pending approvals moves.""")

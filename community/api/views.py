@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..forum import services as forum
 from ..forum.models import Board, BoardKind, IdeaStatus, Post
+from ..members import registration
 from ..members import services as members
 from ..members.models import Member, username_key
 from ..members.throttle import account_sign_in_limit
@@ -37,7 +38,8 @@ TOKEN_BODY = {"type": "object", "required": ["password"], "properties": {
     "scopes": {"type": "array", "items": {"type": "string", "enum": SCOPES}, "maxItems": len(SCOPES)}}}
 REGISTER_BODY = {"type": "object", "required": ["username", "email", "password"], "properties": {
     "username": {"type": "string", "maxLength": 254}, "email": {"type": "string", "maxLength": 254},
-    "password": {"type": "string", "maxLength": 1000}}}
+    "password": {"type": "string", "maxLength": 1000},
+    "invite": {"type": "string", "maxLength": 200, "description": "the token of an invitation link (/invite/<token>)"}}}
 POLL_BODY = {"type": "object", "required": ["question", "options"], "properties": {
     "question": {"type": "string", "maxLength": 1000},
     "options": {"type": "array", "items": {"type": "string", "maxLength": 1000}, "maxItems": 50},
@@ -75,7 +77,7 @@ def id_path(name):
 # ---- members and tokens -------------------------------------------------------------------------------
 
 @operation("POST", "/members", summary="Register a member (the same rules as the sign-up page)", tag="members",
-           body=REGISTER_BODY, response="MemberPrivate", status=201, errors=(403, 409, 422),
+           body=REGISTER_BODY, response="MemberRegistered", status=201, errors=(403, 404, 409, 410, 422),
            limit="10 per hour; 3 per minute")
 def register_member():
     if not can_register_through_api(reader()):
@@ -83,9 +85,12 @@ def register_member():
             raise ApiError(403, _("You are signed in already."), code="signed_in")
         raise ApiError(403, _("Registration through the API is turned off."), code="registration_closed")
     data = json_body(REGISTER_BODY)
-    member = members.register_member(data["username"], data["email"], data["password"])
+    done = registration.register_visitor(data["username"], data["email"], data["password"],
+                                         invite_token=data.get("invite") or None)
     db.session.commit()
-    return ok(member_json(member, private=True), 201)
+    body = member_json(done.member, private=True)
+    body["awaiting_approval"] = done.pending  # true: no sign-in (or token) until staff approve the account
+    return ok(body, 201)
 
 
 @operation("POST", "/tokens", summary="Exchange a username or email and password for a bearer token",
@@ -101,6 +106,9 @@ def create_token():
     member = members.authenticate(login, data["password"])
     if member is None:
         raise ApiError(401, _("That username or email and password do not match."), code="invalid_credentials")
+    if refusal := registration.sign_in_refusal(member):
+        db.session.commit()  # a rehashed password
+        raise ApiError(403, str(refusal), code="awaiting_approval")
     if is_suspended(member):
         raise ApiError(403, _("Your account is suspended."), code="suspended")
     token, secret = services.issue_login_token(member, data.get("scopes"))

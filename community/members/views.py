@@ -16,7 +16,7 @@ from ..forum.models import Board, Thread
 from ..i18n import select_locale
 from ..permissions import is_suspended, public_thread_clause, readable_visibilities
 from ..signals import registration_attempted_for_existing_email
-from . import services
+from . import registration, services
 from .throttle import account_sign_in_limit
 from . import sessions as member_sessions
 from .models import Member, username_key
@@ -37,29 +37,62 @@ def _safe_next(default: str) -> str:
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("site.home"))
-    form = RegisterForm()
+    try:
+        registration.check_open()
+    except ServiceError as exc:  # closed, or by invitation only: say so instead of showing a form
+        return render_template("community/members/registration_closed.html", message=exc.message), exc.status
+    return _registration_page(RegisterForm())
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per hour; 3 per minute", methods=["POST"])
+def invite(token: str):
+    """An invitation link: the registration form, or a page saying why the link cannot be used."""
+    if current_user.is_authenticated:
+        return redirect(url_for("site.home"))
+    try:
+        found = registration.check_open(token)
+    except ServiceError as exc:
+        return render_template("community/members/registration_closed.html", message=exc.message,
+                               invite_problem=True), exc.status
+    form = RegisterForm(data=None if request.method == "POST" or not found.email else {"email": found.email})
+    return _registration_page(form, invite=found, token=token)
+
+
+def _registration_page(form, invite=None, token=None):
     if form.validate_on_submit() and form.website.data:  # the honeypot: only bots fill it in
         form.form_errors.append(_("We could not create the account. Please try again."))
     elif form.validate_on_submit():
         try:
-            member = services.register_member(form.username.data, form.email.data, form.password.data,
-                                              locale=_browser_locale())
+            done = registration.register_visitor(form.username.data, form.email.data, form.password.data,
+                                                 invite_token=token, locale=_browser_locale())
         except services.EmailTaken as exc:
             # Answer as for a new account: whether an address is registered is the owner's business.
             db.session.rollback()
             registration_attempted_for_existing_email.send(exc.owner)
             db.session.commit()
+            if invite is None and registration.mode() == "approval":
+                return render_template("community/members/awaiting_approval.html")
             flash(_("Welcome, %(name)s! Your account is ready.", name=form.username.data.strip()), "success")
             return redirect(_safe_next(url_for("site.home")))
+        except registration.InviteProblem as exc:  # the last use went to someone else meanwhile
+            db.session.rollback()
+            return render_template("community/members/registration_closed.html", message=exc.message,
+                                   invite_problem=True), exc.status
         except ServiceError as exc:
             db.session.rollback()
             apply_errors(form, exc)
         else:
+            if done.pending:  # signs in once staff approved the account
+                db.session.commit()
+                return render_template("community/members/awaiting_approval.html")
+            member = done.member
             sign_in(member)
             db.session.commit()
             flash(_("Welcome, %(name)s! Your account is ready.", name=member.username), "success")
             return redirect(_safe_next(url_for("site.home")))
-    return render_template("community/members/register.html", form=form), (422 if form.errors or form.form_errors else 200)
+    return render_template("community/members/register.html", form=form, invite=invite, token=token), \
+        (422 if form.errors or form.form_errors else 200)
 
 
 def _browser_locale():
@@ -78,6 +111,9 @@ def login():
         member = services.authenticate(form.login.data, form.password.data)
         if member is None:
             form.form_errors.append(_("That username or email and password do not match."))
+        elif refusal := registration.sign_in_refusal(member):
+            db.session.commit()  # a rehashed password
+            form.form_errors.append(str(refusal))
         elif is_suspended(member):
             form.form_errors.append(_("Your account is suspended until %(when)s. Reason: %(reason)s",
                                       when=format_datetime(member.suspended_until, "short"),
