@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from .. import settings
@@ -31,7 +32,7 @@ bp = Blueprint("admin_registration", __name__, url_prefix="/admin/registration")
 
 
 class RegistrationSettingsForm(FlaskForm):
-    mode = SelectField(_l("Registration mode"), choices=[(m, MODE_LABELS[m]) for m in MODES], validate_choice=False)
+    mode = SelectField(_l("Registration mode"), choices=[SelectChoice(m, MODE_LABELS[m]) for m in MODES], validate_choice=False)
     allowed_domains = TextAreaField(_l("Allowed email domains"), validators=[Optional()], description=_l(
         "One per line. When not empty, only addresses at these domains (or their subdomains) can register."))
     blocked_domains = TextAreaField(_l("Blocked email domains"), validators=[Optional()], description=_l(

@@ -25,6 +25,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from .. import settings
@@ -58,7 +59,7 @@ class SetupForm(FlaskForm):
     email = EmailField(_l("Your email"), validators=[InputRequired()])
     password = PasswordField(_l("Password"), validators=[InputRequired()],
                              description=_l("At least 8 characters; common passwords are refused."))
-    mode = SelectField(_l("Who can register"), choices=[(m, MODE_LABELS[m]) for m in MODES], default="open",
+    mode = SelectField(_l("Who can register"), choices=[SelectChoice(m, MODE_LABELS[m]) for m in MODES], default="open",
                        validate_choice=False)
 
 
