@@ -108,7 +108,8 @@ def create_token():
         raise ApiError(401, _("That username or email and password do not match."), code="invalid_credentials")
     if refusal := registration.sign_in_refusal(member):
         db.session.commit()  # a rehashed password
-        raise ApiError(403, str(refusal), code="awaiting_approval")
+        pending = registration.approval_status(member) is registration.ApprovalStatus.pending
+        raise ApiError(403, str(refusal), code="awaiting_approval" if pending else "registration_rejected")
     if is_suspended(member):
         raise ApiError(403, _("Your account is suspended."), code="suspended")
     token, secret = services.issue_login_token(member, data.get("scopes"))

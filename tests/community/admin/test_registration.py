@@ -8,10 +8,12 @@ from datetime import timedelta
 
 import pytest
 from flask import g
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from community import settings
 from community.admin import registration as admin_registration
+from community.auth_loader import sign_in
 from community.dbtypes import utcnow
 from community.extensions import db
 from community.mail.models import MailMessage
@@ -20,6 +22,7 @@ from community.members.registration import normalise_domain, token_hash
 from community.members.registration_models import ApprovalStatus, Invite, MemberApproval
 from community.moderation.models import ModerationAction
 from community.registry import staff_counters
+from crm_bridge.models import AuditEntry
 from tests.api.conftest import Api
 
 PASSWORD = "a-long-unusual-pass-7"
@@ -283,6 +286,8 @@ def test_staff_approve_an_account_which_is_mailed_logged_and_can_sign_in(app, pe
     assert len(mail) == 1 and "approved" in mail[0].subject and "/login" in mail[0].text_body
     line = db.session.scalar(select(ModerationAction).where(ModerationAction.action == "approve_member"))
     assert (line.actor_id, line.member_id) == (people["staff"].id, applicant.id)
+    audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "registration_approved"))
+    assert audit.staff_id == people["staff"].id and audit.detail["member_id"] == applicant.id
     assert login(app.test_client(), "applicant").status_code == 302
     assert "applicant@example.com" not in as_role("staff").get("/admin/registration/queue").get_data(as_text=True)
     # decided already: the queue no longer knows it
@@ -306,8 +311,17 @@ def test_rejecting_needs_a_reason_which_is_mailed_and_the_account_stays_out(app,
     assert reason in mail[0].text_body and "&lt;b&gt;with&lt;/b&gt;" in mail[0].html_body
     answer = login(app.test_client(), "applicant")
     assert answer.status_code == 422 and "not approved" in answer.get_data(as_text=True)
+    token = Api(app.test_client()).post("tokens", json={"login": "applicant", "password": PASSWORD})
+    assert token.status_code == 403 and token.json["error"]["code"] == "registration_rejected"
     log = as_role("moderator").get("/mod/log").get_data(as_text=True)
     assert "Registration not approved" in log
+
+
+def test_no_other_path_signs_in_an_account_waiting_for_approval(app):
+    applicant = pending(app)
+    with app.test_request_context("/"):
+        assert sign_in(applicant) is False
+        assert not current_user.is_authenticated
 
 
 def test_the_pending_count_is_a_staff_counter(app, people):
