@@ -21,7 +21,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from .. import permissions
-from ..members.registration import pending_count
+from ..members.registration import REGISTRATION_MODE, pending_count
 from ..registry import register_staff_counter, register_template_slot
 from ..signals import member_registered
 from . import cli, registration, registration_views, services, setup, views
@@ -45,8 +45,12 @@ BUILT_IN = (
 
 
 def _pending_approvals(member) -> int | None:
-    """The live staff counter of accounts waiting for approval (None: not shown to this member)."""
-    return pending_count() if permissions.can_review_registrations(member) else None
+    """The live staff counter of accounts waiting for approval (None: not shown to this member, nor while
+    the community is not in approval mode and nobody waits)."""
+    if not permissions.can_review_registrations(member):
+        return None
+    waiting = pending_count()
+    return waiting if waiting or REGISTRATION_MODE.value == "approval" else None
 
 
 def init_app(app: Flask) -> None:

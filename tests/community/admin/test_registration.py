@@ -330,6 +330,10 @@ def test_the_pending_count_is_a_staff_counter(app, people):
     counter = staff_counters()["pending_approvals"]
     assert counter(people["staff"]) == 2 and counter(people["admin"]) == 2
     assert counter(people["moderator"]) is None and counter(people["member"]) is None
+    configure(mode="open")
+    assert counter(people["staff"]) == 2  # still waiting: shown until decided
+    db.session.execute(MemberApproval.__table__.delete())
+    assert counter(people["staff"]) is None  # open and nobody waits: not shown
 
 
 def test_the_queue_costs_the_same_queries_with_few_or_many_applicants(app, people, as_role, count_queries):
@@ -345,6 +349,21 @@ def test_the_queue_costs_the_same_queries_with_few_or_many_applicants(app, peopl
     with count_queries() as many:
         assert staff.get("/admin/registration/queue").status_code == 200
     assert len(many) == len(few) <= 12
+
+
+def test_the_invitations_list_costs_the_same_queries_with_few_or_many(app, people, as_role, make, count_queries):
+    staff = as_role("staff")
+    makers = [people["staff"], people["admin"], make.member("maker3", role=Role.staff)]
+    for n in range(3):
+        make_invite(makers[n % 3], max_uses=2)
+    staff.get("/admin/registration/invites")
+    with count_queries() as few:
+        assert staff.get("/admin/registration/invites").status_code == 200
+    for n in range(30):
+        make_invite(makers[n % 3], revoked=n % 2 == 0)
+    with count_queries() as many:
+        assert staff.get("/admin/registration/invites").status_code == 200
+    assert len(many) == len(few) <= 10
 
 
 # ---- who may use the section ------------------------------------------------------------------
