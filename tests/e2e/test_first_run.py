@@ -11,11 +11,9 @@ import subprocess
 import sys
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
     LiveServer,
     _free_port,
@@ -52,25 +50,23 @@ def fresh_server(tmp_path_factory):
 
 
 @pytest.fixture
-def open_page(fresh_server):
+def open_page(browser, fresh_server):
     """open_page(**options) -> a page in a new browser context (its own cookies) on the fresh server; the
-    test fails on any 5xx answer."""
-    errors = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    test fails on any 5xx answer. The session's Chromium (`browser`) is shared with the other e2e tests."""
+    errors, contexts = [], []
 
-        def make(**options):
-            options.setdefault("locale", "en-US")
-            context = browser.new_context(base_url=fresh_server.url, **options)
-            context.set_default_timeout(10_000)
-            context.on("response", lambda r: errors.append(f"{r.status} {r.request.method} {r.url}")
-                       if r.status >= 500 else None)
-            return context.new_page()
+    def make(**options):
+        options.setdefault("locale", "en-US")
+        context = browser.new_context(base_url=fresh_server.url, **options)
+        context.set_default_timeout(10_000)
+        context.on("response", lambda r: errors.append(f"{r.status} {r.request.method} {r.url}")
+                   if r.status >= 500 else None)
+        contexts.append(context)
+        return context.new_page()
 
-        try:
-            yield make
-        finally:
-            browser.close()
+    yield make
+    for context in contexts:
+        context.close()
     if errors:
         pytest.fail("the server answered with errors: " + "; ".join(errors) + "\n" + fresh_server.log_tail())
 
