@@ -91,7 +91,8 @@ def _registration_page(form, invite=None, token=None):
             db.session.commit()
             flash(_("Welcome, %(name)s! Your account is ready.", name=member.username), "success")
             return redirect(_safe_next(url_for("site.home")))
-    return render_template("community/members/register.html", form=form, invite=invite, token=token), \
+    return render_template("community/members/register.html", form=form, invite=invite, token=token,
+                           needs_approval=invite is None and registration.mode() == "approval"), \
         (422 if form.errors or form.form_errors else 200)
 
 

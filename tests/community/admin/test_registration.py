@@ -87,6 +87,7 @@ def test_open_mode_registers_and_signs_in_on_the_page_and_the_api(app, client):
 
 def test_approval_mode_account_waits_and_cannot_sign_in_on_the_page_nor_the_api(app, client):
     configure(mode="approval")
+    assert "reviewed by the staff" in client.get("/register").get_data(as_text=True)
     response = signup(client)
     text = response.get_data(as_text=True)
     assert response.status_code == 200 and "waiting for approval" in text
