@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .extensions import db, login_manager
-from .members import sessions
+from .members import registration, sessions
 from .permissions import is_suspended
 
 
@@ -52,13 +52,18 @@ def _on_suspended(member, **_extra) -> None:
     sessions.end_sessions(member, "suspended")
 
 
-def sign_in(member, *, remember: bool = False) -> None:
-    """Open a server-side session for `member` and put it in this browser's cookies (the caller commits)."""
+def sign_in(member, *, remember: bool = False) -> bool:
+    """Open a server-side session for `member` and put it in this browser's cookies (the caller commits).
+
+    An account waiting for approval (or rejected) gets none: False (the pages say why before calling)."""
     from flask_login import login_user
 
+    if registration.sign_in_refusal(member):
+        return False
     sessions.start_session(member, user_agent=request.headers.get("User-Agent", ""), remember=remember,
                            address=request.remote_addr or "")
     login_user(member, remember=remember, duration=sessions.lifetime())
+    return True
 
 
 def sign_out() -> None:

@@ -50,7 +50,7 @@ INVALIDATING = (
 # signals that change nothing a guest sees on a page (sent on every view or sign-in, say)
 NOT_INVALIDATING = (signals.thread_viewed, signals.member_registered, signals.notification_created,
                     signals.reputation_changed, signals.reward_redeemed, signals.mail_queued, signals.sessions_ended,
-                    signals.registration_attempted_for_existing_email)
+                    signals.registration_attempted_for_existing_email, signals.registration_reviewed)
 
 
 class PageCache:

@@ -657,3 +657,21 @@ def can_resend_verification(member, target) -> bool:
     """Send a member a new verification link from the admin: staff, for an unverified live account."""
     return (is_staff(member) and target is not None and target.deleted_at is None
             and target.email_verified_at is None)
+# ---- registration (community/members/registration.py, community/admin/registration.py) -----------
+
+def can_configure_registration(member) -> bool:
+    """Set the registration mode and the email domain lists: admins."""
+    return is_admin(member)
+
+
+def can_manage_invites(member) -> bool:
+    """Create, list and revoke invitation links: staff and admins."""
+    return is_staff(member)
+
+
+def can_review_registrations(member) -> bool:
+    """Approve or reject accounts waiting in the approval queue: staff and admins.
+
+    Moderators look after content on boards; who joins the community is the brand's staff's decision
+    (Discourse lets moderators approve too; here the queue sits beside invitations, which are staff's)."""
+    return is_staff(member)

@@ -204,3 +204,9 @@ Who reads the group's boards changes at once (pages, search, API, feeds, mails, 
 `permissions.can_view_board` / `readable_board_clause`, which read memberships at read time); the
 per-request cache of `permissions.group_board_ids` is dropped; the guests' page cache drops every page
 (badges beside names).""")
+registration_reviewed = _signals.signal("registration-reviewed", doc="""\
+Sent when staff approved or rejected an account waiting in the approval queue (registration mode
+`approval`, community/admin/registration.py), after the moderation log line was written, in the same
+transaction. sender: the Member who applied; by: the staff Member; decision: "approved" or "rejected";
+reason: the reason given (mailed to the applicant; "" for an approval). The mail area mails the decision;
+the staff counter of pending approvals moves.""")

@@ -1,6 +1,7 @@
 """Changes of members' roles (community's `member_role_changed`) go to the staff audit log, in the same
 transaction as the change: who changed whose role, from what to what. None as the actor is the operator
-at the command line (`flask community member set-role`)."""
+at the command line (`flask community member set-role`). So do staff decisions on accounts waiting for
+approval (`registration_reviewed`): who admitted or turned away whom, and why."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -22,7 +23,14 @@ def on_member_role_changed(member, by=None, previous=None, role=None, **_kw):
                                       "via": "web" if by is not None else "command line"}))
 
 
-_SUBSCRIPTIONS = {signals.member_role_changed: on_member_role_changed}
+def on_registration_reviewed(member, by=None, decision="", reason="", **_kw):
+    profile_id = db.session.scalar(select(CrmProfile.id).where(CrmProfile.member_id == member.id))
+    db.session.add(AuditEntry(staff_id=by.id if by is not None else None, action=f"registration_{decision}"[:32],
+                              profile_id=profile_id, detail={"member_id": member.id, "reason": reason}))
+
+
+_SUBSCRIPTIONS = {signals.member_role_changed: on_member_role_changed,
+                  signals.registration_reviewed: on_registration_reviewed}
 
 
 def connect() -> None:

@@ -23,6 +23,7 @@ from ..forum.models import (
 )
 from ..groups import services as groups
 from ..members.models import Member, Role, username_key
+from ..members.registration import staff_domain_problem
 from ..moderation.log import log_action
 from ..moderation.models import ModerationAction
 from ..permissions import can_set_role
@@ -251,13 +252,15 @@ def set_role(actor: Member | None, target: Member, role, reason: str = "") -> bo
     """Give `target` the role `role`; return False when it had it already.
 
     `actor` None is the operator at the command line (no permission check). The last admin cannot step
-    down. Writes a moderation log line ("X became a moderator") and sends `member_role_changed`.
+    down. With `roles.staff_domains` set, only members with an address at those domains take a role above member. Writes a moderation log line ("X became a moderator") and sends `member_role_changed`.
     """
     role = parse_role(role)
     if actor is not None and not can_set_role(actor, target, role):
         raise NotPermitted(_l("You cannot change this member's role."))
     if target.role is role:
         return False
+    if problem := staff_domain_problem(target, role):
+        raise ValidationFailed(_l("Please correct the marked fields."), {"role": problem})
     if target.role is Role.admin:
         admins = db.session.scalar(select(func.count()).select_from(Member).where(
             Member.role == Role.admin, Member.deleted_at.is_(None)))

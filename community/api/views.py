@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..forum import services as forum
 from ..forum.models import Board, BoardKind, IdeaStatus, Post
+from ..members import registration
 from ..members import services as members
 from ..members.models import Member, username_key
 from ..members.throttle import account_sign_in_limit
@@ -39,7 +40,8 @@ TOKEN_BODY = {"type": "object", "required": ["password"], "properties": {
 REGISTER_BODY = {"type": "object", "required": ["username", "email", "password"], "properties": {
     "username": {"type": "string", "maxLength": 254}, "email": {"type": "string", "maxLength": 254},
     "password": {"type": "string", "maxLength": 1000},
-    "accept_terms": {"type": "boolean", "description": "Required (true) when the site has terms of service (/terms)."}}}
+    "accept_terms": {"type": "boolean", "description": "Required (true) when the site has terms of service (/terms)."},
+    "invite": {"type": "string", "maxLength": 200, "description": "the token of an invitation link (/invite/<token>)"}}}
 POLL_BODY = {"type": "object", "required": ["question", "options"], "properties": {
     "question": {"type": "string", "maxLength": 1000},
     "options": {"type": "array", "items": {"type": "string", "maxLength": 1000}, "maxItems": 50},
@@ -77,7 +79,7 @@ def id_path(name):
 # ---- members and tokens -------------------------------------------------------------------------------
 
 @operation("POST", "/members", summary="Register a member (the same rules as the sign-up page)", tag="members",
-           body=REGISTER_BODY, response="MemberPrivate", status=201, errors=(403, 409, 422),
+           body=REGISTER_BODY, response="MemberRegistered", status=201, errors=(403, 404, 409, 410, 422),
            limit="10 per hour; 3 per minute")
 def register_member():
     if not can_register_through_api(reader()):
@@ -88,9 +90,12 @@ def register_member():
     if brand().has_terms and data.get("accept_terms") is not True:
         raise ApiError(422, _("Please correct the marked fields."), code="validation_failed",
                        fields={"accept_terms": _("Please read and accept the terms of service to join.")})
-    member = members.register_member(data["username"], data["email"], data["password"])
+    done = registration.register_visitor(data["username"], data["email"], data["password"],
+                                         invite_token=data.get("invite") or None)
     db.session.commit()
-    return ok(member_json(member, private=True), 201)
+    body = member_json(done.member, private=True)
+    body["awaiting_approval"] = done.pending  # true: no sign-in (or token) until staff approve the account
+    return ok(body, 201)
 
 
 @operation("POST", "/tokens", summary="Exchange a username or email and password for a bearer token",
@@ -106,6 +111,10 @@ def create_token():
     member = members.authenticate(login, data["password"])
     if member is None:
         raise ApiError(401, _("That username or email and password do not match."), code="invalid_credentials")
+    if refusal := registration.sign_in_refusal(member):
+        db.session.commit()  # a rehashed password
+        pending = registration.approval_status(member) is registration.ApprovalStatus.pending
+        raise ApiError(403, str(refusal), code="awaiting_approval" if pending else "registration_rejected")
     if is_suspended(member):
         raise ApiError(403, _("Your account is suspended."), code="suspended")
     token, secret = services.issue_login_token(member, data.get("scopes"))

@@ -5,7 +5,8 @@
 - `compose`: the effective settings, composing (member's language, text + HTML, absolute links from the
   base URL) and queueing in the caller's transaction (announced by `mail_queued`).
 - `preferences`: which mails a member wants (notification kinds, digest).
-- `services`: the account flows (verification, address change, password reset, unsubscribing).
+- `services`: the account flows (verification, address change, password reset, unsubscribing, the staff's
+  decision on an account waiting for approval).
 - `delivery`: sending due messages with retries and exponential backoff, notification mails, digests.
 - `worker`: the per-process sender thread, woken by `mail_queued`; `cli`: `flask community mail send|worker|digest`.
 - `transport`: SMTP (`SMTP_URL`) or files in `<instance>/mail` (the admin page /admin/mail shows them).
@@ -33,7 +34,8 @@ from . import models  # noqa: F401  (tables known to create_all and Alembic)
 
 def init_app(app: Flask) -> None:
     """Register the mail pages, CLI, settings, and the subscribers that queue mail."""
-    from ..signals import mail_queued, member_registered, notification_created, registration_attempted_for_existing_email
+    from ..signals import (mail_queued, member_registered, notification_created, registration_attempted_for_existing_email,
+                           registration_reviewed)
     from . import cli, delivery, preferences, services, views, worker
 
     config = app.config
@@ -63,6 +65,7 @@ def init_app(app: Flask) -> None:
     # weak=False: module-level functions, connected once (connect is idempotent)
     member_registered.connect(services.on_member_registered, weak=False)
     registration_attempted_for_existing_email.connect(services.on_registration_attempt, weak=False)
+    registration_reviewed.connect(services.on_registration_reviewed, weak=False)
     notification_created.connect(delivery.on_notification_created, weak=False)
     mail_queued.connect(worker.on_mail_queued, weak=False)
     from . import erasure

@@ -32,6 +32,7 @@ MESSAGE_TYPES = {
     "password_reset": _l("Password reset"),
     "notification": _l("Notification emails"),
     "digest": _l("Activity digests"),
+    "registration": _l("Registration decisions (an account approved or not approved)"),
 }
 
 

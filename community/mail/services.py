@@ -176,6 +176,16 @@ def on_registration_attempt(member: Member, **_extra) -> None:
                     reset_url=link("mail.forgot_password"), login_url=link("members.login")))
 
 
+def on_registration_reviewed(member: Member, *, decision: str, reason: str = "", **_extra) -> None:
+    """Tell an applicant that staff approved their account (they can sign in now) or did not, and why."""
+    if member.deleted_at is not None or not is_enabled("registration"):
+        return
+    approved = decision == "approved"
+    enqueue(compose(to=member.email, kind="registration", member=member, reason=reason,
+                    template="registration_approved" if approved else "registration_rejected",
+                    login_url=link("members.login")))
+
+
 def member_for_reset(token: str) -> Member:
     """Return the member a reset link is for; raise TokenProblem when it is bad, old or spent."""
     payload = _read(tokens.RESET, token, current_app.config["MAIL_RESET_MAX_AGE"])

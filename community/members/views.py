@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
 from ..auth_loader import sign_in, sign_out
+from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, submit
 from ..forum.models import Thread
@@ -16,7 +17,7 @@ from ..i18n import select_locale
 from ..permissions import is_suspended, public_thread_clause, readable_board_clause
 from ..signals import registration_attempted_for_existing_email
 from ..site.branding import brand
-from . import services
+from . import registration, services
 from .throttle import account_sign_in_limit
 from . import sessions as member_sessions
 from .models import Member, username_key
@@ -37,32 +38,63 @@ def _safe_next(default: str) -> str:
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("site.home"))
-    form = RegisterForm()
+    try:
+        registration.check_open()
+    except ServiceError as exc:  # closed, or by invitation only: say so instead of showing a form
+        return render_template("community/members/registration_closed.html", message=exc.message), exc.status
+    return _registration_page(RegisterForm())
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per hour; 3 per minute", methods=["POST"])
+def invite(token: str):
+    """An invitation link: the registration form, or a page saying why the link cannot be used."""
+    if current_user.is_authenticated:
+        return redirect(url_for("site.home"))
+    try:
+        found = registration.check_open(token)
+    except ServiceError as exc:
+        return render_template("community/members/registration_closed.html", message=exc.message,
+                               invite_problem=True), exc.status
+    form = RegisterForm(data=None if request.method == "POST" or not found.email else {"email": found.email})
+    return _registration_page(form, invite=found, token=token)
+
+
+def _registration_page(form, invite=None, token=None):
     site = brand()
+    needs_approval = invite is None and registration.mode() == "approval"
     if form.validate_on_submit() and form.website.data:  # the honeypot: only bots fill it in
         form.form_errors.append(_("We could not create the account. Please try again."))
     elif form.validate_on_submit() and site.has_terms and not form.accept_terms.data:
         form.accept_terms.errors = [_("Please read and accept the terms of service to join.")]
     elif form.validate_on_submit():
-        created = submit(form, _register, form)
+        created = submit(form, _register, form, token)
+        if isinstance(created.error, registration.InviteProblem):  # the last use went to someone else meanwhile
+            return render_template("community/members/registration_closed.html", message=created.error.message,
+                                   invite_problem=True), created.error.status
         taken = created.error if isinstance(created.error, services.EmailTaken) else None
         if taken is not None:
             # Answer as for a new account: whether an address is registered is the owner's business.
             registration_attempted_for_existing_email.send(taken.owner)
             db.session.commit()
+        if (created and created.value.pending) or (taken is not None and needs_approval):
+            return render_template("community/members/awaiting_approval.html")  # signs in once approved
         if created or taken is not None:
-            name = created.value.username if created else form.username.data.strip()
+            name = created.value.member.username if created else form.username.data.strip()
             flash(_("Welcome, %(name)s! Your account is ready.", name=name), "success")
             return redirect(_safe_next(url_for("site.home")))
-    return render_template("community/members/register.html", form=form), (422 if form.errors or form.form_errors else 200)
+    return render_template("community/members/register.html", form=form, invite=invite, token=token,
+                           needs_approval=needs_approval), (422 if form.errors or form.form_errors else 200)
 
 
-def _register(form: RegisterForm) -> Member:
-    """Make the account and sign it in: one transaction, which `submit` commits whole or not at all."""
-    member = services.register_member(form.username.data, form.email.data, form.password.data,
-                                      locale=_browser_locale())
-    sign_in(member)
-    return member
+def _register(form: RegisterForm, token: str | None) -> registration.Registered:
+    """Make the account under the registration mode and sign it in unless it waits for approval: one
+    transaction, which `submit` commits whole or not at all."""
+    done = registration.register_visitor(form.username.data, form.email.data, form.password.data,
+                                         invite_token=token, locale=_browser_locale())
+    if not done.pending:
+        sign_in(done.member)
+    return done
 
 
 def _browser_locale():
@@ -81,6 +113,9 @@ def login():
         member = services.authenticate(form.login.data, form.password.data)
         if member is None:
             form.form_errors.append(_("That username or email and password do not match."))
+        elif refusal := registration.sign_in_refusal(member):
+            db.session.commit()  # a rehashed password
+            form.form_errors.append(str(refusal))
         elif is_suspended(member):
             form.form_errors.append(_("Your account is suspended until %(when)s. Reason: %(reason)s",
                                       when=format_datetime(member.suspended_until, "short"),

@@ -41,6 +41,8 @@ ACTION_LABELS = {
     "unsuspend": _l("Suspension lifted"),
     "retag": _l("Thread retagged"),
     "role": _l("Role changed"),
+    "approve_member": _l("Registration approved"),
+    "reject_member": _l("Registration not approved"),
 }
 
 REASON_CODE_LABELS = {**{reason.value: label for reason, label in FLAG_REASON_LABELS.items()},

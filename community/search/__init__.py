@@ -35,7 +35,7 @@ NOT_INDEXED = (signals.member_registered, signals.notification_created, signals.
                signals.badge_granted, signals.trust_level_changed, signals.reward_redeemed, signals.poll_created,
                signals.poll_voted, signals.thread_viewed, signals.thread_locked, signals.thread_pinned,
                signals.mail_queued, signals.sessions_ended, signals.registration_attempted_for_existing_email,
-               signals.member_role_changed, signals.site_settings_changed,
+               signals.member_role_changed, signals.site_settings_changed, signals.registration_reviewed,
                # the reader's filter reads groups and memberships at query time: no document changes
                signals.group_changed, signals.group_members_changed)
 
