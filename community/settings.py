@@ -63,11 +63,11 @@ DECLARED: dict[str, Declared] = {}
 
 
 def declare(key: str, default: Any, kind: type, *, choices=(), check=None) -> Declared:
-    """Declare a setting (once per key; declaring it again with the same default and type is allowed)."""
+    """Declare a setting, once per key: its owner declares it and others import it from there."""
     setting = Declared(key, default, kind, tuple(choices), check)
     known = DECLARED.get(key)
-    if known is not None and (known.default, known.kind) != (default, kind):
-        raise ValueError(f"setting {key!r} declared twice with different defaults or types")
+    if known is not None and (known != setting or known.check is not check):
+        raise ValueError(f"setting {key!r} is declared twice; import it from the module that declares it")
     DECLARED[key] = setting
     return setting
 

@@ -36,15 +36,9 @@ from ..forms import apply_errors
 from ..members.models import Member, Role
 from ..members.registration import MODE_LABELS, MODES
 from ..members.services import register_member
+from ..site import branding
 
-SITE_NAME_MAX = 100
-
-
-def _check_site_name(value: str) -> str | None:
-    return f"at most {SITE_NAME_MAX} characters" if len(value) > SITE_NAME_MAX else None
-
-
-SITE_NAME = settings.declare("site.name", "", str, check=_check_site_name)
+SITE_NAME_MAX = branding.NAME_MAX  # `site.name` is declared once, with the other site settings
 SETUP_COMPLETED = settings.declare("setup.completed", False, bool)
 _DONE = "community.setup_done"  # app.extensions flag: once an admin exists, setup never comes back
 

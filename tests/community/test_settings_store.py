@@ -44,9 +44,11 @@ def test_going_back_to_the_default_removes_the_row(app):
     assert settings.save({"test.mode": "open"}) == []  # nothing changed, nothing sent
 
 
-def test_declaring_a_key_twice_differently_is_refused():
+def test_declaring_a_key_twice_is_refused():
     with pytest.raises(ValueError):
         settings.declare("test.limit", 6, int)
+    with pytest.raises(ValueError):
+        settings.declare("test.name", "Community", str, check=lambda v: None)  # another check
 
 
 def test_reading_an_undeclared_key_fails_loudly(app):
