@@ -5,8 +5,10 @@ from pathlib import Path
 
 from flask import Flask, g
 
-from . import aftercommit  # noqa: F401  (registers the session hooks)
-from . import settings  # noqa: F401  (the site_settings table; areas declare their keys)
+from . import (
+    aftercommit,  # noqa: F401  (registers the session hooks)
+    settings,  # noqa: F401  (the site_settings table; areas declare their keys)
+)
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from .i18n import select_locale
 

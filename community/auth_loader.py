@@ -1,7 +1,7 @@
 """How a request finds its member: the Flask-Login loader, with sessions that can be ended."""
 from datetime import timedelta
 
-from flask import flash, request
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 

@@ -6,9 +6,9 @@ the source is parsed and then filtered by an allowlist, so the sanitizer is the 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Iterable
 
 import bleach
 from bleach.linkifier import LinkifyFilter

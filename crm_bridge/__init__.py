@@ -22,8 +22,20 @@ from . import permissions as crm_permissions
 
 def init_app(app: Flask) -> None:
     """Register the CRM pages and commands and subscribe the bridge to the community's signals."""
-    from . import models  # noqa: F401  (the tables, for Alembic and create_all)
-    from . import erasure, feedback, jobs, moods, outbox, permissions, roles, timeline, views, webhook_views, webhooks
+    from . import (
+        erasure,
+        feedback,
+        jobs,
+        models,  # noqa: F401  (the tables, for Alembic and create_all)
+        moods,
+        outbox,
+        permissions,
+        roles,
+        timeline,
+        views,
+        webhook_views,
+        webhooks,
+    )
 
     app.config.setdefault("CRM_RESPONSE_TARGET_HOURS", 24)  # the queue lists feedback unanswered for longer
     for name, value in webhooks.DEFAULTS.items():

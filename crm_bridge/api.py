@@ -8,9 +8,28 @@ Every profile read is written to the audit log, like a profile view on the pages
 from __future__ import annotations
 
 from flask import Blueprint, url_for
-from community.api.core import (api_error_handlers, choice_arg, int_arg, next_url, not_found, ok, operation,
-                                require_member)
-from community.api.openapi import MEMBER_REF, NINT, NSTR, NTIME, SCHEMAS, STR, TIME, list_schema, object_schema, schema_ref
+
+from community.api.core import (
+    api_error_handlers,
+    choice_arg,
+    int_arg,
+    next_url,
+    not_found,
+    ok,
+    operation,
+    require_member,
+)
+from community.api.openapi import (
+    MEMBER_REF,
+    NINT,
+    NSTR,
+    NTIME,
+    SCHEMAS,
+    STR,
+    TIME,
+    list_schema,
+    object_schema,
+)
 from community.extensions import db
 from community.permissions import can_see_source
 

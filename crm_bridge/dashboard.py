@@ -16,9 +16,15 @@ from community.forum.models import Board, BoardKind, IdeaStatus, Post, Thread
 from community.members.models import Member
 
 from .feedback import response_times
-from .models import CrmProfile, DailyActive, FeedbackItem, FeedbackKind, FeedbackStatus, TimelineEvent
-
-from .rollups import ACTIVE_KINDS, day_bucket, day_of, daily_series  # noqa: F401  (ACTIVE_KINDS: what counts as active)
+from .models import (
+    CrmProfile,
+    DailyActive,
+    FeedbackItem,
+    FeedbackKind,
+    FeedbackStatus,
+    TimelineEvent,
+)
+from .rollups import ACTIVE_KINDS, daily_series, day_bucket, day_of  # noqa: F401  (ACTIVE_KINDS: what counts as active)
 
 
 def posts_per_day(days: int = 30) -> list[tuple[date, int]]:

@@ -17,8 +17,20 @@ from community import signals
 from community.extensions import db
 from community.members.erasure import Identity
 
-from .models import (AuditEntry, ContactStatus, CrmContact, CrmProfile, DailyActive, FeedbackItem, OutboxEvent,
-                     PostSentiment, ProfileTag, StaffNote, TimelineEvent, WebhookAttempt)
+from .models import (
+    AuditEntry,
+    ContactStatus,
+    CrmContact,
+    CrmProfile,
+    DailyActive,
+    FeedbackItem,
+    OutboxEvent,
+    PostSentiment,
+    ProfileTag,
+    StaffNote,
+    TimelineEvent,
+    WebhookAttempt,
+)
 
 
 def _run(statement) -> None:

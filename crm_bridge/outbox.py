@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import uuid
 
-
 from community import signals
 from community.dbtypes import utcnow
 from community.extensions import db
 
-from .subscribe import connect_all
 from .models import OutboxEvent
+from .subscribe import connect_all
 
 # Every type an endpoint can subscribe to, in the order the staff form lists them.
 EVENT_TYPES = ("member.registered", "thread.created", "thread.deleted", "post.created", "post.edited",

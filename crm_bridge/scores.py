@@ -20,7 +20,14 @@ from sqlalchemy import case, func, select
 from community.dbtypes import utcnow
 from community.extensions import db
 
-from .models import CrmProfile, FeedbackItem, FeedbackKind, FeedbackStatus, PostSentiment, TimelineEvent
+from .models import (
+    CrmProfile,
+    FeedbackItem,
+    FeedbackKind,
+    FeedbackStatus,
+    PostSentiment,
+    TimelineEvent,
+)
 
 ENGAGEMENT_WEIGHTS = {"thread_started": 4, "replied": 3, "vote_given": 1, "poll_ballot": 1, "flag_raised": 1,
                       "reward_redeemed": 1}

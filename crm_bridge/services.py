@@ -19,7 +19,7 @@ from community.forum.models import Post, Thread
 from community.members.models import Member, Role
 
 from .audit import audit
-from .models import CrmProfile, ProfileTag, Stage, StaffNote, TimelineEvent
+from .models import CrmProfile, ProfileTag, StaffNote, Stage, TimelineEvent
 from .timeline import KINDS
 
 STAGE_LABELS = {Stage.new: _l("New"), Stage.active: _l("Active"), Stage.engaged: _l("Engaged"),

@@ -2,28 +2,43 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from community.dbtypes import utcnow
 from community.errors import ServiceError
 from community.extensions import db
-from community.web import Page, page_arg, paged, paginate
 from community.members.models import Member
 from community.pages import abort_with
-
-from community.dbtypes import utcnow
+from community.web import Page, page_arg, paged, paginate
 
 from . import feedback as fb
-from . import moods
-from . import mydata
-from . import services
+from . import moods, mydata, services
 from .audit import audit
 from .contacts import contacts_of, resolve
-from .models import AuditEntry, ContactStatus, CrmContact, CrmProfile, FeedbackItem, Stage, StaffNote
+from .models import (
+    AuditEntry,
+    ContactStatus,
+    CrmContact,
+    CrmProfile,
+    FeedbackItem,
+    StaffNote,
+    Stage,
+)
 from .permissions import can_view_crm
 from .timeline import KINDS
 
@@ -45,7 +60,7 @@ def _date_arg(name: str) -> datetime | None:
     if not raw:
         return None
     try:
-        return datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        return datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         abort_with(400, _("Dates are written YYYY-MM-DD."))
 

@@ -44,7 +44,7 @@ import urllib3.exceptions
 import urllib3.util.connection
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from community.dbtypes import utcnow
 from community.errors import ValidationFailed

@@ -17,9 +17,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("API_TOKEN_DAYS", 30)
 
     from ..extensions import csrf
-    from . import admin, core, moderation, openapi, pages, services, views  # noqa: F401  (routes register on import)
-
     from ..signals import sessions_ended
+    from . import admin, core, moderation, openapi, pages, services, views  # noqa: F401  (routes register on import)
 
     sessions_ended.connect(services.on_sessions_ended)
     csrf.exempt(core.bp)  # core checks CSRF itself for cookie sessions; bearer requests need none

@@ -11,9 +11,27 @@ from ..forum.models import Board, Post
 from ..moderation import posts as moderation_posts
 from ..moderation import review, thread_tools
 from ..moderation.models import ReviewItem, ReviewStatus
-from ..permissions import (can_delete_post, can_lock_thread, can_moderate_post, can_pin_globally, can_pin_thread,
-                           can_recategorize, can_restore_post, can_retag, can_review, can_view_board)
-from .core import ApiError, choice_arg, json_body, not_found, ok, operation, require_member
+from ..permissions import (
+    can_delete_post,
+    can_lock_thread,
+    can_moderate_post,
+    can_pin_globally,
+    can_pin_thread,
+    can_recategorize,
+    can_restore_post,
+    can_retag,
+    can_review,
+    can_view_board,
+)
+from .core import (
+    ApiError,
+    choice_arg,
+    json_body,
+    not_found,
+    ok,
+    operation,
+    require_member,
+)
 from .shapes import post_json, review_item_json, thread_json
 from .views import id_path
 

@@ -16,14 +16,45 @@ from ..members import services as members
 from ..members.models import Member, username_key
 from ..members.throttle import account_sign_in_limit
 from ..moderation.models import FlagReason
-from ..permissions import (can_accept_answer, can_change_idea_status, can_choose_answer, can_delete_post,
-                           can_edit_post, can_flag, can_register_through_api, can_reply, can_revoke_token,
-                           can_start_thread, can_view_board, can_view_post, can_view_thread, is_suspended)
+from ..permissions import (
+    can_accept_answer,
+    can_change_idea_status,
+    can_choose_answer,
+    can_delete_post,
+    can_edit_post,
+    can_flag,
+    can_register_through_api,
+    can_reply,
+    can_revoke_token,
+    can_start_thread,
+    can_view_board,
+    can_view_post,
+    can_view_thread,
+    is_suspended,
+)
 from . import services
-from .core import (ApiError, choice_arg, int_arg, json_body, listing, not_found, ok, operation,
-                   paged, reader, require_member)
+from .core import (
+    ApiError,
+    choice_arg,
+    int_arg,
+    json_body,
+    listing,
+    not_found,
+    ok,
+    operation,
+    paged,
+    reader,
+    require_member,
+)
 from .models import ApiToken, Scope
-from .shapes import board_json, member_json, notification_json, post_json, thread_json, token_json
+from .shapes import (
+    board_json,
+    member_json,
+    notification_json,
+    post_json,
+    thread_json,
+    token_json,
+)
 
 SCOPES = [scope.value for scope in Scope]
 SORTS = ("latest", "new", "hot", "top")

@@ -6,7 +6,15 @@ from datetime import datetime
 
 from flask import has_request_context
 from flask_babel import get_locale
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..dbtypes import UTCDateTime, enum_type, utcnow
@@ -140,7 +148,7 @@ class Thread(db.Model):
                                                                   name="fk_threads_merged_into_id_threads"))
 
     board: Mapped[Board] = relationship(lazy="joined", innerjoin=True)
-    tags: Mapped[list["Tag"]] = relationship(secondary="thread_tags", order_by="Tag.name", lazy="selectin")
+    tags: Mapped[list[Tag]] = relationship(secondary="thread_tags", order_by="Tag.name", lazy="selectin")
     author: Mapped[Member | None] = relationship(foreign_keys=[author_id])
     last_poster: Mapped[Member | None] = relationship(foreign_keys=[last_poster_id])
 

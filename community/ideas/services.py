@@ -19,12 +19,17 @@ from ..dbtypes import utcnow
 from ..errors import Conflict, NotPermitted, ValidationFailed
 from ..extensions import db
 from ..forum.models import Board, BoardKind, IdeaStatus, Post, Thread, Visibility
-from ..web import Page, paginate
 from ..members.models import Member
 from ..notifications.models import NotificationKind, ThreadFollow
 from ..notifications.services import notify_many
-from ..permissions import can_change_idea_status, can_moderate, can_view_thread, readable_visibilities
+from ..permissions import (
+    can_change_idea_status,
+    can_moderate,
+    can_view_thread,
+    readable_visibilities,
+)
 from ..signals import idea_status_changed, thread_locked
+from ..web import Page, paginate
 from .models import IdeaStatusEvent
 
 # The roadmap's columns, in the order an idea moves through them; declined ideas come last, folded.

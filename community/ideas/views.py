@@ -1,7 +1,16 @@
 """Idea pages: the staff status change, the idea board list and the public roadmap."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,9 +18,9 @@ from ..errors import ServiceError
 from ..extensions import db, limiter, login_manager
 from ..forms import apply_errors
 from ..forum.models import Board, BoardKind, IdeaStatus, Thread
-from ..web import load_thread, page_arg, paged
 from ..pages import abort_with, error_response, wants_json
 from ..permissions import can_change_idea_status
+from ..web import load_thread, page_arg, paged
 from . import services
 from .forms import STATUS_LABELS, IdeaStatusForm
 

@@ -32,7 +32,12 @@ from . import models  # noqa: F401  (tables known to create_all and Alembic)
 
 def init_app(app: Flask) -> None:
     """Register the mail pages, CLI, settings, and the subscribers that queue mail."""
-    from ..signals import mail_queued, member_registered, notification_created, registration_attempted_for_existing_email
+    from ..signals import (
+        mail_queued,
+        member_registered,
+        notification_created,
+        registration_attempted_for_existing_email,
+    )
     from . import cli, delivery, preferences, services, views, worker
 
     config = app.config

@@ -11,7 +11,12 @@ from __future__ import annotations
 import hashlib
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+from itsdangerous import (
+    BadSignature,
+    SignatureExpired,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+)
 
 VERIFY, CHANGE, RESET, UNSUBSCRIBE = "verify-email", "change-email", "reset-password", "unsubscribe"
 

@@ -4,22 +4,31 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime, gettext as _
+from flask_babel import format_datetime
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
 from ..auth_loader import sign_in, sign_out
 from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..forms import ConfirmForm, DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, apply_errors
+from ..forms import (
+    ConfirmForm,
+    DeleteAccountForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+    apply_errors,
+)
 from ..forum.models import Board, Thread
 from ..i18n import select_locale
 from ..permissions import is_suspended, public_thread_clause, readable_visibilities
 from ..signals import registration_attempted_for_existing_email
 from . import services
-from .throttle import account_sign_in_limit
 from . import sessions as member_sessions
 from .models import Member, username_key
+from .throttle import account_sign_in_limit
 
 bp = Blueprint("members", __name__)
 

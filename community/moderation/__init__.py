@@ -24,7 +24,11 @@ from __future__ import annotations
 from flask import Flask
 
 from ..permissions import is_moderator
-from ..registry import register_new_post_check, register_staff_counter, register_template_slot
+from ..registry import (
+    register_new_post_check,
+    register_staff_counter,
+    register_template_slot,
+)
 from . import models  # noqa: F401  (makes the tables known to create_all and Alembic)
 
 

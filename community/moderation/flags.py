@@ -11,7 +11,13 @@ from ..errors import Conflict, NotPermitted, ValidationFailed
 from ..extensions import db
 from ..forum.models import Post
 from ..members.models import Member
-from ..permissions import can_flag, can_report_member, flag_weight, is_moderator, is_staff
+from ..permissions import (
+    can_flag,
+    can_report_member,
+    flag_weight,
+    is_moderator,
+    is_staff,
+)
 from ..signals import content_flagged, post_hidden
 from .inputs import NOTE_MAX, checked_text
 from .log import log_action

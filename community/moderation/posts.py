@@ -22,7 +22,6 @@ from .inputs import checked_text
 from .log import log_action
 from .models import ReviewItem, ReviewKind
 
-
 # ---- counts ----------------------------------------------------------------------------------
 
 def counted(post: Post) -> bool:

@@ -18,7 +18,6 @@ from .models import FlagReason, ModerationAction, ReviewItem, ReviewKind, Review
 from .posts import approve_post, mark_hidden, mark_visible
 from .restrictions import silence_member
 
-
 OUTCOMES = {
     ReviewKind.flagged_post: ("agreed", "disagreed", "ignored"),
     ReviewKind.pending_post: ("approved", "rejected"),

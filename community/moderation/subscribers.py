@@ -9,7 +9,14 @@ def connect() -> None:
     global _connected
     if _connected:
         return
-    from ..signals import post_deleted, post_edited, thread_locked, thread_moved, thread_pinned, thread_retagged
+    from ..signals import (
+        post_deleted,
+        post_edited,
+        thread_locked,
+        thread_moved,
+        thread_pinned,
+        thread_retagged,
+    )
 
     thread_locked.connect(_on_locked)
     thread_pinned.connect(_on_pinned)

@@ -18,8 +18,21 @@ from ..extensions import db
 from ..forum.models import Board, BoardKind, IdeaStatus, Post, Thread
 from ..forum.services import parse_tags, set_tags
 from ..members.models import Member
-from ..permissions import can_merge_threads, can_moderate, can_move_thread_to, can_split_thread, can_start_thread
-from ..signals import thread_locked, thread_moved, thread_pinned, thread_retagged, thread_split, threads_merged
+from ..permissions import (
+    can_merge_threads,
+    can_moderate,
+    can_move_thread_to,
+    can_split_thread,
+    can_start_thread,
+)
+from ..signals import (
+    thread_locked,
+    thread_moved,
+    thread_pinned,
+    thread_retagged,
+    thread_split,
+    threads_merged,
+)
 from .inputs import checked_text
 from .log import log_action
 

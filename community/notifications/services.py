@@ -16,10 +16,10 @@ from sqlalchemy.orm import joinedload
 from ..dbtypes import utcnow
 from ..extensions import db
 from ..forum.models import Board, Post, Thread
-from ..web import Page, paginate
 from ..members.models import Member
 from ..permissions import can_view_post, can_view_thread, readable_visibilities
 from ..signals import notification_created
+from ..web import Page, paginate
 from .models import BoardFollow, Notification, NotificationKind, ThreadFollow
 
 _KIND_RE = re.compile(r"^[a-z][a-z_]{0,31}$")

@@ -1,7 +1,17 @@
 """The notifications page: list, open, mark one or all read. Members only."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -9,9 +19,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, limiter
 from ..forum.models import Thread
-from ..web import page_arg, paged, post_url
 from ..pages import wants_json
 from ..permissions import can_follow_thread, can_view_thread
+from ..web import page_arg, paged, post_url
 from . import services
 from .models import Notification
 

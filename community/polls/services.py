@@ -18,8 +18,13 @@ from ..errors import Conflict, NotPermitted, ValidationFailed
 from ..extensions import db
 from ..forum.models import Thread
 from ..members.models import Member
-from ..permissions import (can_add_poll, can_close_poll, can_hide_poll_results, can_see_poll_results,
-                           can_vote_in_poll)
+from ..permissions import (
+    can_add_poll,
+    can_close_poll,
+    can_hide_poll_results,
+    can_see_poll_results,
+    can_vote_in_poll,
+)
 from ..signals import poll_created, poll_voted
 from .models import Poll, PollBallot, PollOption, PollVote
 

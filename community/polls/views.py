@@ -1,7 +1,17 @@
 """Poll pages and actions. Thin: load (404), permission, one service call, commit, redirect or JSON."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
@@ -10,9 +20,9 @@ from ..errors import ServiceError, ValidationFailed
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, apply_errors
 from ..forum.models import Thread
-from ..web import load_thread
 from ..pages import abort_with, error_response, wants_json
 from ..permissions import can_add_poll
+from ..web import load_thread
 from . import services
 from .forms import PREFIX, PollForm
 from .models import Poll

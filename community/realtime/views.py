@@ -5,18 +5,28 @@ predicates as the thread page (so a post on a board the reader cannot see answer
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..web import load_post
 from ..notifications.models import Notification
 from ..notifications.views import target_url
 from ..pages import error_response
 from ..permissions import can_see_staff_counters, can_view_notification
+from ..web import load_post
 from . import services
 
 bp = Blueprint("realtime", __name__)

@@ -4,13 +4,21 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..dbtypes import UTCDateTime, enum_type, utcnow
 from ..extensions import db
 from ..members.models import Member
-
 
 
 class PointsReason(str, enum.Enum):
@@ -43,7 +51,7 @@ class PointsEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor: Mapped[Member | None] = relationship(foreign_keys=[actor_id])
-    redemption: Mapped["Redemption | None"] = relationship(foreign_keys=[redemption_id])
+    redemption: Mapped[Redemption | None] = relationship(foreign_keys=[redemption_id])
 
 
 class RewardKind(str, enum.Enum):

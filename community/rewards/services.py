@@ -30,7 +30,15 @@ from ..reputation.models import ReputationEntry, ReputationReason
 from ..reputation.services import insert_once
 from ..signals import reward_redeemed
 from ..web import Page, paginate
-from .models import PointsEntry, PointsReason, Redemption, RedemptionStatus, Reward, RewardCode, RewardKind
+from .models import (
+    PointsEntry,
+    PointsReason,
+    Redemption,
+    RedemptionStatus,
+    Reward,
+    RewardCode,
+    RewardKind,
+)
 
 MAX_COST = 1_000_000
 MAX_STOCK = 1_000_000

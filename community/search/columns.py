@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 import threading
 from bisect import bisect_left
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from whoosh import matching
 from whoosh.query import Query
@@ -26,7 +26,7 @@ _lock = threading.Lock()
 def seconds(moment: datetime) -> int:
     """Return a datetime (naive UTC, or aware) as whole seconds since 1970, the `created` column's unit."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return int((moment - EPOCH).total_seconds())
 
 

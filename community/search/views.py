@@ -7,9 +7,9 @@ from flask_login import current_user
 
 from ..errors import ServiceError
 from ..extensions import limiter
-from ..web import post_url
 from ..pages import error_response
 from ..text import excerpt
+from ..web import post_url
 from . import query as search_query
 from .parse import BadQuery, clean
 

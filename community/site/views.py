@@ -3,15 +3,22 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, jsonify, make_response, render_template, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import text as sql_text
 
 from ..extensions import db
 from ..forum import services as forum
 from ..forum.views import period_arg, sort_arg
-from ..web import load_board, page_arg, paged
 from ..search.index import health as search_health
+from ..web import load_board, page_arg, paged
 
 bp = Blueprint("site", __name__)
 

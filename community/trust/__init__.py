@@ -105,7 +105,13 @@ def _connect_subscribers() -> None:
     global _connected
     if _connected:  # signals are process-wide; several apps (tests) must not subscribe twice
         return
-    from ..signals import post_created, thread_created, thread_viewed, trust_level_changed, vote_cast
+    from ..signals import (
+        post_created,
+        thread_created,
+        thread_viewed,
+        trust_level_changed,
+        vote_cast,
+    )
 
     trust_level_changed.connect(_on_level_changed)
     thread_viewed.connect(_on_thread_viewed)
