@@ -163,7 +163,7 @@ def seed(if_empty: bool, now: datetime | None = None) -> dict | None:
     except ServiceError as exc:
         db.session.rollback()
         details = "; ".join(f"{name}: {message}" for name, message in exc.fields.items()) or str(exc.message)
-        raise click.ClickException(f"Could not load the demo community ({details}). Nothing was saved.")
+        raise click.ClickException(f"Could not load the demo community ({details}). Nothing was saved.") from exc
     _settle_members(loaded, now)
     _settle_boards(loaded)
     db.session.flush()
@@ -248,7 +248,7 @@ def _load_thread(loaded: _Loaded, spec: DemoThread, now: datetime) -> None:
 
     times = _timeline(spec, now)
     authors = [spec.author] + [reply_spec.author for reply_spec in spec.replies]
-    for post, when, author in zip(posts, times, authors):
+    for post, when, author in zip(posts, times, authors, strict=True):
         post.created_at = when
         loaded.first_active[author] = min(when, loaded.first_active.get(author, when))
         loaded.last_active[author] = max(when, loaded.last_active.get(author, when))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import and_, or_, true
 
 from .dbtypes import utcnow
 from .forum.models import Board, BoardKind, Post, StartPolicy, Thread, Visibility
@@ -231,8 +232,6 @@ def can_vote(member, post) -> bool:
 
 def can_choose_answer(member, thread) -> bool:
     """Whether `member` may mark or clear the accepted answer of `thread` (a question)."""
-    from .forum.models import BoardKind
-
     if not _signed_in(member) or thread.board.kind is not BoardKind.question or thread.is_deleted:
         return False
     if not can_view_thread(member, thread):
@@ -482,23 +481,17 @@ def can_view_log_subject(member, entry) -> bool:
 
 def public_thread_clause():
     """SQL: threads that everyone who can read the board sees (not deleted, hidden or pending)."""
-    from sqlalchemy import and_
-
     return and_(Thread.deleted_at.is_(None), Thread.hidden_at.is_(None), Thread.pending.is_(False))
 
 
 def public_post_clause():
     """SQL: posts that everyone who can read the thread sees (not deleted, hidden, pending or whispers)."""
-    from sqlalchemy import and_
-
     return and_(Post.deleted_at.is_(None), Post.hidden_at.is_(None), Post.pending.is_(False),
                 Post.is_whisper.is_(False))
 
 
 def visible_post_clause(member):
     """SQL: the posts `member` may read in threads they can see (search, lists of posts, the API)."""
-    from sqlalchemy import and_, or_, true
-
     if is_moderator(member):
         return true()
     clause = public_post_clause()

@@ -111,8 +111,6 @@ def logout():
 def profile(username: str):
     member = db.session.scalar(select(Member).where(Member.username_key == username_key(username)))
     if member is None:
-        from flask import abort
-
         abort(404)
     recent = db.session.scalars(
         select(Thread).join(Thread.board)

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import re
 
+import redis
 from flask import (
     Blueprint,
+    abort,
     current_app,
     jsonify,
     make_response,
@@ -14,9 +16,11 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import text as sql_text
 
+from ..dbtypes import utcnow
 from ..extensions import db
 from ..forum import services as forum
 from ..forum.views import period_arg, sort_arg
+from ..permissions import can_view_board
 from ..search.index import health as search_health
 from ..web import load_board, page_arg, paged
 
@@ -61,10 +65,6 @@ def latest_feed():
 
 @bp.route("/b/<slug>.atom")
 def board_feed(slug: str):
-    from flask import abort
-
-    from ..permissions import can_view_board
-
     board = load_board(slug)
     if not can_view_board(_Guest(), board):
         abort(404)
@@ -73,8 +73,6 @@ def board_feed(slug: str):
 
 
 def _feed(threads, title, url):
-    from ..dbtypes import utcnow
-
     updated = max((t.last_posted_at for t in threads), default=utcnow())
     body = render_template("community/site/feed.atom", threads=threads, title=title, url=url, updated=updated)
     response = make_response(body)
@@ -102,8 +100,6 @@ def healthz():
 
 
 def _redis_health(url: str) -> dict:
-    import redis
-
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         client.ping()
