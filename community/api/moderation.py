@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..errors import Conflict
 from ..extensions import db
 from ..forum import services as forum
-from ..forum.models import Board, Post
+from ..forum.models import Board, Post, Thread
 from ..moderation import posts as moderation_posts
 from ..moderation import review, thread_tools
 from ..moderation.models import ReviewItem, ReviewStatus
@@ -22,6 +22,7 @@ from ..permissions import (
     can_retag,
     can_review,
     can_view_board,
+    can_view_thread,
 )
 from .core import (
     ApiError,
@@ -82,9 +83,6 @@ def _post_action(member, post: Post, action: str, reason: str) -> None:
 
 def _load_thread_for_moderation(thread_id: int):
     """A moderator also reaches deleted and hidden threads (to restore or unhide them)."""
-    from ..forum.models import Thread
-    from ..permissions import can_view_thread
-
     member = require_member("moderate")
     thread = db.session.get(Thread, thread_id)
     if thread is None or not can_view_board(member, thread.board) or not can_view_thread(member, thread):
