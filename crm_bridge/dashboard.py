@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from community.dbtypes import utcnow
@@ -15,6 +17,7 @@ from community.extensions import db
 from community.forum.models import Board, BoardKind, IdeaStatus, Post, Thread
 from community.members.models import Member
 
+from . import moods
 from .feedback import response_times
 from .models import (
     CrmProfile,
@@ -78,9 +81,6 @@ class AtRisk:
 
 def members_at_risk(limit: int = 10) -> list[AtRisk]:
     """Members with a complaint or bug unanswered past the target, then once-active members gone quiet."""
-    from flask import current_app
-    from flask_babel import gettext as _
-
     now = utcnow()
     target = now - timedelta(hours=current_app.config.get("CRM_RESPONSE_TARGET_HOURS", 24))
     waiting = db.session.execute(
@@ -109,8 +109,6 @@ def members_at_risk(limit: int = 10) -> list[AtRisk]:
 
 
 def build(days: int = 30) -> dict:
-    from . import moods
-
     posts, negative_share, boards = moods.posts_mood_and_boards(days)
     return {"posts": posts, "active": active_members_per_day(days), "ideas": idea_pipeline(),
             "negative_share": negative_share, "boards": boards,

@@ -26,10 +26,11 @@ from community.members.models import Member
 from community.pages import abort_with
 from community.web import Page, page_arg, paged, paginate
 
+from . import dashboard as board
 from . import feedback as fb
 from . import moods, mydata, services
 from .audit import audit
-from .contacts import contacts_of, resolve
+from .contacts import contacts_of, profile_ids_linked, resolve
 from .models import (
     AuditEntry,
     ContactStatus,
@@ -89,8 +90,6 @@ def members():
     linked = request.args.get("linked", "")
     query = services.profiles_query(q=q, stage=stage, tag=tag, active_within=active_within, minimum=minimum)
     if linked in ("yes", "no"):
-        from .contacts import profile_ids_linked
-
         has = CrmProfile.member_id.in_(profile_ids_linked())
         query = query.where(has if linked == "yes" else ~has)
     if request.args.get("format") == "csv":
@@ -289,6 +288,4 @@ def response_queue():
 @login_required
 def dashboard():
     _staff_only()
-    from . import dashboard as board
-
     return render_template("crm_bridge/dashboard.html", data=board.build(), kinds=fb.KIND_LABELS)
