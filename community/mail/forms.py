@@ -11,6 +11,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .compose import MESSAGE_TYPES
+
 
 class ForgotPasswordForm(FlaskForm):
     login = StringField(_l("Username or email"), validators=[InputRequired()])
@@ -43,6 +45,4 @@ class MailSettingsForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .compose import MESSAGE_TYPES
-
         self.enabled.choices = [(key, label) for key, label in MESSAGE_TYPES.items()]
