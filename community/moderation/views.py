@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -70,8 +71,6 @@ def _flag_limit():
 
 def _member_key():
     """Rate-limit signed-in members by account (several members may share an address)."""
-    from flask_limiter.util import get_remote_address
-
     return f"member:{current_user.id}" if current_user.is_authenticated else get_remote_address()
 
 
