@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from ..dbtypes import utcnow
@@ -131,12 +132,11 @@ def dialect_insert(table):
     """Return an INSERT for the session's database that supports `on_conflict_do_nothing`."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the project speaks SQLite and PostgreSQL
-        raise RuntimeError(f"unsupported database {dialect}")
-    return insert(table)
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    # the project speaks SQLite and PostgreSQL only
+    raise RuntimeError(f"unsupported database {dialect}")  # pragma: no cover
 
 
 def follow_thread(member: Member, thread: Thread) -> bool:

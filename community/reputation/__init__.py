@@ -11,7 +11,11 @@ Settings (set with COMMUNITY_<NAME> in the environment):
 from __future__ import annotations
 
 from ..registry import register_template_slot
-from . import models  # noqa: F401  (known to create_all and Alembic)
+from . import (
+    models,  # noqa: F401  (known to create_all and Alembic)
+    subscribers,
+)
+from .views import bp
 
 
 def init_app(app) -> None:
@@ -21,9 +25,6 @@ def init_app(app) -> None:
     app.config.setdefault("REPUTATION_ACCEPTED_ANSWER", 15)
     app.config.setdefault("REPUTATION_BADGE", {"bronze": 0, "silver": 10, "gold": 25})
     app.config.setdefault("LEADERBOARD_PER_PAGE", 50)
-
-    from . import subscribers
-    from .views import bp
 
     app.register_blueprint(bp)
     register_template_slot(app, "profile_extra", "community/reputation/_profile.html", order=20)

@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -20,7 +21,7 @@ from ..errors import NotPermitted, ValidationFailed
 from ..extensions import db
 from ..forum.models import Post, Thread
 from ..members.models import Member
-from ..permissions import readable_visibilities
+from ..permissions import can_adjust_reputation, readable_visibilities
 from ..signals import reputation_changed
 from ..web import Page, paginate
 from .models import ReputationEntry, ReputationReason
@@ -37,10 +38,7 @@ def insert_once(model, values: dict, conflict_columns: list[str]):
     """
     dialect = db.session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = (dialect_insert(model).values(**values)
                 .on_conflict_do_nothing(index_elements=conflict_columns).returning(model.id))
         return db.session.execute(stmt).scalar()
@@ -122,8 +120,6 @@ def reverse_acceptance(post: Post, thread_id: int, by: Member | None) -> Reputat
 
 def adjust(staff: Member, member: Member, delta, note: str) -> ReputationEntry:
     """Let staff move a member's reputation by hand, with a reason that the member sees."""
-    from ..permissions import can_adjust_reputation
-
     if not can_adjust_reputation(staff, member):
         raise NotPermitted(_l("Only staff may adjust reputation."))
     problems = {}
