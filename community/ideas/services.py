@@ -29,6 +29,8 @@ from ..permissions import (
     readable_visibilities,
 )
 from ..signals import idea_status_changed, thread_locked
+from ..votes.models import Vote
+from ..votes.services import recount_score
 from ..web import Page, paginate
 from .models import IdeaStatusEvent
 
@@ -167,8 +169,6 @@ def _lock_merge_members(source: Thread, target: Thread) -> None:
     thread: a merge taking the same member rows first waits for votes under way on these ideas and
     makes later ones wait, instead of holding the threads while a voter holds a vote row it must move.
     """
-    from ..votes.models import Vote
-
     if db.session.get_bind().dialect.name == "sqlite":
         return  # one writer at a time anyway
     voters = (select(Vote.member_id).join(Post, Post.id == Vote.post_id)
@@ -213,9 +213,6 @@ def carry_votes(source: Thread, target: Thread) -> int:
     allowance counts them twice. Both scores are then recomputed in SQL from the vote rows, so each
     equals the sum of its votes. Undoing the merge later does not move the votes back.
     """
-    from ..votes.models import Vote
-    from ..votes.services import recount_score
-
     source_post, target_post = _opening_post(source), _opening_post(target)
     if source_post is None or target_post is None:
         return 0
@@ -242,8 +239,6 @@ def carry_votes(source: Thread, target: Thread) -> int:
 
 def idea_audience(thread: Thread) -> list[Member]:
     """Return who hears of a change to an idea: those who voted on it and those who follow it."""
-    from ..votes.models import Vote
-
     voters = (select(Vote.member_id).join(Post, Post.id == Vote.post_id)
               .where(Post.thread_id == thread.id, Post.number == 1))
     follows = select(ThreadFollow.member_id).where(ThreadFollow.thread_id == thread.id)
@@ -262,8 +257,6 @@ def status_events(thread: Thread) -> list[IdeaStatusEvent]:
 
 
 def _trending_scores(since):
-    from ..votes.models import Vote
-
     return (select(Post.thread_id.label("thread_id"), func.sum(Vote.value).label("recent"))
             .join(Vote, Vote.post_id == Post.id)
             .where(Post.number == 1, Vote.created_at >= since)

@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 
 from ..dbtypes import utcnow
 from ..errors import Conflict, NotPermitted, ValidationFailed
@@ -190,8 +191,6 @@ def close_poll(actor: Member, poll: Poll, now: datetime | None = None) -> Poll:
 
 def thread_poll(thread: Thread) -> Poll | None:
     """Return the thread's poll with its options, in one query."""
-    from sqlalchemy.orm import joinedload
-
     return db.session.scalars(select(Poll).where(Poll.thread_id == thread.id)
                               .options(joinedload(Poll.options))).unique().one_or_none()
 
@@ -240,7 +239,7 @@ class PollView:
         }
         if self.results_visible:
             body["voter_count"] = self.voter_count
-            for data, option in zip(body["options"], self.options):
+            for data, option in zip(body["options"], self.options, strict=True):
                 data.update(votes=option.votes, percent=option.percent)
         return body
 
