@@ -10,15 +10,15 @@ from flask import Flask
 from ..extensions import csrf
 from ..registry import register_template_slot
 from ..signals import sessions_ended
-from . import (  # noqa: F401  (routes register on import)
-    admin,
+from . import (
+    admin,  # noqa: F401  (routes register on import)
     core,
     models,  # noqa: F401  (tables known to create_all and Alembic)
-    moderation,
-    openapi,
+    moderation,  # noqa: F401  (routes register on import)
+    openapi,  # noqa: F401  (routes register on import)
     pages,
     services,
-    views,
+    views,  # noqa: F401  (routes register on import)
 )
 
 
