@@ -7,7 +7,9 @@ from pathlib import Path
 
 from flask import Flask
 
+import community
 import config
+import crm_bridge
 
 ROOT = Path(__file__).resolve().parent
 
@@ -20,9 +22,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     config.load(app, overrides)
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-    import community
-    import crm_bridge
 
     community.init_app(app)
     crm_bridge.init_app(app)

@@ -6,6 +6,7 @@ JSON when it looks like JSON (e.g. `COMMUNITY_EDIT_WINDOW_MINUTES=30`).
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -50,8 +51,6 @@ class Defaults:
 
 
 def _parse(value: str):
-    import json
-
     try:
         return json.loads(value)
     except ValueError:

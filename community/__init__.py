@@ -1,14 +1,31 @@
 """The forum half of the application. `init_app` wires it into a Flask app built by the factory."""
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 
 from flask import Flask, g
+from sqlalchemy import event
 
-from . import aftercommit  # noqa: F401  (registers the session hooks)
-from . import settings  # noqa: F401  (the site_settings table; areas declare their keys)
+from . import (
+    aftercommit,  # noqa: F401  (registers the session hooks)
+    auth_loader,
+    cli,
+    demo,  # noqa: F401  (the seed-demo command)
+    headers,
+    hostile,
+    pagecache,
+    pages,
+    registry,
+    render,
+    settings,  # noqa: F401  (the site_settings table; areas declare their keys)
+)
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from .forum.views import bp as forum_bp
 from .i18n import select_locale
+from .members.views import bp as members_bp
+from .site.views import bp as site_bp
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 TRANSLATIONS_DIR = str(Path(__file__).resolve().parent / "translations")
@@ -28,11 +45,6 @@ def init_app(app: Flask) -> None:
                       cors_allowed_origins=app.config.get("SOCKETIO_ORIGINS"),
                       channel=app.config.get("SOCKETIO_CHANNEL") or "flask-socketio")
 
-    from . import auth_loader, cli, pagecache, pages, registry, render
-    from .forum.views import bp as forum_bp
-    from .members.views import bp as members_bp
-    from .site.views import bp as site_bp
-
     registry.init_app(app)  # before the areas: they register into it
     auth_loader.init_app(app)
     app.register_blueprint(site_bp)
@@ -43,11 +55,7 @@ def init_app(app: Flask) -> None:
     pagecache.init_app(app)  # after csrf: it wraps the csrf_token template global
     cli.init_app(app)
     _init_areas(app)
-    from . import hostile
-
     hostile.init_app(app)  # after the areas: its check runs before their before_request hooks
-    from . import headers
-
     headers.init_app(app)  # after socketio.init_app: its middleware wraps Engine.IO's answers too
 
     @app.before_request
@@ -57,9 +65,6 @@ def init_app(app: Flask) -> None:
 
 def _init_areas(app: Flask) -> None:
     """Let each feature area (a subpackage with `init_app`) add its blueprint, settings and subscribers."""
-    import importlib
-    import pkgutil
-
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
         if info.ispkg and info.name not in {"members", "forum", "site"}:
             module = importlib.import_module(f"{__name__}.{info.name}")
@@ -70,8 +75,6 @@ def _init_areas(app: Flask) -> None:
 def _sqlite_pragmas(app: Flask) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
-    from sqlalchemy import event
-
     with app.app_context():
         engine = db.engine
 

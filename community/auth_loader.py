@@ -1,13 +1,15 @@
 """How a request finds its member: the Flask-Login loader, with sessions that can be ended."""
 from datetime import timedelta
 
-from flask import flash, request
+from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_user, logout_user
 
 from .extensions import db, login_manager
 from .members import registration, sessions
+from .members.services import touch_last_seen
 from .permissions import is_suspended
+from .signals import member_suspended
 
 
 def init_app(app):
@@ -18,8 +20,6 @@ def init_app(app):
 
     app.config.setdefault("REMEMBER_DAYS", 30)  # a remember cookie and an unused session live this long
     app.config.setdefault("REMEMBER_COOKIE_DURATION", timedelta(days=int(app.config["REMEMBER_DAYS"])))
-
-    from .signals import member_suspended
 
     app.add_template_global(sessions.describe_agent, "describe_agent")
 
@@ -38,8 +38,6 @@ def init_app(app):
     @app.after_request
     def _seen(response):
         if current_user.is_authenticated and request.method == "GET" and response.status_code < 400:
-            from .members.services import touch_last_seen
-
             before = current_user.last_seen_at
             touch_last_seen(current_user)
             if sessions.touch_session(current_user) or current_user.last_seen_at != before:
@@ -56,8 +54,6 @@ def sign_in(member, *, remember: bool = False) -> bool:
     """Open a server-side session for `member` and put it in this browser's cookies (the caller commits).
 
     An account waiting for approval (or rejected) gets none: False (the pages say why before calling)."""
-    from flask_login import login_user
-
     if registration.sign_in_refusal(member):
         return False
     sessions.start_session(member, user_agent=request.headers.get("User-Agent", ""), remember=remember,
@@ -68,8 +64,6 @@ def sign_in(member, *, remember: bool = False) -> bool:
 
 def sign_out() -> None:
     """End this browser's session on the server and forget it here (the caller commits)."""
-    from flask_login import logout_user
-
     if current_user.is_authenticated and current_user.session_key:
         sessions.end_session(current_user._get_current_object(), current_user.session_key)
     logout_user()

@@ -7,6 +7,8 @@ from flask.cli import AppGroup
 
 from .errors import ServiceError
 from .extensions import db
+from .members.models import Role
+from .members.services import register_member
 
 community_cli = AppGroup("community", help="Manage the community.")
 
@@ -17,31 +19,14 @@ community_cli = AppGroup("community", help="Manage the community.")
 @click.option("--password", required=True)
 def create_admin(username: str, email: str, password: str) -> None:
     """Create an administrator account (no prompts)."""
-    from .members.models import Role
-    from .members.services import register_member
-
     try:
         member = register_member(username, email, password, role=Role.admin)
     except ServiceError as exc:
         db.session.rollback()
         details = "; ".join(f"{field}: {message}" for field, message in exc.fields.items()) or str(exc.message)
-        raise click.ClickException(details)
+        raise click.ClickException(details) from exc
     db.session.commit()
     click.echo(f"Created admin {member.username} (id {member.id}).")
-
-
-@community_cli.command("seed-demo")
-@click.option("--if-empty", is_flag=True, help="Do nothing when the database has boards already.")
-def seed_demo(if_empty: bool) -> None:
-    """Load a bilingual demo community: boards of every kind and visibility, members, threads, replies."""
-    from .demo import seed
-
-    summary = seed(if_empty=if_empty)
-    if summary is None:
-        click.echo("The community has content already; nothing loaded.")
-        return
-    db.session.commit()
-    click.echo("Loaded demo content: " + ", ".join(f"{count} {name}" for name, count in summary.items()) + ".")
 
 
 def init_app(app: Flask) -> None:

@@ -47,6 +47,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from .cli import community_cli
 from .dbtypes import stamping_at, utcnow
 from .errors import Conflict, ServiceError, ValidationFailed
 from .extensions import db
@@ -290,7 +291,7 @@ def seed(if_empty: bool, now: datetime | None = None) -> dict | None:
     except ServiceError as exc:
         db.session.rollback()
         details = "; ".join(f"{name}: {message}" for name, message in exc.fields.items()) or str(exc.message)
-        raise click.ClickException(f"Could not load the demo community ({details}). Nothing was saved.") from None
+        raise click.ClickException(f"Could not load the demo community ({details}). Nothing was saved.") from exc
     _settle_members(loaded)
     db.session.flush()
     return dict(loaded.counts)
@@ -518,3 +519,15 @@ def _settle_members(loaded: _Loaded) -> None:
     for username in loaded.new_members:
         member = loaded.members[username]
         member.last_seen_at = loaded.plan.last_active.get(username, member.created_at)
+
+
+@community_cli.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has boards already.")
+def seed_demo(if_empty: bool) -> None:
+    """Load a bilingual demo community: boards of every kind and visibility, members, threads, replies."""
+    summary = seed(if_empty=if_empty)
+    if summary is None:
+        click.echo("The community has content already; nothing loaded.")
+        return
+    db.session.commit()
+    click.echo("Loaded demo content: " + ", ".join(f"{count} {name}" for name, count in summary.items()) + ".")

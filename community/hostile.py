@@ -15,6 +15,8 @@ from urllib.parse import unquote_to_bytes
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
 
+from .pages import error_response
+
 MAX_JSON_DEPTH = 32  # our deepest document (a poll inside a thread body) is 4 levels
 
 BAD_ENCODING = _l("The request is not valid UTF-8 text.")
@@ -31,8 +33,8 @@ class Hostile(Exception):
 def _check_bytes(raw: bytes) -> str:
     try:
         text = raw.decode("utf-8")  # strict: also refuses encoded surrogates
-    except UnicodeDecodeError:
-        raise Hostile("bad_encoding", BAD_ENCODING)
+    except UnicodeDecodeError as exc:
+        raise Hostile("bad_encoding", BAD_ENCODING) from exc
     if "\x00" in text:
         raise Hostile("nul_byte", NUL_BYTE)
     return text
@@ -43,8 +45,8 @@ def _check_text(text: str) -> None:
         raise Hostile("nul_byte", NUL_BYTE)
     try:
         text.encode("utf-8")  # a lone surrogate ("\ud800" in JSON) cannot be stored
-    except UnicodeEncodeError:
-        raise Hostile("bad_encoding", BAD_ENCODING)
+    except UnicodeEncodeError as exc:
+        raise Hostile("bad_encoding", BAD_ENCODING) from exc
 
 
 def _check_urlencoded(raw: bytes) -> None:
@@ -87,7 +89,7 @@ def _json_body() -> None:
     try:
         data = json.loads(text)
     except RecursionError:
-        raise Hostile("too_deep", TOO_DEEP)
+        raise Hostile("too_deep", TOO_DEEP) from None  # the recursion's own traceback says nothing more
     except ValueError:
         return  # not JSON at all: the view answers with its own message
     check_json(data)
@@ -115,8 +117,6 @@ def check_request() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from .pages import error_response
-
     def refuse_hostile_input():
         try:
             check_request()

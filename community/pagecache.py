@@ -32,8 +32,11 @@ from collections import OrderedDict
 from flask import Response, current_app, g, has_app_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from . import signals
+from .aftercommit import after_commit
+from .forum.models import Thread
 
 # every signal that can change a page a guest sees
 INVALIDATING = (
@@ -128,8 +131,6 @@ def store(thread_id: int, html: str):
 
 
 def _thread_ids(sender, kwargs) -> set[int] | None:
-    from .forum.models import Thread
-
     found: set[int] = set()
     for value in (sender, *kwargs.values()):
         if isinstance(value, Thread):
@@ -140,8 +141,6 @@ def _thread_ids(sender, kwargs) -> set[int] | None:
 
 
 def init_app(app) -> None:
-    from flask_wtf.csrf import generate_csrf
-
     # off under the test client unless a test turns it on: tests change rows behind the services' back
     app.config.setdefault("PAGE_CACHE_SECONDS", 0 if app.testing else 10)
     app.config.setdefault("PAGE_CACHE_ENTRIES", 512)
@@ -157,8 +156,6 @@ def init_app(app) -> None:
 
 
 def _invalidate(sender, **kwargs):
-    from .aftercommit import after_commit
-
     if not has_app_context() or _cache() is None:
         return
     cache = _cache()

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request, url_for
+from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 from . import permissions
 from .extensions import db
@@ -45,8 +46,6 @@ def error_response(status: int, message=None, code: str | None = None, fields: d
         response = jsonify(error=body)
     else:
         response = render_template("errors/error.html", status=status, message=message), status
-        from flask import make_response
-
         response = make_response(response)
     response.status_code = status
     for key, value in (headers or {}).items():
@@ -84,8 +83,6 @@ def init_app(app):
 
     # security headers: community/headers.py
 
-    from flask_babel import format_datetime, get_locale
-
     app.jinja_env.globals.update(can=permissions, page_url=_page_url, format_datetime=format_datetime,
                                  get_locale=get_locale)
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -93,8 +90,6 @@ def init_app(app):
 
 def _page_url(**changes) -> str:
     """Return the current URL with some query arguments changed (for pagination and sorting)."""
-    from flask import url_for
-
     args = request.args.to_dict()
     args.update({key: value for key, value in changes.items() if value is not None})
     return url_for(request.endpoint, **(request.view_args or {}), **args)
@@ -102,8 +97,6 @@ def _page_url(**changes) -> str:
 
 def abort_with(status: int, message):
     """Stop the request with `status` and a message that the error page shows as it is."""
-    from werkzeug.exceptions import default_exceptions
-
     exc = default_exceptions[status](description=str(message))
     exc.community_message = True
     raise exc

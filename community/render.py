@@ -14,7 +14,7 @@ A thread page calls these for every post it shows, so their cost is multiplied b
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from babel import Locale
@@ -40,7 +40,7 @@ def format_datetime(value: datetime | None, format: str = "medium") -> str:
     if value is None:
         return ""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return _format(value, format, str(get_locale() or "en"), get_timezone())
 
 

@@ -5,10 +5,11 @@ the source is parsed and then filtered by an allowlist, so the sanitizer is the 
 """
 from __future__ import annotations
 
+import html as _html
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Iterable
 
 import bleach
 from bleach.linkifier import LinkifyFilter
@@ -89,8 +90,6 @@ def quote(source: str, username: str, post_url: str) -> str:
 
 
 def _unescape(text: str) -> str:
-    import html as _html
-
     return _html.unescape(text)
 
 

@@ -22,7 +22,6 @@ from .pages import abort_with
 from .permissions import can_locate_post, can_view_board, can_view_thread
 from .render import fast_url
 
-
 # ---- paging -------------------------------------------------------------------------------------
 
 class PageOutOfRange(Exception):

@@ -13,25 +13,40 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from community.admin.sections import Section, add_section
+from community.errors import ServiceError
+from community.extensions import db
+from community.members.models import Member
 from community.registry import register_template_slot
 
-from . import permissions as crm_permissions
+from . import (
+    api,
+    erasure,
+    feedback,
+    jobs,
+    models,  # noqa: F401  (the tables, for Alembic and create_all)
+    moods,
+    outbox,
+    permissions,
+    roles,
+    timeline,
+    views,
+    webhook_views,
+    webhooks,
+)
+from .contacts import import_contacts
+from .services import refresh_all_stages
 
 
 def init_app(app: Flask) -> None:
     """Register the CRM pages and commands and subscribe the bridge to the community's signals."""
-    from . import models  # noqa: F401  (the tables, for Alembic and create_all)
-    from . import erasure, feedback, jobs, moods, outbox, permissions, roles, timeline, views, webhook_views, webhooks
-
     app.config.setdefault("CRM_RESPONSE_TARGET_HOURS", 24)  # the queue lists feedback unanswered for longer
     for name, value in webhooks.DEFAULTS.items():
         app.config.setdefault(name, value)
     app.register_blueprint(views.bp)
     app.register_blueprint(webhook_views.bp)
-    from . import api
-
     api.init_app(app)
     for connect in (timeline.connect, outbox.connect, feedback.connect, moods.connect, erasure.connect,
                     roles.connect):
@@ -48,9 +63,9 @@ def init_app(app: Flask) -> None:
 
 def _admin_sections() -> None:
     """Link the CRM's staff pages from /admin (community/admin/sections.py): staff and admins see them."""
-    add_section(Section("crm-webhooks", _l("Webhooks"), "crm_webhooks.index", crm_permissions.can_manage_webhooks,
+    add_section(Section("crm-webhooks", _l("Webhooks"), "crm_webhooks.index", permissions.can_manage_webhooks,
                         _l("Send community events to other systems."), order=90))
-    add_section(Section("crm-audit", _l("Staff audit log"), "crm.audit_log", crm_permissions.can_view_crm,
+    add_section(Section("crm-audit", _l("Staff audit log"), "crm.audit_log", permissions.can_view_crm,
                         _l("Every view and change of CRM records by staff, and every change of role."), order=95))
 
 
@@ -70,13 +85,6 @@ crm_cli = AppGroup("crm", help="The CRM bridge: stages, contacts, the outbox wor
 @crm_cli.command("refresh-stages")
 def refresh_stages() -> None:
     """Recompute every profile's derived lifecycle stage (members go dormant without an event)."""
-    from sqlalchemy import func, select
-
-    from community.extensions import db
-    from community.members.models import Member
-
-    from .services import refresh_all_stages
-
     total = db.session.scalar(select(func.count(Member.id)).where(Member.deleted_at.is_(None)))
     with click.progressbar(length=total, label="Refreshing stages") as bar:
         count = refresh_all_stages(progress=bar.update)
@@ -92,24 +100,19 @@ def import_contacts_command(file: str) -> None:
     Good rows are created or updated and linked to members by verified email; bad rows are reported
     with their line and why, and not imported. Exit status 1 when the file cannot be read at all.
     """
-    from community.errors import ServiceError
-    from community.extensions import db
-
-    from .contacts import import_contacts
-
     try:
         with click.open_file(file, "rb") as fh:
             raw = fh.read()
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise click.ClickException(f"{file} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV.")
+        raise click.ClickException(f"{file} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV.") from exc
     total = max(0, text.count("\n") - 1 + (0 if text.endswith("\n") else 1))
     try:
         with click.progressbar(length=total, label="Importing contacts", file=sys.stderr) as bar:
             report = import_contacts(text, progress=bar.update)
     except ServiceError as exc:
         db.session.rollback()
-        raise click.ClickException(str(exc.message))
+        raise click.ClickException(str(exc.message)) from exc
     db.session.commit()
     click.echo(f"Imported {report.created + report.updated} contacts: {report.created} new, {report.updated} updated.")
     click.echo(f"All contacts now: {report.linked} linked, {report.ambiguous} ambiguous (for staff to resolve at "
@@ -126,8 +129,6 @@ def import_contacts_command(file: str) -> None:
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit (tests, cron).")
 def worker_command(once: bool) -> None:
     """Deliver the outbox to the webhook endpoints (runs until stopped; several may run at once)."""
-    from .webhooks import run
-
-    rounds = run(once=once)
+    rounds = webhooks.run(once=once)
     if once:
         click.echo(f"Outbox drained ({rounds} rounds with work).")

@@ -7,11 +7,20 @@ Every profile read is written to the audit log, like a profile view on the pages
 """
 from __future__ import annotations
 
-from flask import Blueprint, url_for
-from community.api.core import (api_error_handlers, choice_arg, int_arg, next_url, not_found, ok, operation,
-                                require_member)
-from community.api.openapi import MEMBER_REF, NINT, NSTR, NTIME, SCHEMAS, STR, TIME, list_schema, object_schema, schema_ref
-from community.extensions import db
+from flask import Blueprint, request, url_for
+
+from community.api.core import (
+    api_error_handlers,
+    choice_arg,
+    int_arg,
+    next_url,
+    not_found,
+    ok,
+    operation,
+    require_member,
+)
+from community.api.openapi import MEMBER_REF, NINT, NSTR, NTIME, SCHEMAS, STR, TIME, list_schema, object_schema
+from community.extensions import csrf, db
 from community.permissions import can_see_source
 
 from . import feedback as fb
@@ -108,8 +117,6 @@ def _profile(profile_id: int) -> CrmProfile:
                    {"name": "tag", "in": "query", "schema": {"type": "string"}}, PAGE])
 def crm_profiles():
     staff = _staff()
-    from flask import request
-
     q, tag = (request.args.get(k, "").strip()[:100] for k in ("q", "tag"))
     stage = choice_arg("stage", [s.value for s in Stage], "")
     rows, next_link = _page(services.profiles_query(q=q, stage=stage, tag=tag))
@@ -185,7 +192,5 @@ def crm_feedback():
 
 
 def init_app(app) -> None:
-    from community.extensions import csrf
-
     csrf.exempt(bp)  # GET only; the API's bearer authentication runs app-wide before this
     app.register_blueprint(bp)

@@ -25,8 +25,8 @@ from community.errors import ValidationFailed
 from community.extensions import db
 from community.members.models import Member
 
-from .models import ContactStatus, CrmContact, CrmProfile
 from .audit import audit
+from .models import ContactStatus, CrmContact, CrmProfile
 from .services import ensure_profile
 
 GMAIL = {"gmail.com", "googlemail.com"}

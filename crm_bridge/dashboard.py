@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from community.dbtypes import utcnow
@@ -15,10 +17,10 @@ from community.extensions import db
 from community.forum.models import Board, BoardKind, IdeaStatus, Post, Thread
 from community.members.models import Member
 
+from . import moods
 from .feedback import response_times
 from .models import CrmProfile, DailyActive, FeedbackItem, FeedbackKind, FeedbackStatus, TimelineEvent
-
-from .rollups import ACTIVE_KINDS, day_bucket, day_of, daily_series  # noqa: F401  (ACTIVE_KINDS: what counts as active)
+from .rollups import ACTIVE_KINDS, daily_series, day_bucket, day_of  # noqa: F401  (ACTIVE_KINDS: what counts as active)
 
 
 def posts_per_day(days: int = 30) -> list[tuple[date, int]]:
@@ -72,9 +74,6 @@ class AtRisk:
 
 def members_at_risk(limit: int = 10) -> list[AtRisk]:
     """Members with a complaint or bug unanswered past the target, then once-active members gone quiet."""
-    from flask import current_app
-    from flask_babel import gettext as _
-
     now = utcnow()
     target = now - timedelta(hours=current_app.config.get("CRM_RESPONSE_TARGET_HOURS", 24))
     waiting = db.session.execute(
@@ -103,8 +102,6 @@ def members_at_risk(limit: int = 10) -> list[AtRisk]:
 
 
 def build(days: int = 30) -> dict:
-    from . import moods
-
     posts, negative_share, boards = moods.posts_mood_and_boards(days)
     return {"posts": posts, "active": active_members_per_day(days), "ideas": idea_pipeline(),
             "negative_share": negative_share, "boards": boards,

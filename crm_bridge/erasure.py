@@ -17,8 +17,21 @@ from community import signals
 from community.extensions import db
 from community.members.erasure import Identity
 
-from .models import (AuditEntry, ContactStatus, CrmContact, CrmProfile, DailyActive, FeedbackItem, OutboxEvent,
-                     PostSentiment, ProfileTag, StaffNote, TimelineEvent, WebhookAttempt)
+from .contacts import match_key, relink_member
+from .models import (
+    AuditEntry,
+    ContactStatus,
+    CrmContact,
+    CrmProfile,
+    DailyActive,
+    FeedbackItem,
+    OutboxEvent,
+    PostSentiment,
+    ProfileTag,
+    StaffNote,
+    TimelineEvent,
+    WebhookAttempt,
+)
 
 
 def _run(statement) -> None:
@@ -50,8 +63,6 @@ def on_member_deleting(member, **_kw) -> None:
 
 def _erase_copies(member) -> None:
     """Replace the member's identity wherever staff tools copied it as text: audit, contacts, outbox, attempts."""
-    from .contacts import match_key
-
     profile = db.session.scalar(select(CrmProfile).where(CrmProfile.member_id == member.id))
     contacts = db.session.scalars(select(CrmContact).where(
         (CrmContact.member_id == member.id) | (CrmContact.match_key == match_key(member.email)))).all()
@@ -111,8 +122,6 @@ def _pseudonymous(value, member_id: int, placeholder: str):
 def on_member_updated(member, fields=(), **_kw) -> None:
     """An address verified, changed or gone: the contacts it concerns are linked afresh."""
     if has_app_context() and {"email", "email_verified", "email_verified_at", "deleted"} & set(fields or ()):
-        from .contacts import relink_member
-
         relink_member(member)
 
 

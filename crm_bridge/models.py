@@ -47,8 +47,8 @@ class CrmProfile(db.Model):
 
     member: Mapped[Member] = relationship(foreign_keys=[member_id], lazy="joined", innerjoin=True)
     owner: Mapped[Member | None] = relationship(foreign_keys=[owner_id])
-    tags: Mapped[list["ProfileTag"]] = relationship(order_by="ProfileTag.name", lazy="selectin",
-                                                    cascade="all, delete-orphan")
+    tags: Mapped[list[ProfileTag]] = relationship(order_by="ProfileTag.name", lazy="selectin",
+                                                  cascade="all, delete-orphan")
 
 
 class ProfileTag(db.Model):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from community.api.models import ApiToken
 from community.extensions import db
 from community.forum.models import Post, Thread
+from community.mail.preferences import preferences
 from community.members.models import Member
 from community.notifications.models import Notification
 from community.permissions import can_see_source, can_view_thread, visible_derived
@@ -24,6 +25,7 @@ from community.rewards.models import PointsEntry
 
 from . import services
 from .contacts import contacts_of
+from .moods import member_summary
 
 
 def _iso(value):
@@ -131,13 +133,9 @@ def _tokens(member: Member) -> list[dict]:
 
 
 def _mail_preferences(member: Member) -> dict:
-    from community.mail.preferences import preferences
-
     prefs = preferences(member)
     return {"kinds": sorted(prefs["kinds"]), "digest": prefs["digest"]}
 
 
 def _sentiment(member_id: int) -> dict:
-    from .moods import member_summary
-
     return member_summary(member_id)

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import uuid
 
-
 from community import signals
 from community.dbtypes import utcnow
 from community.extensions import db
+from community.forum.models import Post
 
+from .models import OutboxEvent
 from .subscribe import connect_all
 from .timeline import event_time
-from .models import OutboxEvent
 
 # Every type an endpoint can subscribe to, in the order the staff form lists them.
 EVENT_TYPES = ("member.registered", "thread.created", "thread.deleted", "post.created", "post.edited",
@@ -129,8 +129,6 @@ def on_idea_status_changed(thread, by=None, previous=None, status=None, reason="
 def on_content_flagged(flag, item=None, hidden=False, **_kw):
     post = getattr(flag, "post", None)
     if post is None and getattr(flag, "post_id", None):
-        from community.forum.models import Post
-
         post = db.session.get(Post, flag.post_id)
     write("content.flagged", {"flag_id": flag.id, "reason": _value(flag.reason), "flagger": _member(flag.flagger),
                               "post": _post(post, with_body=False) if post is not None else None,

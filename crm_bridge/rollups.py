@@ -9,7 +9,7 @@ collide on an insert. `backfill` rebuilds both from the detail rows (the migrati
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Date, cast, func, text
 
@@ -23,9 +23,9 @@ ACTIVE_KINDS = ("thread_started", "replied", "vote_given", "poll_ballot", "flag_
 
 
 def day_of(moment: datetime | None) -> str:
-    moment = moment or datetime.now(timezone.utc)
+    moment = moment or datetime.now(UTC)
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%d")
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import case, func, select
 
 from community.dbtypes import utcnow
 from community.extensions import db
+from community.forum.models import Post, Thread
 
 from .models import CrmProfile, FeedbackItem, FeedbackKind, FeedbackStatus, PostSentiment, TimelineEvent
 
@@ -102,8 +103,6 @@ def _upvotes(member_id: int) -> int:
 
 
 def _replies_to_others(member_id: int) -> int:
-    from community.forum.models import Post, Thread
-
     return db.session.scalar(select(func.count()).select_from(Post).join(Thread, Thread.id == Post.thread_id).where(
         Post.author_id == member_id, Post.number > 1, Thread.author_id != member_id, Post.deleted_at.is_(None),
         Post.created_at >= utcnow() - timedelta(days=90))) or 0

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
 from community.text import plain_text
 
 POSITIVE, NEGATIVE, NEUTRAL = "positive", "negative", "neutral"
@@ -27,13 +29,11 @@ _ZH_NEUTRAL = 0.6  # |2p - 1| below this (p between 0.2 and 0.8) is neutral
 
 @lru_cache(maxsize=1)
 def _vader():
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
     return SentimentIntensityAnalyzer()
 
 
 def _snownlp(text: str) -> float:
-    from snownlp import SnowNLP
+    from snownlp import SnowNLP  # noqa: PLC0415  (heavy: seconds to import, only for Chinese posts)
 
     return SnowNLP(text).sentiments
 

@@ -20,7 +20,8 @@ from community.groups.models import GroupMember
 from community.members.models import Member, Role
 
 from .audit import audit
-from .models import CrmProfile, ProfileTag, Stage, StaffNote, TimelineEvent
+from .models import CrmProfile, ProfileTag, StaffNote, Stage, TimelineEvent
+from .scores import compute
 from .timeline import KINDS
 
 STAGE_LABELS = {Stage.new: _l("New"), Stage.active: _l("Active"), Stage.engaged: _l("Engaged"),
@@ -74,8 +75,6 @@ def derive_stage(profile: CrmProfile, scores, now: datetime | None = None) -> St
 
 def refresh_stage(profile: CrmProfile):
     """Recompute and store the profile's scores and stage; return (stage verdict, scores)."""
-    from .scores import compute
-
     scores = compute(profile)
     verdict = derive_stage(profile, scores)
     profile.stage = verdict.stage if not verdict.overridden else derive_stage(_unoverridden(profile), scores).stage

@@ -20,8 +20,8 @@ from community.extensions import db
 from community.text import excerpt as _excerpt
 
 from . import rollups
-from .subscribe import connect_all
 from .models import CrmProfile, TimelineEvent
+from .subscribe import connect_all
 
 # What a staff member sees as the type of each entry (the filter on the profile page lists these).
 KINDS = ("registered", "thread_started", "replied", "staff_reply", "vote_given", "vote_received",

@@ -2,29 +2,27 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from community.dbtypes import utcnow
 from community.errors import ServiceError
 from community.extensions import db
 from community.groups import services as group_services
-from community.web import Page, page_arg, paged, paginate
 from community.members.models import Member
 from community.pages import abort_with
+from community.web import Page, page_arg, paged, paginate
 
-from community.dbtypes import utcnow
-
+from . import dashboard as board
 from . import feedback as fb
-from . import moods
-from . import mydata
-from . import services
+from . import moods, mydata, services
 from .audit import audit
-from .contacts import contacts_of, resolve
-from .models import AuditEntry, ContactStatus, CrmContact, CrmProfile, FeedbackItem, Stage, StaffNote
+from .contacts import contacts_of, profile_ids_linked, resolve
+from .models import AuditEntry, ContactStatus, CrmContact, CrmProfile, FeedbackItem, StaffNote, Stage
 from .permissions import can_view_crm
 from .timeline import KINDS
 
@@ -46,7 +44,7 @@ def _date_arg(name: str) -> datetime | None:
     if not raw:
         return None
     try:
-        return datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        return datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         abort_with(400, _("Dates are written YYYY-MM-DD."))
 
@@ -80,8 +78,6 @@ def members():
     query = services.profiles_query(q=q, stage=stage, tag=tag, active_within=active_within, minimum=minimum,
                                     group_id=group_id)
     if linked in ("yes", "no"):
-        from .contacts import profile_ids_linked
-
         has = CrmProfile.member_id.in_(profile_ids_linked())
         query = query.where(has if linked == "yes" else ~has)
     if request.args.get("format") == "csv":
@@ -283,6 +279,4 @@ def response_queue():
 @login_required
 def dashboard():
     _staff_only()
-    from . import dashboard as board
-
     return render_template("crm_bridge/dashboard.html", data=board.build(), kinds=fb.KIND_LABELS)

@@ -44,12 +44,13 @@ import urllib3.exceptions
 import urllib3.util.connection
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from community.dbtypes import utcnow
 from community.errors import ValidationFailed
 from community.extensions import db
 from community.members.models import Member, Role
+from community.notifications.services import notify_many
 
 from .models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .outbox import EVENT_TYPES
@@ -122,16 +123,16 @@ def _resolve(url: str, allow_private: bool | None = None) -> tuple[str, int, lis
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise Refused(_("This is not a valid URL."))
+    except ValueError as exc:
+        raise Refused(_("This is not a valid URL.")) from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Refused(_("Only http:// and https:// URLs can receive webhooks."))
     if parts.username or parts.password:
         raise Refused(_("A webhook URL cannot carry a user name or password."))
     try:
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        raise Refused(_("The host %(host)s cannot be resolved.", host=parts.hostname))
+    except (socket.gaierror, UnicodeError) as exc:
+        raise Refused(_("The host %(host)s cannot be resolved.", host=parts.hostname)) from exc
     addresses = []
     for info in infos:
         address = info[4][0]
@@ -455,8 +456,6 @@ def _count_failure(endpoint_id: int) -> None:
 
 
 def _tell_staff(endpoint_id: int, streak: int) -> None:
-    from community.notifications.services import notify_many
-
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
     staff = db.session.scalars(select(Member).where(Member.role.in_((Role.staff, Role.admin)),
                                                     Member.deleted_at.is_(None))).all()

@@ -19,11 +19,7 @@ from ..extensions import db, limiter
 from ..forms import submit
 from ..members.registration import MODE_LABELS, MODES
 from ..members.registration_models import Invite
-from ..permissions import (
-    can_configure_registration,
-    can_manage_invites,
-    can_review_registrations,
-)
+from ..permissions import can_configure_registration, can_manage_invites, can_review_registrations
 from ..web import page_arg, paged
 from . import registration as services
 from .sections import sections_for

@@ -13,14 +13,7 @@ from sqlalchemy import func, select, update
 from ..dbtypes import utcnow
 from ..errors import Conflict, NotPermitted, ValidationFailed
 from ..extensions import db
-from ..forum.models import (
-    BOARD_SORTS,
-    Board,
-    BoardKind,
-    StartPolicy,
-    Thread,
-    Visibility,
-)
+from ..forum.models import BOARD_SORTS, Board, BoardKind, StartPolicy, Thread, Visibility
 from ..groups import services as groups
 from ..members.models import Member, Role, username_key
 from ..members.registration import staff_domain_problem

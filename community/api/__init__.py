@@ -7,19 +7,25 @@ API_TOKEN_DAYS             how long a sign-in token from POST /api/v1/tokens las
 """
 from flask import Flask
 
+from ..extensions import csrf
 from ..registry import register_template_slot
-from . import models  # noqa: F401  (tables known to create_all and Alembic)
+from ..signals import sessions_ended
+from . import (
+    admin,  # noqa: F401  (routes register on import)
+    core,
+    models,  # noqa: F401  (tables known to create_all and Alembic)
+    moderation,  # noqa: F401  (routes register on import)
+    openapi,  # noqa: F401  (routes register on import)
+    pages,
+    services,
+    views,  # noqa: F401  (routes register on import)
+)
 
 
 def init_app(app: Flask) -> None:
     """Register the API blueprint (CSRF handled per request), bearer authentication and the token pages."""
     app.config.setdefault("API_REGISTRATION_ENABLED", True)
     app.config.setdefault("API_TOKEN_DAYS", 30)
-
-    from ..extensions import csrf
-    from . import admin, core, moderation, openapi, pages, services, views  # noqa: F401  (routes register on import)
-
-    from ..signals import sessions_ended
 
     sessions_ended.connect(services.on_sessions_ended)
     csrf.exempt(core.bp)  # core checks CSRF itself for cookie sessions; bearer requests need none

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..errors import ServiceError
-from ..extensions import db
+from ..extensions import csrf, db, limiter
 from ..pages import error_response
 from ..web import PageOutOfRange
 from . import services
@@ -93,8 +93,6 @@ def _csrf_for_cookie_sessions():
     if not current_user.is_authenticated:
         return None  # nothing ambient to abuse; the endpoint answers 401 where it needs a member
     if current_app.config.get("WTF_CSRF_ENABLED", True):
-        from ..extensions import csrf
-
         csrf.protect()  # raises CSRFError -> 400 {"error": {"code": "csrf_failed"}}
     return None
 
@@ -134,10 +132,10 @@ def json_body(schema: dict) -> dict:
     else:
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise ApiError(400, _("The body is not valid JSON."), code="bad_json")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(400, _("The body is not valid JSON."), code="bad_json") from exc
         except RecursionError:  # community.hostile refuses deep nesting first; this is the last line
-            raise ApiError(400, _("The JSON body is nested too deeply."), code="too_deep")
+            raise ApiError(400, _("The JSON body is nested too deeply."), code="too_deep") from None
     if not isinstance(data, dict):
         raise ApiError(400, _("The body must be a JSON object."), code="bad_json")
     problems = {}
@@ -230,8 +228,8 @@ def next_url(has_next: bool, page: int) -> str | None:
 def paged(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
-    except PageOutOfRange:
-        raise ApiError(404, _("There is no such page."), code="not_found")
+    except PageOutOfRange as exc:
+        raise ApiError(404, _("There is no such page."), code="not_found") from exc
 
 
 def listing(items, page_obj) -> dict:
@@ -256,8 +254,6 @@ def operation(method: str, path: str, *, summary: str, tag: str, auth: str | Non
     `api_error_handlers` so its failures answer in the same shape.
     """
     def decorate(fn):
-        from ..extensions import limiter
-
         endpoint = fn.__name__
         OPERATIONS[f"{method} {path}"] = {"method": method, "path": path, "summary": summary, "tag": tag,
                                           "auth": auth, "body": body, "params": params or [], "response": response,

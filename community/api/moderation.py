@@ -7,12 +7,23 @@ from sqlalchemy import select
 from ..errors import Conflict
 from ..extensions import db
 from ..forum import services as forum
-from ..forum.models import Board, Post
+from ..forum.models import Board, Post, Thread
 from ..moderation import posts as moderation_posts
 from ..moderation import review, thread_tools
 from ..moderation.models import ReviewItem, ReviewStatus
-from ..permissions import (can_delete_post, can_lock_thread, can_moderate_post, can_pin_globally, can_pin_thread,
-                           can_recategorize, can_restore_post, can_retag, can_review, can_view_board)
+from ..permissions import (
+    can_delete_post,
+    can_lock_thread,
+    can_moderate_post,
+    can_pin_globally,
+    can_pin_thread,
+    can_recategorize,
+    can_restore_post,
+    can_retag,
+    can_review,
+    can_view_board,
+    can_view_thread,
+)
 from .core import ApiError, choice_arg, json_body, not_found, ok, operation, require_member
 from .shapes import post_json, review_item_json, thread_json
 from .views import id_path
@@ -64,9 +75,6 @@ def _post_action(member, post: Post, action: str, reason: str) -> None:
 
 def _load_thread_for_moderation(thread_id: int):
     """A moderator also reaches deleted and hidden threads (to restore or unhide them)."""
-    from ..forum.models import Thread
-    from ..permissions import can_view_thread
-
     member = require_member("moderate")
     thread = db.session.get(Thread, thread_id)
     if thread is None or not can_view_board(member, thread.board) or not can_view_thread(member, thread):

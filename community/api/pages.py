@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from ..members.models import Member, username_key
 from ..permissions import can_manage_api_keys, can_revoke_token
 from . import services
 from .models import ApiToken
+from .openapi import document
 
 bp = Blueprint("api_pages", __name__)
 
@@ -110,7 +112,5 @@ def api_keys():
 @bp.route("/developers/api")
 def developers():
     """The readable API page: how to get a token, the conventions, and every operation."""
-    from .openapi import document
-
     return render_template("community/api/developers.html", spec=document(),
                            spec_url=url_for("api.openapi_document"))

@@ -9,21 +9,54 @@ from flask import current_app, g
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
 from ..forum import services as forum
-from ..forum.models import Board, BoardKind, IdeaStatus, Post
+from ..forum.models import Board, BoardKind, IdeaStatus, Post, Thread
+from ..ideas import services as ideas
 from ..members import registration
 from ..members import services as members
 from ..members.models import Member, username_key
 from ..members.throttle import account_sign_in_limit
+from ..moderation import flags as moderation
 from ..moderation.models import FlagReason
-from ..permissions import (can_accept_answer, can_change_idea_status, can_choose_answer, can_delete_post,
-                           can_edit_post, can_flag, can_register_through_api, can_reply, can_revoke_token,
-                           can_start_thread, can_view_board, can_view_post, can_view_thread, is_suspended)
+from ..notifications import services as notes
+from ..notifications.views import target_url
+from ..permissions import (
+    can_accept_answer,
+    can_change_idea_status,
+    can_choose_answer,
+    can_delete_post,
+    can_edit_post,
+    can_flag,
+    can_register_through_api,
+    can_reply,
+    can_revoke_token,
+    can_start_thread,
+    can_view_board,
+    can_view_post,
+    can_view_thread,
+    is_suspended,
+)
+from ..polls import services as polls
+from ..qa import services as qa
 from ..site.branding import brand
+from ..votes import services as votes
+from ..votes.services import my_votes
 from . import services
-from .core import (ApiError, choice_arg, int_arg, json_body, listing, not_found, ok, operation,
-                   paged, reader, require_member)
+from .core import (
+    ApiError,
+    choice_arg,
+    int_arg,
+    json_body,
+    listing,
+    not_found,
+    ok,
+    operation,
+    paged,
+    reader,
+    require_member,
+)
 from .models import ApiToken, Scope
 from .shapes import board_json, member_json, notification_json, post_json, thread_json, token_json
 
@@ -208,23 +241,18 @@ def start_thread(slug: str):
 
 
 def _attach_poll(member, thread, poll: dict) -> None:
-    from ..errors import ServiceError, ValidationFailed
-    from ..polls import services as polls
-
     try:
         polls.create_poll(member, thread, poll["question"], poll["options"], multiple=bool(poll.get("multiple")),
                           max_choices=poll.get("max_choices") if poll.get("multiple") else None,
                           hide_results=bool(poll.get("hide_results")))
     except ServiceError as exc:
         if exc.fields:
-            raise ValidationFailed(exc.message, {f"poll.{key}": value for key, value in exc.fields.items()})
+            raise ValidationFailed(exc.message, {f"poll.{key}": value for key, value in exc.fields.items()}) from exc
         raise
 
 
 def _thread(thread_id: int):
     """Load a thread the caller may read: 404 when unknown, unreadable or hidden; 410 when deleted."""
-    from ..forum.models import Thread
-
     viewer = reader()
     thread = db.session.get(Thread, thread_id)
     if thread is None or not can_view_board(viewer, thread.board):
@@ -237,8 +265,6 @@ def _thread(thread_id: int):
 
 
 def _thread_page(thread, page: int) -> dict:
-    from ..votes.services import my_votes
-
     viewer = reader()
     posts = paged(forum.thread_posts, thread, page)
     shown = [post for post in posts.items if can_view_post(viewer, post)]
@@ -291,8 +317,6 @@ def _post(post_id: int) -> Post:
 @operation("GET", "/posts/{post_id}", summary="One post", tag="forum", params=[id_path("post_id")],
            response="Post", errors=(403, 404, 410))
 def get_post(post_id: int):
-    from ..votes.services import my_votes
-
     post = _post(post_id)
     viewer = reader()
     mine = my_votes(viewer, [post.id]).get(post.id, 0) if viewer.is_authenticated else 0
@@ -332,8 +356,6 @@ def delete_post(post_id: int):
            response={"$ref": "#/components/schemas/VoteResult"}, errors=(400, 401, 403, 404, 410, 422, 429),
            limit="60 per minute; 1000 per hour")
 def vote(post_id: int):
-    from ..votes import services as votes
-
     member = require_member("write")
     post = _post(post_id)
     data = json_body(VOTE_BODY)
@@ -350,8 +372,6 @@ def _flag_limit():
            body=FLAG_BODY, params=[id_path("post_id")], response={"$ref": "#/components/schemas/FlagResult"},
            status=201, errors=(400, 401, 403, 404, 409, 410, 422), limit=_flag_limit)
 def flag(post_id: int):
-    from ..moderation import flags as moderation
-
     member = require_member("write")
     post = _post(post_id)
     if not can_flag(member, post):
@@ -368,8 +388,6 @@ def flag(post_id: int):
            response={"$ref": "#/components/schemas/AcceptedAnswer"}, errors=(400, 401, 403, 404, 410, 422),
            limit="30 per minute")
 def accepted_answer(thread_id: int):
-    from ..qa import services as qa
-
     member = require_member("write")
     found = _thread(thread_id)
     data = json_body(ACCEPT_BODY)
@@ -394,8 +412,6 @@ def accepted_answer(thread_id: int):
            response={"$ref": "#/components/schemas/ThreadPage"}, errors=(400, 401, 403, 404, 410, 422),
            limit="30 per minute")
 def idea_status(thread_id: int):
-    from ..ideas import services as ideas
-
     member = require_member("write")
     found = _thread(thread_id)
     if found.board.kind is not BoardKind.idea or not can_change_idea_status(member, found):
@@ -415,9 +431,6 @@ def idea_status(thread_id: int):
            params=[PAGE, {"name": "filter", "in": "query", "schema": {"type": "string", "enum": ["all", "unread"]}}],
            response={"$ref": "#/components/schemas/NotificationList"}, errors=(400, 401, 403, 404))
 def notifications():
-    from ..notifications import services as notes
-    from ..notifications.views import target_url
-
     member = require_member("read")
     unread = choice_arg("filter", ("all", "unread"), "all") == "unread"
     found = paged(notes.member_notifications, member, int_arg("page"), unread)

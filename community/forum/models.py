@@ -142,7 +142,7 @@ class Thread(db.Model):
                                                                   name="fk_threads_merged_into_id_threads"))
 
     board: Mapped[Board] = relationship(lazy="joined", innerjoin=True)
-    tags: Mapped[list["Tag"]] = relationship(secondary="thread_tags", order_by="Tag.name", lazy="selectin")
+    tags: Mapped[list[Tag]] = relationship(secondary="thread_tags", order_by="Tag.name", lazy="selectin")
     author: Mapped[Member | None] = relationship(foreign_keys=[author_id])
     last_poster: Mapped[Member | None] = relationship(foreign_keys=[last_poster_id])
 

@@ -18,12 +18,20 @@ from ..dbtypes import utcnow
 from ..errors import NotPermitted, ValidationFailed
 from ..extensions import db
 from ..members.models import Member
-from ..permissions import (can_moderate, can_reply, can_start_thread, can_whisper, is_moderator,
-                           public_post_clause, public_thread_clause, readable_board_clause, visible_post_clause)
+from ..permissions import (
+    can_moderate,
+    can_reply,
+    can_start_thread,
+    can_whisper,
+    is_moderator,
+    public_post_clause,
+    public_thread_clause,
+    readable_board_clause,
+    visible_post_clause,
+)
 from ..signals import post_created, post_deleted, post_edited, thread_created, thread_deleted
 from ..web import Page, page_count, paginate
 from .models import Board, BoardKind, IdeaStatus, Post, PostMention, PostRevision, Tag, Thread, ThreadTag
-
 
 # ---- writing -------------------------------------------------------------------------------
 

@@ -2,17 +2,25 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime, gettext as _
+from flask_babel import format_datetime
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from .. import pagecache, registry
 from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, EditForm, ReplyForm, ThreadForm, apply_errors, submit
 from ..pages import abort_with, error_response, wants_json
-from .. import pagecache, registry
-from ..permissions import (can_delete_post, can_edit_post, can_reply,
-                           can_start_thread, can_view_history, can_view_post, is_silenced)
+from ..permissions import (
+    can_delete_post,
+    can_edit_post,
+    can_reply,
+    can_start_thread,
+    can_view_history,
+    can_view_post,
+    is_silenced,
+)
 from ..signals import thread_viewed
 from ..text import quote
 from ..web import load_board, load_post, load_thread, page_arg, paged, post_url

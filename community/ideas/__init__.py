@@ -2,15 +2,17 @@
 board lists sorted by votes, trending or newest, and the public roadmap at /roadmap."""
 from flask import Flask
 
+from ..forum.models import BoardKind
 from ..registry import register_board_page, register_template_slot
-from . import models  # noqa: F401  (tables known to create_all and Alembic)
+from . import (
+    labels,
+    models,  # noqa: F401  (tables known to create_all and Alembic)
+    views,
+)
 
 
 def init_app(app: Flask) -> None:
     """Register the idea pages, their settings, template helpers and the idea board page."""
-    from ..forum.models import BoardKind
-    from . import labels, views
-
     # A public reason (declining needs one) may have at most this many characters.
     app.config.setdefault("IDEA_REASON_MAX_LENGTH", 2000)
     # "Trending" on an idea board sums the votes cast on each idea in this many recent days.

@@ -19,12 +19,14 @@ from ..dbtypes import utcnow
 from ..errors import Conflict, NotPermitted, ValidationFailed
 from ..extensions import db
 from ..forum.models import Board, BoardKind, IdeaStatus, Post, Thread, Visibility
-from ..web import Page, paginate
 from ..members.models import Member
 from ..notifications.models import NotificationKind, ThreadFollow
 from ..notifications.services import notify_many
 from ..permissions import can_change_idea_status, can_moderate, can_view_thread, readable_board_clause
 from ..signals import idea_status_changed, thread_locked
+from ..votes.models import Vote
+from ..votes.services import recount_score
+from ..web import Page, paginate
 from .models import IdeaStatusEvent
 
 # The roadmap's columns, in the order an idea moves through them; declined ideas come last, folded.
@@ -163,8 +165,6 @@ def _lock_merge_members(source: Thread, target: Thread) -> None:
     thread: a merge taking the same member rows first waits for votes under way on these ideas and
     makes later ones wait, instead of holding the threads while a voter holds a vote row it must move.
     """
-    from ..votes.models import Vote
-
     if db.session.get_bind().dialect.name == "sqlite":
         return  # one writer at a time anyway
     voters = (select(Vote.member_id).join(Post, Post.id == Vote.post_id)
@@ -209,9 +209,6 @@ def carry_votes(source: Thread, target: Thread) -> int:
     allowance counts them twice. Both scores are then recomputed in SQL from the vote rows, so each
     equals the sum of its votes. Undoing the merge later does not move the votes back.
     """
-    from ..votes.models import Vote
-    from ..votes.services import recount_score
-
     source_post, target_post = _opening_post(source), _opening_post(target)
     if source_post is None or target_post is None:
         return 0
@@ -238,8 +235,6 @@ def carry_votes(source: Thread, target: Thread) -> int:
 
 def idea_audience(thread: Thread) -> list[Member]:
     """Return who hears of a change to an idea: those who voted on it and those who follow it."""
-    from ..votes.models import Vote
-
     voters = (select(Vote.member_id).join(Post, Post.id == Vote.post_id)
               .where(Post.thread_id == thread.id, Post.number == 1))
     follows = select(ThreadFollow.member_id).where(ThreadFollow.thread_id == thread.id)
@@ -258,8 +253,6 @@ def status_events(thread: Thread) -> list[IdeaStatusEvent]:
 
 
 def _trending_scores(since):
-    from ..votes.models import Vote
-
     return (select(Post.thread_id.label("thread_id"), func.sum(Vote.value).label("recent"))
             .join(Vote, Vote.post_id == Post.id)
             .where(Post.number == 1, Vote.created_at >= since)

@@ -9,9 +9,9 @@ from ..errors import ServiceError
 from ..extensions import db, limiter, login_manager
 from ..forms import apply_errors
 from ..forum.models import Board, BoardKind, IdeaStatus, Thread
-from ..web import load_thread, page_arg, paged
 from ..pages import abort_with, error_response, wants_json
 from ..permissions import can_change_idea_status
+from ..web import load_thread, page_arg, paged
 from . import services
 from .forms import IdeaStatusForm
 from .labels import status_label

@@ -29,15 +29,27 @@ import os
 from flask import Flask
 
 from ..registry import register_template_slot
-from . import models  # noqa: F401  (tables known to create_all and Alembic)
+from ..signals import (
+    mail_queued,
+    member_registered,
+    notification_created,
+    registration_attempted_for_existing_email,
+    registration_reviewed,
+)
+from . import (
+    cli,
+    delivery,
+    erasure,
+    models,  # noqa: F401  (tables known to create_all and Alembic)
+    preferences,
+    services,
+    views,
+    worker,
+)
 
 
 def init_app(app: Flask) -> None:
     """Register the mail pages, CLI, settings, and the subscribers that queue mail."""
-    from ..signals import (mail_queued, member_registered, notification_created, registration_attempted_for_existing_email,
-                           registration_reviewed)
-    from . import cli, delivery, preferences, services, views, worker
-
     config = app.config
     config.setdefault("BASE_URL", "http://127.0.0.1:5000")  # config.load sets it from HOST/PORT
     config.setdefault("MAIL_DISABLED", [])
@@ -68,8 +80,6 @@ def init_app(app: Flask) -> None:
     registration_reviewed.connect(services.on_registration_reviewed, weak=False)
     notification_created.connect(delivery.on_notification_created, weak=False)
     mail_queued.connect(worker.on_mail_queued, weak=False)
-    from . import erasure
-
     erasure.connect()
 
     @app.before_request

@@ -7,14 +7,16 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ..cli import community_cli
+from . import delivery
+from .worker import run_once
+
 mail_cli = AppGroup("mail", help="Send the mail queue and digests.")
 
 
 @mail_cli.command("send")
 def send() -> None:
     """Turn due notifications into mails and deliver every message that is due, once."""
-    from . import delivery
-
     queued = delivery.send_due_notifications()
     counts = delivery.deliver_due(limit=10_000)
     click.echo(f"Notification mails queued: {queued}; sent: {counts['sent']}, "
@@ -26,8 +28,6 @@ def send() -> None:
 @click.option("--now", "force", is_flag=True, help="Send even to members whose period has not passed yet.")
 def digest(period: str, force: bool) -> None:
     """Queue the digests that are due (run daily from cron, or let the sender thread run it hourly)."""
-    from . import delivery
-
     count = delivery.send_digests(None if period == "all" else period, force=force)
     counts = delivery.deliver_due(limit=10_000)
     click.echo(f"Digests queued: {count}; sent: {counts['sent']}, deferred: {counts['deferred']}.")
@@ -36,8 +36,6 @@ def digest(period: str, force: bool) -> None:
 @mail_cli.command("worker")
 def worker() -> None:
     """Run the sender loop in this process (instead of, or beside, the threads of the web processes)."""
-    from .worker import run_once
-
     app = current_app._get_current_object()
     last_hourly = 0.0
     click.echo("Mail worker running; Ctrl-C stops it.")
@@ -50,7 +48,5 @@ def worker() -> None:
 
 
 def init_app(app) -> None:
-    from ..cli import community_cli
-
     if "mail" not in community_cli.commands:
         community_cli.add_command(mail_cli)

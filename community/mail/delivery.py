@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime as rfc2822, formataddr, parseaddr
+from email.utils import format_datetime as rfc2822
+from email.utils import formataddr, parseaddr
 
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -19,8 +20,13 @@ from ..extensions import db
 from ..forum.models import Board, Post, Thread
 from ..members.models import Member
 from ..notifications.models import BoardFollow, Notification, ThreadFollow
-from ..permissions import (can_view_post, can_view_thread, public_thread_clause, readable_board_clause,
-                           visible_post_clause)
+from ..permissions import (
+    can_view_post,
+    can_view_thread,
+    public_thread_clause,
+    readable_board_clause,
+    visible_post_clause,
+)
 from . import compose, preferences
 from .models import MailMessage, MailPreference, PendingNotificationMail
 from .transport import TransportError, transport_for

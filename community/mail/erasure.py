@@ -16,6 +16,7 @@ from sqlalchemy import delete, or_, select
 from ..aftercommit import after_commit
 from ..extensions import db
 from ..members.erasure import Identity
+from ..signals import member_deleting
 from .models import MailMessage
 from .transport import FileTransport
 
@@ -47,6 +48,4 @@ def on_member_deleting(member, **_kw) -> None:
 
 
 def connect() -> None:
-    from ..signals import member_deleting
-
     member_deleting.connect(on_member_deleting, weak=False)

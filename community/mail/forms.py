@@ -5,6 +5,8 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectMultipleField
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .compose import MESSAGE_TYPES
+
 
 class ForgotPasswordForm(FlaskForm):
     login = StringField(_l("Username or email"), validators=[InputRequired()])
@@ -36,6 +38,4 @@ class MailSettingsForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .compose import MESSAGE_TYPES
-
         self.enabled.choices = [(key, label) for key, label in MESSAGE_TYPES.items()]

@@ -73,11 +73,12 @@ def _member_from(payload: dict) -> Member:
 def _read(purpose: str, token: str, max_age: int | None = None) -> dict:
     try:
         return tokens.read(purpose, token, max_age)
+    # `from None`: the cause (itsdangerous's error) carries the decoded payload; keep it out of logs and tracebacks
     except tokens.TokenExpired:
-        raise TokenProblem("expired", _l("This link has expired. Please ask for a new one."))
+        raise TokenProblem("expired", _l("This link has expired. Please ask for a new one.")) from None
     except tokens.TokenInvalid:
         raise TokenProblem("invalid", _l("This link is not valid. It may have been cut short or altered; "
-                                         "please copy the whole link from the mail."))
+                                         "please copy the whole link from the mail.")) from None
 
 
 def verification_member(token: str) -> Member:

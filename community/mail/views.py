@@ -248,7 +248,7 @@ def admin():
         func.count(MailMessage.id).filter(MailMessage.sent_at.is_(None), MailMessage.failed_at.is_(None)),
         func.count(MailMessage.id).filter(MailMessage.failed_at.is_not(None)),
         func.count(MailMessage.id).filter(MailMessage.sent_at.is_not(None)))).one()._asdict())
-    counts = dict(zip(("queued", "failed", "sent"), counts.values()))
+    counts = dict(zip(("queued", "failed", "sent"), counts.values(), strict=True))
     transport = transport_for(current_app.config)
     return render_template("community/mail/admin.html", form=form, messages=messages, counts=counts,
                            transport=transport.describe(), status_filter=status_filter,

@@ -22,7 +22,7 @@ class Identity:
     values: tuple[str, ...]
 
     @classmethod
-    def of(cls, member, *extra: str) -> "Identity":
+    def of(cls, member, *extra: str) -> Identity:
         """What identifies `member` in text: username, email, display name, and `extra` (company, phone ...)."""
         found = []
         for value in (member.username, member.email, member.display_name, *extra):

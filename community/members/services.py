@@ -39,8 +39,9 @@ def normalise_email(email: str) -> str:
     """Return the email in canonical form, or raise ValidationFailed."""
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized
-    except EmailNotValidError:
-        raise ValidationFailed(_l("Check the email address."), {"email": _l("That is not a valid email address.")})
+    except EmailNotValidError as exc:
+        raise ValidationFailed(_l("Check the email address."),
+                               {"email": _l("That is not a valid email address.")}) from exc
 
 
 def register_member(username: str, email: str, password: str, *, role: Role = Role.member,

@@ -15,6 +15,8 @@ from flask import current_app, request
 from flask_babel import gettext as _
 
 from ..extensions import limiter
+from ..pages import error_response
+from .services import find_member
 
 
 def _login_named() -> str:
@@ -32,16 +34,12 @@ def _login_named() -> str:
 
 def account_key() -> str:
     """The rate-limit key: the account's id when the login names one, else the login itself."""
-    from .services import find_member
-
     login = _login_named()
     member = find_member(login) if login.strip() else None
     return f"member:{member.id}" if member is not None else f"login:{login.strip().casefold()[:100]}"
 
 
 def _breach(limit):
-    from ..pages import error_response
-
     seconds = max(1, int(limit.window.reset_time - time.time()))
     return error_response(429, _("Too many failed sign-in attempts for this account. Try again in %(minutes)d "
                                  "minutes, or reset your password by email.", minutes=max(1, round(seconds / 60))),

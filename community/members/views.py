@@ -4,7 +4,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime, gettext as _
+from flask_babel import format_datetime
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
@@ -18,9 +19,9 @@ from ..permissions import is_suspended, public_thread_clause, readable_board_cla
 from ..signals import registration_attempted_for_existing_email
 from ..site.branding import brand
 from . import registration, services
-from .throttle import account_sign_in_limit
 from . import sessions as member_sessions
 from .models import Member, username_key
+from .throttle import account_sign_in_limit
 
 bp = Blueprint("members", __name__)
 
@@ -140,8 +141,6 @@ def logout():
 def profile(username: str):
     member = db.session.scalar(select(Member).where(Member.username_key == username_key(username)))
     if member is None:
-        from flask import abort
-
         abort(404)
     recent = db.session.scalars(
         select(Thread).join(Thread.board)

@@ -25,7 +25,14 @@ from flask import Flask
 
 from ..permissions import is_moderator
 from ..registry import register_new_post_check, register_staff_counter, register_template_slot
-from . import models  # noqa: F401  (makes the tables known to create_all and Alembic)
+from . import (
+    models,  # noqa: F401  (makes the tables known to create_all and Alembic)
+    posts,
+    review,
+    subscribers,
+    thread_tools,
+    views,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -36,8 +43,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("MODERATION_SECONDS_BETWEEN_THREADS", 15)
     app.config.setdefault("MODERATION_SECONDS_BETWEEN_POSTS", 5)
     app.config.setdefault("MODERATION_FLAG_LIMIT", "10 per minute; 50 per day")
-
-    from . import posts, review, subscribers, thread_tools, views
 
     def review_queue(member) -> int | None:
         """The live staff counter of the review queue's size, for moderators (None: not shown)."""

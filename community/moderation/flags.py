@@ -22,8 +22,9 @@ from .posts import mark_hidden
 def _reason(raw) -> FlagReason:
     try:
         return FlagReason(str(raw or ""))
-    except ValueError:
-        raise ValidationFailed(_l("Please correct the marked fields."), {"reason": _l("Please choose a reason.")})
+    except ValueError as exc:
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               {"reason": _l("Please choose a reason.")}) from exc
 
 
 def _pending_item(kind: ReviewKind, *, post: Post | None = None, member: Member | None = None) -> ReviewItem:
@@ -46,8 +47,8 @@ def _add_flag(flagger: Member, item: ReviewItem, reason: FlagReason, note: str, 
         with db.session.begin_nested():
             db.session.add(flag)
             db.session.flush()
-    except IntegrityError:
-        raise Conflict(_l("You have flagged this already; the moderators will look at it."))
+    except IntegrityError as exc:
+        raise Conflict(_l("You have flagged this already; the moderators will look at it.")) from exc
     db.session.execute(update(ReviewItem).where(ReviewItem.id == item.id).values(weight=ReviewItem.weight + weight))
     db.session.expire(item, ["weight", "flags"])
     return flag

@@ -13,7 +13,6 @@ from ..forum.models import Post, Thread
 from ..members.models import Member
 
 
-
 class FlagReason(str, enum.Enum):
     spam = "spam"
     abusive = "abusive"
@@ -60,8 +59,8 @@ class ReviewItem(db.Model):
     post: Mapped[Post | None] = relationship(foreign_keys=[post_id])
     member: Mapped[Member | None] = relationship(foreign_keys=[member_id])
     resolved_by: Mapped[Member | None] = relationship(foreign_keys=[resolved_by_id])
-    flags: Mapped[list["Flag"]] = relationship(back_populates="item", order_by="Flag.created_at",
-                                               lazy="selectin")
+    flags: Mapped[list[Flag]] = relationship(back_populates="item", order_by="Flag.created_at",
+                                             lazy="selectin")
 
     @property
     def is_pending(self) -> bool:

@@ -15,13 +15,14 @@ from ..dbtypes import utcnow
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..forum.models import Board, Post, PostMention, Thread
+from ..forum.services import refresh_last_post
 from ..members.models import Member
+from ..notifications import services as notifications
 from ..permissions import is_posting_unlimited
 from ..signals import post_approved, post_hidden, post_restored, post_unhidden
 from .inputs import checked_text
 from .log import log_action
 from .models import ReviewItem, ReviewKind
-
 
 # ---- counts ----------------------------------------------------------------------------------
 
@@ -149,8 +150,6 @@ def mark_visible(post: Post) -> None:
 
 def _refresh_last(post: Post) -> None:
     """The thread's (and board's) last post is its latest post everyone may read, after `post` changed."""
-    from ..forum.services import refresh_last_post
-
     refresh_last_post(post.thread, board=counted(post))
 
 
@@ -211,8 +210,6 @@ def reject_post(moderator: Member, post: Post, note: str = "") -> None:
 
 def _announce_approved(post: Post) -> None:
     """Tell followers and mentioned members now: while it waited, the post was invisible to them."""
-    from ..notifications import services as notifications
-
     mentioned = list(db.session.scalars(select(Member).join(PostMention, PostMention.member_id == Member.id)
                                         .where(PostMention.post_id == post.id)))
     if post.is_opening:

@@ -10,6 +10,7 @@ from ..dbtypes import utcnow
 from ..errors import Conflict, NotPermitted
 from ..extensions import db
 from ..members.models import Member
+from ..notifications.services import notify
 from ..permissions import can_act_on_member
 from ..signals import member_restriction_lifted, member_silenced, member_suspended
 from .inputs import checked_days, checked_text
@@ -102,8 +103,6 @@ def lift_suspension(actor: Member, target: Member, reason: str = "") -> Member:
 
 
 def _tell_member(actor: Member, target: Member, what: str, reason: str, until) -> None:
-    from ..notifications.services import notify
-
     notify(target, "moderation", actor=actor,
            data={"what": what, "reason": reason, "until": until.isoformat() if until else None,
                  "url": f"/u/{target.username}#moderation"})

@@ -2,22 +2,25 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..dbtypes import utcnow
 from ..errors import Conflict, NotPermitted, ValidationFailed
 from ..extensions import db
 from ..forum.models import Board, Post, Thread
+from ..forum.services import delete_post
 from ..members.models import Member
-from ..permissions import can_act_on_member, can_moderate, is_moderator
+from ..notifications.services import notify_many
+from ..permissions import can_act_on_member, can_moderate, can_view_thread, is_moderator, readable_board_clause
 from ..signals import post_hidden, post_unhidden, review_resolved
+from ..trust.services import record_flag_against
 from .inputs import NOTE_MAX, checked_days, checked_text
 from .labels import FLAG_REASON_LABELS
 from .log import log_action
 from .models import FlagReason, ModerationAction, ReviewItem, ReviewKind, ReviewStatus
 from .posts import approve_post, mark_hidden, mark_visible, reject_post
 from .restrictions import silence_member
-
 
 OUTCOMES = {
     ReviewKind.flagged_post: ("agreed", "disagreed", "ignored"),
@@ -30,8 +33,6 @@ def resolve(moderator: Member, item: ReviewItem, outcome: str, note: str = "", *
             silence_days=None, reason: str = "") -> ReviewItem:
     """Decide a review item: agree (hide or delete; optionally silence), disagree (restore), ignore,
     approve or reject; the flaggers hear the outcome."""
-    from ..forum.services import delete_post
-
     if not item.is_pending:
         raise Conflict(_l("Someone has dealt with this already."))
     if outcome not in OUTCOMES[item.kind]:
@@ -91,15 +92,10 @@ def _count_flag_against(member: Member | None) -> None:
     """Trust levels count the member's posts flagged with flags a moderator upheld (and may drop level 3)."""
     if member is None:
         return
-    from ..trust.services import record_flag_against
-
     record_flag_against(member)
 
 
 def _tell_flaggers(moderator: Member, item: ReviewItem, outcome: str) -> None:
-    from ..notifications.services import notify_many
-    from ..permissions import can_view_thread
-
     flaggers = [flag.flagger for flag in item.flags]
     if not flaggers:
         return
@@ -118,11 +114,6 @@ def _tell_flaggers(moderator: Member, item: ReviewItem, outcome: str) -> None:
 
 def review_queue(member, status: ReviewStatus = ReviewStatus.pending, limit: int = 50) -> list[ReviewItem]:
     """Return the review items (oldest first when pending) on boards `member` moderates, with what each shows."""
-    from sqlalchemy import or_
-    from sqlalchemy.orm import joinedload, selectinload
-
-    from ..permissions import readable_board_clause
-
     query = (select(ReviewItem).where(ReviewItem.status == status)
              .outerjoin(Post, ReviewItem.post_id == Post.id).outerjoin(Thread, Post.thread_id == Thread.id)
              .outerjoin(Board, Thread.board_id == Board.id)
@@ -145,9 +136,6 @@ def pending_review_count(member) -> int:
 
 def item_histories(items: list[ReviewItem], per_item: int = 20) -> dict[int, list[ModerationAction]]:
     """The log lines about each item's post or member, newest first (one query for the whole page)."""
-    from sqlalchemy import or_
-    from sqlalchemy.orm import joinedload
-
     post_ids = {item.post_id for item in items if item.post_id is not None}
     member_ids = {item.member_id for item in items if item.post_id is None and item.member_id is not None}
     if not post_ids and not member_ids:

@@ -1,6 +1,9 @@
 """The moderation log also records what other areas' tools did (thread tools, moderators' edits and deletes)."""
 from __future__ import annotations
 
+from ..signals import post_deleted, post_edited, thread_locked, thread_moved, thread_pinned, thread_retagged
+from .log import log_action
+
 _connected = False
 
 
@@ -9,8 +12,6 @@ def connect() -> None:
     global _connected
     if _connected:
         return
-    from ..signals import post_deleted, post_edited, thread_locked, thread_moved, thread_pinned, thread_retagged
-
     thread_locked.connect(_on_locked)
     thread_pinned.connect(_on_pinned)
     thread_moved.connect(_on_moved)
@@ -21,8 +22,6 @@ def connect() -> None:
 
 
 def _log(*args, **kwargs):
-    from .log import log_action
-
     log_action(*args, **kwargs)
 
 

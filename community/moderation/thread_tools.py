@@ -16,7 +16,7 @@ from ..dbtypes import utcnow
 from ..errors import Conflict, NotPermitted, ValidationFailed
 from ..extensions import db
 from ..forum.models import Board, BoardKind, IdeaStatus, Post, Thread
-from ..forum.services import parse_tags, set_tags
+from ..forum.services import check_title, parse_tags, set_tags
 from ..members.models import Member
 from ..permissions import can_merge_threads, can_moderate, can_move_thread_to, can_split_thread, can_start_thread
 from ..signals import thread_locked, thread_moved, thread_pinned, thread_retagged, thread_split, threads_merged
@@ -245,8 +245,6 @@ def _live_posts(thread: Thread) -> int:
 def split_thread(moderator: Member, source: Thread, post_ids, title: str, board: Board | None = None,
                  reason: str = "") -> Thread:
     """Move the chosen replies of `source` into a new thread, in their order; the first opens it."""
-    from ..forum.services import check_title
-
     if not can_split_thread(moderator, source):
         raise NotPermitted(_l("You cannot split this thread."))
     board = board or source.board

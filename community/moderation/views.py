@@ -8,27 +8,45 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..forum.models import Board, Post, Thread
-from ..web import load_thread, page_arg, paged, post_url
 from ..members.models import Member, username_key
 from ..pages import error_response, wants_json
-from ..permissions import (can_act_on_member, can_flag, can_lock_thread, can_merge_threads, can_moderate_post,
-                           can_pin_globally, can_pin_thread, can_recategorize, can_report_member, can_restore_post,
-                           can_retag, can_review, can_split_thread, can_view_board, can_view_log_subject,
-                           can_view_moderation_log, can_view_post, is_moderator)
+from ..permissions import (
+    can_act_on_member,
+    can_flag,
+    can_lock_thread,
+    can_merge_threads,
+    can_moderate_post,
+    can_pin_globally,
+    can_pin_thread,
+    can_recategorize,
+    can_report_member,
+    can_restore_post,
+    can_retag,
+    can_review,
+    can_split_thread,
+    can_view_board,
+    can_view_log_subject,
+    can_view_moderation_log,
+    can_view_post,
+    is_moderator,
+)
+from ..web import load_thread, page_arg, paged, post_url
 from . import thread_tools
 from .flags import flag_post, report_member
 from .labels import ACTION_LABELS, FLAG_REASON_LABELS, REASON_CODE_LABELS
 from .log import moderation_log, transparency_report
-from .models import FlagReason, ReviewItem, ReviewStatus
+from .models import ReviewItem, ReviewStatus
 from .posts import hide_post, restore_post, unhide_post
 from .restrictions import lift_silence, lift_suspension, silence_member, suspend_member
-from .review import OUTCOMES, item_histories, pending_review_count, resolve as resolve_item, review_queue
+from .review import OUTCOMES, item_histories, pending_review_count, review_queue
+from .review import resolve as resolve_item
 from .thread_tools import is_pinned
 
 bp = Blueprint("moderation", __name__)
@@ -43,8 +61,6 @@ def _flag_limit():
 
 def _member_key():
     """Rate-limit signed-in members by account (several members may share an address)."""
-    from flask_limiter.util import get_remote_address
-
     return f"member:{current_user.id}" if current_user.is_authenticated else get_remote_address()
 
 

@@ -8,14 +8,16 @@ templates/community/notifications/kinds/<kind>.html when that file exists (varia
 from flask import Flask
 
 from ..registry import register_template_slot
-from . import models  # noqa: F401  (tables known to create_all and Alembic)
+from ..signals import post_created, thread_created
+from . import (
+    models,  # noqa: F401  (tables known to create_all and Alembic)
+    services,
+    views,
+)
 
 
 def init_app(app: Flask) -> None:
     """Register the notifications page, its settings, the header count and the reply/mention subscribers."""
-    from ..signals import post_created, thread_created
-    from . import services, views
-
     # Notifications shown per page on /notifications.
     app.config.setdefault("NOTIFICATIONS_PER_PAGE", 30)
     app.register_blueprint(views.bp)

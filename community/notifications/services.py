@@ -11,15 +11,16 @@ from collections.abc import Iterable
 
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from ..dbtypes import utcnow
 from ..extensions import db
 from ..forum.models import Board, Post, Thread
-from ..web import Page, paginate
 from ..members.models import Member
 from ..permissions import can_view_post, can_view_thread, readable_board_clause
 from ..signals import notification_created
+from ..web import Page, paginate
 from .models import BoardFollow, Notification, NotificationKind, ThreadFollow
 
 _KIND_RE = re.compile(r"^[a-z][a-z_]{0,31}$")
@@ -131,12 +132,11 @@ def dialect_insert(table):
     """Return an INSERT for the session's database that supports `on_conflict_do_nothing`."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the project speaks SQLite and PostgreSQL
-        raise RuntimeError(f"unsupported database {dialect}")
-    return insert(table)
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    # the project speaks SQLite and PostgreSQL only
+    raise RuntimeError(f"unsupported database {dialect}")  # pragma: no cover
 
 
 def follow_thread(member: Member, thread: Thread) -> bool:

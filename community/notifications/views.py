@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, limiter
-from ..forum.models import Thread
-from ..web import page_arg, paged, post_url
+from ..forum.models import Board, Thread
 from ..pages import wants_json
-from ..permissions import can_follow_thread, can_view_thread
+from ..permissions import can_follow_thread, can_view_board, can_view_thread
+from ..web import page_arg, paged, post_url
 from . import services
 from .models import Notification
 
@@ -152,9 +152,6 @@ def unfollow(thread_id: int):
 
 
 def _board_target(slug: str):
-    from ..forum.models import Board
-    from ..permissions import can_view_board
-
     board = db.session.scalar(select(Board).where(Board.slug == slug[:64]))
     if board is None or not can_view_board(current_user, board):
         abort(404)

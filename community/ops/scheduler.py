@@ -27,9 +27,9 @@ from flask import Flask
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import registry
 from ..dbtypes import utcnow
 from ..extensions import db
-from .. import registry
 from .models import ScheduledJob
 
 log = logging.getLogger(__name__)

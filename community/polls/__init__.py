@@ -10,13 +10,14 @@ post (slot post_after_body). Routes: POST /polls/<id>/vote, POST /polls/<id>/clo
 from flask import Flask
 
 from ..registry import register_new_thread_extra, register_template_slot
-from . import models  # noqa: F401  (tables known to create_all and Alembic)
+from . import (
+    models,  # noqa: F401  (tables known to create_all and Alembic)
+    views,
+)
 
 
 def init_app(app: Flask) -> None:
     """Register the poll routes, settings, template helpers and the new-thread form hook."""
-    from . import views
-
     # Most options a poll may have (at least 2 are always required).
     app.config.setdefault("POLL_MAX_OPTIONS", 20)
     # Flask-Limiter limit on casting or changing ballots, per client address.

@@ -1,7 +1,7 @@
 """The poll form: a section of the new-thread form, or a page of its own to add a poll later."""
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -40,7 +40,7 @@ class PollForm(FlaskForm):
         raw = (self.tz_offset.data or "").strip()
         offset = int(raw) if raw.lstrip("-").isdigit() and abs(int(raw)) <= 16 * 60 else 0
         # getTimezoneOffset() is UTC minus local time, in minutes.
-        return (local + timedelta(minutes=offset)).replace(tzinfo=timezone.utc)
+        return (local + timedelta(minutes=offset)).replace(tzinfo=UTC)
 
     def service_arguments(self) -> dict:
         return dict(multiple=self.kind.data == "multiple", max_choices=self.max_choices.data,

@@ -3,8 +3,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Integer, String,
-                        UniqueConstraint, text)
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..dbtypes import UTCDateTime, utcnow
@@ -37,8 +46,8 @@ class Poll(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     thread: Mapped[Thread] = relationship()
-    options: Mapped[list["PollOption"]] = relationship(order_by="PollOption.position", back_populates="poll",
-                                                       lazy="selectin")
+    options: Mapped[list[PollOption]] = relationship(order_by="PollOption.position", back_populates="poll",
+                                                     lazy="selectin")
 
     def is_closed(self, now: datetime | None = None) -> bool:
         return self.closes_at is not None and self.closes_at <= (now or utcnow())

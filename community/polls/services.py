@@ -12,14 +12,14 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 
 from ..dbtypes import utcnow
 from ..errors import Conflict, NotPermitted, ValidationFailed
 from ..extensions import db
 from ..forum.models import Thread
 from ..members.models import Member
-from ..permissions import (can_add_poll, can_close_poll, can_hide_poll_results, can_see_poll_results,
-                           can_vote_in_poll)
+from ..permissions import can_add_poll, can_close_poll, can_hide_poll_results, can_see_poll_results, can_vote_in_poll
 from ..signals import poll_created, poll_voted
 from .models import Poll, PollBallot, PollOption, PollVote
 
@@ -185,8 +185,6 @@ def close_poll(actor: Member, poll: Poll, now: datetime | None = None) -> Poll:
 
 def thread_poll(thread: Thread) -> Poll | None:
     """Return the thread's poll with its options, in one query."""
-    from sqlalchemy.orm import joinedload
-
     return db.session.scalars(select(Poll).where(Poll.thread_id == thread.id)
                               .options(joinedload(Poll.options))).unique().one_or_none()
 
@@ -235,7 +233,7 @@ class PollView:
         }
         if self.results_visible:
             body["voter_count"] = self.voter_count
-            for data, option in zip(body["options"], self.options):
+            for data, option in zip(body["options"], self.options, strict=True):
                 data.update(votes=option.votes, percent=option.percent)
         return body
 

@@ -10,9 +10,9 @@ from ..errors import ServiceError, ValidationFailed
 from ..extensions import db, limiter
 from ..forms import ConfirmForm, apply_errors
 from ..forum.models import Thread
-from ..web import load_thread
 from ..pages import abort_with, error_response, wants_json
 from ..permissions import can_add_poll
+from ..web import load_thread
 from . import services
 from .forms import PREFIX, PollForm
 from .models import Poll

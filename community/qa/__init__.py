@@ -1,12 +1,11 @@
 """Questions and answers: the asker (or a moderator) marks one reply as the accepted answer."""
 from ..registry import register_template_slot
+from ..signals import post_deleted
+from . import services, views
 
 
 def init_app(app) -> None:
     """Register the accept/unaccept routes, the accepted-answer template helper and the subscribers."""
-    from ..signals import post_deleted
-    from . import services, views
-
     app.register_blueprint(views.bp)
     register_template_slot(app, "post_actions", "community/qa/_actions.html", order=20)
     register_template_slot(app, "post_after_body", "community/qa/_post_marks.html", order=20)

@@ -12,9 +12,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..forum.models import Post
-from ..web import load_thread, post_url
 from ..pages import error_response, wants_json
 from ..permissions import can_view_post
+from ..web import load_thread, post_url
 from . import services
 
 bp = Blueprint("qa", __name__)

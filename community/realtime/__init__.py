@@ -20,13 +20,18 @@ fn(member) -> int | None)` and call `community.realtime.emit.staff_counters_chan
 from flask import Flask
 
 from ..registry import register_template_slot
-from . import models  # noqa: F401  (tables known to create_all and Alembic)
+from . import (
+    models,  # noqa: F401  (tables known to create_all and Alembic)
+    presence,
+    session_sockets,
+    sockets,
+    subscribers,
+    views,
+)
 
 
 def init_app(app: Flask) -> None:
     """Register the live pages, the socket handlers and the signal subscribers."""
-    from . import presence, session_sockets, sockets, subscribers, views
-
     app.config.setdefault("REALTIME_PRESENCE_TTL", 90)
     app.config.setdefault("REALTIME_CATCH_UP_LIMIT", 50)
     app.config.setdefault("REALTIME_EVENT_LIMITS", {})

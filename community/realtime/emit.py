@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import time
 
+from flask import current_app
+
 from ..aftercommit import after_commit
 from ..extensions import socketio
 
@@ -76,8 +78,6 @@ def session_room(key: str) -> str:
 def _end_sessions_now(keys: list[str]) -> None:
     """Tell, then drop, the sockets of ended sessions: this process's at once, other processes' through
     the message queue (their sids are kept per session, community/realtime/session_sockets.py)."""
-    from flask import current_app
-
     server = socketio.server
     try:
         registry = current_app.extensions.get("community.session_sockets")

@@ -13,6 +13,8 @@ import logging
 import threading
 import time
 
+import redis
+
 log = logging.getLogger(__name__)
 REPLYING_SECONDS = 8  # a typing event counts for this long unless renewed or stopped
 
@@ -51,8 +53,6 @@ class MemoryPresence:
 
 class RedisPresence:
     def __init__(self, url: str, ttl: float, prefix: str):
-        import redis
-
         self.ttl = ttl
         self.prefix = prefix
         self.redis = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)

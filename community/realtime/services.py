@@ -1,12 +1,11 @@
 """Queries behind the live features: catch-up after a reconnect, staff counters, live preferences."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import func, or_, select
-
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
 
 from .. import registry
 from ..dbtypes import utcnow
@@ -33,7 +32,7 @@ def catch_up(member, thread: Thread, last_seen_post_id: int, since: float | None
     new_ids = [post.id for post in new_posts if shows_post(member, post)]
     changed: list[int] = []
     if since is not None:
-        when = datetime.fromtimestamp(since, tz=timezone.utc)
+        when = datetime.fromtimestamp(since, tz=UTC)
         changed = [post.id for post in db.session.scalars(
             select(Post).where(Post.thread_id == thread.id, Post.id <= last_seen_post_id,
                                or_(Post.edited_at > when, Post.deleted_at > when))

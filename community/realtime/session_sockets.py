@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 
+import redis
+
 log = logging.getLogger(__name__)
 TTL = 7 * 24 * 3600  # a socket lives far less; the set only must not outlive forgotten sessions
 
@@ -37,8 +39,6 @@ class MemorySessionSockets:
 
 class RedisSessionSockets:
     def __init__(self, url: str, prefix: str):
-        import redis
-
         self.prefix = prefix
         self.redis = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
 

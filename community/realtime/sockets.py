@@ -20,8 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..extensions import db, socketio
 from ..forum.models import Thread
 from ..notifications.services import unread_count
-from ..permissions import (can_see_moderation_live, can_see_restricted_live, can_see_staff_counters,
-                           can_view_thread)
+from ..permissions import can_see_moderation_live, can_see_restricted_live, can_see_staff_counters, can_view_thread
 from . import services
 from .emit import STAFF_ROOM, member_room, moderation_room, restricted_room, session_room, thread_room
 

@@ -1,8 +1,8 @@
 """Turn the forum's signals into live events (sent after commit; ids and states only)."""
 from __future__ import annotations
 
-from ..forum.models import BoardKind
 from .. import signals
+from ..forum.models import BoardKind
 from . import emit
 
 

@@ -12,11 +12,11 @@ from flask_login import current_user, login_required
 
 from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..web import load_post
 from ..notifications.models import Notification
 from ..notifications.views import target_url
 from ..pages import error_response
 from ..permissions import can_see_staff_counters, can_view_notification
+from ..web import load_post
 from . import services
 
 bp = Blueprint("realtime", __name__)

@@ -15,15 +15,16 @@ Configuration (set with COMMUNITY_<NAME> in the environment):
 from __future__ import annotations
 
 from ..registry import register_template_slot
-from . import models  # noqa: F401  (known to create_all and Alembic)
+from . import (
+    models,  # noqa: F401  (known to create_all and Alembic)
+    subscribers,
+)
+from .views import bp
 
 
 def init_app(app) -> None:
     """Register the pages, settings and signal subscribers of reputation and badges."""
     app.config.setdefault("LEADERBOARD_PER_PAGE", 50)
-
-    from . import subscribers
-    from .views import bp
 
     app.register_blueprint(bp)
     register_template_slot(app, "profile_extra", "community/reputation/_profile.html", order=20)

@@ -30,6 +30,7 @@ from ..dbtypes import utcnow
 from ..extensions import db
 from ..forum.models import IdeaStatus, Post, Thread
 from ..members.models import Member
+from ..notifications.services import notify
 from ..signals import badge_granted
 from . import services as ledger
 from .models import Badge, BadgeGrant, BadgeLevel, ReputationEntry, ReputationReason
@@ -213,10 +214,6 @@ def grant_badge(member_id: int, badge: Badge, post_id: int | None = None) -> Bad
 
 
 def _notify(member: Member, badge: Badge, grant: BadgeGrant) -> None:
-    try:
-        from ..notifications.services import notify
-    except ImportError:  # notifications are optional
-        return
     # A literal path: url_for needs a request, and badges are also granted from CLI commands.
     notify(member, "badge", data={"badge": badge.slug, "icon": badge.icon, "level": badge.level.value,
                                   "url": f"/badges/{badge.slug}"})

@@ -55,7 +55,7 @@ class ReputationEntry(db.Model):
     actor: Mapped[Member | None] = relationship(foreign_keys=[actor_id])
     post: Mapped[Post | None] = relationship()
     thread: Mapped[Thread | None] = relationship()
-    badge: Mapped["Badge | None"] = relationship()
+    badge: Mapped[Badge | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<ReputationEntry {self.member_id} {self.delta:+d} {self.reason.value}>"

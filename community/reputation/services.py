@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -20,7 +21,7 @@ from ..errors import NotPermitted, ValidationFailed
 from ..extensions import db
 from ..forum.models import Post, Thread
 from ..members.models import Member
-from ..permissions import can_view_board
+from ..permissions import can_adjust_reputation, can_view_board
 from ..signals import reputation_changed
 from ..web import Page, paginate
 from .models import ReputationEntry, ReputationReason
@@ -80,10 +81,7 @@ def insert_once(model, values: dict, conflict_columns: list[str]):
     """
     dialect = db.session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = (dialect_insert(model).values(**values)
                 .on_conflict_do_nothing(index_elements=conflict_columns).returning(model.id))
         return db.session.execute(stmt).scalar()
@@ -190,8 +188,6 @@ def checked_by_hand(amount, note, *, field: str, limit: int, example) -> tuple[i
 
 def adjust(staff: Member, member: Member, delta, note: str) -> ReputationEntry:
     """Let staff move a member's reputation by hand, with a reason that the member sees."""
-    from ..permissions import can_adjust_reputation
-
     if not can_adjust_reputation(staff, member):
         raise NotPermitted(_l("Only staff may adjust reputation."))
     delta, note = checked_by_hand(delta, note, field="delta", limit=MAX_ADJUSTMENT,

@@ -8,21 +8,19 @@ Site setting (community/settings.py; admins change it at /admin/gamification/poi
 from __future__ import annotations
 
 from ..registry import register_template_slot
+from ..signals import reputation_changed
 from . import models  # noqa: F401  (known to create_all and Alembic)
+from .services import earn_points
+from .views import bp
 
 
 def _reputation_changed(member, entry=None, **_extra):
-    from .services import earn_points
-
     if entry is not None:
         earn_points(entry)
 
 
 def init_app(app) -> None:
     """Register the reward pages, settings and the subscriber that pays points for reputation."""
-
-    from ..signals import reputation_changed
-    from .views import bp
 
     app.register_blueprint(bp)
     register_template_slot(app, "profile_extra", "community/rewards/_profile.html", order=30)

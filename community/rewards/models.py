@@ -12,7 +12,6 @@ from ..extensions import db
 from ..members.models import Member
 
 
-
 class PointsReason(str, enum.Enum):
     earned = "earned"  # from reputation earned (see community.rewards.services.earn_points)
     redeemed = "redeemed"  # spent on a reward
@@ -43,7 +42,7 @@ class PointsEntry(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor: Mapped[Member | None] = relationship(foreign_keys=[actor_id])
-    redemption: Mapped["Redemption | None"] = relationship(foreign_keys=[redemption_id])
+    redemption: Mapped[Redemption | None] = relationship(foreign_keys=[redemption_id])
 
 
 class RewardKind(str, enum.Enum):

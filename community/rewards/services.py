@@ -26,6 +26,7 @@ from ..dbtypes import utcnow
 from ..errors import Conflict, NotPermitted, ValidationFailed
 from ..extensions import db
 from ..members.models import Member
+from ..notifications.services import notify
 from ..permissions import can_grant_to, can_manage_rewards, can_redeem_reward
 from ..reputation.models import ReputationEntry, ReputationReason
 from ..reputation.services import badge_points, checked_by_hand, insert_once
@@ -234,10 +235,6 @@ def fulfil_redemption(staff: Member, redemption: Redemption) -> Redemption:
 
 
 def _notify(redemption: Redemption, what: str) -> None:
-    try:
-        from ..notifications.services import notify
-    except ImportError:  # notifications are optional
-        return
     member = db.session.get(Member, redemption.member_id)
     notify(member, "reward", data={"what": what, "reward": redemption.reward.name, "url": "/rewards/mine"})
 

@@ -12,11 +12,18 @@ the process takes about that much more while rebuilding).
 """
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from .. import signals
+from ..aftercommit import after_commit
 from ..extensions import db
+from ..forum.models import Board, Post, Thread
+from ..members.models import Member
 from ..registry import register_template_slot
+from . import cli, views
+from .index import service
 
 _KEY = "community.search.changed"
 
@@ -42,8 +49,6 @@ NOT_INDEXED = (signals.member_registered, signals.notification_created, signals.
 
 def init_app(app: Flask) -> None:
     """Register the search pages and CLI, and keep the index in step with the signals in INDEXED."""
-    from . import cli, views
-
     app.config.setdefault("SEARCH_PER_PAGE", 20)
     app.config.setdefault("SEARCH_MAX_QUERY_LENGTH", 400)
     app.config.setdefault("SEARCH_MAX_TERMS", 32)
@@ -55,20 +60,12 @@ def init_app(app: Flask) -> None:
     for signal in INDEXED:
         # weak=False: a module-level function, connected once per signal (connect is idempotent)
         signal.connect(_on_change, weak=False)
-    from sqlalchemy import event
-    from sqlalchemy.orm import Session
-
     if not event.contains(Session, "after_soft_rollback", _forget):
         event.listen(Session, "after_soft_rollback", _forget)
 
 
 def _on_change(sender, **kwargs) -> None:
     """Note what changed (posts, threads, members) to rewrite their documents after the commit."""
-    from sqlalchemy import select
-
-    from ..forum.models import Board, Post, Thread
-    from ..members.models import Member
-
     changed = _changed()
     if changed is None:
         return
@@ -91,17 +88,12 @@ def _on_change(sender, **kwargs) -> None:
 
 
 def _changed() -> dict | None:
-    from flask import has_app_context
-
     if not has_app_context():
         return None
     session = db.session()
     changed = session.info.get(_KEY)
     if changed is None:
         changed = session.info[_KEY] = {"posts": set(), "threads": set(), "threads_of": set(), "members": set()}
-        from ..aftercommit import after_commit
-        from .index import service
-
         after_commit(_send, service(), session)
     return changed
 
@@ -129,6 +121,4 @@ def _forget(session, previous_transaction) -> None:
 
 def wait(timeout: float = 30.0) -> bool:
     """Block until the index holds every committed change (tests, the CLI)."""
-    from .index import service
-
     return service(current_app._get_current_object()).wait(timeout)

@@ -38,7 +38,7 @@ def segmenter():
     if _jieba is None:
         with _jieba_lock:
             if _jieba is None:
-                import jieba
+                import jieba  # noqa: PLC0415  (heavy: kept off the start-up path, loaded by a warm-up thread)
 
                 jieba.setLogLevel(logging.WARNING)
                 jieba.initialize()

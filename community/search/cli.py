@@ -7,14 +7,15 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from ..cli import community_cli
+from .index import count_posts, rebuild, service
+
 search_cli = AppGroup("search", help="Manage the search index.")
 
 
 @search_cli.command("reindex")
 def reindex() -> None:
     """Rebuild the search index from the database (searches keep working until it is swapped in)."""
-    from .index import count_posts, rebuild, service
-
     path = service(current_app._get_current_object()).path
     total = count_posts()
     started = time.monotonic()
@@ -25,7 +26,5 @@ def reindex() -> None:
 
 
 def init_app(app) -> None:
-    from ..cli import community_cli
-
     if "search" not in community_cli.commands:
         community_cli.add_command(search_cli)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import struct
 import threading
 from bisect import bisect_left
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from whoosh import matching
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.query import Query
+from whoosh.util.numeric import byte_to_length
 
 EPOCH = datetime(1970, 1, 1)
 
@@ -26,7 +28,7 @@ _lock = threading.Lock()
 def seconds(moment: datetime) -> int:
     """Return a datetime (naive UTC, or aware) as whole seconds since 1970, the `created` column's unit."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return int((moment - EPOCH).total_seconds())
 
 
@@ -84,9 +86,6 @@ def _sorted(reader, fieldname: str) -> tuple[list, list]:
 @_per_segment("lengths")
 def field_lengths(reader, fieldname: str) -> list:
     """Return the length of text field `fieldname` in every document of segment `reader`."""
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-    from whoosh.util.numeric import byte_to_length
-
     doccount = reader.doc_count_all()
     column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
     if column is None:
@@ -175,6 +174,6 @@ class ColumnRange(Query):
 def global_values(searcher, fieldname: str) -> list:
     """Return the column's values indexed by the searcher's global docnums."""
     found: list = []
-    for reader, offset in leaf_readers(searcher):
+    for reader, _offset in leaf_readers(searcher):
         found.extend(values(reader, fieldname))
     return found

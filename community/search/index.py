@@ -23,13 +23,18 @@ from html import unescape
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session, joinedload
 from whoosh import index as whoosh_index
+from whoosh.codec import whoosh3
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.writing import CLEAR
 
-from .analysis import BilingualAnalyzer
+from ..extensions import db
+from ..forum.models import Post, Thread
+from .analysis import BilingualAnalyzer, segmenter
 from .columns import seconds
 
 log = logging.getLogger(__name__)
@@ -43,8 +48,6 @@ def _remember_missing_columns() -> None:
     asks the file system once per posting of every ID/KEYWORD field (a fifth of reindex time here).
     A segment's files never change once written, so remembering "none" is safe.
     """
-    from whoosh.codec import whoosh3
-
     reader = whoosh3.W3PerDocReader
     if getattr(reader, "_community_patched", False):
         return
@@ -156,11 +159,6 @@ def document(post) -> dict:
 
 
 def _load(session, where, limit: int | None = None, after: int = 0):
-    from sqlalchemy import select
-    from sqlalchemy.orm import joinedload
-
-    from ..forum.models import Post, Thread
-
     query = (select(Post).options(joinedload(Post.thread, innerjoin=True).joinedload(Thread.board, innerjoin=True), joinedload(Post.author))
              .where(where, Post.id > after).order_by(Post.id))
     if limit:
@@ -170,8 +168,6 @@ def _load(session, where, limit: int | None = None, after: int = 0):
 
 def iter_documents(session, progress=None):
     """Yield the document of every post, reading the database in batches of BATCH posts."""
-    from ..forum.models import Post
-
     after = 0
     while True:
         posts = _load(session, Post.id > 0, limit=BATCH, after=after)
@@ -186,11 +182,6 @@ def iter_documents(session, progress=None):
 
 
 def count_posts() -> int:
-    from sqlalchemy import func, select
-
-    from ..extensions import db
-    from ..forum.models import Post
-
     return db.session.scalar(select(func.count(Post.id))) or 0
 
 
@@ -242,8 +233,6 @@ def rebuild(path: Path, progress=None, session=None) -> int:
     one is replaced by an empty index first. Must run inside an app context.
     """
     if session is None:
-        from ..extensions import db
-
         session = db.session
     try:
         ix = _open(path)
@@ -396,9 +385,6 @@ class SearchIndex:
 
     def _session(self):
         """Return a session of the writer's own engine: its reads stay out of the requests' pool."""
-        from sqlalchemy import create_engine
-        from sqlalchemy.orm import Session
-
         if self._engine is None:
             config = self.app.config
             self._engine = create_engine(config["SQLALCHEMY_DATABASE_URI"],
@@ -431,8 +417,6 @@ class SearchIndex:
         writer.commit()
 
     def _write(self, session, writer, post_ids, thread_ids, opening_of, member_ids) -> None:
-        from ..forum.models import Post
-
         for start in range(0, len(thread_ids), BATCH):
             chunk = sorted(thread_ids)[start:start + BATCH]
             for tid in chunk:  # a thread's posts may have left it (merge, split): start it afresh
@@ -509,8 +493,6 @@ _services_lock = threading.Lock()
 
 
 def _warm_up() -> None:
-    from .analysis import segmenter
-
     segmenter()
 
 

@@ -20,6 +20,7 @@ from whoosh.query import And, Every, Not, NullQuery, Or, Term
 from ..errors import ServiceError
 from ..forum.models import BoardKind, IdeaStatus
 from .columns import ColumnRange, seconds
+from .index import schema
 
 _FILTER = re.compile(r'(?<![^\s(])(-?)(board|kind|author|tag|status|is|before|after|date):("[^"]*"|[^\s()"]+)', re.I)
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "「": '"', "」": '"', "『": '"', "』": '"', "＂": '"'})
@@ -56,8 +57,6 @@ def index_schema():
     """Return the search index's schema (built once)."""
     global _schema_cache
     if _schema_cache is None:
-        from .index import schema
-
         _schema_cache = schema()
     return _schema_cache
 

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..forum.models import Post, Thread
 from ..web import Paging
 from .analysis import BilingualAnalyzer, is_han
-from .index import IndexUnavailable, service
+from .index import IndexUnavailable, plain_text, service
 from .parse import BadQuery, Parsed, clean, parse
 from .readerfilter import Boards, NothingReadable, boards_of, excluded_docs
 from .scoring import collect
@@ -114,8 +114,6 @@ def _snippet(hit, fieldname: str, text: str) -> Markup:
 
 def _visible_hits(member, window, highlight: bool = True) -> list[Hit]:
     """Load the page's posts and keep those `member` may read now (the index may lag a moment)."""
-    from .index import plain_text
-
     order = [int(hit["post_id"]) for hit in window]
     if not order:
         return []
@@ -123,7 +121,7 @@ def _visible_hits(member, window, highlight: bool = True) -> list[Hit]:
         select(Post).where(Post.id.in_(order))
         .options(joinedload(Post.thread, innerjoin=True).joinedload(Thread.board, innerjoin=True), joinedload(Post.author))).unique()}
     hits = []
-    for hit, post_id in zip(window, order):
+    for hit, post_id in zip(window, order, strict=True):
         post = posts.get(post_id)
         if post is None or post.is_deleted or post.thread.is_deleted or not permissions.can_view_post(member, post):
             continue

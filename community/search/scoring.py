@@ -10,8 +10,12 @@ from itertools import accumulate
 
 from flask import current_app
 from whoosh import collectors
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.collectors import TimeLimit
-from whoosh.query import And, AndMaybe, AndNot, Every, Not, Or, Phrase, Require, Term
+from whoosh.matching.wrappers import FilterMatcher, WrappingMatcher
+from whoosh.query import And, AndMaybe, AndNot, Every, Not, NumericRange, Or, Phrase, Require, Term, TermRange
+from whoosh.scoring import BM25FScorer, WeightLengthScorer, WeightScorer
+from whoosh.searching import Results as WhooshResults
 
 from .columns import ColumnRange, bm25_norms, field_lengths, global_values
 from .parse import index_schema
@@ -50,9 +54,6 @@ def _read_block_ids(matcher) -> None:
 
 def _leaf_docs(searcher, query) -> set:
     """Return the global docnums of a Term's postings, read a block at a time (not a matcher step each)."""
-    from whoosh.codec.whoosh3 import W3LeafMatcher
-    from whoosh.matching.wrappers import FilterMatcher
-
     found: set = set()
     subs = searcher.subsearchers or [(searcher, 0)]
     for sub, offset in subs:
@@ -136,9 +137,6 @@ def _phrase_fits(query) -> bool:
 
 def _term_positions(searcher, fieldname: str, word: str, wanted: set) -> dict:
     """Return {global docnum: positions of `word`} for the docnums in `wanted`, decoding only those."""
-    from whoosh.codec.whoosh3 import W3LeafMatcher
-    from whoosh.matching.wrappers import FilterMatcher
-
     found: dict = {}
     decode = index_schema()[fieldname].format.decode_positions
     for sub, offset in (searcher.subsearchers or [(searcher, 0)]):
@@ -221,10 +219,6 @@ _NO_LENGTHS = _NoLengths()
 
 def _leaf_scores(searcher, query) -> dict:
     """Return {global docnum: BM25F score} of a Term, as Whoosh's matcher would score each posting."""
-    from whoosh.codec.whoosh3 import W3LeafMatcher
-    from whoosh.matching.wrappers import FilterMatcher, WrappingMatcher
-    from whoosh.scoring import BM25FScorer, WeightLengthScorer, WeightScorer
-
     scores: dict = {}
     for sub, offset in (searcher.subsearchers or [(searcher, 0)]):
         matcher = query.matcher(sub)
@@ -254,7 +248,7 @@ def _leaf_scores(searcher, query) -> dict:
             if matcher._weights is None:
                 matcher._read_weights()
             start = matcher._i
-            pairs = zip(matcher._ids[start:], matcher._weights[start:])
+            pairs = zip(matcher._ids[start:], matcher._weights[start:], strict=True)
             if gone:
                 pairs = [(d, w) for d, w in pairs if d not in gone]
             if bm25:
@@ -267,8 +261,6 @@ def _leaf_scores(searcher, query) -> dict:
 
 def _constant(query) -> bool:
     """A part that scores the same for every document (ranges, Every): only its matches matter."""
-    from whoosh.query import NumericRange, TermRange
-
     return isinstance(query, (Every, NumericRange, TermRange, ColumnRange))
 
 
@@ -364,16 +356,12 @@ def collect(searcher, query, excluded: set, limit: int, sort: str, count: bool =
     if sort == "relevance" and current_app.config.get("SEARCH_FAST_RANKING", True):
         ranked = _ranked(searcher, query, excluded, limit)
         if ranked is not None:
-            from whoosh.searching import Results as WhooshResults
-
             top, total = ranked
             found = WhooshResults(searcher, query, top)
             return found, total, False
     if sort in ("newest", "votes"):
         ordered = _by_column(searcher, query, excluded, limit, "created" if sort == "newest" else "score")
         if ordered is not None:
-            from whoosh.searching import Results as WhooshResults
-
             top, total = ordered
             return WhooshResults(searcher, query, top), total, False
     kwargs = {}

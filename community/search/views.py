@@ -5,11 +5,12 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ..api.core import ApiError, reader
 from ..errors import ServiceError
 from ..extensions import limiter
-from ..web import post_url
 from ..pages import error_response
 from ..text import excerpt
+from ..web import post_url
 from . import query as search_query
 from .parse import BadQuery, clean
 
@@ -72,8 +73,6 @@ def _hit_json(hit) -> dict:
 @limiter.limit(_search_limit)
 def api_search():
     """The /search page as JSON, with the API's conventions (bearer tokens with the read scope, ?board=slug)."""
-    from ..api.core import ApiError, reader
-
     try:
         reader()
         board = request.args.get("board", "").strip()

@@ -3,23 +3,17 @@ from __future__ import annotations
 
 import re
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    jsonify,
-    make_response,
-    render_template,
-    request,
-    url_for,
-)
+import redis
+from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text as sql_text
 
+from ..dbtypes import utcnow
 from ..extensions import db
 from ..forum import services as forum
 from ..forum.views import period_arg, sort_arg
+from ..permissions import can_view_board
 from ..search.index import health as search_health
 from ..uploads.views import send_upload
 from ..web import load_board, page_arg, paged
@@ -109,10 +103,6 @@ def latest_feed():
 
 @bp.route("/b/<slug>.atom")
 def board_feed(slug: str):
-    from flask import abort
-
-    from ..permissions import can_view_board
-
     board = load_board(slug)
     if not can_view_board(_Guest(), board):
         abort(404)
@@ -121,8 +111,6 @@ def board_feed(slug: str):
 
 
 def _feed(threads, title, url):
-    from ..dbtypes import utcnow
-
     updated = max((t.last_posted_at for t in threads), default=utcnow())
     body = render_template("community/site/feed.atom", threads=threads, title=title, url=url, updated=updated)
     response = make_response(body)
@@ -150,8 +138,6 @@ def healthz():
 
 
 def _redis_health(url: str) -> dict:
-    import redis
-
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         client.ping()

@@ -30,12 +30,27 @@ Moderators have every thread tool by role. The thread tools themselves live in `
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
+import click
 from flask import Flask, g, request, session
+from flask.cli import AppGroup
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
+from ..cli import community_cli
+from ..dbtypes import utcnow
+from ..extensions import db
+from ..notifications.services import notify
 from ..registry import register_post_content_check, register_template_slot
-from . import models  # noqa: F401  (makes the tables known to create_all and Alembic)
+from ..signals import post_created, thread_created, thread_viewed, trust_level_changed, vote_cast
+from . import (
+    models,  # noqa: F401  (makes the tables known to create_all and Alembic)
+    services,
+)
+from .privileges import check_post_limits
+from .services import record_like, record_read, record_visit, refresh_all, refresh_trust_level
+from .views import bp
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +59,6 @@ _SESSION_KEY = "trust_visit"
 
 def init_app(app: Flask) -> None:
     """Register the trust area: settings, routes, activity recording and template helpers."""
-    from . import services
-
     app.config.setdefault("TRUST_LEVEL_REQUIREMENTS", services.DEFAULT_REQUIREMENTS)
     app.config.setdefault("TRUST_LEVEL3_WINDOW_DAYS", 100)
     app.config.setdefault("TRUST_POST_CONTENT_LIMITS", {0: {"links": 2, "images": 1, "mentions": 2}})
@@ -56,9 +69,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("TRUST_RECATEGORIZE_MIN_LEVEL", 3)
     app.config.setdefault("TRUST_LOCK_MIN_LEVEL", 4)
     app.config.setdefault("TRUST_PIN_MIN_LEVEL", 4)
-
-    from .privileges import check_post_limits
-    from .views import bp
 
     app.register_blueprint(bp)
     register_template_slot(app, "profile_extra", "community/trust/_profile.html", order=10)
@@ -73,12 +83,6 @@ def init_app(app: Flask) -> None:
 
 def _record_activity(response):
     """Count the member's first visit of the UTC day; commit what this request recorded (reads)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from ..dbtypes import utcnow
-    from ..extensions import db
-    from .services import record_visit
-
     if response.status_code >= 400 or request.endpoint in (None, "static"):
         g.pop("trust_recorded", None)
         return response
@@ -105,8 +109,6 @@ def _connect_subscribers() -> None:
     global _connected
     if _connected:  # signals are process-wide; several apps (tests) must not subscribe twice
         return
-    from ..signals import post_created, thread_created, thread_viewed, trust_level_changed, vote_cast
-
     trust_level_changed.connect(_on_level_changed)
     thread_viewed.connect(_on_thread_viewed)
     vote_cast.connect(_on_vote_cast)
@@ -117,10 +119,6 @@ def _connect_subscribers() -> None:
 
 def _on_level_changed(member, previous=0, level=0, by=None, **_):
     """Keep a record: an audit log line, and a notification (promotions, and every change staff make)."""
-    from urllib.parse import quote
-
-    from ..notifications.services import notify
-
     log.info("trust level of member %s (%s) changed from %s to %s by %s", member.id, member.username, previous,
              level, f"staff member {by.id} ({by.username})" if by is not None else "the computation")
     if by is None and level < previous:
@@ -131,8 +129,6 @@ def _on_level_changed(member, previous=0, level=0, by=None, **_):
 
 
 def _on_thread_viewed(thread, viewer=None, last_number=0, **_):
-    from .services import record_read
-
     if viewer is None or not getattr(viewer, "is_authenticated", False):
         return
     record_read(viewer, thread.id, int(last_number or 0))
@@ -140,8 +136,6 @@ def _on_thread_viewed(thread, viewer=None, last_number=0, **_):
 
 
 def _on_vote_cast(post, voter=None, value=0, previous=0, **_):
-    from .services import record_like
-
     if voter is None:
         return
     delta = (1 if value == 1 else 0) - (1 if previous == 1 else 0)  # only upvotes are likes
@@ -149,8 +143,6 @@ def _on_vote_cast(post, voter=None, value=0, previous=0, **_):
 
 
 def _refresh_author(member) -> None:
-    from .services import refresh_trust_level
-
     if member is not None and not member.trust_level_locked and (member.trust_level or 0) < 3:
         refresh_trust_level(member)
 
@@ -164,19 +156,11 @@ def _on_thread_created(thread, post=None, **_):
 
 
 def _register_cli(app: Flask) -> None:
-    import click
-    from flask.cli import AppGroup
-
-    from ..cli import community_cli
-
     trust_cli = AppGroup("trust", help="Trust levels.")
 
     @trust_cli.command("refresh")
     def refresh() -> None:
         """Re-evaluate every member's trust level (run daily: regulars who stopped visiting lose level 3)."""
-        from ..extensions import db
-        from .services import refresh_all
-
         changed = refresh_all()
         db.session.commit()
         click.echo(f"Trust levels re-evaluated; {changed} changed.")

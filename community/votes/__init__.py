@@ -1,6 +1,12 @@
 """Votes on posts (up, down, changed or taken back) and the thread rankings built on them (hot, top)."""
+from ..extensions import db
+from ..forum.models import Thread
 from ..registry import register_template_slot, register_thread_sort
-from . import models  # noqa: F401  (so that create_all and Alembic know the votes table)
+from . import (
+    models,  # noqa: F401  (so that create_all and Alembic know the votes table)
+    rankings,
+    views,
+)
 
 
 def init_app(app) -> None:
@@ -12,10 +18,6 @@ def init_app(app) -> None:
     # gravity lets threads sink faster; a reply counts for half an upvote by default.
     app.config.setdefault("HOT_GRAVITY", 1.8)
     app.config.setdefault("HOT_REPLY_WEIGHT", 0.5)
-
-    from ..extensions import db
-    from ..forum.models import Thread
-    from . import rankings, views
 
     app.register_blueprint(views.bp)
     register_template_slot(app, "post_actions", "community/votes/_buttons.html", order=10)

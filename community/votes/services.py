@@ -21,6 +21,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -142,10 +143,7 @@ def _insert_vote(voter, post: Post, value: int, now) -> bool:
     row = {"post_id": post.id, "member_id": voter.id, "value": value, "created_at": now, "updated_at": now}
     dialect = db.session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = (insert(Vote).values(**row).on_conflict_do_nothing(index_elements=["post_id", "member_id"])
                      .returning(Vote.id))
         return db.session.execute(statement).first() is not None

@@ -8,9 +8,9 @@ from jinja2 import pass_context
 
 from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..web import load_post, post_url
 from ..pages import error_response, wants_json
 from ..permissions import can_view_post
+from ..web import load_post, post_url
 from . import services
 
 bp = Blueprint("votes", __name__)
