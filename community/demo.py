@@ -53,6 +53,7 @@ from .errors import Conflict, ServiceError, ValidationFailed
 from .extensions import db
 from .forum import services as forum
 from .forum.models import Board, BoardKind, IdeaStatus, Post, Thread, Visibility
+from .groups import services as groups
 from .ideas.services import change_idea_status
 from .members import passwords
 from .members.models import Member, Role, email_key, username_key
@@ -93,6 +94,16 @@ class DemoBoard:
     description: str
     kind: BoardKind
     visibility: Visibility
+    groups: tuple[str, ...] = ()  # for a `groups` board: the names of the groups that read it
+
+
+@dataclass(frozen=True)
+class DemoGroup:
+    name: str
+    name_zh: str
+    description: str
+    show_badge: bool
+    members: tuple[str, ...]
 
 
 # ---- threads -------------------------------------------------------------------------------------
@@ -185,16 +196,20 @@ def _read_content(path: Path = CONTENT_PATH):
     members = tuple(DemoMember(spec["username"], Role(spec["role"]), spec["display_name"], spec["bio"],
                                spec["joined_days_ago"], spec.get("locale")) for spec in content["members"])
     boards = tuple(DemoBoard(spec["slug"], spec["name"], spec["description"], BoardKind(spec["kind"]),
-                             Visibility(spec["visibility"])) for spec in content["boards"])
+                             Visibility(spec["visibility"]), tuple(spec.get("groups", ())))
+                   for spec in content["boards"])
+    group_specs = tuple(DemoGroup(spec["name"], spec.get("name_zh", ""), spec.get("description", ""),
+                             bool(spec.get("show_badge")), tuple(spec.get("members", ())))
+                   for spec in content.get("groups", ()))
     threads = tuple(_thread(spec) for spec in content["threads"])
     rewards = tuple(DemoReward(spec["name"], spec["description"], spec.get("kind", "gift"), spec["cost"],
                                spec["stock"], tuple(DemoRedemption(r["member"], r["days_ago"])
                                                     for r in spec.get("redemptions", ())))
                     for spec in content.get("rewards", ()))
-    return members, boards, threads, rewards
+    return members, boards, threads, rewards, group_specs
 
 
-MEMBERS, BOARDS, THREADS, REWARDS = _read_content()
+MEMBERS, BOARDS, THREADS, REWARDS, GROUPS = _read_content()
 
 
 # ---- when everything happens -----------------------------------------------------------------------
@@ -281,6 +296,7 @@ def seed(if_empty: bool, now: datetime | None = None) -> dict | None:
     try:
         _load_members(loaded)
         _load_boards(loaded, now)
+        _load_groups(loaded)
         for spec in THREADS:
             _plan_thread(loaded, spec)
         _plan_rewards(loaded, now)
@@ -351,6 +367,22 @@ def _load_boards(loaded: _Loaded, now: datetime) -> None:
             loaded.counts["boards"] += 1
         loaded.boards[spec.slug] = board
     db.session.flush()
+
+
+def _load_groups(loaded: _Loaded) -> None:
+    """Make the demo's groups (reused when they exist), put their members in, give them their boards."""
+    found = {}
+    for spec in GROUPS:
+        group = groups.find_group(spec.name)
+        if group is None:
+            group = groups.create_group(None, {"name": spec.name, "name_zh": spec.name_zh,
+                                               "description": spec.description, "show_badge": spec.show_badge})
+            groups.add_members(None, group, list(spec.members))
+        found[spec.name] = group
+    for spec in BOARDS:
+        if spec.groups:
+            groups.set_board_groups(None, loaded.boards[spec.slug], [found[name] for name in spec.groups],
+                                    announce=False)
 
 
 # ---- a thread and everything that happens in it -------------------------------------------------------

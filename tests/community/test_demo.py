@@ -131,7 +131,7 @@ def test_seed_demo_loads_exactly_what_its_content_file_holds(db, demo_output):
     def text(value):
         return "\n".join(value) if isinstance(value, list) else value
 
-    assert re.fullmatch(r"Loaded demo content: 8 boards, 15 members, 51 threads, 226 posts, \d+ votes, "
+    assert re.fullmatch(r"Loaded demo content: 9 boards, 15 members, 52 threads, 229 posts, \d+ votes, "
                         r"\d+ poll ballots, \d+ redemptions\.", demo_output.strip())
     boards = {b.slug: b for b in db.session.scalars(select(Board))}
     assert [(s["slug"], s["name"], s["description"], s["kind"], s["visibility"]) for s in content["boards"]] == [
