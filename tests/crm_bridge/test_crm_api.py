@@ -9,7 +9,7 @@ from community.forum.models import BoardKind
 from community.members.models import Role
 from crm_bridge.models import AuditEntry, CrmProfile
 from crm_bridge import services as crm
-from tests.api.conftest import Api, token_for
+from tests.community.api.conftest import Api, token_for
 
 
 @pytest.fixture

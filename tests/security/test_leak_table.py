@@ -330,8 +330,8 @@ PENDING_ELSEWHERE: dict[tuple[str, str], str] = {}
 # ---- the socket channel: a real server process, real python-socketio clients ---------------------
 
 def _socket_texts(app, world, tmp_path) -> dict:
-    from tests.realtime import servers
-    from tests.realtime.test_live_server import Listener
+    from tests.community.realtime import servers
+    from tests.community.realtime.test_live_server import Listener
 
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     server = servers.start(tmp_path, DATABASE_URL=url)
