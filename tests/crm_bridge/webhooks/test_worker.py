@@ -18,10 +18,9 @@ from sqlalchemy import func, select
 from community.extensions import db as _db
 from crm_bridge import outbox, webhooks
 from crm_bridge.models import WebhookDelivery, WebhookEndpoint
+from tests.crm_bridge.webhooks.receiver import Receiver
 
-from .webhook_receiver import Receiver
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EVENTS = 12
 
 
