@@ -57,7 +57,7 @@ class RawClient:
         await self.ws.send_str("40")  # Socket.IO connect to "/"
         while not (await self._next()).startswith("40"):
             pass
-        await self.ws.send_str('421["join_thread",{"thread_id":%d}]' % thread_id)  # ack id 1
+        await self.ws.send_str(f'421["join_thread",{{"thread_id":{thread_id}}}]')  # ack id 1
         while True:
             frame = await self._next()
             if frame.startswith("431"):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from community import search
 from community.api import services as tokens
 from community.extensions import db
 
@@ -67,7 +68,5 @@ def error_of(response) -> dict:
 def _search_writer_idle(db):
     """Let the search index writer finish reading this test's rows before the tables are emptied
     (on PostgreSQL its open read would deadlock with the TRUNCATE)."""
-    from community import search
-
     yield
     search.wait()

@@ -5,12 +5,14 @@ never a 500, and never a NUL in the database (PostgreSQL refuses NUL in text: ru
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 
 import pytest
 from sqlalchemy import func, select
 
+from community.extensions import db
 from community.forum.models import Post, Thread
 from community.members.models import Member, Role
 from tests.community.api.conftest import error_of
@@ -32,8 +34,6 @@ def world(make, api):
 
 
 def counts():
-    from community.extensions import db
-
     return (db.session.scalar(select(func.count(Thread.id))), db.session.scalar(select(func.count(Post.id))),
             db.session.scalar(select(func.count(Member.id))))
 
@@ -147,8 +147,6 @@ def test_an_oversized_body_answers_413_as_json(app, world):
 
 
 def test_an_oversized_multipart_upload_answers_413_as_json(app, world):
-    import io
-
     data = {"body": "hello", "file": (io.BytesIO(b"x" * (app.config["MAX_CONTENT_LENGTH"] + 10)), "big.bin")}
     response = world["as_member"].client.post(f"/api/v1/threads/{world['thread'].id}/posts", data=data,
                                               content_type="multipart/form-data",
@@ -186,8 +184,6 @@ def test_a_multipart_form_with_a_nul_is_refused(client, auth, world):
 
 
 def test_an_oversized_multipart_form_answers_413_with_a_page(app, client, auth, world):
-    import io
-
     auth.login(world["member"])
     data = {"body": "hello", "file": (io.BytesIO(b"x" * (app.config["MAX_CONTENT_LENGTH"] + 10)), "big.bin")}
     response = client.post(f"/t/{world['thread'].id}/reply", data=data, content_type="multipart/form-data")

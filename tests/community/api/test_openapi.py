@@ -10,8 +10,13 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from schemathesis.checks import (content_type_conformance, not_a_server_error, response_headers_conformance,
-                                 response_schema_conformance, status_code_conformance)
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from community.forum.models import BoardKind
 from community.members.models import Role
@@ -44,7 +49,7 @@ def test_every_api_route_is_documented_and_every_documented_operation_exists(app
 def test_the_developers_page_lists_every_operation(app, client):
     html = client.get("/developers/api").get_data(as_text=True)
     assert "/api/v1/openapi.json" in html
-    for method, path in _routes(app):
+    for _method, path in _routes(app):
         assert f"<code>{path}</code>" in html, path
     assert "Authorization: Bearer" in html
 
@@ -82,7 +87,7 @@ def test_generated_calls_find_no_server_errors_and_match_the_document(app, world
             # Each call in its own context, as a real request: no Flask-Login user left in `g` from the last one.
             for headers in ({"Authorization": f"Bearer {world['token']}"}, {}):
                 contextvars.Context().run(case.call_and_validate, headers=headers, checks=CHECKS)
-            if mode is schemathesis.GenerationMode.POSITIVE:
+            if mode is schemathesis.GenerationMode.POSITIVE:  # noqa: B023  (run() is called in this same iteration)
                 _hostile_variants(app, case, {"Authorization": f"Bearer {world['token']}"})
 
         try:

@@ -6,6 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from community.dbtypes import utcnow
+from community.extensions import db
+from community.forum import services
 from community.forum.models import Board, Post, PostMention, Thread
 from community.members.models import Role
 
@@ -229,8 +231,6 @@ def test_guest_is_asked_to_sign_in_to_post(client, make):
 
 def test_tag_page_lists_visible_threads_only(client, make):
     make.thread(board=make.board(), title="Public wifi thread")
-    from community.forum import services
-    from community.extensions import db
 
     hidden = make.thread(board=make.board(visibility="staff"), title="Staff wifi thread")
     services.set_tags(hidden, ["wifi"])

@@ -11,7 +11,7 @@ from sqlalchemy import event, func, select
 from community.extensions import db as _db
 from community.forum.models import BoardKind, IdeaStatus, Post, Thread, Visibility
 from community.ideas.models import IdeaStatusEvent
-from community.members.models import Role
+from community.members.models import Member, Role
 from community.notifications.models import Notification
 from community.votes.models import Vote
 from community.votes.services import cast_vote
@@ -42,8 +42,6 @@ def fresh(thread) -> Thread:
 
 def votes_on(thread) -> dict[str, int]:
     """{username: value} of the votes on an idea's opening post, from the vote rows."""
-    from community.members.models import Member
-
     rows = _db.session.execute(select(Member.username, Vote.value).join(Vote, Vote.member_id == Member.id)
                                .where(Vote.post_id == opening(thread).id))
     return dict(rows.all())

@@ -8,10 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from community.dbtypes import utcnow
+from community.errors import ValidationFailed
 from community.extensions import db as _db
 from community.forum.models import IdeaStatus, Post, Thread, Visibility
 from community.ideas import services as ideas
-from community.members.models import Role
+from community.members.models import Member, Role
+from community.moderation.thread_tools import lock_thread
 from community.signals import thread_locked
 from community.votes.models import Vote
 from community.votes.services import cast_vote
@@ -114,8 +116,6 @@ def test_reopening_a_duplicate_opens_the_thread_but_the_votes_stay_with_the_orig
 
 
 def test_reopening_leaves_a_moderators_lock_alone(client, auth, make, board, staff):
-    from community.moderation.thread_tools import lock_thread
-
     dup, original = make.thread(board=board), make.thread(board=board)
     lock_thread(make.member(role=Role.moderator), dup, "Heated.")
     _db.session.commit()
@@ -165,7 +165,6 @@ def test_service_refuses_a_target_the_staffer_cannot_see(make, board, staff):
     hidden = make.thread(board=board)
     hidden.deleted_at = utcnow()
     _db.session.commit()
-    from community.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as refused:
         ideas.change_idea_status(staff, dup, IdeaStatus.duplicate, duplicate_of=hidden)
@@ -205,7 +204,6 @@ def test_merging_an_idea_that_has_duplicates_carries_their_votes_on(client, auth
 def test_a_merge_while_members_keep_voting_loses_nothing_and_never_deadlocks(app, make, board, staff):
     if _db.engine.dialect.name != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite runs one writer at a time (set TEST_DATABASE_URL=postgresql+psycopg://...)")
-    from community.members.models import Member
 
     dup, original = make.thread(board=board), make.thread(board=board)
     members = [make.member() for _ in range(20)]

@@ -3,6 +3,7 @@ stays in the history; bad input, repeats and missing CSRF tokens are refused."""
 from __future__ import annotations
 
 import pytest
+from flask_login import AnonymousUserMixin
 
 from community.dbtypes import utcnow
 from community.extensions import db as _db
@@ -68,7 +69,6 @@ def test_change_idea_status_truth_table(make, role, visibility, deleted, kind, a
         thread.deleted_at = utcnow()
         _db.session.commit()
     if role is None:
-        from flask_login import AnonymousUserMixin
         member = AnonymousUserMixin()
     else:
         member = make.member(role=role)

@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
+from community import search
 from community.mail import worker
 from community.mail.models import MailMessage
 
@@ -115,8 +117,6 @@ def path_of(url: str) -> str:
 
 
 def queued(db, **where) -> list[MailMessage]:
-    from sqlalchemy import select
-
     query = select(MailMessage).order_by(MailMessage.id)
     for key, value in where.items():
         query = query.where(getattr(MailMessage, key) == value)
@@ -128,6 +128,5 @@ def _search_writer_drained(db):
     """Let the search writer thread finish reading this test's posts before the tables are emptied
     (on PostgreSQL its open read and the TRUNCATE would otherwise deadlock)."""
     yield
-    from community import search
 
     search.wait()

@@ -14,10 +14,8 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
 from community.members.models import Member
-from tests.conftest import csrf_token_from
-from tests.factories import PASSWORD
-
 from tests.community.mail.conftest import links, parts, path_of, queued
+from tests.factories import PASSWORD
 
 NEW_PASSWORD = "a-brand-new-secret-42"
 ROOT = Path(__file__).resolve().parents[3]

@@ -6,15 +6,16 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from community.dbtypes import utcnow
+from community.extensions import db
+from community.mail import delivery
 from community.mail.models import MailPreference, PendingNotificationMail
 from community.members.models import Member
-from community.notifications.models import Notification
+from community.notifications.models import BoardFollow, Notification
 from tests.community.mail.conftest import links, parts, path_of
 
 
 def _verified(make, username, **kwargs):
     member = make.member(username, email=f"{username}@example.net", **kwargs)
-    from community.extensions import db
 
     db.session.execute(update(Member).where(Member.id == member.id).values(email_verified_at=utcnow()))
     db.session.commit()
@@ -31,7 +32,7 @@ def _notification_mails(smtp, address):
 
 
 def test_a_mention_is_mailed_after_the_delay_with_unsubscribe_headers_and_working_links(app, make, smtp, deliver, db):
-    alice = _verified(make, "alice")
+    _verified(make, "alice")
     bob = make.member("bob")
     thread = make.thread(author=bob, title="Battery life after the update")
     reply = make.post(thread, author=bob, body="What do you think, @alice?")
@@ -202,8 +203,6 @@ def test_a_daily_digest_tells_of_new_replies_in_followed_threads(app, make, smtp
 
 
 def test_a_digest_never_shows_threads_the_member_cannot_read(app, make, smtp, deliver, db):
-    from community.mail import delivery
-
     alice = _verified(make, "alice")
     staff_board = make.board(visibility="staff")
     public_board = make.board()
@@ -215,8 +214,6 @@ def test_a_digest_never_shows_threads_the_member_cannot_read(app, make, smtp, de
 
 
 def test_a_digest_tells_of_new_threads_in_followed_boards(app, make, smtp, deliver, db, auth, client):
-    from community.notifications.models import BoardFollow
-
     alice = _verified(make, "alice")
     bob = make.member("bob")
     routers = make.board("routers")

@@ -5,11 +5,19 @@ import pytest
 from sqlalchemy import func, select
 
 from community.extensions import db as _db
+from community.mail.models import MailMessage
 from community.members.models import Member, Role
 from community.notifications.models import Notification, ThreadFollow
-from tests import factories
-from crm_bridge.models import AuditEntry, CrmProfile, FeedbackItem, ProfileTag, StaffNote, TimelineEvent
 from crm_bridge import services as crm
+from crm_bridge.models import (
+    AuditEntry,
+    CrmProfile,
+    FeedbackItem,
+    ProfileTag,
+    StaffNote,
+    TimelineEvent,
+)
+from tests import factories
 
 
 def count(model, *where) -> int:
@@ -63,7 +71,6 @@ def test_deleting_erases_personal_rows_and_the_crm_records(client, auth, ivy_wit
     ivy_id = ivy.id
     assert count(Notification, Notification.member_id == ivy_id) >= 1  # the mention by pat
     assert count(ThreadFollow, ThreadFollow.member_id == ivy_id) >= 1
-    from community.mail.models import MailMessage
     assert count(MailMessage, MailMessage.member_id == ivy_id) >= 1
     profile_id = _db.session.scalar(select(CrmProfile.id).where(CrmProfile.member_id == ivy_id))
     assert count(StaffNote, StaffNote.profile_id == profile_id) == 1
@@ -71,7 +78,6 @@ def test_deleting_erases_personal_rows_and_the_crm_records(client, auth, ivy_wit
     assert client.post("/settings/delete-account", data={"password": factories.PASSWORD}).status_code == 302
     _db.session.expire_all()
     assert count(Notification, Notification.member_id == ivy_id) == 0
-    from community.mail.models import MailMessage
     assert count(MailMessage, MailMessage.member_id == ivy_id) == 0  # her verification mail, with her address
     assert count(ThreadFollow, ThreadFollow.member_id == ivy_id) == 0
     assert count(CrmProfile, CrmProfile.member_id == ivy_id) == 0

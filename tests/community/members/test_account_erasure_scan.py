@@ -17,12 +17,18 @@ from email import policy
 from pathlib import Path
 
 from sqlalchemy import select
+from whoosh.query import Term
 
 from community import search
 from community.extensions import db as _db
+from community.mail import delivery
+from community.mail.models import MailMessage
 from community.members.models import Role
+from community.search.index import IndexUnavailable, service
+from crm_bridge.contacts import import_contacts
 from tests import factories
 from tests.conftest import Auth
+from tests.crm_bridge.test_contacts import verify
 
 USERNAME = "zephyrine"
 EMAIL = "zeph.q@quokka-widgets.example"
@@ -68,12 +74,6 @@ def _mail_file_hits(folder: Path) -> list[str]:
 
 
 def _index_hits(app) -> list[str]:
-    from whoosh.query import Term
-
-    from community.search.index import service
-
-    from community.search.index import IndexUnavailable
-
     index = service(app)
     for _attempt in range(3):  # an earlier test may have removed the index: it is rebuilt from the database
         assert search.wait()
@@ -112,10 +112,6 @@ def _login(app, member):
 
 
 def test_account_deletion_leaves_no_copy_of_the_member_anywhere(app, make, monkeypatch):
-    from community.mail import delivery
-    from crm_bridge.contacts import import_contacts
-    from tests.crm_bridge.test_contacts import verify
-
     monkeypatch.setitem(app.config, "MAIL_NOTIFICATION_DELAY_MINUTES", 0)
     mail_folder = Path(app.config["MAIL_FOLDER"])
 
@@ -155,7 +151,6 @@ def test_account_deletion_leaves_no_copy_of_the_member_anywhere(app, make, monke
                   "mail_messages."):
         assert any(hit.startswith(where) for hit in before), (where, before)
     assert _mail_file_hits(mail_folder), "no mail file named her before the deletion"
-    from community.mail.models import MailMessage
     to_pat = _db.session.scalars(select(MailMessage).where(MailMessage.to_address == pat.email,
                                                            MailMessage.kind != "verify")).all()
     assert any(DISPLAY in m.text_body or USERNAME in m.text_body for m in to_pat), [m.kind for m in to_pat]

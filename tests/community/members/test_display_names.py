@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from community.extensions import db
 from community.members.models import Member
+from community.members.services import update_profile
 
 
 def _settings(client, name):
@@ -14,9 +16,6 @@ def _settings(client, name):
 
 @pytest.fixture
 def grace(make):
-    from community.members.services import update_profile
-    from community.extensions import db
-
     staff = make.member("grace.liu", role="staff")
     update_profile(staff, display_name="Grace Liu", bio="", locale=None)
     admin = make.member("boss", role="admin")

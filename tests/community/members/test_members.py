@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from community.mail.models import MailMessage
 from community.members.models import Member
 from tests.conftest import csrf_token_from
 from tests.factories import PASSWORD
@@ -28,8 +29,6 @@ def test_usernames_are_unique_ignoring_case(client, make):
 
 
 def test_registration_does_not_tell_that_an_email_exists_and_mails_its_owner(app, client, make, db):
-    from community.mail.models import MailMessage
-
     make.member("alice", email="alice@example.com")
     fresh = register(app.test_client(), username="brandnew", email="brandnew@example.com")
     probe = register(client, username="someone", email="ALICE@Example.com")
@@ -131,7 +130,7 @@ def test_settings_change_profile_and_language(client, auth, make, db):
 
 
 def test_password_change_needs_old_password_and_ends_other_sessions(app, make):
-    jack = make.member("jack")
+    make.member("jack")
     laptop, phone = app.test_client(), app.test_client()
     for device in (laptop, phone):
         assert device.post("/login", data={"login": "jack", "password": PASSWORD}).status_code == 302

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from sqlalchemy import func, select
@@ -12,6 +12,7 @@ from community.api.models import ApiToken
 from community.mail import tokens
 from community.members.models import MemberSession
 from community.members.sessions import end_sessions
+from community.moderation.restrictions import lift_suspension, suspend_member
 from tests.conftest import csrf_token_from
 from tests.factories import PASSWORD
 
@@ -74,7 +75,7 @@ def test_the_remember_cookie_lasts_thirty_days_not_a_year(app, make):
     response = client.post("/login", data={"login": member.username, "password": PASSWORD, "remember": "y"})
     header = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("remember_token="))
     expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", header).group(1))
-    days = (expires - datetime.now(timezone.utc)).total_seconds() / 86400
+    days = (expires - datetime.now(UTC)).total_seconds() / 86400
     assert 29 < days <= 30
 
 
@@ -82,7 +83,7 @@ def test_a_session_unused_past_its_lifetime_is_over(app, make, db):
     member = make.member("idle")
     browser = _sign_in(app, member)
     db.session.execute(MemberSession.__table__.update().values(
-        expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+        expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     db.session.commit()
     assert not _signed_in(browser)
 
@@ -144,7 +145,6 @@ def test_a_suspension_ends_every_session_for_good(app, make, db):
     mod = make.member("modder", role="moderator")
     browser = _sign_in(app, member, remember=True)
     stolen = _copy(app, browser, "remember_token")
-    from community.moderation.restrictions import lift_suspension, suspend_member
 
     suspend_member(mod, member, 3, "spam")
     db.session.commit()

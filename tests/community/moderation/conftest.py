@@ -1,5 +1,10 @@
 """Helpers for the moderation tests: members at a trust level, signing in a fresh client."""
+import re
+import threading
+from contextlib import contextmanager
+
 import pytest
+from sqlalchemy import event
 
 from community.extensions import db
 from community.members.models import Member
@@ -43,11 +48,6 @@ def level(make):
 @pytest.fixture
 def own_queries(app):
     """Count the SQL statements this thread runs (the search index writer thread works alongside)."""
-    import re
-    import threading
-    from contextlib import contextmanager
-
-    from sqlalchemy import event
 
     @contextmanager
     def counter():

@@ -4,9 +4,9 @@ from sqlalchemy import func, select
 
 from community.forum.models import Board, Post, Thread
 from community.members.models import Member
-from community.trust.models import MemberStats
 from community.moderation.models import Flag, ReviewItem, ReviewStatus
 from community.notifications.models import Notification
+from community.trust.models import MemberStats
 
 
 def _reload(db, model, id_):

@@ -1,8 +1,8 @@
 """The moderation log (staff, filterable) and the public transparency page (counts, no names)."""
 import pytest
+from sqlalchemy import select
 
 from community.moderation.models import ModerationAction
-from sqlalchemy import select
 
 
 @pytest.fixture

@@ -10,12 +10,13 @@ from sqlalchemy import func, select
 from community import signals
 from community.extensions import db
 from community.forum import services as forum
-from community.forum.models import Board, Post, Thread
+from community.forum.models import Post, Thread
 from community.members.models import Member
 from community.moderation.flags import flag_post
 from community.moderation.models import ModerationAction, ReviewItem
 from community.moderation.posts import hide_post
 from community.moderation.restrictions import silence_member, suspend_member
+from community.moderation.thread_tools import lock_thread, pin_thread
 
 from .conftest import at_level
 
@@ -79,7 +80,6 @@ def world(make, mod):
     hide_post(mod, hidden)
     forum.delete_post(mod, deleted)
     flag_post(at_level(make.member("flagger"), 1), flagged, "spam")
-    from community.moderation.thread_tools import lock_thread, pin_thread
 
     pin_thread(mod, pinned)
     lock_thread(mod, locked)

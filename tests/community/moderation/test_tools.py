@@ -1,6 +1,9 @@
 """Post and thread tools: hide/unhide, restore, whispers, global pins, edits with a reason, merge, split."""
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
+from community.dbtypes import utcnow
 from community.forum.models import Board, Post, PostRevision, Thread
 from community.members.models import Member
 from community.moderation.models import ModerationAction
@@ -200,10 +203,6 @@ def test_split_refuses_the_opening_post_and_posts_of_other_threads(make, login, 
 
 
 def test_pins_end_by_themselves_when_they_expire(make, login, mod, client, db):
-    from datetime import timedelta
-
-    from community.dbtypes import utcnow
-
     board = make.board(slug="talk")
     old = make.thread(board=board, title="Pinned for a day only")
     make.thread(board=board, title="A newer thread entirely")

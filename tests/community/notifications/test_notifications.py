@@ -14,7 +14,6 @@ from community.notifications.models import Notification, ThreadFollow
 from community.signals import notification_created
 from community.text import quote
 
-
 BASIC = ("reply", "quote", "mention", "official_answer")
 
 

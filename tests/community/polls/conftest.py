@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from community.dbtypes import utcnow
+from community.extensions import db
 from community.polls import services as polls
 from community.polls.models import Poll, PollOption
 
@@ -21,8 +22,6 @@ def thread_form(title="Which colour should the next model be?", body="Tell us wh
 
 
 def add_poll(thread, author, options=("Red", "Green", "Blue"), question="Which colour?", **kwargs):
-    from community.extensions import db
-
     poll = polls.create_poll(author, thread, question, list(options), **kwargs)
     db.session.commit()
     return poll

@@ -3,10 +3,13 @@ threads, the permission truth table, and the CSRF token."""
 from __future__ import annotations
 
 import pytest
+from flask_login import AnonymousUserMixin
 from sqlalchemy import select, update
 
+from community import permissions
 from community.dbtypes import utcnow
-from community.forum.models import Thread
+from community.forum import services as forum
+from community.forum.models import Post, Thread
 from community.polls.models import PollBallot
 from tests.community.polls.conftest import (
     add_poll,
@@ -49,8 +52,6 @@ def test_unknown_poll_is_404(client, auth, make):
 
 
 def test_no_votes_in_deleted_or_locked_threads(client, auth, make, db):
-    from community.forum import services as forum
-
     thread = make.thread()
     poll = add_poll(thread, thread.author)
     red = str(option_ids(poll)[0])
@@ -71,8 +72,6 @@ def test_no_votes_in_deleted_or_locked_threads(client, auth, make, db):
 
 
 def thread_opening_post(db, thread):
-    from community.forum.models import Post
-
     return db.session.scalar(select(Post).where(Post.thread_id == thread.id, Post.number == 1))
 
 
@@ -80,10 +79,6 @@ def thread_opening_post(db, thread):
     (None, False, False), ("member", False, False), ("author", True, False),
     ("moderator", True, False), ("staff", False, True), ("admin", True, True)])
 def test_poll_permission_truth_table(make, db, role, may_add, may_hide):
-    from flask_login import AnonymousUserMixin
-
-    from community import permissions
-
     author = make.member()
     thread = make.thread(author=author)
     poll = add_poll(thread, author)

@@ -8,9 +8,8 @@ import pytest
 from sqlalchemy import select, update
 
 from community.dbtypes import utcnow
-from community.forum import services as forum
 from community.forum.models import Post, Thread
-from community.members.models import Role
+from community.members.models import Member, Role
 from community.signals import answer_accepted, answer_unaccepted
 from tests.conftest import csrf_token_from
 
@@ -61,8 +60,6 @@ def captured(signal):
 
 
 def login_as(auth, db, username):
-    from community.members.models import Member
-
     auth.login(db.session.scalar(select(Member).where(Member.username == username)))
 
 
@@ -224,7 +221,7 @@ def test_a_post_of_another_thread_or_no_thread_is_not_found(client, auth, db, ma
     login_as(auth, db, "asker")
     assert client.post(f"/t/{thread.id}/accept", data={"post_id": str(elsewhere.id)}, headers=JSON).status_code == 404
     assert client.post(f"/t/{thread.id}/accept", data={"post_id": "999999"}, headers=JSON).status_code == 404
-    assert client.post(f"/t/999999/accept", data={"post_id": str(first.id)}, headers=JSON).status_code == 404
+    assert client.post("/t/999999/accept", data={"post_id": str(first.id)}, headers=JSON).status_code == 404
     assert client.post("/t/999999/unaccept", headers=JSON).status_code == 404
     assert client.get(f"/t/{thread.id}/accept").status_code == 405
     assert accepted_id(db, thread) is None

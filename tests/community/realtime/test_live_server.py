@@ -6,6 +6,7 @@ import sys
 import time
 
 import pytest
+import redis
 import socketio
 
 from tests.community.realtime import servers
@@ -67,8 +68,6 @@ class Listener:
 
 
 def redis_available() -> bool:
-    import redis
-
     try:
         return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
     except Exception:

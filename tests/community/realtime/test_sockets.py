@@ -7,8 +7,13 @@ from community.extensions import db
 from community.forum import services as forum
 from community.forum.models import BoardKind, Visibility
 from community.members.models import Role
+from community.moderation.thread_tools import lock_thread, move_thread
 from community.notifications.services import follow_thread
+from community.polls.services import cast_ballot, create_poll
+from community.qa.services import accept_answer
+from community.votes.services import cast_vote
 from tests.community.realtime.conftest import events, received
+from tests.conftest import Auth
 
 
 def join(sio, thread, **extra):
@@ -53,17 +58,12 @@ def test_member_cannot_join_staff_thread_but_staff_can(client, auth, make, socke
     auth.login(make.member("mia"))
     assert join(sockets(client), thread)["error"]["code"] == "not_found"
     staff_client = client.application.test_client()
-    from tests.conftest import Auth
 
     Auth(staff_client).login(make.member("sam", role=Role.staff))
     assert join(sockets(staff_client), thread)["ok"] is True
 
 
 def test_edit_delete_score_lock_and_accepted_answer_reach_readers(make, sockets):
-    from community.qa.services import accept_answer
-    from community.moderation.thread_tools import lock_thread
-    from community.votes.services import cast_vote
-
     asker = make.member("asker")
     thread = make.thread(board=make.board(kind=BoardKind.question), author=asker)
     answer = make.post(thread, author=make.member("helper"), body="Reset the router.")
@@ -89,8 +89,6 @@ def test_edit_delete_score_lock_and_accepted_answer_reach_readers(make, sockets)
 
 
 def test_poll_ballots_tell_readers_to_fetch_results(make, sockets):
-    from community.polls.services import cast_ballot, create_poll
-
     author = make.member()
     thread = make.thread(author=author)
     poll = create_poll(author, thread, "Which colour?", ["Red", "Blue"])
@@ -130,8 +128,6 @@ def test_catch_up_reports_posts_edited_while_away(make, sockets):
 
 
 def test_moving_a_thread_to_a_staff_board_drops_guests(make, sockets):
-    from community.moderation.thread_tools import move_thread
-
     thread = make.thread()
     staff_board = make.board(visibility=Visibility.staff)
     reader = sockets()
@@ -154,7 +150,6 @@ def test_notifications_reach_only_their_member_live(client, auth, make, sockets)
     assert hello["member_id"] == owner.id
     before = hello["unread"]  # e.g. a first-thread badge
     other_client = client.application.test_client()
-    from tests.conftest import Auth
 
     Auth(other_client).login(make.member("pete"))
     theirs = sockets(other_client)

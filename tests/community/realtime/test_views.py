@@ -1,8 +1,11 @@
 """The HTTP side of live updates: post fragments and notification lines, with the page's permissions."""
 from __future__ import annotations
 
+from community.extensions import db
+from community.forum import services as forum
 from community.forum.models import Visibility
 from community.members.models import Role
+from community.notifications.models import Notification
 
 
 def test_post_fragment_renders_the_post_as_on_the_thread_page(client, make):
@@ -22,8 +25,6 @@ def test_guest_cannot_fetch_a_post_of_a_staff_board(client, make):
 
 
 def test_deleted_post_fragment_shows_the_marker_not_the_text(client, make, db):
-    from community.forum import services as forum
-
     thread = make.thread()
     post = make.post(thread, body="Regrettable words")
     forum.delete_post(post.author, post)
@@ -42,9 +43,6 @@ def test_post_fragment_query_count_is_bounded(client, auth, make, count_queries)
 
 
 def test_notification_line_is_only_for_its_member(client, auth, make):
-    from community.notifications.models import Notification
-    from community.extensions import db
-
     owner = make.member("olga")
     thread = make.thread(author=owner, title="Wifi drops every hour")
     make.post(thread, author=make.member("rex"))

@@ -13,7 +13,12 @@ from community.notifications.models import Notification
 from community.qa import services as qa
 from community.reputation import badges
 from community.reputation import services as ledger
-from community.reputation.models import Badge, BadgeGrant, ReputationEntry, ReputationReason
+from community.reputation.models import (
+    Badge,
+    BadgeGrant,
+    ReputationEntry,
+    ReputationReason,
+)
 from community.signals import badge_granted
 from community.votes import services as votes
 

@@ -9,6 +9,10 @@ import pytest
 from sqlalchemy import func, select, update
 
 from community.dbtypes import utcnow
+from community.errors import NotPermitted
+from community.extensions import db
+from community.forum import services as forum
+from community.forum.models import Post
 from community.members.models import Member
 from community.qa import services as qa
 from community.reputation import services as ledger
@@ -76,9 +80,6 @@ def test_upvote_credits_the_author_with_a_ledger_entry_naming_voter_post_and_tim
 
 
 def opening(thread):
-    from community.forum.models import Post
-    from community.extensions import db
-
     return db.session.scalars(select(Post).where(Post.thread_id == thread.id).order_by(Post.number)).first()
 
 
@@ -114,8 +115,6 @@ def test_reversal_takes_back_what_was_given_even_after_the_amounts_changed(app, 
 
 
 def test_refused_vote_on_own_post_changes_no_reputation(db, make):
-    from community.errors import NotPermitted
-
     author = make.member("author")
     post = make.post(make.thread(), author=author)
     with pytest.raises(NotPermitted):
@@ -189,7 +188,6 @@ def test_deleting_the_accepted_answer_reverses_its_credit(client, auth, db, make
     answer = make.post(question, author=alice)
     qa.accept_answer(question.author, answer)
     db.session.commit()
-    from community.forum import services as forum
 
     forum.delete_post(alice, answer)
     db.session.commit()
@@ -308,7 +306,8 @@ def backdate(db, member, days):
 
 
 def test_leaderboard_ranks_by_reputation_earned_in_the_period(client, db, make):
-    old, recent, quiet = make.member("oldtimer"), make.member("newcomer"), make.member("quiet")
+    old, recent = make.member("oldtimer"), make.member("newcomer")
+    make.member("quiet")  # earns nothing: on no leaderboard
     thread = make.thread()
     old_post, new_post = make.post(thread, author=old), make.post(thread, author=recent)
     voters = [make.member() for _ in range(3)]
@@ -395,8 +394,6 @@ def test_concurrent_votes_leave_reputation_equal_to_the_ledger(app, db, make):
     post_id, barrier, errors = post.id, threading.Barrier(20), []
 
     def run(member_id):
-        from community.forum.models import Post
-
         with app.app_context():
             try:
                 barrier.wait(timeout=30)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from community.errors import ValidationFailed
 from community.extensions import db as _db
 from community.rewards import services
 from community.rewards.models import (
@@ -51,8 +52,6 @@ def test_bad_reward_input_is_refused_with_a_message_and_saves_nothing(client, au
 
 
 def test_service_reports_the_field_at_fault(staff):
-    from community.errors import ValidationFailed
-
     with pytest.raises(ValidationFailed) as caught:
         services.create_reward(staff, services.RewardInput(name="Mug", cost=-1, stock=-3))
     assert set(caught.value.fields) == {"cost", "stock"}

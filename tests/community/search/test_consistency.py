@@ -8,6 +8,8 @@ from community.extensions import db
 from community.forum import services as forum
 from community.forum.models import Post
 from community.members.models import Role
+from community.moderation.thread_tools import move_thread, retag_thread
+from community.signals import member_updated
 from tests.community.search.conftest import titles
 
 
@@ -41,8 +43,6 @@ def test_edits_replace_the_old_words(make, find):
 
 
 def test_moved_and_retagged_threads_follow_their_new_board_and_tags(make, find):
-    from community.moderation.thread_tools import move_thread, retag_thread
-
     first, second = make.board(slug="first"), make.board(slug="second")
     thread = make.thread(board=first, title="Fridge hums at night")
     make.post(thread, body="The fridge hums here too.")
@@ -75,8 +75,6 @@ def test_a_reply_makes_a_thread_answered(make, find):
 
 
 def test_renamed_member_is_found_under_the_new_name(make, find, app):
-    from community.signals import member_updated
-
     member = make.member("oldname")
     make.thread(author=member, title="Vacuum loses suction")
     member.username, member.username_key = "newname", "newname"

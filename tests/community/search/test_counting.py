@@ -6,10 +6,11 @@ from datetime import datetime
 from whoosh import index as whoosh_index
 from whoosh.query import Or, Term
 
+from community.search import columns
 from community.search.columns import seconds
 from community.search.index import schema
 from community.search.parse import parse
-from community.search.scoring import _by_column, matching_docs
+from community.search.scoring import _by_column, _ranked, matching_docs
 
 QUERIES = ["sync", "sync -crash", "sync NOT crash", '"router works"', "退货", "深色模式", "sync OR crash -freeze",
            "+sync crash", "sync ANDMAYBE crash", "(sync OR crash) is:solved after:2025-06-01",
@@ -83,8 +84,6 @@ RANKED = ["sync", "sync -crash", "sync NOT crash", "退货", "深色模式", "sy
 
 def test_fast_ranking_scores_as_whoosh_does(app, tmp_path):
     """The block-at-a-time BM25F ranking gives Whoosh's own scores, order and count (minus excluded)."""
-    from community.search.scoring import _ranked
-
     ix = _segmented_index(tmp_path)
     with app.test_request_context("/"), ix.searcher() as searcher:
         excluded = set(searcher.docs_for_query(parse("author:bob").query))
@@ -99,16 +98,13 @@ def test_fast_ranking_scores_as_whoosh_does(app, tmp_path):
             assert total == count, q
             assert [docnum for _score, docnum in top] == [docnum for _score, docnum in expected], q
             # the same BM25F sums; Whoosh adds a constant for NOT and range parts (it changes no order)
-            assert len({round(theirs - ours, 6) for (ours, _d), (theirs, _e) in zip(top, expected)}) <= 1, q
+            assert len({round(theirs - ours, 6) for (ours, _d), (theirs, _e) in zip(top, expected, strict=True)}) <= 1, q
         assert _ranked(searcher, parse('"router works"').query, excluded, 15)[1] > 0
 
 
 def test_per_segment_caches_do_not_grow_with_every_commit(app, tmp_path):
     """BM25's length part depends on the index's average length, which every commit moves: the cache
     keeps one list per segment and field, not one per commit (each is megabytes on a large segment)."""
-    from community.search import columns
-    from community.search.scoring import _ranked
-
     ix = _segmented_index(tmp_path)
     with ix.searcher() as searcher:
         first = searcher.reader().leaf_readers()[0][0].segment().segment_id()

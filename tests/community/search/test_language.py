@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from community.dbtypes import utcnow
 from community.extensions import db
 from community.forum import services as forum
-from community.forum.models import BoardKind, IdeaStatus, Post, Thread
+from community.forum.models import BoardKind, IdeaStatus, Post, Thread, Visibility
+from community.qa.services import accept_answer
+from community.votes.services import cast_vote
 from tests.community.search.conftest import titles
 
 
@@ -85,8 +87,6 @@ def test_board_author_and_tag_filters(make, find):
 
 
 def test_kind_filter_keeps_to_boards_of_that_kind_the_reader_may_read(make, find, client, auth):
-    from community.forum.models import Visibility
-
     questions = make.board(slug="help", kind=BoardKind.question)
     ideas = make.board(slug="ideas", kind=BoardKind.idea)
     insiders = make.board(slug="insiders", kind=BoardKind.question, visibility=Visibility.members)
@@ -104,8 +104,6 @@ def test_kind_filter_keeps_to_boards_of_that_kind_the_reader_may_read(make, find
 
 
 def test_is_solved_unanswered_and_status(make, find, app):
-    from community.qa.services import accept_answer
-
     questions = make.board(kind=BoardKind.question)
     asker = make.member()
     solved = make.thread(board=questions, author=asker, title="Which cable fits the dock?")
@@ -135,8 +133,6 @@ def test_is_solved_unanswered_and_status(make, find, app):
 
 
 def _opening(thread):
-    from sqlalchemy import select
-
     return db.session.scalar(select(Post.id).where(Post.thread_id == thread.id, Post.number == 1))
 
 
@@ -158,8 +154,6 @@ def test_date_ranges(make, find):
 
 
 def test_sort_by_newest_and_by_votes(make, find):
-    from community.votes.services import cast_vote
-
     first = make.thread(title="Lamp flickers first")
     second = make.thread(title="Lamp flickers second")
     voters = [make.member() for _ in range(2)]

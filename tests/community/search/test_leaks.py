@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from community import search
 from community.dbtypes import utcnow
@@ -36,8 +36,6 @@ def forum_of_secrets(make):
 
 
 def _opening(thread) -> int:
-    from sqlalchemy import select
-
     return db.session.scalar(select(Post.id).where(Post.thread_id == thread.id, Post.number == 1))
 
 

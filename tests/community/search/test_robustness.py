@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+import traceback
+from datetime import UTC, datetime
 
 import pytest
+from whoosh import index as whoosh_index
+from whoosh.fields import DATETIME, NUMERIC
 
 from community import search
 from community.extensions import db
-from community.search.index import INDEX_NAME, _open, schema, service
+from community.forum.models import Post, Visibility
+from community.search.index import INDEX_NAME, _open, schema
 from tests.community.search.conftest import titles
 
 HOSTILE = [
@@ -44,8 +48,6 @@ def test_a_very_long_query_gets_a_clear_message(client, find):
 
 
 def test_fields_the_reader_may_not_query_are_just_words(make, find):
-    from community.forum.models import Visibility
-
     board = make.board(visibility=Visibility.staff)
     make.thread(board=board, title="Staff secret roadmap")
     assert find("visibility:staff")["total"] == 0
@@ -61,9 +63,6 @@ def test_bad_page_numbers_are_answered_not_crashed(client):
 
 def _break(path, how: str) -> None:
     if how == "old-schema":  # as written before dates and scores became columns
-        from whoosh import index as whoosh_index
-        from whoosh.fields import DATETIME, NUMERIC
-
         for entry in path.iterdir():
             entry.unlink()
         old = schema()
@@ -113,15 +112,13 @@ def test_a_broken_index_is_rebuilt_and_search_says_so_meanwhile(how, make, clien
     response = client.get("/api/v1/search", query_string={"q": "hairdryer"})
     assert response.status_code == 200 and titles(response.get_json()) == ["Hairdryer smells burnt"]
     assert client.get("/healthz").get_json()["checks"]["search_index"] == {"ok": True, "documents": 1}
-    this_year = datetime.now(timezone.utc).year
+    this_year = datetime.now(UTC).year
     after = client.get("/api/v1/search", query_string={"q": f"hairdryer date:{this_year}"}).get_json()
     assert titles(after) == ["Hairdryer smells burnt"]
 
 
 def test_concurrent_posting_never_fails_and_everything_gets_indexed(make, app, auth, find):
-    from community.forum.models import Post
-
-    board = make.board(slug="busy")
+    make.board(slug="busy")
     names = [make.member(f"writer{n}").username for n in range(8)]
     errors, statuses = [], []
 
@@ -133,9 +130,7 @@ def test_concurrent_posting_never_fails_and_everything_gets_indexed(make, app, a
                 response = client.post("/b/busy/new", data={"title": f"Concurrent toaster {n}-{k}",
                                                             "body": f"Toaster story number {n}-{k}.", "tags": ""})
                 statuses.append(response.status_code)
-        except Exception as exc:  # pragma: no cover - reported below
-            import traceback
-
+        except Exception:  # pragma: no cover - reported below
             errors.append(traceback.format_exc())
 
     threads = [threading.Thread(target=write, args=(name, n)) for n, name in enumerate(names)]

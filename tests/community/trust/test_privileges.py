@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
 from community.forum.models import Board, Post, Thread
@@ -25,8 +26,6 @@ from tests.community.trust.conftest import (
     (Role.staff, 0, True, 2.0),
 ])
 def test_flag_privilege_and_weight_by_level(make, db, role, level, may_flag, weight):
-    from flask_login import AnonymousUserMixin
-
     thread = make.thread()
     post = db.session.get(Post, thread.id)
     member = AnonymousUserMixin() if role is None else at_level(db, make.member(role=role), level)

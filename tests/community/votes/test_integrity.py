@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 
 import pytest
 from sqlalchemy import func, select, update
@@ -181,7 +182,6 @@ def test_votes_do_not_deadlock_when_subscribers_run_in_another_order(app, make, 
     different orders (blinker keeps them in a set), so their row locks come crosswise; votes on one
     author's posts from both must still all go through."""
     _require_postgres(db)
-    import weakref
 
     thread = make.thread()
     author = make.member("popular")

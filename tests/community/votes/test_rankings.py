@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select, update
 
 from community.dbtypes import utcnow
+from community.forum import services as forum
 from community.forum.models import Post, Thread
-from community.votes import services as votes
 
 JSON = {"Accept": "application/json"}
 
@@ -87,8 +87,6 @@ def test_hot_follows_real_votes_cast_by_members(client, auth, make, db):
 
 
 def test_hot_across_boards_on_the_latest_page_and_by_tag(client, make, db):
-    from community.forum import services as forum
-
     one, two = make.board(slug="one"), make.board(slug="two")
     age(db, make.thread(board=one, title="Old but big"), hours=100, score=30)
     age(db, make.thread(board=two, title="Recent and liked"), hours=3, score=10)
@@ -146,8 +144,6 @@ def test_new_lists_by_start_and_latest_by_last_reply(client, make, db):
 
 @pytest.mark.parametrize("url", ["/b/lounge", "/latest", "/tag/router"])
 def test_every_listing_offers_the_sort_links(client, make, db, url):
-    from community.forum import services as forum
-
     board = make.board(slug="lounge")
     forum.start_thread(make.member(), board, "A tagged thread", "Body text here", tags="router")
     db.session.commit()

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import update
 
 from community.dbtypes import utcnow
+from community.forum import services as forum
 from community.forum.models import Post, Thread
 from community.members.models import Role
 from tests.community.votes.conftest import (
@@ -69,8 +70,6 @@ def test_voting_on_a_post_that_is_not_there_or_not_visible_is_not_found(client, 
 
 
 def test_deleted_posts_take_no_votes(client, auth, make, db):
-    from community.forum import services as forum
-
     thread = make.thread()
     reply = make.post(thread)
     forum.delete_post(reply.author, reply)

@@ -3,7 +3,12 @@ pass; checked again at delivery; DNS rebinding cannot reach loopback; the reques
 address with the host name in the Host header and as the TLS SNI."""
 from __future__ import annotations
 
+import socket
+import ssl
+import subprocess
+
 import pytest
+import requests.adapters
 from sqlalchemy import func, select
 
 from community.extensions import db as _db
@@ -80,14 +85,12 @@ class FakeDNS:
     """A resolver we control: `name` resolves to each of `answers` in turn (the last one repeats)."""
 
     def __init__(self, monkeypatch, name, answers):
-        import socket
         self.real, self.name, self.answers, self.asked = socket.getaddrinfo, name, list(answers), 0
         monkeypatch.setattr(socket, "getaddrinfo", self)
 
     def __call__(self, host, port, *args, **kwargs):
         if host != self.name:
             return self.real(host, port, *args, **kwargs)
-        import socket
         address = self.answers[min(self.asked, len(self.answers) - 1)]
         self.asked += 1
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
@@ -128,8 +131,6 @@ def test_the_request_goes_to_the_checked_address_with_the_host_name_in_the_host_
 
 def _certificate(tmp_path, name: str):
     """A self-signed certificate for `name` only (no IP address in it), made by openssl."""
-    import subprocess
-
     cert, key = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}",
                     "-addext", f"subjectAltName=DNS:{name}", "-keyout", str(key), "-out", str(cert)],
@@ -140,10 +141,6 @@ def _certificate(tmp_path, name: str):
 @pytest.mark.parametrize("certified_name, outcome", [("pinned.test", "delivered"), ("other.test", "retry")])
 def test_https_to_the_checked_address_sends_the_host_name_as_sni_and_verifies_it(
         make, settings, monkeypatch, tmp_path, certified_name, outcome):
-    import ssl
-
-    import requests.adapters
-
     cert, key = _certificate(tmp_path, certified_name)
     monkeypatch.setattr(requests.adapters, "DEFAULT_CA_BUNDLE_PATH", str(cert))  # trust our self-signed CA
     server_names = []

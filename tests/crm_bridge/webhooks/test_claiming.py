@@ -2,6 +2,7 @@
 workers never deliver a row twice, PostgreSQL skips rows another worker has locked."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -47,8 +48,6 @@ def test_the_cli_worker_once_drains_the_outbox(make, settings, app):
 
 
 def test_two_workers_at_once_never_deliver_the_same_row_twice(app, settings):
-    import threading
-
     with Receiver(delay=0.02) as receiver:
         endpoint_for(receiver.url, types=("*",))
         sent = {outbox.write("post.created", {"n": n}).event_id for n in range(30)}

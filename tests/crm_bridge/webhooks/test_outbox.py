@@ -14,6 +14,8 @@ from community.extensions import db as _db
 from community.forum import services as forum
 from community.forum.models import Thread, Visibility
 from community.members.models import Role
+from community.moderation import flags as moderation
+from community.votes.services import cast_vote
 from crm_bridge import webhooks
 from crm_bridge.models import (
     OutboxEvent,
@@ -79,9 +81,6 @@ def test_staff_board_events_say_their_visibility(make):
 
 
 def test_votes_flags_and_moderation_are_events_without_flag_notes(make):
-    from community.moderation import flags as moderation
-    from community.votes.services import cast_vote
-
     thread = make.thread()
     reply = make.post(thread, body="Have you tried turning it off and on again?")
     voter, flagger = make.member("vic"), make.member("fay", role=Role.moderator)
