@@ -7,12 +7,7 @@ from community.forum.models import IdeaStatus
 from community.ideas import services as ideas
 from community.notifications import services as notifications
 from community.signals import idea_status_changed
-from tests.community.ideas.conftest import (
-    change,
-    idea_notes,
-    text_of,
-    vote,
-)
+from tests.community.ideas.conftest import change, idea_notes, text_of, vote
 
 # ---- notifications and the signal --------------------------------------------------------------
 

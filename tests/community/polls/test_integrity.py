@@ -12,12 +12,7 @@ from community.dbtypes import utcnow
 from community.members.models import Member
 from community.polls import services as polls
 from community.polls.models import Poll, PollBallot, PollOption, PollVote
-from tests.community.polls.conftest import (
-    add_poll,
-    counts,
-    option_ids,
-    row_count,
-)
+from tests.community.polls.conftest import add_poll, counts, option_ids, row_count
 
 # ---- the database keeps the rules on its own ------------------------------------------------
 

@@ -11,11 +11,7 @@ from community.dbtypes import utcnow
 from community.forum import services as forum
 from community.forum.models import Post, Thread
 from community.polls.models import PollBallot
-from tests.community.polls.conftest import (
-    add_poll,
-    option_ids,
-    row_count,
-)
+from tests.community.polls.conftest import add_poll, option_ids, row_count
 from tests.conftest import csrf_token_from
 
 # ---- permissions ---------------------------------------------------------------------------

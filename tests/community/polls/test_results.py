@@ -3,12 +3,7 @@ thread page loading a poll in a fixed number of queries."""
 from __future__ import annotations
 
 from community.polls import services as polls
-from tests.community.polls.conftest import (
-    PERCENT,
-    add_poll,
-    close_now,
-    option_ids,
-)
+from tests.community.polls.conftest import PERCENT, add_poll, close_now, option_ids
 
 # ---- who sees the results ------------------------------------------------------------------
 

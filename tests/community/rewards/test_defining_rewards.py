@@ -14,13 +14,7 @@ from community.rewards.models import (
     RewardCode,
     RewardKind,
 )
-from tests.community.rewards.conftest import (
-    JSON,
-    count,
-    form,
-    reward,
-    stock,
-)
+from tests.community.rewards.conftest import JSON, count, form, reward, stock
 
 # ---- staff define rewards ------------------------------------------------------------------
 

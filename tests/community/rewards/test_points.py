@@ -11,11 +11,7 @@ from community.rewards.models import (
     PointsReason,
 )
 from community.votes import services as votes
-from tests.community.rewards.conftest import (
-    assert_points_match_ledger,
-    ledger,
-    points,
-)
+from tests.community.rewards.conftest import assert_points_match_ledger, ledger, points
 
 # ---- earning points -----------------------------------------------------------------------
 

@@ -6,10 +6,7 @@ import pytest
 
 from community.extensions import db as _db
 from community.rewards import services
-from tests.community.rewards.conftest import (
-    give,
-    reward,
-)
+from tests.community.rewards.conftest import give, reward
 
 # ---- query budgets -------------------------------------------------------------------------
 

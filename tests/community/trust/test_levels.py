@@ -11,13 +11,7 @@ from community.dbtypes import utcnow
 from community.notifications.models import Notification
 from community.trust import services as trust
 from community.trust.models import MemberStats, MemberVisit
-from tests.community.trust.conftest import (
-    LEVEL1,
-    LEVEL2,
-    LEVEL3,
-    fresh,
-    give_activity,
-)
+from tests.community.trust.conftest import LEVEL1, LEVEL2, LEVEL3, fresh, give_activity
 
 # ---- computing the level ---------------------------------------------------------------------
 

@@ -9,11 +9,7 @@ from sqlalchemy import func, select, update
 from community.dbtypes import utcnow
 from community.forum.models import Board, Post, Thread
 from community.members.models import Role
-from tests.community.trust.conftest import (
-    at_level,
-    links,
-    post_count,
-)
+from tests.community.trust.conftest import at_level, links, post_count
 
 # ---- new members' limits ---------------------------------------------------------------------
 

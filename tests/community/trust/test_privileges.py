@@ -9,9 +9,7 @@ from sqlalchemy import select
 from community.forum.models import Board, Post, Thread
 from community.members.models import Member, Role
 from community.permissions import can_flag, flag_weight
-from tests.community.trust.conftest import (
-    at_level,
-)
+from tests.community.trust.conftest import at_level
 
 # ---- flags -----------------------------------------------------------------------------------
 

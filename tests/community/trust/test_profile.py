@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 
 from community.members.models import Role
-from tests.community.trust.conftest import (
-    LEVEL2,
-    LEVEL3,
-    at_level,
-    give_activity,
-)
+from tests.community.trust.conftest import LEVEL2, LEVEL3, at_level, give_activity
 
 # ---- the profile -----------------------------------------------------------------------------
 

@@ -7,12 +7,7 @@ import re
 from sqlalchemy import select
 
 from community.forum.models import Post, Thread
-from tests.community.votes.conftest import (
-    JSON,
-    fresh,
-    score_on_page,
-    vote_rows,
-)
+from tests.community.votes.conftest import JSON, fresh, score_on_page, vote_rows
 
 # ---- casting, changing, taking back ---------------------------------------------------------
 

@@ -6,12 +6,7 @@ import pytest
 
 from community.signals import vote_cast
 from community.votes import services as votes
-from tests.community.votes.conftest import (
-    JSON,
-    captured,
-    set_trust_level,
-    vote_rows,
-)
+from tests.community.votes.conftest import JSON, captured, set_trust_level, vote_rows
 from tests.conftest import csrf_token_from
 
 # ---- CSRF, signals, query count ------------------------------------------------------------------

@@ -16,10 +16,7 @@ from community.members.models import Member
 from community.signals import vote_cast
 from community.votes import services as votes
 from community.votes.models import Vote
-from tests.community.votes.conftest import (
-    fresh,
-    vote_rows,
-)
+from tests.community.votes.conftest import fresh, vote_rows
 
 # ---- the database guarantees --------------------------------------------------------------------
 

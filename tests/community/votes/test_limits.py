@@ -14,12 +14,7 @@ from sqlalchemy import update
 from community.dbtypes import utcnow
 from community.forum.models import Post
 from community.votes.models import Vote
-from tests.community.votes.conftest import (
-    JSON,
-    ROOT,
-    fresh,
-    set_trust_level,
-)
+from tests.community.votes.conftest import JSON, ROOT, fresh, set_trust_level
 
 # ---- the daily allowance -----------------------------------------------------------------------
 

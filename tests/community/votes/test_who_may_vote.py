@@ -9,12 +9,7 @@ from community.dbtypes import utcnow
 from community.forum import services as forum
 from community.forum.models import Post, Thread
 from community.members.models import Role
-from tests.community.votes.conftest import (
-    JSON,
-    fresh,
-    score_on_page,
-    vote_rows,
-)
+from tests.community.votes.conftest import JSON, fresh, score_on_page, vote_rows
 
 # ---- who may vote ----------------------------------------------------------------------------
 
