@@ -5,20 +5,19 @@ when a Flask worker only renders a template of this size. `ceiling_app:app` for 
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import content
 from flask import Flask, render_template
 from markdown_it import MarkdownIt
-
-import content
 
 app = Flask(__name__, template_folder=str(Path(__file__).resolve().parent / "ceiling_templates"))
 
 
 def _build_thread(posts: int = 50) -> dict:
     md = MarkdownIt("commonmark")
-    start = datetime(2024, 5, 2, 9, 0, tzinfo=timezone.utc)
+    start = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
     targets = content.reply_targets(posts)
     items = []
     for number, body in enumerate(content.post_bodies(posts), start=1):

@@ -27,14 +27,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from flask_migrate import upgrade  # noqa: E402  (the imports below need ROOT on sys.path)
+from sqlalchemy import create_engine, insert, text, update  # noqa: E402
+
+from application import create_app  # noqa: E402
+from community import MIGRATIONS_DIR  # noqa: E402
+from community.dbtypes import utcnow  # noqa: E402
+from community.extensions import db  # noqa: E402
+from community.forum.models import Board, Post, Thread  # noqa: E402
+from community.members import passwords  # noqa: E402
+from community.members.models import Member  # noqa: E402
+from crm_bridge.models import CrmProfile, FeedbackItem, PostSentiment, TimelineEvent  # noqa: E402
+from crm_bridge.rollups import backfill  # noqa: E402
+
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_crm"
 KINDS = ("discussion", "question", "idea", "discussion", "question", "discussion")
 
 
 def fresh_postgres() -> str:
-    from sqlalchemy import create_engine, text
-
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text("DROP DATABASE IF EXISTS bench_crm WITH (FORCE)"))
@@ -44,16 +55,6 @@ def fresh_postgres() -> str:
 
 
 def build(app, posts: int, events: int) -> None:
-    from flask_migrate import upgrade
-    from sqlalchemy import insert
-
-    from community import MIGRATIONS_DIR
-    from community.dbtypes import utcnow
-    from community.extensions import db
-    from community.forum.models import Board, Post, Thread
-    from community.members.models import Member
-    from crm_bridge.models import CrmProfile, FeedbackItem, PostSentiment, TimelineEvent
-
     rng = random.Random(7)
     now = utcnow()
     with app.app_context():
@@ -109,10 +110,8 @@ def build(app, posts: int, events: int) -> None:
                                      "occurred_at": now - timedelta(minutes=rng.randint(0, 200 * 24 * 60)),
                                      "excerpt": "An older event"} for _ in range(events)])
         db.session.commit()
-        from crm_bridge.rollups import backfill  # bulk rows bypassed the subscribers that keep the rollups
-
         with db.engine.begin() as connection:
-            backfill(connection)
+            backfill(connection)  # bulk rows bypassed the subscribers that keep the rollups
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect() as connection:
                 connection.exec_driver_sql("ANALYZE")
@@ -149,8 +148,6 @@ def main(argv=None) -> int:
     try:
         url = fresh_postgres() if args.database == "postgresql" else f"sqlite:///{tmp / 'crm.db'}"
         os.environ["COMMUNITY_INSTANCE_PATH"] = str(tmp)
-        from application import create_app
-
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(tmp), "RATELIMIT_ENABLED": False,
                           "WTF_CSRF_ENABLED": False, "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024})
         started = time.perf_counter()
@@ -159,11 +156,6 @@ def main(argv=None) -> int:
               f"in {time.perf_counter() - started:.0f} s")
         client = app.test_client()
         with app.app_context():
-            from community.extensions import db
-            from community.members import passwords
-            from community.members.models import Member
-            from sqlalchemy import update
-
             db.session.execute(update(Member).where(Member.username == "staffer")
                                .values(password_hash=passwords.hash_password("bench-password-1")))
             db.session.commit()

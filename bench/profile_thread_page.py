@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     parser.add_argument("--interval", type=float, default=0.0005, help="pyinstrument sampling interval (s)")
     args = parser.parse_args(argv)
     try:
-        from pyinstrument import Profiler
+        from pyinstrument import Profiler  # noqa: PLC0415  (a bench-only tool: say how to install it when missing)
     except ImportError:
         sys.exit("pyinstrument is missing: .venv/bin/pip install pyinstrument (bench-only, not in requirements)")
 
@@ -43,7 +43,7 @@ def main(argv=None) -> int:
         os.environ.update(env)
         sys.path.insert(0, str(source))
         os.chdir(source)
-        from application import create_app
+        from application import create_app  # noqa: PLC0415  (the app of --ref: importable once its tree is on sys.path)
 
         app = create_app()
         client = app.test_client()

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import aiohttp  # noqa: E402
 import socketio  # noqa: E402
 
-from tests.realtime import servers  # noqa: E402  (the same real-server helpers as the tests)
+from tests.community.realtime import servers  # noqa: E402  (the same real-server helpers as the tests)
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -57,7 +57,7 @@ class RawClient:
         await self.ws.send_str("40")  # Socket.IO connect to "/"
         while not (await self._next()).startswith("40"):
             pass
-        await self.ws.send_str('421["join_thread",{"thread_id":%d}]' % thread_id)  # ack id 1
+        await self.ws.send_str(f'421["join_thread",{{"thread_id":{thread_id}}}]')  # ack id 1
         while True:
             frame = await self._next()
             if frame.startswith("431"):

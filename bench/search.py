@@ -13,14 +13,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert, update  # noqa: E402  (the imports below need the source on sys.path)
+
+from application import create_app  # noqa: E402
+from community.extensions import db  # noqa: E402
+from community.forum.models import Board, BoardKind, IdeaStatus, Post, Tag, Thread, ThreadTag, Visibility  # noqa: E402
+from community.members.models import Member, Role  # noqa: E402
+from community.search.analysis import segmenter  # noqa: E402
+from community.search.index import rebuild, service  # noqa: E402
+from community.search.query import search  # noqa: E402
 
 EN_WORDS = ("sync client upload battery charger firmware update router printer screen bluetooth headset "
             "warranty refund invoice order delivery account password login crash freeze error timeout proxy "
@@ -57,14 +71,8 @@ def _body(rng: random.Random) -> str:
 
 
 def build_corpus(posts: int, seed: int = 7) -> None:
-    from sqlalchemy import insert
-
-    from community.extensions import db
-    from community.forum.models import Board, BoardKind, IdeaStatus, Post, Tag, Thread, ThreadTag, Visibility
-    from community.members.models import Member, Role
-
     rng = random.Random(seed)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     boards = [("help", BoardKind.question, Visibility.public), ("lounge", BoardKind.discussion, Visibility.public),
               ("ideas", BoardKind.idea, Visibility.public), ("insiders", BoardKind.discussion, Visibility.members),
               ("staff-room", BoardKind.discussion, Visibility.staff)]
@@ -111,8 +119,6 @@ def build_corpus(posts: int, seed: int = 7) -> None:
         db.session.execute(insert(Post), post_rows[start:start + 5000])
     if tag_rows:
         db.session.execute(insert(ThreadTag), tag_rows)
-    from sqlalchemy import update
-
     for tid, pid in accepted.items():
         if pid:
             db.session.execute(update(Thread).where(Thread.id == tid).values(accepted_post_id=pid))
@@ -125,8 +131,6 @@ def percentile(values, q: float) -> float:
 
 
 def _app(work: Path):
-    from application import create_app
-
     return create_app({"INSTANCE_PATH": str(work), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{work / 'bench.db'}",
                        "SEARCH_INDEX_DIR": str(work / "index"), "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
 
@@ -143,16 +147,9 @@ def main() -> None:
         print(json.dumps(run_queries(Path(args.workdir), args.queries), ensure_ascii=False))
         return
 
-    import os
-    import resource
-    import shutil
-    import subprocess
-
     work = Path(args.workdir)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    from community.extensions import db
-
     app = _app(work)
     report: dict = {"posts": args.posts}
     with app.app_context():
@@ -160,10 +157,6 @@ def main() -> None:
         started = time.perf_counter()
         build_corpus(args.posts)
         report["corpus_seconds"] = round(time.perf_counter() - started, 1)
-
-        from community.search.analysis import segmenter
-        from community.search.index import rebuild, service
-
         segmenter()  # jieba's dictionary load is a process start-up cost, not indexing
         index = service(app)
         started, cpu = time.perf_counter(), time.process_time()
@@ -186,21 +179,15 @@ def main() -> None:
 
 def run_queries(work: Path, queries: int) -> dict:
     """Time `community.search.query.search` as a member sees it, per kind of query."""
-    from community.extensions import db
-
     app = _app(work)
     report: dict = {}
     with app.app_context():
-        from community.members.models import Member
-        from community.search.analysis import segmenter
-        from community.search.query import search
-
         segmenter()  # jieba's dictionary: loaded once per server process, before its first Chinese search
         reader = db.session.get(Member, 10)  # a member: public and members' boards
         rng = random.Random(11)
         kinds = {
             "single_word": lambda: rng.choice(EN_WORDS),
-            "phrase": lambda: '"%s %s"' % (rng.choice(EN_WORDS), rng.choice(EN_FILL)),
+            "phrase": lambda: f'"{rng.choice(EN_WORDS)} {rng.choice(EN_FILL)}"',
             "chinese_word": lambda: rng.choice(ZH_QUERIES),
             "date_filtered": lambda: rng.choice([f"{rng.choice(EN_WORDS)} after:2026-01-01",
                                                  f"{rng.choice(ZH_QUERIES)} date:2025-03..2025-09",

@@ -11,17 +11,17 @@ import json
 import sys
 
 import content
+from sqlalchemy import select
+
+from application import create_app
+from community.extensions import db
+from community.forum import services as forum
+from community.forum.models import Board, BoardKind, Post, Visibility
+from community.members.models import Role
+from community.members.services import register_member
 
 
 def seed(posts: int) -> dict:
-    from application import create_app
-    from community.extensions import db
-    from community.forum import services as forum
-    from community.forum.models import Board, BoardKind, Post, Visibility
-    from community.members.models import Role
-    from community.members.services import register_member
-    from sqlalchemy import select
-
     app = create_app()
     with app.app_context(), app.test_request_context("/"):
         members = []

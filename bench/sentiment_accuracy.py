@@ -30,8 +30,8 @@ def main() -> int:
         start = time.perf_counter()
         predicted = [SHORT[analyse(text)[1]] for _label, text in rows]
         per_sentence_ms = (time.perf_counter() - start) / len(rows) * 1000
-        correct = sum(p == label for p, (label, _t) in zip(predicted, rows))
-        confusion = Counter((label, p) for p, (label, _t) in zip(predicted, rows))
+        correct = sum(p == label for p, (label, _t) in zip(predicted, rows, strict=True))
+        confusion = Counter((label, p) for p, (label, _t) in zip(predicted, rows, strict=True))
         print(f"{language}: {correct}/{len(rows)} = {correct / len(rows) * 100:.1f} % correct "
               f"({per_sentence_ms:.2f} ms per sentence)")
         print("   truth→predicted " + ", ".join(f"{a}→{b}: {n}" for (a, b), n in sorted(confusion.items())))

@@ -30,6 +30,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from importlib.metadata import version
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -212,7 +213,7 @@ def parse_wrk(output: str) -> dict:
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     result["non_2xx"] = int(non_2xx.group(1)) if non_2xx else 0
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    result["socket_errors"] = dict(zip(("connect", "read", "write", "timeout"), map(int, errors.groups()))) \
+    result["socket_errors"] = dict(zip(("connect", "read", "write", "timeout"), map(int, errors.groups()), strict=True)) \
         if errors else {"connect": 0, "read": 0, "write": 0, "timeout": 0}
     return result
 
@@ -269,8 +270,6 @@ def versions() -> dict:
     found = {}
     for name in ("gunicorn", "flask", "jinja2", "sqlalchemy", "werkzeug"):
         try:
-            from importlib.metadata import version
-
             found[name] = version(name)
         except Exception:
             found[name] = None

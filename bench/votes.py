@@ -44,6 +44,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import psycopg
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
@@ -73,8 +75,6 @@ def export_tree(ref: str, dest: Path) -> Path:
 
 def recreate_database(admin_url: str, name: str) -> str:
     """Drop and create database `name` on the server of `admin_url`; return its SQLAlchemy URL."""
-    import psycopg
-
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
         sys.exit(f"--database must be a plain lower-case name, not {name!r}")
     with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -99,35 +99,6 @@ def app_environment(tmp: Path, database_url: str, posts: int) -> dict:
         "PYTHONDONTWRITEBYTECODE": "1",
     })
     return env
-
-
-def seed(voters: int, posts: int, authors: int) -> dict:
-    """(Run inside the exported tree.) Create the board, thread and members; print their ids as JSON."""
-    from application import create_app
-    from community.extensions import db
-    from community.forum import services as forum
-    from community.forum.models import Board, BoardKind, Post, Visibility
-    from community.members.models import Role
-    from community.members.services import register_member
-    from sqlalchemy import select
-
-    app = create_app()
-    with app.app_context():
-        board = Board(slug="bench", name="Bench", kind=BoardKind.discussion, visibility=Visibility.public)
-        db.session.add(board)
-        db.session.flush()
-        # staff post without the new-member posting limits; voters never vote on their own posts
-        writers = [register_member(f"bench_author_{n:02d}", f"bench_author_{n:02d}@example.com", PASSWORD,
-                                   role=Role.staff) for n in range(max(1, authors))]
-        thread = forum.start_thread(writers[0], board, "What should we measure next?", "Vote on the replies below.")
-        for n in range(2, posts + 1):
-            forum.reply(writers[(n - 1) % len(writers)], thread, f"Reply {n}: an answer worth a vote.")
-        names = [f"bench_voter_{n:03d}" for n in range(voters)]
-        for name in names:
-            register_member(name, f"{name}@example.com", PASSWORD)
-        db.session.commit()
-        post_ids = list(db.session.scalars(select(Post.id).where(Post.thread_id == thread.id).order_by(Post.number)))
-        return {"thread_id": thread.id, "post_ids": post_ids, "voters": names}
 
 
 # ---- serving -------------------------------------------------------------------------------
@@ -304,8 +275,6 @@ def percentile(values: list[float], q: float) -> float:
 
 def check_counts(database_url: str, seeded: dict) -> dict:
     """Read the final state in SQL and compare it with what the voters did."""
-    import psycopg
-
     url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
     voters, post_ids = len(seeded["voters"]), seeded["post_ids"]
     with psycopg.connect(url) as conn:
@@ -348,12 +317,7 @@ def main() -> int:
     parser.add_argument("--database", default="bench_votes", help="dropped and created afresh")
     parser.add_argument("--seed", type=int, default=1, help="shuffles each voter's order of posts")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, tree)")
-    parser.add_argument("--_seed-only", dest="seed_only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-
-    if args.seed_only:  # inside the exported tree
-        print(json.dumps(seed(args.voters, args.posts, args.authors)))
-        return 0
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-votes-"))
     server = None
@@ -366,7 +330,7 @@ def main() -> int:
         env = app_environment(tmp, database_url, args.posts)
         print(f"--- migrating {args.database}; seeding {args.voters} voters and {args.posts} posts", flush=True)
         run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=source, env=env)
-        out = run([sys.executable, str(Path(__file__).resolve()), "--_seed-only", "--voters", str(args.voters),
+        out = run([sys.executable, str(BENCH / "seed_votes.py"), "--voters", str(args.voters),
                    "--posts", str(args.posts), "--authors", str(args.authors)], cwd=source, env=dict(env, PYTHONPATH=str(source)))
         seeded = json.loads(out.stdout.strip().splitlines()[-1])
         server = Server(source, env, args, tmp / "gunicorn.log")
@@ -384,7 +348,7 @@ def main() -> int:
     lat = outcome["latencies"]
     votes = len(lat)
     result = {
-        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "ref": args.ref, "commit": commit, "voters": args.voters, "posts": args.posts, "authors": args.authors,
         "server": {"workers": args.workers, "worker_class": args.worker_class,
                    "threads": args.threads if args.worker_class == "gthread" else 1},

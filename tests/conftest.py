@@ -4,15 +4,17 @@ from __future__ import annotations
 import contextvars
 import os
 import re
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
 from application import create_app
-from community.extensions import db as _db, limiter
+from community.extensions import db as _db
+from community.extensions import limiter
+from community.search import index as search_index
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -95,8 +97,6 @@ def _quiet_search_writer(app) -> None:
     On PostgreSQL, TRUNCATE takes its locks table by table while the writer may hold a read lock on
     one of them and ask for another: the server breaks that deadlock by failing the teardown.
     """
-    from community.search import index as search_index
-
     found = search_index._services.get(str(Path(app.config["SEARCH_INDEX_DIR"]).resolve()))
     if found is not None:
         found.wait(30)

@@ -1,37 +1,27 @@
 """`flask community seed-demo`: a believable bilingual demo community, loaded once."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
+from itertools import pairwise
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 
+import community
 from community.dbtypes import utcnow
 from community.demo import DEMO_PASSWORD
 from community.extensions import db as _db
-from community.forum.models import (
-    Board,
-    BoardKind,
-    IdeaStatus,
-    Post,
-    PostMention,
-    Thread,
-    Visibility,
-)
+from community.forum.models import Board, BoardKind, IdeaStatus, Post, PostMention, Thread, Visibility
 from community.ideas.models import IdeaStatusEvent
 from community.members.models import Member, Role
 from community.polls.models import Poll, PollBallot
 from community.reputation.models import BadgeGrant
 from community.rewards.models import Redemption
 from community.votes.models import Vote
-from crm_bridge.models import (
-    CrmProfile,
-    DailyActive,
-    FeedbackItem,
-    PostSentiment,
-    TimelineEvent,
-)
+from crm_bridge.models import CrmProfile, DailyActive, FeedbackItem, PostSentiment, TimelineEvent
 from crm_bridge.rollups import ACTIVE_KINDS
 from tests.conftest import _empty_tables
 
@@ -121,10 +111,6 @@ def test_seed_demo_loads_exactly_what_its_content_file_holds(db, demo_output):
     """The demo's content lives in community/demo_content.json: every board, member, thread and reply of
     the file is in the database, in the file's words (the figures are those of the content before it moved
     out of demo.py)."""
-    import json
-    from pathlib import Path
-
-    import community
 
     content = json.loads((Path(community.__file__).parent / "demo_content.json").read_text(encoding="utf-8"))
 
@@ -176,7 +162,7 @@ def test_seed_demo_counters_match_rows_and_a_second_run_adds_nothing(app, db):
         assert thread.created_at == own[0].created_at
         assert thread.last_posted_at == own[-1].created_at
         assert thread.last_poster_id == own[-1].author_id
-        assert all(a.created_at < b.created_at for a, b in zip(own, own[1:]))
+        assert all(a.created_at < b.created_at for a, b in pairwise(own))
 
     for board in db.session.scalars(select(Board)):
         mine = [t for t in threads if t.board_id == board.id]

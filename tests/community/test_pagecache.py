@@ -1,14 +1,14 @@
 """The guest page cache (community/pagecache.py) and the fast per-post helpers (community/render.py)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import flask_babel
 import pytest
-from flask import url_for
+from flask import render_template_string, url_for
 from sqlalchemy import select, update
 
-from community import render
+from community import pagecache, render
 from community.extensions import db as _db
 from community.forum import services as forum
 from community.forum.models import Post, Thread, Visibility
@@ -82,10 +82,7 @@ def test_the_permission_check_still_runs_before_a_stored_page(client, make, page
 def test_pages_that_carry_a_session_token_are_not_stored(app, make, page_cache):
     thread = make.thread()
     with app.test_request_context(f"/t/{thread.id}"):
-        from community import pagecache
-
         assert pagecache.cached_thread_page(thread.id) is None
-        from flask import render_template_string
 
         render_template_string("{{ csrf_token() }}")
         pagecache.store(thread.id, "<p>with a token</p>")
@@ -95,7 +92,7 @@ def test_pages_that_carry_a_session_token_are_not_stored(app, make, page_cache):
 def test_the_cache_is_bounded_and_expires(monkeypatch):
     cache = PageCache(entries=2)
     for thread_id in (1, 2, 3):
-        cache.put(("/t/%d" % thread_id, "en"), thread_id, cache.generation(thread_id), b"page", 60)
+        cache.put((f"/t/{thread_id}", "en"), thread_id, cache.generation(thread_id), b"page", 60)
     assert cache.get(("/t/1", "en"), 1) is None and cache.get(("/t/3", "en"), 3) == b"page"
     cache.put(("/t/9", "en"), 9, cache.generation(9), b"page", -1)
     assert cache.get(("/t/9", "en"), 9) is None
@@ -108,7 +105,7 @@ def test_the_cache_is_bounded_and_expires(monkeypatch):
 @pytest.mark.parametrize("locale", ["en", "zh_CN"])
 @pytest.mark.parametrize("fmt", ["short", "medium", "long", "full", "yyyy-MM-dd HH:mm"])
 def test_format_datetime_says_what_babel_says(app, locale, fmt):
-    moments = [datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), datetime(2025, 12, 31, 23, 59, 59)]
+    moments = [datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), datetime(2025, 12, 31, 23, 59, 59)]
     with app.test_request_context("/"):
         with flask_babel.force_locale(locale):
             for moment in moments:

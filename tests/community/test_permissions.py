@@ -1,7 +1,15 @@
 """The permission predicates as a truth table: role x board visibility/kind x action, and over HTTP."""
+from datetime import timedelta
+
 import pytest
+from flask_login import AnonymousUserMixin
+from sqlalchemy import select
 
 from community import permissions as can
+from community.dbtypes import utcnow
+from community.extensions import db
+from community.forum.models import Post
+from community.forum.services import delete_post
 from community.members.models import Role
 
 ROLES = ["guest", "member", "moderator", "staff", "admin"]
@@ -16,8 +24,6 @@ READERS = {
 
 def _actor(make, role):
     if role == "guest":
-        from flask_login import AnonymousUserMixin
-
         return AnonymousUserMixin()
     return make.member(role=Role(role))
 
@@ -48,14 +54,8 @@ def test_only_staff_start_announcements_but_members_reply(make, role, allowed):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_deleted_thread_visible_only_to_moderators(make, role):
-    from community.extensions import db
-    from community.forum.services import delete_post
-
     board = make.board()
     thread = make.thread(board=board)
-    from sqlalchemy import select
-
-    from community.forum.models import Post
 
     opening = db.session.scalar(select(Post).where(Post.thread_id == thread.id, Post.number == 1))
     delete_post(thread.author, opening)
@@ -66,10 +66,6 @@ def test_deleted_thread_visible_only_to_moderators(make, role):
 
 
 def test_author_edits_within_window_moderator_always(app, make):
-    from datetime import timedelta
-
-    from community.dbtypes import utcnow
-
     thread = make.thread()
     post = make.post(thread)
     author = post.author
@@ -125,10 +121,6 @@ def test_grant_to_truth_table(make, role, to_other, to_self):
 @pytest.mark.parametrize("role", ROLES)
 def test_see_source_follows_view_post_and_view_thread(make, role):
     """A derived row's source is visible exactly when the post (or the thread) is: one rule for every channel."""
-    from sqlalchemy import select
-
-    from community.extensions import db
-    from community.forum.models import Post
 
     board = make.board(visibility="members")
     thread = make.thread(board=board, author=make.member(role=Role.admin))

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from community.members.models import Role
-from tests.api.conftest import token_for
+from tests.community.api.conftest import token_for
 from tests.factories import PASSWORD
 
 

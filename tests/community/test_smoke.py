@@ -7,7 +7,7 @@ def test_home_lists_public_boards_for_guests(client, make):
 
 
 def test_member_starts_thread_and_guest_reads_it(client, auth, make):
-    board = make.board(slug="help")
+    make.board(slug="help")
     alice = make.member("alice")
     auth.login(alice)
     response = client.post("/b/help/new", data={"title": "How do I reset my router?", "body": "It blinks **red**."})

@@ -1,7 +1,7 @@
 """Rate limits an attacker meets (issue 13, item 10): failed sign-ins per account, search per address.
 
 The suite's app runs without limits; each scenario runs in a real process of its own with limits on,
-as the rate-limit tests in tests/moderation do.
+as the rate-limit tests in tests/community/moderation do.
 """
 from __future__ import annotations
 

@@ -5,16 +5,16 @@ import pytest
 from sqlalchemy import func, select
 
 from community.extensions import db as _db
-from community.members.models import Role
+from community.mail import services as mail
+from community.mail import tokens
+from community.members.models import Role, email_key
 from crm_bridge.contacts import match_key
 from crm_bridge.models import AuditEntry, ContactStatus, CrmContact, CrmProfile
+from tests import factories
 
 
 def verify(member):
     """Verify the member's address through the mail area's own service (what following the link does)."""
-    from community.mail import services as mail, tokens
-    from community.members.models import email_key
-
     mail.verify_email(tokens.make(tokens.VERIFY, {"m": member.id, "e": email_key(member.email)}))
     _db.session.commit()
 
@@ -160,7 +160,6 @@ def test_a_deleted_account_leaves_the_contact_unlinked(app, tmp_path, client, au
     run_import(app, tmp_path, "id,email\nC1,ann@acme.example\n")
     assert contact("C1").member_id == ann.id
     auth.login(ann)
-    from tests import factories
     assert client.post("/settings/delete-account", data={"password": factories.PASSWORD}).status_code == 302
     _db.session.expire_all()
     assert contact("C1").member_id is None and contact("C1").status is ContactStatus.unlinked

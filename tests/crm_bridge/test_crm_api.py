@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 from community.extensions import db as _db
 from community.forum.models import BoardKind
 from community.members.models import Role
-from crm_bridge.models import AuditEntry, CrmProfile
 from crm_bridge import services as crm
-from tests.api.conftest import Api, token_for
+from crm_bridge.models import AuditEntry, CrmProfile, TimelineEvent
+from crm_bridge.timeline import record
+from tests.community.api.conftest import Api, token_for
 
 
 @pytest.fixture
@@ -98,8 +99,6 @@ def test_reads_are_audited_and_unknown_ids_are_404(api, make, ivy):
 
 
 def test_timeline_pages_with_next_links(api, make, ivy):
-    from crm_bridge.timeline import record
-
     for n in range(60):
         record(ivy, "vote_given", text=f"vote {n}")
     _db.session.commit()
@@ -107,7 +106,6 @@ def test_timeline_pages_with_next_links(api, make, ivy):
     first = staff.get(f"/api/v1/crm/profiles/{profile_id(ivy)}/timeline").get_json()
     assert len(first["items"]) == 50 and first["next"] and "page=2" in first["next"]
     second = staff.get(first["next"]).get_json()
-    from crm_bridge.models import TimelineEvent
     total = _db.session.scalar(select(func.count()).select_from(TimelineEvent).where(TimelineEvent.member_id == ivy.id))
     assert total > 60 and second["next"] is None and len(first["items"]) + len(second["items"]) == total
     assert not {e["id"] for e in first["items"]} & {e["id"] for e in second["items"]}

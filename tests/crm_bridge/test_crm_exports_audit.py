@@ -10,6 +10,7 @@ from sqlalchemy import select
 from community.extensions import db as _db
 from community.members.models import Role
 from crm_bridge.models import AuditEntry
+from crm_bridge.services import csv_cell
 
 HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1:A2)"]
 
@@ -35,8 +36,6 @@ def test_member_csv_neutralises_formula_cells(client, auth, make, value):
 
 
 def test_csv_cells_starting_with_tab_or_carriage_return_are_neutralised_too():
-    from crm_bridge.services import csv_cell
-
     assert [csv_cell(v) for v in ("\tcmd", "\rcmd", "plain", "a=b", 3, None)] == ["'\tcmd", "'\rcmd", "plain", "a=b", 3, None]
 
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
+from community.dbtypes import utcnow
+from community.forum import services as forum
 from community.forum.models import BoardKind
 from community.members.models import Role
+from crm_bridge.models import DailyActive, DailyMood, PostSentiment
+from crm_bridge.rollups import backfill, day_of
 
 
 def chart_value(page: str, title: str, day: str) -> int:
@@ -15,8 +20,6 @@ def chart_value(page: str, title: str, day: str) -> int:
 
 
 def test_dashboard_counts_posts_members_ideas_and_advocates(client, auth, make):
-    from community.dbtypes import utcnow
-
     staffer = make.member("sam", role=Role.staff)
     ivy, bob = make.member("ivy"), make.member("bob")
     ideas = make.board(kind=BoardKind.idea)
@@ -57,10 +60,6 @@ def test_dashboard_query_count_does_not_grow_with_the_community(client, auth, ma
 
 def _direct_mood(db):
     """What the rollup must hold, computed from the detail rows."""
-    from sqlalchemy import select
-
-    from crm_bridge.models import PostSentiment
-    from crm_bridge.rollups import day_of
 
     found = {}
     for row in db.session.scalars(select(PostSentiment)):
@@ -71,19 +70,12 @@ def _direct_mood(db):
 
 
 def _rolled_up(db):
-    from sqlalchemy import select
-
-    from crm_bridge.models import DailyActive, DailyMood
-
     mood = {(r.day, r.board_id): (r.posts, r.negative, round(r.score_sum, 6)) for r in db.session.scalars(select(DailyMood))}
     active = {(r.day, r.member_id) for r in db.session.scalars(select(DailyActive))}
     return mood, active
 
 
 def test_daily_rollups_follow_posts_edits_and_match_a_rebuild(db, make):
-    from community.forum import services as forum
-    from crm_bridge.rollups import backfill
-
     ivy, bob = make.member("ivy"), make.member("bob")
     other_board = make.board()
     thread = make.thread(author=ivy, body="I love this router, it is wonderful.")

@@ -20,13 +20,7 @@ from community.forum.models import BoardKind
 from community.members.models import Role
 from community.votes.models import Vote
 from community.votes.services import cast_vote
-from crm_bridge.models import (
-    CrmProfile,
-    DailyActive,
-    FeedbackItem,
-    OutboxEvent,
-    TimelineEvent,
-)
+from crm_bridge.models import CrmProfile, DailyActive, FeedbackItem, OutboxEvent, TimelineEvent
 
 
 def chart_value(page: str, title: str, day: str) -> int:

@@ -152,7 +152,7 @@ def _require_chromium() -> None:
         problem = f"{CHROMIUM} is missing; install Debian's chromium (apt-get install chromium)"
     else:
         try:
-            import playwright.sync_api  # noqa: F401
+            import playwright.sync_api  # noqa: F401, PLC0415  (optional: the e2e tests skip without it)
         except ImportError:
             problem = "the playwright package is missing; pip install -r requirements-dev.txt"
     if problem:
@@ -198,7 +198,7 @@ def live_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser(live_server):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415  (optional: only the skip-guarded e2e tests need it)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)

@@ -13,16 +13,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import (
-    ROOT,
-    LiveServer,
-    _free_port,
-    _require_chromium,
-    _run,
-    _server_env,
-    _stop,
-    _wait_healthy,
-)
+from tests.e2e.conftest import ROOT, LiveServer, _free_port, _require_chromium, _run, _server_env, _stop, _wait_healthy
 from tests.e2e.test_member_journey import PHONE, horizontal_overflow
 
 pytestmark = pytest.mark.e2e

@@ -33,18 +33,32 @@ from __future__ import annotations
 
 import email
 import json
+import re
 from dataclasses import dataclass, field
 from email import policy
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, update
 
+from community.dbtypes import utcnow
 from community.extensions import db as _db
 from community.extensions import limiter
-from community.dbtypes import utcnow
 from community.forum import services as forum
+from community.forum.models import Post
+from community.groups import services as groups
+from community.mail import delivery
+from community.mail.models import PendingNotificationMail
 from community.members.models import Member, Role
+from community.moderation import flags as moderation
+from community.moderation import thread_tools
+from community.notifications.models import Notification
+from community.notifications.services import follow_thread
+from crm_bridge import services as crm
+from crm_bridge.models import CrmProfile
 from tests import factories
+from tests.community.realtime import servers
+from tests.community.realtime.test_live_server import Listener
 from tests.conftest import Auth, _empty_tables, _quiet_search_writer
 
 _DEBUG = bool(__import__("os").environ.get("LEAK_TABLE_DEBUG"))
@@ -119,10 +133,6 @@ def _member(username, role=Role.member, trust=2):
 
 
 def build_world(app) -> World:
-    from community.moderation import flags as moderation
-    from community.moderation import thread_tools
-    from crm_bridge import services as crm
-
     world = World()
     world.mail_folder = Path(app.config["MAIL_FOLDER"])
     world.mails_before = set(world.mail_folder.glob("*.eml")) if world.mail_folder.exists() else set()
@@ -136,7 +146,6 @@ def build_world(app) -> World:
     public = factories.board("lt-pub", name="Public talk")
     members = factories.board("lt-mem", name="Members lounge", visibility="members")
     staff = factories.board("lt-staff", name="Staff room", visibility="staff")
-    from community.groups import services as groups
     beta = groups.create_group(None, {"name": "Beta testers", "show_badge": True})
     groups.add_members(None, beta, [USERS["grouped"]])
     grouped = factories.board("lt-grp", name="Beta lab", visibility="groups")
@@ -153,7 +162,6 @@ def build_world(app) -> World:
     moving = forum.start_thread(ann, public, "Question zqmovedtitle", "Asked in public zqmovedtitle.")
     _db.session.commit()
     for who in people.values():  # everyone follows the public threads: every reply is news to them
-        from community.notifications.services import follow_thread
         if who.role is not Role.admin:
             follow_thread(who, open_thread)
     _db.session.commit()
@@ -183,8 +191,6 @@ def build_world(app) -> World:
     _db.session.commit()
     assert _db.session.get(type(hidden), hidden.id).hidden_at is not None
 
-    from crm_bridge.models import CrmProfile
-    from sqlalchemy import select
     world.profiles = list(_db.session.scalars(select(CrmProfile.id)))
     world.threads = {"secret": secret.id, "lounge": lounge.id, "open": open_thread.id, "moved": moving.id,
                      "beta": beta_thread.id}
@@ -192,13 +198,9 @@ def build_world(app) -> World:
                    "zqdeleted": deleted.id, "zqmovedreply": moved_reply.id, "public": public_reply.id}
 
     # Mails: notifications fall due at once, digests are forced, the queue is delivered to files.
-    from community.mail import delivery
     delay = app.config["MAIL_NOTIFICATION_DELAY_MINUTES"]
     app.config["MAIL_NOTIFICATION_DELAY_MINUTES"] = 0
     try:
-        from community.mail.models import PendingNotificationMail
-        from sqlalchemy import update
-        from community.dbtypes import utcnow
         _db.session.execute(update(PendingNotificationMail).values(due_at=utcnow()))
         _db.session.commit()
         delivery.send_due_notifications()
@@ -222,8 +224,6 @@ def _get(client, path) -> str:
 
 def _without_echo(text: str, query: str) -> str:
     """Drop the places a page repeats what the reader asked for (search box, title, sign-in link)."""
-    import re
-
     return re.sub(rf'(value="|Search: |q=|q%3D|title=|/tag/){query}', "", text)
 
 
@@ -275,8 +275,6 @@ def notifications(client, role, world) -> str:
     text = _get(client, "/notifications") + _get(client, "/api/v1/notifications")
     if role == "guest":
         return text
-    from community.notifications.models import Notification
-    from sqlalchemy import select
 
     member_id = _db.session.scalar(select(Member.id).where(Member.username == USERS[role]))
     ids = _db.session.scalars(select(Notification.id).where(Notification.member_id == member_id)).all()
@@ -341,9 +339,6 @@ PENDING_ELSEWHERE: dict[tuple[str, str], str] = {}
 # ---- the socket channel: a real server process, real python-socketio clients ---------------------
 
 def _socket_texts(app, world, tmp_path) -> dict:
-    from tests.realtime import servers
-    from tests.realtime.test_live_server import Listener
-
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     server = servers.start(tmp_path, DATABASE_URL=url)
     listeners = {}
@@ -392,9 +387,7 @@ def _socket_texts(app, world, tmp_path) -> dict:
         for listener in listeners.values():
             listener.close()
         server.stop()
-    from sqlalchemy import select
 
-    from community.forum.models import Post
     world.posts["zqlivewhisper"] = _db.session.scalar(select(Post.id).where(Post.body_source.contains("zqlivewhisper")))
     assert world.posts["zqlivewhisper"] is not None
     return {role: _ids_as_tokens("\n".join(parts)) for role, parts in texts.items()}
@@ -491,7 +484,6 @@ def test_markers_appear_exactly_where_the_role_may_see_them(app, db, clients, ro
         elif may and not found and _must_show(channel.__name__, item, role):
             wrong.append(f"MISSING {item.name} ({item.marker})")
     if wrong and _DEBUG:
-        import re
         for item in ITEMS:
             for m in re.finditer(item.marker, text, re.I):
                 print(role, channel.__name__, repr(text[max(0, m.start() - 150):m.end() + 50]))

@@ -8,9 +8,9 @@ from __future__ import annotations
 from community.extensions import db
 from community.forum import services as forum
 from community.members.models import Role
+from community.moderation import thread_tools
 from community.moderation.flags import flag_post
 from community.moderation.posts import hide_post
-from community.moderation import thread_tools
 from tests.conftest import Auth
 
 

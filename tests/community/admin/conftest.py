@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from community.members.models import Role
-from tests.api.conftest import Api, token_for
+from tests.community.api.conftest import Api, token_for
 
 ROLES = ("guest", "member", "moderator", "staff", "admin")
 

@@ -10,7 +10,7 @@ from community.extensions import db
 from community.members.models import Role
 from community.moderation.models import ModerationAction
 from crm_bridge.models import AuditEntry
-from tests.api.conftest import Api, token_for
+from tests.community.api.conftest import Api, token_for
 
 
 def role_of(member) -> Role:

@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 
 from community.dbtypes import utcnow
 from community.extensions import db
-from community.registry import register_scheduled_job, registry_of
 from community.forum.models import Board, BoardKind, Visibility
 from community.mail.models import MailMessage
 from community.ops import scheduler
 from community.ops.models import ScheduledJob
+from community.registry import register_scheduled_job, registry_of
 
 DAY = timedelta(days=1)
 ROOT = Path(__file__).resolve().parents[3]
