@@ -1,7 +1,7 @@
 """Signal subscribers: every community event about a member lands on their CRM timeline.
 
 Subscribers only add rows to the session the event's service is using, so the event and its
-timeline entry commit together or not at all (tests/crm_bridge/test_timeline.py fails a transaction
+timeline entry commit together or not at all (tests/crm_bridge/test_crm.py fails a transaction
 to show it). They never commit, never do I/O, and read the documented signal arguments only.
 
 Every entry is dated at the time of the community event it records (the post's `created_at`, the

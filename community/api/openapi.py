@@ -1,5 +1,5 @@
 """The OpenAPI 3.1 document of /api/v1, built from the operations registered with @operation (so it
-cannot drift from the routes; tests/api/test_openapi.py compares it with the app's url_map), and the
+cannot drift from the routes; tests/community/api/test_openapi.py compares it with the app's url_map), and the
 developers' page that explains it."""
 from __future__ import annotations
 

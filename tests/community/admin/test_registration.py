@@ -23,7 +23,7 @@ from community.members.registration_models import ApprovalStatus, Invite, Member
 from community.moderation.models import ModerationAction
 from community.registry import staff_counters
 from crm_bridge.models import AuditEntry
-from tests.api.conftest import Api
+from tests.community.api.conftest import Api
 
 PASSWORD = "a-long-unusual-pass-7"
 

@@ -21,7 +21,7 @@ from community.members.models import Member
 from community.pagecache import PageCache
 from community.site import branding
 from community.uploads import storage
-from tests.api.conftest import Api, error_of
+from tests.community.api.conftest import Api, error_of
 
 from .conftest import ROLES
 
