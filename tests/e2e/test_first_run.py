@@ -1,6 +1,7 @@
 """A fresh install in Chromium: the admin goes through /setup, creates a members-only board, makes a member
-moderator and switches registration to approval; a guest does not see the board, the moderator sees the
-review queue, and a newcomer waits for approval (and cannot sign in meanwhile).
+moderator, puts them in a group and gives the group a board of its own, and switches registration to
+approval; a guest sees neither board, the moderator sees the group's board and the review queue, and a
+newcomer waits for approval (and cannot sign in meanwhile).
 
 This needs an empty database, so it starts its own server (migrated, not seeded) once for the module, the
 way `live_server` does.
@@ -104,6 +105,20 @@ def test_an_admin_sets_up_a_fresh_community_and_a_newcomer_waits_for_approval(op
     row.get_by_role("button", name="Set role").click()
     expect(admin.locator('[data-member="mona"] .badge.role-moderator')).to_be_visible()
 
+    admin.goto("/admin/groups/new")
+    admin.get_by_label("Name (English)").fill("Pilot customers")
+    admin.get_by_role("button", name="Create group").click()
+    admin.get_by_label("Usernames or email addresses, one per line").fill("mona")
+    admin.get_by_role("button", name="Add to the group").click()
+    expect(admin.locator('.group-members [data-member="mona"]')).to_be_visible()
+    admin.goto("/admin/boards/new")
+    admin.get_by_label("Name (English)").fill("Pilot programme")
+    admin.get_by_label("Slug").fill("pilot")
+    admin.get_by_label("Who can read it").select_option("groups")
+    admin.get_by_label("Groups that may read it (when the board is for groups)").select_option(label="Pilot customers")
+    admin.get_by_role("button", name="Create board").click()
+    expect(admin.locator('[data-board="pilot"]')).to_be_visible()
+
     admin.goto("/admin/registration")
     admin.get_by_label("Registration mode").select_option("approval")
     admin.get_by_role("button", name="Save").click()
@@ -115,6 +130,11 @@ def test_an_admin_sets_up_a_fresh_community_and_a_newcomer_waits_for_approval(op
     expect(guest.get_by_role("link", name="Set it up now")).to_have_count(0)
     expect(guest.get_by_text("Insiders")).to_have_count(0)
     assert guest.goto("/b/insiders").status == 404
+
+    assert guest.goto("/b/pilot").status == 404
+    expect(guest.get_by_text("Pilot programme")).to_have_count(0)
+    assert mona.goto("/b/pilot").status == 200  # in the group
+    expect(mona.get_by_role("heading", name="Pilot programme")).to_be_visible()
 
     mona.goto("/review")
     expect(mona.get_by_role("heading", name="Review queue")).to_be_visible()
