@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import g, has_request_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -104,9 +105,9 @@ def _problem(setting: Declared, value: Any) -> str | None:
     else:
         ok = isinstance(value, setting.kind)
     if not ok:
-        return f"expected {setting.kind.__name__}"
+        return _l("This value has the wrong type.")
     if setting.choices and value not in setting.choices:
-        return "not one of the choices"
+        return _l("Choose one of the offered values.")
     return setting.check(value) if setting.check else None
 
 
@@ -115,11 +116,11 @@ def check(changes: dict[str, Any]) -> None:
     problems = {}
     for key, value in changes.items():
         setting = DECLARED.get(key)
-        message = "unknown setting" if setting is None else _problem(setting, value)
+        message = _l("There is no such setting.") if setting is None else _problem(setting, value)
         if message:
             problems[key] = message
     if problems:
-        raise ValidationFailed("Please correct the marked settings.", problems)
+        raise ValidationFailed(_l("Please correct the marked settings."), problems)
 
 
 def save(changes: dict[str, Any], by=None) -> list[str]:

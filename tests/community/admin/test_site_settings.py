@@ -162,7 +162,7 @@ HTML_AS_PNG = b"<!doctype html><html><body><script>alert(document.cookie)</scrip
     ({"accent_color": "#12345z"}, "accent_color", "a # and six hexadecimal digits"),
     ({"accent_color": "#fafafa"}, "accent_color", "at least 3:1"),
     ({"contact_email": "not an address"}, "contact_email", "not a valid email address"),
-    ({"default_language": "fr"}, "default_language", "not one of the choices"),
+    ({"default_language": "fr"}, "default_language", "Choose one of the offered values."),
     ({"name": "x" * 101}, "name", "At most 100 characters"),
 ])
 def test_bad_input_gets_a_clear_error_and_saves_nothing(app, people, as_role, change, field, message):
