@@ -253,7 +253,8 @@ def test_badge_pages_query_count_does_not_grow_with_holders(client, db, make, co
         with count_queries() as statements:
             response = client.get(url)
         assert response.status_code == 200
-        assert len(statements) <= 3, "\n".join(statements)
+        # a guest page: the badge rows, the holders, the site settings (community/settings.py), group badges
+        assert len(statements) <= 4, "\n".join(statements)
 
 
 def test_profile_badges_cost_one_query(client, db, make, count_queries):
