@@ -42,3 +42,27 @@ def api_as(app, people):
         return Api(app.test_client(), token_for(people[role], scopes))
 
     return make_api
+
+
+def assert_admin_page_answer(response, role: str, allowed) -> None:
+    """An admin page as `role` sees it: 200 when allowed, the sign-in page for a guest, else 404 (hidden)."""
+    if role in allowed:
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    elif role == "guest":
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    else:
+        assert response.status_code == 404
+
+
+def assert_admin_form_answer(response, role: str, allowed, changed: bool) -> None:
+    """An admin form posted as `role`: saved (redirect, something changed) when allowed; otherwise the sign-in
+    page for a guest or 404, and nothing changed."""
+    if role in allowed:
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        assert changed
+    else:
+        if role == "guest":
+            assert response.status_code == 302 and "/login" in response.headers["Location"]
+        else:
+            assert response.status_code == 404
+        assert not changed
