@@ -115,11 +115,7 @@ def add_members(group_id: int):
     form = AddMembersForm()
     if not form.validate():
         return _show(group, 422, add_form=form)
-    added = submit(form, services.add_members, current_user, group, (form.members.data or "").splitlines())
-    if not added:
-        return _show(group, 422, add_form=form)
-    _report(added.value)
-    return redirect(url_for("groups.show", group_id=group.id))
+    return _add(group, form, "add_form", (form.members.data or "").splitlines())
 
 
 @bp.route("/<int:group_id>/members/upload", methods=["POST"])
@@ -135,9 +131,14 @@ def upload_members(group_id: int):
     except ValidationFailed as exc:
         apply_errors(form, exc)
         return _show(group, 422, upload_form=form)
-    added = submit(form, services.add_members, current_user, group, lines, field_name="file")
+    return _add(group, form, "upload_form", lines, field_name="file")
+
+
+def _add(group, form, form_name: str, lines: list[str], **options):
+    """Add the members named in `lines` (all or nothing); show the form again with the problems otherwise."""
+    added = submit(form, services.add_members, current_user, group, lines, **options)
     if not added:
-        return _show(group, 422, upload_form=form)
+        return _show(group, 422, **{form_name: form})
     _report(added.value)
     return redirect(url_for("groups.show", group_id=group.id))
 
