@@ -3,21 +3,8 @@ cached for guests), the Atom feed, search (page and API) and the REST API; and t
 board is opened to everyone."""
 from __future__ import annotations
 
-import pytest
-
 from community import search
-from community.search.index import service
-
-
-@pytest.fixture(autouse=True)
-def empty_index(app, db):
-    search.wait()
-    index = service(app)
-    index.enqueue("clear")
-    assert search.wait()
-    index.index()
-    yield index
-    search.wait()
+from tests.community.search.conftest import empty_index  # noqa: F401  (autouse: each test starts with an empty index)
 
 
 def guest_sees(client, board_slug: str, thread_id: int) -> dict:

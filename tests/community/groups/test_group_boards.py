@@ -11,18 +11,7 @@ from community.forum.models import Board, Visibility
 from community.groups import services
 from community.members.models import Role
 from community.permissions import can_view_board
-from community.search.index import service
-
-
-@pytest.fixture(autouse=True)
-def empty_index(app, db):
-    search.wait()
-    index = service(app)
-    index.enqueue("clear")
-    assert search.wait()
-    index.index()
-    yield index
-    search.wait()
+from tests.community.search.conftest import empty_index  # noqa: F401  (autouse: each test starts with an empty index)
 
 
 @pytest.fixture
