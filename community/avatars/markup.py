@@ -32,7 +32,8 @@ def initial(name: str) -> str:
     """The first letter (or digit) of `name`, upper-cased: "ann" -> "A", "王小明" -> "王"."""
     for ch in name or "":
         if unicodedata.category(ch)[0] in "LN":
-            return ch.upper()[:1] if ch.isascii() else ch
+            upper = ch.upper()
+            return upper if len(upper) == 1 else ch  # "ß".upper() is "SS": keep the letter
     stripped = (name or "").strip()
     return stripped[0] if stripped else "?"
 

@@ -67,7 +67,7 @@ def following_of(member: Member) -> list[tuple[Member, MemberFollow]]:
     """Whom `member` follows, with when (for "My data")."""
     return list(db.session.execute(
         select(Member, MemberFollow).join(MemberFollow, MemberFollow.followed_id == Member.id)
-        .where(MemberFollow.follower_id == member.id).order_by(MemberFollow.created_at)).tuples())
+        .where(MemberFollow.follower_id == member.id).order_by(MemberFollow.created_at)).all())
 
 
 def on_thread_created(thread, post=None, mentioned=None, **_extra) -> None:
