@@ -91,6 +91,7 @@ def colour():
 
 
 @bp.route("/u/<username>/card")
+@limiter.limit("120 per minute")
 def card(username: str):
     """The user card: a small HTML fragment shown on hover or tap (the profile without JavaScript)."""
     member = db.session.scalar(select(Member).where(Member.username_key == username_key(username)))
