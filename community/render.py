@@ -91,8 +91,10 @@ def member_link(member) -> Markup:
     """A link to a member's profile, or "a former member" when the account is gone."""
     if member is None:
         return Markup('<span class="member gone">%s</span>') % gettext("a former member")
-    link = Markup('<a class="member" href="%s"><bdi>%s</bdi></a>') % (
-        fast_url("members.profile", username=member.username), member.name)
+    # data-usercard: static/js/usercard.js shows the member's card (<href>/card) on hover or tap
+    link = Markup('<a class="member" href="%s"%s><bdi>%s</bdi></a>') % (
+        fast_url("members.profile", username=member.username),
+        Markup("") if member.deleted_at is not None else Markup(" data-usercard"), member.name)
     for group in name_badges(member):  # groups shown beside names (community/groups), one query per page
         link += Markup(' <span class="badge badge-group" data-group="%s">%s</span>') % (group.id, group.local_name)
     return link

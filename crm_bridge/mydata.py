@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from community.api.models import ApiToken
 from community.extensions import db
+from community.follows import services as follows
 from community.forum.models import Post, Thread
 from community.mail.preferences import preferences
 from community.members.models import Member
@@ -67,6 +68,7 @@ def my_data(member: Member) -> dict:
         "points_history": _points(member),
         "tokens": _tokens(member),
         "mail_preferences": _mail_preferences(member),
+        "follows": _follows(member),
         "sentiment": _sentiment(member.id),
         "staff_notes": _("Staff may keep private notes about members to serve them better; they are not shown here."),
     }
@@ -135,6 +137,13 @@ def _tokens(member: Member) -> list[dict]:
 def _mail_preferences(member: Member) -> dict:
     prefs = preferences(member)
     return {"kinds": sorted(prefs["kinds"]), "digest": prefs["digest"]}
+
+
+def _follows(member: Member) -> dict:
+    """Whom the member follows (with when) and who follows them (live accounts)."""
+    return {"following": [{"username": m.username, "since": _iso(f.created_at)}
+                          for m, f in follows.following_of(member) if m.deleted_at is None],
+            "followers": sorted(m.username for m in follows.followers_of(member))}
 
 
 def _sentiment(member_id: int) -> dict:

@@ -86,6 +86,11 @@ class Member(UserMixin, db.Model):
     # Set when the member proved they read mail at `email` (a verification or password-reset link,
     # community/mail); cleared never, since a changed address only takes effect once proven.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Avatars (community/avatars): the id of the member's uploaded picture (public: shown to everyone
+    # who sees the member's name), and the colour of the letter avatar chosen in settings (None: one
+    # derived from the member id).
+    avatar_upload_id: Mapped[str | None] = mapped_column(String(40))
+    avatar_color: Mapped[int | None] = mapped_column(Integer)
 
     # The secret of the sign-in session this request runs under (community/members/sessions.py); it
     # is what Flask-Login keeps in the signed session cookie and the remember cookie.

@@ -44,6 +44,7 @@ from sqlalchemy import select, update
 from community.dbtypes import utcnow
 from community.extensions import db as _db
 from community.extensions import limiter
+from community.follows import services as member_follows
 from community.forum import services as forum
 from community.forum.models import Post
 from community.groups import services as groups
@@ -152,6 +153,11 @@ def build_world(app) -> World:
     groups.set_board_groups(None, grouped, [beta])
     _db.session.commit()
     world.boards = {b.slug: b.id for b in (public, members, staff, grouped)}
+    for who in people.values():  # everyone follows the authors: each new thread is news to them (follows)
+        for author in (sue, ann):
+            if who.id != author.id:
+                member_follows.follow(who, author)
+    _db.session.commit()
 
     secret = forum.start_thread(sue, staff, "Roadmap zqstafftitle", "Body zqstaffbody for @lt_max, @lt_ann and @lt_sam",
                                 tags=["zqstafftag"])
@@ -325,8 +331,13 @@ def socket_events(client, role, world) -> str:
     return world.sockets.get(role, "")
 
 
+def user_cards(client, role, world) -> str:
+    """The card shown on hover over a name (community/avatars): /u/<name>/card for every member."""
+    return "\n".join(_get(client, f"/u/{name}/card") for name in world.usernames)
+
+
 CHANNELS = [pages, post_permalinks, search_page, search_api, similar_threads, api, feeds, notifications,
-            moderation_pages, my_data, my_data_json, crm_pages, csv_exports, mails, socket_events]
+            moderation_pages, my_data, my_data_json, crm_pages, csv_exports, mails, socket_events, user_cards]
 OWN_DATA_CHANNELS = {"my_data", "my_data_json"}
 ID_CHANNELS = {"socket_events"}
 
@@ -518,5 +529,8 @@ def test_every_channel_gives_the_table_something_to_search(app, db, clients):
                       if item.marker in text.lower() or f"«post:{world.posts.get(item.marker)}»" in text}
         if channel is feeds:  # a guest's view: restricted markers never, the public thread always
             assert "Router keeps rebooting" in text
+            continue
+        if channel is user_cards:  # a card shows the member, never their content: no marker, ever
+            assert "<bdi>lt_ann</bdi>" in text
             continue
         assert found, channel.__name__

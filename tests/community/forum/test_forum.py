@@ -241,13 +241,18 @@ def test_tag_page_lists_visible_threads_only(client, make):
     assert "Public wifi thread" in page and "Staff wifi thread" not in page
 
 
-@pytest.mark.parametrize("posts", [5, 200])
+@pytest.mark.parametrize("posts", [5, 50, 200])
 def test_thread_page_query_count_does_not_grow_with_posts(app, client, auth, make, count_queries, posts, db):
     thread = make.thread()
-    authors = [make.member() for _ in range(5)]
+    # many different authors, every other one with an uploaded avatar (community/avatars): the avatar
+    # beside each post reads the author row loaded with the post, never a query of its own
+    authors = [make.member() for _ in range(min(posts, 25))]
+    for n, author in enumerate(authors):
+        author.avatar_upload_id = f"{n:032x}.webp" if n % 2 else None
+    db.session.commit()
     previous = None
     for i in range(posts - 1):
-        previous = make.post(thread, author=authors[i % 5], body=f"reply {i} @{authors[0].username}",
+        previous = make.post(thread, author=authors[i % len(authors)], body=f"reply {i} @{authors[0].username}",
                              reply_to=previous if i % 3 else None)
     app.config["POSTS_PER_PAGE"] = 200
     auth.login(make.member("reader"))
@@ -257,6 +262,7 @@ def test_thread_page_query_count_does_not_grow_with_posts(app, client, auth, mak
     app.config["POSTS_PER_PAGE"] = 20
     assert response.status_code == 200
     assert response.get_data(as_text=True).count('class="post') >= posts
+    assert response.get_data(as_text=True).count('<img class="avatar avatar-40" src="/uploads/') >= posts // 3
     # the same fixed budget for 5 posts and for 200 (two of them: the site settings, community/settings.py,
     # and the group badges beside names)
     assert len(statements) <= 12, "\n".join(statements)
