@@ -1,0 +1,74 @@
+"""Upload test helpers: real pictures and files built with Pillow and zipfile, and a member's upload call."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from PIL import Image
+
+from community.extensions import db
+from community.uploads import storage
+
+
+def png(width: int = 40, height: int = 30, color=(200, 40, 40)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(out, format="PNG")
+    return out.getvalue()
+
+
+def jpeg_with_gps(width: int = 60, height: int = 40) -> bytes:
+    """A JPEG whose EXIF names a camera and a place (GPS)."""
+    image = Image.new("RGB", (width, height), (30, 120, 200))
+    exif = Image.Exif()
+    exif[0x010F] = "SpyCam Maker"  # Make
+    exif[0x0110] = "SpyCam 3000"   # Model
+    gps = {1: "N", 2: (51.0, 30.0, 12.5), 3: "W", 4: (0.0, 7.0, 39.9)}
+    exif[0x8825] = gps
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif.tobytes())
+    data = out.getvalue()
+    with Image.open(io.BytesIO(data)) as check:  # the test's own premise: the GPS is really in there
+        assert check.getexif().get_ifd(0x8825)
+    return data
+
+
+def zip_bytes(files: dict[str, bytes] | None = None) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in (files or {"readme.txt": b"hello"}).items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def stored_path(upload_id: str):
+    return storage.path_of(upload_id)
+
+
+class Uploader:
+    """POST /api/v1/uploads as the signed-in browser session does (multipart, field `file`)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def __call__(self, data: bytes, name: str, field: str = "file", headers=None, **form):
+        payload = {field: (io.BytesIO(data), name), **form}
+        return self.client.post("/api/v1/uploads", data=payload, content_type="multipart/form-data",
+                                headers={"Accept": "application/json", **(headers or {})})
+
+
+@pytest.fixture
+def upload(client):
+    return Uploader(client)
+
+
+@pytest.fixture
+def member_in(make, auth):
+    """A signed-in member (trust level 1: may upload pictures and attach files by default)."""
+    def sign_in(trust_level: int = 1, **kwargs):
+        person = make.member(**kwargs)
+        person.trust_level = trust_level
+        db.session.commit()
+        auth.login(person)
+        return person
+    return sign_in
