@@ -12,7 +12,7 @@ uploads.daily_count        uploads per member per 24 hours (0: no limit; staff a
 uploads.daily_bytes        bytes per member per 24 hours (0: no limit)
 uploads.board_policies     {board id: "none" | "images"}: a board that takes no uploads, or only pictures
 
-Who may read an upload (`may_read`): its owner; anyone who may see one of the posts that use it
+Who may read an upload (`may_read`): its owner while no post uses it; anyone who may see one of the posts that use it
 (`can_view_post`, asked at read time); or whoever a reader hook registered with `register_upload_reader(app,
 fn)` lets in: `fn(member, upload) -> bool` (private conversations add theirs there). Nothing else: a guessed
 URL of an attachment in a staff-board post answers 404.
@@ -252,8 +252,8 @@ def may_read(member, row: Upload) -> tuple[bool, bool]:
     public = any(can_view_post(_Guest(), post) for post in posts)
     if public:
         return True, True
-    if getattr(member, "is_authenticated", False) and row.owner_id == member.id:
-        return True, False
+    if not posts and getattr(member, "is_authenticated", False) and row.owner_id == member.id:
+        return True, False  # its owner, before a post uses it (then the posts decide, for the owner too)
     if any(can_view_post(member, post) for post in posts):
         return True, False
     return any(reader(member, row) for reader in current_app.extensions.get(_READERS_KEY, ())), False

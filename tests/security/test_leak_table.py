@@ -119,6 +119,7 @@ class World:
     mails_before: set = field(default_factory=set)
     sockets: dict = field(default_factory=dict)    # role -> text of what its socket client received
     seen: dict = field(default_factory=dict)       # (role, channel name) -> text, fetched once per module
+    uploads: list = field(default_factory=list)    # /uploads/<id> of a .txt attachment in each restricted post
 
 
 # ---- the world ------------------------------------------------------------------------------------
@@ -325,8 +326,36 @@ def socket_events(client, role, world) -> str:
     return world.sockets.get(role, "")
 
 
+def uploads(client, role, world) -> str:
+    """Each planted attachment's URL, fetched as a reader who guessed it (the file holds the post's marker)."""
+    return "\n".join(_get(client, url) for url in world.uploads)
+
+
+def _plant_uploads(world) -> list[str]:
+    """A .txt attachment holding each restricted post's marker, owned by the post's author and used by that post.
+
+    Planted after the socket phase (its edits rewrite some bodies, and a saved body decides what it uses)."""
+    from community.uploads import storage  # noqa: PLC0415
+    from community.uploads.models import PostUpload, Upload  # noqa: PLC0415
+    posts = {**{m: world.posts[m] for m in ("zqwhisper", "zqpending", "zqhidden", "zqdeleted", "zqmovedreply")},
+             **{m: _db.session.scalar(select(Post.id).where(Post.thread_id == world.threads[name], Post.number == 1))
+                for m, name in (("zqstaffbody", "secret"), ("zqmembersonly", "lounge"), ("zqgroupboard", "beta"),
+                                ("zqmovedtitle", "moved"))}}
+    urls = []
+    for marker, post_id in posts.items():
+        post = _db.session.get(Post, post_id)
+        stored = storage.store(storage.prepare_file(__import__("io").BytesIO(f"Notes {marker}".encode()), "txt", 10_000))
+        _db.session.add(Upload(id=stored.id, owner_id=post.author_id, kind="file", content_type=stored.content_type,
+                               original_name=f"{marker}.txt", bytes=stored.bytes))
+        _db.session.flush()
+        _db.session.add(PostUpload(post_id=post.id, upload_id=stored.id))
+        urls.append(stored.url)
+    _db.session.commit()
+    return urls
+
+
 CHANNELS = [pages, post_permalinks, search_page, search_api, similar_threads, api, feeds, notifications,
-            moderation_pages, my_data, my_data_json, crm_pages, csv_exports, mails, socket_events]
+            moderation_pages, my_data, my_data_json, crm_pages, csv_exports, mails, socket_events, uploads]
 OWN_DATA_CHANNELS = {"my_data", "my_data_json"}
 ID_CHANNELS = {"socket_events"}
 
@@ -425,6 +454,8 @@ def db(app, tmp_path_factory):
             world = build_world(app)
             _db.session.remove()
             world.sockets = _socket_texts(app, world, tmp_path_factory.mktemp("leak-table-server"))
+            with app.test_request_context():
+                world.uploads = _plant_uploads(world)
             yield world
         finally:
             _db.session.rollback()
@@ -500,6 +531,8 @@ MUST_SHOW = {
     "moderation_pages": {"zqflagnote"},
     "crm_pages": {"zqcrmnote"},
     "socket_events": {"zqwhisper", "zqlivewhisper", "zqpending", "zqhidden", "zqdeleted"},
+    "uploads": {"zqstaffbody", "zqmembersonly", "zqgroupboard", "zqwhisper", "zqpending", "zqhidden", "zqdeleted",
+                "zqmovedtitle", "zqmovedreply"},
 }
 
 
