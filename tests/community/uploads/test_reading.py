@@ -150,3 +150,24 @@ def test_site_logo_without_an_upload_row_stays_public(client, app):
         stored = storage.save_image(io.BytesIO(png()), "logo", 10**6, 512)
     response = client.get(stored.url)
     assert response.status_code == 200 and response.cache_control.immutable
+
+
+def test_thread_page_query_count_does_not_grow_with_attachments(app, upload, member_in, client, make,
+                                                                   count_queries):
+    board = make.board()
+    author = member_in(role="staff")  # no per-post content limits
+
+    def page_queries(pictures: int) -> int:
+        urls = [upload(png(), f"p{n}.png").get_json()["url"] for n in range(pictures)]
+        thread = forum.start_thread(author, board, f"Pictures, {pictures} of them",
+                                    "Pictures: " + " ".join(f"![p]({url})" for url in urls))
+        for url in urls:
+            forum.reply(author, thread, f"One more look at this one: ![p]({url})")
+        db.session.commit()
+        client.get(f"/t/{thread.id}")  # warm up: last-seen bookkeeping
+        with count_queries() as statements:
+            response = client.get(f"/t/{thread.id}")
+        assert response.get_data(as_text=True).count("/uploads/") >= 2 * pictures
+        return len(statements)
+
+    assert page_queries(1) == page_queries(6)
