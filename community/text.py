@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import bleach
-from bleach.linkifier import LinkifyFilter
 from bleach._vendor.html5lib.filters.base import Filter
+from bleach.linkifier import LinkifyFilter
 from markdown_it import MarkdownIt
 
 ALLOWED_TAGS = frozenset({

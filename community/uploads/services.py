@@ -26,13 +26,14 @@ from datetime import timedelta
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from .. import settings
 from ..aftercommit import after_commit
 from ..dbtypes import utcnow
 from ..errors import NotPermitted, ServiceError, ValidationFailed
 from ..extensions import db
-from ..forum.models import Board, Post
+from ..forum.models import Board, Post, Thread
 from ..permissions import (
     board_accepts_upload,
     can_attach_files,
@@ -234,8 +235,6 @@ def find_for_serving(upload_id: str) -> Upload | None:
 
 def readers_of(row: Upload):
     """The posts that use `row`, with their threads and boards loaded (one query)."""
-    from sqlalchemy.orm import joinedload  # noqa: PLC0415
-    from ..forum.models import Thread  # noqa: PLC0415
     return db.session.scalars(
         select(Post).join(PostUpload, PostUpload.post_id == Post.id).where(PostUpload.upload_id == row.id)
         .options(joinedload(Post.thread).joinedload(Thread.board))).all()

@@ -5,8 +5,11 @@ import io
 
 from PIL import Image
 
+from community import settings
+from community.api import services as tokens
 from community.extensions import db
 from community.uploads.models import Upload
+from tests.conftest import csrf_token_from
 
 from .conftest import jpeg_with_gps, png, stored_path, zip_bytes
 
@@ -125,7 +128,6 @@ def test_a_50_mb_body_is_refused_before_it_is_read(upload, member_in):
 
 
 def test_a_file_over_the_size_limit_is_refused_with_the_limit(upload, member_in, make):
-    from community import settings
     member_in()
     settings.save({"uploads.max_file_bytes": 1024})
     db.session.commit()
@@ -151,7 +153,6 @@ def test_a_cookie_session_upload_needs_the_csrf_token(app, upload, member_in, cl
     app.config["WTF_CSRF_ENABLED"] = True
     assert _error(upload(png(), "a.png"), 400)["code"] == "csrf_failed"
     page = client.get("/settings")
-    from tests.conftest import csrf_token_from
     token = csrf_token_from(page.get_data(as_text=True))
     assert upload(png(), "a.png", headers={"X-CSRFToken": token}).status_code == 201
 
@@ -163,7 +164,6 @@ def test_new_members_may_not_attach_files_and_silenced_cannot_upload(upload, mem
 
 
 def test_the_daily_quota_stops_a_member_and_not_staff(upload, member_in, auth):
-    from community import settings
     settings.save({"uploads.daily_count": 2})
     db.session.commit()
     member_in()
@@ -176,7 +176,6 @@ def test_the_daily_quota_stops_a_member_and_not_staff(upload, member_in, auth):
 
 
 def test_a_board_that_takes_only_pictures_refuses_a_file_at_upload(upload, member_in, make):
-    from community import settings
     board = make.board()
     closed = make.board()
     settings.save({"uploads.board_policies": {str(board.id): "images", str(closed.id): "none"}})
@@ -189,7 +188,6 @@ def test_a_board_that_takes_only_pictures_refuses_a_file_at_upload(upload, membe
 
 
 def test_a_bearer_token_with_write_scope_may_upload_without_csrf(app, client, make):
-    from community.api import services as tokens
     person = make.member()
     person.trust_level = 1
     _token, secret = tokens.create_personal_token(person, "t", ["read", "write"])

@@ -1,10 +1,17 @@
 """Who may fetch /uploads/<id>: the rights of the posts that use it, its owner before that, and the cache headers."""
 from __future__ import annotations
 
+import io
+
+from community import settings
+from community.errors import ValidationFailed
 from community.extensions import db
 from community.forum import services as forum
+from community.forum.models import Post
 from community.moderation.posts import hide_post
+from community.uploads import register_upload_reader, storage
 from community.uploads.models import PostUpload
+from community.uploads.services import _READERS_KEY
 
 from .conftest import png
 
@@ -102,13 +109,10 @@ def test_editing_the_upload_out_of_a_post_unlinks_it(upload, member_in, client, 
 
 
 def thread_post(thread):
-    from community.forum.models import Post
     return db.session.query(Post).filter_by(thread_id=thread.id, number=1).one()
 
 
 def test_a_reader_hook_lets_another_area_share_an_upload(app, upload, member_in, auth, client):
-    from community.uploads import register_upload_reader
-    from community.uploads.services import _READERS_KEY
     member_in()
     body = _attach(upload)
     auth.logout()
@@ -126,8 +130,6 @@ def test_a_reader_hook_lets_another_area_share_an_upload(app, upload, member_in,
 
 
 def test_a_file_in_a_board_that_takes_only_pictures_is_refused_when_the_post_is_saved(upload, member_in, make):
-    from community import settings
-    from community.errors import ValidationFailed
     board = make.board()
     author = member_in()
     body = _attach(upload)
@@ -143,9 +145,6 @@ def test_a_file_in_a_board_that_takes_only_pictures_is_refused_when_the_post_is_
 
 
 def test_site_logo_without_an_upload_row_stays_public(client, app):
-    import io
-
-    from community.uploads import storage
     with app.test_request_context():
         stored = storage.save_image(io.BytesIO(png()), "logo", 10**6, 512)
     response = client.get(stored.url)
