@@ -157,7 +157,7 @@ def test_a_cookie_session_upload_needs_the_csrf_token(app, upload, member_in, cl
     assert upload(png(), "a.png", headers={"X-CSRFToken": token}).status_code == 201
 
 
-def test_new_members_may_not_attach_files_and_silenced_cannot_upload(upload, member_in):
+def test_new_members_may_upload_pictures_but_not_attach_files(upload, member_in):
     member_in(trust_level=0)
     assert upload(png(), "a.png").status_code == 201
     assert "attach files" in _error(upload(b"hello", "a.txt"), 403)["message"]
