@@ -91,6 +91,22 @@ class QuotaExceeded(ServiceError):
     status = 429
 
 
+def board_policy(board: Board) -> str:
+    """The board's rule for uploads: "all", "images" or "none"."""
+    return BOARD_POLICIES.value.get(str(board.id), "all")
+
+
+def set_board_policy(by, board: Board, policy: str) -> None:
+    """Set the board's rule for uploads (a ValidationFailed on `uploads` for an unknown one). No commit."""
+    if policy not in POLICIES:
+        raise ValidationFailed(_l("Each board takes uploads, only pictures, or none."),
+                               {"uploads": _l("Each board takes uploads, only pictures, or none.")})
+    policies = {key: value for key, value in BOARD_POLICIES.value.items() if key != str(board.id)}
+    if policy != "all":
+        policies[str(board.id)] = policy
+    settings.save({BOARD_POLICIES.key: policies}, by=by)
+
+
 def request_limit() -> int:
     """The largest request body the upload endpoint reads (the larger size limit and room for the form)."""
     return max(MAX_IMAGE_BYTES.value, MAX_FILE_BYTES.value) + 64 * 1024

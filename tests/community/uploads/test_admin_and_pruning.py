@@ -71,3 +71,17 @@ def test_openapi_documents_the_multipart_upload(client):
     assert schema["required"] == ["file"]
     assert set(operation["responses"]["201"]["content"]["application/json"]["schema"]["required"]) == {
         "id", "url", "kind", "width", "height", "bytes"}
+
+
+def test_admin_sets_a_boards_upload_rule_on_its_edit_form(client, auth, make):
+    board = make.board("screens", name="Screens")
+    auth.login(make.member(role="admin"))
+    assert "Pictures and files in posts" in client.get("/admin/boards/screens/edit").get_data(as_text=True)
+    form = {"slug": "screens", "name": "Screens", "kind": "discussion", "visibility": "public",
+            "default_sort": "latest", "start_policy": "members", "start_min_trust": "0"}
+    assert client.post("/admin/boards/screens/edit", data={**form, "uploads": "none"}).status_code == 302
+    assert settings.get("uploads.board_policies") == {str(board.id): "none"}
+    page = client.get("/admin/boards/screens/edit").get_data(as_text=True)
+    assert '<option selected value="none">' in page or 'value="none" selected' in page
+    assert client.post("/admin/boards/screens/edit", data={**form, "uploads": "all"}).status_code == 302
+    assert settings.get("uploads.board_policies") == {}
