@@ -52,7 +52,7 @@ def _larger_body_for_uploads(endpoint, values):
 
 def init_app(app: Flask) -> None:
     """Serve stored uploads at /uploads/<id>, link uploads to posts on save, prune unused ones daily."""
-    from ..registry import register_scheduled_job  # noqa: PLC0415
+    from ..registry import register_scheduled_job, register_template_slot  # noqa: PLC0415
     from . import admin, api, services, views  # noqa: PLC0415
 
     app.register_blueprint(views.bp)
@@ -61,5 +61,6 @@ def init_app(app: Flask) -> None:
     thread_created.connect(_on_thread_created)
     post_created.connect(_on_post_created)
     post_edited.connect(_on_post_edited)
+    register_template_slot(app, "composer_extra", "community/uploads/_attach.html", order=10)
     register_scheduled_job(app, "uploads.prune_orphans", services.prune_orphans, every=timedelta(hours=6))
     admin.init_app(app)
