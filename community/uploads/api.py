@@ -6,7 +6,6 @@ from flask import Blueprint, request
 from ..api import core
 from ..api.core import OPERATIONS, PREFIX, api_error_handlers, ok, operation, require_member
 from ..extensions import csrf, db
-from ..permissions import can_view_board
 from . import services
 
 UPLOAD_RESPONSE = {"type": "object", "required": ["id", "url", "kind", "width", "height", "bytes"], "properties": {
@@ -32,9 +31,7 @@ bp.before_request(core._csrf_for_cookie_sessions)  # noqa: SLF001  (the API's on
            blueprint=bp, response=UPLOAD_RESPONSE, status=201, errors=(400, 413, 422, 429), limit="20 per minute; 200 per hour")
 def create_upload():
     member = require_member("write")
-    board = services.find_board(request.form.get("board_id"))
-    if board is not None and not can_view_board(member, board):
-        board = services.find_board("0")  # an unreadable board is no board (422, as for an unknown id)
+    board = services.find_board(member, request.form.get("board_id"))
     row = services.upload(member, request.files.get("file"), board=board)
     db.session.commit()
     return ok(services.as_json(row), 201)

@@ -180,12 +180,12 @@ def upload(member, file, board: Board | None = None) -> Upload:
     return row
 
 
-def find_board(board_id) -> Board | None:
-    """The board a composer names (board_id form field), or None when absent; 422 when unknown."""
+def find_board(member, board_id) -> Board | None:
+    """The board a composer names (board_id form field), or None when absent; 422 when unknown or unreadable."""
     if board_id in (None, ""):
         return None
     board = db.session.get(Board, int(board_id)) if str(board_id).isdigit() and int(board_id) < 2**31 else None
-    if board is None:
+    if board is None or not can_view_board(member, board):
         raise ValidationFailed(_l("There is no such board."), {"board_id": _l("There is no such board.")})
     return board
 
@@ -289,6 +289,3 @@ def prune_orphans(now=None) -> int:
     db.session.flush()
     return len(rows)
 
-
-def readable_board(member, board: Board) -> bool:
-    return can_view_board(member, board)

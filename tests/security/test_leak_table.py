@@ -462,6 +462,9 @@ def db(app, tmp_path_factory):
             _quiet_search_writer(app)
             _empty_tables()
             _db.session.remove()
+            for url in world.uploads if "world" in locals() else ():  # the planted files (a backup counts them)
+                (Path(app.config["UPLOADS_PATH"]) / url.rsplit("/", 1)[1][:2] / url.rsplit("/", 1)[1]).unlink(
+                    missing_ok=True)
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -72,3 +73,14 @@ def member_in(make, auth):
         auth.login(person)
         return person
     return sign_in
+
+
+@pytest.fixture(autouse=True)
+def _remove_stored_files(app):
+    """Leave UPLOADS_PATH as it was (other tests count the files a backup takes)."""
+    root = Path(app.config["UPLOADS_PATH"])
+    before = set(root.rglob("*")) if root.exists() else set()
+    yield
+    for path in (set(root.rglob("*")) if root.exists() else set()) - before:
+        if path.is_file():
+            path.unlink()

@@ -185,6 +185,8 @@ def test_a_board_that_takes_only_pictures_refuses_a_file_at_upload(upload, membe
     assert "only pictures" in _error(upload(b"hi", "a.txt", board_id=str(board.id)), 403)["message"]
     assert "not accept" in _error(upload(png(), "a.png", board_id=str(closed.id)), 403)["message"]
     assert _error(upload(png(), "a.png", board_id="nope"), 422)["fields"]["board_id"]
+    staff_board = make.board(visibility="staff")
+    assert _error(upload(png(), "a.png", board_id=str(staff_board.id)), 422)["fields"]["board_id"]
 
 
 def test_a_bearer_token_with_write_scope_may_upload_without_csrf(app, client, make):
