@@ -20,10 +20,11 @@ from . import models  # noqa: F401  (tables known to create_all and Alembic)
 # The rest is imported by init_app: the site's branding imports `storage` while the app's modules load.
 
 
-def register_upload_reader(app: Flask, reader) -> None:
-    """Let another area say who may read an upload: `reader(member, upload) -> bool` (see services)."""
+def register_upload_reader(app: Flask, reader, *, in_use=None) -> None:
+    """Let another area say who may read an upload: `reader(member, upload) -> bool`, and which uploads it
+    uses (`in_use()` -> a SQL select of upload ids, kept by the pruner). See services."""
     from . import services  # noqa: PLC0415
-    services.register_upload_reader(app, reader)
+    services.register_upload_reader(app, reader, in_use=in_use)
 
 
 def _on_post_created(post, **_):

@@ -237,11 +237,21 @@ def link_post(post: Post, by=None) -> None:
 _READERS_KEY = "community.upload_readers"
 
 
-def register_upload_reader(app: Flask, reader) -> None:
-    """Let another area say who may read an upload: `reader(member, upload) -> bool` (True lets them in)."""
+_IN_USE_KEY = "community.upload_uses"
+
+
+def register_upload_reader(app: Flask, reader, *, in_use=None) -> None:
+    """Let another area say who may read an upload: `reader(member, upload) -> bool` (True lets them in).
+
+    `in_use()`, when given, returns a SQL select of the upload ids that area uses (its own link table), so
+    the pruner keeps them: a file used only in a private conversation is not an orphan.
+    """
     readers = app.extensions.setdefault(_READERS_KEY, [])
     if reader not in readers:
         readers.append(reader)
+    uses = app.extensions.setdefault(_IN_USE_KEY, [])
+    if in_use is not None and in_use not in uses:
+        uses.append(in_use)
 
 
 def find_for_serving(upload_id: str) -> Upload | None:
@@ -279,9 +289,11 @@ def may_read(member, row: Upload) -> tuple[bool, bool]:
 def prune_orphans(now=None) -> int:
     """Delete uploads no post has used a day after they were made (their files after commit); return how many."""
     cutoff = (now or utcnow()) - ORPHAN_AGE
-    rows = list(db.session.scalars(select(Upload).where(
+    query = select(Upload).where(
         Upload.created_at < cutoff, ~select(PostUpload.post_id).where(PostUpload.upload_id == Upload.id).exists())
-        .limit(1000)))
+    for in_use in current_app.extensions.get(_IN_USE_KEY, ()):
+        query = query.where(Upload.id.not_in(in_use()))
+    rows = list(db.session.scalars(query.limit(1000)))
     for row in rows:
         for upload_id in filter(None, (row.id, row.thumb_id)):
             after_commit(storage.delete_file, storage.path_of(upload_id))

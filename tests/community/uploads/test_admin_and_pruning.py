@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import literal, select, update
 
 from community import settings
 from community.dbtypes import utcnow
 from community.extensions import db
 from community.forum import services as forum
 from community.registry import scheduled_jobs
+from community.uploads import register_upload_reader
 from community.uploads.models import Upload
-from community.uploads.services import prune_orphans
+from community.uploads.services import _IN_USE_KEY, _READERS_KEY, prune_orphans
 
 from .conftest import png, stored_path
 
@@ -85,3 +86,24 @@ def test_admin_sets_a_boards_upload_rule_on_its_edit_form(client, auth, make):
     assert '<option selected value="none">' in page or 'value="none" selected' in page
     assert client.post("/admin/boards/screens/edit", data={**form, "uploads": "all"}).status_code == 302
     assert settings.get("uploads.board_policies") == {}
+
+
+def test_an_upload_another_area_uses_is_not_pruned(app, upload, member_in):
+    member_in()
+    kept = upload(b"shared in a conversation", "note.txt").get_json()
+    db.session.execute(update(Upload).values(created_at=utcnow() - timedelta(days=2)))
+    db.session.commit()
+
+    def conversation_reader(member, row):
+        return False
+
+    def conversation_uploads():
+        return select(literal(kept["id"]))
+
+    register_upload_reader(app, conversation_reader, in_use=conversation_uploads)
+    try:
+        assert prune_orphans() == 0
+    finally:
+        app.extensions[_READERS_KEY].remove(conversation_reader)
+        app.extensions[_IN_USE_KEY].remove(conversation_uploads)
+    assert prune_orphans() == 1
