@@ -29,7 +29,6 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from .. import settings
-from ..aftercommit import after_commit
 from ..dbtypes import utcnow
 from ..errors import NotPermitted, ServiceError, ValidationFailed
 from ..extensions import db
@@ -287,7 +286,7 @@ def may_read(member, row: Upload) -> tuple[bool, bool]:
 # ---- pruning -------------------------------------------------------------------------------------------
 
 def prune_orphans(now=None) -> int:
-    """Delete uploads no post has used a day after they were made (their files after commit); return how many."""
+    """Delete uploads no post has used a day after they were made, and their files; return how many."""
     cutoff = (now or utcnow()) - ORPHAN_AGE
     query = select(Upload).where(
         Upload.created_at < cutoff, ~select(PostUpload.post_id).where(PostUpload.upload_id == Upload.id).exists())
@@ -295,8 +294,10 @@ def prune_orphans(now=None) -> int:
         query = query.where(Upload.id.not_in(in_use()))
     rows = list(db.session.scalars(query.limit(1000)))
     for row in rows:
+        # The file goes first, not after commit: a stored file without its row would be served as one of the
+        # site's own (public) files, while a row without its file is only a 404.
         for upload_id in filter(None, (row.id, row.thumb_id)):
-            after_commit(storage.delete_file, storage.path_of(upload_id))
+            storage.delete(upload_id)
         db.session.delete(row)
     db.session.flush()
     return len(rows)

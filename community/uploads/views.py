@@ -45,8 +45,10 @@ def serve(upload_id: str):
     if not storage.valid_id(upload_id):
         abort(404)
     row = services.find_for_serving(upload_id)
-    if row is None:
-        return send_upload(upload_id)  # the site's own files (logo, favicon): public
+    if row is None:  # the site's own pictures (logo, favicon): public; any other file without its row: nothing
+        if not storage.content_type_of(upload_id).startswith("image/"):
+            abort(404)
+        return send_upload(upload_id)
     allowed, public = services.may_read(current_user, row)
     if not allowed:
         abort(404)

@@ -170,3 +170,9 @@ def test_thread_page_query_count_does_not_grow_with_attachments(app, upload, mem
         return len(statements)
 
     assert page_queries(1) == page_queries(6)
+
+
+def test_a_stored_file_without_its_row_is_not_served(client, app):
+    with app.test_request_context():
+        stored = storage.store(storage.prepare_file(io.BytesIO(b"left behind"), "txt", 1000))
+    assert client.get(stored.url).status_code == 404
