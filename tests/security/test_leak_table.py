@@ -59,6 +59,7 @@ from crm_bridge.models import CrmProfile
 from tests import factories
 from tests.community.realtime import servers
 from tests.community.realtime.test_live_server import Listener
+from tests.community.uploads.conftest import plant_attachments
 from tests.conftest import Auth, _empty_tables, _quiet_search_writer
 
 _DEBUG = bool(__import__("os").environ.get("LEAK_TABLE_DEBUG"))
@@ -332,26 +333,13 @@ def uploads(client, role, world) -> str:
 
 
 def _plant_uploads(world) -> list[str]:
-    """A .txt attachment holding each restricted post's marker, owned by the post's author and used by that post.
-
-    Planted after the socket phase (its edits rewrite some bodies, and a saved body decides what it uses)."""
-    from community.uploads import storage  # noqa: PLC0415
-    from community.uploads.models import PostUpload, Upload  # noqa: PLC0415
-    posts = {**{m: world.posts[m] for m in ("zqwhisper", "zqpending", "zqhidden", "zqdeleted", "zqmovedreply")},
-             **{m: _db.session.scalar(select(Post.id).where(Post.thread_id == world.threads[name], Post.number == 1))
-                for m, name in (("zqstaffbody", "secret"), ("zqmembersonly", "lounge"), ("zqgroupboard", "beta"),
-                                ("zqmovedtitle", "moved"))}}
-    urls = []
-    for marker, post_id in posts.items():
-        post = _db.session.get(Post, post_id)
-        stored = storage.store(storage.prepare_file(__import__("io").BytesIO(f"Notes {marker}".encode()), "txt", 10_000))
-        _db.session.add(Upload(id=stored.id, owner_id=post.author_id, kind="file", content_type=stored.content_type,
-                               original_name=f"{marker}.txt", bytes=stored.bytes))
-        _db.session.flush()
-        _db.session.add(PostUpload(post_id=post.id, upload_id=stored.id))
-        urls.append(stored.url)
-    _db.session.commit()
-    return urls
+    """A .txt attachment holding each restricted post's marker, owned by its author and used by that post
+    (after the socket phase: its edits rewrite some bodies, and a saved body decides what it uses)."""
+    firsts = {m: _db.session.scalar(select(Post.id).where(Post.thread_id == world.threads[name], Post.number == 1))
+              for m, name in (("zqstaffbody", "secret"), ("zqmembersonly", "lounge"), ("zqgroupboard", "beta"),
+                              ("zqmovedtitle", "moved"))}
+    replies = {m: world.posts[m] for m in ("zqwhisper", "zqpending", "zqhidden", "zqdeleted", "zqmovedreply")}
+    return plant_attachments({**firsts, **replies})
 
 
 CHANNELS = [pages, post_permalinks, search_page, search_api, similar_threads, api, feeds, notifications,

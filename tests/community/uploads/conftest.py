@@ -9,7 +9,9 @@ import pytest
 from PIL import Image
 
 from community.extensions import db
+from community.forum.models import Post
 from community.uploads import storage
+from community.uploads.models import PostUpload, Upload
 
 
 def png(width: int = 40, height: int = 30, color=(200, 40, 40)) -> bytes:
@@ -84,3 +86,19 @@ def _remove_stored_files(app):
     for path in (set(root.rglob("*")) if root.exists() else set()) - before:
         if path.is_file():
             path.unlink()
+
+
+def plant_attachments(posts: dict[str, int]) -> list[str]:
+    """For each {marker: post id}: a .txt attachment holding the marker, owned by the post's author and used by
+    that post (the leak table's uploads channel fetches the returned URLs)."""
+    urls = []
+    for marker, post_id in posts.items():
+        post = db.session.get(Post, post_id)
+        stored = storage.store(storage.prepare_file(io.BytesIO(f"Notes {marker}".encode()), "txt", 10_000))
+        db.session.add(Upload(id=stored.id, owner_id=post.author_id, kind="file", content_type=stored.content_type,
+                              original_name=f"{marker}.txt", bytes=stored.bytes))
+        db.session.flush()
+        db.session.add(PostUpload(post_id=post.id, upload_id=stored.id))
+        urls.append(stored.url)
+    db.session.commit()
+    return urls
