@@ -67,3 +67,27 @@ def test_a_refused_file_says_why_and_leaves_the_text_alone(new_context, live_ser
     page.evaluate(PASTE, ["cat.png", base64.b64encode(b"<html><script>alert(1)</script></html>").decode()])
     expect(page.get_by_role("status")).to_contain_text("not an image")
     expect(box).to_have_value("Look: ")
+
+
+DROP = """async ([name, b64]) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const data = new DataTransfer();
+    data.items.add(new File([bytes], name, { type: "image/png" }));
+    const box = document.querySelector("textarea[data-composer-input]");
+    box.dispatchEvent(new DragEvent("dragover", { dataTransfer: data, bubbles: true, cancelable: true }));
+    box.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+}"""
+
+
+def test_a_picture_dropped_on_the_edit_box_is_uploaded_with_a_progress_bar(new_context, live_server):
+    page = new_context().new_page()
+    register(page, f"dropper_{uuid.uuid4().hex[:6]}")
+    page.goto(f"/t/{live_server.seeded['thread_id']}")
+    page.locator("textarea[data-composer-input]").fill("Before the picture arrives.")
+    page.get_by_role("button", name="Post reply").click()
+    page.locator(".post").last.get_by_role("link", name="Edit").click()
+    box = page.locator("textarea[data-composer-input]")
+    expect(page.locator("progress")).to_be_hidden()
+    page.evaluate(DROP, ["dropped.png", base64.b64encode(_png((10, 160, 60))).decode()])
+    expect(box).to_have_value(re.compile(r"!\[dropped\.png\]\(/uploads/[0-9a-f]{32}\.png\)"))
+    expect(page.get_by_role("status")).to_contain_text("dropped.png uploaded")
