@@ -17,7 +17,7 @@ from . import services, storage
 
 bp = Blueprint("uploads", __name__)
 ONE_YEAR = 365 * 24 * 3600
-ONE_DAY = 24 * 3600
+PUBLIC_MAX_AGE = 3600  # a picture whose post later turns private lingers in shared caches at most this long
 
 
 def send_upload(upload_id: str, max_age: int = ONE_YEAR, *, download_name: str | None = None):
@@ -53,7 +53,7 @@ def serve(upload_id: str):
     if not allowed:
         abort(404)
     name = row.original_name if row.kind == "file" else None
-    response = send_upload(upload_id, max_age=ONE_DAY if public else 0, download_name=name)
+    response = send_upload(upload_id, max_age=PUBLIC_MAX_AGE if public else 0, download_name=name)
     if public:
         response.cache_control.public = True
     else:
