@@ -675,3 +675,30 @@ def can_review_registrations(member) -> bool:
     Moderators look after content on boards; who joins the community is the brand's staff's decision
     (Discourse lets moderators approve too; here the queue sits beside invitations, which are staff's)."""
     return is_staff(member)
+
+
+# ---- uploads (community/uploads): who may upload, and the board's say ------------------------------
+
+def _upload_setting(key: str):
+    from . import settings  # noqa: PLC0415  (the uploads area declares these keys)
+    return settings.get(key)
+
+
+def can_upload_images(member) -> bool:
+    """Upload pictures: members from the admins' trust level up (moderators and staff always), not silenced."""
+    if not _signed_in(member) or is_silenced(member):
+        return False
+    return is_staff(member) or is_moderator(member) or trust_level_of(member) >= _upload_setting("uploads.images_min_trust")
+
+
+def can_attach_files(member) -> bool:
+    """Attach other files (txt, pdf, zip ...): members from the admins' trust level up (moderators and staff always)."""
+    if not _signed_in(member) or is_silenced(member):
+        return False
+    return is_staff(member) or is_moderator(member) or trust_level_of(member) >= _upload_setting("uploads.files_min_trust")
+
+
+def board_accepts_upload(board: Board, kind: str) -> bool:
+    """Whether posts on `board` may carry an upload of `kind` ("image" or "file"): the admins' per-board choice."""
+    policy = (_upload_setting("uploads.board_policies") or {}).get(str(board.id), "all")
+    return policy == "all" or (policy == "images" and kind == "image")

@@ -39,6 +39,7 @@ SLOTS = {
     "profile_extra": "a member's public profile (members/profile.html)",
     "settings_extra": "the member's settings page, after the password (members/settings.html)",
     "your_data": "'Your data' on the settings and the delete-account pages",
+    "composer_extra": "under the text box of the reply, new-thread and edit forms (forum/*.html)",
 }
 
 _KEY = "community.registry"

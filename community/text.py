@@ -2,6 +2,11 @@
 
 Rendering happens once, on save; the source and the sanitized HTML are both stored. Raw HTML in
 the source is parsed and then filtered by an allowlist, so the sanitizer is the only gatekeeper.
+
+Pictures: only this site's own uploads (`/uploads/...`) stay pictures. An image from anywhere else becomes
+a link to it (its alt text, or its address, as the link text): a reader's browser never fetches a third
+party's picture, so their address, language and the moment they read the post do not leak to it, and the
+CSP can keep `img-src 'self'`. (A proxy would do the same but is an SSRF door and costs bandwidth.)
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import bleach
+from bleach._vendor.html5lib.filters.base import Filter
 from bleach.linkifier import LinkifyFilter
 from markdown_it import MarkdownIt
 
@@ -130,12 +136,43 @@ def _allow_attribute(tag: str, name: str, value: str) -> bool:
     if name not in ALLOWED_ATTRIBUTES.get(tag, ()):
         return False
     if name == "class":
-        return bool(_CLASS_OK.match(value))
+        return bool(_CLASS_OK.match(value)) or (tag == "a" and value == "outside-image")
     if name in ("width", "height", "start"):
         return value.isdigit() and len(value) <= 5
     if name == "align":
         return value in ("left", "right", "center")
     return True
+
+
+LOCAL_IMAGE = re.compile(r"^/uploads/[0-9a-f]{32}\.[a-z]{2,4}$")
+
+
+class OutsideImagesAsLinks(Filter):
+    """Turn every <img> whose src is not one of our uploads into a link to that address."""
+
+    def __iter__(self):
+        in_link = 0
+        for token in super().__iter__():
+            if token.get("name") == "a" and token.get("type") in ("StartTag", "EndTag"):
+                in_link += 1 if token["type"] == "StartTag" else -1
+            if token.get("type") not in ("EmptyTag", "StartTag") or token.get("name") != "img":
+                yield token
+                continue
+            attrs = token.get("data") or {}
+            src = attrs.get((None, "src"), "")
+            if LOCAL_IMAGE.match(src):
+                yield token
+                continue
+            if not src:
+                continue  # no address: nothing to show or link
+            label = attrs.get((None, "alt")) or src
+            if in_link > 0:  # inside a link already: its text only (a link in a link is not HTML)
+                yield {"type": "Characters", "data": label}
+                continue
+            yield {"type": "StartTag", "name": "a", "namespace": token.get("namespace"),
+                   "data": {(None, "href"): src, (None, "rel"): LINK_REL, (None, "class"): "outside-image"}}
+            yield {"type": "Characters", "data": label}
+            yield {"type": "EndTag", "name": "a", "namespace": token.get("namespace")}
 
 
 def _set_rel(attrs, new=False):
@@ -151,6 +188,6 @@ def _cleaner() -> bleach.Cleaner:
         protocols=ALLOWED_PROTOCOLS,
         strip=True,
         strip_comments=True,
-        filters=[lambda source: LinkifyFilter(source, callbacks=[_set_rel], skip_tags={"pre", "code"},
+        filters=[OutsideImagesAsLinks, lambda source: LinkifyFilter(source, callbacks=[_set_rel], skip_tags={"pre", "code"},
                                               parse_email=False)],
     )

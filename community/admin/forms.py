@@ -42,6 +42,10 @@ class BoardForm(FlaskForm):
                                description=_l("Announcement boards: staff only, whatever is chosen here."))
     start_min_trust = SelectField(_l("Lowest trust level (when members from a trust level up)"),
                                   choices=TRUST_CHOICES, validate_choice=False)
+    # not in values(): the uploads area keeps it (community/uploads/services.py, uploads.board_policies)
+    uploads = SelectField(_l("Pictures and files in posts"), choices=[
+        SelectChoice("all", _l("Pictures and files")), SelectChoice("images", _l("Pictures only")),
+        SelectChoice("none", _l("No uploads"))], validate_choice=False)
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in (

@@ -25,6 +25,7 @@ from ..permissions import (
     can_view_sign_ins,
 )
 from ..site import branding
+from ..uploads import services as upload_services
 from ..web import page_arg, paged
 from . import services
 from .forms import BoardForm, DeleteBoardForm, RoleForm, SiteSettingsForm
@@ -128,6 +129,11 @@ def new_board():
     return _board_form_page(form, status=422 if request.method == "POST" else 200)
 
 
+def _update_board(admin, board, values: dict, uploads_policy: str | None) -> None:
+    services.update_board(admin, board, values)
+    upload_services.set_board_policy(admin, board, uploads_policy or "all")
+
+
 @bp.route("/boards/<slug>/edit", methods=["GET", "POST"])
 @login_required
 def edit_board(slug: str):
@@ -136,10 +142,11 @@ def edit_board(slug: str):
         "slug": board.slug, "name": board.name, "name_zh": board.name_zh, "description": board.description,
         "description_zh": board.description_zh, "kind": board.kind.value, "visibility": board.visibility.value,
         "default_sort": board.default_sort, "start_policy": board.start_policy.value,
-        "start_min_trust": str(board.start_min_trust), "groups": [g.name for g in group_services.board_groups(board)]})
+        "start_min_trust": str(board.start_min_trust), "groups": [g.name for g in group_services.board_groups(board)],
+        "uploads": upload_services.board_policy(board)})
     _group_choices(form)
     if request.method == "POST" and form.validate():
-        if not submit(form, services.update_board, current_user, board, form.values()):
+        if not submit(form, _update_board, current_user, board, form.values(), form.uploads.data):
             return _board_form_page(form, board, 422)
         flash(_("Board %(name)s saved.", name=board.name))
         return redirect(url_for("admin.boards"))

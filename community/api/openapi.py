@@ -129,6 +129,8 @@ def _operation_doc(op: dict) -> dict:
         doc["description"] = f"Needs a member; a token needs the `{op['auth']}` scope."
     if op["body"]:
         doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": op["body"]}}}
+    if op.get("request_body"):  # not JSON (multipart uploads)
+        doc["requestBody"] = op["request_body"]
     response = op["response"]
     schema = schema_ref(response) if isinstance(response, str) else response
     ok = {"description": "success"}

@@ -12,13 +12,21 @@ transparency, favicons) or WebP (photos) under a random name.
 
 `save_image` is `prepare_image` then `store`: a caller that must check other input first prepares,
 checks, and stores only when everything is right, so a refused form leaves no file behind. The id is
-the file's name (`<32 hex>.<png|webp>`), so a later feature may key its own rows (owner, visibility) by it.
+the file's name (`<32 hex>.<ext>`); members' uploads key their rows (owner, visibility) by it
+(community/uploads/models.py).
+
+Members' other files go through `prepare_file(file, extension, max_bytes)`: only the extensions of
+FILE_TYPES, each checked against its bytes (text must decode as UTF-8 and not look like HTML; a PDF starts
+with %PDF-; a zip opens as a zip; JSON parses). `make_thumbnail(prepared, side)` shrinks a prepared image.
 """
 from __future__ import annotations
 
 import io
+import json
+import re
 import secrets
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +39,17 @@ from ..errors import ValidationFailed
 ACCEPTED_FORMATS = {"PNG", "JPEG", "GIF", "WEBP", "ICO"}
 MAX_PIXELS = 25_000_000  # decoded size refused beyond this (about 100 MB of RGBA)
 CONTENT_TYPES = {"png": "image/png", "webp": "image/webp"}
+# Members' attachments (not images): extension -> the Content-Type they are served with (always as a download).
+FILE_TYPES = {"txt": "text/plain; charset=utf-8", "log": "text/plain; charset=utf-8",
+              "csv": "text/csv; charset=utf-8", "json": "application/json", "pdf": "application/pdf",
+              "zip": "application/zip"}
+CONTENT_TYPES.update(FILE_TYPES)
+IMAGE_EXTENSIONS = {"png", "jpg", "jpeg", "gif", "webp"}
+# What browsers sniff as markup in the first bytes of a file: refused in text attachments.
+_MARKUP = re.compile(rb"<\s*(?:!doctype|html|head|body|script|iframe|svg|object|embed|img|a\s|\?xml|meta|style)",
+                     re.IGNORECASE)
+MAX_ZIP_ENTRIES = 10_000
+MAX_ZIP_EXPANDED = 1024 * 1024 * 1024  # a zip that claims to expand beyond this is a zip bomb
 _ID_CHARS = set("0123456789abcdef")
 
 
@@ -40,8 +59,8 @@ class StoredImage:
 
     id: str
     url: str
-    width: int
-    height: int
+    width: int | None
+    height: int | None
     bytes: int
     content_type: str
 
@@ -52,8 +71,8 @@ class PreparedImage:
 
     id: str
     data: bytes
-    width: int
-    height: int
+    width: int | None
+    height: int | None
     content_type: str
 
 
@@ -112,6 +131,76 @@ def prepare_image(file, max_bytes: int, max_side: int, *, field: str = "file",
     extension = "png" if as_png else "webp"
     return PreparedImage(id=f"{secrets.token_hex(16)}.{extension}", data=out.getvalue(), width=image.width,
                          height=image.height, content_type=CONTENT_TYPES[extension])
+
+
+def make_thumbnail(prepared: PreparedImage, side: int) -> PreparedImage | None:
+    """A smaller copy of a prepared image fitting `side` pixels (None when it is that small already)."""
+    if prepared.width is None or max(prepared.width, prepared.height or 0) <= side:
+        return None
+    with Image.open(io.BytesIO(prepared.data)) as source:  # our own re-encoded bytes
+        image = source.copy()
+    image.thumbnail((side, side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    as_png = prepared.content_type == "image/png"
+    image.save(out, format="PNG" if as_png else "WEBP", **({"optimize": True} if as_png else {"quality": 85}))
+    extension = "png" if as_png else "webp"
+    return PreparedImage(id=f"{secrets.token_hex(16)}.{extension}", data=out.getvalue(), width=image.width,
+                         height=image.height, content_type=CONTENT_TYPES[extension])
+
+
+def prepare_file(file, extension: str, max_bytes: int, *, field: str = "file") -> PreparedImage:
+    """Check an attachment's bytes against its `extension` (one of FILE_TYPES); raise ValidationFailed if they differ."""
+    extension = extension.lower()
+    if extension not in FILE_TYPES:
+        _refuse(field, _l("Files of this type cannot be attached."))
+    data = _read(file, max_bytes, field)
+    problem = _FILE_CHECKS[extension](data)
+    if problem:
+        _refuse(field, problem)
+    return PreparedImage(id=f"{secrets.token_hex(16)}.{extension}", data=data, width=None, height=None,
+                         content_type=FILE_TYPES[extension])
+
+
+def _text_problem(data: bytes):
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return _l("This file is not plain text (UTF-8), as its name says.")
+    if "\x00" in text:
+        return _l("This file is not plain text (UTF-8), as its name says.")
+    if _MARKUP.search(data[:4096]):
+        return _l("This file looks like a web page, not plain text: it cannot be attached.")
+    return None
+
+
+def _json_problem(data: bytes):
+    problem = _text_problem(data)
+    if problem:
+        return problem
+    try:
+        json.loads(data.decode("utf-8-sig"))
+    except (ValueError, RecursionError):
+        return _l("This file is not valid JSON, as its name says.")
+    return None
+
+
+def _pdf_problem(data: bytes):
+    return None if data.startswith(b"%PDF-") else _l("This file is not a PDF document, as its name says.")
+
+
+def _zip_problem(data: bytes):
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return _l("This file is not a zip archive, as its name says.")
+    if len(entries) > MAX_ZIP_ENTRIES or sum(entry.file_size for entry in entries) > MAX_ZIP_EXPANDED:
+        return _l("This zip archive would expand to too much.")
+    return None
+
+
+_FILE_CHECKS = {"txt": _text_problem, "log": _text_problem, "csv": _text_problem, "json": _json_problem,
+                "pdf": _pdf_problem, "zip": _zip_problem}
 
 
 def root() -> Path:

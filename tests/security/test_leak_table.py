@@ -60,6 +60,7 @@ from crm_bridge.models import CrmProfile
 from tests import factories
 from tests.community.realtime import servers
 from tests.community.realtime.test_live_server import Listener
+from tests.community.uploads.conftest import plant_attachments
 from tests.conftest import Auth, _empty_tables, _quiet_search_writer
 
 _DEBUG = bool(__import__("os").environ.get("LEAK_TABLE_DEBUG"))
@@ -120,6 +121,7 @@ class World:
     mails_before: set = field(default_factory=set)
     sockets: dict = field(default_factory=dict)    # role -> text of what its socket client received
     seen: dict = field(default_factory=dict)       # (role, channel name) -> text, fetched once per module
+    uploads: list = field(default_factory=list)    # /uploads/<id> of a .txt attachment in each restricted post
 
 
 # ---- the world ------------------------------------------------------------------------------------
@@ -336,8 +338,24 @@ def user_cards(client, role, world) -> str:
     return "\n".join(_get(client, f"/u/{name}/card") for name in world.usernames)
 
 
+def uploads(client, role, world) -> str:
+    """Each planted attachment's URL, fetched as a reader who guessed it (the file holds the post's marker)."""
+    return "\n".join(_get(client, url) for url in world.uploads)
+
+
+def _plant_uploads(world) -> list[str]:
+    """A .txt attachment holding each restricted post's marker, owned by its author and used by that post
+    (after the socket phase: its edits rewrite some bodies, and a saved body decides what it uses)."""
+    firsts = {m: _db.session.scalar(select(Post.id).where(Post.thread_id == world.threads[name], Post.number == 1))
+              for m, name in (("zqstaffbody", "secret"), ("zqmembersonly", "lounge"), ("zqgroupboard", "beta"),
+                              ("zqmovedtitle", "moved"))}
+    replies = {m: world.posts[m] for m in ("zqwhisper", "zqpending", "zqhidden", "zqdeleted", "zqmovedreply")}
+    return plant_attachments({**firsts, **replies})
+
+
 CHANNELS = [pages, post_permalinks, search_page, search_api, similar_threads, api, feeds, notifications,
-            moderation_pages, my_data, my_data_json, crm_pages, csv_exports, mails, socket_events, user_cards]
+            moderation_pages, my_data, my_data_json, crm_pages, csv_exports, mails, socket_events, user_cards,
+            uploads]
 OWN_DATA_CHANNELS = {"my_data", "my_data_json"}
 ID_CHANNELS = {"socket_events"}
 
@@ -436,12 +454,17 @@ def db(app, tmp_path_factory):
             world = build_world(app)
             _db.session.remove()
             world.sockets = _socket_texts(app, world, tmp_path_factory.mktemp("leak-table-server"))
+            with app.test_request_context():
+                world.uploads = _plant_uploads(world)
             yield world
         finally:
             _db.session.rollback()
             _quiet_search_writer(app)
             _empty_tables()
             _db.session.remove()
+            for url in world.uploads if "world" in locals() else ():  # the planted files (a backup counts them)
+                (Path(app.config["UPLOADS_PATH"]) / url.rsplit("/", 1)[1][:2] / url.rsplit("/", 1)[1]).unlink(
+                    missing_ok=True)
 
 
 @pytest.fixture(scope="module")
@@ -511,6 +534,8 @@ MUST_SHOW = {
     "moderation_pages": {"zqflagnote"},
     "crm_pages": {"zqcrmnote"},
     "socket_events": {"zqwhisper", "zqlivewhisper", "zqpending", "zqhidden", "zqdeleted"},
+    "uploads": {"zqstaffbody", "zqmembersonly", "zqgroupboard", "zqwhisper", "zqpending", "zqhidden", "zqdeleted",
+                "zqmovedtitle", "zqmovedreply"},
 }
 
 
