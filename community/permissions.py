@@ -675,3 +675,16 @@ def can_review_registrations(member) -> bool:
     Moderators look after content on boards; who joins the community is the brand's staff's decision
     (Discourse lets moderators approve too; here the queue sits beside invitations, which are staff's)."""
     return is_staff(member)
+
+
+# ---- reactions and bookmarks (community/reactions, community/bookmarks) -----------------------------
+
+def can_react(member, post: Post) -> bool:
+    """React to `post` (or change or take back a reaction): signed-in readers who may take part (not
+    silenced or suspended), never on their own or deleted posts."""
+    return can_vote(member, post) and not is_silenced(member) and not is_suspended(member)
+
+
+def can_bookmark(member, *, thread: Thread | None = None, post: Post | None = None) -> bool:
+    """Bookmark a thread or a post: signed-in members who may see it."""
+    return _signed_in(member) and can_see_source(member, thread=thread, post=post)
