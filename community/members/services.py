@@ -149,7 +149,8 @@ _PERSONAL_ROWS = (("notifications", "member_id"), ("thread_follows", "member_id"
                   ("live_preferences", "member_id"), ("member_visits", "member_id"),
                   ("thread_reads", "member_id"), ("mail_messages", "member_id"),
                   ("mail_preferences", "member_id"), ("mail_pending_notifications", "member_id"),
-                  ("api_tokens", "member_id"), ("member_sign_ins", "member_id"), ("group_members", "member_id"))
+                  ("api_tokens", "member_id"), ("member_sign_ins", "member_id"), ("group_members", "member_id"),
+                  ("bookmarks", "member_id"))
 
 
 def delete_account(member: Member, password: str) -> None:
