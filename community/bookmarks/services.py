@@ -7,7 +7,7 @@ asks the same predicates). Services flush; the caller commits (the scheduler com
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -45,7 +45,7 @@ def remind_time(choice: str | None, custom=None, now: datetime | None = None) ->
         return now + timedelta(hours=1)
     if choice in ("tomorrow", "week"):
         day = now.date() + timedelta(days=1 if choice == "tomorrow" else 7)
-        return datetime.combine(day, time(REMIND_HOUR), tzinfo=timezone.utc)
+        return datetime.combine(day, time(REMIND_HOUR), tzinfo=UTC)
     if choice == "custom":
         return _custom_time(custom, now)
     raise ValidationFailed(_l("Choose when to be reminded."), {"remind": _l("Choose when to be reminded.")})
@@ -60,7 +60,7 @@ def _custom_time(value, now: datetime) -> datetime:
             when = datetime.fromisoformat(str(value or "").strip().replace("Z", "+00:00"))
         except ValueError:
             raise ValidationFailed(_l("Please correct the marked fields."), problem) from None
-    when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     if not now < when <= now + MAX_AHEAD:
         raise ValidationFailed(_l("Please correct the marked fields."), problem)
     return when

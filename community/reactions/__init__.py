@@ -10,12 +10,12 @@ from .. import permissions
 from ..admin.sections import Section, add_section
 from ..registry import register_template_slot
 from ..signals import member_deleting
-from .kinds import KINDS
 from . import (
     models,  # noqa: F401  (tables known to create_all and Alembic)
     services,
     views,
 )
+from .kinds import KINDS
 
 
 def _member_deleting(member, **_extra) -> None:

@@ -2,7 +2,7 @@
 come once and only while the member may still see what they bookmarked."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from community.bookmarks import services as bookmarks
 from community.dbtypes import utcnow
@@ -49,7 +49,7 @@ def test_remind_me_tomorrow_is_nine_in_the_morning_utc_and_shows_on_the_page(cli
     (bookmark,) = bookmarks_of(db, reader.id)
     first_id, first_time = bookmark.id, bookmark.remind_at
     tomorrow = (utcnow() + timedelta(days=1)).date()
-    assert first_time == datetime(tomorrow.year, tomorrow.month, tomorrow.day, 9, tzinfo=timezone.utc)
+    assert first_time == datetime(tomorrow.year, tomorrow.month, tomorrow.day, 9, tzinfo=UTC)
     assert "Reminder:" in client.get("/bookmarks").get_data(as_text=True)
     # the same target again keeps one bookmark and changes its reminder
     client.post("/bookmarks", data={"thread_id": thread.id, "remind": "hour"})
@@ -58,10 +58,10 @@ def test_remind_me_tomorrow_is_nine_in_the_morning_utc_and_shows_on_the_page(cli
 
 
 def test_reminder_choices_and_bad_input(make, client, auth, db):
-    now = datetime(2030, 5, 6, 22, 30, tzinfo=timezone.utc)
+    now = datetime(2030, 5, 6, 22, 30, tzinfo=UTC)
     assert bookmarks.remind_time("hour", now=now) == now + timedelta(hours=1)
-    assert bookmarks.remind_time("week", now=now) == datetime(2030, 5, 13, 9, tzinfo=timezone.utc)
-    assert bookmarks.remind_time("custom", "2030-06-01T08:15", now=now) == datetime(2030, 6, 1, 8, 15, tzinfo=timezone.utc)
+    assert bookmarks.remind_time("week", now=now) == datetime(2030, 5, 13, 9, tzinfo=UTC)
+    assert bookmarks.remind_time("custom", "2030-06-01T08:15", now=now) == datetime(2030, 6, 1, 8, 15, tzinfo=UTC)
     assert bookmarks.remind_time("none", now=now) is None
     thread = make.thread()
     auth.login(make.member())

@@ -10,8 +10,8 @@ from community.forum.models import Visibility
 from community.members.models import Member, Role
 from community.reactions import services as reactions
 from community.signals import reaction_added, reaction_removed
-from tests.factories import PASSWORD
 from tests.community.reactions.conftest import JSON, count_shown, post_box, reaction_rows, stored_counts
+from tests.factories import PASSWORD
 
 
 def test_thanks_without_javascript_redirects_back_and_the_page_shows_it_pressed(client, auth, make, db):
