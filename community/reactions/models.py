@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..dbtypes import UTCDateTime, utcnow
 from ..extensions import db
+from ..forum.models import Post
 from ..members.models import Member
 
 
@@ -28,6 +29,7 @@ class Reaction(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     member: Mapped[Member] = relationship()
+    post: Mapped[Post] = relationship()
 
     def __repr__(self) -> str:
         return f"<Reaction {self.kind} by {self.member_id} on post {self.post_id}>"
