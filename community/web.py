@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import ceil
 
-from flask import abort, current_app, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from .extensions import db
 from .forum.models import Board, Post, Thread
-from .pages import abort_with
+from .pages import abort_with, error_response, wants_json
 from .permissions import can_locate_post, can_view_board, can_view_thread
 from .render import fast_url
 
@@ -139,3 +139,14 @@ def post_url(post: Post, **kwargs) -> str:
         return f"{url}?page={page}#post-{post.number}" if page > 1 else f"{url}#post-{post.number}"
     return url_for("forum.thread", thread_id=post.thread_id, page=page if page > 1 else None,
                    _anchor=f"post-{post.number}", **kwargs)
+
+
+# ---- answering ----------------------------------------------------------------------------------
+
+def refused(exc, back: str):
+    """Answer a ServiceError of a form or fetch() request: roll back, then the JSON error, or flash it and go `back`."""
+    db.session.rollback()
+    if wants_json():
+        return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
+    flash(str(exc.message), "error")
+    return redirect(back)

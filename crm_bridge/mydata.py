@@ -20,8 +20,8 @@ from community.forum.models import Post, Thread
 from community.mail.preferences import preferences
 from community.members.models import Member
 from community.notifications.models import Notification
-from community.reactions.models import Reaction
 from community.permissions import can_see_source, can_view_thread, visible_derived
+from community.reactions.models import Reaction
 from community.reputation.models import ReputationEntry
 from community.rewards.models import PointsEntry
 

@@ -13,9 +13,9 @@ from jinja2 import pass_context
 from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..forum.models import Post, Thread
-from ..pages import error_response, wants_json
+from ..pages import wants_json
 from ..permissions import can_bookmark
-from ..web import page_arg, paged, post_url
+from ..web import page_arg, paged, post_url, refused
 from . import services
 from .models import Bookmark
 
@@ -54,11 +54,9 @@ def _back(thread=None, post=None):
 
 
 def _refused(exc: ServiceError, thread=None, post=None):
-    db.session.rollback()
-    if wants_json():
-        return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
-    flash(str(exc.message), "error")
-    return _back(thread, post)
+    back = url_for(".index") if request.form.get("back") == "bookmarks" or (thread is None and post is None) \
+        else target_url(thread, post)
+    return refused(exc, back)
 
 
 def bookmark_json(bookmark: Bookmark | None) -> dict:

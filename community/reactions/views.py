@@ -13,7 +13,7 @@ from ..extensions import db, limiter
 from ..forms import submit
 from ..pages import error_response, wants_json
 from ..permissions import can_manage_gamification, can_view_post
-from ..web import load_post, page_arg, paged, post_url
+from ..web import load_post, page_arg, paged, post_url, refused
 from . import services
 from .forms import ReactionSettingsForm
 from .kinds import KINDS, enabled_kinds
@@ -37,18 +37,11 @@ def react(post_id: int):
         flash(_("Please sign in to react."), "info")
         return redirect(url_for("members.login", next=post_url(post)))
     try:
-        kind = services.parse_kind(request.form.get("kind"))
-        state = services.react(current_user, post, kind)
+        state = services.react(current_user, post, services.parse_kind(request.form.get("kind")))
     except ServiceError as exc:
-        db.session.rollback()
-        if wants_json():
-            return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
-        flash(str(exc.message), "error")
-        return redirect(post_url(post))
+        return refused(exc, post_url(post))
     db.session.commit()
-    if wants_json():
-        return jsonify(_state_json(post.id, state))
-    return redirect(post_url(post))
+    return jsonify(_state_json(post.id, state)) if wants_json() else redirect(post_url(post))
 
 
 @bp.route("/posts/<int:post_id>/reactions")
