@@ -106,10 +106,13 @@ def load_board(slug: str) -> Board:
     return board
 
 
+MAX_ID = 2**31 - 1  # ids beyond the database's integer are no rows (and must not reach PostgreSQL as a bind)
+
+
 def load_thread(thread_id: int) -> Thread:
     """Return the thread the current user may see: 404 when missing, on a board they may not read or awaiting
     approval, 410 when deleted."""
-    thread = db.session.get(Thread, thread_id)
+    thread = db.session.get(Thread, thread_id) if thread_id <= MAX_ID else None
     if thread is None or not can_view_board(current_user, thread.board):
         abort(404)
     if not can_view_thread(current_user, thread):
@@ -122,6 +125,8 @@ def load_thread(thread_id: int) -> Thread:
 def load_post(post_id: int) -> Post:
     """Return the post the current user may locate (404/410 as `load_thread`; 404 for a whisper or a post
     awaiting approval they may not see)."""
+    if post_id > MAX_ID:
+        abort(404)
     post = db.get_or_404(Post, post_id)
     load_thread(post.thread_id)
     if not can_locate_post(current_user, post):

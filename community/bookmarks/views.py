@@ -15,7 +15,7 @@ from ..extensions import db, limiter
 from ..forum.models import Post, Thread
 from ..pages import wants_json
 from ..permissions import can_bookmark
-from ..web import page_arg, paged, post_url, refused
+from ..web import MAX_ID, page_arg, paged, post_url, refused
 from . import services
 from .models import Bookmark
 
@@ -27,7 +27,7 @@ def _whole(name: str) -> int | None:
     raw = (request.form.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
         abort(404)
     return int(raw)
 
@@ -109,7 +109,7 @@ def toggle():
 
 
 def _own(bookmark_id: int) -> Bookmark:
-    bookmark = db.session.get(Bookmark, bookmark_id)
+    bookmark = db.session.get(Bookmark, bookmark_id) if bookmark_id <= MAX_ID else None
     if bookmark is None or bookmark.member_id != current_user.id:
         abort(404)
     return bookmark

@@ -163,3 +163,15 @@ def test_deleting_an_account_deletes_its_bookmarks(client, auth, make, db):
     auth.login(leaver)
     assert client.post("/settings/delete-account", data={"password": PASSWORD}).status_code == 302
     assert bookmarks_of(db, leaver.id) == []
+
+
+def test_ids_beyond_the_database_integer_are_not_found(client, auth, make):
+    auth.login(make.member())
+    huge = "99999999999"
+    assert client.post("/bookmarks", data={"post_id": huge}).status_code == 404
+    assert client.post("/bookmarks/toggle", data={"thread_id": "2147483648"}).status_code == 404
+    assert client.post(f"/bookmarks/{huge}/delete").status_code == 404
+    assert client.post(f"/bookmarks/{huge}/reminder", data={"remind": "hour"}).status_code == 404
+    assert client.post(f"/p/{huge}/react", data={"kind": "like"}).status_code == 404
+    assert client.get(f"/posts/{huge}/reactions").status_code == 404
+    assert client.get(f"/t/{huge}").status_code == 404
