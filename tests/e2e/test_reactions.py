@@ -13,7 +13,7 @@ from tests.e2e.test_votes import register
 pytestmark = pytest.mark.e2e
 
 
-def test_thanks_counts_in_place_and_live_and_a_bookmark_reminds_tomorrow(new_context, live_server):
+def test_thanks_counts_in_place_and_live_and_a_bookmark_reminds_tomorrow(new_context, live_server, screenshot_dir):
     suffix = uuid.uuid4().hex[:6]
     author = new_context().new_page()
     register(author, f"host_{suffix}")
@@ -46,6 +46,7 @@ def test_thanks_counts_in_place_and_live_and_a_bookmark_reminds_tomorrow(new_con
     assert fan.evaluate("window.__notReloaded === true"), "the page reloaded instead of reacting in place"
     # the other reader's page shows the new count without a reload
     expect(watcher_thanks).to_have_text("1", timeout=10_000)
+    watcher.screenshot(path=str(screenshot_dir / "reactions-thread.png"), full_page=True)
     # "Who reacted" lists the fan
     fan.goto(thread_url)
     fan.locator("#post-1 .reactions-who").click()
@@ -62,3 +63,4 @@ def test_thanks_counts_in_place_and_live_and_a_bookmark_reminds_tomorrow(new_con
     entry = fan.locator(".bookmarks-list li").first
     expect(entry).to_contain_text(title)
     expect(entry.locator(".bookmark-remind-at")).to_contain_text(re.compile(r"\b0?9:00"))
+    fan.screenshot(path=str(screenshot_dir / "bookmarks.png"), full_page=True)
