@@ -392,6 +392,7 @@ def _socket_texts(app, world, tmp_path) -> dict:
         admin = browsers["admin"]
         for marker in ("zqwhisper", "zqpending", "zqhidden"):
             admin.request(f"/p/{world.posts[marker]}/vote", {"value": "1"})
+            admin.request(f"/p/{world.posts[marker]}/react", {"kind": "like"})  # live reaction counts
         browsers["author"].request(f"/p/{world.posts['zqhidden']}/edit", {"body": "Reply zqhidden, reworded."})
         browsers["newbie"].request(f"/p/{world.posts['zqpending']}/edit", {"body": "First post zqpending, fixed."})
         sue = servers.Browser(server.url)

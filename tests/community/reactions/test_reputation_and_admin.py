@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from community import settings
 from community.extensions import db as _db
+from community.forum import services as forum
 from community.forum.models import Visibility
 from community.members.models import Member, Role
 from community.reactions import services as reactions
 from community.reputation.services import ledger_total
 from tests.community.reactions.conftest import fresh
 from tests.community.realtime.conftest import received, sockets  # noqa: F401  (the fixture)
+from tests.conftest import Auth
 
 
 def _reputation(db, member_id):
@@ -90,3 +92,21 @@ def test_live_counts_reach_readers_who_may_see_the_post_only(make, db, sockets):
     reactions.react(make.member(role=Role.staff), hidden, "like")
     db.session.commit()
     assert "reactions" not in received(reader)
+
+
+def test_live_counts_of_a_whisper_reach_the_staff_room_only(app, make, db, sockets, client, auth):  # noqa: F811
+    thread = make.thread()
+    staff = make.member(role=Role.staff)
+    whisper = forum.reply(staff, thread, "Staff only: check the serial.", whisper=True)
+    db.session.commit()
+    auth.login(make.member())
+    staff_client = app.test_client()
+    Auth(staff_client).login(make.member(role=Role.staff))
+    member_socket, staff_socket = sockets(client), sockets(staff_client)
+    for sio in (member_socket, staff_socket):
+        assert sio.emit("join_thread", {"thread_id": thread.id}, callback=True)["ok"] is True
+        sio.get_received()
+    reactions.react(make.member(role=Role.staff), whisper, "like")
+    db.session.commit()
+    assert received(staff_socket)["reactions"][0]["post_id"] == whisper.id
+    assert "reactions" not in received(member_socket)
