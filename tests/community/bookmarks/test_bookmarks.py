@@ -175,3 +175,14 @@ def test_ids_beyond_the_database_integer_are_not_found(client, auth, make):
     assert client.post(f"/p/{huge}/react", data={"kind": "like"}).status_code == 404
     assert client.get(f"/posts/{huge}/reactions").status_code == 404
     assert client.get(f"/t/{huge}").status_code == 404
+
+
+def test_the_note_is_kept_and_shown_with_the_bookmark(client, auth, make, db):
+    reader = make.member()
+    bookmark = bookmarks.add_bookmark(reader, thread=make.thread(title="Antenna placement"))
+    db.session.commit()
+    auth.login(reader)
+    response = client.post(f"/bookmarks/{bookmark.id}/reminder", data={"remind": "none", "note": "  try   the hallway "})
+    assert response.status_code == 302
+    page = client.get("/bookmarks").get_data(as_text=True)
+    assert '<p class="bookmark-note">try the hallway</p>' in page
