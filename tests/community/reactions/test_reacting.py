@@ -153,3 +153,17 @@ def test_deleting_an_account_takes_back_its_reactions(client, auth, make, db):
     assert response.status_code == 302
     assert stored_counts(db, reply.id) == {"like": 1}
     assert list(reaction_rows(db, reply.id).values()) == ["like"]
+
+
+def test_who_reacted_costs_the_same_queries_for_few_or_many(client, make, db, count_queries):
+    counts = []
+    for reactors in (3, 40):
+        reply = make.post(make.thread())
+        for _ in range(reactors):
+            reactions.react(make.member(), reply, "like")
+        db.session.commit()
+        client.get(f"/posts/{reply.id}/reactions")  # warm up
+        with count_queries() as statements:
+            assert client.get(f"/posts/{reply.id}/reactions").status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
