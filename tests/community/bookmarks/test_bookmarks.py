@@ -186,3 +186,16 @@ def test_the_note_is_kept_and_shown_with_the_bookmark(client, auth, make, db):
     assert response.status_code == 302
     page = client.get("/bookmarks").get_data(as_text=True)
     assert '<p class="bookmark-note">try the hallway</p>' in page
+
+
+def test_remind_me_at_a_chosen_time_from_the_thread_page(client, auth, make, db):
+    thread = make.thread()
+    reader = make.member()
+    auth.login(reader)
+    page = client.get(f"/t/{thread.id}").get_data(as_text=True)
+    assert 'name="remind" value="custom"' in page and 'type="datetime-local" name="remind_at"' in page
+    when = (utcnow() + timedelta(days=2)).replace(second=0, microsecond=0)
+    response = client.post("/bookmarks", data={"thread_id": thread.id, "remind": "custom",
+                                               "remind_at": when.strftime("%Y-%m-%dT%H:%M")})
+    assert response.status_code == 302
+    assert bookmarks_of(db, reader.id)[0].remind_at == when
