@@ -49,6 +49,7 @@ INVALIDATING = (
     signals.thread_split, signals.member_silenced, signals.member_suspended, signals.member_restriction_lifted,
     signals.moderation_logged, signals.board_changed, signals.member_role_changed, signals.site_settings_changed,
     signals.group_changed, signals.group_members_changed,  # group badges beside names
+    signals.reaction_added, signals.reaction_removed,
 )
 # signals that change nothing a guest sees on a page (sent on every view or sign-in, say)
 NOT_INVALIDATING = (signals.thread_viewed, signals.member_registered, signals.notification_created,

@@ -702,3 +702,14 @@ def board_accepts_upload(board: Board, kind: str) -> bool:
     """Whether posts on `board` may carry an upload of `kind` ("image" or "file"): the admins' per-board choice."""
     policy = (_upload_setting("uploads.board_policies") or {}).get(str(board.id), "all")
     return policy == "all" or (policy == "images" and kind == "image")
+# ---- reactions and bookmarks (community/reactions, community/bookmarks) -----------------------------
+
+def can_react(member, post: Post) -> bool:
+    """React to `post` (or change or take back a reaction): signed-in readers who may take part (not
+    silenced or suspended), never on their own or deleted posts."""
+    return can_vote(member, post) and not is_silenced(member) and not is_suspended(member)
+
+
+def can_bookmark(member, *, thread: Thread | None = None, post: Post | None = None) -> bool:
+    """Bookmark a thread or a post: signed-in members who may see it."""
+    return _signed_in(member) and can_see_source(member, thread=thread, post=post)

@@ -210,3 +210,14 @@ Sent when staff approved or rejected an account waiting in the approval queue (r
 transaction. sender: the Member who applied; by: the staff Member; decision: "approved" or "rejected";
 reason: the reason given (mailed to the applicant; "" for an approval). The mail area mails the decision;
 the staff counter of pending approvals moves.""")
+
+# ---- reactions (community/reactions) -----------------------------------------------------------
+
+reaction_added = _signals.signal("reaction-added", doc="""\
+Sent when a member reacted to a post, or changed their reaction. sender: the Post; member: the Member
+who reacted; kind: the reaction's code (like, thanks, laugh, wow, sad); previous: the code it replaced,
+or None; at: when it was chosen (the reaction row's updated_at).""")
+
+reaction_removed = _signals.signal("reaction-removed", doc="""\
+Sent when a member took back their reaction to a post (choosing the same one again). sender: the Post;
+member: the Member; kind: the code taken back; at: when.""")

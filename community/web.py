@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import ceil
 
-from flask import abort, current_app, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from .extensions import db
 from .forum.models import Board, Post, Thread
-from .pages import abort_with
+from .pages import abort_with, error_response, wants_json
 from .permissions import can_locate_post, can_view_board, can_view_thread
 from .render import fast_url
 
@@ -106,10 +106,13 @@ def load_board(slug: str) -> Board:
     return board
 
 
+MAX_ID = 2**31 - 1  # ids beyond the database's integer are no rows (and must not reach PostgreSQL as a bind)
+
+
 def load_thread(thread_id: int) -> Thread:
     """Return the thread the current user may see: 404 when missing, on a board they may not read or awaiting
     approval, 410 when deleted."""
-    thread = db.session.get(Thread, thread_id)
+    thread = db.session.get(Thread, thread_id) if thread_id <= MAX_ID else None
     if thread is None or not can_view_board(current_user, thread.board):
         abort(404)
     if not can_view_thread(current_user, thread):
@@ -122,6 +125,8 @@ def load_thread(thread_id: int) -> Thread:
 def load_post(post_id: int) -> Post:
     """Return the post the current user may locate (404/410 as `load_thread`; 404 for a whisper or a post
     awaiting approval they may not see)."""
+    if post_id > MAX_ID:
+        abort(404)
     post = db.get_or_404(Post, post_id)
     load_thread(post.thread_id)
     if not can_locate_post(current_user, post):
@@ -139,3 +144,14 @@ def post_url(post: Post, **kwargs) -> str:
         return f"{url}?page={page}#post-{post.number}" if page > 1 else f"{url}#post-{post.number}"
     return url_for("forum.thread", thread_id=post.thread_id, page=page if page > 1 else None,
                    _anchor=f"post-{post.number}", **kwargs)
+
+
+# ---- answering ----------------------------------------------------------------------------------
+
+def refused(exc, back: str):
+    """Answer a ServiceError of a form or fetch() request: roll back, then the JSON error, or flash it and go `back`."""
+    db.session.rollback()
+    if wants_json():
+        return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
+    flash(str(exc.message), "error")
+    return redirect(back)

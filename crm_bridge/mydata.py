@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from community.api.models import ApiToken
+from community.bookmarks.models import Bookmark
 from community.extensions import db
 from community.follows import services as follows
 from community.forum.models import Post, Thread
@@ -21,6 +22,7 @@ from community.mail.preferences import preferences
 from community.members.models import Member
 from community.notifications.models import Notification
 from community.permissions import can_see_source, can_view_thread, visible_derived
+from community.reactions.models import Reaction
 from community.reputation.models import ReputationEntry
 from community.rewards.models import PointsEntry
 
@@ -67,6 +69,8 @@ def my_data(member: Member) -> dict:
         "reputation_history": _reputation(member),
         "points_history": _points(member),
         "tokens": _tokens(member),
+        "bookmarks": _bookmarks(member),
+        "reactions": _reactions(member),
         "mail_preferences": _mail_preferences(member),
         "follows": _follows(member),
         "sentiment": _sentiment(member.id),
@@ -123,6 +127,33 @@ def _points(member: Member) -> list[dict]:
         .order_by(PointsEntry.created_at, PointsEntry.id)).all()
     return [{"at": _iso(e.created_at), "delta": e.delta, "reason": _value(e.reason), "note": e.note or "",
              "by": _name(e.actor), "redemption_id": e.redemption_id} for e in rows]
+
+
+def _bookmarks(member: Member) -> list[dict]:
+    """The member's bookmarks; what one points at is named only while the member may still see it."""
+    rows = db.session.scalars(
+        select(Bookmark).where(Bookmark.member_id == member.id)
+        .options(joinedload(Bookmark.thread).joinedload(Thread.board),
+                 joinedload(Bookmark.post).joinedload(Post.thread).joinedload(Thread.board))
+        .order_by(Bookmark.created_at, Bookmark.id)).all()
+    out = []
+    for b in rows:
+        seen = can_see_source(member, thread=b.thread, post=b.post)
+        title = (b.post.thread.title if b.post is not None else b.thread.title) if seen else None
+        out.append({"created_at": _iso(b.created_at), "thread_id": b.thread_id if seen else None,
+                    "post_id": b.post_id if seen else None, "title": title, "note": b.note or "",
+                    "remind_at": _iso(b.remind_at), "reminded_at": _iso(b.reminded_at)})
+    return out
+
+
+def _reactions(member: Member) -> list[dict]:
+    """The reactions the member gave; the post is named only while the member may still see it."""
+    rows = db.session.scalars(
+        select(Reaction).where(Reaction.member_id == member.id)
+        .options(joinedload(Reaction.post).joinedload(Post.thread).joinedload(Thread.board))
+        .order_by(Reaction.created_at, Reaction.id)).all()
+    return [{"kind": r.kind, "at": _iso(r.updated_at),
+             "post_id": r.post_id if can_see_source(member, post=r.post) else None} for r in rows]
 
 
 def _tokens(member: Member) -> list[dict]:

@@ -26,7 +26,7 @@ from .subscribe import connect_all
 # What a staff member sees as the type of each entry (the filter on the profile page lists these).
 KINDS = ("registered", "thread_started", "replied", "staff_reply", "vote_given", "vote_received",
          "answer_accepted", "poll_ballot", "idea_status", "badge", "reward_redeemed", "trust_level",
-         "flag_raised", "flag_received", "moderation")
+         "flag_raised", "flag_received", "moderation", "reaction_received")
 
 
 def event_time(*candidates) -> datetime:
@@ -97,6 +97,11 @@ def on_vote_cast(post, voter=None, value=0, previous=0, at=None, **_kw):
     record(post.author, "vote_received", at=at, post=post, actor=voter, value=value, active=False)
 
 
+def on_reaction_added(post, member=None, kind=None, at=None, **_kw):
+    # A reaction changed or taken back leaves the earlier entry, as a vote does; the counts are on the post.
+    record(post.author, "reaction_received", at=event_time(at), post=post, actor=member, reaction=kind, active=False)
+
+
 def on_answer_accepted(post, thread=None, by=None, at=None, **_kw):
     record(post.author, "answer_accepted", at=event_time(at), post=post, actor=by, text=_post_text(post),
            active=False)
@@ -152,6 +157,7 @@ _SUBSCRIPTIONS = {
     signals.thread_created: on_thread_created,
     signals.post_created: on_post_created,
     signals.vote_cast: on_vote_cast,
+    signals.reaction_added: on_reaction_added,
     signals.answer_accepted: on_answer_accepted,
     signals.poll_voted: on_poll_voted,
     signals.idea_status_changed: on_idea_status_changed,

@@ -12,6 +12,7 @@ from ..registry import register_template_slot
 from ..signals import sessions_ended
 from . import (
     admin,  # noqa: F401  (routes register on import)
+    bookmarks,  # noqa: F401  (routes register on import)
     core,
     models,  # noqa: F401  (tables known to create_all and Alembic)
     moderation,  # noqa: F401  (routes register on import)

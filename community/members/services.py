@@ -150,7 +150,8 @@ _PERSONAL_ROWS = (("notifications", "member_id"), ("thread_follows", "member_id"
                   ("thread_reads", "member_id"), ("mail_messages", "member_id"),
                   ("mail_preferences", "member_id"), ("mail_pending_notifications", "member_id"),
                   ("api_tokens", "member_id"), ("member_sign_ins", "member_id"), ("group_members", "member_id"),
-                  ("member_follows", "follower_id"), ("member_follows", "followed_id"))
+                  ("member_follows", "follower_id"), ("member_follows", "followed_id"),
+                  ("bookmarks", "member_id"))
 
 
 def delete_account(member: Member, password: str) -> None:

@@ -28,6 +28,7 @@ class NotificationKind(str, enum.Enum):
     answer_accepted = "answer_accepted"
     reward = "reward"
     trust_level = "trust_level"
+    bookmark_reminder = "bookmark_reminder"  # a bookmark's reminder is due (community/bookmarks)
 
 
 class Notification(db.Model):

@@ -80,6 +80,13 @@ def on_vote_cast(post, **_extra) -> None:
               _room(post, hidden_too=True))
 
 
+def on_reactions_changed(post, **_extra) -> None:
+    # Counts only (a state, like a score), to the readers who may see the post, as for scores.
+    from ..reactions.services import counts_of  # noqa: PLC0415  (a feature area; realtime loads first)
+    emit.send("reactions", {"thread_id": post.thread_id, "post_id": post.id,
+                            "counts": counts_of([post.id]).get(post.id, {})}, _room(post, hidden_too=True))
+
+
 def on_answer_accepted(post, thread=None, previous=None, **_extra) -> None:
     emit.send("answer", {"thread_id": post.thread_id, "post_id": post.id,
                          "previous_id": previous.id if previous is not None else None},
@@ -130,6 +137,8 @@ SUBSCRIPTIONS = [
     (signals.post_approved, on_post_moderated),
     (signals.content_flagged, on_review_queue_changed),
     (signals.review_resolved, on_review_queue_changed),
+    (signals.reaction_added, on_reactions_changed),
+    (signals.reaction_removed, on_reactions_changed),
 ]
 
 

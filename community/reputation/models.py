@@ -23,6 +23,8 @@ class ReputationReason(str, enum.Enum):
     answer_unaccepted = "answer_unaccepted"  # undone or replaced by another answer
     badge = "badge"
     staff_adjustment = "staff_adjustment"
+    reaction_received = "reaction_received"
+    reaction_removed = "reaction_removed"  # a reaction taken back or changed: the earlier entry reversed
 
 
 class BadgeLevel(str, enum.Enum):

@@ -28,6 +28,7 @@ from .models import ReputationEntry, ReputationReason
 
 VOTE_REASONS = (ReputationReason.upvote_received, ReputationReason.downvote_received, ReputationReason.vote_retracted)
 ANSWER_REASONS = (ReputationReason.answer_accepted, ReputationReason.answer_unaccepted)
+REACTION_REASONS = (ReputationReason.reaction_received, ReputationReason.reaction_removed)
 MAX_ADJUSTMENT = 10_000
 
 
@@ -137,6 +138,23 @@ def apply_vote(post: Post, voter: Member, value: int, previous: int) -> list[Rep
         else:
             delta, reason = settings.get("reputation.points.downvote"), ReputationReason.downvote_received
         entries.append(record(author_id, delta, reason, actor_id=voter.id, post_id=post.id, thread_id=post.thread_id))
+    return [entry for entry in entries if entry is not None]
+
+
+def apply_reaction(post: Post, member: Member, points: int) -> list[ReputationEntry]:
+    """Credit the post's author `points` for `member`'s reaction, first reversing exactly what this member's
+    earlier reaction on the post gave (changed or taken back: pass 0 points for a reaction taken back)."""
+    author_id = post.author_id
+    if author_id is None or author_id == member.id:
+        return []
+    entries = []
+    net = _net(author_id, post.id, REACTION_REASONS, actor_id=member.id)
+    if net:
+        entries.append(record(author_id, -net, ReputationReason.reaction_removed, actor_id=member.id,
+                              post_id=post.id, thread_id=post.thread_id))
+    if points:
+        entries.append(record(author_id, points, ReputationReason.reaction_received, actor_id=member.id,
+                              post_id=post.id, thread_id=post.thread_id))
     return [entry for entry in entries if entry is not None]
 
 

@@ -5,6 +5,7 @@ One subscriber per signal, so that the ledger is written before the badge rules 
 from __future__ import annotations
 
 from .. import signals
+from ..reactions.kinds import reaction_points
 from . import badges
 from . import services as ledger
 
@@ -13,6 +14,14 @@ def _vote_cast(post, voter, value, previous, **_extra):
     ledger.apply_vote(post, voter, value, previous)
     if value > 0 and post.author_id is not None and post.author_id != voter.id:
         badges.on_upvoted(post)
+
+
+def _reaction_added(post, member, kind, **_extra):
+    ledger.apply_reaction(post, member, reaction_points(kind))
+
+
+def _reaction_removed(post, member, **_extra):
+    ledger.apply_reaction(post, member, 0)
 
 
 def _answer_accepted(post, thread, by=None, previous=None, **_extra):
@@ -58,3 +67,5 @@ def connect() -> None:
     signals.post_created.connect(_post_created)
     signals.reputation_changed.connect(_reputation_changed)
     signals.idea_status_changed.connect(_idea_status_changed)
+    signals.reaction_added.connect(_reaction_added)
+    signals.reaction_removed.connect(_reaction_removed)

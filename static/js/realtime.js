@@ -267,6 +267,9 @@
     showLock(d.locked);
   });
   socket.on("thread_access_changed", function (d) { if (mine(d)) join(); });
+  socket.on("reactions", function (d) {  /* counts only: static/js/reactions.js shows them */
+    if (mine(d)) document.dispatchEvent(new CustomEvent("community:reactions", { detail: d }));
+  });
   socket.on("presence", showPresence);
 
   /* presence: a ping keeps this reader counted; typing in the composer says "is replying" */

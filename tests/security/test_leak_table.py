@@ -35,12 +35,15 @@ import email
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email import policy
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
+from community.bookmarks import services as bookmark_services
+from community.bookmarks.models import Bookmark
 from community.dbtypes import utcnow
 from community.extensions import db as _db
 from community.extensions import limiter
@@ -55,6 +58,7 @@ from community.moderation import flags as moderation
 from community.moderation import thread_tools
 from community.notifications.models import Notification
 from community.notifications.services import follow_thread
+from community.reputation import services as ledger
 from crm_bridge import services as crm
 from crm_bridge.models import CrmProfile
 from tests import factories
@@ -353,9 +357,33 @@ def _plant_uploads(world) -> list[str]:
     return plant_attachments({**firsts, **replies})
 
 
+def bookmarks(client, role, world) -> str:
+    """/bookmarks, after the role bookmarked every thread and post (as if while it could still see them), and
+    the reminders of those bookmarks, all due: the notifications they became."""
+    if role == "guest":
+        return _get(client, "/bookmarks")
+    member_id = _db.session.scalar(select(Member.id).where(Member.username == USERS[role]))
+    due = utcnow() - timedelta(minutes=1)
+    targets = [("thread", tid) for tid in world.threads.values()] + \
+        [("post", pid) for pid in world.posts.values() if pid is not None]
+    for kind, ident in targets:
+        ledger.insert_once(Bookmark, {"member_id": member_id, f"{kind}_id": ident,
+                                                 "target": f"{kind}:{ident}", "note": "", "remind_at": due,
+                                                 "created_at": utcnow()}, ["member_id", "target"])
+    bookmark_services.send_due_reminders()
+    _db.session.commit()
+    return _get(client, "/bookmarks") + _get(client, "/notifications")
+
+
+def reactions_who(client, role, world) -> str:
+    """Who reacted to each post ("liked by": the page and its fragment)."""
+    return "\n".join(_get(client, f"/posts/{pid}/reactions{tail}") for pid in world.posts.values()
+                     if pid is not None for tail in ("", "?fragment=1"))
+
+
 CHANNELS = [pages, post_permalinks, search_page, search_api, similar_threads, api, feeds, notifications,
             moderation_pages, my_data, my_data_json, crm_pages, csv_exports, mails, socket_events, user_cards,
-            uploads]
+            uploads, bookmarks, reactions_who]
 OWN_DATA_CHANNELS = {"my_data", "my_data_json"}
 ID_CHANNELS = {"socket_events"}
 
@@ -392,6 +420,7 @@ def _socket_texts(app, world, tmp_path) -> dict:
         admin = browsers["admin"]
         for marker in ("zqwhisper", "zqpending", "zqhidden"):
             admin.request(f"/p/{world.posts[marker]}/vote", {"value": "1"})
+            admin.request(f"/p/{world.posts[marker]}/react", {"kind": "like"})  # live reaction counts
         browsers["author"].request(f"/p/{world.posts['zqhidden']}/edit", {"body": "Reply zqhidden, reworded."})
         browsers["newbie"].request(f"/p/{world.posts['zqpending']}/edit", {"body": "First post zqpending, fixed."})
         sue = servers.Browser(server.url)
