@@ -1,7 +1,7 @@
 """uploads: members' pictures and files (uploads) and which posts use them (post_uploads)
 
 Revision ID: 0018_u1
-Revises: 0017_a4
+Revises: 0018_u3
 Create Date: 2026-12-04 21:00:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0018_u1'
-down_revision = '0017_a4'
+down_revision = '0018_u3'
 branch_labels = None
 depends_on = None
 

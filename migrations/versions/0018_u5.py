@@ -1,7 +1,7 @@
 """bookmarks (threads and posts, with reminders) and reactions (one per member and post, counts per kind)
 
 Revision ID: 0018_u5
-Revises: 0017_a4
+Revises: 0018_u1
 Create Date: 2026-12-04 21:00:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0018_u5'
-down_revision = '0017_a4'
+down_revision = '0018_u1'
 branch_labels = None
 depends_on = None
 
