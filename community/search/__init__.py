@@ -44,7 +44,9 @@ NOT_INDEXED = (signals.member_registered, signals.notification_created, signals.
                signals.mail_queued, signals.sessions_ended, signals.registration_attempted_for_existing_email,
                signals.member_role_changed, signals.site_settings_changed, signals.registration_reviewed,
                # the reader's filter reads groups and memberships at query time: no document changes
-               signals.group_changed, signals.group_members_changed)
+               signals.group_changed, signals.group_members_changed,
+               # private conversations are never indexed
+               signals.conversation_started, signals.message_sent)
 
 
 def init_app(app: Flask) -> None:
