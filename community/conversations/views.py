@@ -52,8 +52,9 @@ def conversation_title(conversation: Conversation) -> str:
 
 def load(conversation_id: int) -> Conversation:
     """The conversation, or 404 for anyone who may not read it (it does not exist for them)."""
+    member = current_user._get_current_object()  # signs in first: the loader's commit would expire the row
     conversation = db.session.get(Conversation, conversation_id)
-    if conversation is None or not can_view_conversation(current_user, conversation):
+    if conversation is None or not can_view_conversation(member, conversation):
         abort(404)
     return conversation
 
@@ -175,9 +176,11 @@ def show(conversation_id: int):
                          error=None if fields else str(exc.message), can_reply=bool(fields))
         db.session.commit()
         return redirect(url_for("conversations.show", conversation_id=conversation_id) + f"#message-{message.id}")
-    if services.mark_read(current_user, conversation):
+    marked = services.mark_read(current_user, conversation)
+    answer = _show(conversation)  # rendered before the commit, which would expire what the page loaded
+    if marked:
         db.session.commit()
-    return _show(conversation)
+    return answer
 
 
 @bp.route("/messages/<int:conversation_id>/live/<int:message_id>")
@@ -188,9 +191,11 @@ def live_message(conversation_id: int, message_id: int):
     message = services.message_for(current_user, conversation, message_id)
     if message is None:
         abort(404)
-    if services.mark_read(current_user, conversation):
+    marked = services.mark_read(current_user, conversation)
+    html = render_template("community/conversations/_message.html", message=message, conversation=conversation)
+    if marked:
         db.session.commit()
-    return render_template("community/conversations/_message.html", message=message, conversation=conversation)
+    return html
 
 
 def _act(conversation_id: int, fn, *args, done: str | None = None, to_list: bool = False):
