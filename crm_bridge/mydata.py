@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from community.api.models import ApiToken
+from community.conversations.services import member_export
 from community.extensions import db
 from community.forum.models import Post, Thread
 from community.mail.preferences import preferences
@@ -67,6 +68,7 @@ def my_data(member: Member) -> dict:
         "points_history": _points(member),
         "tokens": _tokens(member),
         "mail_preferences": _mail_preferences(member),
+        "conversations": member_export(member),
         "sentiment": _sentiment(member.id),
         "staff_notes": _("Staff may keep private notes about members to serve them better; they are not shown here."),
     }

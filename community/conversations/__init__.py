@@ -22,11 +22,13 @@ from datetime import timedelta
 from flask import Flask
 
 from ..registry import register_scheduled_job, register_template_slot
+from ..signals import member_deleting
 from . import (
     api,
     live,
     mail,
     models,  # noqa: F401  (tables known to create_all and Alembic)
+    services,
     views,
 )
 
@@ -42,5 +44,6 @@ def init_app(app: Flask) -> None:
     app.add_template_global(views.unread_conversation_count, "unread_conversation_count")
     app.add_template_global(views.conversation_title, "conversation_title")
     live.connect()
+    member_deleting.connect(services.on_member_deleting)
     register_scheduled_job(app, "conversations.mail_unseen", mail.mail_unseen, every=timedelta(minutes=5),
                            help="Mail participants about private messages they have not read.")

@@ -348,9 +348,17 @@ def member_export(member: Member) -> list[dict]:
                     if row.left_at else None,
                     "messages": [{"id": m.id, "mine": m.author_id == member.id,
                                   "author": m.author.name if m.author else None, "from_staff": m.from_staff,
-                                  "created_at": m.created_at.isoformat(), "body": m.body_source}
+                                  "created_at": m.created_at.isoformat(),
+                                  # a message a moderator hid stays hidden from the others, here too
+                                  "body": m.body_source if m.hidden_at is None or m.author_id == member.id
+                                  else None}
                                  for m in db.session.scalars(query)]})
     return out
+
+
+def on_member_deleting(member: Member, **_extra) -> None:
+    """Account deletion (signal `member_deleting`): see `erase_member`."""
+    erase_member(member)
 
 
 def erase_member(member: Member) -> None:
