@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     register_template_slot(app, "header_extra", "community/conversations/_header.html", order=2)
     register_template_slot(app, "settings_extra", "community/conversations/_settings.html", order=40)
+    register_template_slot(app, "page_end", "community/conversations/_page_end.html", order=20)
     app.add_template_global(views.unread_conversation_count, "unread_conversation_count")
     app.add_template_global(views.conversation_title, "conversation_title")
     live.connect()
