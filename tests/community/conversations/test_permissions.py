@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_login import AnonymousUserMixin
 
 from community.conversations import services
 from community.dbtypes import utcnow
@@ -22,7 +23,6 @@ READERS = ("author", "recipient", "outsider", "moderator", "staff", "admin", "le
 
 @pytest.fixture
 def people(db):
-    from flask_login import AnonymousUserMixin  # noqa: PLC0415  (only this fixture needs a guest)
     return {"author": writer(), "recipient": writer(), "outsider": writer(), "moderator": writer("moderator"),
             "staff": writer("staff"), "admin": writer("admin"), "left": writer(), "guest": AnonymousUserMixin()}
 

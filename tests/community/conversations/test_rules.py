@@ -1,11 +1,14 @@
 """Blocks, limits and reports: who may not write to whom, how much, and what moderators get to see."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from community import settings
 from community.conversations import services
 from community.conversations.models import Message
+from community.dbtypes import utcnow
 from community.errors import NotPermitted, ValidationFailed
 from community.extensions import db
 from community.moderation import review
@@ -53,9 +56,6 @@ def test_recipients_and_daily_limits_come_from_the_settings():
 
 
 def test_silenced_member_cannot_reply(client, auth):
-    from datetime import timedelta  # noqa: PLC0415
-
-    from community.dbtypes import utcnow  # noqa: PLC0415
     alice, bob = writer(), writer()
     found = conversation(alice, bob)
     bob.silenced_until = utcnow() + timedelta(days=2)
