@@ -21,7 +21,8 @@ from datetime import timedelta
 
 from flask import Flask
 
-from ..registry import register_scheduled_job, register_template_slot
+from ..permissions import is_staff
+from ..registry import register_scheduled_job, register_staff_counter, register_template_slot
 from ..signals import member_deleting
 from . import (
     api,
@@ -44,7 +45,13 @@ def init_app(app: Flask) -> None:
     register_template_slot(app, "page_end", "community/conversations/_page_end.html", order=20)
     app.add_template_global(views.unread_conversation_count, "unread_conversation_count")
     app.add_template_global(views.conversation_title, "conversation_title")
+    register_staff_counter(app, "staff_inbox", _open_staff_conversations)
     live.connect()
     member_deleting.connect(services.on_member_deleting)
     register_scheduled_job(app, "conversations.mail_unseen", mail.mail_unseen, every=timedelta(minutes=5),
                            help="Mail participants about private messages they have not read.")
+
+
+def _open_staff_conversations(member) -> int | None:
+    """The live staff counter: staff-inbox conversations waiting for an answer (staff only)."""
+    return services.open_staff_count() if is_staff(member) else None

@@ -80,3 +80,13 @@ def test_members_who_turned_private_message_mails_off_get_none():
     settings.save({"conversations.mail_delay_minutes": 0})
     db.session.commit()
     assert mail.mail_unseen() == 0 and _mails_to(member) == []
+
+
+def test_staff_see_the_open_staff_inbox_in_their_live_counters(client, auth):
+    member, agent = writer(), writer("staff")
+    staff_conversation(member)
+    auth.login(agent)
+    assert client.get("/live/staff-counters").get_json()["counters"]["staff_inbox"] == 1
+    auth.logout()
+    auth.login(writer("moderator"))
+    assert "staff_inbox" not in client.get("/live/staff-counters").get_json()["counters"]
