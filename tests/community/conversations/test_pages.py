@@ -120,3 +120,11 @@ def test_conversation_pages_cost_the_same_queries_with_many_rows(client, auth, c
         assert client.get(url).status_code == 200
     assert len(many_list) <= len(few_list)
     assert len(many_show) <= len(few_show) + 1  # + marking read
+
+
+def test_new_conversation_asks_who_first_then_shows_the_composer(client, auth):
+    auth.login(writer())
+    first = client.get("/messages/new").get_data(as_text=True)
+    assert 'name="to"' in first and "data-composer" not in first
+    second = client.get("/messages/new?to=someone&subject=Hi").get_data(as_text=True)
+    assert "data-composer" in second and 'name="to" value="someone"' in second and "edit=1" in second
