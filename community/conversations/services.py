@@ -11,6 +11,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from .. import settings, text
 from ..dbtypes import utcnow
@@ -273,7 +274,7 @@ def my_conversations(member: Member, page: int = 1) -> Page:
 def staff_inbox(page: int = 1, state: str = "open") -> Page:
     """A page of staff-inbox conversations: `open` (awaiting an answer), `answered`, or `all`."""
     per_page = current_app.config["CONVERSATIONS_PER_PAGE"]
-    query = select(Conversation).where(Conversation.is_staff.is_(True))
+    query = select(Conversation).where(Conversation.is_staff.is_(True)).options(joinedload(Conversation.started_by))
     if state == "open":
         query = query.where(Conversation.awaiting_staff.is_(True))
     elif state == "answered":

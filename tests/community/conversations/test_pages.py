@@ -128,3 +128,17 @@ def test_new_conversation_asks_who_first_then_shows_the_composer(client, auth):
     assert 'name="to"' in first and "data-composer" not in first
     second = client.get("/messages/new?to=someone&subject=Hi").get_data(as_text=True)
     assert "data-composer" in second and 'name="to" value="someone"' in second and "edit=1" in second
+
+
+def test_the_staff_inbox_costs_the_same_queries_with_many_conversations(client, auth, count_queries):
+    agent = writer("staff")
+    staff_conversation(writer())
+    auth.login(agent)
+    client.get("/messages/staff")
+    with count_queries() as few:
+        client.get("/messages/staff")
+    for _n in range(8):
+        staff_conversation(writer())
+    with count_queries() as many:
+        assert client.get("/messages/staff").status_code == 200
+    assert len(many) == len(few)

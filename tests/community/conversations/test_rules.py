@@ -98,3 +98,11 @@ def test_one_cannot_report_ones_own_message_twice_or_at_all():
     with pytest.raises(Exception, match="flagged this already"):
         flag_message(bob, mine, "spam")
     assert review.OUTCOMES[ReviewKind.flagged_message]
+
+
+def test_a_member_who_left_is_not_told_of_new_messages():
+    alice, bob, carol = writer(), writer(), writer()
+    found = conversation(alice, bob, carol)
+    services.leave(carol, found)
+    db.session.commit()
+    assert services.listeners(found, alice.id) == [bob.id]
