@@ -258,5 +258,5 @@ def test_thread_page_query_count_does_not_grow_with_posts(app, client, auth, mak
     assert response.status_code == 200
     assert response.get_data(as_text=True).count('class="post') >= posts
     # the same fixed budget for 5 posts and for 200 (two of them: the site settings, community/settings.py,
-    # and the group badges beside names)
-    assert len(statements) <= 12, "\n".join(statements)
+    # and the group badges beside names; +1 for a member: the unread conversations in the header)
+    assert len(statements) <= 13, "\n".join(statements)

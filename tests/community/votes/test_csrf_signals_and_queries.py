@@ -68,4 +68,4 @@ def test_thread_page_with_vote_buttons_costs_the_same_queries_for_any_length(app
     finally:
         app.config["POSTS_PER_PAGE"] = 20
     assert page.count('class="vote-up" aria-pressed="true"') == len(replies[::2])
-    assert len(statements) <= 13, "\n".join(statements)  # with the site settings and group badges
+    assert len(statements) <= 14, "\n".join(statements)  # with the site settings, group badges, unread messages
