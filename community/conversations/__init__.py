@@ -44,6 +44,8 @@ def init_app(app: Flask) -> None:
     register_template_slot(app, "settings_extra", "community/conversations/_settings.html", order=40)
     register_template_slot(app, "page_end", "community/conversations/_page_end.html", order=20)
     register_template_slot(app, "nav_extra", "community/conversations/_nav.html", order=90)
+    register_template_slot(app, "profile_extra", "community/conversations/_profile.html", order=60)
+    app.add_template_global(views.is_blocked_by_me, "is_blocked_by_me")
     app.add_template_global(views.unread_conversation_count, "unread_conversation_count")
     app.add_template_global(views.conversation_title, "conversation_title")
     register_staff_counter(app, "staff_inbox", _open_staff_conversations)

@@ -189,8 +189,15 @@ def message_staff(author: Member, subject: str, body: str) -> Conversation:
     return _open(author, [], subject, body, is_staff=True)
 
 
+def _first_line(body: str, most: int = 80) -> str:
+    """A subject taken from the first message when none was given (its first line, as plain text)."""
+    line = " ".join(text.plain_text(text.render(body.split("\n", 1)[0]).html).split())
+    return line if len(line) <= most else line[:most - 1].rstrip() + "…"
+
+
 def _open(author: Member, others: list[Member], subject: str, body: str, *, is_staff: bool) -> Conversation:
     now = utcnow()
+    subject = subject or _first_line(body)
     conversation = Conversation(subject=subject, is_staff=is_staff, started_by_id=author.id, created_at=now,
                                 last_message_at=now)
     db.session.add(conversation)

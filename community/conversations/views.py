@@ -39,6 +39,11 @@ def unread_conversation_count() -> int:
     return g.unread_conversations
 
 
+def is_blocked_by_me(member: Member) -> bool:
+    """Whether the signed-in member blocks `member` (template global; one query, on profiles)."""
+    return bool(services.blocked_ids([current_user.id], member.id))
+
+
 def conversation_title(conversation: Conversation) -> str:
     """The subject, else the names of the others in it (template global)."""
     if conversation.subject:

@@ -142,3 +142,10 @@ def test_the_staff_inbox_costs_the_same_queries_with_many_conversations(client, 
     with count_queries() as many:
         assert client.get("/messages/staff").status_code == 200
     assert len(many) == len(few)
+
+
+def test_a_conversation_without_a_subject_is_named_by_its_first_line(client, auth):
+    member, agent = writer(), writer("staff")
+    staff_conversation(member, subject="", body="**My parcel** is lost\n\nIt was sent on Monday.")
+    auth.login(agent)
+    assert "My parcel is lost" in client.get("/messages/staff").get_data(as_text=True)

@@ -106,3 +106,12 @@ def test_a_member_who_left_is_not_told_of_new_messages():
     services.leave(carol, found)
     db.session.commit()
     assert services.listeners(found, alice.id) == [bob.id]
+
+
+def test_a_profile_offers_to_message_or_block_the_member(client, auth):
+    writer(username="profiled")
+    auth.login(writer())
+    page = client.get("/u/profiled").get_data(as_text=True)
+    assert "/messages/new?to=profiled" in page and "Block private messages" in page
+    client.post("/messages/block", data={"username": "profiled"})
+    assert "Unblock private messages" in client.get("/u/profiled").get_data(as_text=True)
