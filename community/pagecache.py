@@ -54,7 +54,9 @@ INVALIDATING = (
 # signals that change nothing a guest sees on a page (sent on every view or sign-in, say)
 NOT_INVALIDATING = (signals.thread_viewed, signals.member_registered, signals.notification_created,
                     signals.reputation_changed, signals.reward_redeemed, signals.mail_queued, signals.sessions_ended,
-                    signals.registration_attempted_for_existing_email, signals.registration_reviewed)
+                    signals.registration_attempted_for_existing_email, signals.registration_reviewed,
+                    # private conversations are never on a guest's page
+                    signals.conversation_started, signals.message_sent)
 
 
 class PageCache:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from flask import current_app, g, has_app_context
 from sqlalchemy import and_, or_, select, true
 
+from . import settings as site_settings
 from .dbtypes import utcnow
 from .extensions import db
 from .forum.models import Board, BoardKind, Post, StartPolicy, Thread, Visibility
@@ -713,3 +714,74 @@ def can_react(member, post: Post) -> bool:
 def can_bookmark(member, *, thread: Thread | None = None, post: Post | None = None) -> bool:
     """Bookmark a thread or a post: signed-in members who may see it."""
     return _signed_in(member) and can_see_source(member, thread=thread, post=post)
+# ---- private conversations (community/conversations) -------------------------------------------
+# Participants read their conversation while they have not left it; staff (and admins) read every
+# staff-inbox conversation. Moderators and admins never read member-to-member conversations: a
+# flagged message reaches the review queue alone (`can_review_flagged_message`), not its history.
+
+def _conversation_row(member, conversation):
+    """The member's participant row in `conversation` (None: not in it, or a guest)."""
+    if not _signed_in(member):
+        return None
+    return next((p for p in conversation.participants if p.member_id == member.id), None)
+
+
+def _may_send(member) -> bool:
+    return _signed_in(member) and not is_silenced(member) and not is_suspended(member) and member.deleted_at is None
+
+
+def can_view_conversation(member, conversation) -> bool:
+    """Read a conversation: its participants who did not leave it; any staff member for the staff inbox."""
+    if not _signed_in(member):
+        return False
+    if conversation.is_staff and is_staff(member):
+        return True
+    row = _conversation_row(member, conversation)
+    return row is not None and row.left_at is None
+
+
+def can_reply_conversation(member, conversation) -> bool:
+    """Write in a conversation one reads, unless silenced or suspended (blocks are checked by the service)."""
+    return can_view_conversation(member, conversation) and _may_send(member)
+
+
+def can_answer_as_staff(member, conversation) -> bool:
+    """Answer a staff-inbox conversation for the brand: staff and admins."""
+    return conversation.is_staff and is_staff(member) and _may_send(member)
+
+
+def can_message_staff(member) -> bool:
+    """Start a conversation with the staff inbox: every member who may send, whatever their trust level."""
+    return _may_send(member)
+
+
+def can_start_conversation(member) -> bool:
+    """Start a member-to-member conversation: from the trust level `conversations.min_trust_level` up
+    (moderators and staff always), never while silenced or suspended."""
+    if not _may_send(member):
+        return False
+    if is_posting_unlimited(member) or is_moderator(member):
+        return True
+    return trust_level_of(member) >= int(site_settings.get("conversations.min_trust_level"))
+
+
+def can_leave_conversation(member, conversation) -> bool:
+    """Leave (or mute) a conversation: its member participants (staff leave the inbox by not answering)."""
+    row = _conversation_row(member, conversation)
+    return row is not None and row.left_at is None
+
+
+def can_flag_message(member, message) -> bool:
+    """Flag someone else's message of a conversation one reads, for the moderators."""
+    return (_signed_in(member) and message.author_id != member.id and message.hidden_at is None
+            and can_view_conversation(member, message.conversation))
+
+
+def can_review_flagged_message(member) -> bool:
+    """See a flagged message (that message only) in the review queue and act on it: moderators."""
+    return is_moderator(member)
+
+
+def can_block_member(member, target) -> bool:
+    """Block private messages from `target`: any member, not themselves."""
+    return _signed_in(member) and target is not None and target.id != member.id

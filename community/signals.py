@@ -221,3 +221,17 @@ or None; at: when it was chosen (the reaction row's updated_at).""")
 reaction_removed = _signals.signal("reaction-removed", doc="""\
 Sent when a member took back their reaction to a post (choosing the same one again). sender: the Post;
 member: the Member; kind: the code taken back; at: when.""")
+# ---- private conversations (community/conversations) -------------------------------------------------
+
+conversation_started = _signals.signal("conversation-started", doc="""\
+Sent when a member started a private conversation, in the transaction, after its first message was
+flushed (message_sent is not sent for that first message). sender: the Conversation; message: its first
+Message; by: the Member who started it; at: the time it was started. `sender.is_staff` is true for a
+conversation with the staff inbox ("Message the team"): crm_bridge puts those (and only those) on the
+member's CRM timeline; member-to-member conversations never leave the conversations area.""")
+
+message_sent = _signals.signal("message-sent", doc="""\
+Sent when a message was written in an existing conversation, in the transaction. sender: the Message;
+conversation: its Conversation; by: the author; staff_answer: true when staff answered a staff-inbox
+conversation for the brand; at: the message's time. Realtime tells the other participants (ids only,
+after commit); crm_bridge records staff-inbox messages (the brand's first answer counts in response times).""")

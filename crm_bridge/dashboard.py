@@ -18,6 +18,7 @@ from community.forum.models import Board, BoardKind, IdeaStatus, Post, Thread
 from community.members.models import Member
 
 from . import moods
+from .conversations import response_times as private_response_times
 from .feedback import response_times
 from .models import CrmProfile, DailyActive, FeedbackItem, FeedbackKind, FeedbackStatus, TimelineEvent
 from .rollups import ACTIVE_KINDS, daily_series, day_bucket, day_of  # noqa: F401  (ACTIVE_KINDS: what counts as active)
@@ -106,4 +107,4 @@ def build(days: int = 30) -> dict:
     return {"posts": posts, "active": active_members_per_day(days), "ideas": idea_pipeline(),
             "negative_share": negative_share, "boards": boards,
             "advocates": top_advocates(), "at_risk": members_at_risk(), "response": response_times(days),
-            "days": days}
+            "private_response": private_response_times(days), "days": days}

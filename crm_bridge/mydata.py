@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from community.api.models import ApiToken
 from community.bookmarks.models import Bookmark
+from community.conversations.services import member_export
 from community.extensions import db
 from community.follows import services as follows
 from community.forum.models import Post, Thread
@@ -73,6 +74,7 @@ def my_data(member: Member) -> dict:
         "reactions": _reactions(member),
         "mail_preferences": _mail_preferences(member),
         "follows": _follows(member),
+        "conversations": member_export(member),
         "sentiment": _sentiment(member.id),
         "staff_notes": _("Staff may keep private notes about members to serve them better; they are not shown here."),
     }

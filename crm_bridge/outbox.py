@@ -137,7 +137,7 @@ def on_content_flagged(flag, item=None, hidden=False, **_kw):
 
 
 # A flag's or a report's note is what a member wrote to the moderators only: it stays inside.
-_PRIVATE_REASONS = ("flag", "report_member")
+_PRIVATE_REASONS = ("flag", "report_member", "flag_message")
 
 
 def on_moderation_logged(action, **_kw):

@@ -26,7 +26,9 @@ from .subscribe import connect_all
 # What a staff member sees as the type of each entry (the filter on the profile page lists these).
 KINDS = ("registered", "thread_started", "replied", "staff_reply", "vote_given", "vote_received",
          "answer_accepted", "poll_ballot", "idea_status", "badge", "reward_redeemed", "trust_level",
-         "flag_raised", "flag_received", "moderation", "reaction_received")
+         "flag_raised", "flag_received", "moderation", "reaction_received",
+         # staff-inbox conversations only (crm_bridge/conversations.py); member-to-member ones never arrive
+         "staff_conversation", "private_staff_reply")
 
 
 def event_time(*candidates) -> datetime:

@@ -22,6 +22,7 @@ from . import feedback as fb
 from . import moods, mydata, services
 from .audit import audit
 from .contacts import contacts_of, profile_ids_linked, resolve
+from .conversations import response_times as private_response_times
 from .models import AuditEntry, ContactStatus, CrmContact, CrmProfile, FeedbackItem, StaffNote, Stage
 from .permissions import can_view_crm
 from .timeline import KINDS
@@ -271,7 +272,8 @@ def response_queue():
     _staff_only()
     items = _paginate(fb.overdue_query(), page_arg())
     return render_template("crm_bridge/response_queue.html", items=items, target=fb.target_hours(),
-                           times=fb.response_times(), kinds=fb.KIND_LABELS, now=utcnow())
+                           times=fb.response_times(), kinds=fb.KIND_LABELS, now=utcnow(),
+                           private_times=private_response_times())
 
 
 @bp.route("/crm/")

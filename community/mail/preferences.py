@@ -17,6 +17,7 @@ EMAIL_KINDS = {
     "official_answer": ("official_answer",),
     "idea_status": ("idea_status",),
     "moderation": ("moderation",),
+    "message": (),  # private messages not read after a delay (community/conversations/mail.py)
 }
 EMAIL_KIND_LABELS = {
     "mention": _l("@mentions"),
@@ -24,6 +25,7 @@ EMAIL_KIND_LABELS = {
     "official_answer": _l("Official (staff) answers"),
     "idea_status": _l("Status changes of ideas I voted on or follow"),
     "moderation": _l("Moderation actions on my account"),
+    "message": _l("Private messages I have not read"),
 }
 KIND_OF_NOTIFICATION = {kind: choice for choice, kinds in EMAIL_KINDS.items() for kind in kinds}
 DIGESTS = ("off", "daily", "weekly")

@@ -11,7 +11,7 @@ from ..errors import Conflict, NotPermitted, ValidationFailed
 from ..extensions import db
 from ..forum.models import Post
 from ..members.models import Member
-from ..permissions import can_flag, can_report_member, flag_weight, is_moderator, is_staff
+from ..permissions import can_flag, can_flag_message, can_report_member, flag_weight, is_moderator, is_staff
 from ..signals import content_flagged, post_hidden
 from .inputs import NOTE_MAX, checked_text
 from .log import log_action
@@ -98,5 +98,25 @@ def report_member(reporter: Member, target: Member, reason, note: str = "") -> F
         raise NotPermitted(_l("You cannot report this member."))
     reason, note = _checked(reason, note)
     flag, item = _file(reporter, ReviewKind.reported_member, "report_member", reason, note, member=target)
+    content_flagged.send(flag, item=item, hidden=False)
+    return flag
+
+
+def flag_message(flagger: Member, message, reason, note: str = "") -> Flag:
+    """Report a private message (community/conversations): that message alone goes to the review queue,
+    with its author as the member concerned; the moderators never see the rest of the conversation."""
+    if not can_flag_message(flagger, message):
+        raise NotPermitted(_l("You cannot report this message."))
+    reason, note = _checked(reason, note)
+    item = db.session.scalar(select(ReviewItem).where(ReviewItem.kind == ReviewKind.flagged_message,
+                                                      ReviewItem.status == ReviewStatus.pending,
+                                                      ReviewItem.message_id == message.id).limit(1))
+    if item is None:
+        item = ReviewItem(kind=ReviewKind.flagged_message, message_id=message.id, member_id=message.author_id,
+                          created_at=utcnow(), weight=0.0)
+        db.session.add(item)
+        db.session.flush()
+    flag = _add_flag(flagger, item, reason, note, flag_weight(flagger), message_id=message.id)
+    log_action(flagger, "flag_message", member=message.author, reason_code=reason.value, reason=note)
     content_flagged.send(flag, item=item, hidden=False)
     return flag

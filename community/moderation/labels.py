@@ -17,6 +17,7 @@ FLAG_REASON_LABELS = {
 ACTION_LABELS = {
     "flag": _l("Post flagged"),
     "report_member": _l("Member reported"),
+    "flag_message": _l("Private message reported"),
     "auto_hide": _l("Post hidden by community flags"),
     "hide": _l("Post hidden"),
     "unhide": _l("Post shown again"),

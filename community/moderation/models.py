@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,9 @@ from ..dbtypes import UTCDateTime, enum_type, utcnow
 from ..extensions import db
 from ..forum.models import Post, Thread
 from ..members.models import Member
+
+if TYPE_CHECKING:
+    from ..conversations.models import Message  # resolved by name: conversations imports moderation's views
 
 
 class FlagReason(str, enum.Enum):
@@ -25,6 +29,7 @@ class ReviewKind(str, enum.Enum):
     flagged_post = "flagged_post"      # members flagged a post
     pending_post = "pending_post"      # a new member's post waits for approval
     reported_member = "reported_member"
+    flagged_message = "flagged_message"  # a private message reported by a participant (that message only)
 
 
 class ReviewStatus(str, enum.Enum):
@@ -50,6 +55,9 @@ class ReviewItem(db.Model):
     status: Mapped[ReviewStatus] = mapped_column(enum_type(ReviewStatus, 24), default=ReviewStatus.pending)
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    # a flagged private message (community/conversations); member_id is then its author
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("conversation_messages.id", ondelete="CASCADE"),
+                                                   index=True)
     weight: Mapped[float] = mapped_column(Float, default=0.0)  # the sum of the flags' weights, moved in SQL
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -59,6 +67,7 @@ class ReviewItem(db.Model):
     post: Mapped[Post | None] = relationship(foreign_keys=[post_id])
     member: Mapped[Member | None] = relationship(foreign_keys=[member_id])
     resolved_by: Mapped[Member | None] = relationship(foreign_keys=[resolved_by_id])
+    message: Mapped[Message | None] = relationship("Message", foreign_keys=[message_id])
     flags: Mapped[list[Flag]] = relationship(back_populates="item", order_by="Flag.created_at",
                                              lazy="selectin")
 
@@ -71,12 +80,14 @@ class Flag(db.Model):
     """A member's flag on a post (or report of a member): one per member per post, one per member per member."""
 
     __tablename__ = "flags"
-    __table_args__ = (UniqueConstraint("post_id", "flagger_id"), UniqueConstraint("member_id", "flagger_id"))
+    __table_args__ = (UniqueConstraint("post_id", "flagger_id"), UniqueConstraint("member_id", "flagger_id"),
+                      Index("uq_flags_message_id_flagger_id", "message_id", "flagger_id", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"), index=True)
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("conversation_messages.id", ondelete="CASCADE"))
     flagger_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     reason: Mapped[FlagReason] = mapped_column(enum_type(FlagReason, 24))
     note: Mapped[str] = mapped_column(String(500), default="")

@@ -26,6 +26,7 @@ OUTCOMES = {
     ReviewKind.flagged_post: ("agreed", "disagreed", "ignored"),
     ReviewKind.pending_post: ("approved", "rejected"),
     ReviewKind.reported_member: ("agreed", "disagreed", "ignored"),
+    ReviewKind.flagged_message: ("agreed", "disagreed", "ignored"),
 }
 
 
@@ -78,6 +79,8 @@ def resolve(moderator: Member, item: ReviewItem, outcome: str, note: str = "", *
     else:
         log_action(moderator, {"agreed": "agree", "disagreed": "disagree", "ignored": "ignore"}[outcome],
                    member=target, reason_code=reason_code, reason=note)
+        if outcome == "agreed" and item.message is not None and item.message.hidden_at is None:
+            item.message.hidden_at = utcnow()  # a reported private message: hidden for its readers too
         if outcome == "agreed":
             _count_flag_against(target)
     if days is not None and author is not None and can_act_on_member(moderator, author):
@@ -121,6 +124,7 @@ def review_queue(member, status: ReviewStatus = ReviewStatus.pending, limit: int
              .options(joinedload(ReviewItem.post).joinedload(Post.author),
                       joinedload(ReviewItem.post).joinedload(Post.thread),
                       joinedload(ReviewItem.member), joinedload(ReviewItem.resolved_by),
+                      joinedload(ReviewItem.message),
                       selectinload(ReviewItem.flags)))
     order = ReviewItem.created_at.asc() if status is ReviewStatus.pending else ReviewItem.resolved_at.desc()
     return list(db.session.scalars(query.order_by(order, ReviewItem.id).limit(limit)).unique())

@@ -45,7 +45,9 @@ NOT_INDEXED = (signals.member_registered, signals.notification_created, signals.
                signals.member_role_changed, signals.site_settings_changed, signals.registration_reviewed,
                # the reader's filter reads groups and memberships at query time: no document changes
                signals.group_changed, signals.group_members_changed,
-               signals.reaction_added, signals.reaction_removed)
+               signals.reaction_added, signals.reaction_removed,
+               # private conversations are never indexed
+               signals.conversation_started, signals.message_sent)
 
 
 def init_app(app: Flask) -> None:

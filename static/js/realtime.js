@@ -20,6 +20,7 @@
   };
 
   var socket = window.io({ transports: ["websocket", "polling"], withCredentials: true });
+  window.communitySocket = socket;  // shared with other live modules (conversations.js): one socket per page
   var me = { memberId: null, muted: [] };
 
   /* ---- notifications -------------------------------------------------------------------- */

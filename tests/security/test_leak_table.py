@@ -42,8 +42,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from community import settings as site_settings
 from community.bookmarks import services as bookmark_services
 from community.bookmarks.models import Bookmark
+from community.conversations import mail as conversation_mail
+from community.conversations import services as conversations
+from community.conversations.models import Message
 from community.dbtypes import utcnow
 from community.extensions import db as _db
 from community.extensions import limiter
@@ -111,6 +115,11 @@ ITEMS = [
     Item("staff private CRM note", "zqcrmnote", frozenset(STAFF)),
     # Staff's tags on a member's CRM profile: the member's own data export lists them, nobody else's page.
     Item("CRM profile tag", "zqcrmtag", frozenset(STAFF), owner="author"),
+    # Private conversations: member-to-member ones only for their participants (never moderators, staff or
+    # the CRM); a reported message (that one only) also for moderators; the staff inbox for staff.
+    Item("member-to-member private message", "zqdirectmsg", frozenset({"author", "member"}), owner="author"),
+    Item("reported private message", "zqreportedmsg", frozenset({"author", "member"} | MODS)),
+    Item("message to the staff inbox", "zqteammsg", frozenset({"author"} | STAFF), owner="author"),
 ]
 
 
@@ -126,6 +135,7 @@ class World:
     sockets: dict = field(default_factory=dict)    # role -> text of what its socket client received
     seen: dict = field(default_factory=dict)       # (role, channel name) -> text, fetched once per module
     uploads: list = field(default_factory=list)    # /uploads/<id> of a .txt attachment in each restricted post
+    conversations: dict = field(default_factory=dict)  # conversation id -> its message ids
 
 
 # ---- the world ------------------------------------------------------------------------------------
@@ -201,6 +211,7 @@ def build_world(app) -> World:
     crm.add_note(sue, crm.ensure_profile(ann), "CRM note zqcrmnote: renewal at risk")
     crm.update_profile(sue, crm.ensure_profile(ann), tags="zqcrmtag")
     _db.session.commit()
+    world.conversations = _plant_conversations(ann, people["member"], people["staff"])
     assert _db.session.get(type(hidden), hidden.id).hidden_at is not None
 
     world.profiles = list(_db.session.scalars(select(CrmProfile.id)))
@@ -214,7 +225,9 @@ def build_world(app) -> World:
     app.config["MAIL_NOTIFICATION_DELAY_MINUTES"] = 0
     try:
         _db.session.execute(update(PendingNotificationMail).values(due_at=utcnow()))
+        site_settings.save({"conversations.mail_delay_minutes": 0})
         _db.session.commit()
+        conversation_mail.mail_unseen()
         delivery.send_due_notifications()
         delivery.send_digests("daily", force=True)
         delivery.deliver_due()
@@ -222,6 +235,19 @@ def build_world(app) -> World:
         app.config["MAIL_NOTIFICATION_DELAY_MINUTES"] = delay
     _quiet_search_writer(app)
     return world
+
+
+def _plant_conversations(ann, max_, sam) -> dict:
+    """ann writes to max (who answers; ann reports the answer) and to the staff inbox (sam answers)."""
+    direct = conversations.start_conversation(ann, [max_], "", "Private zqdirectmsg between two members")
+    rude = conversations.reply(max_, direct, "Rude zqreportedmsg answer")
+    team = conversations.message_staff(ann, "", "Team zqteammsg question about my contract")
+    conversations.reply(sam, team, "The team answers in private.")
+    _db.session.commit()
+    moderation.flag_message(ann, rude, "abusive", "")
+    _db.session.commit()
+    return {c.id: list(_db.session.scalars(select(Message.id).where(Message.conversation_id == c.id)))
+            for c in (direct, team)}
 
 
 # ---- the channels ---------------------------------------------------------------------------------
@@ -333,6 +359,14 @@ def mails(client, role, world) -> str:
     return "\n".join(out)
 
 
+def private_messages(client, role, world) -> str:
+    """/messages and each conversation (page, live message markup, API), the staff inbox."""
+    paths = ["/messages", "/messages/staff?state=all", "/api/v1/conversations"]
+    for cid, message_ids in world.conversations.items():
+        paths += [f"/messages/{cid}", f"/api/v1/conversations/{cid}", *(f"/messages/{cid}/live/{mid}" for mid in message_ids)]
+    return "\n".join(_get(client, path) for path in paths)
+
+
 def socket_events(client, role, world) -> str:
     return world.sockets.get(role, "")
 
@@ -383,7 +417,7 @@ def reactions_who(client, role, world) -> str:
 
 CHANNELS = [pages, post_permalinks, search_page, search_api, similar_threads, api, feeds, notifications,
             moderation_pages, my_data, my_data_json, crm_pages, csv_exports, mails, socket_events, user_cards,
-            uploads, bookmarks, reactions_who]
+            uploads, bookmarks, reactions_who, private_messages]
 OWN_DATA_CHANNELS = {"my_data", "my_data_json"}
 ID_CHANNELS = {"socket_events"}
 
@@ -565,6 +599,7 @@ MUST_SHOW = {
     "socket_events": {"zqwhisper", "zqlivewhisper", "zqpending", "zqhidden", "zqdeleted"},
     "uploads": {"zqstaffbody", "zqmembersonly", "zqgroupboard", "zqwhisper", "zqpending", "zqhidden", "zqdeleted",
                 "zqmovedtitle", "zqmovedreply"},
+    "private_messages": {"zqdirectmsg", "zqteammsg"},
 }
 
 

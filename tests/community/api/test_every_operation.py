@@ -6,6 +6,8 @@ import pytest
 
 from community.api import moderation, views  # noqa: F401  (their operations register on import)
 from community.api.core import OPERATIONS
+from community.conversations import services as conversations
+from community.extensions import db
 from community.forum.models import BoardKind
 from community.members.models import Role
 from tests.community.api.conftest import error_of
@@ -27,8 +29,11 @@ def world(api, make):
     caller.post(f"posts/{reply.id}/flags", json={"reason": "spam"})
     item_id = caller.get("review").get_json()["items"][0]["id"]
     token_id = caller.get("tokens").get_json()["items"][0]["id"]
+    chat = conversations.message_staff(make.member("cat"), "", "Hello team")  # the admin reads the staff inbox
+    db.session.commit()
     return {"caller": caller, "guest": api(), "ids": {
-        "slug": board.slug, "thread_id": thread.id, "post_id": reply.id, "item_id": item_id, "token_id": token_id},
+        "slug": board.slug, "thread_id": thread.id, "post_id": reply.id, "item_id": item_id, "token_id": token_id,
+        "conversation_id": chat.id},
         "special": {"POST /threads/{thread_id}/accepted-answer": question.id,
                     "PUT /threads/{thread_id}/idea-status": idea.id}}
 
