@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from community.api.models import ApiToken
+from community.composer.services import export_drafts
 from community.extensions import db
 from community.forum.models import Post, Thread
 from community.mail.preferences import preferences
@@ -68,6 +69,7 @@ def my_data(member: Member) -> dict:
         "tokens": _tokens(member),
         "mail_preferences": _mail_preferences(member),
         "sentiment": _sentiment(member.id),
+        "drafts": export_drafts(member),
         "staff_notes": _("Staff may keep private notes about members to serve them better; they are not shown here."),
     }
 
