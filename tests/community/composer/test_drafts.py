@@ -6,6 +6,8 @@ from sqlalchemy import select
 from community.composer.models import Draft
 from community.extensions import db
 from community.forum.models import Post, Visibility
+from community.members.models import Member
+from crm_bridge.mydata import my_data
 from tests.factories import PASSWORD
 
 
@@ -85,8 +87,6 @@ def test_settings_link_to_the_drafts_page(client, auth, make):
 
 
 def test_drafts_are_in_the_data_export_and_go_with_the_account(client, auth, make, app):
-    from crm_bridge.mydata import my_data
-    from community.members.models import Member
     member = make.member("leaver")
     auth.login(member)
     put(client, "board:1", "unsent words")
