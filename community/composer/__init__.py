@@ -6,6 +6,10 @@
   /api/v1/tags/suggest; `views`: the member's /drafts page.
 - templates/_macros/composer.html: the `composer(...)` macro every form with a post body uses.
 """
+from pathlib import Path
+
+from flask import Flask
+
 from ..extensions import csrf
 from ..registry import register_template_slot
 from ..signals import member_deleting, post_created, post_edited, thread_created
@@ -17,8 +21,14 @@ from . import (
 )
 
 
-def init_app(app) -> None:
+SCRIPTS = ("js/composer.js", "js/uploads.js")  # uploads.js belongs to community/uploads; loaded when it is there
+
+
+def init_app(app: Flask) -> None:
     """Register the drafts page and API, and discard a draft when its text is sent or its member leaves."""
+    static = Path(app.static_folder or "")
+    scripts = [name for name in SCRIPTS if (static / name).is_file()]
+    app.jinja_env.globals["composer_scripts"] = lambda: scripts
     app.register_blueprint(views.bp)
     csrf.exempt(api.bp)  # the API's own rule: cookie sessions need the token, bearer requests do not
     app.register_blueprint(api.bp)
