@@ -20,7 +20,6 @@ from . import (
     views,
 )
 
-
 SCRIPTS = ("js/composer.js", "js/uploads.js")  # uploads.js belongs to community/uploads; loaded when it is there
 
 
