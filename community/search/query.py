@@ -1,4 +1,4 @@
-"""Searching: a page of hits with snippets for what a reader may find, and similar threads.
+"""Searching: a page of hits with snippets for what a reader may find (similar threads: `similar`).
 
 The query language is in `parse`, what a reader may not find in `readerfilter`, ranking, ordering and
 collecting in `scoring`; this module puts them together and checks each row of the page again with
@@ -16,14 +16,14 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
-from whoosh.query import And, NullQuery, Or, Term
+from whoosh.query import NullQuery
 
 from .. import permissions
 from ..errors import ServiceError
 from ..extensions import db
 from ..forum.models import Post, Thread
 from ..web import Paging
-from .analysis import BilingualAnalyzer, is_han
+from .analysis import is_han
 from .index import IndexUnavailable, plain_text, service
 from .parse import BadQuery, Parsed, clean, parse
 from .readerfilter import Boards, NothingReadable, boards_of, excluded_docs
@@ -152,26 +152,3 @@ def _suggest(searcher, parsed: Parsed, raw: str, excluded, boards: Boards) -> st
     except BadQuery:
         return None
     return corrected if total else None
-
-
-# ---- before you post -------------------------------------------------------------------------------
-
-_ANALYZER = BilingualAnalyzer()
-
-
-def similar_threads(member, title: str, limit: int = 5) -> list[Thread]:
-    """Return threads whose title (or opening post) shares words with `title`, best first."""
-    typed = clean(title)[:200]
-    words = list(dict.fromkeys(token.text for token in _ANALYZER(typed, mode="query")))[:20]
-    if not words:
-        return []
-    query = Or([Term("title", w, boost=2.0) for w in words] + [Term("body", w, boost=0.5) for w in words])
-    with _searcher() as searcher:
-        try:
-            excluded = excluded_docs(searcher, member, boards_of(member))
-        except NothingReadable:
-            return []
-        found, _total, _partial = collect(searcher, And([query, Term("facts", "opening")]), excluded, limit * 2,
-                                           "relevance", count=False)
-        hits = _visible_hits(member, list(found[:limit * 2]), highlight=False)
-    return [hit.post.thread for hit in hits][:limit]
