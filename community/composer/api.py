@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from ..api.core import _csrf_for_cookie_sessions, api_error_handlers, json_body, ok, operation, require_member
-from ..api.openapi import SCHEMAS, STR, TIME, object_schema
+from ..api.openapi import NTIME, SCHEMAS, STR, object_schema
 from ..extensions import db
 from . import services
 
@@ -28,8 +28,7 @@ KEY = {"name": "key", "in": "path", "required": True,
 Q = {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 32}}
 SCHEMAS.update({
     "Preview": object_schema({"html": STR}),
-    "Draft": object_schema({"key": STR, "body": STR, "updated_at": TIME}),
-    "DraftGone": object_schema({"key": STR, "body": STR, "updated_at": {"type": "null"}}),
+    "Draft": object_schema({"key": STR, "body": STR, "updated_at": NTIME}),  # null: no draft (body "")
     "MemberSuggestions": object_schema({"items": {"type": "array", "items": object_schema(
         {"username": STR, "name": STR})}}),
     "TagSuggestions": object_schema({"items": {"type": "array", "items": object_schema({"name": STR})}}),
@@ -52,7 +51,7 @@ def preview():
 
 
 @operation("GET", "/drafts/{key}", summary="Your draft for a place (an empty body when there is none)",
-           tag="composer", auth="read", params=[KEY], response="Draft", errors=(401, 403, 422), blueprint=bp)
+           tag="composer", auth="read", params=[KEY], response="Draft", errors=(400, 401, 403, 422), blueprint=bp)
 def get_draft(key: str):
     member = require_member("read")
     return ok(_draft_json(key, services.get_draft(member, key)))
@@ -84,7 +83,7 @@ def _q() -> str:
 
 
 @operation("GET", "/members/suggest", summary="Members whose username or display name starts with q",
-           tag="composer", auth="read", params=[Q], response="MemberSuggestions", errors=(401, 403, 429),
+           tag="composer", auth="read", params=[Q], response="MemberSuggestions", errors=(400, 401, 403, 429),
            limit="120 per minute", blueprint=bp)
 def suggest_members():
     require_member("read")
@@ -92,7 +91,7 @@ def suggest_members():
 
 
 @operation("GET", "/tags/suggest", summary="Tags starting with q on threads you may read", tag="composer",
-           auth="read", params=[Q], response="TagSuggestions", errors=(401, 403, 429), limit="120 per minute",
+           auth="read", params=[Q], response="TagSuggestions", errors=(400, 401, 403, 429), limit="120 per minute",
            blueprint=bp)
 def suggest_tags():
     member = require_member("read")
