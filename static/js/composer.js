@@ -125,7 +125,9 @@
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
           if (!data || !data.body || data.body === box.value || box.value !== original) return;
-          box.value = data.body;
+          // An edit's draft is the whole new text; elsewhere a prefilled quote follows the draft.
+          var keep = original && !/^post:/.test(draftKey) && data.body.indexOf(original.trim()) < 0;
+          box.value = keep ? data.body.replace(/\s*$/, "\n\n") + original : data.body;
           savedBody = data.body;
           schedulePreview();
           say(box.dataset.restoredText);
