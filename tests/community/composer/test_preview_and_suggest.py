@@ -61,3 +61,4 @@ def test_tag_completion_offers_only_tags_on_threads_the_member_may_read(client, 
     auth.login(make.member())
     names = [i["name"] for i in client.get("/api/v1/tags/suggest?q=ro").get_json()["items"]]
     assert sorted(names) == ["router", "routing"]
+
