@@ -16,8 +16,8 @@ bp = Blueprint("composer", __name__)
 @bp.route("/drafts")
 @login_required
 def drafts():
-    rows = [(draft, services.draft_place(current_user, draft)) for draft in services.member_drafts(current_user)]
-    return render_template("community/composer/drafts.html", rows=rows, form=ConfirmForm())
+    return render_template("community/composer/drafts.html", rows=services.drafts_with_places(current_user),
+                           form=ConfirmForm())
 
 
 @bp.route("/drafts/delete", methods=["POST"])

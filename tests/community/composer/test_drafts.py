@@ -93,3 +93,21 @@ def test_drafts_are_in_the_data_export_and_go_with_the_account(client, auth, mak
     assert [d["body"] for d in my_data(db.session.get(Member, member.id))["drafts"]] == ["unsent words"]
     assert client.post("/settings/delete-account", data={"password": PASSWORD}).status_code == 302
     assert db.session.scalars(select(Draft)).all() == []
+
+
+def test_the_drafts_page_costs_the_same_queries_for_2_or_7_drafts(client, auth, make, count_queries):
+    board = make.board()
+    threads = [make.thread(board=board) for _ in range(6)]
+    member = make.member()
+    auth.login(member)
+    client.get("/drafts")  # the first page of a visit also records when the member was last seen
+
+    def queries_for(n):
+        for thread in threads[:n]:
+            put(client, f"thread:{thread.id}", "a reply")
+            put(client, f"board:{board.id}", "a thread")
+        with count_queries() as statements:
+            assert client.get("/drafts").status_code == 200
+        return len(statements)
+
+    assert queries_for(1) == queries_for(6)
