@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from ..api.core import _csrf_for_cookie_sessions, api_error_handlers, json_body, ok, operation, require_member
+from ..api.core import api_error_handlers, check_csrf, json_body, ok, operation, require_member
 from ..api.openapi import NTIME, SCHEMAS, STR, object_schema
 from ..extensions import db
 from . import services
 
 bp = Blueprint("composer_api", __name__, url_prefix="/api/v1")
 api_error_handlers(bp)
-bp.before_request(_csrf_for_cookie_sessions)
+bp.before_request(check_csrf)
 
 PREVIEW_LIMIT = 20_000  # the longest post body the site accepts (BODY_MAX_LENGTH) is smaller
 PREVIEW_BODY = {"type": "object", "required": ["body"], "properties": {

@@ -1,4 +1,4 @@
-"""Searching: a page of hits with snippets for what a reader may find (similar threads: `similar`).
+"""Searching: a page of hits with snippets for what a reader may find, and similar threads.
 
 The query language is in `parse`, what a reader may not find in `readerfilter`, ranking, ordering and
 collecting in `scoring`; this module puts them together and checks each row of the page again with
@@ -16,13 +16,14 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
-from whoosh.query import NullQuery
+from whoosh.query import And, NullQuery, Or, Term
 
 from .. import permissions
 from ..errors import ServiceError
 from ..extensions import db
 from ..forum.models import Post, Thread
 from ..web import Paging
+from . import similar
 from .analysis import is_han
 from .index import IndexUnavailable, plain_text, service
 from .parse import BadQuery, Parsed, clean, parse
@@ -152,3 +153,27 @@ def _suggest(searcher, parsed: Parsed, raw: str, excluded, boards: Boards) -> st
     except BadQuery:
         return None
     return corrected if total else None
+
+
+# ---- before you post (the words and the threshold: `similar`) ----------------------------------------
+
+SIMILAR_CANDIDATES = 20
+
+
+def similar_threads(member, title: str, limit: int = 5) -> list[Thread]:
+    """Return threads `member` may read that are about what `title` asks, best first (often none)."""
+    words = similar.question_terms(title)
+    if not words:
+        return []
+    query = Or([Term("title", w, boost=3.0) for w in words] + [Term("body", w) for w in words])
+    with _searcher() as searcher:
+        try:
+            excluded = excluded_docs(searcher, member, boards_of(member))
+        except NothingReadable:
+            return []
+        found, _total, _partial = collect(searcher, And([query, Term("facts", "opening")]), excluded,
+                                           SIMILAR_CANDIDATES, "relevance", count=False)
+        hits = _visible_hits(member, list(found[:SIMILAR_CANDIDATES]), highlight=False)
+    kept = [(similar.offered(words, hit.post.thread.title, hit.post.body_html), hit.post.thread) for hit in hits]
+    # more of the question's words first; the index's order among equals (sorted() is stable)
+    return [thread for covered, thread in sorted(kept, key=lambda row: -row[0]) if covered][:limit]

@@ -12,15 +12,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from whoosh.query import And, Or, Term
-
-from ..forum.models import Thread
 from .analysis import BilingualAnalyzer
 from .index import plain_text
 from .parse import clean
-from .query import _searcher, _visible_hits
-from .readerfilter import NothingReadable, boards_of, excluded_docs
-from .scoring import collect
 
 # Words that say how something is asked, not what about (before stemming; stemmed with the analyzer).
 FILLER = """
@@ -40,7 +34,6 @@ whether which while who whom whose why will would yes yet you your yours
 """.split()
 SIMILAR_MIN_SHARED = 2      # words a suggestion shares with the question (fewer when the question has fewer)
 SIMILAR_BODY_ONLY = 3       # ... or this many, when none is in the suggestion's title
-CANDIDATES = 20
 
 _ANALYZER = BilingualAnalyzer()
 
@@ -61,28 +54,11 @@ def question_terms(title: str) -> list[str]:
     return [w for w in dict.fromkeys(t.text for t in _ANALYZER(typed, mode="query")) if w not in filler][:20]
 
 
-def similar_threads(member, title: str, limit: int = 5) -> list[Thread]:
-    """Return threads `member` may read that are about what `title` asks, best first (often none)."""
-    words = question_terms(title)
-    if not words:
-        return []
-    query = Or([Term("title", w, boost=3.0) for w in words] + [Term("body", w) for w in words])
-    with _searcher() as searcher:
-        try:
-            excluded = excluded_docs(searcher, member, boards_of(member))
-        except NothingReadable:
-            return []
-        found, _total, _partial = collect(searcher, And([query, Term("facts", "opening")]), excluded, CANDIDATES,
-                                           "relevance", count=False)
-        hits = _visible_hits(member, list(found[:CANDIDATES]), highlight=False)
+def offered(words: list[str], thread_title: str, opening_html: str) -> int:
+    """How well a thread covers the question's `words` (a title word counts twice); 0: not to be offered."""
     asked, need = set(words), min(SIMILAR_MIN_SHARED, len(words))
-    kept = []
-    for hit in hits:
-        thread = hit.post.thread
-        in_title = asked & _terms(thread.title)
-        shared = in_title | (asked & _terms(plain_text(hit.post.body_html)))
-        if (in_title and len(shared) >= need) or len(shared) >= SIMILAR_BODY_ONLY:
-            kept.append((len(shared) + len(in_title), thread))
-    # more of the question's words first (a title word counts twice); the index's order among equals
-    kept.sort(key=lambda row: -row[0])
-    return [thread for _covered, thread in kept[:limit]]
+    in_title = asked & _terms(thread_title)
+    shared = in_title | (asked & _terms(plain_text(opening_html)))
+    if (in_title and len(shared) >= need) or len(shared) >= SIMILAR_BODY_ONLY:
+        return len(shared) + len(in_title)
+    return 0

@@ -13,7 +13,6 @@ from ..text import excerpt
 from ..web import post_url
 from . import query as search_query
 from .parse import BadQuery, clean
-from .similar import similar_threads
 
 bp = Blueprint("search", __name__)
 
@@ -100,7 +99,7 @@ def similar():
     if len(clean(title)) < current_app.config.get("TITLE_MIN_LENGTH", 5):
         return jsonify(items=[])
     try:
-        threads = similar_threads(current_user, title)
+        threads = search_query.similar_threads(current_user, title)
     except ServiceError:
         return jsonify(items=[])  # a nicety while typing: say nothing rather than get in the way
     return jsonify(items=[{"id": t.id, "title": t.title, "url": url_for("forum.thread", thread_id=t.id),

@@ -14,7 +14,7 @@ from community import search
 from community.extensions import db as _db
 from community.forum.models import Thread
 from community.members.models import Member
-from community.search.similar import similar_threads
+from community.search.query import similar_threads
 from tests.conftest import _empty_tables
 
 QUESTIONS = [
