@@ -20,14 +20,14 @@ from . import (
     views,
 )
 
-SCRIPTS = ("js/composer.js", "js/uploads.js")  # uploads.js belongs to community/uploads; loaded when it is there
+UPLOADS_SCRIPT = "js/uploads.js"  # community/uploads' script, loaded by its "composer_extra" slot
 
 
 def init_app(app: Flask) -> None:
     """Register the drafts page and API, and discard a draft when its text is sent or its member leaves."""
-    static = Path(app.static_folder or "")
-    scripts = [name for name in SCRIPTS if (static / name).is_file()]
-    app.jinja_env.globals["composer_scripts"] = lambda: scripts
+    # The toolbar's image button is uploads.js's to serve: shown only when that script is there.
+    uploads = (Path(app.static_folder or "") / UPLOADS_SCRIPT).is_file()
+    app.jinja_env.globals["composer_uploads"] = lambda: uploads
     app.register_blueprint(views.bp)
     csrf.exempt(api.bp)  # the API's own rule: cookie sessions need the token, bearer requests do not
     app.register_blueprint(api.bp)

@@ -9,7 +9,8 @@ from community.extensions import db
 from community.forum.models import Post
 
 
-def test_the_thread_page_ends_with_the_composer_for_members_only(client, auth, make):
+def test_the_thread_page_ends_with_the_composer_for_members_only(app, client, auth, make):
+    composer_uploads = app.jinja_env.globals["composer_uploads"]
     thread = make.thread()
     page = client.get(f"/t/{thread.id}").get_data(as_text=True)
     assert "data-composer" not in page  # a guest is asked to sign in instead
@@ -21,7 +22,8 @@ def test_the_thread_page_ends_with_the_composer_for_members_only(client, auth, m
     for action in ("bold", "italic", "link", "quote", "code", "list"):
         assert f'data-composer-action="{action}"' in form
     # the image button is static/js/uploads.js's (community/uploads): there when that script is
-    assert ('data-composer-action="image"' in form) is ("js/uploads.js" in page)
+    assert ('data-composer-action="image"' in form) is composer_uploads()
+    assert f'data-board-id="{thread.board_id}"' in form
     assert re.search(r'class="composer-toolbar"[^>]*hidden', form)  # shown by the script only
     assert "js/composer.js" in page and "<script>" not in page.split("</main>")[0]
     assert f'data-author="{thread.author.username}"' in page  # for "Quote selection"
