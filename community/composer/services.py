@@ -96,7 +96,7 @@ def _thread_place(member, thread_id: int) -> Place | None:
     if thread is None or not can_view_thread(member, thread):
         return None
     return Place(str(_l("Reply in “%(title)s”", title=thread.title)),
-                 url_for("forum.thread", thread_id=thread.id, page="last") + "#reply")
+                 url_for("forum.reply", thread_id=thread.id))
 
 
 def _board_place(member, board_id: int) -> Place | None:

@@ -1,6 +1,8 @@
 """Drafts: kept as a member types, restored, discarded when sent, listed on /drafts, exported, erased."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from community.composer.models import Draft
@@ -76,6 +78,11 @@ def test_drafts_page_lists_places_without_revealing_hidden_threads(client, auth,
     assert "How do I reset my router" in html and "try the pin hole" in html
     assert "Secret launch plans" not in html
     assert "A place you can no longer see" in html
+    links = re.findall(r'<p class="draft-place"><a href="([^"]+)"', html)
+    assert len(links) == 1  # the public thread's; the secret one has no link
+    for link in links:
+        page = client.get(link.replace("&amp;", "&"))
+        assert page.status_code == 200 and 'data-draft-key="thread:' in page.get_data(as_text=True)
     response = client.post("/drafts/delete", data={"key": f"thread:{public.id}"})
     assert response.status_code == 302
     assert "try the pin hole" not in client.get("/drafts").get_data(as_text=True)
