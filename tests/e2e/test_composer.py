@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import re
+import sys
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import _run, _server_env
 from tests.e2e.test_member_journey import sign_in
 
 pytestmark = pytest.mark.e2e
@@ -69,5 +72,32 @@ def test_at_completion_picks_a_member_and_quote_takes_the_selection(new_context,
     page.locator("article.post").first.locator(".post-body p").first.dispatch_event("mouseup")
     page.get_by_role("button", name="Quote selection").click()
     expect(box).to_have_value(re.compile(r"> \[@maya\]\(.*\):\n>\n> Welcome to the e2e board"))
+    box.fill("")
+    page.wait_for_timeout(1200)  # the empty box discards the draft before the next test
+
+
+ADD_MEMBER = """
+from application import create_app
+from community.extensions import db
+from community.members.models import Member
+from community.members.services import register_member
+app = create_app()
+with app.app_context():
+    if db.session.query(Member).filter_by(username="wang_xm").first() is None:
+        register_member("wang_xm", "wang_xm@example.com", "harbour-lantern-2931", display_name="王小明")
+        db.session.commit()
+"""
+
+
+def test_at_completion_finds_a_chinese_display_name_and_inserts_the_username(new_context, live_server):
+    env = _server_env(live_server.workdir, urlsplit(live_server.url).port)
+    _run("adding a member with a Chinese display name", [sys.executable, "-c", ADD_MEMBER], env, live_server.workdir)
+    page, box = open_thread(new_context, live_server)
+    box.click()
+    box.press_sequentially("你好 @王小", delay=30)
+    option = page.get_by_role("option", name=re.compile("王小明"))
+    expect(option).to_be_visible()
+    option.click()
+    expect(box).to_have_value("你好 @wang_xm ")
     box.fill("")
     page.wait_for_timeout(1200)  # the empty box discards the draft before the next test
