@@ -87,6 +87,17 @@ with app.app_context():
         register_member("wang_xm", "wang_xm@example.com", "harbour-lantern-2931", display_name="王小明")
         db.session.commit()
 """
+TAG_THREAD = """
+import sys
+from application import create_app
+from community.extensions import db
+from community.forum.models import Thread
+from community.forum.services import set_tags
+app = create_app()
+with app.app_context():
+    set_tags(db.session.get(Thread, int(sys.argv[1])), ["router-reboot", "routing"])
+    db.session.commit()
+"""
 
 
 def test_at_completion_finds_a_chinese_display_name_and_inserts_the_username(new_context, live_server):
@@ -101,3 +112,24 @@ def test_at_completion_finds_a_chinese_display_name_and_inserts_the_username(new
     expect(box).to_have_value("你好 @wang_xm ")
     box.fill("")
     page.wait_for_timeout(1200)  # the empty box discards the draft before the next test
+
+
+def test_hash_completion_offers_tags_in_the_text_and_in_the_tags_field(new_context, live_server):
+    env = _server_env(live_server.workdir, urlsplit(live_server.url).port)
+    _run("tagging the thread", [sys.executable, "-c", TAG_THREAD, str(live_server.seeded["thread_id"])], env,
+         live_server.workdir)
+    page, box = open_thread(new_context, live_server)
+    box.click()
+    box.press_sequentially("See #rou", delay=30)
+    expect(page.get_by_role("option")).to_have_count(2)
+    box.press("ArrowDown")
+    box.press("Tab")
+    expect(box).to_have_value(re.compile(r"^See #rout(ing|er-reboot) $"))
+    box.fill("")
+    page.wait_for_timeout(1200)
+
+    page.goto(f"/b/{live_server.seeded['board']}/new")
+    tags = page.get_by_label("Tags (optional)")
+    tags.press_sequentially("wifi, rout", delay=30)
+    page.get_by_role("option", name="#routing").click()
+    expect(tags).to_have_value("wifi, routing, ")
