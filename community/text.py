@@ -1,5 +1,9 @@
 """Turn member-written Markdown into safe HTML. The one place that knows markdown-it and bleach.
 
+markdown-it does the parsing: bare URLs are linked by its `linkify` option (linkify-it-py), and emoji
+shortcodes (`:smile:`) are replaced by a core rule that hands text tokens to the `emoji` package, so code
+spans and blocks (other token types) keep both as written.
+
 Rendering happens once, on save; the source and the sanitized HTML are both stored. Raw HTML in
 the source is parsed and then filtered by an allowlist, so the sanitizer is the only gatekeeper.
 
@@ -17,8 +21,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import bleach
-from bleach._vendor.html5lib.filters.base import Filter
-from bleach.linkifier import LinkifyFilter
+import emoji
+from bleach.html5lib_shim import Filter
 from markdown_it import MarkdownIt
 
 ALLOWED_TAGS = frozenset({
@@ -124,11 +128,23 @@ def _mention_rule(state, silent):
     return True
 
 
+def _emoji_rule(state) -> None:
+    """Replace `:shortcode:` in text tokens with the emoji (code spans and blocks are other tokens)."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        for token in block.children:
+            if token.type == "text" and ":" in token.content:
+                token.content = emoji.emojize(token.content, language="alias")
+
+
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False})
-    md.enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"html": True, "linkify": True, "typographer": False})
+    md.enable(["table", "strikethrough", "linkify"])
+    md.linkify.set({"fuzzy_email": False})  # "mail a@b.com" stays text, as it always has
     md.inline.ruler.before("emphasis", "mention", _mention_rule)
+    md.core.ruler.after("text_join", "emoji", _emoji_rule)  # after text_join: ":smile:" is one token then
     return md
 
 
@@ -175,9 +191,15 @@ class OutsideImagesAsLinks(Filter):
             yield {"type": "EndTag", "name": "a", "namespace": token.get("namespace")}
 
 
-def _set_rel(attrs, new=False):
-    attrs[(None, "rel")] = LINK_REL
-    return attrs
+
+class _LinkRel(Filter):
+    """Give every link, written in Markdown or in raw HTML, rel="nofollow ugc noopener"."""
+
+    def __iter__(self):
+        for token in super().__iter__():
+            if token["type"] == "StartTag" and token["name"] == "a":
+                token["data"] = {**token["data"], (None, "rel"): LINK_REL}
+            yield token
 
 
 @lru_cache(maxsize=1)
@@ -188,6 +210,5 @@ def _cleaner() -> bleach.Cleaner:
         protocols=ALLOWED_PROTOCOLS,
         strip=True,
         strip_comments=True,
-        filters=[OutsideImagesAsLinks, lambda source: LinkifyFilter(source, callbacks=[_set_rel], skip_tags={"pre", "code"},
-                                              parse_email=False)],
+        filters=[OutsideImagesAsLinks, _LinkRel],
     )

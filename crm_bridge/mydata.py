@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from community.api.models import ApiToken
 from community.bookmarks.models import Bookmark
+from community.composer.services import export_drafts
 from community.conversations.services import member_export
 from community.extensions import db
 from community.follows import services as follows
@@ -76,6 +77,7 @@ def my_data(member: Member) -> dict:
         "follows": _follows(member),
         "conversations": member_export(member),
         "sentiment": _sentiment(member.id),
+        "drafts": export_drafts(member),
         "staff_notes": _("Staff may keep private notes about members to serve them better; they are not shown here."),
     }
 

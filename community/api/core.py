@@ -97,6 +97,9 @@ def _csrf_for_cookie_sessions():
     return None
 
 
+check_csrf = _csrf_for_cookie_sessions  # for other /api/v1 blueprints: `bp.before_request(check_csrf)`
+
+
 def has_scope(scope: str) -> bool:
     token = g.get("api_token")
     return token is None or scope in token.scope_list  # a cookie session acts with the member's full powers

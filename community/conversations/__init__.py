@@ -19,19 +19,15 @@ participant who has not read a new message after this long gets one mail). Confi
 """
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, url_for
+from flask_babel import lazy_gettext as _l
 
-from ..permissions import is_staff
+from ..composer import services as composer
+from ..extensions import db
+from ..permissions import can_view_conversation, is_staff
 from ..registry import register_scheduled_job, register_staff_counter, register_template_slot
-from ..signals import member_deleting
-from . import (
-    api,
-    live,
-    mail,
-    models,  # noqa: F401  (tables known to create_all and Alembic)
-    services,
-    views,
-)
+from ..signals import conversation_started, member_deleting, message_sent
+from . import api, live, mail, models, services, views
 
 
 def init_app(app: Flask) -> None:
@@ -51,6 +47,10 @@ def init_app(app: Flask) -> None:
     register_staff_counter(app, "staff_inbox", _open_staff_conversations)
     live.connect()
     member_deleting.connect(services.on_member_deleting)
+    # the composer's drafts: where a conversation draft belongs, and gone once its text is sent
+    composer.PLACES["conversation"] = _draft_place
+    conversation_started.connect(_discard_new_draft, weak=False)
+    message_sent.connect(_discard_reply_draft, weak=False)
     register_scheduled_job(app, "conversations.mail_unseen", mail.mail_unseen, every=timedelta(minutes=5),
                            help="Mail participants about private messages they have not read.")
 
@@ -58,3 +58,25 @@ def init_app(app: Flask) -> None:
 def _open_staff_conversations(member) -> int | None:
     """The live staff counter: staff-inbox conversations waiting for an answer (staff only)."""
     return services.open_staff_count() if is_staff(member) else None
+
+
+def _draft_place(member, ident):
+    """Where a `conversation:<id>` / `conversation:new` draft belongs, as far as `member` may see it."""
+    if ident == "new":
+        return composer.Place(str(_l("A new private message")), url_for("conversations.new"))
+    conversation = db.session.get(models.Conversation, ident) if isinstance(ident, int) else None
+    if conversation is None or not can_view_conversation(member, conversation):
+        return None
+    return composer.Place(str(_l("Reply in the private conversation “%(title)s”",
+                                 title=views.conversation_title(conversation))),
+                          url_for("conversations.show", conversation_id=conversation.id))
+
+
+def _discard_new_draft(conversation, by=None, **_extra):
+    if by is not None:
+        composer.discard_draft(by, "conversation:new")
+
+
+def _discard_reply_draft(message, conversation=None, by=None, **_extra):
+    if by is not None and conversation is not None:
+        composer.discard_draft(by, f"conversation:{conversation.id}")

@@ -23,7 +23,8 @@ from ..errors import ServiceError
 from ..extensions import db
 from ..forum.models import Post, Thread
 from ..web import Paging
-from .analysis import BilingualAnalyzer, is_han
+from . import similar
+from .analysis import is_han
 from .index import IndexUnavailable, plain_text, service
 from .parse import BadQuery, Parsed, clean, parse
 from .readerfilter import Boards, NothingReadable, boards_of, excluded_docs
@@ -154,24 +155,25 @@ def _suggest(searcher, parsed: Parsed, raw: str, excluded, boards: Boards) -> st
     return corrected if total else None
 
 
-# ---- before you post -------------------------------------------------------------------------------
+# ---- before you post (the words and the threshold: `similar`) ----------------------------------------
 
-_ANALYZER = BilingualAnalyzer()
+SIMILAR_CANDIDATES = 20
 
 
 def similar_threads(member, title: str, limit: int = 5) -> list[Thread]:
-    """Return threads whose title (or opening post) shares words with `title`, best first."""
-    typed = clean(title)[:200]
-    words = list(dict.fromkeys(token.text for token in _ANALYZER(typed, mode="query")))[:20]
+    """Return threads `member` may read that are about what `title` asks, best first (often none)."""
+    words = similar.question_terms(title)
     if not words:
         return []
-    query = Or([Term("title", w, boost=2.0) for w in words] + [Term("body", w, boost=0.5) for w in words])
+    query = Or([Term("title", w, boost=3.0) for w in words] + [Term("body", w) for w in words])
     with _searcher() as searcher:
         try:
             excluded = excluded_docs(searcher, member, boards_of(member))
         except NothingReadable:
             return []
-        found, _total, _partial = collect(searcher, And([query, Term("facts", "opening")]), excluded, limit * 2,
-                                           "relevance", count=False)
-        hits = _visible_hits(member, list(found[:limit * 2]), highlight=False)
-    return [hit.post.thread for hit in hits][:limit]
+        found, _total, _partial = collect(searcher, And([query, Term("facts", "opening")]), excluded,
+                                           SIMILAR_CANDIDATES, "relevance", count=False)
+        hits = _visible_hits(member, list(found[:SIMILAR_CANDIDATES]), highlight=False)
+    kept = [(similar.offered(words, hit.post.thread.title, hit.post.body_html), hit.post.thread) for hit in hits]
+    # more of the question's words first; the index's order among equals (sorted() is stable)
+    return [thread for covered, thread in sorted(kept, key=lambda row: -row[0]) if covered][:limit]

@@ -68,3 +68,21 @@ def test_excerpt_is_plain_text_cut_at_a_word():
     html = text.render("**Hello** <em>world</em> " + "word " * 100).html
     out = text.excerpt(html, 40)
     assert "<" not in out and out.endswith("…") and len(out) <= 41
+
+
+def test_bare_urls_become_links_but_not_in_code():
+    html = text.render("see www.example.com now\n\n`https://a.example` and\n\n    https://b.example\n").html
+    assert '<a href="http://www.example.com" rel="nofollow ugc noopener">www.example.com</a>' in html
+    assert 'href="https://a.example"' not in html and 'href="https://b.example"' not in html
+
+
+def test_raw_html_links_get_the_rel_too():
+    html = text.render('<a href="https://example.com" rel="me">x</a>').html
+    assert 'rel="nofollow ugc noopener"' in html and 'rel="me"' not in html
+
+
+def test_emoji_shortcodes_become_emoji_except_in_code():
+    html = text.render("thanks :smile: :thumbsup:\n\n`:smile:`\n\n```\n:fox_face:\n```").html
+    assert "thanks 😄 👍" in html
+    assert "<code>:smile:</code>" in html and ":fox_face:" in html
+    assert text.render("at 10:30:45 the time:stays").html.strip() == "<p>at 10:30:45 the time:stays</p>"

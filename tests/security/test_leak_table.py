@@ -415,9 +415,24 @@ def reactions_who(client, role, world) -> str:
                      if pid is not None for tail in ("", "?fragment=1"))
 
 
+def drafts(client, role, world) -> str:
+    """A draft for every planted thread, post and board: /drafts names their places; and #tag completion."""
+    keys = [*(f"thread:{tid}" for tid in world.threads.values()),
+            *(f"post:{pid}" for pid in world.posts.values() if pid is not None),
+            *(f"board:{bid}" for bid in world.boards.values())]
+    for key in keys:
+        assert client.put(f"/api/v1/drafts/{key}", json={"body": "A draft."}).status_code < 500
+    out = [_get(client, "/drafts"), _get(client, "/api/v1/tags/suggest?q=zq")]
+    for key in keys:
+        client.delete(f"/api/v1/drafts/{key}")
+    return "\n".join(out)
+
+
+
 CHANNELS = [pages, post_permalinks, search_page, search_api, similar_threads, api, feeds, notifications,
             moderation_pages, my_data, my_data_json, crm_pages, csv_exports, mails, socket_events, user_cards,
-            uploads, bookmarks, reactions_who, private_messages]
+            uploads, bookmarks, reactions_who, private_messages,
+            drafts]
 OWN_DATA_CHANNELS = {"my_data", "my_data_json"}
 ID_CHANNELS = {"socket_events"}
 
