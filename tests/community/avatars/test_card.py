@@ -36,7 +36,11 @@ def test_a_member_can_follow_and_message_from_the_card_but_not_themself(client, 
     auth.login(me)
     card = client.get("/u/erin/card").get_data(as_text=True)
     assert 'action="/u/erin/follow"' in card and 'name="csrf_token"' in card and ">Follow</button>" in card
-    assert 'href="/messages/new?to=erin"' in card
+    assert "/messages/new" not in card  # trust level 0 may write to the team, not to members
+    me.trust_level = 1
+    db.session.commit()
+    card = client.get("/u/erin/card").get_data(as_text=True)
+    assert 'href="/messages/new?to=erin"' in card and "Send a private message" in card
     client.post("/u/erin/follow")
     card = client.get("/u/ERIN/card").get_data(as_text=True)
     assert 'action="/u/erin/unfollow"' in card and ">Unfollow</button>" in card
