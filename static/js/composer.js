@@ -195,7 +195,8 @@
 
     form.composer = {
       box: box,
-      insertQuote: function (text) { minimise(false); insertBlock(box, text); }
+      insertQuote: function (text) { minimise(false); insertBlock(box, text); },
+      open: function () { minimise(false); }
     };
     restoreDraft();
     if (box.value) schedulePreview();
@@ -367,9 +368,65 @@
     });
   }
 
+  // ---- "Reply" and "Quote" under a post: the thread's own composer, docked at the bottom of the window ----
+  // (the thread stays in view; without this file the links open the reply page)
+
+  function replyInPlace() {
+    var target = document.querySelector("form[data-composer]#reply");
+    if (!target || !target.composer) return;
+    var field = target.querySelector("input[name=reply_to]");
+    var note = document.createElement("p");
+    note.className = "composer-replying";
+    note.hidden = true;
+    var label = document.createElement("span");
+    var cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "link";
+    cancel.textContent = target.dataset.cancelText || "Cancel";
+    note.appendChild(label);
+    note.appendChild(document.createTextNode(" "));
+    note.appendChild(cancel);
+    target.insertBefore(note, target.querySelector(".composer-body"));
+
+    function undock() {
+      if (field) field.value = "";
+      note.hidden = true;
+      target.classList.remove("is-docked");
+      document.body.classList.remove("has-docked-composer");
+    }
+    cancel.addEventListener("click", undock);
+
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest("a[data-reply-to]");
+      if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+      var post = link.closest("article.post");
+      if (!post) return;
+      event.preventDefault();
+      if (field) field.value = link.dataset.replyTo;
+      var permalink = post.querySelector("a.permalink");
+      label.textContent = (target.dataset.replyingText || "In reply to") + " " + (post.dataset.author || "") + " " +
+        (permalink ? permalink.textContent : "");
+      note.hidden = false;
+      target.classList.add("is-docked");
+      document.body.classList.add("has-docked-composer");
+      if (link.hasAttribute("data-quote")) {
+        var body = post.querySelector(".post-body");
+        var text = body ? body.innerText.trim() : "";
+        var head = post.dataset.author ? "> [@" + post.dataset.author + "](" +
+          (permalink ? permalink.getAttribute("href") : "") + "):\n>\n" : "";
+        target.composer.insertQuote(head + text.split("\n").map(function (line) { return "> " + line; }).join("\n") + "\n\n");
+      } else {
+        target.composer.open();
+      }
+      target.querySelector("textarea[data-composer-input]").focus();
+    });
+    target.addEventListener("submit", function () { document.body.classList.remove("has-docked-composer"); });
+  }
+
   function start() {
     document.querySelectorAll("form[data-composer]").forEach(Composer);
     quoteSelection();
+    replyInPlace();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

@@ -37,6 +37,30 @@ def test_preview_then_ctrl_enter_posts_the_reply_in_the_thread(new_context, live
     expect(page.get_by_label("Your reply")).to_have_value("")  # sent: the draft is gone
 
 
+def test_reply_under_a_post_docks_the_composer_and_the_thread_stays_in_view(new_context, live_server):
+    page, box = open_thread(new_context, live_server)
+    first = page.locator("article.post").first
+    url = page.url
+    first.get_by_role("link", name="Quote").click()
+    expect(page).to_have_url(url)  # no reply page: the thread's own composer
+    composer = page.locator("form#reply")
+    expect(composer).to_have_class(re.compile(r"\bis-docked\b"))
+    expect(composer).to_contain_text("In reply to maya #1")
+    expect(box).to_be_focused()
+    expect(box).to_have_value(re.compile(r"^> \[@maya\]\(.*\):\n>\n> Welcome to the e2e board", re.S))
+    assert page.evaluate("getComputedStyle(document.querySelector('form#reply')).position") == "fixed"
+    first.scroll_into_view_if_needed()
+    expect(first).to_be_in_viewport()
+    word = uuid.uuid4().hex[:8]
+    box.press("Control+End")
+    box.press_sequentially(f"Quoted and answered {word}", delay=5)
+    box.press("Control+Enter")
+    mine = page.locator("article.post", has_text=f"Quoted and answered {word}")
+    expect(mine).to_have_count(1)
+    expect(mine.locator(".in-reply-to")).to_contain_text("maya #1")
+    expect(mine.locator(".post-body blockquote")).to_contain_text("Welcome to the e2e board")
+
+
 def test_a_draft_survives_a_reload_and_esc_minimises(new_context, live_server):
     page, box = open_thread(new_context, live_server)
     text = f"Half-written reply {uuid.uuid4().hex[:6]}"
