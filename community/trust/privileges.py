@@ -29,7 +29,10 @@ class _Counter(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "a" and attrs.get("href") and "mention" not in (attrs.get("class") or "").split():
+        classes = (attrs.get("class") or "").split()
+        if tag == "a" and "outside-image" in classes:
+            self.images += 1  # a picture from another site, shown as a link (community/text.py): still a picture
+        elif tag == "a" and attrs.get("href") and "mention" not in classes:
             self.links += 1  # a linked @mention is counted as a mention, not a link
         elif tag == "img" and attrs.get("src"):
             self.images += 1

@@ -245,13 +245,13 @@ def test_staff_get_live_counters_of_unanswered_questions(client, auth, make, soc
     make.thread(board=questions)
     auth.login(make.member("stella", role=Role.staff))
     staff = sockets(client)
-    assert events(staff, "hello")[0]["staff_counters"] == {"unanswered": 1}
+    assert events(staff, "hello")[0]["staff_counters"] == {"unanswered": 1, "staff_inbox": 0}
     asked = make.thread(board=questions)
     assert events(staff, "staff_counters_changed")
-    assert client.get("/live/staff-counters").json == {"counters": {"unanswered": 2}}
+    assert client.get("/live/staff-counters").json == {"counters": {"unanswered": 2, "staff_inbox": 0}}
     make.post(asked)
     assert events(staff, "staff_counters_changed")
-    assert client.get("/live/staff-counters").json == {"counters": {"unanswered": 1}}
+    assert client.get("/live/staff-counters").json == {"counters": {"unanswered": 1, "staff_inbox": 0}}
 
 
 def test_members_get_no_staff_counters(client, auth, make, sockets):
