@@ -1,9 +1,12 @@
 """Threads and posts as members, moderators and guests see them; bad input never half-saves."""
+import io
 import re
 from datetime import timedelta
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
 
 from community.bookmarks import services as bookmarks
 from community.dbtypes import utcnow
@@ -12,6 +15,8 @@ from community.forum import services
 from community.forum.models import Board, Post, PostMention, Thread
 from community.members.models import Role
 from community.reactions import services as reactions
+from community.uploads import services as uploads
+from community.uploads import storage
 
 
 def count(db, model):
@@ -243,18 +248,32 @@ def test_tag_page_lists_visible_threads_only(client, make):
     assert "Public wifi thread" in page and "Staff wifi thread" not in page
 
 
+def _png_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 60, 20)).save(out, "PNG")
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("posts", [5, 50, 200])
 def test_thread_page_query_count_does_not_grow_with_posts(app, client, auth, make, count_queries, posts, db):
     thread = make.thread()
+    staff_author = make.member(role=Role.staff)  # may upload pictures and files
     # many different authors, every other one with an uploaded avatar (community/avatars): the avatar
     # beside each post reads the author row loaded with the post, never a query of its own
     authors = [make.member() for _ in range(min(posts, 25))]
     for n, author in enumerate(authors):
         author.avatar_upload_id = f"{n:032x}.webp" if n % 2 else None
     db.session.commit()
+    # attachments (community/uploads): a real picture and a text file, each used by every fifth post
+    with app.test_request_context():
+        picture = uploads.upload(staff_author, FileStorage(io.BytesIO(_png_bytes()), "shot.png"))
+        notes = uploads.upload(staff_author, FileStorage(io.BytesIO(b"router log: all fine"), "router.log"))
+    db.session.commit()
+    attached = f" ![shot](/uploads/{picture.id}) [router.log](/uploads/{notes.id})"
     previous = None
     for i in range(posts - 1):
-        previous = make.post(thread, author=authors[i % len(authors)], body=f"reply {i} @{authors[0].username}",
+        previous = make.post(thread, author=authors[i % len(authors)],
+                             body=f"reply {i} @{authors[0].username}" + (attached if i % 5 == 0 else ""),
                              reply_to=previous if i % 3 else None)
     reader = make.member("reader")
     # reactions from many members (and the reader's own), bookmarks of the thread and of some posts
@@ -279,8 +298,11 @@ def test_thread_page_query_count_does_not_grow_with_posts(app, client, auth, mak
     assert page.count('class="post') >= posts
     assert page.count('<img class="avatar avatar-40" src="/uploads/') >= posts // 3
     assert 'class="reaction mine"' in page and 'bookmark-toggle bookmarked' in page
+    assert page.count(f'src="/uploads/{picture.id}"') == page.count(f'href="/uploads/{notes.id}"') >= posts // 5
     # the same fixed budget for 5 posts, 50 and 200: 15 (two of them the site settings, community/settings.py,
     # and the group badges beside names; one the reactions' counts with the reader's own reactions,
     # community/reactions; one the reader's bookmarks on the thread and its posts, community/bookmarks; one the
     # unread conversations in the header, community/conversations)
     assert len(statements) <= 15, "\n".join(statements)
+    for stored in (picture.id, notes.id):
+        storage.delete(stored)
