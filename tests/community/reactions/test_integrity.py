@@ -8,7 +8,8 @@ from community.forum.models import Post
 from community.members.models import Member
 from community.reactions import services as reactions
 from community.reputation.services import ledger_total
-from tests.community.reactions.conftest import fresh, reaction_rows, require_postgres, run_at_once, stored_counts
+from tests.community.reactions.conftest import fresh, reaction_rows, stored_counts
+from tests.concurrency import require_postgres, run_at_once
 
 KINDS = ("like", "thanks", "laugh", "wow", "sad")
 

@@ -17,6 +17,7 @@ from community.signals import vote_cast
 from community.votes import services as votes
 from community.votes.models import Vote
 from tests.community.votes.conftest import fresh, vote_rows
+from tests.concurrency import require_postgres, run_at_once
 
 # ---- the database guarantees --------------------------------------------------------------------
 
@@ -53,40 +54,9 @@ def test_scores_move_in_sql_by_the_delta_not_from_a_stale_copy(make, db, count_q
 
 # ---- concurrency (PostgreSQL) --------------------------------------------------------------------
 
-def _require_postgres(db):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite runs one writer at a time, so there is no race to test "
-                    "(set TEST_DATABASE_URL=postgresql+psycopg://...)")
-
-
-def _run_at_once(app, db, jobs, timeout=120):
-    """Run each job(member_id, n) in its own thread with its own app context and session, all released at once."""
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-
-    def run(job, args):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=60)
-                job(*args)
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-                db.session.rollback()
-            finally:
-                db.session.remove()
-
-    workers = [threading.Thread(target=run, args=job) for job in jobs]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout)
-    assert not any(worker.is_alive() for worker in workers), "a voter hung"
-    assert not errors, errors[:3]
-
-
 @pytest.mark.postgres
 def test_fifty_members_voting_at_once_leave_exactly_the_right_score(app, make, db):
-    _require_postgres(db)
+    require_postgres(db)
     thread = make.thread()
     opening_id = db.session.scalar(select(Post.id).where(Post.thread_id == thread.id, Post.number == 1))
     thread_id = thread.id
@@ -98,7 +68,7 @@ def test_fifty_members_voting_at_once_leave_exactly_the_right_score(app, make, d
         votes.cast_vote(member, post, values[member_id])
         db.session.commit()
 
-    _run_at_once(app, db, [(vote, (member_id,)) for member_id in voter_ids])
+    run_at_once(app, db, [(vote, (member_id,)) for member_id in voter_ids])
     assert vote_rows(db, opening_id) == values
     assert fresh(db, Post, opening_id).score == 30
     assert fresh(db, Thread, thread_id).score == 30
@@ -106,7 +76,7 @@ def test_fifty_members_voting_at_once_leave_exactly_the_right_score(app, make, d
 
 @pytest.mark.postgres
 def test_fifty_members_changing_and_taking_back_votes_at_once_lose_nothing(app, make, db):
-    _require_postgres(db)
+    require_postgres(db)
     reply = make.post(make.thread())
     post_id = reply.id
     voter_ids = [make.member().id for _ in range(50)]
@@ -123,7 +93,7 @@ def test_fifty_members_changing_and_taking_back_votes_at_once_lose_nothing(app, 
             votes.cast_vote(member, post, value)
             db.session.commit()
 
-    _run_at_once(app, db, [(flip, (member_id,)) for member_id in voter_ids])
+    run_at_once(app, db, [(flip, (member_id,)) for member_id in voter_ids])
     expected = {member_id: seq[-1] for member_id, seq in sequences.items() if seq[-1]}
     assert vote_rows(db, post_id) == expected
     assert fresh(db, Post, post_id).score == sum(expected.values())
@@ -131,7 +101,7 @@ def test_fifty_members_changing_and_taking_back_votes_at_once_lose_nothing(app, 
 
 @pytest.mark.postgres
 def test_one_member_voting_in_many_tabs_at_once_keeps_one_vote(app, make, db):
-    _require_postgres(db)
+    require_postgres(db)
     reply = make.post(make.thread())
     post_id, voter_id = reply.id, make.member().id
 
@@ -140,7 +110,7 @@ def test_one_member_voting_in_many_tabs_at_once_keeps_one_vote(app, make, db):
         votes.cast_vote(member, post, value)
         db.session.commit()
 
-    _run_at_once(app, db, [(vote, (value,)) for value in (1, -1, 1, 0, -1, 1, 1, -1) * 2])
+    run_at_once(app, db, [(vote, (value,)) for value in (1, -1, 1, 0, -1, 1, 1, -1) * 2])
     rows = vote_rows(db, post_id)
     assert len(rows) <= 1
     assert fresh(db, Post, post_id).score == sum(rows.values())
@@ -148,7 +118,7 @@ def test_one_member_voting_in_many_tabs_at_once_keeps_one_vote(app, make, db):
 
 @pytest.mark.postgres
 def test_parallel_tabs_cannot_overshoot_the_daily_allowance(app, make, db):
-    _require_postgres(db)
+    require_postgres(db)
     app.config["VOTES_PER_DAY_BY_TRUST_LEVEL"] = [3]
     try:
         thread = make.thread()
@@ -165,7 +135,7 @@ def test_parallel_tabs_cannot_overshoot_the_daily_allowance(app, make, db):
                 db.session.rollback()
                 refused.append(post_id)
 
-        _run_at_once(app, db, [(vote, (post_id,)) for post_id in post_ids])
+        run_at_once(app, db, [(vote, (post_id,)) for post_id in post_ids])
         db.session.rollback()
         assert db.session.scalar(select(func.count()).select_from(Vote)) == 3 and len(refused) == 9
         assert db.session.scalar(select(func.sum(Post.score)).where(Post.id.in_(post_ids))) == 3
@@ -178,7 +148,7 @@ def test_votes_do_not_deadlock_when_subscribers_run_in_another_order(app, make, 
     """Two gunicorn workers may call vote_cast's subscribers (reputation, trust levels, badges...) in
     different orders (blinker keeps them in a set), so their row locks come crosswise; votes on one
     author's posts from both must still all go through."""
-    _require_postgres(db)
+    require_postgres(db)
 
     thread = make.thread()
     author = make.member("popular")
@@ -204,7 +174,7 @@ def test_votes_do_not_deadlock_when_subscribers_run_in_another_order(app, make, 
         vote_cast.disconnect(receiver)
     vote_cast.connect(subscribers_in_this_process_order)
     try:
-        _run_at_once(app, db, [(vote, (n, member_id)) for n, member_id in enumerate(voter_ids)])
+        run_at_once(app, db, [(vote, (n, member_id)) for n, member_id in enumerate(voter_ids)])
     finally:
         vote_cast.disconnect(subscribers_in_this_process_order)
         for receiver in receivers:
