@@ -52,7 +52,9 @@ def test_member_pastes_a_picture_into_a_reply_and_it_shows_in_the_post(new_conte
     expect(page.get_by_role("button", name="Attach a picture or file")).to_be_visible()
     sample = tmp_path / "blue.png"
     sample.write_bytes(_png((20, 40, 220)))
-    page.locator("input[type=file][data-upload-input]").set_input_files(str(sample))
+    # the toolbar's picture button picks pictures only; "Attach a picture or file" takes either
+    assert page.locator('input[type=file][data-upload-input="image"]').get_attribute("accept").startswith("image/")
+    page.locator('input[type=file][data-upload-input="upload"]').set_input_files(str(sample))
     expect(page.locator("textarea[data-composer-input]")).to_have_value(re.compile(r"!\[blue\.png\]\(/uploads/"))
     page.get_by_role("button", name="Start thread").click()
     expect(page.locator(".post img[alt='blue.png']")).to_be_visible()
