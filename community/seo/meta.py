@@ -67,22 +67,21 @@ def _absolute(path: str) -> str:
     return path if path.startswith(("http://", "https://")) else request.host_url.rstrip("/") + path
 
 
-def _first_public_image(thread: Thread) -> str | None:
-    first = db.session.scalar(select(Post).where(Post.thread_id == thread.id, Post.number == 1))
-    if first is None or not can_view_post(Guest(), first):
-        return None
-    for upload_id in _UPLOAD_SRC.findall(first.body_html or ""):
+def _opening_post(thread: Thread, context) -> Post | None:
+    """The thread's opening post when a guest may read it (taken from the page when it shows it: no query)."""
+    posts = getattr(context.get("posts"), "items", None) or []
+    first = posts[0] if posts and posts[0].number == 1 else db.session.scalar(
+        select(Post).where(Post.thread_id == thread.id, Post.number == 1))
+    return first if first is not None and can_view_post(Guest(), first) else None
+
+
+def _first_public_image(first: Post | None) -> str | None:
+    """The first picture of the opening post that a guest may read (a private upload never)."""
+    for upload_id in _UPLOAD_SRC.findall(first.body_html or "") if first is not None else ():
         row = db.session.get(Upload, upload_id)
         if row is not None and row.kind == "image" and uploads.may_read(Guest(), row)[1]:
             return storage.url_of(upload_id)
     return None
-
-
-def _opening_excerpt(thread: Thread) -> str:
-    first = db.session.scalar(select(Post).where(Post.thread_id == thread.id, Post.number == 1))
-    if first is None or not can_view_post(Guest(), first):
-        return ""
-    return text.excerpt(first.body_html or "", DESCRIPTION_LENGTH)
 
 
 def _subject(context) -> tuple[str, object] | None:
@@ -114,8 +113,9 @@ def page_meta(context) -> Meta:
     og_type = "website"
     if kind == "thread":
         title, og_type = item.title, "article"
-        meta.description = _opening_excerpt(item)
-        image = _first_public_image(item)
+        first = _opening_post(item, context)
+        meta.description = text.excerpt(first.body_html or "", DESCRIPTION_LENGTH) if first is not None else ""
+        image = _first_public_image(first)
     elif kind == "board":
         title = item.local_name
         meta.description = text.plain_text(item.local_description or "")[:DESCRIPTION_LENGTH]
