@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass, field
 
 from flask import g, request, url_for
-from flask_login import current_user
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
 from .. import text

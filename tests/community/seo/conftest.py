@@ -46,7 +46,7 @@ def set_logo(data: bytes | None = None) -> str:
 def meta_tags(html: str) -> dict:
     """{name or property: content} of the page's <meta> tags, and "canonical" for the canonical link."""
     found = {}
-    for attr, key, content in re.findall(r'<meta (name|property)="([^"]+)" content="([^"]*)"', html):
+    for _attr, key, content in re.findall(r'<meta (name|property)="([^"]+)" content="([^"]*)"', html):
         found[key] = unescape(content)
     canonical = re.search(r'<link rel="canonical" href="([^"]+)"', html)
     if canonical:
