@@ -11,14 +11,16 @@
   never), else the logo, else the app icon.
 
 `X-Offline-Cache: public` marks the answers the service worker may keep for offline reading (static/js/sw.js):
-the pages of `OFFLINE` that a guest could see too. Nothing else is ever stored in the browser.
+the pages of `OFFLINE` that a guest could see too. Nothing else is ever stored in the browser. Every page also
+names its reader (`X-Offline-Reader`, opaque): a page for another reader makes the worker forget all it kept.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 
-from flask import g, request, url_for
+from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -155,8 +157,20 @@ def offline_cacheable() -> bool:
     return found is not None and found.robots is None
 
 
+def reader_key() -> str:
+    """Who the page was made for, opaque: "guest", or a digest of the member and their session version (the
+    service worker forgets every kept page when a page comes for another reader, a session ended elsewhere)."""
+    if not current_user.is_authenticated:
+        return "guest"
+    source = f"{current_app.secret_key}|{current_user.id}|{getattr(current_user, 'session_version', 0)}"
+    return hashlib.sha256(source.encode()).hexdigest()[:20]
+
+
 def _mark_offline(response):
-    if (response.status_code == 200 and response.mimetype == "text/html" and offline_cacheable()):
+    if response.mimetype != "text/html":
+        return response
+    response.headers["X-Offline-Reader"] = reader_key()
+    if response.status_code == 200 and offline_cacheable():
         response.headers["X-Offline-Cache"] = "public"
     return response
 

@@ -7,6 +7,8 @@
      settings, admin, CRM, search) is ever stored.
    - Offline, a kept page is shown with a notice (the page's own offline.js shows it when the page says it
      is a saved copy); a page never kept gets the /offline page.
+   - Every page names its reader (X-Offline-Reader: "guest" or an opaque digest); a page for another reader
+     (a session ended on another device, another member) forgets every kept page first.
    - Signing out forgets every kept page: the sign-out form's submission (a POST to /logout) passes through
      here, the page also sends {type: "purge"}, and the answer carries Clear-Site-Data: "cache".
    - The app shell (the stylesheet, the scripts, the brand stylesheet) is served from the cache and refreshed
@@ -19,6 +21,7 @@ const SHELL = "community-shell-" + VERSION;
 const PAGES = "community-pages-" + VERSION;
 const MAX_PAGES = 30;
 const OFFLINE_URL = "/offline";
+const READER = "/__offline-reader";  // the reader the kept pages were made for (X-Offline-Reader)
 const SHELL_URLS = [OFFLINE_URL, "/static/css/site.css", "/static/js/offline.js"];
 
 self.addEventListener("install", event => {
@@ -43,11 +46,24 @@ self.addEventListener("message", event => {
   }
 });
 
+// A page made for another reader (signed out elsewhere, another member, a guest) forgets every kept page.
+async function checkReader(response) {
+  const reader = response.headers.get("X-Offline-Reader");
+  if (!reader) {
+    return;
+  }
+  const known = await (await caches.open(PAGES)).match(READER);
+  if (!known || await known.text() !== reader) {
+    await purgePages();
+    await (await caches.open(PAGES)).put(READER, new Response(reader));
+  }
+}
+
 async function keepPage(request, response) {
   const cache = await caches.open(PAGES);
   await cache.delete(request.url);  // re-added last: the most recently read
   await cache.put(request.url, response);
-  const keys = await cache.keys();
+  const keys = (await cache.keys()).filter(key => new URL(key.url).pathname !== READER);
   for (const old of keys.slice(0, Math.max(0, keys.length - MAX_PAGES))) {
     await cache.delete(old);
   }
@@ -67,12 +83,15 @@ async function page(event) {
   const request = event.request;
   try {
     const response = await fetch(request);
+    let after = checkReader(response);
     if (response.ok && response.headers.get("X-Offline-Cache") === "public") {
-      event.waitUntil(keepPage(request, response.clone()));
+      const copy = response.clone();
+      after = after.then(() => keepPage(request, copy));
     } else if (response.ok) {
       // a page that may no longer be kept (moved to a private board, say) is forgotten
-      event.waitUntil(caches.open(PAGES).then(cache => cache.delete(request.url)));
+      after = after.then(() => caches.open(PAGES)).then(cache => cache.delete(request.url));
     }
+    event.waitUntil(after);
     return response;
   } catch (error) {
     return (await savedCopy(request.url))

@@ -88,3 +88,16 @@ def test_a_member_reads_offline_and_nothing_is_kept_after_signing_out(live_serve
         expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
         expect(page.get_by_text("Only members read these plans.")).to_have_count(0)
     context.set_offline(False)
+
+    # A session that ends elsewhere (no sign-out here): the first page made for someone else forgets the rest.
+    sign_in(page, seeded["username"], seeded["password"])
+    page.goto(public_path)
+    page.wait_for_timeout(300)
+    context.clear_cookies()
+    page.goto("/latest")
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    page.wait_for_timeout(300)
+    context.set_offline(True)
+    page.goto(public_path)
+    expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
+    context.set_offline(False)

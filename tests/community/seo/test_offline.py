@@ -48,3 +48,15 @@ def test_signing_out_tells_the_browser_to_forget_kept_pages(client, make, auth):
     assert response.status_code == 302
     assert response.headers["Clear-Site-Data"] == '"cache"'
 
+
+
+def test_every_page_names_its_reader_without_saying_who(client, make, auth):
+    assert client.get("/").headers["X-Offline-Reader"] == "guest"
+    ann, bob = make.member("off_ann2"), make.member("off_bob2")
+    auth.login(ann)
+    ann_key = client.get("/").headers["X-Offline-Reader"]
+    assert ann_key != "guest" and "off_ann2" not in ann_key
+    assert client.get("/latest").headers["X-Offline-Reader"] == ann_key  # the same reader on every page
+    auth.logout()
+    auth.login(bob)
+    assert client.get("/").headers["X-Offline-Reader"] not in ("guest", ann_key)
