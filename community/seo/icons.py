@@ -13,7 +13,9 @@ from pathlib import Path
 
 from flask import current_app
 from PIL import Image, ImageDraw, ImageFont, ImageOps
+from sqlalchemy.exc import SQLAlchemyError
 
+from ..extensions import db
 from ..site import branding
 from ..uploads import storage
 
@@ -24,7 +26,11 @@ BACKGROUND = "#ffffff"
 
 
 def theme_colour() -> str:
-    return branding.PRIMARY_COLOR.value or DEFAULT_PRIMARY
+    try:
+        return branding.PRIMARY_COLOR.value or DEFAULT_PRIMARY
+    except SQLAlchemyError:  # the database is down: the error page still renders
+        db.session.rollback()
+        return DEFAULT_PRIMARY
 
 
 def version() -> str:
