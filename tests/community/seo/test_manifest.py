@@ -66,3 +66,11 @@ def test_the_favicon_follows_the_logo_and_is_never_missing(client):
     set_logo(png(colour=(200, 30, 30)))
     logo_icon = image_of(client.get("/favicon.ico").data).convert("RGB")
     assert logo_icon.getpixel((24, 24)) == (200, 30, 30)
+
+
+def test_members_get_the_same_cacheable_manifest_and_icons(client, make, auth):
+    auth.login(make.member("icon_max"))
+    for path in ("/manifest.webmanifest", "/icons/192.png", "/favicon.ico"):
+        response = client.get(path)
+        assert response.status_code == 200 and "public" in response.headers["Cache-Control"], path
+    assert "no-store" in client.get("/").headers["Cache-Control"]  # pages stay personal
