@@ -98,3 +98,24 @@ def test_search_settings_and_private_pages_are_not_indexed(client, auth, author,
     tags = meta_tags(client.get(path).get_data(as_text=True))
     assert tags.get("robots") == "noindex", path
     assert "og:title" not in tags
+
+
+def test_a_hidden_opening_post_never_reaches_the_card(client, make, auth, author):
+    from community.forum.models import Post  # noqa: PLC0415
+    from community.moderation.posts import hide_post  # noqa: PLC0415
+
+    board = make.board("lanterns")
+    thread = forum.start_thread(author, board, "Cheap wicks for sale", "Buy zqseohidden wicks at my shop.")
+    db.session.commit()
+    opening = db.session.scalar(db.select(Post).where(Post.thread_id == thread.id, Post.number == 1))
+    mona = make.member("seo_mona", role="moderator")
+    hide_post(mona, opening, "spam")
+    db.session.commit()
+    assert client.get(f"/t/{thread.id}").status_code == 410  # gone for guests
+    auth.login(mona)
+    page = client.get(f"/t/{thread.id}").get_data(as_text=True)
+    assert "zqseohidden" in page  # the moderator still reads it...
+    tags = meta_tags(page)         # ...but no tag of the page carries it, and nothing asks to index it
+    assert tags["robots"] == "noindex" and "zqseohidden" not in " ".join(tags.values())
+    auth.logout()
+    assert "zqseohidden" not in client.get("/sitemap-threads-1.xml").get_data(as_text=True)
