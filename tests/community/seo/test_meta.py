@@ -6,6 +6,8 @@ import pytest
 
 from community.extensions import db
 from community.forum import services as forum
+from community.forum.models import Post
+from community.moderation.posts import hide_post
 from tests.community.seo.conftest import meta_tags, set_logo
 from tests.community.uploads.conftest import Uploader, png
 
@@ -101,9 +103,6 @@ def test_search_settings_and_private_pages_are_not_indexed(client, auth, author,
 
 
 def test_a_hidden_opening_post_never_reaches_the_card(client, make, auth, author):
-    from community.forum.models import Post  # noqa: PLC0415
-    from community.moderation.posts import hide_post  # noqa: PLC0415
-
     board = make.board("lanterns")
     thread = forum.start_thread(author, board, "Cheap wicks for sale", "Buy zqseohidden wicks at my shop.")
     db.session.commit()
