@@ -149,8 +149,10 @@ def _clean(value, length: int) -> str:
 
 
 # Answers that are the same for every reader (no-store would make signed-in members fetch them on every page):
-# static files, the brand stylesheet, the favicon and public uploads (the logo; random, unchanging names).
-PUBLIC_FILES = {"static", "site.brand_stylesheet", "site.favicon", "uploads.serve"}
+# static files, the brand stylesheet, the favicon and public uploads (the logo; random, unchanging names),
+# the app icons and the web app manifest.
+PUBLIC_FILES = {"static", "site.brand_stylesheet", "site.favicon", "uploads.serve",
+                "seo.icon", "seo.manifest"}  # the app icons and the manifest (community/seo)
 
 
 def _after(response):

@@ -134,7 +134,9 @@ def logout():
     sign_out()  # this session ends on the server: a copied cookie of it stops working
     db.session.commit()
     flash(_("You have signed out."), "info")
-    return redirect(url_for("site.home"))
+    response = redirect(url_for("site.home"))
+    response.headers["Clear-Site-Data"] = '"cache"'  # and the service worker forgets the pages it kept (seo)
+    return response
 
 
 @bp.route("/u/<username>")

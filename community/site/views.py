@@ -64,10 +64,11 @@ def brand_stylesheet():
 
 @bp.route("/favicon.ico")
 def favicon():
-    """The uploaded favicon (a PNG: browsers go by the Content-Type, not the name); 404 when none is set."""
+    """The uploaded favicon (a PNG: browsers go by the Content-Type, not the name); else the app icon (seo)."""
     upload_id = branding.FAVICON.value
     if not upload_id:
-        abort(404)
+        from ..seo.views import favicon_fallback  # noqa: PLC0415  (seo is an area; site loads first)
+        return favicon_fallback()
     return send_upload(upload_id, max_age=31536000 if request.args.get("v") == upload_id[:8] else 3600)
 
 
