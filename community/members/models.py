@@ -62,6 +62,8 @@ class Member(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(enum_type(Role),
                                        default=Role.member)
     locale: Mapped[str | None] = mapped_column(String(16))
+    # IANA zone name (community/localtime): times are shown in it; taken from the browser on first visit.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     # Bumped to end every session and remember-me cookie of this member (password change, suspension).
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
