@@ -1,4 +1,4 @@
-"""members.timezone: the reader's time zone (IANA name)
+"""members.timezone (the reader's time zone, an IANA name) and members.marked_read_at ("Mark all as read")
 
 Revision ID: 0019_n2
 Revises: 0018_u2
@@ -17,8 +17,10 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.add_column(sa.Column('timezone', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('marked_read_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table('members', schema=None) as batch_op:
+        batch_op.drop_column('marked_read_at')
         batch_op.drop_column('timezone')

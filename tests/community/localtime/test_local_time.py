@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from community.bookmarks.services import remind_time
 from community.extensions import db
 from community.members.models import Member
 from tests.community.localtime.conftest import at_known_time, in_zone
@@ -106,9 +108,6 @@ def test_guest_pages_carry_no_token_and_let_the_browser_keep_its_zone_in_a_cooki
 
 
 def test_a_reminder_time_is_read_in_the_members_zone(make):
-    from datetime import UTC, datetime
-
-    from community.bookmarks.services import remind_time
     now = datetime(2030, 5, 6, 22, 30, tzinfo=UTC)  # already the 7th, 06:30, in Shanghai
     assert remind_time("custom", "2030-06-01T08:15", now=now, zone="Asia/Shanghai") == datetime(2030, 6, 1, 0, 15,
                                                                                                  tzinfo=UTC)
