@@ -9,6 +9,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from functools import lru_cache
 from types import SimpleNamespace
+from urllib.parse import unquote
 from zoneinfo import available_timezones
 
 import pytz
@@ -44,7 +45,7 @@ def select_timezone() -> str | None:
         return None
     if current_user and current_user.is_authenticated:
         return valid_zone(current_user.timezone)
-    return valid_zone(request.cookies.get(COOKIE))
+    return valid_zone(unquote(request.cookies.get(COOKIE) or ""))
 
 
 def zone_name() -> str:

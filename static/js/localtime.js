@@ -49,8 +49,9 @@
       fetch(save, { method: "POST", body: body, credentials: "same-origin",
                     headers: { Accept: "application/json", "X-CSRFToken": script.getAttribute("data-csrf") } })
         .catch(function () {});
-    } else if (script.hasAttribute("data-guest") && document.cookie.indexOf("tz=" + encodeURIComponent(zone)) < 0) {
-      document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+    } else if (script.hasAttribute("data-guest") && document.cookie.indexOf("tz=" + zone) < 0) {
+      // IANA names are cookie-safe as they are (letters, digits, "/", "_", "+", "-")
+      document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
     }
   }
 
