@@ -18,5 +18,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("UNREAD_NEW_DAYS", 14)
     app.register_blueprint(views.bp)
     register_template_slot(app, "thread_row_badges", "community/unread/_row_badge.html", order=5)
+    register_template_slot(app, "thread_list_tabs", "community/unread/_tabs.html", order=10)
     app.add_template_global(lambda thread, threads=None: services.state_in_list(current_user, thread, threads),
                             "read_state")
