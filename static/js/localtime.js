@@ -44,7 +44,11 @@
     var zone = browserZone();
     if (!zone || !script) return;
     var save = script.getAttribute("data-save");
-    if (save) {  // a member without a zone: once, the server never replaces one they chose
+    if (save) {  // a member without a zone: once per session, the server never replaces one they chose
+      try {
+        if (sessionStorage.getItem("tz-posted") === zone) return;
+        sessionStorage.setItem("tz-posted", zone);
+      } catch (e) { /* storage off: post anyway */ }
       var body = new URLSearchParams({ timezone: zone, detected: "1" });
       fetch(save, { method: "POST", body: body, credentials: "same-origin",
                     headers: { Accept: "application/json", "X-CSRFToken": script.getAttribute("data-csrf") } })
