@@ -10,7 +10,8 @@ What keeps it correct:
   kept only if rendering it touched nothing personal: no CSRF token was written into it (the
   `csrf_token` template global marks the page) and the session was not changed; a guest with flashed
   messages waiting is served fresh.
-- **Keyed** by the full path with its query string and by the language the page was rendered in.
+- **Keyed** by the full path with its query string, the language and the time zone (the guest's `tz`
+  cookie) the page was rendered in. Relative times ("3 minutes ago") are made in the browser.
 - **Invalidated on change.** Every signal in `INVALIDATING` that names a thread (its sender or an
   argument is a Thread, or has a ``thread_id``) bumps that thread's generation, at once and again
   after the commit (so a render racing the transaction cannot store the old state under the new
@@ -30,7 +31,7 @@ import time
 from collections import OrderedDict
 
 from flask import Response, current_app, g, has_app_context, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -110,7 +111,7 @@ def _eligible() -> bool:
 
 
 def _key():
-    return request.full_path, str(get_locale())
+    return request.full_path, str(get_locale()), str(get_timezone())  # times are shown in the guest's zone (cookie tz)
 
 
 def cached_thread_page(thread_id: int) -> Response | None:

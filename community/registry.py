@@ -33,6 +33,7 @@ SLOTS = {
     "post_after_body": "under each post's body (forum/_post.html)",
     "post_actions": "the action bar of each post (forum/_post.html)",
     "thread_row_badges": "the badges of a thread in lists (_macros/forum.html)",
+    "thread_list_tabs": "above the thread list of the Latest page, under its heading (site/latest.html)",
     "board_head": "a board's head, after its description (forum/board.html)",
     "board_before_threads": "a board's page, between the sort tabs and the threads (forum/board.html)",
     "new_thread_extra": "the new-thread form, after the body (forum/new_thread.html)",

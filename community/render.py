@@ -101,11 +101,22 @@ def member_link(member) -> Markup:
 
 
 def when(value: datetime | None) -> Markup:
-    """A <time> element: the short local form shown, the full one on hover, ISO for machines."""
+    """A <time> element, the one way times are shown: the short local form, the full one with the zone on hover,
+    UTC ISO for machines. static/js/localtime.js turns recent ones into "3 hours ago" in the page's language
+    (client-side, so a guest page kept by community/pagecache.py never shows a stale "3 minutes ago")."""
     if value is None:
         return Markup("")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
     return Markup('<time datetime="%s" title="%s">%s</time>') % (
-        value.isoformat(), format_datetime(value), format_datetime(value, "short"))
+        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), local_time(value), format_datetime(value, "short"))
+
+
+def local_time(value: datetime | None) -> str:
+    """The time in the reader's zone with the zone named, as text (titles, mails): "Dec 4, 2026, 6:00:00 PM (Asia/Shanghai)"."""
+    if value is None:
+        return ""
+    return f"{format_datetime(value)} ({get_timezone()})"
 
 
 def _autoescape(default):
@@ -119,7 +130,8 @@ def init_app(app) -> None:
     app.jinja_env.autoescape = _autoescape(app.select_jinja_autoescape)
     # member_link and when are also macros of _macros/forum.html (which call these under other names)
     app.jinja_env.globals.update(format_datetime=format_datetime, member_link=member_link, when=when,
-                                 render_member_link=member_link, render_when=when, fast_url=fast_url)
+                                 render_member_link=member_link, render_when=when, fast_url=fast_url,
+                                 local_time=local_time)
 
 
-__all__ = ["format_datetime", "fast_url", "member_link", "when", "escape"]
+__all__ = ["format_datetime", "fast_url", "local_time", "member_link", "when", "escape"]

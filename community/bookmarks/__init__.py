@@ -2,8 +2,8 @@
 /bookmarks page. Due reminders are sent by the scheduled job `bookmarks.reminders` as notifications of
 kind `bookmark_reminder`, once, and only while the member may still see the target.
 
-Reminder choices: in 1 hour, tomorrow 9:00, in a week 9:00, or a date and time (UTC: members have no time
-zone setting yet).
+Reminder choices: in 1 hour, tomorrow 9:00, in a week 9:00, or a date and time, in the member's time zone
+(community.localtime).
 """
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ asks the same predicates). Services flush; the caller commits (the scheduler com
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -17,6 +18,7 @@ from ..dbtypes import utcnow
 from ..errors import NotPermitted, ValidationFailed
 from ..extensions import db
 from ..forum.models import Post, Thread
+from ..localtime.zones import valid_zone
 from ..members.models import Member
 from ..notifications.services import notify
 from ..permissions import can_bookmark, can_see_source
@@ -26,7 +28,7 @@ from .models import Bookmark
 
 PER_PAGE = 30
 REMINDERS = ("hour", "tomorrow", "week", "custom", "none")
-REMIND_HOUR = 9  # "tomorrow" and "next week" remind at 9:00 (UTC: members have no time zone yet)
+REMIND_HOUR = 9  # "tomorrow" and "next week" remind at 9:00 in the member's time zone
 MAX_AHEAD = timedelta(days=366)
 REMINDER_BATCH = 500
 
@@ -35,23 +37,26 @@ def target_key(*, thread: Thread | None = None, post: Post | None = None) -> str
     return f"post:{post.id}" if post is not None else f"thread:{thread.id}"
 
 
-def remind_time(choice: str | None, custom=None, now: datetime | None = None) -> datetime | None:
-    """Turn a reminder choice (hour, tomorrow, week, custom with `custom`, none) into a UTC time, or None."""
+def remind_time(choice: str | None, custom=None, now: datetime | None = None, zone: str | None = None) -> datetime | None:
+    """Turn a reminder choice (hour, tomorrow, week, custom with `custom`, none) into a UTC time, or None.
+
+    "Tomorrow 9:00" and a custom time without an offset are in the member's time `zone` (IANA name; UTC when None)."""
     now = now or utcnow()
+    local = ZoneInfo(valid_zone(zone) or "UTC")
     choice = (choice or "none").strip().lower()
     if choice == "none":
         return None
     if choice == "hour":
         return now + timedelta(hours=1)
     if choice in ("tomorrow", "week"):
-        day = now.date() + timedelta(days=1 if choice == "tomorrow" else 7)
-        return datetime.combine(day, time(REMIND_HOUR), tzinfo=UTC)
+        day = now.astimezone(local).date() + timedelta(days=1 if choice == "tomorrow" else 7)
+        return datetime.combine(day, time(REMIND_HOUR), tzinfo=local).astimezone(UTC)
     if choice == "custom":
-        return _custom_time(custom, now)
+        return _custom_time(custom, now, local)
     raise ValidationFailed(_l("Choose when to be reminded."), {"remind": _l("Choose when to be reminded.")})
 
 
-def _custom_time(value, now: datetime) -> datetime:
+def _custom_time(value, now: datetime, local=UTC) -> datetime:
     problem = {"remind_at": _l("Enter a date and time in the future, within a year (e.g. 2030-01-31 09:00).")}
     if isinstance(value, datetime):
         when = value
@@ -60,7 +65,7 @@ def _custom_time(value, now: datetime) -> datetime:
             when = datetime.fromisoformat(str(value or "").strip().replace("Z", "+00:00"))
         except ValueError:
             raise ValidationFailed(_l("Please correct the marked fields."), problem) from None
-    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    when = (when.replace(tzinfo=local) if when.tzinfo is None else when).astimezone(UTC)
     if not now < when <= now + MAX_AHEAD:
         raise ValidationFailed(_l("Please correct the marked fields."), problem)
     return when

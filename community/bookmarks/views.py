@@ -81,7 +81,8 @@ def index():
 def create():
     thread, post = load_target(_whole("thread_id"), _whole("post_id"))
     try:
-        remind_at = services.remind_time(request.form.get("remind"), request.form.get("remind_at"))
+        remind_at = services.remind_time(request.form.get("remind"), request.form.get("remind_at"),
+                                             zone=current_user.timezone)
         bookmark = services.add_bookmark(current_user, thread=thread, post=post, note=request.form.get("note"),
                                          remind_at=remind_at)
     except ServiceError as exc:
@@ -133,7 +134,8 @@ def delete(bookmark_id: int):
 def reminder(bookmark_id: int):
     bookmark = _own(bookmark_id)
     try:
-        remind_at = services.remind_time(request.form.get("remind"), request.form.get("remind_at"))
+        remind_at = services.remind_time(request.form.get("remind"), request.form.get("remind_at"),
+                                             zone=current_user.timezone)
         services.set_reminder(current_user, bookmark, remind_at, note=request.form.get("note"))
     except ServiceError as exc:
         return _refused(exc)

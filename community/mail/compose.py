@@ -18,6 +18,7 @@ from markupsafe import Markup
 from ..dbtypes import utcnow
 from ..errors import ValidationFailed
 from ..extensions import db
+from ..localtime.zones import force_timezone
 from ..members.models import Member
 from ..members.services import normalise_email
 from ..signals import mail_queued
@@ -131,7 +132,7 @@ def compose(*, to: str, kind: str, template: str, member: Member | None = None, 
     env = current_app.jinja_env
     g.mail_rendering = True  # Flask-Babel's force_locale does nothing while `g` is empty
     headers = {}
-    with force_locale(locale):
+    with force_locale(locale), force_timezone(member.timezone if member is not None else None):
         if unsubscribe and member is not None:
             token = tokens.make(tokens.UNSUBSCRIBE, {"m": member.id, "k": unsubscribe})
             context["unsubscribe_url"] = link("mail.unsubscribe", token=token)

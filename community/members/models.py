@@ -62,6 +62,10 @@ class Member(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(enum_type(Role),
                                        default=Role.member)
     locale: Mapped[str | None] = mapped_column(String(16))
+    # IANA zone name (community/localtime): times are shown in it; taken from the browser on first visit.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # "Mark all as read" (community/unread): threads started before this are no longer "new" for the member.
+    marked_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped to end every session and remember-me cookie of this member (password change, suspension).
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     post_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -275,10 +275,20 @@ def record_visit(member: Member, day: date | None = None) -> bool:
 def record_read(member: Member, thread_id: int, last_number: int) -> int:
     """Record that the member was shown a thread up to post `last_number`; return how many posts were new.
 
-    Two statements at most: the ThreadRead upsert (which returns how far the member had read before)
+    Nothing is written when the member had read that far already. Otherwise two statements: the ThreadRead upsert (which returns how far the member had read before)
     and, when something new was read, the MemberStats upsert.
     """
     if last_number < 1:
+        return 0
+    # No write when nothing new was read (the common re-read): one indexed read decides, and a repeat within
+    # the request costs nothing. The upsert below still settles concurrent views of new posts.
+    seen = g.__dict__.setdefault("_thread_reads", {}) if has_request_context() else {}
+    known = seen.get((member.id, thread_id))
+    if known is None:
+        known = db.session.scalar(select(ThreadRead.last_read_number).where(
+            ThreadRead.member_id == member.id, ThreadRead.thread_id == thread_id)) or 0
+    seen[(member.id, thread_id)] = max(known, last_number)
+    if known >= last_number:
         return 0
     table = ThreadRead.__table__
     stmt = _insert(table).values(member_id=member.id, thread_id=thread_id, last_read_number=last_number,

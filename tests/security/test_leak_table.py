@@ -443,10 +443,15 @@ def seo(client, role, world) -> str:
     return "\n".join(out)
 
 
+def unread_lists(client, role, world) -> str:
+    """/new and /unread (community/unread): guests are sent to sign in."""
+    return _get(client, "/new") + _get(client, "/unread")
+
+
 CHANNELS = [pages, post_permalinks, search_page, search_api, similar_threads, api, feeds, notifications,
             moderation_pages, my_data, my_data_json, crm_pages, csv_exports, mails, socket_events, user_cards,
             uploads, bookmarks, reactions_who, private_messages,
-            drafts, seo]
+            drafts, seo, unread_lists]
 OWN_DATA_CHANNELS = {"my_data", "my_data_json"}
 ID_CHANNELS = {"socket_events"}
 
