@@ -17,6 +17,8 @@ from community.extensions import db as _db
 from community.forum.models import Board, BoardKind, IdeaStatus, Post, PostMention, Thread, Visibility
 from community.ideas.models import IdeaStatusEvent
 from community.members.models import Member, Role
+from community.moderation.models import Flag
+from community.permissions import can_flag
 from community.polls.models import Poll, PollBallot
 from community.reputation.models import BadgeGrant
 from community.rewards.models import Redemption
@@ -324,9 +326,6 @@ def test_no_crm_record_of_the_demo_is_dated_other_than_its_community_event(db):
 
 def test_a_fresh_demo_has_members_who_can_flag_as_the_docs_say(db, client, auth):
     """The demo's activity earns trust levels: ordinary members reach level 1 and 2 and may flag at once."""
-    from community.moderation.models import Flag
-    from community.permissions import can_flag
-
     members = db.session.scalars(select(Member).where(Member.role == Role.member)).all()
     assert sum(m.trust_level >= 1 for m in members) >= len(members) // 2
     assert any(m.trust_level >= 2 for m in members)

@@ -1,0 +1,52 @@
+"""consent and reward shipping: members' marketing/research consent with its time (mirrored on the CRM
+profile), rewards that need a shipping address, the address on redemptions and the CRM profile
+
+Revision ID: 0019_n4
+Revises: 0018_u2
+Create Date: 2026-12-04 21:30:00
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0019_n4'
+down_revision = '0018_u2'
+branch_labels = None
+depends_on = None
+
+SHIPPING = (('shipping_name', sa.String(length=120)), ('shipping_address', sa.Text()),
+            ('shipping_phone', sa.String(length=40)))
+
+
+def upgrade():
+    with op.batch_alter_table('members') as batch:
+        batch.add_column(sa.Column('consent_marketing', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column('consent_marketing_at', sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('consent_research', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column('consent_research_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('rewards') as batch:
+        batch.add_column(sa.Column('needs_shipping', sa.Boolean(), nullable=False, server_default=sa.false()))
+    with op.batch_alter_table('redemptions') as batch:
+        for name, type_ in SHIPPING:
+            batch.add_column(sa.Column(name, type_, nullable=False, server_default=''))
+    with op.batch_alter_table('crm_profiles') as batch:
+        batch.add_column(sa.Column('consent_marketing_at', sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('consent_research_at', sa.DateTime(timezone=True), nullable=True))
+        for name, type_ in SHIPPING:
+            batch.add_column(sa.Column(name, type_, nullable=False, server_default=''))
+
+
+def downgrade():
+    with op.batch_alter_table('crm_profiles') as batch:
+        for name, _type in SHIPPING:
+            batch.drop_column(name)
+        batch.drop_column('consent_research_at')
+        batch.drop_column('consent_marketing_at')
+    with op.batch_alter_table('redemptions') as batch:
+        for name, _type in SHIPPING:
+            batch.drop_column(name)
+    with op.batch_alter_table('rewards') as batch:
+        batch.drop_column('needs_shipping')
+    with op.batch_alter_table('members') as batch:
+        for name in ('consent_research_at', 'consent_research', 'consent_marketing_at', 'consent_marketing'):
+            batch.drop_column(name)
