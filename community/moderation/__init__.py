@@ -26,6 +26,7 @@ from flask import Flask
 from ..permissions import is_moderator
 from ..registry import register_new_post_check, register_staff_counter, register_template_slot
 from . import (
+    flags,
     models,  # noqa: F401  (makes the tables known to create_all and Alembic)
     posts,
     review,
@@ -61,4 +62,5 @@ def init_app(app: Flask) -> None:
     subscribers.connect()
     views.init_app(app)
     app.add_template_global(thread_tools.is_pinned, "thread_is_pinned")
+    app.add_template_global(flags.shows_under_review, "thread_under_review")
     app.add_template_global(thread_tools.move_targets, "thread_move_targets")

@@ -19,6 +19,7 @@ from .inputs import NOTE_MAX, checked_days, checked_text
 from .labels import FLAG_REASON_LABELS
 from .log import log_action
 from .models import FlagReason, ModerationAction, ReviewItem, ReviewKind, ReviewStatus
+from .flags import others_replied
 from .posts import approve_post, mark_hidden, mark_visible, reject_post
 from .restrictions import silence_member
 
@@ -67,12 +68,15 @@ def resolve(moderator: Member, item: ReviewItem, outcome: str, note: str = "", *
             if delete and not post.is_deleted:
                 delete_post(moderator, post)
             elif post.hidden_at is None and not post.is_deleted:
-                mark_hidden(post, moderator, "flags")
+                mark_hidden(post, moderator, "flags", thread_too=not others_replied(post))
                 post_hidden.send(post, by=moderator, reason=note, at=post.hidden_at)
+            post.thread.under_review_at = None  # reviewed: the post stays hidden, the thread is no longer in doubt
             _count_flag_against(author)
         elif outcome == "disagreed" and post.hidden_at is not None and post.hidden_reason == "flags":
             mark_visible(post)
             post_unhidden.send(post, by=moderator)
+        else:
+            post.thread.under_review_at = None
         log_action(moderator, {"agreed": "agree", "disagreed": "disagree", "ignored": "ignore"}[outcome],
                    post=post, member=author, reason_code=reason_code, reason=note,
                    data={"deleted": bool(delete and outcome == "agreed")})

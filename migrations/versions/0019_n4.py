@@ -1,4 +1,4 @@
-"""consent and reward shipping: members' marketing/research consent with its time (mirrored on the CRM
+"""threads under review (flags hid the opening post alone), consent and reward shipping: members' marketing/research consent with its time (mirrored on the CRM
 profile), rewards that need a shipping address, the address on redemptions and the CRM profile
 
 Revision ID: 0019_n4
@@ -19,6 +19,8 @@ SHIPPING = (('shipping_name', sa.String(length=120)), ('shipping_address', sa.Te
 
 
 def upgrade():
+    with op.batch_alter_table('threads') as batch:
+        batch.add_column(sa.Column('under_review_at', sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table('members') as batch:
         batch.add_column(sa.Column('consent_marketing', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch.add_column(sa.Column('consent_marketing_at', sa.DateTime(timezone=True), nullable=True))
@@ -50,3 +52,5 @@ def downgrade():
     with op.batch_alter_table('members') as batch:
         for name in ('consent_research_at', 'consent_research', 'consent_marketing_at', 'consent_marketing'):
             batch.drop_column(name)
+    with op.batch_alter_table('threads') as batch:
+        batch.drop_column('under_review_at')
