@@ -15,11 +15,11 @@ from ..notifications.services import notify_many
 from ..permissions import can_act_on_member, can_moderate, can_view_thread, is_moderator, readable_board_clause
 from ..signals import post_hidden, post_unhidden, review_resolved
 from ..trust.services import record_flag_against
+from .flags import others_replied
 from .inputs import NOTE_MAX, checked_days, checked_text
 from .labels import FLAG_REASON_LABELS
 from .log import log_action
 from .models import FlagReason, ModerationAction, ReviewItem, ReviewKind, ReviewStatus
-from .flags import others_replied
 from .posts import approve_post, mark_hidden, mark_visible, reject_post
 from .restrictions import silence_member
 
