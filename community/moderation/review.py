@@ -15,6 +15,7 @@ from ..notifications.services import notify_many
 from ..permissions import can_act_on_member, can_moderate, can_view_thread, is_moderator, readable_board_clause
 from ..signals import post_hidden, post_unhidden, review_resolved
 from ..trust.services import record_flag_against
+from .appeals import decide_appeal
 from .flags import others_replied
 from .inputs import NOTE_MAX, checked_days, checked_text
 from .labels import FLAG_REASON_LABELS
@@ -28,6 +29,7 @@ OUTCOMES = {
     ReviewKind.pending_post: ("approved", "rejected"),
     ReviewKind.reported_member: ("agreed", "disagreed", "ignored"),
     ReviewKind.flagged_message: ("agreed", "disagreed", "ignored"),
+    ReviewKind.appeal: ("approved", "rejected"),  # approved: restore; rejected: the action is upheld
 }
 
 
@@ -58,7 +60,9 @@ def resolve(moderator: Member, item: ReviewItem, outcome: str, note: str = "", *
         raise Conflict(_l("Someone has dealt with this already."))
     db.session.expire(item)
 
-    if item.kind is ReviewKind.pending_post:
+    if item.kind is ReviewKind.appeal:
+        decide_appeal(moderator, item, outcome, note)
+    elif item.kind is ReviewKind.pending_post:
         if outcome == "approved":
             approve_post(moderator, post)
         else:
@@ -128,7 +132,7 @@ def review_queue(member, status: ReviewStatus = ReviewStatus.pending, limit: int
              .options(joinedload(ReviewItem.post).joinedload(Post.author),
                       joinedload(ReviewItem.post).joinedload(Post.thread),
                       joinedload(ReviewItem.member), joinedload(ReviewItem.resolved_by),
-                      joinedload(ReviewItem.message),
+                      joinedload(ReviewItem.message), joinedload(ReviewItem.action),
                       selectinload(ReviewItem.flags)))
     order = ReviewItem.created_at.asc() if status is ReviewStatus.pending else ReviewItem.resolved_at.desc()
     return list(db.session.scalars(query.order_by(order, ReviewItem.id).limit(limit)).unique())

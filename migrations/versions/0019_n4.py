@@ -1,4 +1,4 @@
-"""threads under review (flags hid the opening post alone), consent and reward shipping: members' marketing/research consent with its time (mirrored on the CRM
+"""appeals (review_items.action_id, statement), threads under review (flags hid the opening post alone), consent and reward shipping: members' marketing/research consent with its time (mirrored on the CRM
 profile), rewards that need a shipping address, the address on redemptions and the CRM profile
 
 Revision ID: 0019_n4
@@ -19,6 +19,12 @@ SHIPPING = (('shipping_name', sa.String(length=120)), ('shipping_address', sa.Te
 
 
 def upgrade():
+    with op.batch_alter_table('review_items') as batch:
+        batch.add_column(sa.Column('action_id', sa.Integer(), nullable=True))
+        batch.add_column(sa.Column('statement', sa.Text(), nullable=False, server_default=''))
+        batch.create_foreign_key(op.f('fk_review_items_action_id_moderation_actions'), 'moderation_actions',
+                                 ['action_id'], ['id'], ondelete='CASCADE')
+        batch.create_unique_constraint(op.f('uq_review_items_action_id'), ['action_id'])
     with op.batch_alter_table('threads') as batch:
         batch.add_column(sa.Column('under_review_at', sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table('members') as batch:
@@ -54,3 +60,8 @@ def downgrade():
             batch.drop_column(name)
     with op.batch_alter_table('threads') as batch:
         batch.drop_column('under_review_at')
+    with op.batch_alter_table('review_items') as batch:
+        batch.drop_constraint(op.f('uq_review_items_action_id'), type_='unique')
+        batch.drop_constraint(op.f('fk_review_items_action_id_moderation_actions'), type_='foreignkey')
+        batch.drop_column('statement')
+        batch.drop_column('action_id')
