@@ -117,3 +117,13 @@ def test_an_upheld_appeal_keeps_the_post_hidden_and_says_so(make, login, mod, db
     assert db.session.get(ReviewItem, item.id).status is ReviewStatus.rejected
     assert "Your appeal was turned down." in _page(me)
     assert "Your appeal was turned down." in me.get(f"/appeal/{action.id}").get_data(as_text=True)
+
+
+def test_a_move_to_a_board_the_author_reads_names_it(make, login, db):
+    author = make.member("writer")
+    make.board(slug="routers", name="Routers and Mesh")
+    thread = make.thread(title="X6 firmware", author=author)
+    login(make.member("sam", role="admin")).post(f"/t/{thread.id}/move", data={"board": "routers"})
+    [notice] = _notices(db, author)
+    assert notice.data["board"] == "Routers and Mesh"
+    assert "A moderator moved your thread to Routers and Mesh." in _page(login(author))
