@@ -64,7 +64,7 @@ from .qa.services import accept_answer
 from .rewards.models import Reward
 from .rewards.services import NotEnoughPoints, RewardInput, create_reward, redeem
 from .signals import member_registered
-from .trust.services import record_read, record_visit
+from .trust.services import record_read, record_visit, refresh_trust_level
 from .votes.services import cast_vote
 
 DEMO_PASSWORD = "demo-community-2026"
@@ -309,6 +309,7 @@ def seed(if_empty: bool, now: datetime | None = None) -> dict | None:
         details = "; ".join(f"{name}: {message}" for name, message in exc.fields.items()) or str(exc.message)
         raise click.ClickException(f"Could not load the demo community ({details}). Nothing was saved.") from exc
     _settle_members(loaded)
+    _settle_trust(loaded)
     db.session.flush()
     return dict(loaded.counts)
 
@@ -551,6 +552,16 @@ def _settle_members(loaded: _Loaded) -> None:
     for username in loaded.new_members:
         member = loaded.members[username]
         member.last_seen_at = loaded.plan.last_active.get(username, member.created_at)
+
+
+def _settle_trust(loaded: _Loaded) -> None:
+    """Run the real trust re-evaluation (`flask community trust recompute`) over the demo members, each at
+    their last activity: the levels their ninety days earn (level 3 too, when the recent visits suffice),
+    so a fresh demo can flag, edit and retag as the docs say."""
+    for username, member in loaded.members.items():
+        with stamping_at(loaded.plan.last_active.get(username, member.created_at)):
+            refresh_trust_level(member)
+            db.session.flush()
 
 
 @community_cli.command("seed-demo")

@@ -85,6 +85,13 @@ class PasswordForm(FlaskForm):
     new_password = PasswordField(_l("New password"), validators=[InputRequired()])
 
 
+class ConsentForm(FlaskForm):
+    """What the member lets the brand do with their profile; both off until they tick them."""
+
+    marketing = BooleanField(_l("Marketing: the brand may send me news and offers"), default=False)
+    research = BooleanField(_l("Research: the brand may invite me to surveys and user research"), default=False)
+
+
 class DeleteAccountForm(FlaskForm):
     password = PasswordField(_l("Current password"), validators=[InputRequired()])
 

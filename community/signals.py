@@ -235,3 +235,10 @@ Sent when a message was written in an existing conversation, in the transaction.
 conversation: its Conversation; by: the author; staff_answer: true when staff answered a staff-inbox
 conversation for the brand; at: the message's time. Realtime tells the other participants (ids only,
 after commit); crm_bridge records staff-inbox messages (the brand's first answer counts in response times).""")
+
+# ---- a member's choices (issue 17) ----------------------------------------------------------------
+
+consent_changed = _signals.signal("consent-changed", doc="""\
+Sent when a member saved their marketing and research consent in /settings, in the transaction.
+sender: the Member; marketing: bool; research: bool; marketing_at / research_at: when each choice was
+last made (None when never). crm_bridge copies them onto the CRM profile, whose exports respect them.""")

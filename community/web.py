@@ -118,6 +118,8 @@ def load_thread(thread_id: int) -> Thread:
     if not can_view_thread(current_user, thread):
         if thread.pending:
             abort(404)  # awaiting approval: it never was public, so it does not exist for this reader
+        if thread.is_hidden and not thread.is_deleted:
+            abort_with(410, _("This thread is hidden pending review."))
         abort_with(410, _("This thread has been deleted."))
     return thread
 

@@ -23,6 +23,7 @@ from community.registry import register_template_slot
 
 from . import (
     api,
+    choices,
     conversations,
     erasure,
     feedback,
@@ -50,7 +51,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(webhook_views.bp)
     api.init_app(app)
     for connect in (timeline.connect, outbox.connect, feedback.connect, moods.connect, erasure.connect,
-                    roles.connect, conversations.connect):
+                    roles.connect, conversations.connect, choices.connect):
         _connect_once(connect)
     app.add_template_global(moods.for_post, "post_sentiment")
     app.add_template_global(permissions, "crm_can")  # crm_can.can_view_crm(member) in the partials below

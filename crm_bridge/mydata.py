@@ -60,6 +60,10 @@ def my_data(member: Member) -> dict:
         "profile": {"company": profile.company, "stage": verdict.stage.value, "stage_reasons": verdict.reasons,
                     "tags": [t.name for t in profile.tags], "consent_marketing": profile.consent_marketing,
                     "consent_research": profile.consent_research,
+                    "consent_marketing_at": _iso(profile.consent_marketing_at),
+                    "consent_research_at": _iso(profile.consent_research_at),
+                    "shipping_name": profile.shipping_name, "shipping_address": profile.shipping_address,
+                    "shipping_phone": profile.shipping_phone,
                     "first_seen": _iso(profile.first_seen_at), "last_active": _iso(profile.last_active_at)},
         "contacts": [{"external_id": c.external_id, "name": c.name or "", "company": c.company or "",
                       "phone": c.phone or "", "email": c.email, "status": _value(c.status)}

@@ -171,9 +171,15 @@ def update_profile(staff: Member, profile: CrmProfile, *, tags: str | None = Non
 # ---- lists ---------------------------------------------------------------------------------------
 
 def profiles_query(*, q: str = "", stage: str = "", tag: str = "", active_within: int | None = None,
-                   minimum: dict[str, float] | None = None, group_id: int | None = None):
-    """Profiles matching the staff list's filters, most recently active first."""
+                   minimum: dict[str, float] | None = None, group_id: int | None = None, consent: str = ""):
+    """Profiles matching the staff list's filters, most recently active first.
+
+    `consent` ("marketing" or "research") keeps only members who said yes to it in /settings: the list to
+    export for a campaign or a study.
+    """
     query = select(CrmProfile).join(CrmProfile.member)
+    if consent in CONSENTS:
+        query = query.where(getattr(CrmProfile, f"consent_{consent}").is_(True))
     if group_id is not None:  # members of one group (community/groups)
         query = query.where(CrmProfile.member_id.in_(
             select(GroupMember.member_id).where(GroupMember.group_id == group_id)))
@@ -192,6 +198,9 @@ def profiles_query(*, q: str = "", stage: str = "", tag: str = "", active_within
     return query.order_by(CrmProfile.last_active_at.desc().nulls_last(), CrmProfile.id.desc())
 
 
+CONSENTS = ("marketing", "research")
+
+
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -208,15 +217,22 @@ def export_csv(profiles) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["username", "display_name", "email", "company", "stage", "tags", "owner", "first_seen",
-                     "last_active", "posts", "reputation", "trust_level", "engagement", "advocacy", "risk"])
+                     "last_active", "posts", "reputation", "trust_level", "engagement", "advocacy", "risk",
+                     "consent_marketing", "consent_marketing_at", "consent_research", "consent_research_at"])
     for p in profiles:
         m = p.member
         writer.writerow([csv_cell(value) for value in [m.username, m.display_name, m.email, p.company,
                          (p.stage_override or p.stage).value, " ".join(t.name for t in p.tags),
                          p.owner.username if p.owner else "", p.first_seen_at.isoformat() if p.first_seen_at else "",
                          p.last_active_at.isoformat() if p.last_active_at else "", m.post_count, m.reputation,
-                         m.trust_level, p.engagement, p.advocacy, p.risk]])
+                         m.trust_level, p.engagement, p.advocacy, p.risk,
+                         "yes" if p.consent_marketing else "no", _iso(p.consent_marketing_at),
+                         "yes" if p.consent_research else "no", _iso(p.consent_research_at)]])
     return out.getvalue()
+
+
+def _iso(moment) -> str:
+    return moment.isoformat() if moment else ""
 
 
 def timeline_query(member_id: int, kind: str = "", since: datetime | None = None, until: datetime | None = None):

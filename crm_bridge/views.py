@@ -76,14 +76,17 @@ def members():
     if group and (not group.isdigit() or len(group) > 12):
         abort_with(400, _("Choose a group from the list."))
     group_id = int(group) if group else None
+    consent = request.args.get("consent", "")
+    if consent and consent not in services.CONSENTS:
+        abort_with(400, _("Choose marketing or research consent."))
     query = services.profiles_query(q=q, stage=stage, tag=tag, active_within=active_within, minimum=minimum,
-                                    group_id=group_id)
+                                    group_id=group_id, consent=consent)
     if linked in ("yes", "no"):
         has = CrmProfile.member_id.in_(profile_ids_linked())
         query = query.where(has if linked == "yes" else ~has)
     if request.args.get("format") == "csv":
         rows = db.session.scalars(query).all()
-        audit(current_user, "exported", None, count=len(rows), q=q, stage=stage, tag=tag)
+        audit(current_user, "exported", None, count=len(rows), q=q, stage=stage, tag=tag, consent=consent)
         db.session.commit()
         return Response(services.export_csv(rows), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=community-members.csv"})
@@ -222,8 +225,10 @@ def resolve_contact(contact_id: int):
 def my_data():
     data = mydata.my_data(current_user)
     db.session.commit()  # a profile made on first visit
+    chosen_at = {name: datetime.fromisoformat(data["profile"][f"consent_{name}_at"])
+                 for name in services.CONSENTS if data["profile"].get(f"consent_{name}_at")}
     response = make_response(render_template("crm_bridge/my_data.html", data=data, stages=services.STAGE_LABELS,
-                                             Stage=Stage))
+                                             Stage=Stage, chosen_at=chosen_at))
     response.headers["Cache-Control"] = "no-store"  # personal data: no copy in a shared or browser cache
     return response
 

@@ -138,6 +138,9 @@ class Thread(db.Model):
     # hidden with it; a thread merged into another points there.
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set while flags have hidden the opening post alone: the thread and its replies stay readable, and
+    # moderators see it marked "under review" until the post is shown again, deleted or the flags reviewed.
+    under_review_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", use_alter=True,
                                                                   name="fk_threads_merged_into_id_threads"))
 

@@ -95,6 +95,12 @@ class Member(UserMixin, db.Model):
     # derived from the member id).
     avatar_upload_id: Mapped[str | None] = mapped_column(String(40))
     avatar_color: Mapped[int | None] = mapped_column(Integer)
+    # What the member agreed to in /settings (off until they say yes), and when they last chose; the CRM
+    # profile keeps a copy through the `consent_changed` signal, and its exports and segments respect it.
+    consent_marketing: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_marketing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_research: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_research_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # The secret of the sign-in session this request runs under (community/members/sessions.py); it
     # is what Flask-Login keeps in the signed session cookie and the remember cookie.

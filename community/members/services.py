@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from ..dbtypes import utcnow
 from ..errors import Conflict, ValidationFailed
 from ..extensions import db
-from ..signals import member_deleting, member_registered, member_updated
+from ..signals import consent_changed, member_deleting, member_registered, member_updated
 from . import names, passwords, sessions
 from .models import Member, Role, email_key, username_key
 
@@ -129,6 +129,24 @@ def update_profile(member: Member, *, display_name: str, bio: str, locale: str |
             changed.append(name)
     if changed:
         member_updated.send(member, fields=changed)
+
+
+def set_consent(member: Member, *, marketing: bool, research: bool) -> bool:
+    """Record the member's consent to marketing and research; each choice that changed is stamped now.
+
+    Returns whether anything changed. The CRM profile follows through `consent_changed`.
+    """
+    now, changed = utcnow(), False
+    for name, value in (("consent_marketing", bool(marketing)), ("consent_research", bool(research))):
+        if bool(getattr(member, name)) != value or getattr(member, f"{name}_at") is None:
+            setattr(member, name, value)
+            setattr(member, f"{name}_at", now)
+            changed = True
+    if changed:
+        db.session.flush()
+        consent_changed.send(member, marketing=member.consent_marketing, research=member.consent_research,
+                             marketing_at=member.consent_marketing_at, research_at=member.consent_research_at)
+    return changed
 
 
 def change_password(member: Member, old: str, new: str, *, keep: str | None = None) -> None:

@@ -12,7 +12,16 @@ from sqlalchemy import select
 from ..auth_loader import sign_in, sign_out
 from ..errors import ServiceError
 from ..extensions import db, limiter
-from ..forms import ConfirmForm, DeleteAccountForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, submit
+from ..forms import (
+    ConfirmForm,
+    ConsentForm,
+    DeleteAccountForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+    submit,
+)
 from ..forum.models import Thread
 from ..i18n import select_locale
 from ..permissions import is_suspended, public_thread_clause, readable_board_clause
@@ -180,7 +189,24 @@ def settings():
     return render_template("community/members/settings.html", profile_form=profile_form,
                            password_form=password_form, sessions=member_sessions.active_sessions(member),
                            sign_ins=member_sessions.sign_in_history(member, 10),
-                           current_session=member.session_key, session_form=ConfirmForm(prefix="session")), status
+                           current_session=member.session_key, session_form=ConfirmForm(prefix="session"),
+                           consent_form=ConsentForm(prefix="consent", formdata=None,
+                                                    data={"marketing": member.consent_marketing,
+                                                          "research": member.consent_research})), status
+
+
+@bp.route("/settings/consent", methods=["POST"])
+@login_required
+def save_consent():
+    """Save my consent to marketing and research (both off until I tick them)."""
+    member = current_user._get_current_object()
+    form = ConsentForm(prefix="consent")
+    if not form.validate_on_submit():
+        abort(400)
+    services.set_consent(member, marketing=bool(form.marketing.data), research=bool(form.research.data))
+    db.session.commit()
+    flash(_("Your choices about marketing and research have been saved."), "success")
+    return redirect(url_for("members.settings", _anchor="consent"))
 
 
 @bp.route("/settings/sessions/<key>/end", methods=["POST"])

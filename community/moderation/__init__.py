@@ -26,6 +26,9 @@ from flask import Flask
 from ..permissions import is_moderator
 from ..registry import register_new_post_check, register_staff_counter, register_template_slot
 from . import (
+    appeal_views,  # noqa: F401  (adds the appeal page to the moderation blueprint)
+    appeals,
+    flags,
     models,  # noqa: F401  (makes the tables known to create_all and Alembic)
     posts,
     review,
@@ -59,6 +62,8 @@ def init_app(app: Flask) -> None:
     register_template_slot(app, "header_extra", "community/moderation/_header.html", order=2)
     register_template_slot(app, "post_before_body", "community/moderation/_post_marks.html")
     subscribers.connect()
+    appeals.connect()
     views.init_app(app)
     app.add_template_global(thread_tools.is_pinned, "thread_is_pinned")
+    app.add_template_global(flags.shows_under_review, "thread_under_review")
     app.add_template_global(thread_tools.move_targets, "thread_move_targets")

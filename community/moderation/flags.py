@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -11,7 +12,15 @@ from ..errors import Conflict, NotPermitted, ValidationFailed
 from ..extensions import db
 from ..forum.models import Post
 from ..members.models import Member
-from ..permissions import can_flag, can_flag_message, can_report_member, flag_weight, is_moderator, is_staff
+from ..permissions import (
+    can_flag,
+    can_flag_message,
+    can_moderate,
+    can_report_member,
+    flag_weight,
+    is_moderator,
+    is_staff,
+)
 from ..signals import content_flagged, post_hidden
 from .inputs import NOTE_MAX, checked_text
 from .log import log_action
@@ -83,13 +92,28 @@ def flag_post(flagger: Member, post: Post, reason, note: str = "") -> Flag:
     threshold = float(current_app.config["MODERATION_HIDE_WEIGHT"])
     if post.hidden_at is None and not post.pending and (is_moderator(flagger) or is_staff(flagger)
                                                         or item.weight >= threshold):
-        mark_hidden(post, None if not (is_moderator(flagger) or is_staff(flagger)) else flagger, "flags")
+        # An opening post others replied to is hidden alone: the thread and their replies stay readable and
+        # moderators see it under review. With no one else's reply in it (spam), the thread goes with it.
+        mark_hidden(post, None if not (is_moderator(flagger) or is_staff(flagger)) else flagger, "flags",
+                    thread_too=not others_replied(post))
         log_action(None, "auto_hide", post=post, member=post.author, reason_code=reason.value,
                    data={"weight": item.weight})
         hidden = True
         post_hidden.send(post, by=None, reason="flags", at=post.hidden_at)
     content_flagged.send(flag, item=item, hidden=hidden)
     return flag
+
+
+def others_replied(post: Post) -> bool:
+    """Whether members other than the author of `post` replied in its thread (replies not deleted)."""
+    return db.session.scalar(select(Post.id).where(
+        Post.thread_id == post.thread_id, Post.id != post.id, Post.deleted_at.is_(None),
+        Post.author_id.is_not(None), Post.author_id != post.author_id).limit(1)) is not None
+
+
+def shows_under_review(thread) -> bool:
+    """Whether the current reader sees `thread` marked "under review" (moderators of its board only)."""
+    return thread.under_review_at is not None and can_moderate(current_user, thread.board)
 
 
 def report_member(reporter: Member, target: Member, reason, note: str = "") -> Flag:

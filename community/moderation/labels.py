@@ -44,6 +44,9 @@ ACTION_LABELS = {
     "role": _l("Role changed"),
     "approve_member": _l("Registration approved"),
     "reject_member": _l("Registration not approved"),
+    "appeal": _l("Action appealed by the author"),
+    "appeal_granted": _l("Appeal granted"),
+    "appeal_upheld": _l("Appeal turned down"),
 }
 
 REASON_CODE_LABELS = {**{reason.value: label for reason, label in FLAG_REASON_LABELS.items()},

@@ -30,6 +30,7 @@ class ReviewKind(str, enum.Enum):
     pending_post = "pending_post"      # a new member's post waits for approval
     reported_member = "reported_member"
     flagged_message = "flagged_message"  # a private message reported by a participant (that message only)
+    appeal = "appeal"                  # an author asks the moderators to undo an action on their content
 
 
 class ReviewStatus(str, enum.Enum):
@@ -63,6 +64,11 @@ class ReviewItem(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     note: Mapped[str] = mapped_column(Text, default="")
+    # An appeal (community/moderation/appeals.py): the action appealed against (one appeal per action) and
+    # what the author wrote.
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("moderation_actions.id", ondelete="CASCADE"),
+                                                  unique=True)
+    statement: Mapped[str] = mapped_column(Text, default="")
 
     post: Mapped[Post | None] = relationship(foreign_keys=[post_id])
     member: Mapped[Member | None] = relationship(foreign_keys=[member_id])
@@ -70,6 +76,7 @@ class ReviewItem(db.Model):
     message: Mapped[Message | None] = relationship("Message", foreign_keys=[message_id])
     flags: Mapped[list[Flag]] = relationship(back_populates="item", order_by="Flag.created_at",
                                              lazy="selectin")
+    action: Mapped[ModerationAction | None] = relationship("ModerationAction", foreign_keys=[action_id])
 
     @property
     def is_pending(self) -> bool:

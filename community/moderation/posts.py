@@ -131,11 +131,18 @@ def _needs_approval(author: Member, post: Post) -> bool:
 
 # ---- hiding, restoring, approving ------------------------------------------------------------
 
-def mark_hidden(post: Post, by: Member | None, reason: str) -> None:
-    """Hide `post` (and its thread, for an opening post), out of the counts; no log line, no signal."""
+def mark_hidden(post: Post, by: Member | None, reason: str, *, thread_too: bool = True) -> None:
+    """Hide `post` (and its thread, for an opening post), out of the counts; no log line, no signal.
+
+    `thread_too=False` (flags): an opening post is hidden alone; its thread and the other members' replies
+    stay readable and the thread is marked under review for the moderators.
+    """
     if counted(post):
         _withdraw(post)
-    _set_state(post, hidden_at=utcnow())
+    if post.is_opening and not thread_too:
+        post.hidden_at = post.thread.under_review_at = utcnow()
+    else:
+        _set_state(post, hidden_at=utcnow())
     post.hidden_by_id, post.hidden_reason = by.id if by is not None else None, reason[:32]
     db.session.flush()
     _refresh_last(post)
@@ -144,6 +151,8 @@ def mark_hidden(post: Post, by: Member | None, reason: str) -> None:
 def mark_visible(post: Post) -> None:
     """Show a hidden post again, back in the counts; no log line, no signal."""
     _set_state(post, hidden_at=None)
+    if post.is_opening:
+        post.thread.under_review_at = None
     post.hidden_by_id, post.hidden_reason = None, ""
     _counted_again(post)
 

@@ -15,6 +15,8 @@ from ..notifications.services import notify_many
 from ..permissions import can_act_on_member, can_moderate, can_view_thread, is_moderator, readable_board_clause
 from ..signals import post_hidden, post_unhidden, review_resolved
 from ..trust.services import record_flag_against
+from .appeals import decide_appeal
+from .flags import others_replied
 from .inputs import NOTE_MAX, checked_days, checked_text
 from .labels import FLAG_REASON_LABELS
 from .log import log_action
@@ -27,6 +29,7 @@ OUTCOMES = {
     ReviewKind.pending_post: ("approved", "rejected"),
     ReviewKind.reported_member: ("agreed", "disagreed", "ignored"),
     ReviewKind.flagged_message: ("agreed", "disagreed", "ignored"),
+    ReviewKind.appeal: ("approved", "rejected"),  # approved: restore; rejected: the action is upheld
 }
 
 
@@ -57,7 +60,9 @@ def resolve(moderator: Member, item: ReviewItem, outcome: str, note: str = "", *
         raise Conflict(_l("Someone has dealt with this already."))
     db.session.expire(item)
 
-    if item.kind is ReviewKind.pending_post:
+    if item.kind is ReviewKind.appeal:
+        decide_appeal(moderator, item, outcome, note)
+    elif item.kind is ReviewKind.pending_post:
         if outcome == "approved":
             approve_post(moderator, post)
         else:
@@ -67,12 +72,15 @@ def resolve(moderator: Member, item: ReviewItem, outcome: str, note: str = "", *
             if delete and not post.is_deleted:
                 delete_post(moderator, post)
             elif post.hidden_at is None and not post.is_deleted:
-                mark_hidden(post, moderator, "flags")
+                mark_hidden(post, moderator, "flags", thread_too=not others_replied(post))
                 post_hidden.send(post, by=moderator, reason=note, at=post.hidden_at)
+            post.thread.under_review_at = None  # reviewed: the post stays hidden, the thread is no longer in doubt
             _count_flag_against(author)
         elif outcome == "disagreed" and post.hidden_at is not None and post.hidden_reason == "flags":
             mark_visible(post)
             post_unhidden.send(post, by=moderator)
+        else:
+            post.thread.under_review_at = None
         log_action(moderator, {"agreed": "agree", "disagreed": "disagree", "ignored": "ignore"}[outcome],
                    post=post, member=author, reason_code=reason_code, reason=note,
                    data={"deleted": bool(delete and outcome == "agreed")})
@@ -124,7 +132,7 @@ def review_queue(member, status: ReviewStatus = ReviewStatus.pending, limit: int
              .options(joinedload(ReviewItem.post).joinedload(Post.author),
                       joinedload(ReviewItem.post).joinedload(Post.thread),
                       joinedload(ReviewItem.member), joinedload(ReviewItem.resolved_by),
-                      joinedload(ReviewItem.message),
+                      joinedload(ReviewItem.message), joinedload(ReviewItem.action),
                       selectinload(ReviewItem.flags)))
     order = ReviewItem.created_at.asc() if status is ReviewStatus.pending else ReviewItem.resolved_at.desc()
     return list(db.session.scalars(query.order_by(order, ReviewItem.id).limit(limit)).unique())

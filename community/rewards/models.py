@@ -69,6 +69,8 @@ class Reward(db.Model):
     # How many times one member may redeem it (cancelled redemptions do not count); None: no limit.
     per_member_limit: Mapped[int | None] = mapped_column(Integer)
     uses_codes: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A gift staff post to the member: redeeming it asks for a name, postal address and phone number.
+    needs_shipping: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -102,7 +104,7 @@ class RewardCode(db.Model):
 class RedemptionStatus(str, enum.Enum):
     pending = "pending"  # a gift waiting for staff
     fulfilled = "fulfilled"  # handed over (coupons are fulfilled at once)
-    cancelled = "cancelled"  # taken back by staff; the points were refunded
+    cancelled = "cancelled"  # taken back by staff, or by the member before it was handed over; points refunded
 
 
 class Redemption(db.Model):
@@ -119,6 +121,10 @@ class Redemption(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    # Where to send it (rewards that need shipping only); staff see it with the redemption and on the CRM profile.
+    shipping_name: Mapped[str] = mapped_column(String(120), default="")
+    shipping_address: Mapped[str] = mapped_column(Text, default="")
+    shipping_phone: Mapped[str] = mapped_column(String(40), default="")
 
     member: Mapped[Member] = relationship(foreign_keys=[member_id])
     reward: Mapped[Reward] = relationship()

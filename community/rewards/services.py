@@ -122,11 +122,45 @@ def grant_points(staff: Member, member: Member, amount, note: str) -> PointsEntr
 
 # ---- redeeming -----------------------------------------------------------------------------
 
-def redeem(member: Member, reward_id: int) -> Redemption:
-    """Spend points on a reward: one unit of stock, the cost in points and (for coupons) one code, or nothing."""
+@dataclass
+class Shipping:
+    """Where a reward that needs shipping goes, as the member typed it."""
+
+    name: str = ""
+    address: str = ""
+    phone: str = ""
+
+
+PHONE = re.compile(r"^\+?[0-9 ()./-]{5,40}$")
+
+
+def check_shipping(shipping: Shipping | None) -> dict[str, str]:
+    """Return the tidied shipping fields, or raise ValidationFailed naming each field to correct."""
+    shipping = shipping or Shipping()
+    name = " ".join((shipping.name or "").split())
+    address = "\n".join(line.strip() for line in (shipping.address or "").strip().splitlines() if line.strip())
+    phone = " ".join((shipping.phone or "").split())
+    problems = {}
+    if not 2 <= len(name) <= 120:
+        problems["shipping_name"] = _l("The name to send it to: 2 to 120 characters.")
+    if not 10 <= len(address) <= 500:
+        problems["shipping_address"] = _l("The full postal address: 10 to 500 characters.")
+    if not PHONE.match(phone):
+        problems["shipping_phone"] = _l("A phone number for the courier, e.g. +86 138 0000 0000.")
+    if problems:
+        raise ValidationFailed(_l("Please correct the marked fields."), problems)
+    return {"shipping_name": name, "shipping_address": address, "shipping_phone": phone}
+
+
+def redeem(member: Member, reward_id: int, shipping: Shipping | None = None) -> Redemption:
+    """Spend points on a reward: one unit of stock, the cost in points and (for coupons) one code, or nothing.
+
+    A reward that needs shipping takes the member's name, address and phone (checked before anything moves).
+    """
     reward = db.session.get(Reward, reward_id)
     if reward is None or not can_redeem_reward(member, reward):
         raise NotPermitted(_l("This reward is not on offer."))
+    address = check_shipping(shipping) if reward.needs_shipping else {}
     # 1. Take one unit of stock; the row stays locked until commit, so redemptions of one reward queue here.
     taken = db.session.execute(
         update(Reward).where(Reward.id == reward_id, Reward.active.is_(True), Reward.stock > 0)
@@ -153,7 +187,7 @@ def redeem(member: Member, reward_id: int) -> Redemption:
         if held >= limit:
             raise LimitReached(_l("You have already redeemed %(name)s as often as one member may.", name=reward.name))
     redemption = Redemption(member_id=member.id, reward_id=reward_id, cost=cost, created_at=utcnow(),
-                            status=RedemptionStatus.pending)
+                            status=RedemptionStatus.pending, **address)
     db.session.add(redemption)
     db.session.flush()
     # 4. A coupon with a code list hands out exactly one unclaimed code.
@@ -195,15 +229,44 @@ def cancel_redemption(staff: Member, redemption: Redemption, note: str = "") -> 
     """Cancel a redemption: refund the points and, for gifts and coupons without codes, restock."""
     if not can_manage_rewards(staff):
         raise NotPermitted(_l("Only staff may handle redemptions."))
-    now = utcnow()
     changed = db.session.execute(
         update(Redemption).where(Redemption.id == redemption.id, Redemption.status != RedemptionStatus.cancelled)
-        .values(status=RedemptionStatus.cancelled, handled_at=now, handled_by_id=staff.id,
+        .values(status=RedemptionStatus.cancelled, handled_at=utcnow(), handled_by_id=staff.id,
                 note=" ".join((note or "").split())[:255])
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
         raise Conflict(_l("This redemption was cancelled already."))
+    _refund(redemption, actor_id=staff.id)
+    _notify(redemption, "cancelled")
+    return redemption
+
+
+def cancel_my_redemption(member: Member, redemption: Redemption) -> Redemption:
+    """Let the member take back their own redemption while staff have not handed it over; refund at once.
+
+    Conditional on `pending` in one UPDATE: a second click, or staff fulfilling it at the same moment, finds
+    nothing to change and gets a clear error; the refund and restock are atomic SQL increments.
+    """
+    if redemption.member_id != member.id:
+        raise NotPermitted(_l("This is not your redemption."))
+    changed = db.session.execute(
+        update(Redemption).where(Redemption.id == redemption.id, Redemption.status == RedemptionStatus.pending)
+        .values(status=RedemptionStatus.cancelled, handled_at=utcnow(), handled_by_id=member.id,
+                note="")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        status = db.session.scalar(select(Redemption.status).where(Redemption.id == redemption.id))
+        if status is RedemptionStatus.cancelled:
+            raise Conflict(_l("This redemption was cancelled already."))
+        raise Conflict(_l("Staff have handed this over already, so it can no longer be cancelled."))
+    _refund(redemption, actor_id=None)
+    db.session.expire(member, ["points"])
+    return redemption
+
+
+def _refund(redemption: Redemption, actor_id: int | None) -> None:
     reward = redemption.reward
     if not reward.uses_codes:  # a handed-out code stays spent; everything else goes back on the shelf
         db.session.execute(update(Reward).where(Reward.id == reward.id).values(stock=Reward.stock + 1)
@@ -211,11 +274,9 @@ def cancel_redemption(staff: Member, redemption: Redemption, note: str = "") -> 
     db.session.execute(update(Member).where(Member.id == redemption.member_id)
                        .values(points=Member.points + redemption.cost).execution_options(synchronize_session=False))
     _move_points(redemption.member_id, redemption.cost, PointsReason.refund, redemption_id=redemption.id,
-                 actor_id=staff.id, note=reward.name[:255])
+                 actor_id=actor_id, note=reward.name[:255])
     db.session.expire(redemption)
     db.session.expire(reward, ["stock"])
-    _notify(redemption, "cancelled")
-    return redemption
 
 
 def fulfil_redemption(staff: Member, redemption: Redemption) -> Redemption:
@@ -254,6 +315,7 @@ class RewardInput:
     active: bool = True
     codes: str = ""
     per_member_limit: object = None  # blank: no limit
+    needs_shipping: bool = False
 
 
 def _whole(value, field: str, low: int, high: int, problems: dict, message) -> int | None:
@@ -297,7 +359,8 @@ def _check(data: RewardInput, existing: Reward | None) -> tuple[dict, dict, list
         limit = _whole(data.per_member_limit, "per_member_limit", 1, MAX_STOCK, problems,
                        _l("Leave empty for no limit, or a whole number from 1 to %(n)d.", n=MAX_STOCK))
     values = {"name": name, "description": description, "per_member_limit": limit, "kind": RewardKind(data.kind) if "kind" not in problems else None,
-              "cost": cost, "active": bool(data.active), "uses_codes": uses_codes}
+              "cost": cost, "active": bool(data.active), "uses_codes": uses_codes,
+              "needs_shipping": bool(data.needs_shipping)}
     if stock is not None:
         values["stock"] = stock
     return problems, values, codes
@@ -421,6 +484,14 @@ def redeemed_counts(member) -> dict[int, int]:
         Redemption.member_id == member.id, Redemption.status != RedemptionStatus.cancelled)
         .group_by(Redemption.reward_id))
     return {reward_id: count for reward_id, count in rows}
+
+
+def last_shipping(member: Member) -> Shipping:
+    """Return where the member last asked a reward to be sent (to fill in the next form), or blanks."""
+    row = db.session.execute(select(Redemption.shipping_name, Redemption.shipping_address, Redemption.shipping_phone)
+                             .where(Redemption.member_id == member.id, Redemption.shipping_address != "")
+                             .order_by(Redemption.id.desc()).limit(1)).first()
+    return Shipping(*row) if row else Shipping()
 
 
 def member_redemptions(member: Member, limit: int = 200) -> list[Redemption]:

@@ -16,7 +16,7 @@ from ..extensions import db, limiter
 from ..forms import submit
 from ..members.models import Member, username_key
 from ..pages import abort_with, error_response, wants_json
-from ..permissions import can_manage_rewards
+from ..permissions import can_manage_rewards, can_redeem_reward
 from ..web import page_arg, paged
 from . import services
 from .models import Redemption, RedemptionStatus, Reward
@@ -37,6 +37,16 @@ class RewardForm(FlaskForm):
     per_member_limit = StringField(_l("Limit per member"), validators=[Optional()], default="1",
                                    description=_l("How many times one member may redeem it. Leave empty for no limit."))
     active = BooleanField(_l("Offered to members"), default=True)
+    needs_shipping = BooleanField(_l("Needs a shipping address"), default=False,
+                                  description=_l("Redeeming it asks the member for a name, postal address and phone."))
+
+
+class RedeemForm(FlaskForm):
+    """The confirmation step of redeeming; the address fields are used only for rewards that need shipping."""
+
+    shipping_name = StringField(_l("Name of the recipient"), validators=[Optional()])
+    shipping_address = TextAreaField(_l("Postal address"), validators=[Optional()])
+    shipping_phone = StringField(_l("Phone number"), validators=[Optional()])
 
 
 class GrantForm(FlaskForm):
@@ -76,17 +86,33 @@ def _index_page(error=None, status=200):
                            redeemed=services.redeemed_counts(current_user)), status
 
 
-@bp.route("/<int:reward_id>/redeem", methods=["POST"])
+@bp.route("/<int:reward_id>/redeem", methods=["GET", "POST"])
 @login_required
 @limiter.limit("10 per minute; 100 per day", methods=["POST"])
 def redeem(reward_id: int):
-    db.get_or_404(Reward, reward_id)
+    """GET: the confirmation step (cost, balance, balance after, the address when needed); POST: redeem."""
+    reward = db.get_or_404(Reward, reward_id)
+    form = RedeemForm(formdata=None if request.method == "GET" else request.form)
+    if request.method == "GET":
+        if not can_redeem_reward(current_user, reward):
+            abort_with(404, _("This reward is not on offer."))
+        known = services.last_shipping(current_user)
+        form.shipping_name.data = known.name or current_user.display_name
+        form.shipping_address.data, form.shipping_phone.data = known.address, known.phone
+        return render_template("community/rewards/confirm.html", reward=reward, form=form)
+    shipping = services.Shipping(form.shipping_name.data or "", form.shipping_address.data or "",
+                                 form.shipping_phone.data or "")
     try:
-        redemption = services.redeem(current_user, reward_id)
+        redemption = services.redeem(current_user, reward_id, shipping)
     except ServiceError as exc:
         db.session.rollback()
         if wants_json():
             return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
+        if exc.fields and reward.needs_shipping:
+            for name, message in exc.fields.items():
+                if name in form:
+                    form[name].errors = [str(message)]
+            return render_template("community/rewards/confirm.html", reward=reward, form=form), exc.status
         return _index_page(exc.message, exc.status)
     db.session.commit()
     if wants_json():
@@ -98,12 +124,37 @@ def redeem(reward_id: int):
     return redirect(url_for("rewards.mine", _anchor=f"redemption-{redemption.id}"))
 
 
+@bp.route("/mine/<int:redemption_id>/cancel", methods=["POST"])
+@login_required
+@limiter.limit("20 per minute", methods=["POST"])
+def cancel_mine(redemption_id: int):
+    """Take back my own redemption while it waits for staff; the points come back at once."""
+    redemption = db.session.get(Redemption, redemption_id)
+    if redemption is None or redemption.member_id != current_user.id:
+        abort_with(404, _("No such redemption of yours."))
+    if not FlaskForm().validate():
+        abort(400)
+    try:
+        services.cancel_my_redemption(current_user, redemption)
+    except ServiceError as exc:
+        db.session.rollback()
+        if wants_json():
+            return error_response(exc.status, exc.message, code=exc.code)
+        flash(str(exc.message), "error")
+        return redirect(url_for("rewards.mine", _anchor=f"redemption-{redemption_id}"))
+    db.session.commit()
+    if wants_json():
+        return jsonify(redemption=_redemption_json(redemption), points=current_user.points)
+    flash(_("Redemption cancelled: %(n)d points are back in your balance.", n=redemption.cost), "success")
+    return redirect(url_for("rewards.mine", _anchor=f"redemption-{redemption_id}"))
+
+
 @bp.route("/mine")
 @login_required
 def mine():
     ledger = paged(services.points_history, current_user, page_arg())
     return render_template("community/rewards/mine.html", redemptions=services.member_redemptions(current_user),
-                           ledger=ledger)
+                           ledger=ledger, cancel_form=FlaskForm())
 
 
 # ---- staff -------------------------------------------------------------------------------------
@@ -112,7 +163,8 @@ def _input(form: RewardForm) -> services.RewardInput:
     return services.RewardInput(name=form.name.data or "", description=form.description.data or "",
                                 kind=form.kind.data or "", cost=form.cost.data, stock=form.stock.data,
                                 active=bool(form.active.data), codes=form.codes.data or "",
-                                per_member_limit=form.per_member_limit.data)
+                                per_member_limit=form.per_member_limit.data,
+                                needs_shipping=bool(form.needs_shipping.data))
 
 
 @bp.route("/manage", methods=["GET", "POST"])

@@ -17,6 +17,8 @@ from community.extensions import db as _db
 from community.forum.models import Board, BoardKind, IdeaStatus, Post, PostMention, Thread, Visibility
 from community.ideas.models import IdeaStatusEvent
 from community.members.models import Member, Role
+from community.moderation.models import Flag
+from community.permissions import can_flag
 from community.polls.models import Poll, PollBallot
 from community.reputation.models import BadgeGrant
 from community.rewards.models import Redemption
@@ -320,3 +322,22 @@ def test_no_crm_record_of_the_demo_is_dated_other_than_its_community_event(db):
         own = [e.occurred_at for e in events if e.member_id == profile.member_id
                and (e.kind == "registered" or e.kind in ACTIVE_KINDS)]
         assert profile.last_active_at == max(own)
+
+
+def test_a_fresh_demo_has_members_who_can_flag_as_the_docs_say(db, client, auth):
+    """The demo's activity earns trust levels: ordinary members reach level 1 and 2 and may flag at once."""
+    members = db.session.scalars(select(Member).where(Member.role == Role.member)).all()
+    assert sum(m.trust_level >= 1 for m in members) >= len(members) // 2
+    assert any(m.trust_level >= 2 for m in members)
+    flagger = next(m for m in members if m.trust_level >= 1)
+    post = db.session.scalars(select(Post).join(Thread, Post.thread_id == Thread.id).join(Board).where(
+        Post.author_id != flagger.id, Board.visibility == Visibility.public, Post.hidden_at.is_(None))
+        .order_by(Post.id)).first()
+    assert can_flag(flagger, post)
+
+    auth.login(flagger, DEMO_PASSWORD)
+    page = client.get(f"/t/{post.thread_id}").get_data(as_text=True)
+    assert f"/p/{post.id}/flag" in page  # the flag control is there for them
+    response = client.post(f"/p/{post.id}/flag", data={"reason": "spam"})
+    assert response.status_code in (302, 303)
+    assert db.session.scalar(select(func.count()).select_from(Flag).where(Flag.post_id == post.id)) == 1

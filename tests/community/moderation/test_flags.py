@@ -47,7 +47,7 @@ def test_enough_flag_weight_hides_the_post_for_readers_but_not_for_author_and_mo
     assert "Visit my shop" in client.get(f"/t/{thread.id}").get_data(as_text=True)  # weight 1 < 3
     login(level("regular", 3)).post(f"/p/{reply.id}/flag", data={"reason": "spam"})  # weight 2: 3 in all
     page = client.get(f"/t/{thread.id}").get_data(as_text=True)
-    assert "Visit my shop" not in page and "hidden and waits for a moderator" in page
+    assert "Visit my shop" not in page and "Hidden pending review" in page
     assert "0 replies" in client.get("/b/help").get_data(as_text=True)
     assert _reload(db, Board, board.id).post_count == 1
     own = login(author).get(f"/t/{thread.id}").get_data(as_text=True)

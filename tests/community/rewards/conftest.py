@@ -25,9 +25,11 @@ def give(member, amount, staff):
     _db.session.commit()
 
 
-def reward(staff, name="Sticker pack", kind="gift", cost=100, stock=5, codes="", limit=None, active=True):
+def reward(staff, name="Sticker pack", kind="gift", cost=100, stock=5, codes="", limit=None, active=True,
+           shipping=False):
     created = services.create_reward(staff, services.RewardInput(name=name, kind=kind, cost=cost, stock=stock,
-                                                                  codes=codes, per_member_limit=limit, active=active))
+                                                                  codes=codes, per_member_limit=limit, active=active,
+                                                                  needs_shipping=shipping))
     _db.session.commit()
     return created
 
