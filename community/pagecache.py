@@ -57,7 +57,8 @@ NOT_INVALIDATING = (signals.thread_viewed, signals.member_registered, signals.no
                     signals.reputation_changed, signals.reward_redeemed, signals.mail_queued, signals.sessions_ended,
                     signals.registration_attempted_for_existing_email, signals.registration_reviewed,
                     # private conversations are never on a guest's page
-                    signals.conversation_started, signals.message_sent)
+                    signals.conversation_started, signals.message_sent,
+                    signals.consent_changed)  # a member's own CRM choices
 
 
 class PageCache:

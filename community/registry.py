@@ -24,6 +24,7 @@ from .forum.models import BoardKind
 
 # Template slots: where a page has room for the partials of feature areas ({{ slot }} -> where it is).
 SLOTS = {
+    "head_extra": "the page's <head>, after the stylesheets: meta tags, the manifest (base.html)",
     "nav_extra": "the site's main navigation, after Latest (base.html)",
     "header_extra": "the site header, for signed-in members, before Sign out (base.html)",
     "page_end": "the end of every page's body (base.html)",

@@ -47,7 +47,8 @@ NOT_INDEXED = (signals.member_registered, signals.notification_created, signals.
                signals.group_changed, signals.group_members_changed,
                signals.reaction_added, signals.reaction_removed,
                # private conversations are never indexed
-               signals.conversation_started, signals.message_sent)
+               signals.conversation_started, signals.message_sent,
+               signals.consent_changed)
 
 
 def init_app(app: Flask) -> None:

@@ -3,11 +3,13 @@ reading), meta/Open Graph tags, robots.txt and the sitemaps. See docs/architectu
 engines and offline reading"."""
 from __future__ import annotations
 
+from ..registry import register_template_slot
+from . import meta, views
+
 
 def init_app(app) -> None:
-    from . import meta, views  # noqa: PLC0415  (the area's modules load with the app)
-
     app.config.setdefault("SITEMAP_URLS_PER_FILE", 10_000)
     app.config.setdefault("SITEMAP_MAX_AGE", 300)
     app.register_blueprint(views.bp)
+    register_template_slot(app, "head_extra", "community/seo/_head.html")
     meta.init_app(app)
