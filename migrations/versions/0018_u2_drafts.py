@@ -1,7 +1,7 @@
 """drafts: a member's unsent text per place (community/composer)
 
 Revision ID: 0018_u2
-Revises: 0017_a4
+Revises: 0018_u4
 Create Date: 2026-12-04 20:50:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0018_u2'
-down_revision = '0017_a4'
+down_revision = '0018_u4'
 branch_labels = None
 depends_on = None
 
