@@ -35,6 +35,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from . import signals
+from .appearance.theme import theme_choice
 from .aftercommit import after_commit
 from .forum.models import Thread
 
@@ -110,7 +111,7 @@ def _eligible() -> bool:
 
 
 def _key():
-    return request.full_path, str(get_locale())
+    return request.full_path, str(get_locale()), theme_choice()  # the theme: data-theme on <html>
 
 
 def cached_thread_page(thread_id: int) -> Response | None:

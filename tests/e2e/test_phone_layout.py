@@ -15,7 +15,9 @@ pytestmark = pytest.mark.e2e
 PHONE_360 = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 TABLET = {"viewport": {"width": 768, "height": 1024}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1366, "height": 800}}
-WIDTH = "document.documentElement.scrollWidth - window.innerWidth"
+# The document's width past the layout viewport. Not `window.innerWidth`: a mobile Chromium zooms out to
+# show a page that is too wide, and innerWidth (the visual viewport) grows with it.
+WIDTH = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
 def overflowing_pages(context, pages) -> tuple[list[str], int]:
