@@ -33,6 +33,7 @@ def _serve(workdir: Path) -> LiveServer:
     port = _free_port()
     env = _server_env(workdir, port)
     _run("db upgrade", [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env, workdir)
+    _run("seed-demo", [sys.executable, "-m", "flask", "--app", "wsgi", "community", "seed-demo"], env, workdir)
     log_path = workdir / "server.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen([sys.executable, str(ROOT / "wsgi.py")], env=env, cwd=workdir,

@@ -1,7 +1,6 @@
 """Every page a role can reach, for the phone-width, accessibility and screenshot runs.
 
-`demo_site(live_server)` loads the demo community (`flask community seed-demo`, every role, every board
-kind, ideas, CRM records) into the shared e2e server once, and lists the pages: the app's GET routes
+`demo_site(demo_server)` lists the pages of the demo community (the `demo_server` fixture, conftest.py): the app's GET routes
 without arguments (from its url_map) plus one instance of each parameterised page (a thread, a board, an
 idea board, a profile, a CRM profile, admin pages...). Which of them a role reaches is decided by the
 server at run time: a page that answers 403/404 (or sends a guest to /login) is not that role's page.
@@ -45,19 +44,13 @@ with app.app_context():
 """
 
 
-def _flask(live_server, *args) -> str:
-    env = _server_env(live_server.workdir, urlparse(live_server.url).port)
-    return _run(" ".join(args), [sys.executable, "-m", "flask", "--app", "wsgi", *args], env, live_server.workdir)
-
-
-def demo_site(live_server) -> dict:
-    """Seed the demo once per server and return {"pages": [...], "main": {name: path}}."""
-    if "demo_site" in live_server.seeded:
-        return live_server.seeded["demo_site"]
-    _flask(live_server, "community", "seed-demo")
-    env = _server_env(live_server.workdir, urlparse(live_server.url).port)
+def demo_site(server) -> dict:
+    """The pages of a server with the demo loaded: {"pages": [...], "main": {name: path}}."""
+    if "demo_site" in server.seeded:
+        return server.seeded["demo_site"]
+    env = _server_env(server.workdir, urlparse(server.url).port)
     found = json.loads(_run("listing the routes", [sys.executable, "-c", MAP_SCRIPT], env,
-                            live_server.workdir).strip().splitlines()[-1])
+                            server.workdir).strip().splitlines()[-1])
     pages = [route for route in found["routes"] if not any(part in route for part in NOT_PAGES)]
     pages = [route for route in pages if not route.endswith("/") or route == "/"]  # /admin/ == /admin
     member = ROLES["member"]
@@ -68,8 +61,8 @@ def demo_site(live_server) -> dict:
     main = {"home": "/", "thread": f"/t/{found['thread']}", "board": f"/b/{found['board']}",
             "ideas": f"/b/{found['idea_board']}", "search": "/search?q=router", "settings": "/settings",
             "crm_profile": f"/crm/members/{member}", "review": "/review"}
-    live_server.seeded["demo_site"] = {"pages": pages, "main": main}
-    return live_server.seeded["demo_site"]
+    server.seeded["demo_site"] = {"pages": pages, "main": main}
+    return server.seeded["demo_site"]
 
 
 def reachable(response, page) -> bool:

@@ -39,9 +39,9 @@ def axe_file():
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_main_pages_have_no_serious_accessibility_violations(scheme, axe_file, live_server, new_context):
-    site = demo_site(live_server)
-    context = new_context(color_scheme=scheme, bypass_csp=True, reduced_motion="reduce")
+def test_the_main_pages_have_no_serious_accessibility_violations(scheme, axe_file, demo_server, demo_context):
+    site = demo_site(demo_server)
+    context = demo_context(color_scheme=scheme, bypass_csp=True, reduced_motion="reduce")
     page = context.new_page()
     sign_in(page, ROLES["admin"], DEMO_PASSWORD)  # the one role that reaches them all (the review queue too)
     found = {}
@@ -51,7 +51,7 @@ def test_the_main_pages_have_no_serious_accessibility_violations(scheme, axe_fil
         problems = axe_violations(page)
         if problems:
             found[f"{name} {path}"] = problems
-    guest = new_context(color_scheme=scheme, bypass_csp=True).new_page()
+    guest = demo_context(color_scheme=scheme, bypass_csp=True).new_page()
     for name in ("home", "thread"):
         guest.goto(site["main"][name])
         if problems := axe_violations(guest):
@@ -59,9 +59,9 @@ def test_the_main_pages_have_no_serious_accessibility_violations(scheme, axe_fil
     assert found == {}, "\n".join(f"{where}: {'; '.join(problems)}" for where, problems in found.items())
 
 
-def test_the_theme_switch_is_remembered_and_rendered_by_the_server(live_server, new_context):
-    demo_site(live_server)
-    page = new_context(color_scheme="light").new_page()
+def test_the_theme_switch_is_remembered_and_rendered_by_the_server(demo_server, demo_context):
+    demo_site(demo_server)
+    page = demo_context(color_scheme="light").new_page()
     page.goto("/")
     background = "getComputedStyle(document.body).backgroundColor"
     light = page.evaluate(background)
@@ -77,9 +77,9 @@ def test_the_theme_switch_is_remembered_and_rendered_by_the_server(live_server, 
     assert page.evaluate(background) == light
 
 
-def test_keyboard_shortcuts_move_between_posts_reply_search_and_show_help(live_server, new_context):
-    site = demo_site(live_server)
-    page = new_context().new_page()
+def test_keyboard_shortcuts_move_between_posts_reply_search_and_show_help(demo_server, demo_context):
+    site = demo_site(demo_server)
+    page = demo_context().new_page()
     sign_in(page, ROLES["member"], DEMO_PASSWORD)
     page.goto(site["main"]["thread"])
     posts = page.locator("article.post")
@@ -111,9 +111,9 @@ def test_keyboard_shortcuts_move_between_posts_reply_search_and_show_help(live_s
     expect(help_dialog).to_be_hidden()
 
 
-def test_the_hidden_live_updates_banner_is_not_shown_nor_a_tab_stop(live_server, new_context):
-    site = demo_site(live_server)
-    page = new_context(viewport={"width": 360, "height": 740}).new_page()
+def test_the_hidden_live_updates_banner_is_not_shown_nor_a_tab_stop(demo_server, demo_context):
+    site = demo_site(demo_server)
+    page = demo_context(viewport={"width": 360, "height": 740}).new_page()
     page.goto(site["main"]["thread"])
     banner = page.locator(".live-banner")
     expect(banner).to_be_hidden()
@@ -122,9 +122,9 @@ def test_the_hidden_live_updates_banner_is_not_shown_nor_a_tab_stop(live_server,
         assert page.evaluate("document.activeElement.classList.contains('live-banner')") is False
 
 
-def test_reduced_motion_turns_animations_off(live_server, new_context):
-    site = demo_site(live_server)
-    page = new_context(reduced_motion="reduce").new_page()
+def test_reduced_motion_turns_animations_off(demo_server, demo_context):
+    site = demo_site(demo_server)
+    page = demo_context(reduced_motion="reduce").new_page()
     page.goto(site["main"]["thread"])
     page.evaluate("document.querySelector('article.post').classList.add('live-new')")
     assert page.evaluate("getComputedStyle(document.querySelector('article.post')).animationName") == "none"
