@@ -7,6 +7,7 @@ bypass the CSP (and only they).
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -34,7 +35,10 @@ def axe_violations(page) -> list[str]:
 @pytest.fixture(scope="module")
 def axe_file():
     if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `npm ci` (make install-dev does)", pytrace=False)
+        problem = f"{AXE} is missing: run `npm ci` (make install-dev does)"
+        if os.environ.get("CI"):
+            pytest.fail(problem, pytrace=False)
+        pytest.skip(problem)
     return AXE
 
 
