@@ -35,8 +35,8 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from . import signals
-from .appearance.theme import theme_choice
 from .aftercommit import after_commit
+from .appearance.theme import theme_choice
 from .forum.models import Thread
 
 # every signal that can change a page a guest sees
