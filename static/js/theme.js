@@ -35,6 +35,23 @@
     tools.hidden = false;
   }
 
+  // A block that scrolls sideways (code, a table in a post) must be reachable by keyboard to be scrolled.
+  function focusableScrollers() {
+    Array.prototype.forEach.call(document.querySelectorAll("main pre, main .post-body table, main .crm-trend"), function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        if (!box.hasAttribute("tabindex")) {
+          box.setAttribute("tabindex", "0");
+          box.setAttribute("data-scroll-focus", "");
+        }
+      } else if (box.hasAttribute("data-scroll-focus")) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("data-scroll-focus");
+      }
+    });
+  }
+  focusableScrollers();
+  window.addEventListener("resize", focusableScrollers);
+
   // Tables stack into cards on a phone (site.css); each cell shows its column's header before it.
   var tables = document.querySelectorAll("main table");
   Array.prototype.forEach.call(tables, function (table) {

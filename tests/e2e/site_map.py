@@ -60,7 +60,8 @@ def demo_site(server) -> dict:
               "/tag/router", "/search?q=router"]
     main = {"home": "/", "thread": f"/t/{found['thread']}", "board": f"/b/{found['board']}",
             "ideas": f"/b/{found['idea_board']}", "search": "/search?q=router", "settings": "/settings",
-            "crm_profile": f"/crm/members/{member}", "review": "/review"}
+            "crm_profile": f"/crm/members/{member}", "review": "/review",
+            "developers": "/developers/api", "crm_dashboard": "/crm/dashboard", "profile": f"/u/{member}"}
     server.seeded["demo_site"] = {"pages": pages, "main": main}
     return server.seeded["demo_site"]
 
