@@ -41,6 +41,9 @@
   function reply() {
     var box = document.querySelector("#reply textarea");
     if (!box) return false;
+    var form = document.getElementById("reply");
+    var toggle = form.querySelector("[data-composer-toggle]");
+    if (form.classList.contains("is-minimised") && toggle) toggle.click();  // open the minimised composer
     box.scrollIntoView({ block: "center", behavior: reduced ? "auto" : "smooth" });
     box.focus({ preventScroll: true });
     return true;
