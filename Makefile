@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+NODE_DEPS := node_modules/.installed
 export FLASK_APP := wsgi
 
 .PHONY: serve test lint install install-dev translations
@@ -11,7 +12,7 @@ serve: $(VENV)/.installed  ## set up and serve the community on http://127.0.0.1
 	$(BIN)/flask --app wsgi community seed-demo --if-empty
 	$(BIN)/python wsgi.py
 
-test: $(VENV)/.installed-dev  ## run the whole test suite (SQLite; set TEST_DATABASE_URL for PostgreSQL)
+test: $(VENV)/.installed-dev $(NODE_DEPS)  ## run the whole test suite (SQLite; set TEST_DATABASE_URL for PostgreSQL)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev  ## ruff (pyflakes, isort, bugbear, imports inside functions, pyupgrade) and the duplicate-code check
@@ -19,7 +20,7 @@ lint: $(VENV)/.installed-dev  ## ruff (pyflakes, isort, bugbear, imports inside 
 	$(BIN)/pylint --rcfile pyproject.toml --score=n community crm_bridge
 
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev $(NODE_DEPS)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,11 @@ $(VENV)/.installed: requirements.txt | $(VENV)/bin/python
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed $@
+
+# axe-core for the e2e accessibility checks (package.json, package-lock.json); again only when the lock changes
+$(NODE_DEPS): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm is missing: the e2e accessibility checks need it (apt-get install npm)"; fi
 
 translations: $(VENV)/.installed-dev  ## extract messages, update and compile the catalogs
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs ".*" -o community/translations/messages.pot .

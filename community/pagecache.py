@@ -37,6 +37,7 @@ from flask_wtf.csrf import generate_csrf
 
 from . import signals
 from .aftercommit import after_commit
+from .appearance.theme import theme_choice
 from .forum.models import Thread
 
 # every signal that can change a page a guest sees
@@ -112,7 +113,8 @@ def _eligible() -> bool:
 
 
 def _key():
-    return request.full_path, str(get_locale()), str(get_timezone())  # times are shown in the guest's zone (cookie tz)
+    # times are shown in the guest's zone (cookie tz); the theme is data-theme on <html> (cookie theme)
+    return request.full_path, str(get_locale()), str(get_timezone()), theme_choice()
 
 
 def cached_thread_page(thread_id: int) -> Response | None:

@@ -216,9 +216,10 @@
     list.setAttribute("role", "listbox");
     list.hidden = true;
     box.insertAdjacentElement("afterend", list);
+    // a textarea is a textbox: aria-expanded is not allowed on it (axe aria-allowed-attr); the list is
+    // announced through aria-controls and aria-activedescendant
     box.setAttribute("aria-autocomplete", "list");
     box.setAttribute("aria-controls", id);
-    box.setAttribute("aria-expanded", "false");
     var items = [], active = -1, match = null, timer = null, asked = "";
     var membersUrl = form.querySelector("[data-members-url]").dataset.membersUrl;
     var tagsUrl = form.querySelector("[data-tags-url]").dataset.tagsUrl;
@@ -228,7 +229,6 @@
       list.textContent = "";
       items = [];
       active = -1;
-      box.setAttribute("aria-expanded", "false");
       box.removeAttribute("aria-activedescendant");
     }
 
@@ -264,7 +264,6 @@
         list.appendChild(li);
       });
       list.hidden = !found.length;
-      box.setAttribute("aria-expanded", found.length ? "true" : "false");
       highlight(found.length ? 0 : -1);
     }
 

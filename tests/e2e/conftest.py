@@ -294,3 +294,55 @@ def screenshot_dir(tmp_path_factory) -> Path:
     path = Path(os.environ.get("E2E_SCREENSHOT_DIR") or tmp_path_factory.mktemp("screenshots"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory):
+    """A second server with the demo community (`flask community seed-demo`: every role, every board kind,
+    ideas, CRM records), for the checks that walk every page (phone width, axe-core, screenshots). Its
+    own database, so the demo's members and threads never meet the other tests' expectations."""
+    _require_chromium()
+    workdir = tmp_path_factory.mktemp("demo-server")
+    port = _free_port()
+    env = _server_env(workdir, port)
+    python = sys.executable
+    _run("flask --app wsgi db upgrade", [python, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env, workdir)
+    _run("flask community seed-demo", [python, "-m", "flask", "--app", "wsgi", "community", "seed-demo"], env, workdir)
+    log_path = workdir / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([python, str(ROOT / "wsgi.py")], env=env, cwd=workdir,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, workdir=workdir, log_path=log_path)
+    try:
+        _wait_healthy(server)
+        yield server
+    finally:
+        _stop(process)
+
+
+@pytest.fixture
+def demo_context(browser, demo_server):
+    """Open browser contexts on the demo server; fail on any 5xx answer and (in the contexts that do not
+    bypass it) on any Content-Security-Policy violation."""
+    contexts, server_errors, csp = [], [], CspWatch(demo_server)
+
+    def open_context(**options):
+        options.setdefault("locale", "en-US")
+        context = browser.new_context(base_url=demo_server.url, **options)
+        context.set_default_timeout(10_000)
+        context.on("response", lambda r: server_errors.append(f"{r.status} {r.request.method} {r.url}")
+                   if r.status >= 500 else None)
+        if not options.get("bypass_csp"):
+            csp.attach(context)
+        contexts.append(context)
+        return context
+
+    yield open_context
+    for context in contexts:
+        context.close()
+    if server_errors:
+        pytest.fail("the server answered with errors: " + "; ".join(server_errors) +
+                    "\n--- server log ---\n" + demo_server.log_tail())
+    time.sleep(0.3)
+    if csp.violations():
+        pytest.fail("Content-Security-Policy violations: " + "; ".join(csp.violations()))
