@@ -1,7 +1,10 @@
 """The language switcher in every page's footer: a guest's choice is a cookie, a member's their setting."""
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from community.extensions import db
+from community.mail.models import MailMessage
 from community.members.models import Member
 
 
@@ -67,3 +70,15 @@ def test_the_guest_page_cache_keeps_serving_pages_with_the_switcher(app, client,
     page = client.get(f"/t/{thread.id}").get_data(as_text=True)
     footer = page[page.index('<footer class="site-footer">'):]
     assert 'action="/language"' in footer and "csrf_token" not in footer
+
+
+def test_mails_follow_the_language_a_member_switched_to(app, client, auth, make):
+    member = make.member("reader")
+    auth.login(member)
+    client.post("/language", data={"language": "zh_CN", "next": "/"})
+    auth.logout()
+    browser = app.test_client()  # an English browser asks for the reset: the mail still goes out in Chinese
+    browser.set_cookie("lang", "en")
+    browser.post("/password/forgot", data={"login": "reader"})
+    mail = db.session.scalars(select(MailMessage).where(MailMessage.to_address == "reader@example.com")).all()[-1]
+    assert mail.locale == "zh_CN" and any("\u4e00" <= ch <= "\u9fff" for ch in mail.subject)
