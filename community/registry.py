@@ -25,7 +25,7 @@ from .forum.models import BoardKind
 # Template slots: where a page has room for the partials of feature areas ({{ slot }} -> where it is).
 SLOTS = {
     "head_extra": "the page's <head>, after the stylesheets: meta tags, the manifest (base.html)",
-    "nav_extra": "the site's main navigation, after Latest (base.html)",
+    "nav_extra": "the site's main navigation, after the staff entries (base.html)",
     "header_extra": "the site header, for signed-in members, before Sign out (base.html)",
     "page_end": "the end of every page's body (base.html)",
     "thread_head": "under a thread's title (forum/thread.html)",
@@ -42,6 +42,8 @@ SLOTS = {
     "settings_extra": "the member's settings page, after the password (members/settings.html)",
     "your_data": "'Your data' on the settings and the delete-account pages",
     "composer_extra": "under the text box of the reply, new-thread and edit forms (forum/*.html)",
+    "nav_staff": "the main navigation's entries for staff and moderators, after Rewards (base.html: CRM, Review)",
+    "footer_extra": "the site footer, after the terms and privacy links (base.html)",
 }
 
 _KEY = "community.registry"

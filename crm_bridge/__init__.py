@@ -58,6 +58,7 @@ def init_app(app: Flask) -> None:
     register_template_slot(app, "post_after_body", "crm_bridge/_post_sentiment.html", order=30)
     register_template_slot(app, "profile_extra", "crm_bridge/_profile_links.html", order=90)
     register_template_slot(app, "your_data", "crm_bridge/_my_data_link.html")
+    register_template_slot(app, "nav_staff", "crm_bridge/_site_nav.html", order=10)
     _admin_sections()
     app.cli.add_command(crm_cli)
     jobs.register(app)

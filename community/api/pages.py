@@ -112,5 +112,15 @@ def api_keys():
 @bp.route("/developers/api")
 def developers():
     """The readable API page: how to get a token, the conventions, and every operation."""
-    return render_template("community/api/developers.html", spec=document(),
-                           spec_url=url_for("api.openapi_document"))
+    spec = document()
+    operations = [(method, path, op) for path, methods in spec["paths"].items() for method, op in methods.items()]
+    return render_template("community/api/developers.html", operations=operations,
+                           spec_url=url_for("api.openapi_document"), scope_of=_scope_of)
+
+
+def _scope_of(op: dict) -> str | None:
+    """The token scope an operation needs (its description names it in backticks), or None for no sign-in."""
+    if not op.get("security"):
+        return None
+    parts = op.get("description", "").split("`")
+    return parts[1] if len(parts) > 2 else None

@@ -149,6 +149,13 @@ def set_consent(member: Member, *, marketing: bool, research: bool) -> bool:
     return changed
 
 
+def set_language(member: Member, locale: str | None) -> None:
+    """Read the site in `locale` from now on (the language switcher; None: follow the browser)."""
+    if member.locale != (locale or None):
+        member.locale = locale or None
+        member_updated.send(member, fields=["locale"])
+
+
 def change_password(member: Member, old: str, new: str, *, keep: str | None = None) -> None:
     """Set a new password after checking the old one; every session of the member but `keep` ends."""
     if not passwords.verify_password(member.password_hash, old or ""):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..auth_loader import sign_in, sign_out
 from ..errors import ServiceError
-from ..extensions import db, limiter
+from ..extensions import csrf, db, limiter
 from ..forms import (
     ConfirmForm,
     ConsentForm,
@@ -23,7 +23,7 @@ from ..forms import (
     submit,
 )
 from ..forum.models import Thread
-from ..i18n import select_locale
+from ..i18n import LANGUAGE_COOKIE, select_locale
 from ..permissions import is_suspended, public_thread_clause, readable_board_clause
 from ..signals import registration_attempted_for_existing_email
 from ..site.branding import brand
@@ -146,6 +146,38 @@ def logout():
     response = redirect(url_for("site.home"))
     response.headers["Clear-Site-Data"] = '"cache"'  # and the service worker forgets the pages it kept (seo)
     return response
+
+
+@bp.route("/language", methods=["POST"])
+@csrf.exempt  # checked below: a member's form carries the token; a guest's has none (see _same_origin)
+@limiter.limit("30 per minute")
+def language():
+    """The language switcher: a member's choice is their setting, a guest's the `lang` cookie; back to `next`."""
+    choice = request.form.get("language", "")
+    if choice not in current_app.config["LANGUAGES"]:
+        abort(400)
+    if current_user.is_authenticated:
+        if current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()  # a member's language is account state: the usual token
+        services.set_language(current_user, choice)
+        db.session.commit()
+    elif not _same_origin():
+        abort(400)
+    response = redirect(_safe_next(url_for("site.home")))
+    # kept for signed-in members too: after signing out the site stays in the language they chose
+    response.set_cookie(LANGUAGE_COOKIE, choice, max_age=365 * 24 * 3600, samesite="Lax",
+                        secure=request.is_secure, httponly=True)
+    return response
+
+
+def _same_origin() -> bool:
+    """A guest's switch carries no CSRF token (a token would make every guest page personal and defeat the
+    guests' page cache, community/pagecache.py); the browser's Origin, or else its Referer, must be this
+    site, so another site cannot change a guest's language."""
+    claimed = request.headers.get("Origin") or request.headers.get("Referer")
+    if not claimed:
+        return request.headers.get("Sec-Fetch-Site") in (None, "same-origin")
+    return urlsplit(claimed).netloc == request.host
 
 
 @bp.route("/u/<username>")

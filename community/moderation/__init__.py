@@ -59,7 +59,7 @@ def init_app(app: Flask) -> None:
     register_template_slot(app, "thread_before_posts", "community/moderation/_notice.html", order=40)
     register_template_slot(app, "thread_head", "community/moderation/thread_tools/_menu.html", order=30)
     register_template_slot(app, "thread_row_badges", "community/moderation/thread_tools/_row_badges.html", order=20)
-    register_template_slot(app, "header_extra", "community/moderation/_header.html", order=2)
+    register_template_slot(app, "nav_staff", "community/moderation/_header.html", order=20)
     register_template_slot(app, "post_before_body", "community/moderation/_post_marks.html")
     subscribers.connect()
     appeals.connect()

@@ -33,6 +33,7 @@ KIND_LABELS = {
     "answer_accepted": _l("Accepted answers"),
     "reward": _l("Rewards"),
     "trust_level": _l("Trust levels"),
+    "bookmark_reminder": _l("Reminders of my bookmarks"),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 import redis
-from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text as sql_text
@@ -13,6 +13,7 @@ from ..dbtypes import utcnow
 from ..extensions import db
 from ..forum import services as forum
 from ..forum.views import period_arg, sort_arg
+from ..i18n import language_choices
 from ..permissions import can_view_board
 from ..search.index import health as search_health
 from ..uploads.views import send_upload
@@ -40,11 +41,21 @@ def xml_text(value) -> str:
 
 bp.add_app_template_global(branding.brand, "brand")
 bp.add_app_template_global(branding.community_name, "community_name")
+bp.add_app_template_global(language_choices, "language_choices")
+
+
+@bp.app_template_global("nav_boards")
+def nav_boards() -> list:
+    """The boards the reader may read, for the header's Boards menu: one query per request, shared with the home page."""
+    found = g.get("_nav_boards")
+    if found is None:
+        found = g._nav_boards = forum.visible_boards(current_user)
+    return found
 
 
 @bp.route("/")
 def home():
-    boards = forum.visible_boards(current_user)
+    boards = nav_boards()
     latest = forum.latest_threads(current_user, 1, per_page=10)
     intro = branding.INTRO.value
     return render_template("community/site/home.html", boards=boards, latest=latest,

@@ -80,6 +80,12 @@
   /* ---- staff counters ------------------------------------------------------------------- */
   var counters = document.querySelector(".staff-counters");
   function showCounters(values) {
+    Object.keys(values).forEach(function (name) {  /* counters shown elsewhere, e.g. the header's Review link */
+      document.querySelectorAll('[data-live-counter="' + name + '"]').forEach(function (badge) {
+        badge.textContent = String(values[name]);
+        badge.hidden = !values[name];
+      });
+    });
     if (!counters) return;
     counters.hidden = false;
     Object.keys(values).forEach(function (name) {

@@ -53,5 +53,5 @@ def test_an_admin_creates_a_members_board_on_a_phone_and_a_guest_cannot_see_it(l
     guest = new_context(**PHONE).new_page()
     assert guest.goto(f"/b/insiders-{suffix}").status == 404
     guest.goto("/")
-    expect(guest.get_by_text(f"From the shell {suffix}")).to_be_visible()
+    expect(guest.locator("main").get_by_text(f"From the shell {suffix}")).to_be_visible()
     expect(guest.get_by_text(f"Insiders {suffix}")).to_have_count(0)
