@@ -64,7 +64,7 @@ from .qa.services import accept_answer
 from .rewards.models import Reward
 from .rewards.services import NotEnoughPoints, RewardInput, create_reward, redeem
 from .signals import member_registered
-from .trust.services import record_read, record_visit, refresh_trust_level
+from .trust.services import MAX_LEVEL, record_read, record_visit, refresh_trust_level, set_trust_level
 from .votes.services import cast_vote
 
 DEMO_PASSWORD = "demo-community-2026"
@@ -83,6 +83,7 @@ class DemoMember:
     bio: str
     joined_days_ago: float
     locale: str | None = None
+    leader_by: str | None = None  # a staff member who made them a community leader (trust level 4, by hand)
 
 
 # ---- boards --------------------------------------------------------------------------------------
@@ -194,7 +195,8 @@ def _read_content(path: Path = CONTENT_PATH):
     with path.open(encoding="utf-8") as file:
         content = json.load(file)
     members = tuple(DemoMember(spec["username"], Role(spec["role"]), spec["display_name"], spec["bio"],
-                               spec["joined_days_ago"], spec.get("locale")) for spec in content["members"])
+                               spec["joined_days_ago"], spec.get("locale"), spec.get("leader_by"))
+                    for spec in content["members"])
     boards = tuple(DemoBoard(spec["slug"], spec["name"], spec["description"], BoardKind(spec["kind"]),
                              Visibility(spec["visibility"]), tuple(spec.get("groups", ())))
                    for spec in content["boards"])
@@ -562,6 +564,13 @@ def _settle_trust(loaded: _Loaded) -> None:
         with stamping_at(loaded.plan.last_active.get(username, member.created_at)):
             refresh_trust_level(member)
             db.session.flush()
+    # Level 3 asks for 50 of the last 100 days visited and 500 posts read, more than a demo of ninety days and
+    # some two hundred posts can earn; as brands do (and Discourse's level 4), staff appoint a leader by hand.
+    for spec in MEMBERS:
+        if spec.leader_by:
+            with stamping_at(loaded.plan.last_active.get(spec.username, loaded.plan.now)):
+                set_trust_level(loaded.members[spec.leader_by], loaded.members[spec.username], MAX_LEVEL)
+                db.session.flush()
 
 
 @community_cli.command("seed-demo")

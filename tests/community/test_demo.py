@@ -18,7 +18,7 @@ from community.forum.models import Board, BoardKind, IdeaStatus, Post, PostMenti
 from community.ideas.models import IdeaStatusEvent
 from community.members.models import Member, Role
 from community.moderation.models import Flag
-from community.permissions import can_flag
+from community.permissions import can_flag, can_recategorize, can_retag
 from community.polls.models import Poll, PollBallot
 from community.reputation.models import BadgeGrant
 from community.rewards.models import Redemption
@@ -341,3 +341,17 @@ def test_a_fresh_demo_has_members_who_can_flag_as_the_docs_say(db, client, auth)
     response = client.post(f"/p/{post.id}/flag", data={"reason": "spam"})
     assert response.status_code in (302, 303)
     assert db.session.scalar(select(func.count()).select_from(Flag).where(Flag.post_id == post.id)) == 1
+
+
+def test_a_fresh_demo_has_a_community_leader_who_may_retag_and_move(db, client, auth):
+    """Level 3 cannot be earned in ninety demo days: staff appointed one leader (level 4, by hand, locked)."""
+    leader = db.session.scalar(select(Member).where(Member.username == "netnerd42"))
+    assert leader.trust_level == 4 and leader.trust_level_locked
+    thread = db.session.scalars(select(Thread).join(Board).where(
+        Board.visibility == Visibility.public, Thread.author_id != leader.id).order_by(Thread.id)).first()
+    assert can_retag(leader, thread) and can_recategorize(leader, thread)
+    ordinary = db.session.scalars(select(Member).where(Member.role == Role.member, Member.id != leader.id)).all()
+    assert not any(can_retag(m, thread) for m in ordinary)  # the others' activity earns levels 1 and 2 only
+    auth.login(leader, DEMO_PASSWORD)
+    page = client.get(f"/t/{thread.id}").get_data(as_text=True)
+    assert f"/t/{thread.id}/tags" in page  # the retag tool is on the thread page for them
