@@ -681,8 +681,7 @@ def can_review_registrations(member) -> bool:
 # ---- uploads (community/uploads): who may upload, and the board's say ------------------------------
 
 def _upload_setting(key: str):
-    from . import settings  # noqa: PLC0415  (the uploads area declares these keys)
-    return settings.get(key)
+    return site_settings.get(key)  # the uploads area declares these keys
 
 
 def can_upload_images(member) -> bool:

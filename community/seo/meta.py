@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from jinja2 import pass_context
 from sqlalchemy import select
 
 from .. import text
@@ -176,7 +177,6 @@ def _mark_offline(response):
 
 
 def init_app(app) -> None:
-    from jinja2 import pass_context  # noqa: PLC0415
 
     app.jinja_env.globals["seo_meta"] = pass_context(seo_meta)
     app.jinja_env.globals["seo_theme_colour"] = icons.theme_colour
