@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, make_response, rend
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text as sql_text
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..dbtypes import utcnow
 from ..extensions import db
@@ -49,7 +50,11 @@ def nav_boards() -> list:
     """The boards the reader may read, for the header's Boards menu: one query per request, shared with the home page."""
     found = g.get("_nav_boards")
     if found is None:
-        found = g._nav_boards = forum.visible_boards(current_user)
+        try:
+            found = g._nav_boards = forum.visible_boards(current_user)
+        except SQLAlchemyError:  # the database is down: the page frame (an error page) still renders, menu empty
+            db.session.rollback()
+            return []
     return found
 
 

@@ -64,7 +64,7 @@ SCRIPT = textwrap.dedent("""
         out["codes"] = [c.get(path).status_code for _ in range(65)]
         assert 503 not in out["codes"], out["codes"]
         last = c.get(path)
-        out["last"] = [last.status_code, last.get_data(as_text=True)[:2000]]
+        out["last"] = [last.status_code, last.get_data(as_text=True)[:50000]]
         out["elsewhere"] = client(8).get(path).status_code
     print(json.dumps(out))
 """)
