@@ -14,10 +14,11 @@ from urllib.parse import urlparse
 from tests.e2e.conftest import _run, _server_env
 
 DEMO_PASSWORD = "demo-community-2026"
-ROLES = {"guest": None, "member": "netnerd42", "moderator": "samira_k", "staff": "acme_grace", "admin": "admin"}
+# the member is an ordinary one (netnerd42 is the demo's community leader, with thread tools)
+ROLES = {"guest": None, "member": "lin_xiaoyu", "moderator": "samira_k", "staff": "acme_grace", "admin": "admin"}
 # GET routes that are not pages a person reads (feeds, files, fragments, JSON, one-time links).
-NOT_PAGES = (".atom", ".css", ".json", "/favicon.ico", "/healthz", "/static/", "/live/", "/search/similar",
-             "/setup", "/api/", "/csp-report", "/socket.io")
+NOT_PAGES = (".atom", ".css", ".json", ".xml", ".txt", ".webmanifest", "/sw.js", "/icons/", "/favicon.ico",
+             "/healthz", "/static/", "/live/", "/search/similar", "/setup", "/api/", "/csp-report", "/socket.io")
 
 MAP_SCRIPT = r"""
 import json

@@ -19,6 +19,11 @@ def test_poll_started_with_a_thread_is_voted_on_with_and_without_javascript(new_
     # The author's browser runs at UTC+8: the closing time typed in is local time.
     author = new_context(timezone_id="Asia/Shanghai").new_page()
     sign_in(author, live_server.seeded["username"], live_server.seeded["password"])
+    # the member reads times in Shanghai's zone (other tests' browsers may have set it otherwise before)
+    author.goto("/settings")
+    author.locator("#timezone-input").fill("Asia/Shanghai")
+    author.get_by_role("button", name="Save time zone").click()
+    expect(author.locator("#timezone-input")).to_have_value("Asia/Shanghai")
     author.goto(f"/b/{live_server.seeded['board']}/new")
     author.get_by_label("Title").fill(title)
     author.get_by_label("Message").fill("Tell us what you would use most.")
@@ -35,14 +40,17 @@ def test_poll_started_with_a_thread_is_voted_on_with_and_without_javascript(new_
     poll = author.locator("section.poll")
     expect(poll.get_by_role("heading")).to_contain_text("Which features do you want?")
     expect(poll).to_contain_text("Choose up to 2 options.")
-    expect(poll.locator(".poll-meta")).to_contain_text("2:30")  # 10:30 at UTC+8, shown in UTC
+    # 10:30 at UTC+8 typed in, shown back in the author's zone (taken from the browser), the zone on hover
+    expect(poll.locator(".poll-meta time")).to_contain_text("10:30")
+    expect(poll.locator(".poll-meta time")).to_have_attribute("title", re.compile(r"10:30.*Asia/Shanghai"))
+    expect(poll.locator(".poll-meta time")).to_have_attribute("datetime", "2999-01-02T02:30:00Z")
 
     # With JavaScript, a third box cannot be ticked once two are.
     poll.get_by_label("Maps").check()
     poll.get_by_label("Weather").check()
     expect(poll.get_by_label("Music")).to_be_disabled()
     poll.get_by_role("button", name="Vote").click()
-    expect(author.get_by_role("status")).to_contain_text("Your vote has been saved.")
+    expect(author.get_by_role("status").filter(has_text="Your vote has been saved.")).to_be_visible()
     results = author.locator("section.poll .poll-results")
     expect(results.locator(".poll-result")).to_have_count(3)
     expect(results.locator(".poll-result", has_text="Maps")).to_contain_text("100% · 1 vote")
