@@ -2,17 +2,23 @@
 
 No database, no sessions, no login, no translations, no permission checks: what one request costs
 when a Flask worker only renders a template of this size. `ceiling_app:app` for gunicorn.
+
+For a signed-in reader (thread_page.py --reader member), `/member/t/<id>` is the same page behind
+Flask's signed session cookie: it answers 403 unless the cookie set by `/member/sign-in` comes back
+(the signature is checked on every request), and names the member in the header. Still no database.
 """
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import content
-from flask import Flask, render_template
+from flask import Flask, abort, render_template, session
 from markdown_it import MarkdownIt
 
 app = Flask(__name__, template_folder=str(Path(__file__).resolve().parent / "ceiling_templates"))
+app.secret_key = os.environ.get("SECRET_KEY", "bench-ceiling-secret")
 
 
 def _build_thread(posts: int = 50) -> dict:
@@ -29,7 +35,7 @@ def _build_thread(posts: int = 50) -> dict:
             "created_iso": created.isoformat(), "created_title": created.strftime("%b %d, %Y, %I:%M:%S %p"),
             "created_short": created.strftime("%m/%d/%y, %I:%M %p"),
             "reply_to": targets.get(number),
-            "body_html": md.render(body),
+            "body_html": md.render(body), "score": number % 4,
         })
     by_number = {item["number"]: item for item in items}
     for item in items:
@@ -42,8 +48,28 @@ def _build_thread(posts: int = 50) -> dict:
 
 
 THREAD = _build_thread()
+# The reactions a post offers (community/reactions/kinds.py), and a CSRF token of the app's length.
+REACTIONS = [{"code": code, "emoji": emoji, "label": label} for code, emoji, label in (
+    ("like", "👍", "Like"), ("thanks", "🙏", "Thanks"), ("laugh", "😄", "Laugh"), ("wow", "😮", "Wow"),
+    ("sad", "😢", "Sad"))]
+CSRF_TOKEN = "IjMyODRkN2NjNDkzMTRjZDdkMWNjMWM5MTVhYzYwYzJkODY5YjdjYTMi.axM7Kw.l_XPyaoAVbGZlk2m7IXJt1yf4ZI"
 
 
 @app.route("/t/<int:thread_id>")
 def thread(thread_id: int):
-    return render_template("thread.html", site_name="Acme Community", thread=THREAD)
+    return render_template("thread.html", site_name="Acme Community", thread=THREAD, reactions=REACTIONS)
+
+
+@app.route("/member/sign-in")
+def member_sign_in():
+    session["member"] = content.READER
+    return "signed in"
+
+
+@app.route("/member/t/<int:thread_id>")
+def member_thread(thread_id: int):
+    member = session.get("member")
+    if not member:
+        abort(403)
+    return render_template("thread.html", site_name="Acme Community", thread=THREAD, reactions=REACTIONS,
+                           member=member, csrf_token=CSRF_TOKEN)

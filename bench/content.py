@@ -19,6 +19,7 @@ MEMBERS = [
     ("acme_support", "Acme Support", True),
 ]
 PASSWORD = "bench-password-not-secret-42"
+READER = "jonas.k"  # the signed-in reader of thread_page.py --reader member (writes posts 5, 12, 19, ...)
 
 BOARD_SLUG = "bench-help"
 BOARD_NAME = "Help & troubleshooting"

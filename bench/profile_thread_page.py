@@ -2,17 +2,23 @@
 
     .venv/bin/pip install pyinstrument        # a bench-only tool, deliberately not in requirements
     .venv/bin/python bench/profile_thread_page.py [--requests 200] [--posts 50] [--ref REF]
+    .venv/bin/python bench/profile_thread_page.py --reader member --requests 40   # issue 18's signed-in reader
 
 Builds a fresh migrated, seeded SQLite database in a temp dir (as thread_page.py does), creates the
 app with the same environment, warms it up, then profiles --requests guest GETs of the thread page
 through the WSGI test client (no network, no gunicorn). Writes the text and HTML reports to
 bench/results/ and prints the text one, plus a per-request time split by phase.
+
+With --reader member, the database also holds the reader's state (seed_thread.py --reader) and the
+test client signs that member in through the login form first, so the profiled GETs carry the session
+cookie; the SQL statements of one request are counted too.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -22,12 +28,56 @@ from pathlib import Path
 import thread_page as tp
 
 
+def count_statements(app, client, path: str) -> list[str]:
+    """Return the SQL statements one GET of `path` runs (an engine event listener, as the tests count)."""
+    from sqlalchemy import event  # noqa: PLC0415  (imported once the app's tree is on sys.path)
+
+    from community.extensions import db  # noqa: PLC0415
+
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        client.get(path)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def top_functions(client, path: str, requests: int, limit: int) -> str:
+    """Profile `requests` GETs with cProfile; return the `limit` functions with most cumulative time, per request."""
+    import cProfile  # noqa: PLC0415  (only for --cprofile)
+    import pstats  # noqa: PLC0415
+
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(requests):
+        client.get(path)
+    profile.disable()
+    stats = pstats.Stats(profile).stats
+    rows = sorted(((ct, nc, f"{Path(fn).name}:{line}({name})") for (fn, line, name), (_cc, nc, _tt, ct, _callers)
+                   in stats.items()), reverse=True)
+    lines = [f"cProfile, per request ({requests} requests; cProfile's own overhead inflates the times):",
+             f"{'cumulative ms':>14} {'calls':>7}  function"]
+    lines += [f"{ct * 1000 / requests:>14.2f} {nc // requests:>7}  {where}" for ct, nc, where in rows[:limit]]
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200, help="profiled requests")
     parser.add_argument("--posts", type=int, default=50)
     parser.add_argument("--ref", help="profile this git ref (git archive) instead of the working tree")
     parser.add_argument("--interval", type=float, default=0.0005, help="pyinstrument sampling interval (s)")
+    parser.add_argument("--reader", choices=("guest", "member"), default="guest")
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N",
+                        help="also print the N functions with the most cumulative time under cProfile "
+                             "(same requests again; shows totals that pyinstrument spreads over call sites)")
     args = parser.parse_args(argv)
     try:
         from pyinstrument import Profiler  # noqa: PLC0415  (a bench-only tool: say how to install it when missing)
@@ -38,7 +88,7 @@ def main(argv=None) -> int:
     try:
         source = tp.export_ref(args.ref, tmp / "src") if args.ref else tp.ROOT
         env = tp.app_environment(tmp, args.posts)
-        seeded = tp.prepare_database(source, env, args.posts)
+        seeded = tp.prepare_database(source, env, args.posts, reader=args.reader == "member")
         os.environ.clear()
         os.environ.update(env)
         sys.path.insert(0, str(source))
@@ -48,6 +98,16 @@ def main(argv=None) -> int:
         app = create_app()
         client = app.test_client()
         path = f"/t/{seeded['thread_id']}"
+        statements = None
+        if args.reader == "member":
+            page = client.get("/login").get_data(as_text=True)
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+            response = client.post("/login", data={"csrf_token": token, "login": seeded["reader"],
+                                                   "password": tp.content.PASSWORD})
+            assert response.status_code == 302, response.status
+            client.get(path)
+            statements = count_statements(app, client, path)
+            assert f"/u/{seeded['reader']}".encode() in client.get(path).data
         response = client.get(path)
         assert response.status_code == 200 and b'id="post-%d"' % args.posts in response.data, response.status
         for _ in range(20):
@@ -67,11 +127,18 @@ def main(argv=None) -> int:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         tp.RESULTS.mkdir(exist_ok=True)
         text = profiler.output_text(unicode=True, color=False, show_all=False)
-        (tp.RESULTS / f"profile_thread_page-{stamp}.txt").write_text(text)
-        (tp.RESULTS / f"profile_thread_page-{stamp}.html").write_text(profiler.output_html())
+        (tp.RESULTS / f"profile_thread_page-{args.reader}-{stamp}.txt").write_text(text)
+        (tp.RESULTS / f"profile_thread_page-{args.reader}-{stamp}.html").write_text(profiler.output_html())
         print(text)
-        print(f"unprofiled: {unprofiled_ms:.1f} ms per request (in-process, one thread, {args.posts} posts)")
-        print(f"reports: bench/results/profile_thread_page-{stamp}.txt and .html")
+        print(f"unprofiled: {unprofiled_ms:.1f} ms per request (in-process, one thread, {args.posts} posts, "
+              f"{args.reader})")
+        if args.cprofile:
+            print(top_functions(client, path, args.requests, args.cprofile))
+        if statements is not None:
+            print(f"SQL statements in one signed-in request: {len(statements)}")
+            for statement in statements:
+                print("   ", " ".join(statement.split())[:150])
+        print(f"reports: bench/results/profile_thread_page-{args.reader}-{stamp}.txt and .html")
         return 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

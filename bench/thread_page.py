@@ -10,11 +10,22 @@ a check that the thread page answers 200 with every post and that the ceiling pa
 (+-20 %); a warm-up; then wrk runs, alternating the two targets (ABBA order) so drift and noise hit
 both alike. Raw wrk output and parsed figures go to bench/results/thread_page-<time>.json.
 Target: thread page requests/s >= 50 % of the ceiling's.
+
+Issue 18, a signed-in reader: `--reader member` (or `--reader both`, guest and member in the same run)
+seeds content.READER's state too (follows the thread, votes, reactions, bookmarks, notifications;
+seed_thread.py --reader), signs that member in through the real login form (CSRF token from the page)
+and gives wrk the resulting session cookie (`-H "Cookie: ..."`). The member's ceiling is the ceiling
+app's `/member/t/<id>`: the same page behind a signed Flask session cookie. Target for the member:
+requests/s >= 40 % of the guest ceiling's (issue 18; next bar 80 %).
+
+    .venv/bin/python bench/thread_page.py --reader both --worker-class sync --connections 16
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
+import http.cookies
 import json
 import os
 import platform
@@ -29,14 +40,19 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from importlib.metadata import version
 from pathlib import Path
+
+import content
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 TARGET_RATIO = 0.50
+MEMBER_TARGET_RATIO = 0.40  # issue 18: the signed-in thread page against the same-size (guest) ceiling
+USER_AGENT = "bench-thread-page"  # sent at sign-in and by wrk, so Flask-Login's session protection agrees
 SIZE_TOLERANCE = 0.20
 
 
@@ -72,10 +88,11 @@ def run(cmd, **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
-def prepare_database(source: Path, env: dict, posts: int) -> dict:
+def prepare_database(source: Path, env: dict, posts: int, reader: bool = False) -> dict:
     run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=source, env=env)
     seed_env = dict(env, PYTHONPATH=os.pathsep.join([str(source), str(BENCH)]))
-    out = run([sys.executable, str(BENCH / "seed_thread.py"), "--posts", str(posts)], cwd=source, env=seed_env)
+    out = run([sys.executable, str(BENCH / "seed_thread.py"), "--posts", str(posts), *(["--reader"] if reader else [])],
+              cwd=source, env=seed_env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -171,17 +188,72 @@ def system_busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / _TICK
 
 
-def fetch(url: str) -> tuple[int, str]:
+def fetch(url: str, headers: dict | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **(headers or {})})
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, response.read().decode("utf-8")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode("utf-8", "replace")
 
 
-def check_page(name: str, url: str, posts: int) -> int:
+class Browser:
+    """Cookies and requests as a browser keeps them (no redirects followed), for signing in."""
+
+    def __init__(self, base: str):
+        self.base, self.cookies = base, http.cookies.SimpleCookie()
+
+    def header(self) -> str:
+        return "; ".join(f"{key}={morsel.value}" for key, morsel in self.cookies.items())
+
+    def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, str, list[str]]:
+        parts = urllib.parse.urlsplit(self.base)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        headers = {"User-Agent": USER_AGENT}
+        if self.cookies:
+            headers["Cookie"] = self.header()
+        body = urllib.parse.urlencode(form) if form is not None else None
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read().decode("utf-8", "replace")
+            set_cookies = response.msg.get_all("Set-Cookie") or []
+        finally:
+            conn.close()
+        for line in set_cookies:
+            self.cookies.load(line)
+        return response.status, data, set_cookies
+
+
+def sign_in(base: str, username: str, password: str, path: str) -> str:
+    """Sign `username` in through the login form and return the Cookie header a browser would now send.
+
+    The thread page is read twice after signing in: the first read may add to the session (its CSRF
+    token), so the cookie taken is the one a browser holds from then on; the second must set no cookie,
+    or every wrk request would be a first visit."""
+    browser = Browser(base)
+    status, page, _ = browser.request("GET", "/login")
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    if status != 200 or not match:
+        sys.exit(f"no login form with a CSRF token at {base}/login ({status})")
+    status, page, _ = browser.request("POST", "/login", {"csrf_token": match.group(1), "login": username,
+                                                         "password": password})
+    if status != 302:
+        sys.exit(f"{username} could not sign in ({status}): {page[:500]}")
+    browser.request("GET", path)
+    status, page, set_cookies = browser.request("GET", path)
+    if status != 200 or f"/u/{username}" not in page or 'class="vote-up' not in page:
+        sys.exit(f"signed in as {username}, but {path} ({status}) does not look like their page")
+    if set_cookies:
+        print(f"note: the signed-in thread page still sets cookies on a repeat visit: {set_cookies}", flush=True)
+    return browser.header()
+
+
+def check_page(name: str, url: str, posts: int, headers: dict | None = None) -> int:
     """Fail unless `url` answers 200 and shows every post (anchor and text); return its size in bytes."""
-    status, html = fetch(url)
+    status, html = fetch(url, headers)
     if status != 200:
         sys.exit(f"{name}: {url} answered {status}, not 200; refusing to benchmark an error page.\n{html[:2000]}")
     missing = [n for n in range(1, posts + 1) if f'id="post-{n}"' not in html or f"Post {n}:" not in html]
@@ -218,14 +290,18 @@ def parse_wrk(output: str) -> dict:
     return result
 
 
-def wrk(url: str, args, duration: float, server: Server | None = None) -> tuple[str, dict]:
+def wrk(url: str, args, duration: float, server: Server | None = None,
+        headers: dict | None = None) -> tuple[str, dict]:
     """Run wrk against `url`; with `server`, also account where the CPU time went during the run.
 
     cpu_ms_per_request (the server's own CPU time per request) hardly depends on what else runs on
     the machine, unlike requests/s; other_cpu_s says how much CPU other processes took meanwhile.
     """
     cmd = ["wrk", "--threads", str(args.wrk_threads), "--connections", str(args.connections),
-           "--duration", f"{duration:g}s", "--timeout", "10s", "--latency", url]
+           "--duration", f"{duration:g}s", "--timeout", "10s", "--latency"]
+    for key, value in {"User-Agent": USER_AGENT, **(headers or {})}.items():
+        cmd += ["--header", f"{key}: {value}"]
+    cmd.append(url)
     load_before = os.getloadavg()[0]
     busy0, server0 = system_busy_seconds(), server.cpu_seconds() if server else 0.0
     children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -287,9 +363,9 @@ def code_state(ref: str | None) -> dict:
     return state
 
 
-def summarise(runs: list[dict], duration: float) -> dict:
+def summarise(runs: list[dict], duration: float, names: list[str]) -> dict:
     out = {}
-    for name in ("thread", "ceiling"):
+    for name in names:
         mine = [r["parsed"] for r in runs if r["target"] == name]
         out[name] = {
             "rps_median": statistics.median(r["rps"] for r in mine),
@@ -301,9 +377,15 @@ def summarise(runs: list[dict], duration: float) -> dict:
             "non_2xx": sum(r["non_2xx"] for r in mine),
             "socket_errors": sum(sum(r["socket_errors"].values()) for r in mine),
         }
-    out["ratio"] = out["thread"]["rps_median"] / out["ceiling"]["rps_median"]
-    # The same comparison from server CPU time per request: steadier when other work shares the machine.
-    out["cpu_ratio"] = out["ceiling"]["cpu_ms_per_request_median"] / out["thread"]["cpu_ms_per_request_median"]
+    # The same comparison from server CPU time per request too: steadier when other work shares the machine.
+    out["ratios"] = {}
+    for thread, ceiling in (("thread", "ceiling"), ("thread-member", "ceiling"), ("thread-member", "ceiling-member")):
+        if thread in out and ceiling in out:
+            out["ratios"][f"{thread}/{ceiling}"] = {
+                "rps": out[thread]["rps_median"] / out[ceiling]["rps_median"],
+                "cpu": out[ceiling]["cpu_ms_per_request_median"] / out[thread]["cpu_ms_per_request_median"]}
+    if "thread/ceiling" in out["ratios"]:  # the keys of earlier records
+        out["ratio"], out["cpu_ratio"] = out["ratios"]["thread/ceiling"]["rps"], out["ratios"]["thread/ceiling"]["cpu"]
     return out
 
 
@@ -313,18 +395,20 @@ def print_table(summary: dict, sizes: dict, settings: dict) -> None:
           + (f" ({settings['threads']} thread(s) each)" if settings["worker_class"] == "gthread" else "")
           + f"; wrk -t{settings['wrk_threads']} -c{settings['connections']} -d{settings['duration']:g}s"
           f" x {settings['rounds']} round(s) each, ABBA order")
-    print(f"{'page':<10} {'bytes':>8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11} {'errors':>7}"
+    print(f"{'page':<15} {'bytes':>8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11} {'errors':>7}"
           f" {'other load':>11}   runs req/s")
-    for name in ("thread", "ceiling"):
+    for name in sizes:
         row = summary[name]
         errors = row["non_2xx"] + row["socket_errors"]
-        print(f"{name:<10} {sizes[name]:>8} {row['rps_median']:>9.1f} {row['p50_ms_median']:>8.1f} "
+        print(f"{name:<15} {sizes[name]:>8} {row['rps_median']:>9.1f} {row['p50_ms_median']:>8.1f} "
               f"{row['p99_ms_median']:>8.1f} {row['cpu_ms_per_request_median']:>11.2f} {errors:>7} "
               f"{row['other_load_cores_max']:>11.2f}   " + ", ".join(f"{v:.1f}" for v in row["rps_runs"]))
-    verdict = "meets" if summary["ratio"] >= TARGET_RATIO else "BELOW"
-    print(f"ratio thread/ceiling (median req/s): {summary['ratio'] * 100:.1f} %  ({verdict} the "
-          f"{TARGET_RATIO * 100:.0f} % target)")
-    print(f"ratio by server CPU per request (ceiling/thread): {summary['cpu_ratio'] * 100:.1f} %")
+    for key, ratio in summary["ratios"].items():
+        target = {"thread/ceiling": TARGET_RATIO, "thread-member/ceiling": MEMBER_TARGET_RATIO}.get(key)
+        verdict = "" if target is None else \
+            f"  ({'meets' if ratio['rps'] >= target else 'BELOW'} the {target * 100:.0f} % target)"
+        print(f"ratio {key}: {ratio['rps'] * 100:.1f} % by median req/s{verdict}; "
+              f"{ratio['cpu'] * 100:.1f} % by server CPU per request")
     print("(other load: the most CPU, in cores, that other processes used during one run; above ~0.2 the "
           "req/s figures are disturbed)")
 
@@ -345,6 +429,8 @@ def parse_args(argv=None):
                         help="gunicorn worker class (gthread keeps connections alive; sync closes each one)")
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     parser.add_argument("--posts", type=int, default=50, help="posts in the thread (all shown on one page)")
+    parser.add_argument("--reader", choices=("guest", "member", "both"), default="guest",
+                        help="who reads: a guest (no cookie), the signed-in member of issue 18, or both in one run")
     parser.add_argument("--ref", help="benchmark this git ref (exported with git archive) instead of the working tree")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, logs) and print its path")
     return parser.parse_args(argv)
@@ -361,7 +447,8 @@ def main(argv=None) -> int:
         source = export_ref(args.ref, tmp / "src") if args.ref else ROOT
         env = app_environment(tmp, args.posts)
         print(f"preparing database in {tmp} ...", flush=True)
-        seeded = prepare_database(source, env, args.posts)
+        members = args.reader in ("member", "both")
+        seeded = prepare_database(source, env, args.posts, reader=members)
         path = f"/t/{seeded['thread_id']}"
 
         app = Server("thread", "wsgi:app", source, env, args, tmp)
@@ -369,43 +456,60 @@ def main(argv=None) -> int:
         servers += [app, ceiling]
         app.wait_ready(path)
         ceiling.wait_ready(path)
-        sizes = {"thread": check_page("thread", app.base + path, args.posts),
-                 "ceiling": check_page("ceiling", ceiling.base + path, args.posts)}
-        if abs(sizes["ceiling"] / sizes["thread"] - 1) > SIZE_TOLERANCE:
-            sys.exit(f"the ceiling page ({sizes['ceiling']} bytes) is not within {SIZE_TOLERANCE:.0%} of the thread "
-                     f"page ({sizes['thread']} bytes); adjust bench/ceiling_templates so the comparison is fair.")
-        print(f"checked: thread page 200 with all {args.posts} posts ({sizes['thread']} bytes); "
-              f"ceiling {sizes['ceiling']} bytes", flush=True)
+        # name: (server, url, extra request headers)
+        targets = {"thread": (app, app.base + path, {}), "ceiling": (ceiling, ceiling.base + path, {})}
+        if members:
+            cookie = sign_in(app.base, seeded["reader"], content.PASSWORD, path)
+            ceiling_cookie = Browser(ceiling.base)
+            ceiling_cookie.request("GET", "/member/sign-in")
+            targets["thread-member"] = (app, app.base + path, {"Cookie": cookie})
+            targets["ceiling-member"] = (ceiling, ceiling.base + "/member" + path, {"Cookie": ceiling_cookie.header()})
+            if args.reader == "member":
+                del targets["thread"]
+        sizes = {name: check_page(name, url, args.posts, headers) for name, (_, url, headers) in targets.items()}
+        for name in sizes:
+            ceiling_name = "ceiling-member" if name == "thread-member" else "ceiling"
+            if name.startswith("thread") and abs(sizes[ceiling_name] / sizes[name] - 1) > SIZE_TOLERANCE:
+                message = (f"the {ceiling_name} page ({sizes[ceiling_name]} bytes) is not within {SIZE_TOLERANCE:.0%} "
+                           f"of the {name} page ({sizes[name]} bytes)")
+                if name == "thread":
+                    sys.exit(message + "; adjust bench/ceiling_templates so the comparison is fair.")
+                print(f"note: {message} (the member's page carries their buttons and forms)", flush=True)
+        print("checked: " + "; ".join(f"{name} 200 with all {args.posts} posts ({size} bytes)"
+                                      for name, size in sizes.items()), flush=True)
 
-        urls = {"thread": app.base + path, "ceiling": ceiling.base + path}
-        servers_by_name = {"thread": app, "ceiling": ceiling}
+        names = list(targets)
         if args.warmup > 0:
-            for name in ("thread", "ceiling"):
+            for name in names:
                 print(f"warm-up {name} {args.warmup:g}s", flush=True)
-                wrk(urls[name], args, args.warmup)
+                wrk(targets[name][1], args, args.warmup, headers=targets[name][2])
 
         runs = []
         for round_no in range(args.rounds):
-            order = ("thread", "ceiling") if round_no % 2 == 0 else ("ceiling", "thread")
+            order = names if round_no % 2 == 0 else names[::-1]
             for name in order:
-                raw, parsed = wrk(urls[name], args, args.duration, servers_by_name[name])
+                server, url, headers = targets[name]
+                raw, parsed = wrk(url, args, args.duration, server, headers)
                 runs.append({"round": round_no + 1, "target": name, "parsed": parsed, "raw": raw})
-                print(f"round {round_no + 1} {name:<8} {parsed['rps']:>8.1f} req/s  p50 {parsed['p50_ms']:.1f} ms"
+                print(f"round {round_no + 1} {name:<14} {parsed['rps']:>8.1f} req/s  p50 {parsed['p50_ms']:.1f} ms"
                       f"  p99 {parsed['p99_ms']:.1f} ms  server CPU {parsed['cpu_ms_per_request']:.2f} ms/req"
                       f"  other load {parsed['other_cpu_s'] / args.duration:.2f} cores"
                       + (f"  NON-2xx {parsed['non_2xx']}" if parsed["non_2xx"] else ""), flush=True)
 
         # The page must still be right after the load (no error pages served half-way through).
-        check_page("thread", urls["thread"], args.posts)
-        summary = summarise(runs, args.duration)
+        for name in names:
+            if name.startswith("thread"):
+                check_page(name, targets[name][1], args.posts, targets[name][2])
+        summary = summarise(runs, args.duration, names)
         settings = {key: getattr(args, key) for key in ("duration", "warmup", "rounds", "connections", "wrk_threads",
-                                                        "workers", "worker_class", "threads", "posts")}
+                                                        "workers", "worker_class", "threads", "posts", "reader")}
         settings["database"] = "SQLite (WAL) in a temp dir"
         settings["ratelimit_enabled"] = False
         record = {"benchmark": "thread_page", "started": started.isoformat(timespec="seconds"),
                   "machine": machine(), "versions": versions(), "code": code_state(args.ref),
                   "settings": settings, "gunicorn_cmd": {s.name: s.cmd for s in servers},
-                  "html_bytes": sizes, "summary": summary, "target_ratio": TARGET_RATIO, "runs": runs}
+                  "html_bytes": sizes, "summary": summary, "target_ratio": TARGET_RATIO,
+                  "member_target_ratio": MEMBER_TARGET_RATIO, "seeded": seeded, "runs": runs}
         RESULTS.mkdir(exist_ok=True)
         out = RESULTS / f"thread_page-{started.strftime('%Y%m%d-%H%M%S')}.json"
         out.write_text(json.dumps(record, indent=2))
