@@ -117,6 +117,69 @@ def app_environment(tmp: Path, database_url: str, channel: str) -> dict:
     return env
 
 
+def _ticks(path: str) -> float:
+    try:
+        raw = Path(path).read_text()
+    except OSError:
+        return 0.0
+    fields = raw[raw.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                raw = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if raw[raw.rindex(")") + 2:].split()[1] == str(pid):
+                found.append(int(entry.name))
+    return found
+
+
+def cpu_budget(server: Server, sockets: SocketServer) -> dict:
+    """CPU seconds so far: gunicorn workers' main threads (requests) and other threads (the search writer,
+    Redis; with gthread, the requests too), the gunicorn master, the Socket.IO server, every `postgres` process, and this bench process."""
+    out = {"gunicorn requests (main threads)": 0.0, "gunicorn other threads (search writer...)": 0.0, "gunicorn master": 0.0,
+           "socket server": _ticks(f"/proc/{sockets.proc.pid}/stat"), "postgres (all)": 0.0,
+           "bench client": _ticks(f"/proc/{os.getpid()}/stat")}
+    out["gunicorn master"] = _ticks(f"/proc/{server.proc.pid}/task/{server.proc.pid}/stat")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm, rest = raw[raw.index("(") + 1:raw.rindex(")")], raw[raw.rindex(")") + 2:].split()
+        if rest[1] == str(server.proc.pid):  # a worker: its main thread serves the requests
+            for task in (entry / "task").iterdir():
+                key = "gunicorn requests (main threads)" if task.name == entry.name else "gunicorn other threads (search writer...)"
+                out[key] += _ticks(str(task / "stat"))
+        elif comm.startswith("postgres"):
+            out["postgres (all)"] += _ticks(str(entry / "stat"))
+    return out
+
+
+class Gunicorn(Server):
+    """votes.py's Server, with the worker class and threads as asked: gunicorn reads the tree's own
+    gunicorn.conf.py (gthread, 100 threads) from its working directory, and a sync worker with
+    `threads` above 1 silently becomes gthread; `--threads 1` keeps sync workers sync."""
+
+    def __init__(self, chdir: Path, env: dict, args, log: Path):
+        self.port, self.log = free_port(), log
+        cmd = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--worker-class", args.worker_class,
+               "--threads", str(args.threads if args.worker_class == "gthread" else 1),
+               "--bind", f"127.0.0.1:{self.port}", "--chdir", str(chdir), "--log-level", "warning",
+               "--error-logfile", str(log), "--graceful-timeout", "5", "--backlog", "2048", "wsgi:app"]
+        self.cmd = cmd
+        self.output = open(log.with_suffix(".out"), "wb")
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.output, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+
 class SocketServer:
     """`python wsgi.py`: the Socket.IO server the live events reach through Redis."""
 
@@ -198,7 +261,7 @@ def warm_up(port: int, seeded: dict, count: int) -> list[float]:
         browser = Browser(port)
         token = sign_in(browser, seeded["host"], [thread_id])[thread_id]
         for n in range(k, count, 2):
-            body = (CHINESE if n % 2 == 0 else ENGLISH)[n % 5] + f"\n\nwarm{n}"
+            body = (CHINESE if (n // 2) % 2 == 0 else ENGLISH)[n % 5] + f"\n\nwarm{n}"  # each connection: zh, en, ...
             started = time.perf_counter()
             status, _, page = browser.request("POST", f"/t/{thread_id}/reply", {"csrf_token": token, "body": body})
             latencies.append(time.perf_counter() - started)
@@ -213,7 +276,8 @@ def warm_up(port: int, seeded: dict, count: int) -> list[float]:
     return latencies
 
 
-def run_members(port: int, seeded: dict, plan: list[list[tuple[int, str, str]]], server: Server) -> dict:
+def run_members(port: int, seeded: dict, plan: list[list[tuple[int, str, str]]], server: Server,
+                sockets: SocketServer) -> dict:
     members, thread_ids = seeded["members"], seeded["thread_ids"]
     browsers = [Browser(port) for _ in members]
     latencies: list[list[float]] = [[] for _ in members]
@@ -252,12 +316,17 @@ def run_members(port: int, seeded: dict, plan: list[list[tuple[int, str, str]]],
         thread.start()
     barrier.wait()
     started, cpu, load = time.perf_counter(), server.cpu_seconds(), os.getloadavg()[0]
+    budget = cpu_budget(server, sockets)
     for thread in threads:
         thread.join()
     finished = max(done) if any(done) else time.perf_counter()
     cpu_used = server.cpu_seconds() - cpu
+    time.sleep(2)  # the workers' search writers finish the last batches
+    budget = {k: v - budget[k] for k, v in cpu_budget(server, sockets).items()}
+    budget["threads of gunicorn workers"] = sorted(len(list(Path(f"/proc/{pid}/task").iterdir()))
+                                                   for pid in _children(server.proc.pid))
     return {"seconds": finished - started, "latencies": sorted(x for per in latencies for x in per),
-            "failures": failures, "posted": posted, "server_cpu_seconds": cpu_used,
+            "failures": failures, "posted": posted, "server_cpu_seconds": cpu_used, "budget": budget,
             "load_at_start": load, "load_at_end": os.getloadavg()[0]}
 
 
@@ -326,7 +395,6 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, tree)")
     args = parser.parse_args()
-    args.threads_gunicorn = args.worker_threads
 
     rng = random.Random(args.seed)
     tmp = Path(tempfile.mkdtemp(prefix="bench-replies-"))
@@ -358,7 +426,7 @@ def main() -> int:
             plan.append(mine)
         gunicorn_args = argparse.Namespace(workers=args.workers, worker_class=args.worker_class,
                                            threads=args.worker_threads)
-        server = Server(source, in_tree, gunicorn_args, tmp / "gunicorn.log")
+        server = Gunicorn(source, in_tree, gunicorn_args, tmp / "gunicorn.log")
         sockets = SocketServer(source, env, tmp / "socket-server.log")
         server.wait_ready()
         sockets.wait_ready()
@@ -366,7 +434,7 @@ def main() -> int:
         cold = warm_up(server.port, seeded, args.warmup) if args.warmup else []
         print(f"--- {args.members} members signing in, then {args.replies} replies each at once "
               f"(gunicorn {args.workers} {args.worker_class} workers)", flush=True)
-        outcome = run_members(server.port, seeded, plan, server)
+        outcome = run_members(server.port, seeded, plan, server, sockets)
         print("--- checking rows, timeline, outbox, sentiment, search index, live events", flush=True)
         checked = check_sql(database_url, expected, outcome["posted"])
         tokens_file = tmp / "tokens.json"
@@ -402,7 +470,8 @@ def main() -> int:
     result = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "ref": args.ref, "commit": commit,
         "members": args.members, "replies_per_member": args.replies, "threads": args.threads,
-        "server": {"workers": args.workers, "worker_class": args.worker_class}, "database": "postgresql",
+        "server": {"workers": args.workers, "worker_class": args.worker_class,
+                   "threads": args.worker_threads if args.worker_class == "gthread" else 1}, "database": "postgresql",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "load_1min_at_start": outcome["load_at_start"], "load_1min_at_end": outcome["load_at_end"]},
         "replies_answered": n, "seconds": round(outcome["seconds"], 3),
@@ -410,6 +479,8 @@ def main() -> int:
         "latency_ms": {"p50": round(percentile(lat, 50) * 1000, 1), "p95": round(percentile(lat, 95) * 1000, 1),
                        "p99": round(percentile(lat, 99) * 1000, 1),
                        "mean": round(statistics.fmean(lat) * 1000, 1) if lat else None},
+        "cpu_ms_per_reply_by_process": {k: (round(v * 1000 / n, 1) if isinstance(v, float) else v)
+                                        for k, v in outcome["budget"].items()} if n else None,
         "warmup_latency_ms": [round(x * 1000, 1) for x in cold],
         "server_cpu_ms_per_reply": round(outcome["server_cpu_seconds"] * 1000 / n, 1) if n else None,
         "check": {k: v for k, v in checked.items() if k != "post_ids"}, "search": searched,
@@ -429,6 +500,8 @@ def main() -> int:
           f"{result['latency_ms']['p50']} ms, p95 {result['latency_ms']['p95']} ms, p99 {result['latency_ms']['p99']} ms; "
           f"gunicorn CPU {result['server_cpu_ms_per_reply']} ms/reply; load {outcome['load_at_start']:.1f} -> "
           f"{outcome['load_at_end']:.1f} on {os.cpu_count()} CPUs")
+    print("CPU ms per reply during the run (+2 s after it), by process: " + ", ".join(
+        f"{k} {v}" for k, v in (result["cpu_ms_per_reply_by_process"] or {}).items()))
     print(f"warm-up replies before the run (ms): {result['warmup_latency_ms']}")
     print(f"checked: {checked['rows']} rows, {checked['timeline']} timeline, {checked['outbox']} outbox, "
           f"{checked['sentiment']} sentiment, {searched['found']} in the index, {result['live_events']} live events "
@@ -437,6 +510,9 @@ def main() -> int:
         print(f"CPU per reply in one process, {profile['replies']} replies through forum.services.reply + commit, "
               "without a profiler (CPU of the calling thread; outermost calls of each wrapped function):")
         for label, ms in profile["timed_cpu_ms_per_reply"].items():
+            print(f"    {label:50s} {ms:8.2f} ms")
+        print("  the same as whole requests through the Flask test client (session, CSRF, form, service, commit, redirect):")
+        for label, ms in profile["timed_cpu_ms_per_request"].items():
             print(f"    {label:50s} {ms:8.2f} ms")
         print(f"  p95 {profile['unprofiled_cpu_ms_p95']} ms; each part alone over the bodies: {profile['parts_alone_cpu_ms']}; "
               f"sentiment scoring alone by language: {profile['sentiment_scoring_cpu_ms']}")

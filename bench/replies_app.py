@@ -15,6 +15,7 @@ import contextlib
 import cProfile
 import json
 import pstats
+import re
 import statistics
 import sys
 import time
@@ -152,7 +153,8 @@ def profile(replies: int, bodies_file: str, top: int) -> dict:
     bodies = json.loads(open(bodies_file).read())
     app = create_app()
     with app.app_context():
-        member_ids = list(db.session.scalars(select(Member.id).where(Member.username.like("bench_replier_%"))))
+        names = dict(db.session.execute(select(Member.id, Member.username).where(Member.username.like("bench_replier_%"))).all())
+        member_ids = list(names)
         thread_ids = list(db.session.scalars(select(Thread.id).order_by(Thread.id)))
         for warm in ("Warm-up reply: imports and caches.", "热身回复：加载模型和缓存。"):
             forum.reply(db.session.get(Member, member_ids[0]), db.session.get(Thread, thread_ids[0]), warm)
@@ -208,6 +210,30 @@ def profile(replies: int, bodies_file: str, top: int) -> dict:
             one = time.thread_time()
             analyse(body)
             sentiment_ms["zh" if is_chinese(body) else "en"].append(time.thread_time() - one)
+    # outside the app context: each request pushes its own, as under gunicorn (flask-login keeps the user on g)
+    # the same replies as whole requests (Flask test client: session, CSRF, form, service, redirect)
+    http_timers, http_cpu = Timers(), []
+    clients = []
+    for member_id in member_ids[:4]:
+        client = app.test_client()
+        username = names[member_id]
+        page = client.get("/login").get_data(as_text=True)
+        csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        answer = client.post("/login", data={"csrf_token": csrf, "login": username, "password": PASSWORD})
+        assert answer.status_code == 302, answer.status_code
+        page = client.get(f"/t/{thread_ids[0]}/reply").get_data(as_text=True)
+        clients.append((client, re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)))
+    for k in range(replies):
+        client, csrf = clients[k % len(clients)]
+        body = bodies[k % len(bodies)] + f"\n\nhttp{k:04d}x{int(time.time()) % 100000}"
+        with http_timers.on():
+            one = time.thread_time()
+            answer = client.post(f"/t/{thread_ids[k % len(thread_ids)]}/reply",
+                                 data={"csrf_token": csrf, "body": body, "reply_to": ""})
+            http_cpu.append(time.thread_time() - one)
+        assert answer.status_code == 302, (answer.status_code, answer.get_data(as_text=True)[:300])
+    http_timed = {k: round(v * 1000 / replies, 2) for k, v in http_timers.totals.items()}
+    http_timed["total (whole request)"] = round(sum(http_cpu) * 1000 / replies, 2)
     stats = pstats.Stats(profiler)
     parts = {}
     for label, keys in PARTS.items():
@@ -249,7 +275,7 @@ def profile(replies: int, bodies_file: str, top: int) -> dict:
         rows.append([round(ct * 1000 / replies, 2), round(tt * 1000 / replies, 2), nc, f"{filename.split('site-packages/')[-1]}:{line}({name})"])
     return {"replies": replies, "unprofiled_cpu_ms_per_reply": round(statistics.fmean(unprofiled) * 1000, 2),
             "unprofiled_cpu_ms_p95": round(sorted(unprofiled)[int(0.95 * (len(unprofiled) - 1))] * 1000, 2),
-            "timed_cpu_ms_per_reply": timed,
+            "timed_cpu_ms_per_reply": timed, "timed_cpu_ms_per_request": http_timed,
             "parts_alone_cpu_ms": {k: round(statistics.fmean(v) * 1000, 2) for k, v in parts_alone.items()},
             "wall_ms_per_reply_profiled": round(wall * 1000 / replies, 2),
             "wall_ms_per_reply_by_language": {k: round(sum(v) * 1000 / len(v), 2) for k, v in per_language.items() if v},
