@@ -38,6 +38,8 @@ class UploadSettingsForm(FlaskForm):
                                validators=[InputRequired(), NumberRange(0, 100000)])
     daily_mb = IntegerField(_l("MB per member per day (0: no limit)"),
                             validators=[InputRequired(), NumberRange(0, 100000)])
+    mb_by_trust = StringField(_l("Largest upload at trust levels 0 to 4 (MB)"), description=_l(
+        "Five numbers, for example \"2 5 0 0 0\": new members send at most 2 MB. 0: the sizes above."))
 
 
 def _current() -> dict:
@@ -45,7 +47,16 @@ def _current() -> dict:
             "max_file_mb": services.MAX_FILE_BYTES.value // MB, "max_image_side": services.MAX_IMAGE_SIDE.value,
             "images_min_trust": str(services.IMAGES_MIN_TRUST.value),
             "files_min_trust": str(services.FILES_MIN_TRUST.value), "daily_count": services.DAILY_COUNT.value,
-            "daily_mb": services.DAILY_BYTES.value // MB}
+            "daily_mb": services.DAILY_BYTES.value // MB,
+            "mb_by_trust": " ".join(str(n) for n in services.MB_BY_TRUST.value)}
+
+
+def _numbers(text: str | None) -> list:
+    """ "2 5 0 0 0" -> [2, 5, 0, 0, 0]; anything else is handed on as it is, for the setting's check to refuse."""
+    words = (text or "").replace(",", " ").split()
+    if not words:
+        return [0, 0, 0, 0, 0]  # left empty: the sizes above for everyone
+    return [int(w) for w in words] if all(w.isdigit() for w in words) else words
 
 
 def _save(admin, form: UploadSettingsForm, boards, chosen: dict) -> None:
@@ -58,6 +69,7 @@ def _save(admin, form: UploadSettingsForm, boards, chosen: dict) -> None:
                    "uploads.files_min_trust": int(form.files_min_trust.data),
                    "uploads.daily_count": form.daily_count.data,
                    "uploads.daily_bytes": form.daily_mb.data * MB,
+                   "uploads.max_mb_by_trust": _numbers(form.mb_by_trust.data),
                    "uploads.board_policies": policies}, by=admin)
 
 

@@ -11,6 +11,7 @@ uploads.files_min_trust    the lowest trust level that may attach other files
 uploads.daily_count        uploads per member per 24 hours (0: no limit; staff are not limited)
 uploads.daily_bytes        bytes per member per 24 hours (0: no limit)
 uploads.board_policies     {board id: "none" | "images"}: a board that takes no uploads, or only pictures
+uploads.max_mb_by_trust    [MB at trust level 0, ..., 4]: a smaller largest upload per level (0: the sizes above)
 
 Who may read an upload (`may_read`): its owner while no post uses it; anyone who may see one of the posts that use it
 (`can_view_post`, asked at read time); or whoever a reader hook registered with `register_upload_reader(app,
@@ -41,6 +42,7 @@ from ..permissions import (
     can_view_post,
     is_moderator,
     is_staff,
+    trust_level_of,
 )
 from . import storage
 from .models import PostUpload, Upload
@@ -68,6 +70,11 @@ def _trust(value: int):
     return None if 0 <= value <= 5 else _l("A trust level from 0 to 4 (5: nobody).")
 
 
+def _mb_by_trust(value: list):
+    ok = isinstance(value, list) and len(value) == 5 and all(isinstance(n, int) and 0 <= n <= 100 for n in value)
+    return None if ok else _l("Five sizes in MB, for trust levels 0 to 4, each from 0 (the limit above) to 100.")
+
+
 def _board_policies(value: dict):
     ok = all(isinstance(k, str) and k.isdigit() and v in ("none", "images") for k, v in value.items())
     return None if ok else _l("Each board takes uploads, only pictures, or none.")
@@ -83,6 +90,8 @@ FILES_MIN_TRUST = settings.declare("uploads.files_min_trust", 1, int, check=_tru
 DAILY_COUNT = settings.declare("uploads.daily_count", 50, int, check=_not_negative)
 DAILY_BYTES = settings.declare("uploads.daily_bytes", 100 * MB, int, check=_not_negative)
 BOARD_POLICIES = settings.declare("uploads.board_policies", {}, dict, check=_board_policies)
+# The largest upload (MB) at each trust level 0-4, below the site-wide limits; 0: those limits alone.
+MB_BY_TRUST = settings.declare("uploads.max_mb_by_trust", [0, 0, 0, 0, 0], list, check=_mb_by_trust)
 
 
 class QuotaExceeded(ServiceError):
@@ -104,6 +113,15 @@ def set_board_policy(by, board: Board, policy: str) -> None:
     if policy != "all":
         policies[str(board.id)] = policy
     settings.save({BOARD_POLICIES.key: policies}, by=by)
+
+
+def max_bytes_for(member, kind: str) -> int:
+    """The largest `kind` upload ("image" or "file") `member` may send: the site's limit, or their trust level's."""
+    limit = MAX_IMAGE_BYTES.value if kind == "image" else MAX_FILE_BYTES.value
+    if is_staff(member) or is_moderator(member):
+        return limit
+    capped = MB_BY_TRUST.value[min(max(trust_level_of(member), 0), 4)]
+    return min(limit, capped * MB) if capped else limit
 
 
 def request_limit() -> int:
@@ -165,10 +183,10 @@ def upload(member, file, board: Board | None = None) -> Upload:
         raise NotPermitted(_l("This board accepts only pictures.") if kind == "file"
                            else _l("This board does not accept uploads."))
     if kind == "image":
-        prepared = storage.prepare_image(file, MAX_IMAGE_BYTES.value, MAX_IMAGE_SIDE.value)
+        prepared = storage.prepare_image(file, max_bytes_for(member, kind), MAX_IMAGE_SIDE.value)
         thumb = storage.make_thumbnail(prepared, THUMB_SIDE)
     else:
-        prepared, thumb = storage.prepare_file(file, extension, MAX_FILE_BYTES.value), None
+        prepared, thumb = storage.prepare_file(file, extension, max_bytes_for(member, kind)), None
     _check_quota(member, len(prepared.data))
     stored = storage.store(prepared)
     row = Upload(id=stored.id, owner_id=member.id, kind=kind, content_type=stored.content_type,

@@ -107,3 +107,23 @@ def test_an_upload_another_area_uses_is_not_pruned(app, upload, member_in):
         app.extensions[_READERS_KEY].remove(conversation_reader)
         app.extensions[_IN_USE_KEY].remove(conversation_uploads)
     assert prune_orphans() == 1
+
+
+def test_admin_caps_upload_sizes_by_trust_level(client, auth, make, upload, member_in):
+    auth.login(make.member(role="admin"))
+    form = {"file_extensions": "txt log", "max_image_mb": "8", "max_file_mb": "8", "max_image_side": "2048",
+            "images_min_trust": "0", "files_min_trust": "0", "daily_count": "50", "daily_mb": "100"}
+    refused = client.post("/admin/uploads", data={**form, "mb_by_trust": "1 2"})
+    assert refused.status_code == 422 and "Five sizes in MB" in refused.get_data(as_text=True)
+    assert client.post("/admin/uploads", data={**form, "mb_by_trust": "1 0 0 0 0"}).status_code == 302
+    assert settings.get("uploads.max_mb_by_trust") == [1, 0, 0, 0, 0]
+    assert 'value="1 0 0 0 0"' in client.get("/admin/uploads").get_data(as_text=True)
+    log = b"router log line, all fine\n" * 60_000  # about 1.5 MB of text
+    auth.logout()
+    member_in(trust_level=0)
+    answer = upload(log, "router.log")
+    assert answer.status_code in (413, 422) and answer.get_json()["error"]["message"]
+    assert db.session.scalar(select(literal(1)).select_from(Upload)) is None  # nothing stored
+    auth.logout()
+    member_in(trust_level=1)
+    assert upload(log, "router.log").status_code == 201  # level 1: the site-wide 8 MB
