@@ -19,7 +19,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, _free_port, _run, _server_env, _stop, _wait_healthy  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, _stop, serve_app  # noqa: E402
 from tests.e2e.site_map import DEMO_PASSWORD, ROLES, demo_site  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
@@ -28,19 +28,7 @@ SHOTS = ("home", "thread", "ideas", "crm_profile")
 
 
 def _serve(workdir: Path) -> LiveServer:
-    import subprocess  # noqa: PLC0415
-
-    port = _free_port()
-    env = _server_env(workdir, port)
-    _run("db upgrade", [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env, workdir)
-    _run("seed-demo", [sys.executable, "-m", "flask", "--app", "wsgi", "community", "seed-demo"], env, workdir)
-    log_path = workdir / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, str(ROOT / "wsgi.py")], env=env, cwd=workdir,
-                                   stdout=log, stderr=subprocess.STDOUT)
-    server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, workdir=workdir, log_path=log_path)
-    _wait_healthy(server)
-    return server
+    return serve_app(workdir, demo=True)
 
 
 def _sign_in(page) -> None:

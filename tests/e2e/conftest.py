@@ -288,6 +288,29 @@ def page(new_context):
     return new_context().new_page()
 
 
+def serve_app(workdir: Path, *, demo: bool = False) -> LiveServer:
+    """Migrate a new database in `workdir` (and load the demo community when asked), serve it with
+    `python wsgi.py` on a free port, and return once it answers /healthz."""
+    port = _free_port()
+    env = _server_env(workdir, port)
+    python = sys.executable
+    _run("flask --app wsgi db upgrade", [python, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env, workdir)
+    if demo:
+        _run("flask community seed-demo", [python, "-m", "flask", "--app", "wsgi", "community", "seed-demo"], env,
+             workdir)
+    log_path = workdir / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([python, str(ROOT / "wsgi.py")], env=env, cwd=workdir,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, workdir=workdir, log_path=log_path)
+    try:
+        _wait_healthy(server)
+    except BaseException:
+        _stop(process)
+        raise
+    return server
+
+
 @pytest.fixture(scope="session")
 def screenshot_dir(tmp_path_factory) -> Path:
     """Where screenshots go: $E2E_SCREENSHOT_DIR when set (to look at them), else a temp dir."""
@@ -302,22 +325,11 @@ def demo_server(tmp_path_factory):
     ideas, CRM records), for the checks that walk every page (phone width, axe-core, screenshots). Its
     own database, so the demo's members and threads never meet the other tests' expectations."""
     _require_chromium()
-    workdir = tmp_path_factory.mktemp("demo-server")
-    port = _free_port()
-    env = _server_env(workdir, port)
-    python = sys.executable
-    _run("flask --app wsgi db upgrade", [python, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env, workdir)
-    _run("flask community seed-demo", [python, "-m", "flask", "--app", "wsgi", "community", "seed-demo"], env, workdir)
-    log_path = workdir / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([python, str(ROOT / "wsgi.py")], env=env, cwd=workdir,
-                                   stdout=log, stderr=subprocess.STDOUT)
-    server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, workdir=workdir, log_path=log_path)
+    server = serve_app(tmp_path_factory.mktemp("demo-server"), demo=True)
     try:
-        _wait_healthy(server)
         yield server
     finally:
-        _stop(process)
+        _stop(server.process)
 
 
 @pytest.fixture

@@ -8,13 +8,10 @@ way `live_server` does.
 """
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ROOT, LiveServer, _free_port, _require_chromium, _run, _server_env, _stop, _wait_healthy
+from tests.e2e.conftest import _require_chromium, _stop, serve_app
 from tests.e2e.test_member_journey import PHONE, horizontal_overflow
 
 pytestmark = pytest.mark.e2e
@@ -25,20 +22,11 @@ PASSWORD = "first-run-e2e-password-42"
 def fresh_server(tmp_path_factory):
     """The real app on an empty, migrated database (no admin, no boards), served on a free port."""
     _require_chromium()
-    workdir = tmp_path_factory.mktemp("fresh-server")
-    port = _free_port()
-    env = _server_env(workdir, port)
-    _run("flask --app wsgi db upgrade", [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env, workdir)
-    log_path = workdir / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, str(ROOT / "wsgi.py")], env=env, cwd=workdir,
-                                   stdout=log, stderr=subprocess.STDOUT)
-    server = LiveServer(url=f"http://127.0.0.1:{port}", process=process, workdir=workdir, log_path=log_path)
+    server = serve_app(tmp_path_factory.mktemp("fresh-server"))
     try:
-        _wait_healthy(server)
         yield server
     finally:
-        _stop(process)
+        _stop(server.process)
 
 
 @pytest.fixture
