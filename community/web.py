@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import ceil
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 from .forum.models import Board, Post, Thread
@@ -157,3 +158,15 @@ def refused(exc, back: str):
         return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
     flash(str(exc.message), "error")
     return redirect(back)
+
+
+def once_per_request(name: str, compute, fallback):
+    """`compute()` once per request (kept on `g` under `name`), for what the page frame shows (header counts,
+    the Boards menu); `fallback` when the database is down, so an error page still renders."""
+    if name not in g:
+        try:
+            setattr(g, name, compute())
+        except SQLAlchemyError:
+            db.session.rollback()
+            return fallback
+    return g.get(name)

@@ -2,11 +2,10 @@
 inbox), /messages/<id> (read and reply), leave, mute, report a message, and blocked members."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ServiceError
 from ..extensions import db, limiter
@@ -19,7 +18,7 @@ from ..permissions import (
     is_staff,
 )
 from ..site.branding import community_name
-from ..web import page_arg, paged
+from ..web import once_per_request, page_arg, paged
 from . import services
 from .models import Conversation
 
@@ -30,13 +29,7 @@ START_LIMIT = "5 per minute; 50 per day"
 
 def unread_conversation_count() -> int:
     """The signed-in member's conversations with unread messages, once per request (template global)."""
-    if "unread_conversations" not in g:
-        try:
-            g.unread_conversations = services.unread_count(current_user)
-        except SQLAlchemyError:  # an error page while the database is down must still render
-            db.session.rollback()
-            g.unread_conversations = 0
-    return g.unread_conversations
+    return once_per_request("unread_conversations", lambda: services.unread_count(current_user), 0)
 
 
 def is_blocked_by_me(member: Member) -> bool:

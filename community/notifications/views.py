@@ -1,17 +1,16 @@
 """The notifications page: list, open, mark one or all read. Members only."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, limiter
 from ..forum.models import Board, Thread
 from ..pages import wants_json
 from ..permissions import can_follow_thread, can_view_board, can_view_thread
-from ..web import page_arg, paged, post_url
+from ..web import once_per_request, page_arg, paged, post_url
 from . import services
 from .models import Notification
 
@@ -20,13 +19,7 @@ bp = Blueprint("notifications", __name__)
 
 def unread_notification_count() -> int:
     """Return the signed-in member's unread count, computed at most once per request (template global)."""
-    if "unread_notifications" not in g:
-        try:
-            g.unread_notifications = services.unread_count(current_user)
-        except SQLAlchemyError:  # an error page while the database is down must still render
-            db.session.rollback()
-            g.unread_notifications = 0
-    return g.unread_notifications
+    return once_per_request("unread_notifications", lambda: services.unread_count(current_user), 0)
 
 
 def thread_is_followed(thread: Thread) -> bool:

@@ -4,11 +4,10 @@ from __future__ import annotations
 import re
 
 import redis
-from flask import Blueprint, abort, current_app, g, jsonify, make_response, render_template, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text as sql_text
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..dbtypes import utcnow
 from ..extensions import db
@@ -18,7 +17,7 @@ from ..i18n import language_choices
 from ..permissions import can_view_board
 from ..search.index import health as search_health
 from ..uploads.views import send_upload
-from ..web import load_board, page_arg, paged
+from ..web import load_board, once_per_request, page_arg, paged
 from . import branding
 
 bp = Blueprint("site", __name__)
@@ -48,14 +47,7 @@ bp.add_app_template_global(language_choices, "language_choices")
 @bp.app_template_global("nav_boards")
 def nav_boards() -> list:
     """The boards the reader may read, for the header's Boards menu: one query per request, shared with the home page."""
-    found = g.get("_nav_boards")
-    if found is None:
-        try:
-            found = g._nav_boards = forum.visible_boards(current_user)
-        except SQLAlchemyError:  # the database is down: the page frame (an error page) still renders, menu empty
-            db.session.rollback()
-            return []
-    return found
+    return once_per_request("_nav_boards", lambda: forum.visible_boards(current_user), [])
 
 
 @bp.route("/")
