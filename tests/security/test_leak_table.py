@@ -49,6 +49,7 @@ from community.extensions import db as _db
 from community.extensions import limiter
 from community.forum.models import Post, Thread
 from community.members.models import Member
+from community.moderation.models import ModerationAction
 from community.notifications.models import Notification
 from community.reputation import services as ledger
 from community.trust.models import ThreadRead
@@ -262,9 +263,16 @@ def unread_lists(client, role, world) -> str:
     return _get(client, "/new") + _get(client, "/unread")
 
 
+def appeals(client, role, world) -> str:
+    """The appeal page of every moderation action (community/moderation/appeal_views.py): only the affected
+    author's answers, and it names their thread or post only while they may still see it."""
+    ids = _db.session.scalars(select(ModerationAction.id)).all()
+    return "\n".join(_get(client, f"/appeal/{action_id}") for action_id in ids)
+
+
 CHANNELS = [pages, post_permalinks, search_page, search_api, similar_threads, api, feeds, notifications,
             moderation_pages, my_data, my_data_json, crm_pages, csv_exports, mails, socket_events, user_cards,
-            uploads, bookmarks, reactions_who, private_messages,
+            uploads, bookmarks, reactions_who, private_messages, appeals,
             drafts, seo, unread_lists]
 OWN_DATA_CHANNELS = {"my_data", "my_data_json"}
 ID_CHANNELS = {"socket_events"}
@@ -469,6 +477,9 @@ def test_every_channel_gives_the_table_something_to_search(app, db, clients):
             continue
         if channel is seo:  # a guest's view for everyone: restricted markers never, the public thread always
             assert "Router keeps rebooting" in text
+            continue
+        if channel is appeals:  # the decision and its reason for the author, never anyone's hidden words
+            assert any("Appeal a moderation decision" in _fetch(app, world, clients, r, channel) for r in ROLES)
             continue
         if channel is user_cards:  # a card shows the member, never their content: no marker, ever
             assert "<bdi>lt_ann</bdi>" in text
