@@ -11,6 +11,7 @@ from sqlalchemy import event
 from . import (
     aftercommit,  # noqa: F401  (registers the session hooks)
     auth_loader,
+    cachestore,
     cli,
     demo,  # noqa: F401  (the seed-demo command)
     headers,
@@ -53,6 +54,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(forum_bp)
     pages.init_app(app)
     render.init_app(app)  # after pages: its format_datetime replaces Flask-Babel's
+    cachestore.init_app(app)  # before the caches that use it
     pagecache.init_app(app)  # after csrf: it wraps the csrf_token template global
     cli.init_app(app)
     _init_areas(app)
