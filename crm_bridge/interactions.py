@@ -28,7 +28,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community import signals
-from community.api.core import ApiError, api_error_handlers, check_csrf, json_body, ok, operation, require_member
+from community.api.core import (
+    OPERATIONS,
+    ApiError,
+    api_error_handlers,
+    check_csrf,
+    json_body,
+    ok,
+    operation,
+    require_member,
+)
 from community.api.openapi import MEMBER_REF, NSTR, NTIME, SCHEMAS, STR, TIME, object_schema
 from community.dbtypes import UTCDateTime, utcnow
 from community.errors import NotPermitted, ServiceError, ValidationFailed
@@ -373,6 +382,9 @@ def crm_record_interaction():
                                       external_id=str(data["external_id"]).strip(), by=staff)
     db.session.commit()
     return ok(as_json(row), 201 if created else 200)
+
+
+OPERATIONS["POST /crm/interactions"]["also"] = {200: "recorded before under this external_id: the stored interaction"}
 
 
 # ---- staff pages ---------------------------------------------------------------------------------------
