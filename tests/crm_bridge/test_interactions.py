@@ -228,3 +228,20 @@ def test_racing_deliveries_of_one_external_id_store_one_row(app, db, api, staff)
     run_at_once(app, db, [(deliver, (caller,)) for caller in callers])
     assert sorted(statuses) == [200] * 5 + [201]
     assert _count() == 1
+
+
+def test_the_queue_costs_the_same_queries_for_3_or_30_interactions(api, staff, client, auth, count_queries):
+    caller = api(staff)
+    auth.login(staff)
+
+    def measure(total):
+        for n in range(total):
+            caller.post("crm/interactions", json=body(external_id=f"q:{total}:{n}", handle=f"stranger{n}"))
+        client.get("/crm/interactions")  # warm: the session's first page of the test
+        with count_queries() as queries:
+            assert client.get("/crm/interactions").status_code == 200
+        db.session.execute(Interaction.__table__.delete())
+        db.session.commit()
+        return len(queries)
+
+    assert measure(3) == measure(30)
