@@ -222,3 +222,11 @@ def test_deleting_the_account_erases_its_linked_identities(client, auth, sso):
     response = client.post("/settings/delete-account", data={"password": factories.PASSWORD, "confirm": "y"})
     assert response.status_code == 302
     assert db.session.scalar(select(SsoIdentity)) is None
+
+
+def test_only_sso_also_refuses_a_password_token_from_the_api(client, sso):
+    factories.member("plain")
+    settings.save({"sso.only": True})
+    db.session.commit()
+    response = client.post("/api/v1/tokens", json={"login": "plain", "password": factories.PASSWORD})
+    assert response.status_code == 403 and response.get_json()["error"]["code"] == "sso_required"
