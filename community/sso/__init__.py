@@ -36,3 +36,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(services.identities_of, "sso_identities")
     app.add_template_global(lambda slug: providers.provider_names().get(slug, slug), "sso_provider_name")
     member_deleting.connect(services.erase, weak=False)
+    app.before_request(views.no_password_registration)

@@ -81,6 +81,11 @@ def password_sign_in_refusal(member: Member):
     return None
 
 
+def password_sign_in_refusal_for_all() -> bool:
+    """Whether "only SSO" is on (with a provider to use): nobody but admins signs in with a password."""
+    return bool(ONLY_SSO.value) and bool(enabled_providers())
+
+
 def identities_of(member: Member) -> list[SsoIdentity]:
     return list(db.session.scalars(select(SsoIdentity).where(SsoIdentity.member_id == member.id)
                                    .order_by(SsoIdentity.created_at, SsoIdentity.id)))

@@ -103,10 +103,23 @@ def callback(slug: str):
     return _finish_sign_in(result.member, pending=result.pending, created=result.created)
 
 
+def no_password_registration():
+    """Under "only SSO" an account is made by signing in through a provider: the password sign-up form would
+    make accounts that can never sign in, so it says where to go instead."""
+    if request.endpoint in ("members.register", "members.invite") and services.password_sign_in_refusal_for_all():
+        return render_template("community/members/registration_closed.html", message=_(
+            "Join by signing in with your organisation's account on the sign-in page: passwords are not used here.")), 403
+    return None
+
+
 def _finish_sign_in(member, *, pending=False, created=False):
-    if pending or registration.sign_in_refusal(member):
-        db.session.commit()  # the account waits for approval
+    refusal = registration.sign_in_refusal(member)
+    if pending or registration.approval_status(member) is registration.ApprovalStatus.pending:
+        db.session.commit()  # the account (and its identity) waits for approval
         return render_template("community/members/awaiting_approval.html")
+    if refusal:  # rejected by the staff
+        db.session.commit()
+        return _problem(str(refusal), 403)
     if is_suspended(member):
         db.session.rollback()
         return _problem(_("Your account is suspended until %(when)s. Reason: %(reason)s",

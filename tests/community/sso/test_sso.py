@@ -230,3 +230,23 @@ def test_only_sso_also_refuses_a_password_token_from_the_api(client, sso):
     db.session.commit()
     response = client.post("/api/v1/tokens", json={"login": "plain", "password": factories.PASSWORD})
     assert response.status_code == 403 and response.get_json()["error"]["code"] == "sso_required"
+
+
+def test_under_approval_a_first_sign_in_waits_for_the_staff(client, sso):
+    settings.save({"registration.mode": "approval"})
+    db.session.commit()
+    response = _sign_in(client, sso, "carol")
+    assert response.status_code == 200 and _who(client) is None
+    assert db.session.scalar(select(Member.username)) == "carol"
+    again = _sign_in(client, sso, "carol")  # still waiting: the same answer, no session
+    assert again.status_code == 200 and _who(client) is None
+
+
+def test_only_sso_turns_the_password_sign_up_form_into_a_pointer_to_the_provider(client, sso):
+    settings.save({"sso.only": True})
+    db.session.commit()
+    response = client.get("/register")
+    assert response.status_code == 403 and "Join by signing in" in response.get_data(as_text=True)
+    assert client.post("/register", data={"username": "newbie", "email": "n@example.com",
+                                          "password": "a-long-password-42"}).status_code == 403
+    assert db.session.scalar(select(Member)) is None
