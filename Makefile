@@ -34,7 +34,8 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
-# axe-core for the e2e accessibility checks (package.json, package-lock.json); again only when the lock changes
+# axe-core for the e2e accessibility checks and oidc-provider for the SSO tests (package.json, package-lock.json);
+# again only when the lock changes
 $(NODE_DEPS): package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm is missing: the e2e accessibility checks need it (apt-get install npm)"; fi

@@ -81,6 +81,9 @@ def load(app, overrides: dict | None = None) -> None:
         app.config["TRUSTED_PROXIES"] = int(value)
     if env.get("UPLOADS_PATH"):
         app.config["UPLOADS_PATH"] = env["UPLOADS_PATH"]
+    for key in ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_NAME"):  # one sign-in provider
+        if env.get(key, "").strip():
+            app.config[key] = env[key].strip()
     if "RATELIMIT_ENABLED" in env:
         app.config["RATELIMIT_ENABLED"] = env["RATELIMIT_ENABLED"].strip().lower() not in {"0", "false", "no", "off"}
 

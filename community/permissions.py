@@ -615,6 +615,11 @@ def can_manage_site_settings(member) -> bool:
     return is_admin(member)
 
 
+def can_manage_sign_in(member) -> bool:
+    """Configure single sign-on providers and the sign-in options (/admin/sign-in): admins."""
+    return is_admin(member)
+
+
 def can_manage_members(member) -> bool:
     """Open the members admin (search members, see roles): staff and admins."""
     return is_staff(member)

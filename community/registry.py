@@ -40,6 +40,7 @@ SLOTS = {
     "new_thread_extra": "the new-thread form, after the body (forum/new_thread.html)",
     "profile_extra": "a member's public profile (members/profile.html)",
     "settings_extra": "the member's settings page, after the password (members/settings.html)",
+    "login_extra": "the sign-in page, under the password form (members/login.html): other ways to sign in",
     "your_data": "'Your data' on the settings and the delete-account pages",
     "composer_extra": "under the text box of the reply, new-thread and edit forms (forum/*.html)",
     "nav_staff": "the main navigation's entries for staff and moderators, after Rewards (base.html: CRM, Review)",
@@ -79,6 +80,7 @@ class Registry:
     thread_sorts: dict = field(default_factory=dict)
     staff_counters: dict = field(default_factory=dict)
     scheduled_jobs: dict = field(default_factory=dict)
+    password_sign_in_checks: list = field(default_factory=list)
 
 
 def registry_of(app: Flask) -> Registry:
@@ -132,6 +134,12 @@ def register_new_thread_extra(app: Flask, extra: Callable) -> None:
     """Call `extra(member, thread)` after a thread is started from the new-thread form, in its
     transaction; a ServiceError it raises undoes the whole thread (polls)."""
     _append_once(registry_of(app).new_thread_extras, extra)
+
+
+def register_password_sign_in_check(app: Flask, check: Callable) -> None:
+    """Call `check(member)` once a password matched on /login; a message it returns refuses the sign-in
+    (single sign-on: "only SSO", the domain that must use a provider)."""
+    _append_once(registry_of(app).password_sign_in_checks, check)
 
 
 def register_thread_sort(app: Flask, name: str, order, *, since: Callable | None = None,
@@ -198,6 +206,14 @@ def new_post_checks() -> list[Callable]:
 
 def new_thread_extras() -> list[Callable]:
     return list(_current().new_thread_extras)
+
+
+def password_sign_in_refusal(member):
+    """The first refusal a registered check gives `member`'s password sign-in, or None."""
+    for check in _current().password_sign_in_checks:
+        if refusal := check(member):
+            return refusal
+    return None
 
 
 def thread_sorts() -> dict[str, ThreadSort]:

@@ -27,6 +27,7 @@ from . import (
     conversations,
     erasure,
     feedback,
+    interactions,
     jobs,
     models,  # noqa: F401  (the tables, for Alembic and create_all)
     moods,
@@ -50,8 +51,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(webhook_views.bp)
     api.init_app(app)
+    interactions.init_app(app)
     for connect in (timeline.connect, outbox.connect, feedback.connect, moods.connect, erasure.connect,
-                    roles.connect, conversations.connect, choices.connect):
+                    roles.connect, conversations.connect, choices.connect, interactions.connect):
         _connect_once(connect)
     app.add_template_global(moods.for_post, "post_sentiment")
     app.add_template_global(permissions, "crm_can")  # crm_can.can_view_crm(member) in the partials below

@@ -30,6 +30,7 @@ from community.rewards.models import PointsEntry
 
 from . import services
 from .contacts import contacts_of
+from .interactions import export_for as interactions_of
 from .moods import member_summary
 
 
@@ -80,6 +81,7 @@ def my_data(member: Member) -> dict:
         "mail_preferences": _mail_preferences(member),
         "follows": _follows(member),
         "conversations": member_export(member),
+        "interactions": interactions_of(member),
         "sentiment": _sentiment(member.id),
         "drafts": export_drafts(member),
         "staff_notes": _("Staff may keep private notes about members to serve them better; they are not shown here."),

@@ -137,6 +137,8 @@ def _operation_doc(op: dict) -> dict:
     if schema:
         ok["content"] = {"application/json": {"schema": schema}}
     doc["responses"] = {str(op["status"]): ok}
+    for status, description in op.get("also", {}).items():  # another success (an idempotent repeat: 200)
+        doc["responses"][str(status)] = {**ok, "description": description}
     errors = set(op["errors"]) | {401, 403}
     if op["body"]:
         errors |= {400, 413, 422}

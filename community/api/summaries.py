@@ -38,6 +38,7 @@ SUMMARIES = (
     _l("One post"),
     _l("React to a post (the same reaction again takes it back)"),
     _l("Register a member (the same rules as the sign-up page)"),
+    _l("Record a social interaction (idempotent by external_id; staff)"),
     _l("Remove a bookmark"),
     _l("Render a post body exactly as it would be saved"),
     _l("Reply in a conversation"),

@@ -40,6 +40,7 @@ from ..permissions import (
 )
 from ..polls import services as polls
 from ..qa import services as qa
+from ..registry import password_sign_in_refusal
 from ..site.branding import brand
 from ..votes import services as votes
 from ..votes.services import my_votes
@@ -150,6 +151,9 @@ def create_token():
         raise ApiError(403, str(refusal), code="awaiting_approval" if pending else "registration_rejected")
     if is_suspended(member):
         raise ApiError(403, _("Your account is suspended."), code="suspended")
+    if refusal := password_sign_in_refusal(member):  # only SSO, or the SSO domain (community/sso)
+        db.session.commit()
+        raise ApiError(403, str(refusal), code="sso_required")
     token, secret = services.issue_login_token(member, data.get("scopes"))
     db.session.commit()
     return ok(token_json(token, secret), 201)

@@ -25,6 +25,7 @@ from ..forms import (
 from ..forum.models import Thread
 from ..i18n import LANGUAGE_COOKIE, select_locale
 from ..permissions import is_suspended, public_thread_clause, readable_board_clause
+from ..registry import password_sign_in_refusal
 from ..signals import registration_attempted_for_existing_email
 from ..site.branding import brand
 from . import registration, services
@@ -123,7 +124,7 @@ def login():
         member = services.authenticate(form.login.data, form.password.data)
         if member is None:
             form.form_errors.append(_("That username or email and password do not match."))
-        elif refusal := registration.sign_in_refusal(member):
+        elif refusal := registration.sign_in_refusal(member) or password_sign_in_refusal(member):
             db.session.commit()  # a rehashed password
             form.form_errors.append(str(refusal))
         elif is_suspended(member):

@@ -143,7 +143,8 @@ def my_data_json(client, role, world) -> str:
 
 def crm_pages(client, role, world) -> str:
     paths = ["/crm/", "/crm/members", *(f"/crm/members/{name}" for name in world.usernames), "/crm/feedback",
-             "/crm/response-queue", "/crm/contacts", "/crm/audit", "/api/v1/crm/profiles", "/api/v1/crm/feedback",
+             "/crm/response-queue", "/crm/contacts", "/crm/audit", "/crm/interactions", "/api/v1/crm/profiles",
+             "/api/v1/crm/feedback",
              *(f"/api/v1/crm/profiles/{pid}{tail}" for pid in world.profiles for tail in ("", "/timeline"))]
     return "\n".join(_get(client, path) for path in paths)
 
