@@ -1,0 +1,163 @@
+"""Pages: two-factor settings (enrol, new recovery codes, turn off) and the second step of signing in."""
+from __future__ import annotations
+
+import hashlib
+import time
+
+from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..auth_loader import sign_in
+from ..extensions import db, limiter
+from ..forms import submit
+from ..members.models import Member
+from ..permissions import is_suspended
+from ..site.branding import community_name
+from . import services, totp
+from .forms import CodeForm, ConfirmedCodeForm
+from .throttle import PENDING, code_limit
+
+bp = Blueprint("twofactor", __name__)
+
+ENROL_SECRET = "twofactor_enrol"
+PENDING_SECONDS = 600  # the password was right this long ago at most
+
+
+# ---- the second step of signing in ------------------------------------------------------------------
+
+def _fingerprint(member: Member) -> str:
+    # A pending sign-in stops working when the password changes meanwhile.
+    return hashlib.sha256(member.password_hash.encode()).hexdigest()[:16]
+
+
+def ask_second_factor(member: Member, *, remember: bool, next_url: str):
+    """The sign-in step (registered with the registry): an enrolled member types a code before any session."""
+    if not services.is_enrolled(member):
+        return None
+    session[PENDING] = {"m": member.id, "r": bool(remember), "n": next_url, "t": int(time.time()),
+                        "p": _fingerprint(member)}
+    return redirect(url_for("twofactor.verify"))
+
+
+def _pending_member() -> tuple[Member | None, dict]:
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or time.time() - int(pending.get("t", 0)) > PENDING_SECONDS:
+        return None, {}
+    member = db.session.get(Member, int(pending.get("m") or 0))
+    if member is None or member.deleted_at is not None or pending.get("p") != _fingerprint(member) \
+            or is_suspended(member):
+        return None, {}
+    return member, pending
+
+
+@bp.route("/login/two-factor", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+@code_limit
+def verify():
+    """Type the code of the authenticator app (or a recovery code) after the password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("site.home"))
+    member, pending = _pending_member()
+    if member is None:
+        session.pop(PENDING, None)
+        flash(_("Please sign in again."), "info")
+        return redirect(url_for("members.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        used = services.verify(member, form.code.data)
+        if used is not None:
+            session.pop(PENDING, None)
+            sign_in(member, remember=bool(pending.get("r")))
+            db.session.commit()  # the session, the spent step or recovery code (and its mail and audit line)
+            if used == "recovery":
+                flash(_("You signed in with a recovery code; %(count)d are left.",
+                        count=services.recovery_codes_left(member)), "info")
+            return redirect(pending.get("n") or url_for("site.home"))
+        db.session.rollback()
+        form.code.errors = [_("That code is not right. Type the six digits your app shows now, or a recovery code.")]
+    status = 422 if form.errors else 200
+    return render_template("community/twofactor/verify.html", form=form), status
+
+
+# ---- settings -----------------------------------------------------------------------------------------
+
+def _enrol_secret() -> str:
+    secret = session.get(ENROL_SECRET)
+    if not isinstance(secret, str) or len(secret) != 32:
+        secret = totp.new_secret()
+        session[ENROL_SECRET] = secret
+    return secret
+
+
+def _page(form=None, confirm_form=None, status: int = 200, codes=None):
+    member = current_user._get_current_object()
+    enrolled = services.is_enrolled(member)
+    context = {"enrolled": enrolled, "required": services.is_required(member), "codes": codes,
+               "form": form or CodeForm(prefix="enrol"),
+               "confirm_form": confirm_form or ConfirmedCodeForm(prefix="confirm")}
+    if enrolled:
+        context["codes_left"] = services.recovery_codes_left(member)
+    else:
+        secret = _enrol_secret()
+        uri = totp.provisioning_uri(secret, member.username, community_name())
+        context.update(secret=secret, qr=totp.qr_svg(uri))
+    return render_template("community/twofactor/settings.html", **context), status
+
+
+@bp.route("/settings/two-factor", methods=["GET"])
+@login_required
+def settings():
+    """Two-factor authentication: turn it on with an authenticator app, or see and change it."""
+    return _page()
+
+
+@bp.route("/settings/two-factor", methods=["POST"])
+@login_required
+@limiter.limit("10 per minute")
+@code_limit
+def enrol():
+    """Turn two-factor on: the code proves the app holds the secret shown; the recovery codes show once."""
+    member = current_user._get_current_object()
+    form = CodeForm(prefix="enrol")
+    if not form.validate_on_submit():
+        return _page(form=form, status=422)
+    done = submit(form, services.enrol, member, session.get(ENROL_SECRET) or "", form.code.data)
+    if not done:
+        return _page(form=form, status=done.error.status)
+    session.pop(ENROL_SECRET, None)
+    return _page(codes=done.value)
+
+
+@bp.route("/settings/two-factor/recovery-codes", methods=["POST"])
+@login_required
+@limiter.limit("10 per minute")
+@code_limit
+def renew_codes():
+    """Make ten new recovery codes (the old ones stop working) and show them once."""
+    member = current_user._get_current_object()
+    form = ConfirmedCodeForm(prefix="confirm")
+    if not form.validate_on_submit():
+        return _page(confirm_form=form, status=422)
+    done = submit(form, services.renew_codes, member, form.password.data, form.code.data)
+    if not done:
+        return _page(confirm_form=form, status=done.error.status)
+    return _page(codes=done.value)
+
+
+@bp.route("/settings/two-factor/disable", methods=["POST"])
+@login_required
+@limiter.limit("10 per minute")
+@code_limit
+def disable():
+    """Turn two-factor off (password and a code); every other session of the member ends."""
+    member = current_user._get_current_object()
+    form = ConfirmedCodeForm(prefix="confirm")
+    if not form.validate_on_submit():
+        return _page(confirm_form=form, status=422)
+    done = submit(form, services.remove, member, form.password.data, form.code.data, keep=member.session_key)
+    if not done:
+        return _page(confirm_form=form, status=done.error.status)
+    flash(_("Two-factor authentication is off. Other sessions have been signed out."), "success")
+    return redirect(url_for("twofactor.settings"))
+
