@@ -15,9 +15,12 @@ from __future__ import annotations
 
 from flask import Flask, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from ..admin.sections import Section, add_section
 from ..pages import error_response
+from ..permissions import can_manage_site_settings
 from ..registry import register_sign_in_step, register_template_slot
 from ..signals import member_deleting, second_factor_changed
 from . import (
@@ -54,6 +57,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("TWO_FACTOR_ENFORCED", True)
     app.config.setdefault("TWO_FACTOR_CODE_LIMIT", "10 per hour")
     app.register_blueprint(views.bp)
+    add_section(Section("security", _l("Security"), "twofactor.admin_security", can_manage_site_settings,
+                        _l("Two-factor authentication for admins, staff and moderators."), order=15))
     register_sign_in_step(app, views.ask_second_factor)
     register_template_slot(app, "settings_extra", "community/twofactor/_settings.html", order=5)
     app.before_request(require_enrolment)

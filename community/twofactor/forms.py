@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
 
@@ -17,3 +17,9 @@ class ConfirmedCodeForm(CodeForm):
     """The password and a code: for turning two-factor off and for new recovery codes."""
 
     password = PasswordField(_l("Current password"), validators=[InputRequired()])
+
+
+class SecuritySettingsForm(FlaskForm):
+    """The admin's two-factor setting."""
+
+    required_for_staff = BooleanField(_l("Admins, staff and moderators must use two-factor authentication"))

@@ -190,3 +190,16 @@ def on_member_deleting(member: Member, **_extra) -> None:
     """An account deleted takes its second factors with it."""
     db.session.execute(delete(SecondFactor).where(SecondFactor.member_id == member.id))
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.member_id == member.id))
+
+
+def staff_without_second_factor(limit: int = 200) -> list[Member]:
+    """Moderators, staff and admins who have no second factor yet (for the admin's security page)."""
+    enrolled = select(SecondFactor.member_id)
+    return list(db.session.scalars(select(Member).where(Member.role.in_(GUARDED_ROLES), Member.deleted_at.is_(None),
+                                                        Member.id.not_in(enrolled))
+                                   .order_by(Member.username_key).limit(limit)))
+
+
+def save_requirement(required: bool, by: Member) -> None:
+    """Store the admin's choice (two-factor required for staff roles or not)."""
+    settings.save({REQUIRED_FOR_STAFF.key: bool(required)}, by=by)

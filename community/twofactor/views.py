@@ -4,18 +4,19 @@ from __future__ import annotations
 import hashlib
 import time
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..admin.sections import sections_for
 from ..auth_loader import sign_in
 from ..extensions import db, limiter
 from ..forms import submit
 from ..members.models import Member
-from ..permissions import is_suspended
+from ..permissions import can_manage_site_settings, is_suspended
 from ..site.branding import community_name
 from . import services, totp
-from .forms import CodeForm, ConfirmedCodeForm
+from .forms import CodeForm, ConfirmedCodeForm, SecuritySettingsForm
 from .throttle import PENDING, code_limit
 
 bp = Blueprint("twofactor", __name__)
@@ -161,3 +162,23 @@ def disable():
     flash(_("Two-factor authentication is off. Other sessions have been signed out."), "success")
     return redirect(url_for("twofactor.settings"))
 
+
+
+# ---- the admin's setting ----------------------------------------------------------------------------
+
+@bp.route("/admin/security", methods=["GET", "POST"])
+@login_required
+def admin_security():
+    """Whether staff roles must use two-factor, and who of them has not enrolled yet."""
+    if not can_manage_site_settings(current_user):
+        abort(404)
+    form = SecuritySettingsForm(formdata=request.form if request.method == "POST" else None,
+                                data={"required_for_staff": services.REQUIRED_FOR_STAFF.value})
+    if form.validate_on_submit():
+        services.save_requirement(bool(form.required_for_staff.data), by=current_user._get_current_object())
+        db.session.commit()
+        flash(_("Your settings have been saved."), "success")
+        return redirect(url_for("twofactor.admin_security"))
+    return render_template("community/twofactor/admin.html", form=form, sections=sections_for(current_user),
+                           section="security", missing=services.staff_without_second_factor(),
+                           enforced=current_app.config.get("TWO_FACTOR_ENFORCED", True))
