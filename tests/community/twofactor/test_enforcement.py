@@ -98,3 +98,23 @@ def test_the_admin_can_turn_the_requirement_off(client, auth, make, enforced, en
 def test_only_admins_see_the_security_settings(client, auth, make, role):
     auth.login(make.member(role=role))
     assert client.get("/admin/security").status_code == 404
+
+
+def _statements(client, count_queries, path):
+    with count_queries() as statements:
+        assert client.get(path).status_code == 200
+    return len(statements)
+
+
+def test_the_security_page_and_the_session_list_cost_the_same_with_few_or_many_rows(app, make, count_queries):
+    admin = make.member(role="admin")
+    client = app.test_client()
+    client.post("/login", data={"login": admin.username, "password": PASSWORD})
+    make.member(role="staff")
+    client.get("/admin/security")  # the first page of a session also writes its last-seen time
+    few = (_statements(client, count_queries, "/admin/security"), _statements(client, count_queries, "/settings"))
+    for _ in range(6):
+        make.member(role="moderator")
+        app.test_client().post("/login", data={"login": admin.username, "password": PASSWORD})
+    many = (_statements(client, count_queries, "/admin/security"), _statements(client, count_queries, "/settings"))
+    assert few == many
