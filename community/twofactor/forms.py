@@ -19,6 +19,12 @@ class ConfirmedCodeForm(CodeForm):
     password = PasswordField(_l("Current password"), validators=[InputRequired()])
 
 
+class RemovePasskeyForm(FlaskForm):
+    """The password, to remove a passkey."""
+
+    password = PasswordField(_l("Current password"), validators=[InputRequired()])
+
+
 class SecuritySettingsForm(FlaskForm):
     """The admin's two-factor setting."""
 

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..members import passwords, sessions
 from ..members.models import Member, Role
 from ..signals import second_factor_changed
-from . import totp
+from . import passkeys, totp
 from .models import RecoveryCode, SecondFactor
 
 RECOVERY_CODES = 10
@@ -106,9 +106,7 @@ def use_recovery_code(member: Member, code: str) -> bool:
 def verify(member: Member, code: str, at: float | None = None) -> str | None:
     """Check a code typed at sign-in: "totp" or "recovery" for the kind accepted, None when refused."""
     factor = factor_of(member)
-    if factor is None:
-        return None
-    if check_totp(factor, code, at):
+    if factor is not None and check_totp(factor, code, at):
         return "totp"
     if use_recovery_code(member, code):
         return "recovery"
@@ -142,17 +140,53 @@ def _code_problem():
 def enrol(member: Member, secret: str, code: str, at: float | None = None) -> list[str]:
     """Add an authenticator app with `secret` once `code` proves the member set it up; return the ten
     recovery codes (shown once). Raises Conflict when the member has one already."""
-    if is_enrolled(member):
+    if factor_of(member) is not None:
         raise Conflict(_l("Two-factor authentication is on already."))
     step = totp.matching_step(secret or "", code, at) if secret else None
     if step is None:
         raise _code_problem()
+    first = not is_enrolled(member)
     db.session.add(SecondFactor(member_id=member.id, kind="totp", secret=secret, last_step=step,
                                 created_at=utcnow(), last_used_at=utcnow()))
     db.session.flush()
-    codes = _make_codes(member)
-    _announce(member, "enrolled", remaining=len(codes))
+    codes = _make_codes(member) if first else []
+    _announce(member, "enrolled", remaining=recovery_codes_left(member))
     return codes
+
+
+def add_passkey(member: Member, credential, name: str = "") -> list[str]:
+    """Store a passkey made by the browser; return the recovery codes when it is the member's first factor."""
+    first = not is_enrolled(member)
+    passkeys.add_passkey(member, credential, name)
+    codes = _make_codes(member) if first else []
+    _announce(member, "enrolled", kind="passkey", remaining=recovery_codes_left(member))
+    return codes
+
+
+def verify_passkey(member: Member, credential) -> bool:
+    """Check a passkey's answer at sign-in."""
+    return passkeys.check_passkey(member, credential)
+
+
+def _forget_codes_when_no_factor_left(member: Member) -> None:
+    if not is_enrolled(member):
+        db.session.execute(delete(RecoveryCode).where(RecoveryCode.member_id == member.id))
+
+
+def remove_passkey(member: Member, key_id: int, password: str, *, keep: str | None = None) -> None:
+    """Remove one of the member's passkeys after their password; every other session ends."""
+    key = db.session.scalar(select(SecondFactor).where(SecondFactor.id == key_id, SecondFactor.member_id == member.id,
+                                                       SecondFactor.kind == "passkey"))
+    if key is None:
+        raise Conflict(_l("That passkey is gone already."))
+    if not passwords.verify_password(member.password_hash, password or ""):
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               {"password": _l("That is not your current password.")})
+    db.session.delete(key)
+    db.session.flush()
+    _forget_codes_when_no_factor_left(member)
+    sessions.end_sessions(member, "second_factor_removed", keep=keep)
+    _announce(member, "removed", kind="passkey", remaining=recovery_codes_left(member))
 
 
 def _check_password_and_code(member: Member, password: str, code: str, at: float | None = None) -> None:
@@ -167,13 +201,13 @@ def _check_password_and_code(member: Member, password: str, code: str, at: float
 
 def remove(member: Member, password: str, code: str, *, keep: str | None = None, at: float | None = None) -> None:
     """Turn two-factor authentication off after the password and a code; every other session ends."""
-    if not is_enrolled(member):
+    if factor_of(member) is None:
         raise Conflict(_l("Two-factor authentication is off already."))
     _check_password_and_code(member, password, code, at)
-    db.session.execute(delete(SecondFactor).where(SecondFactor.member_id == member.id))
-    db.session.execute(delete(RecoveryCode).where(RecoveryCode.member_id == member.id))
+    db.session.execute(delete(SecondFactor).where(SecondFactor.member_id == member.id, SecondFactor.kind == "totp"))
+    _forget_codes_when_no_factor_left(member)
     sessions.end_sessions(member, "second_factor_removed", keep=keep)
-    _announce(member, "removed", remaining=0)
+    _announce(member, "removed", remaining=recovery_codes_left(member))
 
 
 def renew_codes(member: Member, password: str, code: str, at: float | None = None) -> list[str]:

@@ -4,19 +4,32 @@ from __future__ import annotations
 import hashlib
 import time
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..admin.sections import sections_for
 from ..auth_loader import sign_in
+from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..forms import submit
 from ..members.models import Member
 from ..permissions import can_manage_site_settings, is_suspended
 from ..site.branding import community_name
-from . import services, totp
-from .forms import CodeForm, ConfirmedCodeForm, SecuritySettingsForm
+from . import passkeys, services, totp
+from .forms import CodeForm, ConfirmedCodeForm, RemovePasskeyForm, SecuritySettingsForm
 from .throttle import PENDING, code_limit
 
 bp = Blueprint("twofactor", __name__)
@@ -39,6 +52,11 @@ def ask_second_factor(member: Member, *, remember: bool, next_url: str):
     session[PENDING] = {"m": member.id, "r": bool(remember), "n": next_url, "t": int(time.time()),
                         "p": _fingerprint(member)}
     return redirect(url_for("twofactor.verify"))
+
+
+def _json_error(status: int, message, code: str):
+    """The JSON error of the passkey endpoints (called by fetch, whatever Accept says)."""
+    return jsonify(error={"code": code, "message": str(message)}), status
 
 
 def _pending_member() -> tuple[Member | None, dict]:
@@ -78,7 +96,36 @@ def verify():
         db.session.rollback()
         form.code.errors = [_("That code is not right. Type the six digits your app shows now, or a recovery code.")]
     status = 422 if form.errors else 200
-    return render_template("community/twofactor/verify.html", form=form), status
+    return render_template("community/twofactor/verify.html", form=form,
+                           has_passkeys=bool(passkeys.passkeys_of(member))), status
+
+
+@bp.route("/login/two-factor/passkey/options", methods=["POST"])
+@limiter.limit("10 per minute")
+def sign_in_passkey_options():
+    """The WebAuthn options to sign in with one of the pending member's passkeys (JSON)."""
+    member, _pending = _pending_member()
+    if member is None:
+        return _json_error(401, _("Please sign in again."), "sign_in_expired")
+    return Response(passkeys.authentication_options(member), mimetype="application/json")
+
+
+@bp.route("/login/two-factor/passkey", methods=["POST"])
+@limiter.limit("10 per minute")
+@code_limit
+def sign_in_passkey():
+    """Finish signing in with a passkey: JSON in, `{"next"}` out."""
+    member, pending = _pending_member()
+    if member is None:
+        return _json_error(401, _("Please sign in again."), "sign_in_expired")
+    data = request.get_json(silent=True) or {}
+    if not services.verify_passkey(member, data.get("credential")):
+        db.session.rollback()
+        return _json_error(422, _("The passkey could not be checked. Please try again."), "invalid_passkey")
+    session.pop(PENDING, None)
+    sign_in(member, remember=bool(pending.get("r")))
+    db.session.commit()
+    return jsonify(next=pending.get("n") or url_for("site.home"))
 
 
 # ---- settings -----------------------------------------------------------------------------------------
@@ -93,13 +140,14 @@ def _enrol_secret() -> str:
 
 def _page(form=None, confirm_form=None, status: int = 200, codes=None):
     member = current_user._get_current_object()
-    enrolled = services.is_enrolled(member)
-    context = {"enrolled": enrolled, "required": services.is_required(member), "codes": codes,
-               "form": form or CodeForm(prefix="enrol"),
-               "confirm_form": confirm_form or ConfirmedCodeForm(prefix="confirm")}
+    enrolled, totp_on = services.is_enrolled(member), services.factor_of(member) is not None
+    context = {"enrolled": enrolled, "totp_on": totp_on, "required": services.is_required(member), "codes": codes,
+               "form": form or CodeForm(prefix="enrol"), "passkeys": passkeys.passkeys_of(member),
+               "confirm_form": confirm_form or ConfirmedCodeForm(prefix="confirm"),
+               "remove_form": RemovePasskeyForm(prefix="remove")}
     if enrolled:
         context["codes_left"] = services.recovery_codes_left(member)
-    else:
+    if not totp_on:
         secret = _enrol_secret()
         uri = totp.provisioning_uri(secret, member.username, community_name())
         context.update(secret=secret, qr=totp.qr_svg(uri))
@@ -182,3 +230,47 @@ def admin_security():
     return render_template("community/twofactor/admin.html", form=form, sections=sections_for(current_user),
                            section="security", missing=services.staff_without_second_factor(),
                            enforced=current_app.config.get("TWO_FACTOR_ENFORCED", True))
+
+
+# ---- passkeys -------------------------------------------------------------------------------------------
+
+@bp.route("/settings/two-factor/passkeys/options", methods=["POST"])
+@login_required
+@limiter.limit("10 per minute")
+def passkey_options():
+    """The WebAuthn options to make a passkey for this member (JSON)."""
+    return Response(passkeys.registration_options(current_user._get_current_object(), community_name()),
+                    mimetype="application/json")
+
+
+@bp.route("/settings/two-factor/passkeys", methods=["POST"])
+@login_required
+@limiter.limit("10 per minute")
+def add_passkey():
+    """Store the passkey the browser made: JSON in, `{"next", "codes"}` out (codes when it is the first factor)."""
+    member = current_user._get_current_object()
+    data = request.get_json(silent=True) or {}
+    try:
+        codes = services.add_passkey(member, data.get("credential"), str(data.get("name") or "")[:64])
+    except ServiceError as exc:
+        db.session.rollback()
+        return _json_error(exc.status, exc.message, exc.code)
+    db.session.commit()
+    return jsonify(next=url_for("twofactor.settings"), codes=codes), 201
+
+
+@bp.route("/settings/two-factor/passkeys/<int(max=2147483647):key_id>/remove", methods=["POST"])
+@login_required
+@limiter.limit("10 per minute")
+def remove_passkey(key_id: int):
+    """Remove a passkey (password); every other session of the member ends."""
+    member = current_user._get_current_object()
+    form = RemovePasskeyForm(prefix="remove")
+    if not form.validate_on_submit():
+        return _page(status=422)
+    done = submit(form, services.remove_passkey, member, key_id, form.password.data, keep=member.session_key)
+    if not done:
+        flash(done.error.message, "error")
+        return _page(status=done.error.status)
+    flash(_("The passkey has been removed. Other sessions have been signed out."), "success")
+    return redirect(url_for("twofactor.settings"))
