@@ -59,7 +59,8 @@ NOT_INVALIDATING = (signals.thread_viewed, signals.member_registered, signals.no
                     signals.registration_attempted_for_existing_email, signals.registration_reviewed,
                     # private conversations are never on a guest's page
                     signals.conversation_started, signals.message_sent,
-                    signals.consent_changed)  # a member's own CRM choices
+                    signals.consent_changed,  # a member's own CRM choices
+                    signals.second_factor_changed)  # a member's own security settings
 
 
 class PageCache:

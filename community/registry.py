@@ -81,6 +81,7 @@ class Registry:
     staff_counters: dict = field(default_factory=dict)
     scheduled_jobs: dict = field(default_factory=dict)
     password_sign_in_checks: list = field(default_factory=list)
+    sign_in_steps: list = field(default_factory=list)
 
 
 def registry_of(app: Flask) -> Registry:
@@ -178,6 +179,12 @@ def scheduled_jobs(app: Flask) -> dict[str, ScheduledJob]:
     return dict(registry_of(app).scheduled_jobs)
 
 
+def register_sign_in_step(app: Flask, step: Callable) -> None:
+    """Ask `step(member, remember=..., next_url=...)` before a sign-in (password or SSO) opens a session: it returns
+    a response (e.g. the second-factor page) that takes over the sign-in, or None to let it go on."""
+    _append_once(registry_of(app).sign_in_steps, step)
+
+
 def _append_once(entries: list, fn: Callable) -> None:
     if fn not in entries:
         entries.append(fn)
@@ -222,6 +229,10 @@ def thread_sorts() -> dict[str, ThreadSort]:
 
 def staff_counters() -> dict[str, Callable]:
     return dict(_current().staff_counters)
+
+
+def sign_in_steps() -> list[Callable]:
+    return list(_current().sign_in_steps)
 
 
 def init_app(app: Flask) -> None:

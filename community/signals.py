@@ -242,3 +242,11 @@ consent_changed = _signals.signal("consent-changed", doc="""\
 Sent when a member saved their marketing and research consent in /settings, in the transaction.
 sender: the Member; marketing: bool; research: bool; marketing_at / research_at: when each choice was
 last made (None when never). crm_bridge copies them onto the CRM profile, whose exports respect them.""")
+
+# ---- two-factor authentication (community/twofactor) ----------------------------------------------
+
+second_factor_changed = _signals.signal("second-factor-changed", doc="""\
+Sent when a member's second factor changed, in the transaction. sender: the Member; action: "enrolled",
+"removed", "recovery_code_used" or "recovery_codes_renewed"; kind: "totp"; address: the client address
+of the request ("" outside one); at: when; remaining: unused recovery codes left. The member is mailed
+(community/twofactor/notify.py) and crm_bridge writes it to the staff audit log.""")

@@ -45,6 +45,9 @@ def test_settings(tmp_path_factory) -> dict:
         "ARGON2_MEMORY_COST": 1024,
         "ARGON2_PARALLELISM": 1,
         "SERVER_NAME": None,
+        # Staff made by the factories have no second factor: tests that check the requirement turn it on
+        # (tests/community/twofactor); production and the dedicated tests enforce it (docs/security.md).
+        "TWO_FACTOR_ENFORCED": False,
     }
 
 

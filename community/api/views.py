@@ -42,6 +42,7 @@ from ..polls import services as polls
 from ..qa import services as qa
 from ..registry import password_sign_in_refusal
 from ..site.branding import brand
+from ..twofactor import services as twofactor
 from ..votes import services as votes
 from ..votes.services import my_votes
 from . import services
@@ -70,6 +71,8 @@ TOKEN_BODY = {"type": "object", "required": ["password"], "properties": {
     "login": {"type": "string", "maxLength": 254, "description": "username or email"},
     "username": {"type": "string", "maxLength": 254}, "email": {"type": "string", "maxLength": 254},
     "password": {"type": "string", "maxLength": 1000},
+    "code": {"type": "string", "maxLength": 32,
+             "description": "the authenticator app's code or a recovery code, when two-factor is on"},
     "scopes": {"type": "array", "items": {"type": "string", "enum": SCOPES}, "maxItems": len(SCOPES)}}}
 REGISTER_BODY = {"type": "object", "required": ["username", "email", "password"], "properties": {
     "username": {"type": "string", "maxLength": 254}, "email": {"type": "string", "maxLength": 254},
@@ -154,9 +157,23 @@ def create_token():
     if refusal := password_sign_in_refusal(member):  # only SSO, or the SSO domain (community/sso)
         db.session.commit()
         raise ApiError(403, str(refusal), code="sso_required")
+    _check_second_factor(member, data.get("code"))
     token, secret = services.issue_login_token(member, data.get("scopes"))
     db.session.commit()
     return ok(token_json(token, secret), 201)
+
+
+def _check_second_factor(member, code) -> None:
+    """A member with two-factor on gives a code too; one whose role needs it and has none gets no token."""
+    if twofactor.is_enrolled(member):
+        if not code:
+            raise ApiError(401, _("Give the code of your authenticator app (or a recovery code) as `code`."),
+                           code="second_factor_required")
+        if twofactor.verify(member, code) is None:
+            raise ApiError(401, _("That code is not right."), code="invalid_code")
+    elif twofactor.must_enrol(member):
+        raise ApiError(403, _("Your role needs two-factor authentication: turn it on in your settings on the "
+                              "website first."), code="second_factor_required")
 
 
 @operation("GET", "/tokens", summary="List your sign-in and personal tokens (never their secrets)", tag="tokens",

@@ -46,7 +46,7 @@ def start_session(member: Member, *, user_agent: str = "", remember: bool = Fals
                                                    MemberSession.expires_at <= now))
     secret = secrets.token_urlsafe(32)
     row = MemberSession(id=session_key(secret), member_id=member.id, user_agent=(user_agent or "")[:255],
-                        remember=bool(remember), created_at=now, last_seen_at=now, expires_at=now + lifetime())
+                        address=(address or "")[:64], remember=bool(remember), created_at=now, last_seen_at=now, expires_at=now + lifetime())
     db.session.add(row)
     db.session.flush()
     member.session_secret, member.session_key = secret, row.id

@@ -25,7 +25,7 @@ from ..forms import (
 from ..forum.models import Thread
 from ..i18n import LANGUAGE_COOKIE, select_locale
 from ..permissions import is_suspended, public_thread_clause, readable_board_clause
-from ..registry import password_sign_in_refusal
+from ..registry import password_sign_in_refusal, sign_in_steps
 from ..signals import registration_attempted_for_existing_email
 from ..site.branding import brand
 from . import registration, services
@@ -132,6 +132,11 @@ def login():
                                       when=format_datetime(member.suspended_until, "short"),
                                       reason=member.suspended_reason or "-"))
         else:
+            for step in sign_in_steps():  # a second factor, say: it takes the sign-in over
+                taken = step(member, remember=bool(form.remember.data), next_url=_safe_next(url_for("site.home")))
+                if taken is not None:
+                    db.session.commit()  # a rehashed password
+                    return taken
             sign_in(member, remember=bool(form.remember.data))
             db.session.commit()  # the session, and a rehashed password
             return redirect(_safe_next(url_for("site.home")))

@@ -48,7 +48,7 @@ NOT_INDEXED = (signals.member_registered, signals.notification_created, signals.
                signals.reaction_added, signals.reaction_removed,
                # private conversations are never indexed
                signals.conversation_started, signals.message_sent,
-               signals.consent_changed)
+               signals.consent_changed, signals.second_factor_changed)
 
 
 def init_app(app: Flask) -> None:

@@ -24,6 +24,7 @@ from ..forms import ConfirmForm
 from ..i18n import select_locale
 from ..members import registration
 from ..permissions import is_suspended
+from ..registry import sign_in_steps
 from . import oidc, services
 from .providers import get_provider
 
@@ -125,11 +126,17 @@ def _finish_sign_in(member, *, pending=False, created=False):
         return _problem(_("Your account is suspended until %(when)s. Reason: %(reason)s",
                           when=format_datetime(member.suspended_until, "short"),
                           reason=member.suspended_reason or "-"), 403)
+    next_url = _local(session.pop(NEXT_KEY, None), url_for("site.home"))
+    for step in sign_in_steps():  # the site's own second factor, when the member enrolled one (community/twofactor)
+        taken = step(member, remember=False, next_url=next_url)
+        if taken is not None:
+            db.session.commit()
+            return taken
     sign_in(member)
     db.session.commit()
     if created:
         flash(_("Welcome, %(name)s! Your account is ready.", name=member.username), "success")
-    return redirect(_local(session.pop(NEXT_KEY, None), url_for("site.home")))
+    return redirect(next_url)
 
 
 def _pending():

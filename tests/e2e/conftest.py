@@ -101,6 +101,8 @@ def _server_env(workdir: Path, port: int) -> dict:
         "COMMUNITY_INSTANCE_PATH": str(workdir / "instance"),
         "COMMUNITY_SEARCH_INDEX_DIR": str(workdir / "search-index"),
         "RATELIMIT_ENABLED": "false",
+        # The demo's staff and admins have no second factor (tests/e2e/test_two_factor.py turns it on per test).
+        "COMMUNITY_TWO_FACTOR_ENFORCED": "false",
         "HOST": "127.0.0.1",
         "PORT": str(port),
     })

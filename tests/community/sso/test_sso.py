@@ -1,8 +1,10 @@
 """Single sign-on against a real OpenID Connect provider (oidc-provider under node, tests/community/sso)."""
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode, urlsplit
 
+import pyotp
 from sqlalchemy import select
 
 from community import settings
@@ -250,3 +252,15 @@ def test_only_sso_turns_the_password_sign_up_form_into_a_pointer_to_the_provider
     assert client.post("/register", data={"username": "newbie", "email": "n@example.com",
                                           "password": "a-long-password-42"}).status_code == 403
     assert db.session.scalar(select(Member)) is None
+
+
+def test_a_member_with_a_second_factor_still_types_the_code_after_the_provider(client, sso):
+    _sign_in(client, sso, "carol")
+    page = client.get("/settings/two-factor").get_data(as_text=True)
+    secret = re.search(r'class="totp-secret">([A-Z2-7]+)<', page).group(1)
+    enrolled = client.post("/settings/two-factor", data={"enrol-code": pyotp.TOTP(secret).now()})
+    assert enrolled.status_code == 200
+    client.post("/logout")
+    response = _sign_in(client, sso, "carol")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login/two-factor")
+    assert _who(client) is None  # no session until the code is typed
