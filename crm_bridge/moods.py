@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask import g, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
 
 from community import signals
 from community.dbtypes import utcnow
@@ -84,7 +85,7 @@ def label_names() -> dict:
 
 def corrections_of(member_id: int, limit: int = 20) -> list[PostSentiment]:
     """The staff corrections of a member's posts, newest first."""
-    return list(db.session.scalars(select(PostSentiment).where(
+    return list(db.session.scalars(select(PostSentiment).options(selectinload(PostSentiment.corrected_by)).where(
         PostSentiment.member_id == member_id, PostSentiment.corrected_label.is_not(None))
         .order_by(PostSentiment.corrected_at.desc()).limit(limit)))
 
