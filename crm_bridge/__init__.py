@@ -56,6 +56,9 @@ def init_app(app: Flask) -> None:
                     roles.connect, conversations.connect, choices.connect, interactions.connect):
         _connect_once(connect)
     app.add_template_global(moods.for_post, "post_sentiment")
+    app.add_template_global(moods.why, "sentiment_why")
+    app.add_template_global(moods.corrections_of, "sentiment_corrections")
+    app.context_processor(lambda: {"sentiment_labels": moods.label_names()})
     app.add_template_global(permissions, "crm_can")  # crm_can.can_view_crm(member) in the partials below
     register_template_slot(app, "post_after_body", "crm_bridge/_post_sentiment.html", order=30)
     register_template_slot(app, "profile_extra", "crm_bridge/_profile_links.html", order=90)
@@ -128,6 +131,31 @@ def import_contacts_command(file: str) -> None:
             click.echo(f"  line {line}: {why}")
     else:
         click.echo("Skipped no rows.")
+
+
+@crm_cli.command("rescore")
+@click.option("--batch", default=500, show_default=True, help="Posts scored per commit.")
+def rescore_command(batch: int) -> None:
+    """Score every post again with the current sentiment model (resumable: stop it and run it again).
+
+    A post keeps its old score until its new one is written; staff corrections stay as they are.
+    """
+    total = moods.pending_rescore()
+    with click.progressbar(length=total, label="Rescoring posts", file=sys.stderr) as bar:
+        done = moods.rescore(progress=bar.update, batch=batch)
+    click.echo(f"Rescored {done} posts.")
+
+
+@crm_cli.command("export-sentiment-labels")
+@click.argument("file", type=click.File("w", encoding="utf-8"), default="-")
+def export_sentiment_labels(file) -> None:
+    """Write staff corrections as labelled data (language, label, text per line) for the next training run:
+    python -m crm_bridge.sentiment_model.train --extra FILE."""
+    count = 0
+    for fields in moods.labelled_examples():
+        file.write("\t".join(fields) + "\n")
+        count += 1
+    click.echo(f"Wrote {count} corrected posts.", err=True)
 
 
 @crm_cli.command("worker")

@@ -165,6 +165,18 @@ class PostSentiment(db.Model):
     label: Mapped[str] = mapped_column(String(8))
     language: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the words or phrases that pushed the score, strongest first: [[phrase, push], ...]
+    reasons: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    model_version: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # the model's own reading; `score` and `label` above are what every figure uses: the model's, or a
+    # staff correction's when there is one (then score is 1, 0 or -1)
+    model_score: Mapped[float | None] = mapped_column(db.Float)
+    model_label: Mapped[str | None] = mapped_column(String(8))
+    corrected_label: Mapped[str | None] = mapped_column(String(8))
+    corrected_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    corrected_by: Mapped[Member | None] = relationship(foreign_keys=[corrected_by_id])
 
 
 class ContactStatus(str, enum.Enum):

@@ -4,34 +4,131 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import g, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
 
 from community import signals
 from community.dbtypes import utcnow
+from community.errors import ServiceError
 from community.extensions import db
-from community.forum.models import Board
+from community.forum.models import Board, Post
 
 from . import rollups
 from .models import DailyMood, PostSentiment
-from .sentiment import analyse_html
+from .sentiment import NEUTRAL, Reading, model_dir, post_text, read_html
+from .sentiment import model as sentiment_model
 
 
 def _score(post) -> None:
-    score, label, language = analyse_html(post.body_html)
+    reading = read_html(post.body_html)
     row = db.session.get(PostSentiment, post.id) if post.id is not None else None
-    negative = 1 if label == "negative" else 0
     if row is None:
         created = post.created_at or utcnow()
-        db.session.add(PostSentiment(post_id=post.id, member_id=None if getattr(post.author, 'deleted_at', None) else post.author_id, board_id=post.thread.board_id,
-                                     thread_id=post.thread_id, score=score, label=label, language=language,
-                                     created_at=created))
-        rollups.add_mood(rollups.day_of(created), post.thread.board_id, 1, negative, score)
-    else:
-        was_negative = 1 if row.label == "negative" else 0
-        if negative != was_negative or score != row.score:
-            rollups.add_mood(rollups.day_of(row.created_at), row.board_id, 0, negative - was_negative,
-                             score - row.score)
-        row.score, row.label, row.language = score, label, language
+        row = PostSentiment(post_id=post.id, board_id=post.thread.board_id, thread_id=post.thread_id,
+                            member_id=None if getattr(post.author, "deleted_at", None) else post.author_id,
+                            created_at=created, score=0.0, label=NEUTRAL, language=reading.language)
+        db.session.add(row)
+        rollups.add_mood(rollups.day_of(created), post.thread.board_id, 1, 0, 0.0)
+    _apply(row, reading)
+
+
+def _effective(row: PostSentiment) -> tuple[float, str]:
+    if row.corrected_label:
+        return float(CORRECTED_SCORE[row.corrected_label]), row.corrected_label
+    return row.model_score, row.model_label
+
+
+def _set_effective(row: PostSentiment) -> None:
+    """Make score/label what the figures should use, keeping the daily rollup in step."""
+    score, label = _effective(row)
+    was_negative = 1 if row.label == "negative" else 0
+    negative = 1 if label == "negative" else 0
+    if negative != was_negative or score != row.score:
+        rollups.add_mood(rollups.day_of(row.created_at), row.board_id, 0, negative - was_negative,
+                         score - (row.score or 0.0))
+    row.score, row.label = score, label
+
+
+def _apply(row: PostSentiment, reading: Reading) -> None:
+    row.model_score, row.model_label, row.language = reading.score, reading.label, reading.language
+    row.reasons = [[phrase, push] for phrase, push in reading.reasons]
+    row.model_version = reading.version
+    _set_effective(row)
+
+
+CORRECTED_SCORE = {"positive": 1, "negative": -1, "neutral": 0}
+
+
+def correct(row: PostSentiment, label: str | None, by) -> None:
+    """Record a staff correction of a post's sentiment (None takes it back); the scores use it at once."""
+    if label is not None and label not in CORRECTED_SCORE:
+        raise ServiceError(_("Choose positive, neutral or negative."))
+    if row.model_label is None:  # scored before the model's own reading was kept
+        row.model_score, row.model_label = row.score, row.label
+    row.corrected_label = label
+    row.corrected_by_id = by.id if label else None
+    row.corrected_at = utcnow() if label else None
+    _set_effective(row)
+
+
+def why(row: PostSentiment) -> str:
+    """The words that pushed a post's score, for a tooltip: 'great (+0.41), not working (-0.37)'."""
+    if not row.reasons:
+        return _("No words here carry an opinion.")
+    return _("Pushed by: %(words)s", words=", ".join(f"{phrase} ({push:+.2f})" for phrase, push in row.reasons))
+
+
+def label_names() -> dict:
+    return {"positive": _("positive"), "negative": _("negative"), "neutral": _("neutral")}
+
+
+def corrections_of(member_id: int, limit: int = 20) -> list[PostSentiment]:
+    """The staff corrections of a member's posts, newest first."""
+    return list(db.session.scalars(select(PostSentiment).options(selectinload(PostSentiment.corrected_by)).where(
+        PostSentiment.member_id == member_id, PostSentiment.corrected_label.is_not(None))
+        .order_by(PostSentiment.corrected_at.desc()).limit(limit)))
+
+
+def rescore(progress=None, batch: int = 500) -> int:
+    """Score again every post whose row a different model version scored, committing each batch.
+
+    Resumable: a row carries the version that scored it, so a run stopped half-way goes on where it
+    stopped. Until its turn comes a row keeps its old score, so the figures never have a hole.
+    """
+    version = {language: sentiment_model(language, model_dir()).version for language in ("en", "zh")}
+    done, last_id = 0, 0
+    while True:
+        rows = db.session.execute(
+            select(PostSentiment, Post.body_html).join(Post, Post.id == PostSentiment.post_id)
+            .where(PostSentiment.post_id > last_id,
+                   PostSentiment.model_version.not_in(list(version.values())))
+            .order_by(PostSentiment.post_id).limit(batch)).all()
+        if not rows:
+            return done
+        for row, body_html in rows:
+            _apply(row, read_html(body_html))
+            last_id = row.post_id
+        db.session.commit()
+        done += len(rows)
+        if progress is not None:
+            progress(len(rows))
+
+
+def pending_rescore() -> int:
+    version = [sentiment_model(language, model_dir()).version for language in ("en", "zh")]
+    return db.session.scalar(select(func.count()).select_from(PostSentiment)
+                             .where(PostSentiment.model_version.not_in(version))) or 0
+
+
+def labelled_examples():
+    """(language, label, text) of every corrected post: the next training run's extra data."""
+    rows = db.session.execute(select(PostSentiment.language, PostSentiment.corrected_label, Post.body_html)
+                              .join(Post, Post.id == PostSentiment.post_id)
+                              .where(PostSentiment.corrected_label.is_not(None))
+                              .order_by(PostSentiment.post_id))
+    for language, label, body_html in rows:
+        yield language, label, " ".join(post_text(body_html).split())
 
 
 def on_thread_created(thread, post=None, **_kw):

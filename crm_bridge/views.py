@@ -23,7 +23,7 @@ from . import moods, mydata, services
 from .audit import audit
 from .contacts import contacts_of, profile_ids_linked, resolve
 from .conversations import response_times as private_response_times
-from .models import AuditEntry, ContactStatus, CrmContact, CrmProfile, FeedbackItem, StaffNote, Stage
+from .models import AuditEntry, ContactStatus, CrmContact, CrmProfile, FeedbackItem, PostSentiment, StaffNote, Stage
 from .permissions import can_view_crm
 from .timeline import KINDS
 
@@ -287,3 +287,34 @@ def response_queue():
 def dashboard():
     _staff_only()
     return render_template("crm_bridge/dashboard.html", data=board.build(), kinds=fb.KIND_LABELS)
+
+
+@bp.route("/crm/posts/<int:post_id>/sentiment", methods=["POST"])
+@login_required
+def correct_sentiment(post_id: int):
+    """Staff correct how a post reads; the scores and figures use the correction at once."""
+    _staff_only()
+    row = db.get_or_404(PostSentiment, post_id)
+    label = request.form.get("label", "")
+    try:
+        moods.correct(row, label or None, current_user)
+    except ServiceError as exc:
+        db.session.rollback()
+        abort_with(422, str(exc))
+    audit(current_user, "sentiment_corrected", None, post=post_id, label=label or "model")
+    db.session.commit()
+    flash(_("Sentiment corrected.") if label else _("The model's reading is back."))
+    return redirect(url_for("forum.post", post_id=post_id))
+
+
+@bp.route("/crm/sentiment/corrections.tsv")
+@login_required
+def sentiment_labels():
+    """Every staff correction as labelled data for the next training run (language, label, text)."""
+    _staff_only()
+    lines = ["\t".join(fields) for fields in moods.labelled_examples()]
+    audit(current_user, "exported", None, what="sentiment corrections", count=len(lines))
+    db.session.commit()
+    return Response("\n".join(lines) + ("\n" if lines else ""), mimetype="text/tab-separated-values",
+                    headers={"Content-Disposition": "attachment; filename=sentiment-corrections.tsv",
+                             "Cache-Control": "no-store"})

@@ -2,7 +2,7 @@
 interactions in the CRM and the handles staff set on profiles (crm_bridge/interactions.py)
 
 Revision ID: 0020_i1
-Revises: 0019_n4
+Revises: 0020_x1
 Create Date: 2026-12-05 00:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0020_i1'
-down_revision = '0019_n4'
+down_revision = '0020_x1'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 sign-in session (member_sessions.address, shown in the member's list of sessions)
 
 Revision ID: 0020_i2
-Revises: 0019_n4
+Revises: 0020_i1
 Create Date: 2026-12-05 00:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0020_i2'
-down_revision = '0019_n4'
+down_revision = '0020_i1'
 branch_labels = None
 depends_on = None
 
