@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -174,6 +175,15 @@ def bench(mode: str, n: int, replies: int, client: str = "raw") -> dict:
             "max": max(ms) if ms else None, "connect_seconds": result["connect_seconds"]}
 
 
+def raise_open_files(wanted: int) -> int:
+    """Raise this process's open-file limit (inherited by the servers it starts) to `wanted` if allowed."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, nargs="*", default=[100, 500])
@@ -182,6 +192,10 @@ def main() -> None:
     parser.add_argument("--client", choices=["raw", "socketio"], default="raw",
                         help="raw: minimal Engine.IO websocket clients (default); socketio: python-socketio AsyncClient")
     args = parser.parse_args()
+    # each client holds a socket here and one in a server (plus a thread's files there): 2 000 clients
+    # pass the common default of 1 024 open files
+    limit = raise_open_files(4 * max(args.clients) + 1024)
+    print(f"open files allowed: {limit}")
     print(f"clients: {args.client}; load average before: {os.getloadavg()[0]:.1f}")
     print("| processes | clients | replies | deliveries | missing | p50 ms | p95 ms | max ms | load |")
     print("|---|---|---|---|---|---|---|---|---|")
