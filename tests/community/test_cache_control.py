@@ -4,9 +4,10 @@ that sets a cookie (community/headers.py)."""
 from __future__ import annotations
 
 import pytest
+from flask import Flask, make_response
 
 from community.forum.models import Visibility
-from community.headers import SHAREABLE_PAGES
+from community.headers import SHAREABLE_PAGES, SecurityHeaders
 from community.pagecache import PageCache
 from tests.factories import PASSWORD
 
@@ -101,3 +102,18 @@ def test_with_the_page_cache_off_no_page_is_public(client, site):
 def test_every_shareable_page_is_a_real_endpoint(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert SHAREABLE_PAGES <= endpoints
+
+
+def test_any_answer_that_sets_a_cookie_leaves_private_whatever_the_view_said():
+    tiny = Flask("tiny")
+
+    @tiny.route("/")
+    def index():
+        response = make_response("a public page that also sets a cookie")
+        response.headers["Cache-Control"] = "public, max-age=60"
+        response.set_cookie("choice", "dark")
+        return response
+
+    tiny.wsgi_app = SecurityHeaders(tiny.wsgi_app, tiny)
+    response = tiny.test_client().get("/")
+    assert response.headers["Cache-Control"] == PRIVATE and response.headers.getlist("Cache-Control") == [PRIVATE]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from PIL import Image
 from sqlalchemy import create_engine, make_url, text
 
 from tests.community.realtime import servers
@@ -238,8 +239,6 @@ def test_an_edit_on_a_invalidates_the_page_b_keeps_for_guests(hosts):
 
 
 def _png() -> bytes:
-    from PIL import Image  # noqa: PLC0415  (Pillow: the uploads' own dependency)
-
     out = io.BytesIO()
     Image.new("RGB", (40, 30), (200, 80, 40)).save(out, "PNG")
     return out.getvalue()
