@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -154,7 +156,73 @@ async def run_clients(urls: list[str], n: int, thread_id: int, writer_url: str, 
     return {"samples": samples, "missing": missing, "connect_seconds": connect_seconds}
 
 
-def bench(mode: str, n: int, replies: int, client: str = "raw") -> dict:
+def _client_process(urls: list[str], indexes: list[int], thread_id: int, ready, done, received, out) -> None:
+    """One bench process's share of the raw clients: connect, report ready, count arrivals, hand them back."""
+    async def main():
+        arrivals: dict[int, list[float]] = {}
+
+        class Counting(dict):
+            def setdefault(self, key, default=None):
+                received.value += 1  # one arrival (the caller appends right after)
+                return arrivals.setdefault(key, default)
+
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        clients, gate = [], asyncio.Semaphore(25)
+
+        async def one(i: int):
+            async with gate:
+                raw = RawClient(session, Counting())
+                await raw.connect(urls[i % len(urls)], thread_id)
+                clients.append(raw)
+
+        await asyncio.gather(*(one(i) for i in indexes))
+        ready.release()
+        while not done.is_set():
+            await asyncio.sleep(0.05)
+        await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+        await session.close()
+        out.put(arrivals)
+
+    asyncio.run(main())
+
+
+def run_client_processes(urls: list[str], n: int, thread_id: int, writer_url: str, replies: int, procs: int) -> dict:
+    """The raw clients spread over `procs` processes (each with its own event loop), as real readers are
+    spread over machines: one loop reading 2 000 frames in a row measures itself, not the server."""
+    context = multiprocessing.get_context("fork")
+    ready, done, out = context.Semaphore(0), context.Event(), context.Queue()
+    received = context.Value("i", 0, lock=False)
+    shares = [list(range(k, n, procs)) for k in range(procs)]
+    workers = [context.Process(target=_client_process, args=(urls, share, thread_id, ready, done, received, out))
+               for share in shares]
+    started = time.monotonic()
+    for worker in workers:
+        worker.start()
+    for _ in workers:
+        ready.acquire()
+    connect_seconds = time.monotonic() - started
+    time.sleep(3)  # let the presence broadcasts of the joins settle
+    writer = servers.Browser(writer_url)
+    writer.login("sam")
+    for k in range(replies):
+        status, _ = writer.request(f"/t/{thread_id}/reply", {"body": f"Bench reply {k} {uuid.uuid4().hex[:6]}"})
+        assert status == 302, status
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and received.value < n * (k + 1):
+            time.sleep(0.01)
+        time.sleep(0.3)
+    done.set()
+    arrivals: dict[int, list[float]] = {}
+    for _ in workers:
+        for post_id, values in out.get(timeout=60).items():
+            arrivals.setdefault(post_id, []).extend(values)
+    for worker in workers:
+        worker.join(30)
+    samples = [ms for values in arrivals.values() for ms in values]
+    return {"samples": samples, "missing": replies * n - len(samples), "connect_seconds": connect_seconds}
+
+
+def bench(mode: str, n: int, replies: int, client: str = "raw", procs: int = 1) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-realtime-") as tmp:
         workdir = Path(tmp)
         extra = {}
@@ -163,8 +231,11 @@ def bench(mode: str, n: int, replies: int, client: str = "raw") -> dict:
         ids = servers.prepare(workdir)
         started = [servers.start(workdir, **extra) for _ in range(2 if mode == "two" else 1)]
         try:
-            result = asyncio.run(run_clients([s.url for s in started], n, ids["thread_id"], started[0].url, replies,
-                                             client))
+            urls = [s.url for s in started]
+            if client == "raw" and procs > 1:
+                result = run_client_processes(urls, n, ids["thread_id"], started[0].url, replies, procs)
+            else:
+                result = asyncio.run(run_clients(urls, n, ids["thread_id"], started[0].url, replies, client))
         finally:
             for server in started:
                 server.stop()
@@ -174,6 +245,15 @@ def bench(mode: str, n: int, replies: int, client: str = "raw") -> dict:
             "max": max(ms) if ms else None, "connect_seconds": result["connect_seconds"]}
 
 
+def raise_open_files(wanted: int) -> int:
+    """Raise this process's open-file limit (inherited by the servers it starts) to `wanted` if allowed."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, nargs="*", default=[100, 500])
@@ -181,13 +261,19 @@ def main() -> None:
     parser.add_argument("--replies", type=int, default=20)
     parser.add_argument("--client", choices=["raw", "socketio"], default="raw",
                         help="raw: minimal Engine.IO websocket clients (default); socketio: python-socketio AsyncClient")
+    parser.add_argument("--client-processes", type=int, default=1,
+                        help="spread the raw clients over this many bench processes (each its own event loop)")
     args = parser.parse_args()
-    print(f"clients: {args.client}; load average before: {os.getloadavg()[0]:.1f}")
+    # each client holds a socket here and one in a server (plus a thread's files there): 2 000 clients
+    # pass the common default of 1 024 open files
+    limit = raise_open_files(4 * max(args.clients) + 1024)
+    print(f"open files allowed: {limit}")
+    print(f"clients: {args.client} in {args.client_processes} process(es); load average before: {os.getloadavg()[0]:.1f}")
     print("| processes | clients | replies | deliveries | missing | p50 ms | p95 ms | max ms | load |")
     print("|---|---|---|---|---|---|---|---|---|")
     for mode in args.modes:
         for n in args.clients:
-            r = bench(mode, n, args.replies, args.client)
+            r = bench(mode, n, args.replies, args.client, args.client_processes)
             label = "1" if mode == "one" else "2 + Redis"
             print(f"| {label} | {r['clients']} | {r['replies']} | {r['deliveries']} | {r['missing']} | "
                   f"{r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} | {os.getloadavg()[0]:.1f} |", flush=True)

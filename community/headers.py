@@ -4,8 +4,13 @@ Two layers, because not every answer passes through Flask:
 - `SecurityHeaders`, a WSGI middleware around the whole app (Engine.IO's `/socket.io/` answers
   included), adds the headers that are the same everywhere, HSTS when the request came over https,
   and `Secure` on every cookie set over https (the session cookie is written after `after_request`).
-- an `after_request` hook sets the CSP (it depends on settings) and `Cache-Control: no-store` on
-  every answer to a signed-in reader (cookie or bearer token) that is not a static file.
+- an `after_request` hook sets the CSP (it depends on settings) and `Cache-Control`: `private, no-store`
+  on every answer to a signed-in reader (cookie or bearer token) that is not a static file, and on a
+  guest's answer that is personal (a form with a CSRF token, a changed session, a flashed message) or
+  not known to be shareable; `public, max-age=PAGE_CACHE_SECONDS` with `Vary: Cookie, Accept-Language`
+  only on the guest pages in `SHAREABLE_PAGES` when nothing of the session went into them, so a CDN or
+  nginx may keep them (docs/production.md). The middleware turns any answer that sets a cookie into
+  `private, no-store`, whatever the view said (the session cookie is written after the hook).
 
 Behind a reverse proxy set `TRUSTED_PROXIES` to the number of proxies in front (ProxyFix trusts that
 many `X-Forwarded-For/-Proto/-Host` hops); then "came over https" means the proxy said so.
@@ -17,7 +22,7 @@ import json
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, g, request
+from flask import Blueprint, Flask, current_app, g, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -97,6 +102,9 @@ class SecurityHeaders:
         def start(status, headers, exc_info=None):
             present = {name.lower() for name, _value in headers}
             headers = list(headers)
+            if "set-cookie" in present:  # an answer that sets a cookie belongs to one browser, never to a shared cache
+                headers = [(n, v) for n, v in headers if n.lower() not in ("cache-control", "expires")]
+                headers.append(("Cache-Control", PRIVATE))
             for name, value in STATIC_HEADERS:
                 if name.lower() not in present:
                     headers.append((name, value))
@@ -155,12 +163,46 @@ PUBLIC_FILES = {"static", "site.brand_stylesheet", "site.favicon", "uploads.serv
                 "seo.icon", "seo.manifest"}  # the app icons and the manifest (community/seo)
 
 
+# Pages every guest sees alike (after the same permission check as always): a shared cache (a CDN, nginx) may
+# keep a guest's copy for PAGE_CACHE_SECONDS. Nothing here carries a secret in its URL (mail tokens, invites)
+# or changes quickly under live updates (the /live/ fragments).
+SHAREABLE_PAGES = {
+    "site.home", "site.latest", "site.privacy", "site.terms", "forum.board", "forum.tag", "forum.thread",
+    "members.profile", "ideas.roadmap", "polls.show", "reputation.badge", "reputation.badge_list",
+    "reputation.leaderboard", "reputation.history", "moderation.transparency", "search.search",
+    "api_pages.developers",
+}
+PRIVATE = "private, no-store"
+
+
+def _shareable(response) -> bool:
+    """A guest's page that every other guest would get alike: nothing of this session rendered or written."""
+    return (request.method in ("GET", "HEAD") and response.status_code == 200 and response.mimetype == "text/html"
+            and request.endpoint in SHAREABLE_PAGES and not g.get("_page_has_csrf_token")
+            and not session.modified and "_flashes" not in session
+            and int(current_app.config.get("PAGE_CACHE_SECONDS") or 0) > 0)
+
+
+def _cache_control(response) -> None:
+    """`public, max-age` on shareable guest pages; `private, no-store` on every signed-in or personal answer."""
+    if request.endpoint in PUBLIC_FILES:
+        return
+    if g.get("api_token") is not None or current_user.is_authenticated:
+        response.headers["Cache-Control"] = PRIVATE
+        response.headers.pop("Expires", None)
+    elif _shareable(response):
+        response.headers["Cache-Control"] = f"public, max-age={int(current_app.config['PAGE_CACHE_SECONDS'])}"
+        response.vary.add("Cookie")  # the language, time zone and theme choices; any session at all
+        response.vary.add("Accept-Language")
+    elif "Cache-Control" not in response.headers:  # a view that chose its own (sitemaps, the manifest) keeps it
+        response.headers["Cache-Control"] = PRIVATE
+    # a cookie set on the way out (the session is written after this hook) is caught by SecurityHeaders
+
+
 def _after(response):
     # a view may set a stricter policy of its own (the sandboxed mail preview does)
     response.headers.setdefault("Content-Security-Policy", content_security_policy(current_app.config))
-    if request.endpoint not in PUBLIC_FILES and (g.get("api_token") is not None or current_user.is_authenticated):
-        response.headers["Cache-Control"] = "no-store"
-        response.headers.pop("Expires", None)
+    _cache_control(response)
     return response
 
 

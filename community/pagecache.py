@@ -18,27 +18,32 @@ What keeps it correct:
   generation); any other, such as a member renaming themselves, bumps all pages. Signals that change
   nothing shown are listed in `NOT_INVALIDATING`; a test holds that each signal of
   `community.signals` is in one list or the other. A stored page whose generation is behind is a miss.
-- **Bounded**: at most `PAGE_CACHE_ENTRIES` pages per process, least recently used dropped first.
+- **Bounded**: at most `PAGE_CACHE_ENTRIES` pages per process (least recently used dropped first), or
+  Redis's own memory policy when shared.
 
-Each process has its own cache; with several processes an invalidation reaches only the process
-that made the change, so another process may serve a guest a page up to `PAGE_CACHE_SECONDS` old.
-Live updates (community.realtime) still reach those readers.
+**Shared between processes and hosts** when `REDIS_URL` is set: the pages and their generations live
+in the app's cache store (community/cachestore.py), so an edit on host A bumps the generation host B
+reads before serving, and B's copy is a miss from the commit on. Without Redis each process has its own
+cache, and another process may serve a guest a page up to `PAGE_CACHE_SECONDS` old. When Redis cannot
+be reached nothing is served from the cache and nothing is kept (fail safe); an invalidation that could
+not be written leaves stored copies that expire after `PAGE_CACHE_SECONDS` at the latest.
 """
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
+import hashlib
+import logging
 
 from flask import Response, current_app, g, has_app_context, request, session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from . import signals
+from . import cachestore, signals
 from .aftercommit import after_commit
 from .appearance.theme import theme_choice
 from .forum.models import Thread
+
+log = logging.getLogger(__name__)
 
 # every signal that can change a page a guest sees
 INVALIDATING = (
@@ -64,44 +69,62 @@ NOT_INVALIDATING = (signals.thread_viewed, signals.member_registered, signals.no
 
 
 class PageCache:
-    def __init__(self, entries: int = 512):
-        self.entries = entries
-        self._pages: OrderedDict = OrderedDict()
-        self._generations: dict[int, int] = {}
-        self._everything = 0
-        self._lock = threading.Lock()
+    """Pages and their generations in a cache store (community/cachestore.py).
 
-    def generation(self, thread_id: int) -> tuple[int, int]:
-        return self._everything, self._generations.get(thread_id, 0)
+    A stored page carries the generations it was rendered under (`everything`, its thread's); it is served
+    only while both are still current. With a shared store (Redis) the generations are shared too, so a
+    bump on one host turns every host's copy into a miss at once. When the store cannot be reached a
+    generation cannot be read: nothing is served from the cache and nothing is kept (fail safe).
+    """
+
+    EVERYTHING = "page:gen:all"
+
+    def __init__(self, entries: int = 512, store=None):
+        self.entries = entries
+        self.store = store if store is not None else cachestore.MemoryStore(entries)
+
+    @staticmethod
+    def _thread_key(thread_id: int) -> str:
+        return f"page:gen:t:{thread_id}"
+
+    @staticmethod
+    def _page_key(key, thread_id: int) -> str:
+        digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+        return f"page:{thread_id}:{digest}"
+
+    def generation(self, thread_id: int) -> tuple[int, int] | None:
+        """The current (everything, thread) generations, or None when the store cannot say."""
+        try:
+            everything, thread = self.store.counters([self.EVERYTHING, self._thread_key(thread_id)])
+        except cachestore.CacheUnavailable:
+            return None
+        return everything, thread
 
     def bump(self, thread_id: int | None = None) -> None:
-        with self._lock:
-            if thread_id is None:
-                self._everything += 1
-                self._pages.clear()
-            else:
-                self._generations[thread_id] = self._generations.get(thread_id, 0) + 1
+        """Make the thread's stored pages (every page with None) misses, on every host sharing the store."""
+        try:
+            self.store.incr(self.EVERYTHING if thread_id is None else self._thread_key(thread_id))
+        except cachestore.CacheUnavailable:
+            # unreachable for everyone: no host can read a page from it either; the stored copies
+            # expire after PAGE_CACHE_SECONDS at the latest
+            log.warning("page cache: could not invalidate thread %s", thread_id)
 
-    def get(self, key, thread_id: int):
-        with self._lock:
-            entry = self._pages.get(key)
-            if entry is None:
-                return None
-            expires, generation, body = entry
-            if expires < time.monotonic() or generation != self.generation(thread_id):
-                del self._pages[key]
-                return None
-            self._pages.move_to_end(key)
-            return body
+    def get(self, key, thread_id: int, generation: tuple[int, int] | None = None):
+        generation = generation if generation is not None else self.generation(thread_id)
+        if generation is None:
+            return None
+        value = self.store.get(self._page_key(key, thread_id))
+        if value is None:
+            return None
+        header, _, body = value.partition(b"\n")
+        if header != b"%d:%d" % generation:
+            return None
+        return body
 
-    def put(self, key, thread_id: int, generation: tuple[int, int], body: bytes, seconds: float) -> None:
-        with self._lock:
-            if generation != self.generation(thread_id):
-                return  # changed while it was being rendered
-            self._pages[key] = (time.monotonic() + seconds, generation, body)
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.entries:
-                self._pages.popitem(last=False)
+    def put(self, key, thread_id: int, generation: tuple[int, int] | None, body: bytes, seconds: float) -> None:
+        if generation is None or generation != self.generation(thread_id):
+            return  # changed while it was being rendered, or the store cannot tell
+        self.store.set(self._page_key(key, thread_id), b"%d:%d\n" % generation + body, seconds)
 
 
 def _cache() -> PageCache | None:
@@ -122,8 +145,11 @@ def cached_thread_page(thread_id: int) -> Response | None:
     """The stored page for this guest request, or None (and then `store` may keep the one rendered)."""
     if not _eligible():
         return None
-    g._page_cache_generation = _cache().generation(thread_id)
-    body = _cache().get(_key(), thread_id)
+    generation = _cache().generation(thread_id)
+    if generation is None:
+        return None  # the shared store is away: render afresh, keep nothing
+    g._page_cache_generation = generation
+    body = _cache().get(_key(), thread_id, generation)
     if body is None:
         return None
     return Response(body, mimetype="text/html")
@@ -148,11 +174,17 @@ def _thread_ids(sender, kwargs) -> set[int] | None:
     return found or None
 
 
+def make_cache(app) -> PageCache:
+    """The app's page cache: in the shared store when it is shared (Redis), else in its own bounded LRU."""
+    shared = cachestore.store(app)
+    return PageCache(app.config["PAGE_CACHE_ENTRIES"], store=shared if shared.shared else None)
+
+
 def init_app(app) -> None:
     # off under the test client unless a test turns it on: tests change rows behind the services' back
     app.config.setdefault("PAGE_CACHE_SECONDS", 0 if app.testing else 10)
     app.config.setdefault("PAGE_CACHE_ENTRIES", 512)
-    app.extensions["community.pagecache"] = PageCache(app.config["PAGE_CACHE_ENTRIES"])
+    app.extensions["community.pagecache"] = make_cache(app)
 
     def csrf_token():
         g._page_has_csrf_token = True  # a page with a token in it belongs to one session

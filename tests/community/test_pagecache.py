@@ -1,14 +1,18 @@
 """The guest page cache (community/pagecache.py) and the fast per-post helpers (community/render.py)."""
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import UTC, datetime
 
 import flask_babel
 import pytest
+import redis
 from flask import render_template_string, url_for
 from sqlalchemy import select, update
 
 from community import pagecache, render
+from community.cachestore import RedisStore
 from community.extensions import db as _db
 from community.forum import services as forum
 from community.forum.models import Post, Thread, Visibility
@@ -86,7 +90,8 @@ def test_pages_that_carry_a_session_token_are_not_stored(app, make, page_cache):
 
         render_template_string("{{ csrf_token() }}")
         pagecache.store(thread.id, "<p>with a token</p>")
-    assert page_cache._pages == {}
+    with app.test_request_context(f"/t/{thread.id}"):
+        assert pagecache.cached_thread_page(thread.id) is None  # nothing was kept
 
 
 def test_the_cache_is_bounded_and_expires(monkeypatch):
@@ -118,3 +123,95 @@ def test_fast_url_builds_what_url_for_builds(app):
             assert render.fast_url("forum.thread", thread_id=42) == url_for("forum.thread", thread_id=42)
             assert render.fast_url("members.profile", username="lin.xiao-yu_2") == \
                 url_for("members.profile", username="lin.xiao-yu_2")
+
+
+# ---- shared between hosts (community/cachestore.py's Redis store) ------------------------------------------
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def _redis_or_skip() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is not reachable at {REDIS_URL}")
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def two_hosts(app):
+    """Two page caches on one Redis, each with its own connection, as two hosts have; `serve(host)` picks one."""
+    url = _redis_or_skip()
+    prefix = f"test:pagecache:{uuid.uuid4().hex[:10]}:"
+    hosts = {name: PageCache(16, store=RedisStore(url, prefix)) for name in ("a", "b")}
+
+    def serve(name):
+        app.extensions["community.pagecache"] = hosts[name]
+
+    app.config["PAGE_CACHE_SECONDS"] = 60
+    yield serve
+    hosts["a"].store.clear()
+    app.config["PAGE_CACHE_SECONDS"] = 0
+    app.extensions["community.pagecache"] = PageCache(16)
+
+
+def test_a_page_kept_by_one_host_is_served_by_the_other(client, make, two_hosts):
+    thread = make.thread(title="Kettle whistles too early")
+    two_hosts("a")
+    client.get(f"/t/{thread.id}")
+    rename_behind_the_services_back(thread, "Renamed quietly")
+    two_hosts("b")
+    assert "Kettle whistles too early" in client.get(f"/t/{thread.id}").get_data(as_text=True)
+
+
+def test_an_edit_on_host_a_reaches_guests_of_host_b_at_once(client, make, two_hosts):
+    thread = make.thread(title="Lamp flickers at night", body="Original wording of the question.")
+    two_hosts("b")
+    client.get(f"/t/{thread.id}")  # host B keeps the page
+    two_hosts("a")  # the edit is made on host A: its signal bumps the generation in Redis
+    opening = _db.session.scalar(select(Post).where(Post.thread_id == thread.id, Post.number == 1))
+    forum.edit_post(thread.author, opening, "Better wording of the question.")
+    _db.session.commit()
+    two_hosts("b")
+    assert "Better wording of the question." in client.get(f"/t/{thread.id}").get_data(as_text=True)
+
+
+def test_a_change_to_every_page_on_one_host_reaches_the_other(app, make, two_hosts):
+    thread = make.thread()
+    two_hosts("a")
+    cache_a = app.extensions["community.pagecache"]
+    two_hosts("b")
+    cache_b = app.extensions["community.pagecache"]
+    cache_b.put(("/t/1", "en"), thread.id, cache_b.generation(thread.id), b"page", 60)
+    assert cache_b.get(("/t/1", "en"), thread.id) == b"page"
+    cache_a.bump()  # a member renamed themselves: every page
+    assert cache_b.get(("/t/1", "en"), thread.id) is None
+
+
+def test_with_redis_unreachable_nothing_is_served_from_the_cache(app, client, make):
+    """Fail safe: no page is kept or served, and an edit still goes through."""
+    app.config["PAGE_CACHE_SECONDS"] = 60
+    app.extensions["community.pagecache"] = PageCache(16, store=RedisStore("redis://127.0.0.1:1/0"))
+    try:
+        thread = make.thread(title="Toaster burns one side")
+        assert client.get(f"/t/{thread.id}").status_code == 200
+        rename_behind_the_services_back(thread, "Renamed while Redis is away")
+        assert "Renamed while Redis is away" in client.get(f"/t/{thread.id}").get_data(as_text=True)
+        make.post(thread, body="A reply while Redis is away.")
+        assert "A reply while Redis is away." in client.get(f"/t/{thread.id}").get_data(as_text=True)
+    finally:
+        app.config["PAGE_CACHE_SECONDS"] = 0
+        app.extensions["community.pagecache"] = PageCache(16)
+
+
+def test_the_app_keeps_pages_in_redis_when_redis_url_is_set(app):
+    url = _redis_or_skip()
+    app.extensions["community.cachestore"], saved = RedisStore(url, f"test:pagecache:{uuid.uuid4().hex[:10]}:"), \
+        app.extensions["community.cachestore"]
+    try:
+        assert pagecache.make_cache(app).store is app.extensions["community.cachestore"]
+    finally:
+        app.extensions["community.cachestore"] = saved
+    assert pagecache.make_cache(app).store is not saved  # in memory: a bounded store of its own

@@ -310,7 +310,7 @@ def test_signed_in_readers_may_cache_the_logo_and_stylesheet_but_not_pages(peopl
     admin = as_role("admin")
     post_site(admin, files={"logo": (image_bytes(), "l.png")}, primary_color="#0b6b5c")
     page = admin.get("/")
-    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Cache-Control"] == "private, no-store"
     html = page.get_data(as_text=True)
     [css] = re.findall(r'href="(/brand\.css\?v=[0-9a-f]+)"', html)
     [logo] = re.findall(r'src="(/uploads/[0-9a-f]{32}\.png)"', html)[:1]

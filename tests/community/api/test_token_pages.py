@@ -23,7 +23,7 @@ def test_a_member_creates_a_personal_token_that_works_once_shown(app, client, au
     page = client.get("/settings")
     assert "/settings/tokens" in page.get_data(as_text=True)
     response = client.post("/settings/tokens", data={"name": "my script", "scopes": ["read"], "expires_in_days": "7"})
-    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store"
     secret = _secret(response.get_data(as_text=True))
     listed = client.get("/settings/tokens").get_data(as_text=True)
     assert "my script" in listed and secret not in listed and secret[:10] in listed  # shown once, then a prefix

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import os
+import queue
 import socket
 import subprocess
 import sys
@@ -19,6 +20,8 @@ import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+import socketio
 
 ROOT = Path(__file__).resolve().parents[3]
 PASSWORD = "harbour-lantern-2931"
@@ -153,17 +156,19 @@ def start(workdir: Path, command: list[str] | None = None, **extra) -> Server:
 class Browser:
     """A cookie-keeping HTTP client: sign in, post forms, and hand the cookie to a socket client."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, headers: dict | None = None):
         self.url = url
+        self.headers = headers or {}  # sent with every request (X-Forwarded-For behind TRUSTED_PROXIES, say)
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar),
                                                   _NoRedirect())
 
-    def request(self, path: str, data: dict | None = None, timeout: float = 10):
-        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
+    def request(self, path: str, data: dict | bytes | None = None, timeout: float = 10, headers: dict | None = None):
+        body = urllib.parse.urlencode(data, doseq=True).encode() if isinstance(data, dict) else data
+        request = urllib.request.Request(self.url + path, data=body, headers={**self.headers, **(headers or {})})
         try:
-            with self.opener.open(self.url + path, data=body, timeout=timeout) as response:
-                return response.status, response.read().decode()
+            with self.opener.open(request, timeout=timeout) as response:
+                return response.status, response.read().decode(errors="replace")
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode(errors="replace")
 
@@ -173,6 +178,33 @@ class Browser:
 
     def cookie_header(self) -> str:
         return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+
+class Listener:
+    """A python-socketio client over websocket that records every event it receives."""
+
+    def __init__(self, url: str, cookie: str | None = None, origin: str | None = None):
+        self.events: queue.Queue = queue.Queue()
+        # websocket-client sends the server's own origin unless told another one
+        options = {"websocket_extra_options": {"origin": origin}} if origin else {}
+        self.sio = socketio.Client(reconnection=False, **options)
+        self.sio.on("*", lambda event, data=None: self.events.put((event, data)))
+        headers = {"Cookie": cookie} if cookie else {}
+        self.sio.connect(url, headers=headers, transports=["websocket"], wait_timeout=10)
+
+    def wait_for(self, name: str, timeout: float = 10, where=lambda data: True):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                event, data = self.events.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if event == name and where(data):
+                return data
+        raise AssertionError(f"no {name} event within {timeout} s")
+
+    def close(self):
+        self.sio.disconnect()
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

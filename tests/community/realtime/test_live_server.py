@@ -10,6 +10,7 @@ import redis
 import socketio
 
 from tests.community.realtime import servers
+from tests.community.realtime.servers import Listener
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -38,33 +39,6 @@ def launch():
     yield go
     for server in started:
         server.stop()
-
-
-class Listener:
-    """A python-socketio client over websocket that records every event it receives."""
-
-    def __init__(self, url: str, cookie: str | None = None, origin: str | None = None):
-        self.events: queue.Queue = queue.Queue()
-        # websocket-client sends the server's own origin unless told another one
-        options = {"websocket_extra_options": {"origin": origin}} if origin else {}
-        self.sio = socketio.Client(reconnection=False, **options)
-        self.sio.on("*", lambda event, data=None: self.events.put((event, data)))
-        headers = {"Cookie": cookie} if cookie else {}
-        self.sio.connect(url, headers=headers, transports=["websocket"], wait_timeout=10)
-
-    def wait_for(self, name: str, timeout: float = 10, where=lambda data: True):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                event, data = self.events.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if event == name and where(data):
-                return data
-        raise AssertionError(f"no {name} event within {timeout} s")
-
-    def close(self):
-        self.sio.disconnect()
 
 
 def redis_available() -> bool:
