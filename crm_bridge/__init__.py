@@ -23,11 +23,13 @@ from community.registry import register_template_slot
 
 from . import (
     api,
-    cases,  # noqa: F401  (tables)
+    case_views,
+    cases,
     choices,
     conversations,
     erasure,
     feedback,
+    freshness,
     jobs,
     leads,  # noqa: F401  (tables)
     models,  # noqa: F401  (the tables, for Alembic and create_all)
@@ -52,13 +54,18 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(name, value)
     app.register_blueprint(views.bp)
     app.register_blueprint(webhook_views.bp)
+    app.register_blueprint(case_views.bp)
     api.init_app(app)
     for connect in (timeline.connect, outbox.connect, feedback.connect, moods.connect, erasure.connect,
-                    roles.connect, conversations.connect, choices.connect):
+                    roles.connect, conversations.connect, choices.connect, freshness.connect,
+                    cases.connect):
         _connect_once(connect)
     app.add_template_global(moods.for_post, "post_sentiment")
     app.add_template_global(permissions, "crm_can")  # crm_can.can_view_crm(member) in the partials below
     register_template_slot(app, "post_after_body", "crm_bridge/_post_sentiment.html", order=30)
+    app.add_template_global(cases.notice_for, "crm_case_notice")
+    register_template_slot(app, "thread_before_posts", "crm_bridge/_case_notice.html", order=50)
+    register_template_slot(app, "thread_head", "crm_bridge/_thread_tools.html", order=60)
     register_template_slot(app, "profile_extra", "crm_bridge/_profile_links.html", order=90)
     register_template_slot(app, "your_data", "crm_bridge/_my_data_link.html")
     register_template_slot(app, "nav_staff", "crm_bridge/_site_nav.html", order=10)
