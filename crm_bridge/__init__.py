@@ -31,7 +31,8 @@ from . import (
     feedback,
     freshness,
     jobs,
-    leads,  # noqa: F401  (tables)
+    lead_views,
+    leads,
     models,  # noqa: F401  (the tables, for Alembic and create_all)
     moods,
     outbox,
@@ -55,10 +56,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(webhook_views.bp)
     app.register_blueprint(case_views.bp)
+    app.register_blueprint(lead_views.bp)
     api.init_app(app)
     for connect in (timeline.connect, outbox.connect, feedback.connect, moods.connect, erasure.connect,
                     roles.connect, conversations.connect, choices.connect, freshness.connect,
-                    cases.connect):
+                    cases.connect, leads.connect):
         _connect_once(connect)
     app.add_template_global(moods.for_post, "post_sentiment")
     app.add_template_global(permissions, "crm_can")  # crm_can.can_view_crm(member) in the partials below

@@ -24,7 +24,7 @@ bp = Blueprint("crm_cases", __name__)
 PER_PAGE = 50
 
 
-def _staff_only() -> None:
+def staff_only() -> None:
     if not can_view_crm(current_user):
         abort(404)
 
@@ -36,7 +36,7 @@ def _load(case_id: int) -> svc.Case:
     return case
 
 
-def _staff_named(username: str) -> Member | None:
+def staff_named(username: str) -> Member | None:
     username = (username or "").strip()
     if not username:
         return None
@@ -53,7 +53,7 @@ def _boards() -> list[Board]:
 @bp.route("/crm/cases")
 @login_required
 def index():
-    _staff_only()
+    staff_only()
     status = request.args.get("status", "active")
     priority = request.args.get("priority", "")
     owner = request.args.get("owner", "")
@@ -77,7 +77,7 @@ def index():
 @login_required
 def open_for_thread():
     """Open a case for a thread (the thread page, the feedback list and the response queue post here)."""
-    _staff_only()
+    staff_only()
     raw = request.form.get("thread_id", "")
     thread = db.session.get(Thread, int(raw)) if raw.isdigit() and len(raw) < 12 else None
     if thread is None or thread.deleted_at is not None:
@@ -94,7 +94,7 @@ def open_for_thread():
     return redirect(url_for("crm_cases.show", case_id=case.id)), 303
 
 
-def _errors(exc: ServiceError) -> dict:
+def errors_of(exc: ServiceError) -> dict:
     return {"_": str(exc.message), **{k: str(v) for k, v in (exc.fields or {}).items()}}
 
 
@@ -110,7 +110,7 @@ def _render(case: svc.Case, errors: dict | None = None, status: int = 200):
 @bp.route("/crm/cases/<int:case_id>")
 @login_required
 def show(case_id: int):
-    _staff_only()
+    staff_only()
     case = _load(case_id)
     audit(current_user, "case_viewed", None, case_id=case.id)
     db.session.commit()
@@ -120,10 +120,10 @@ def show(case_id: int):
 @bp.route("/crm/cases/<int:case_id>", methods=["POST"])
 @login_required
 def update(case_id: int):
-    _staff_only()
+    staff_only()
     case = _load(case_id)
     try:
-        svc.set_case_fields(case, current_user, owner=_staff_named(request.form.get("owner", "")),
+        svc.set_case_fields(case, current_user, owner=staff_named(request.form.get("owner", "")),
                             priority=request.form.get("priority") or None, title=request.form.get("title"),
                             order_ref=request.form.get("order_ref", ""))
         answer = None
@@ -136,7 +136,7 @@ def update(case_id: int):
         svc.set_case_status(case, request.form.get("status") or case.status, current_user, answer_post=answer)
     except ServiceError as exc:
         db.session.rollback()
-        return _render(_load(case_id), _errors(exc), 422)
+        return _render(_load(case_id), errors_of(exc), 422)
     audit(current_user, "case_changed", None, case_id=case.id, status=case.status.value)
     db.session.commit()
     flash(_("Case saved."))
@@ -146,13 +146,13 @@ def update(case_id: int):
 @bp.route("/crm/cases/<int:case_id>/notes", methods=["POST"])
 @login_required
 def add_note(case_id: int):
-    _staff_only()
+    staff_only()
     case = _load(case_id)
     try:
         svc.add_case_note(case, current_user, request.form.get("body", ""))
     except ServiceError as exc:
         db.session.rollback()
-        return _render(case, _errors(exc), 422)
+        return _render(case, errors_of(exc), 422)
     audit(current_user, "case_note_added", None, case_id=case.id)
     db.session.commit()
     flash(_("Note added."))
@@ -162,7 +162,7 @@ def add_note(case_id: int):
 @bp.route("/crm/cases/<int:case_id>/merge", methods=["POST"])
 @login_required
 def merge(case_id: int):
-    _staff_only()
+    staff_only()
     case = _load(case_id)
     ids = [part.strip().lstrip("#") for part in request.form.get("others", "").replace(",", " ").split()]
     try:
@@ -175,7 +175,7 @@ def merge(case_id: int):
         svc.merge_cases(case, others, current_user)
     except ServiceError as exc:
         db.session.rollback()
-        return _render(_load(case_id), _errors(exc), 422)
+        return _render(_load(case_id), errors_of(exc), 422)
     audit(current_user, "cases_merged", None, case_id=case.id, merged=[int(i) for i in ids])
     db.session.commit()
     flash(_("Cases merged."))
@@ -185,7 +185,7 @@ def merge(case_id: int):
 @bp.route("/crm/cases/report")
 @login_required
 def report():
-    _staff_only()
+    staff_only()
     data = svc.sla_report()
     charts = {key: [(week, figures[key] or 0) for week, figures in data["weeks"]]
               for key in ("first_median", "first_p90", "resolution_median", "resolution_p90")}
