@@ -38,7 +38,8 @@ from . import (
     outbox,
     permissions,
     roles,
-    segments,  # noqa: F401  (tables)
+    segment_views,
+    segments,
     timeline,
     views,
     webhook_views,
@@ -51,12 +52,13 @@ from .services import refresh_all_stages
 def init_app(app: Flask) -> None:
     """Register the CRM pages and commands and subscribe the bridge to the community's signals."""
     app.config.setdefault("CRM_RESPONSE_TARGET_HOURS", 24)  # the queue lists feedback unanswered for longer
-    for name, value in webhooks.DEFAULTS.items():
+    for name, value in (*webhooks.DEFAULTS.items(), *segments.DEFAULTS.items()):
         app.config.setdefault(name, value)
     app.register_blueprint(views.bp)
     app.register_blueprint(webhook_views.bp)
     app.register_blueprint(case_views.bp)
     app.register_blueprint(lead_views.bp)
+    app.register_blueprint(segment_views.bp)
     api.init_app(app)
     for connect in (timeline.connect, outbox.connect, feedback.connect, moods.connect, erasure.connect,
                     roles.connect, conversations.connect, choices.connect, freshness.connect,
