@@ -37,6 +37,7 @@ from . import (
     moods,
     outbox,
     permissions,
+    records_api,  # noqa: F401  (its routes join api.bp before it is registered)
     roles,
     segment_views,
     segments,

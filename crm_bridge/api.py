@@ -11,6 +11,7 @@ from flask import Blueprint, request, url_for
 
 from community.api.core import (
     api_error_handlers,
+    check_csrf,
     choice_arg,
     int_arg,
     next_url,
@@ -194,5 +195,7 @@ def crm_feedback():
 
 
 def init_app(app) -> None:
-    csrf.exempt(bp)  # GET only; the API's bearer authentication runs app-wide before this
+    csrf.exempt(bp)  # the API's bearer authentication runs app-wide before this; cookie sessions checked below
+    if check_csrf not in bp.before_request_funcs.get(None, []):
+        bp.before_request(check_csrf)  # the writes of crm_bridge/records_api.py
     app.register_blueprint(bp)
