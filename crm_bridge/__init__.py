@@ -7,14 +7,16 @@ all ("My data"). Staff pages live under /crm; only staff and admins see them (`c
 Events bound for the outside world go to the outbox (`outbox.py`, same transaction) and are delivered
 to staff-configured webhook endpoints by `flask crm worker` (`webhooks.py`, docs/webhooks.md).
 """
+import os
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from community import crypto
 from community.admin.sections import Section, add_section
 from community.errors import ServiceError
 from community.extensions import db
@@ -150,3 +152,27 @@ def worker_command(once: bool) -> None:
     rounds = webhooks.run(once=once)
     if once:
         click.echo(f"Outbox drained ({rounds} rounds with work).")
+
+
+@crm_cli.command("rotate-key")
+@click.option("--no-new-key", is_flag=True,
+              help="Only re-encrypt what is not under the current key: resume an interrupted rotation, encrypt rows "
+                   "written before encryption, or finish after you changed DATA_ENCRYPTION_KEY yourself.")
+def rotate_key_command(no_new_key: bool) -> None:
+    """Re-encrypt the sensitive fields under a new data key (resumable: run it again after an interruption).
+
+    With the key in the instance folder, a new key is made there and the old one kept in
+    `data-encryption.retired` until every row is re-encrypted. With DATA_ENCRYPTION_KEY set, set the new key
+    there and the old one in DATA_ENCRYPTION_OLD_KEYS, then run this with --no-new-key (docs/crm.md).
+    """
+    if not no_new_key:
+        if current_app.config.get("DATA_ENCRYPTION_KEY") or os.environ.get("DATA_ENCRYPTION_KEY"):
+            raise click.ClickException("DATA_ENCRYPTION_KEY is set: put the new key there and the old one in "
+                                       "DATA_ENCRYPTION_OLD_KEYS, restart, then run `crm rotate-key --no-new-key`.")
+        crypto.rotate_instance_key(current_app)
+        click.echo(f"New data key {crypto.keyring().current_id} written to the instance folder.")
+    total = crypto.pending(db.session, db.metadata)
+    with click.progressbar(length=total, label="Re-encrypting", file=sys.stderr) as bar:
+        done = crypto.reencrypt(db.session, db.metadata, progress=bar.update)
+    click.echo(f"Re-encrypted {done} values under key {crypto.keyring().current_id}; "
+               f"{crypto.pending(db.session, db.metadata)} left.")

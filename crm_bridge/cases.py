@@ -17,11 +17,12 @@ from datetime import datetime, timedelta
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, func, or_, select
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from community import signals
+from community.crypto import EncryptedText
 from community.dbtypes import UTCDateTime, enum_type, utcnow
 from community.errors import ValidationFailed
 from community.extensions import db
@@ -106,7 +107,7 @@ class CaseNote(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("crm_case.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[Member | None] = relationship(foreign_keys=[author_id])
