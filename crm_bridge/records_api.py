@@ -15,7 +15,7 @@ from community.forum.models import Thread
 from community.members.models import Member
 
 from . import cases, leads, segments
-from .api import PAGE, _iso, _page, _ref_json, _staff, bp
+from .api import PAGE, bp, iso, page_of, ref_json, require_staff
 from .audit import audit
 from .case_views import staff_named
 
@@ -61,30 +61,30 @@ SEGMENT_CREATE = {"type": "object", "required": ["name"], "properties": {
 
 
 def case_json(case: cases.Case) -> dict:
-    return {"id": case.id, "member": _ref_json(case.member), "title": case.title, "status": case.status.value,
-            "priority": case.priority.value, "owner": _ref_json(case.owner), "source": case.source,
+    return {"id": case.id, "member": ref_json(case.member), "title": case.title, "status": case.status.value,
+            "priority": case.priority.value, "owner": ref_json(case.owner), "source": case.source,
             "board_id": case.board_id, "thread_ids": [t.id for t in case.threads], "order_ref": case.order_ref,
-            "opened_at": _iso(case.opened_at), "first_response_at": _iso(case.first_response_at),
-            "resolved_at": _iso(case.resolved_at), "closed_at": _iso(case.closed_at),
-            "paused_seconds": int(case.paused_seconds or 0), "waiting_since": _iso(case.waiting_since),
+            "opened_at": iso(case.opened_at), "first_response_at": iso(case.first_response_at),
+            "resolved_at": iso(case.resolved_at), "closed_at": iso(case.closed_at),
+            "paused_seconds": int(case.paused_seconds or 0), "waiting_since": iso(case.waiting_since),
             "merged_into_id": case.merged_into_id, "answer_post_id": case.answer_post_id,
             "first_response_hours": cases.first_response_hours(case), "resolution_hours": cases.resolution_hours(case),
             "url": url_for("crm_cases.show", case_id=case.id)}
 
 
 def lead_json(lead: leads.Lead) -> dict:
-    return {"id": lead.id, "member": _ref_json(lead.member), "thread_id": lead.thread_id, "title": lead.title,
+    return {"id": lead.id, "member": ref_json(lead.member), "thread_id": lead.thread_id, "title": lead.title,
             "stage": lead.stage.value, "value": None if lead.value is None else str(lead.value),
-            "currency": lead.currency, "owner": _ref_json(lead.owner), "source": lead.source,
+            "currency": lead.currency, "owner": ref_json(lead.owner), "source": lead.source,
             "confirmed": lead.confirmed_at is not None, "order_ref": lead.order_ref,
-            "created_at": _iso(lead.created_at), "updated_at": _iso(lead.updated_at)}
+            "created_at": iso(lead.created_at), "updated_at": iso(lead.updated_at)}
 
 
 def segment_json(segment: segments.Segment) -> dict:
     reachable = db.session.scalar(db.select(db.func.count()).select_from(segments.reachable_query(segment).subquery()))
     return {"id": segment.id, "name": segment.name, "filters": dict(segment.filters or {}),
             "members": segments.segment_count(segment), "reachable": int(reachable or 0),
-            "created_at": _iso(segment.created_at), "url": url_for("crm_segments.show", segment_id=segment.id)}
+            "created_at": iso(segment.created_at), "url": url_for("crm_segments.show", segment_id=segment.id)}
 
 
 def _thread(thread_id: int) -> Thread:
@@ -105,10 +105,10 @@ def _owner(data: dict):
            params=[{"name": "status", "in": "query", "schema": {"enum": ["active", "all", *[s.value for s in cases.CaseStatus]]}},
                    {"name": "priority", "in": "query", "schema": {"enum": [p.value for p in cases.CasePriority]}}, PAGE])
 def crm_cases():
-    staff = _staff()
+    staff = require_staff()
     status = choice_arg("status", ["active", "all", *[s.value for s in cases.CaseStatus]], "all")
     priority = choice_arg("priority", [p.value for p in cases.CasePriority], "")
-    rows, next_link = _page(cases.cases_query(status=status, priority=priority))
+    rows, next_link = page_of(cases.cases_query(status=status, priority=priority))
     audit(staff, "api_cases_listed", None, count=len(rows), status=status)
     db.session.commit()
     return ok({"items": [case_json(c) for c in rows], "next": next_link})
@@ -117,7 +117,7 @@ def crm_cases():
 @operation("POST", "/crm/cases", summary="Open a case for a thread (or get the thread's open case) (staff)", tag="crm",
            auth="crm", blueprint=bp, body=CASE_CREATE, response="CrmCase", status=201, errors=(401, 403, 404, 422))
 def crm_open_case():
-    staff = _staff()
+    staff = require_staff()
     data = json_body(CASE_CREATE)
     case = cases.open_case_for_thread(_thread(data["thread_id"]), staff, priority=data.get("priority") or "normal")
     audit(staff, "case_opened", None, case_id=case.id, via="api")
@@ -135,7 +135,7 @@ def _case(case_id: int) -> cases.Case:
 @operation("GET", "/crm/cases/{case_id}", summary="One service case (staff)", tag="crm", auth="crm", blueprint=bp,
            response="CrmCase", errors=(404,), params=[CASE_ID])
 def crm_case(case_id: int):
-    staff = _staff()
+    staff = require_staff()
     case = _case(case_id)
     audit(staff, "case_viewed", None, case_id=case.id, via="api")
     db.session.commit()
@@ -146,7 +146,7 @@ def crm_case(case_id: int):
            tag="crm", auth="crm", blueprint=bp, body=CASE_UPDATE, response="CrmCase", errors=(401, 403, 404, 422),
            params=[CASE_ID])
 def crm_update_case(case_id: int):
-    staff = _staff()
+    staff = require_staff()
     case = _case(case_id)
     data = json_body(CASE_UPDATE)
     cases.set_case_fields(case, staff, owner=_owner(data), priority=data.get("priority"), title=data.get("title"),
@@ -165,10 +165,10 @@ def crm_update_case(case_id: int):
            params=[{"name": "stage", "in": "query", "schema": {"enum": [s.value for s in leads.LeadStage]}},
                    {"name": "suggested", "in": "query", "schema": {"enum": ["true", "false"]}}, PAGE])
 def crm_leads():
-    staff = _staff()
+    staff = require_staff()
     stage = choice_arg("stage", [s.value for s in leads.LeadStage], "")
     suggested = choice_arg("suggested", ["true", "false"], "false") == "true"
-    rows, next_link = _page(leads.leads_query(stage=stage, suggested=suggested))
+    rows, next_link = page_of(leads.leads_query(stage=stage, suggested=suggested))
     audit(staff, "api_leads_listed", None, count=len(rows), stage=stage)
     db.session.commit()
     return ok({"items": [lead_json(lead) for lead in rows], "next": next_link})
@@ -178,7 +178,7 @@ def crm_leads():
            tag="crm", auth="crm", blueprint=bp, body=LEAD_CREATE, response="CrmLead", status=201,
            errors=(401, 403, 404, 422))
 def crm_create_lead():
-    staff = _staff()
+    staff = require_staff()
     data = json_body(LEAD_CREATE)
     thread = _thread(data["thread_id"])
     author = thread.author if isinstance(thread.author, Member) else None
@@ -194,7 +194,7 @@ def crm_create_lead():
            tag="crm", auth="crm", blueprint=bp, body=LEAD_UPDATE, response="CrmLead", errors=(401, 403, 404, 422),
            params=[LEAD_ID])
 def crm_update_lead(lead_id: int):
-    staff = _staff()
+    staff = require_staff()
     lead = db.session.get(leads.Lead, lead_id)
     if lead is None:
         not_found()
@@ -214,8 +214,8 @@ def crm_update_lead(lead_id: int):
 @operation("GET", "/crm/segments", summary="Saved segments with their live member counts (staff)", tag="crm",
            auth="crm", blueprint=bp, response="CrmSegmentList", errors=(400, 404), params=[PAGE])
 def crm_segments():
-    staff = _staff()
-    rows, next_link = _page(db.select(segments.Segment).order_by(segments.Segment.name, segments.Segment.id))
+    staff = require_staff()
+    rows, next_link = page_of(db.select(segments.Segment).order_by(segments.Segment.name, segments.Segment.id))
     audit(staff, "api_segments_listed", None, count=len(rows))
     db.session.commit()
     return ok({"items": [segment_json(s) for s in rows], "next": next_link})
@@ -224,7 +224,7 @@ def crm_segments():
 @operation("POST", "/crm/segments", summary="Save a segment from member filters (staff)", tag="crm", auth="crm",
            blueprint=bp, body=SEGMENT_CREATE, response="CrmSegment", status=201, errors=(401, 403, 404, 409, 422))
 def crm_create_segment():
-    staff = _staff()
+    staff = require_staff()
     data = json_body(SEGMENT_CREATE)
     segment = segments.save_segment(data["name"], {k: str(v) for k, v in (data.get("filters") or {}).items()}, staff)
     audit(staff, "segment_saved", None, segment_id=segment.id, via="api")
