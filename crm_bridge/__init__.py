@@ -71,6 +71,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(permissions, "crm_can")  # crm_can.can_view_crm(member) in the partials below
     register_template_slot(app, "post_after_body", "crm_bridge/_post_sentiment.html", order=30)
     app.add_template_global(cases.notice_for, "crm_case_notice")
+    app.add_template_global(records_of, "crm_records_of")
     register_template_slot(app, "thread_before_posts", "crm_bridge/_case_notice.html", order=50)
     register_template_slot(app, "thread_head", "crm_bridge/_thread_tools.html", order=60)
     register_template_slot(app, "profile_extra", "crm_bridge/_profile_links.html", order=90)
@@ -79,6 +80,14 @@ def init_app(app: Flask) -> None:
     _admin_sections()
     app.cli.add_command(crm_cli)
     jobs.register(app)
+
+
+def records_of(member_id: int) -> dict:
+    """The member's cases and leads, for their CRM profile page (two queries)."""
+    return {"cases": db.session.scalars(cases.cases_query(status="all", include_merged=False)
+                                        .where(cases.Case.member_id == member_id).limit(20)).all(),
+            "leads": db.session.scalars(leads.leads_query(member_id=member_id).limit(20)).all(),
+            "case_statuses": cases.STATUS_LABELS, "lead_stages": leads.STAGE_LABELS}
 
 
 def _admin_sections() -> None:

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, func, or_, select
 from sqlalchemy import case as sql_case
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from community import signals
 from community.crypto import EncryptedText
@@ -362,6 +362,7 @@ def cases_query(*, status: str = "", priority: str = "", owner_id: int | None = 
                 board_id: int | None = None, q: str = "", include_merged: bool = False):
     """Cases matching the staff list's filters, the most urgent first, then the longest open."""
     query = select(Case)
+    query = query.options(selectinload(Case.member), selectinload(Case.owner))  # a page's rows: three queries
     if not include_merged:
         query = query.where(Case.merged_into_id.is_(None))
     if status == "active":

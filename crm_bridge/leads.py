@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Numeric, String, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from community import signals
 from community.dbtypes import UTCDateTime, enum_type, utcnow
@@ -242,7 +242,7 @@ def connect() -> None:
 
 def leads_query(*, stage: str = "", owner_id: int | None = None, suggested: bool = False, member_id: int | None = None):
     """Leads for the staff list: confirmed ones (or the rule's suggestions), newest first."""
-    query = select(Lead)
+    query = select(Lead).options(selectinload(Lead.member), selectinload(Lead.owner), selectinload(Lead.thread))
     query = query.where(Lead.confirmed_at.is_(None) if suggested else Lead.confirmed_at.is_not(None))
     if stage in LeadStage.__members__:
         query = query.where(Lead.stage == stage)

@@ -21,6 +21,7 @@ from crm_bridge.cases import (
     open_overdue_questions,
     set_case_status,
 )
+from crm_bridge.leads import create_lead
 from crm_bridge.models import FeedbackItem, OutboxEvent
 
 
@@ -104,6 +105,7 @@ def test_a_complaint_becomes_a_case_and_the_member_sees_the_brand_on_it(client, 
     _db.session.refresh(case)
     assert case.first_response_at is not None and case.status is CaseStatus.open
     auth.login(staffer)
+    assert f"#{case.id} Refund refused twice" in client.get("/crm/members/cora").get_data(as_text=True)
     resolved = client.post(f"/crm/cases/{case.id}", data={"status": "resolved", "priority": "normal",
                                                           "title": case.title, "answer_post_id": str(answer.id)})
     assert resolved.status_code == 303
@@ -169,3 +171,25 @@ def test_case_note_errors_are_clear(client, auth, make):
     assert empty.status_code == 422 and "Write a note first." in empty.get_data(as_text=True)
     assert client.get("/crm/cases/424242").status_code == 404
     assert _db.session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_the_case_and_lead_lists_cost_the_same_queries_for_3_rows_or_30(client, auth, make, count_queries):
+    staffer = make.member("sam", role=Role.staff)
+    board = make.board()
+
+    def add(n):
+        for i in range(n):
+            customer = make.member()
+            thread = make.thread(board=board, author=customer, title=f"Problem number {i} of {customer.username}")
+            open_case(customer, thread.title, threads=[thread], owner=staffer)
+            create_lead(customer, thread=thread)
+        _db.session.commit()
+
+    add(3)
+    auth.login(staffer)
+    with count_queries() as few:
+        assert client.get("/crm/cases").status_code == 200 and client.get("/crm/leads").status_code == 200
+    add(27)
+    with count_queries() as many:
+        assert client.get("/crm/cases").status_code == 200 and client.get("/crm/leads").status_code == 200
+    assert len(many) <= len(few), many
