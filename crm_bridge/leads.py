@@ -4,7 +4,8 @@ Staff mark a thread as a lead, or a rule (board, tags, keywords) suggests one fo
 (`confirmed_at` is None until they do). No lead is made for a member who declined marketing contact.
 
 Every change writes an **outbox event** in the same transaction (crm_bridge/outbox.py: `lead.created`,
-`lead.changed`), so connectors and webhooks pick it up after commit.
+`lead.changed`), so connectors and webhooks pick it up after commit. A rule's suggestion writes none: it
+becomes `lead.created` when staff confirm it (a dismissed one never leaves).
 """
 from __future__ import annotations
 
@@ -131,8 +132,10 @@ def create_lead(member: Member, *, thread: Thread | None = None, by: Member | No
                 currency=currency, owner_id=getattr(owner, "id", None), source="rule" if suggested else "staff",
                 confirmed_at=None if suggested else now, order_ref=(order_ref or None), created_at=now, updated_at=now)
     db.session.add(lead)
-    _emit("lead.created", lead, by)
-    if not suggested:
+    if suggested:  # a rule's guess is no lead yet: nothing leaves until staff confirm it
+        db.session.flush()
+    else:
+        _emit("lead.created", lead, by)
         timeline.record(member, "lead_created", at=now, thread=thread, actor=by, active=False, title=lead.title,
                         lead_id=lead.id)
     return lead
@@ -145,7 +148,7 @@ def confirm_lead(lead: Lead, by: Member) -> Lead:
             raise ContactDeclined(_l("This member declined marketing contact: no lead is made."))
         lead.confirmed_at = utcnow()
         lead.updated_at = lead.confirmed_at
-        _emit("lead.changed", lead, by, previous_stage=lead.stage.value)
+        _emit("lead.created", lead, by)
         if lead.member is not None:
             timeline.record(lead.member, "lead_created", at=lead.confirmed_at, thread=lead.thread, actor=by,
                             active=False, title=lead.title, lead_id=lead.id)
