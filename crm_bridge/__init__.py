@@ -23,16 +23,19 @@ from community.registry import register_template_slot
 
 from . import (
     api,
+    cases,  # noqa: F401  (tables)
     choices,
     conversations,
     erasure,
     feedback,
     jobs,
+    leads,  # noqa: F401  (tables)
     models,  # noqa: F401  (the tables, for Alembic and create_all)
     moods,
     outbox,
     permissions,
     roles,
+    segments,  # noqa: F401  (tables)
     timeline,
     views,
     webhook_views,

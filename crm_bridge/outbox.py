@@ -27,7 +27,10 @@ from .timeline import event_time
 # Every type an endpoint can subscribe to, in the order the staff form lists them.
 EVENT_TYPES = ("member.registered", "thread.created", "thread.deleted", "post.created", "post.edited",
                "post.deleted", "vote.cast", "answer.accepted", "idea.status_changed", "content.flagged",
-               "moderation.action", "badge.granted", "reward.redeemed")
+               "moderation.action", "badge.granted", "reward.redeemed",
+               # the CRM's own records (crm_bridge/cases.py, leads.py, segments.py), for connectors and webhooks
+               "case.opened", "case.changed", "case.merged", "lead.created", "lead.changed", "segment.saved",
+               "segment.deleted")
 
 
 def _value(obj):
