@@ -10,7 +10,7 @@ to staff-configured webhook endpoints by `flask crm worker` (`webhooks.py`, docs
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -36,6 +36,8 @@ from . import (
     permissions,
     roles,
     segments,  # noqa: F401  (tables)
+    sync,
+    sync_views,
     timeline,
     views,
     webhook_views,
@@ -48,13 +50,14 @@ from .services import refresh_all_stages
 def init_app(app: Flask) -> None:
     """Register the CRM pages and commands and subscribe the bridge to the community's signals."""
     app.config.setdefault("CRM_RESPONSE_TARGET_HOURS", 24)  # the queue lists feedback unanswered for longer
-    for name, value in webhooks.DEFAULTS.items():
+    for name, value in (webhooks.DEFAULTS | sync.DEFAULTS).items():
         app.config.setdefault(name, value)
     app.register_blueprint(views.bp)
     app.register_blueprint(webhook_views.bp)
+    app.register_blueprint(sync_views.bp)
     api.init_app(app)
     for connect in (timeline.connect, outbox.connect, feedback.connect, moods.connect, erasure.connect,
-                    roles.connect, conversations.connect, choices.connect):
+                    roles.connect, conversations.connect, choices.connect, sync.connect):
         _connect_once(connect)
     app.add_template_global(moods.for_post, "post_sentiment")
     app.add_template_global(permissions, "crm_can")  # crm_can.can_view_crm(member) in the partials below
@@ -73,6 +76,8 @@ def _admin_sections() -> None:
                         _l("Send community events to other systems."), order=90))
     add_section(Section("crm-audit", _l("Staff audit log"), "crm.audit_log", permissions.can_view_crm,
                         _l("Every view and change of CRM records by staff, and every change of role."), order=95))
+    add_section(Section("crm-sync", _l("CRM sync"), "crm_sync.index", permissions.can_view_crm,
+                        _l("What is waiting, failed or in conflict with the external CRM (Tryton)."), order=96))
 
 
 _connected: set = set()
@@ -135,6 +140,22 @@ def import_contacts_command(file: str) -> None:
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit (tests, cron).")
 def worker_command(once: bool) -> None:
     """Deliver the outbox to the webhook endpoints (runs until stopped; several may run at once)."""
+    if not once:
+        sync.start_in_thread(current_app._get_current_object())  # only when TRYTON_URL is set
     rounds = webhooks.run(once=once)
     if once:
         click.echo(f"Outbox drained ({rounds} rounds with work).")
+
+
+@crm_cli.command("sync")
+def sync_command() -> None:
+    """One pass with the external CRM (TRYTON_URL): send what is queued, compare what is linked, read orders."""
+    outcome = sync.sync_once()
+    if outcome.get("configured") is False:
+        raise click.ClickException("No external CRM is configured: set TRYTON_URL.")
+    if "paused" in outcome:
+        click.echo(f"The CRM cannot be reached; the sync is paused and staff were notified: {outcome['paused']}",
+                   err=True)
+        sys.exit(1)
+    click.echo(f"Synced: {outcome['queued']} events queued, {outcome['delivered']} sent, "
+               f"{outcome['reconciled']} records compared or linked.")

@@ -230,15 +230,33 @@ class TrytonConnector:
                 self.call("party.address", "create", [{"party": party_id, "party_name": company}])
 
     def erase_party(self, party_id: int) -> None:
-        """Deactivate the party, then run Tryton's own erasure (personal fields, notes, history)."""
+        """Deactivate the party and clear its personal fields (email and other contact mechanisms, address
+        lines, name), then run Tryton's own erasure wizard (history, notes, attachments too). Tryton keeps the
+        name and addresses of a party with sales (its documents need them) and refuses the wizard while sales
+        are pending: those parts are left to Tryton's erasure then, the rest is done."""
         if not self.read_parties([party_id]):
             return  # already gone
         self.call("party.party", "write", [party_id], {"active": False})
+        mechanisms = self.call("party.contact_mechanism", "search", [["party", "=", party_id],
+                                                                     ["active", "in", [True, False]]])
+        steps = [("party.contact_mechanism", "delete", mechanisms)] if mechanisms else []
+        addresses = self.call("party.address", "search", [["party", "=", party_id], ["active", "in", [True, False]]])
+        if addresses:
+            steps.append(("party.address", "write", addresses, {"party_name": "", "street": "", "postal_code": "",
+                                                                 "city": "", "active": False}))
+        steps.append(("party.party", "write", [party_id], {"name": ""}))
+        for model, method, *args in steps:
+            try:
+                self.call(model, method, *args)
+            except Rejected:
+                pass
         context = {**self._context, "active_model": "party.party", "active_id": party_id,
                    "active_ids": [party_id]}
         session_id = self._post("wizard.party.erase.create", [context])[0]
         try:
             self._post("wizard.party.erase.execute", [session_id, {"ask": {"party": party_id}}, "erase", context])
+        except Rejected:
+            pass
         finally:
             self._post("wizard.party.erase.delete", [session_id, context])
 
