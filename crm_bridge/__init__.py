@@ -60,6 +60,7 @@ def init_app(app: Flask) -> None:
                     roles.connect, conversations.connect, choices.connect, sync.connect):
         _connect_once(connect)
     app.add_template_global(moods.for_post, "post_sentiment")
+    app.add_template_global(sync.member_orders, "crm_orders")  # the member's orders from the external CRM
     app.add_template_global(permissions, "crm_can")  # crm_can.can_view_crm(member) in the partials below
     register_template_slot(app, "post_after_body", "crm_bridge/_post_sentiment.html", order=30)
     register_template_slot(app, "profile_extra", "crm_bridge/_profile_links.html", order=90)

@@ -330,8 +330,10 @@ def _segment_item(conn, item: SyncItem) -> None:
         if item.payload.get("name"):
             conn.set_category(item.payload["name"], [])  # a deleted segment: nobody carries it any more
         return
-    member_ids = select(Member.id).where(Member.id.in_(segment_members(segment).with_only_columns(Member.id)
-                                                        .scalar_subquery()))
+    # members who declined marketing contact are not put in a marketing category (as in the CSV export)
+    member_ids = select(Member.id).where(Member.id.in_(segment_members(segment)),
+                                         ~((Member.consent_marketing_at.is_not(None))
+                                           & Member.consent_marketing.is_(False)))
     parties = db.session.scalars(select(SyncLink.remote_id).where(
         SyncLink.connector == conn.name, SyncLink.kind == "member", SyncLink.state != "ambiguous",
         SyncLink.remote_id.is_not(None), SyncLink.local_id.in_(member_ids))).all()
@@ -351,7 +353,8 @@ def _case_item(conn, item: SyncItem) -> None:
     link = _link(conn.name, "case", case.id)
     if link is None:
         party = _party_of(conn, case.member_id)
-        remote_id = conn.create_case(party, f"community-case-{case.id}", case.title,
+        description = case.title + (f"\nOrder: {case.order_ref}" if case.order_ref else "")
+        remote_id = conn.create_case(party, f"community-case-{case.id}", description,
                                      _order_id(conn.name, case.order_ref))
         if case.status.value != "new":
             conn.set_case_status(remote_id, case.status.value)

@@ -28,7 +28,9 @@ KINDS = ("registered", "thread_started", "replied", "staff_reply", "vote_given",
          "answer_accepted", "poll_ballot", "idea_status", "badge", "reward_redeemed", "trust_level",
          "flag_raised", "flag_received", "moderation", "reaction_received",
          # staff-inbox conversations only (crm_bridge/conversations.py); member-to-member ones never arrive
-         "staff_conversation", "private_staff_reply")
+         "staff_conversation", "private_staff_reply",
+         # read from the external CRM (crm_bridge/sync.py): an order the member placed
+         "order")
 
 
 def event_time(*candidates) -> datetime:

@@ -298,7 +298,10 @@ class TrytonConnector:
         values = {"customer": party_id, "type": self._complaint_type(), "reference": key,
                   "description": description, "company": self._context.get("company")}
         if order_id:
-            values["origin"] = f"sale.sale,{order_id}"
+            try:
+                return self.call("sale.complaint", "create", [{**values, "origin": f"sale.sale,{order_id}"}])[0]
+            except Rejected:
+                pass  # Tryton takes only a confirmed sale of this customer as the origin; the description names it
         return self.call("sale.complaint", "create", [values])[0]
 
     def read_cases(self, ids: list[int]) -> dict[int, RemoteCase]:

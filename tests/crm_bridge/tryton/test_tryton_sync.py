@@ -14,6 +14,7 @@ from crm_bridge import sync
 from crm_bridge.cases import CaseStatus, open_case, set_case_status
 from crm_bridge.leads import LeadStage, create_lead
 from crm_bridge.models import CrmProfile, StaffNote, TimelineEvent
+from crm_bridge.segments import save_segment
 from crm_bridge.services import ensure_profile
 from tests import factories
 
@@ -124,7 +125,7 @@ def test_changed_on_both_sides_waits_for_staff_then_their_pick_wins(tryton_app, 
     assert ensure_profile(member).company == "Theirs GmbH" and _link("member", member.id).state == "linked"
 
 
-def test_notes_orders_and_segment_category(tryton_app, tryton):
+def test_staff_notes_become_party_notes_and_orders_show_on_the_profile(tryton_app, tryton, client, auth):
     member = _verified("orders")
     staffer = factories.member("staff-n", role=Role.staff)
     _pass()
@@ -144,6 +145,9 @@ def test_notes_orders_and_segment_category(tryton_app, tryton):
     assert len(orders) == 1 and orders[0].amount == Decimal("199.00") and orders[0].products == ["Trail tent"]
     assert _db.session.scalar(select(TimelineEvent).where(TimelineEvent.member_id == member.id,
                                                           TimelineEvent.kind == "order")) is not None
+    auth.login(staffer)
+    html = client.get(f"/crm/members/{member.username}").get_data(as_text=True)
+    assert f'data-order="{orders[0].number}"' in html and "Trail tent" in html and "199.00" in html
 
 
 def test_killing_trytond_mid_sync_loses_nothing(tryton_app, tryton, make):
@@ -179,3 +183,21 @@ def test_account_deletion_unlinks_and_erases_the_party(tryton_app, tryton):
     _pass()
     erased = _party(tryton, party)
     assert not erased["active"] and not erased["name"] and erased["contact_mechanisms"] == []
+
+
+def test_a_segment_becomes_a_party_category_and_a_case_names_its_order(tryton_app, tryton):
+    member = _verified("segment")
+    _pass()
+    party = _link("member", member.id).remote_id
+    sale = tryton.call("sale.sale.create", [{"party": party}])[0]
+    _pass()
+    order = sync.member_orders(member.id)[0]
+    segment = save_segment("Tent owners", {"q": member.username})
+    case = open_case(member, "Pole snapped", source="complaint", order_ref=order.number)
+    _db.session.commit()
+    _pass()
+    categories = tryton.call("party.party.read", [party], ["categories.name"])[0]["categories."]
+    assert [c["name"] for c in categories] == [segment.name]
+    # a draft sale cannot be a complaint's origin in Tryton (only a confirmed one): the description names it
+    complaint = tryton.call("sale.complaint.read", [_link("case", case.id).remote_id], ["origin", "description"])[0]
+    assert complaint["origin"] == f"sale.sale,{sale}" or f"Order: {order.number}" in complaint["description"]
