@@ -340,6 +340,12 @@ def _segment_item(conn, item: SyncItem) -> None:
     conn.set_category(segment.name, sorted(parties))
 
 
+def _key(kind: str, local_id: int, created_at) -> str:
+    """The key a record carries in the CRM (a complaint's reference, a note's last line): stable for the
+    record, and unique even when a restored or reset community database hands out the same ids again."""
+    return f"community-{kind}-{local_id}-{int(created_at.timestamp()) if created_at else 0}"
+
+
 def _order_id(name: str, ref: str | None) -> int | None:
     if not ref:
         return None
@@ -354,7 +360,7 @@ def _case_item(conn, item: SyncItem) -> None:
     if link is None:
         party = _party_of(conn, case.member_id)
         description = case.title + (f"\nOrder: {case.order_ref}" if case.order_ref else "")
-        remote_id = conn.create_case(party, f"community-case-{case.id}", description,
+        remote_id = conn.create_case(party, _key("case", case.id, case.created_at), description,
                                      _order_id(conn.name, case.order_ref))
         if case.status.value != "new":
             conn.set_case_status(remote_id, case.status.value)
@@ -374,8 +380,8 @@ def _lead_item(conn, item: SyncItem) -> None:
     if link is None:
         party = _party_of(conn, lead.member_id)
         value = _money(lead.value)
-        remote_id = conn.create_lead(party, f"community-lead-{lead.id}", lead.title or f"Lead {lead.id}", value,
-                                     lead.currency)
+        remote_id = conn.create_lead(party, _key("lead", lead.id, lead.created_at),
+                                     lead.title or f"Lead {lead.id}", value, lead.currency)
         if lead.stage.value != "new":
             conn.update_lead(remote_id, stage=lead.stage.value)
         remote = conn.read_leads([remote_id])[remote_id]
@@ -413,33 +419,49 @@ def link_member(conn, member: Member) -> SyncLink | None:
         return link
     if not member.email_verified:
         return None
-    profile = _profile(member)
-    parties = conn.find_parties(member.email)
-    local = _member_local(member, profile)
-    if link is None:
-        link = SyncLink(connector=conn.name, kind="member", local_id=member.id)
-        db.session.add(link)
-    if len(parties) > 1:
-        link.state, link.candidates, link.remote_id = "ambiguous", [p.id for p in parties], None
-        db.session.flush()
-        return link
-    if parties:
-        party = parties[0]
-        # an existing party is the brand's record: its name and company come back to the profile
-        pulled = {"name": party.name or local["name"], "company": party.company or local["company"]}
-        if party.name and party.name != local["name"]:
-            profile.full_name = party.name[:120]
-        if party.company and party.company != profile.company:
-            profile.company = party.company[:120]
-        if not party.company and local["company"]:
-            conn.update_party(party.id, company=local["company"])
-        link.remote_id, link.snapshot = party.id, {"local": pulled, "remote": pulled}
-    else:
-        link.remote_id = conn.create_party(local["name"], member.email, local["company"])
-        link.snapshot = {"local": local, "remote": local}
-    link.state, link.candidates, link.synced_at = "linked", [], utcnow()
+    return link_members(conn, [member])[0]
+
+
+def link_members(conn, members: list[Member]) -> list[SyncLink]:
+    """link_member for a batch of verified members: one search for all their addresses, one create for the
+    parties that are missing (the initial sync of a big community)."""
+    found = conn.find_parties_many([m.email for m in members])
+    existing = {link.local_id: link for link in db.session.scalars(select(SyncLink).where(
+        SyncLink.connector == conn.name, SyncLink.kind == "member", SyncLink.local_id.in_([m.id for m in members])))}
+    links, to_create = [], []
+    for member in members:
+        profile = _profile(member)
+        local = _member_local(member, profile)
+        link = existing.get(member.id)
+        if link is None:
+            link = SyncLink(connector=conn.name, kind="member", local_id=member.id, snapshot={}, conflict={},
+                            candidates=[])
+            db.session.add(link)
+        links.append(link)
+        parties = found.get(member.email.strip().lower(), [])
+        link.synced_at = utcnow()
+        if len(parties) > 1:
+            link.state, link.candidates, link.remote_id = "ambiguous", [p.id for p in parties], None
+        elif parties:
+            party = parties[0]
+            # an existing party is the brand's record: its name and company come back to the profile
+            pulled = {"name": party.name or local["name"], "company": party.company or local["company"]}
+            if party.name and party.name != local["name"]:
+                profile.full_name = party.name[:120]
+            if party.company and party.company != profile.company:
+                profile.company = party.company[:120]
+            if not party.company and local["company"]:
+                conn.update_party(party.id, company=local["company"])
+            link.remote_id, link.snapshot, link.state, link.candidates = party.id, {"local": pulled,
+                                                                                  "remote": pulled}, "linked", []
+        else:
+            to_create.append((link, local, member.email))
+    ids = conn.create_parties([(local["name"], email, local["company"]) for _link_, local, email in to_create])
+    for (link, local, _email), remote_id in zip(to_create, ids, strict=True):
+        link.remote_id, link.snapshot, link.state, link.candidates = remote_id, {"local": local, "remote": local}, \
+            "linked", []
     db.session.flush()
-    return link
+    return links
 
 
 def _three_way(link: SyncLink, here: dict, there: dict) -> tuple[dict, dict] | None:
@@ -583,7 +605,8 @@ def push_staff_notes(conn, limit: int = 200) -> int:
         .where(StaffNote.id.not_in(sent)).order_by(StaffNote.id).limit(limit)).all()
     for note, party in rows:
         author = note.author.username if note.author is not None else "staff"
-        conn.add_note(party, f"Staff note by {author}, {note.created_at:%Y-%m-%d}:\n{note.body}", f"note-{note.id}")
+        conn.add_note(party, f"Staff note by {author}, {note.created_at:%Y-%m-%d}:\n{note.body}",
+                      _key("note", note.id, note.created_at))
         db.session.add(SyncLink(connector=conn.name, kind="note", local_id=note.id, remote_id=party,
                                 synced_at=utcnow()))
         db.session.commit()
@@ -630,8 +653,7 @@ def reconcile(conn, batch: int | None = None) -> int:
                                      .order_by(Member.id).limit(size)).all()
         if not members:
             break
-        for member in members:
-            link_member(conn, member)
+        link_members(conn, members)
         db.session.commit()
         done += len(members)
     for kind, compare in (("member", reconcile_members), ("case", reconcile_cases), ("lead", reconcile_leads)):

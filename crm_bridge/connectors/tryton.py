@@ -201,18 +201,38 @@ class TrytonConnector:
 
     def find_parties(self, email: str) -> list[RemoteParty]:
         """Active parties with this email address (compared without case)."""
-        ids = self.call("party.contact_mechanism", "search", [["type", "=", "email"], ["value", "ilike", email]])
-        if not ids:
-            return []
-        rows = self.call("party.contact_mechanism", "read", ids, ["party", "value"])
-        party_ids = sorted({r["party"] for r in rows if (r["value"] or "").strip().lower() == email.strip().lower()})
-        return self._parties([["id", "in", party_ids]]) if party_ids else []
+        return self.find_parties_many([email]).get(email.strip().lower(), [])
+
+    def find_parties_many(self, emails: list[str]) -> dict[str, list[RemoteParty]]:
+        """For each address (lower case), the active parties carrying it: one search for a whole batch."""
+        wanted = {e.strip().lower() for e in emails if e and e.strip()}
+        if not wanted:
+            return {}
+        clauses = [["value", "ilike", e] for e in sorted(wanted)]
+        rows = self._search_read("party.contact_mechanism",
+                                 [["type", "=", "email"], ["OR", *clauses] if len(clauses) > 1 else clauses[0]],
+                                 ["party", "value"])
+        by_email: dict[str, set[int]] = {}
+        for row in rows:  # ilike treats _ and % as wildcards: keep exact matches only
+            value = (row["value"] or "").strip().lower()
+            if value in wanted:
+                by_email.setdefault(value, set()).add(row["party"])
+        ids = sorted({i for found in by_email.values() for i in found})
+        parties = {p.id: p for p in self._parties([["id", "in", ids]])} if ids else {}
+        return {email: [parties[i] for i in sorted(found) if i in parties] for email, found in by_email.items()}
 
     def create_party(self, name: str, email: str, company: str) -> int:
-        values = {"name": name, "contact_mechanisms": [["create", [{"type": "email", "value": email}]]]}
-        if company:
-            values["addresses"] = [["create", [{"party_name": company}]]]
-        return self.call("party.party", "create", [values])[0]
+        return self.create_parties([(name, email, company)])[0]
+
+    def create_parties(self, people: list[tuple[str, str, str]]) -> list[int]:
+        """Create one party per (name, email, company) in one call; return their ids in order."""
+        values = []
+        for name, email, company in people:
+            value = {"name": name, "contact_mechanisms": [["create", [{"type": "email", "value": email}]]]}
+            if company:
+                value["addresses"] = [["create", [{"party_name": company}]]]
+            values.append(value)
+        return self.call("party.party", "create", values) if values else []
 
     def read_parties(self, ids: list[int]) -> dict[int, RemoteParty]:
         if not ids:
@@ -382,7 +402,8 @@ class TrytonConnector:
                 if label:
                     products.append(label[:120])
             day = sale.get("sale_date")
-            found.append(RemoteOrder(id=sale["id"], party_id=sale["party"], number=sale.get("number") or f"#{sale['id']}",
+            number = sale.get("number") or f"#{sale['id']}"  # a draft sale has no number yet
+            found.append(RemoteOrder(id=sale["id"], party_id=sale["party"], number=number,
                                      date=day.isoformat() if day else None, amount=_money(sale.get("total_amount")),
                                      currency=((sale.get("currency.") or {}).get("code") or ""),
                                      state=sale.get("state") or "", products=products))

@@ -167,7 +167,7 @@ def test_killing_trytond_mid_sync_loses_nothing(tryton_app, tryton, make):
     tryton.start()
     assert "paused" not in _pass()
     references = {c["reference"] for c in tryton.call("sale.complaint.search_read", [], 0, None, None, ["reference"])}
-    assert {f"community-case-{c.id}" for c in cases} <= references
+    assert {sync._key("case", c.id, c.created_at) for c in cases} <= references
     assert _db.session.get(sync.SyncState, "tryton").paused_at is None
     left = sync.status("tryton")["pending"]
     assert left == [], [(i.kind, i.local_id, i.last_error) for i in left]
