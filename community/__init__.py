@@ -12,6 +12,7 @@ from . import (
     aftercommit,  # noqa: F401  (registers the session hooks)
     auth_loader,
     cli,
+    crypto,
     demo,  # noqa: F401  (the seed-demo command)
     headers,
     hostile,
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
     """Bind the extensions, blueprints, CLI commands and error pages of the forum to `app`."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", TRANSLATIONS_DIR)
     db.init_app(app)
+    crypto.init_app(app)  # the key of the encrypted columns (community/crypto.py)
     _sqlite_pragmas(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)

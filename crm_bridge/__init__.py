@@ -7,6 +7,7 @@ all ("My data"). Staff pages live under /crm; only staff and admins see them (`c
 Events bound for the outside world go to the outbox (`outbox.py`, same transaction) and are delivered
 to staff-configured webhook endpoints by `flask crm worker` (`webhooks.py`, docs/webhooks.md).
 """
+import os
 import sys
 
 import click
@@ -15,6 +16,7 @@ from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from community import crypto
 from community.admin.sections import Section, add_section
 from community.errors import ServiceError
 from community.extensions import db
@@ -23,19 +25,24 @@ from community.registry import register_template_slot
 
 from . import (
     api,
-    cases,  # noqa: F401  (tables)
+    case_views,
+    cases,
     choices,
     conversations,
     erasure,
     feedback,
+    freshness,
     jobs,
-    leads,  # noqa: F401  (tables)
+    lead_views,
+    leads,
     models,  # noqa: F401  (the tables, for Alembic and create_all)
     moods,
     outbox,
     permissions,
+    records_api,  # noqa: F401  (its routes join api.bp before it is registered)
     roles,
-    segments,  # noqa: F401  (tables)
+    segment_views,
+    segments,
     sync,
     sync_views,
     timeline,
@@ -50,25 +57,41 @@ from .services import refresh_all_stages
 def init_app(app: Flask) -> None:
     """Register the CRM pages and commands and subscribe the bridge to the community's signals."""
     app.config.setdefault("CRM_RESPONSE_TARGET_HOURS", 24)  # the queue lists feedback unanswered for longer
-    for name, value in (webhooks.DEFAULTS | sync.DEFAULTS).items():
+    for name, value in (*webhooks.DEFAULTS.items(), *segments.DEFAULTS.items(), *sync.DEFAULTS.items()):
         app.config.setdefault(name, value)
     app.register_blueprint(views.bp)
     app.register_blueprint(webhook_views.bp)
+    app.register_blueprint(case_views.bp)
+    app.register_blueprint(lead_views.bp)
+    app.register_blueprint(segment_views.bp)
     app.register_blueprint(sync_views.bp)
     api.init_app(app)
     for connect in (timeline.connect, outbox.connect, feedback.connect, moods.connect, erasure.connect,
-                    roles.connect, conversations.connect, choices.connect, sync.connect):
+                    roles.connect, conversations.connect, choices.connect, freshness.connect,
+                    cases.connect, leads.connect, sync.connect):
         _connect_once(connect)
     app.add_template_global(moods.for_post, "post_sentiment")
     app.add_template_global(sync.member_orders, "crm_orders")  # the member's orders from the external CRM
     app.add_template_global(permissions, "crm_can")  # crm_can.can_view_crm(member) in the partials below
     register_template_slot(app, "post_after_body", "crm_bridge/_post_sentiment.html", order=30)
+    app.add_template_global(cases.notice_for, "crm_case_notice")
+    app.add_template_global(records_of, "crm_records_of")
+    register_template_slot(app, "thread_before_posts", "crm_bridge/_case_notice.html", order=50)
+    register_template_slot(app, "thread_head", "crm_bridge/_thread_tools.html", order=60)
     register_template_slot(app, "profile_extra", "crm_bridge/_profile_links.html", order=90)
     register_template_slot(app, "your_data", "crm_bridge/_my_data_link.html")
     register_template_slot(app, "nav_staff", "crm_bridge/_site_nav.html", order=10)
     _admin_sections()
     app.cli.add_command(crm_cli)
     jobs.register(app)
+
+
+def records_of(member_id: int) -> dict:
+    """The member's cases and leads, for their CRM profile page (two queries)."""
+    return {"cases": db.session.scalars(cases.cases_query(status="all", include_merged=False)
+                                        .where(cases.Case.member_id == member_id).limit(20)).all(),
+            "leads": db.session.scalars(leads.leads_query(member_id=member_id).limit(20)).all(),
+            "case_statuses": cases.STATUS_LABELS, "lead_stages": leads.STAGE_LABELS}
 
 
 def _admin_sections() -> None:
@@ -146,6 +169,30 @@ def worker_command(once: bool) -> None:
     rounds = webhooks.run(once=once)
     if once:
         click.echo(f"Outbox drained ({rounds} rounds with work).")
+
+
+@crm_cli.command("rotate-key")
+@click.option("--no-new-key", is_flag=True,
+              help="Only re-encrypt what is not under the current key: resume an interrupted rotation, encrypt rows "
+                   "written before encryption, or finish after you changed DATA_ENCRYPTION_KEY yourself.")
+def rotate_key_command(no_new_key: bool) -> None:
+    """Re-encrypt the sensitive fields under a new data key (resumable: run it again after an interruption).
+
+    With the key in the instance folder, a new key is made there and the old one kept in
+    `data-encryption.retired` until every row is re-encrypted. With DATA_ENCRYPTION_KEY set, set the new key
+    there and the old one in DATA_ENCRYPTION_OLD_KEYS, then run this with --no-new-key (docs/crm.md).
+    """
+    if not no_new_key:
+        if current_app.config.get("DATA_ENCRYPTION_KEY") or os.environ.get("DATA_ENCRYPTION_KEY"):
+            raise click.ClickException("DATA_ENCRYPTION_KEY is set: put the new key there and the old one in "
+                                       "DATA_ENCRYPTION_OLD_KEYS, restart, then run `crm rotate-key --no-new-key`.")
+        crypto.rotate_instance_key(current_app)
+        click.echo(f"New data key {crypto.keyring().current_id} written to the instance folder.")
+    total = crypto.pending(db.session, db.metadata)
+    with click.progressbar(length=total, label="Re-encrypting", file=sys.stderr) as bar:
+        done = crypto.reencrypt(db.session, db.metadata, progress=bar.update)
+    click.echo(f"Re-encrypted {done} values under key {crypto.keyring().current_id}; "
+               f"{crypto.pending(db.session, db.metadata)} left.")
 
 
 @crm_cli.command("sync")

@@ -11,6 +11,7 @@ from flask import Blueprint, request, url_for
 
 from community.api.core import (
     api_error_handlers,
+    check_csrf,
     choice_arg,
     int_arg,
     next_url,
@@ -71,22 +72,22 @@ PAGE = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 
 PROFILE_ID = {"name": "profile_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
-def _iso(value):
+def iso(value):
     return value.isoformat() if value is not None else None
 
 
-def _ref_json(member):
+def ref_json(member):
     return None if member is None else {"id": member.id, "username": member.username, "name": member.name}
 
 
-def _staff():
+def require_staff():
     member = require_member("crm")
     if not can_view_crm(member):
         not_found()
     return member
 
 
-def _page(query):
+def page_of(query):
     page = int_arg("page")
     rows = db.session.scalars(query.limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)).all()
     if page > 1 and not rows:
@@ -96,11 +97,11 @@ def _page(query):
 
 def _summary(profile: CrmProfile) -> dict:
     stage = profile.stage_override or profile.stage
-    return {"id": profile.id, "member": _ref_json(profile.member), "company": profile.company or "",
+    return {"id": profile.id, "member": ref_json(profile.member), "company": profile.company or "",
             "stage": Stage(stage).value, "tags": [t.name for t in profile.tags],
             "engagement": float(profile.engagement or 0), "advocacy": float(profile.advocacy or 0),
-            "risk": float(profile.risk or 0), "first_seen_at": _iso(profile.first_seen_at),
-            "last_active_at": _iso(profile.last_active_at),
+            "risk": float(profile.risk or 0), "first_seen_at": iso(profile.first_seen_at),
+            "last_active_at": iso(profile.last_active_at),
             "url": url_for("crm.profile", username=profile.member.username)}
 
 
@@ -117,10 +118,10 @@ def _profile(profile_id: int) -> CrmProfile:
                    {"name": "stage", "in": "query", "schema": {"enum": [s.value for s in Stage]}},
                    {"name": "tag", "in": "query", "schema": {"type": "string"}}, PAGE])
 def crm_profiles():
-    staff = _staff()
+    staff = require_staff()
     q, tag = (request.args.get(k, "").strip()[:100] for k in ("q", "tag"))
     stage = choice_arg("stage", [s.value for s in Stage], "")
-    rows, next_link = _page(services.profiles_query(q=q, stage=stage, tag=tag))
+    rows, next_link = page_of(services.profiles_query(q=q, stage=stage, tag=tag))
     audit(staff, "api_listed", None, count=len(rows), q=q, stage=stage, tag=tag)
     db.session.commit()
     return ok({"items": [_summary(p) for p in rows], "next": next_link})
@@ -129,24 +130,24 @@ def crm_profiles():
 @operation("GET", "/crm/profiles/{profile_id}", summary="One CRM profile: identity, stage, scores, tags (staff)",
            tag="crm", auth="crm", blueprint=bp, response="CrmProfile", errors=(404,), params=[PROFILE_ID])
 def crm_profile(profile_id: int):
-    staff = _staff()
+    staff = require_staff()
     profile = _profile(profile_id)
     verdict, scores = services.refresh_stage(profile)
     audit(staff, "viewed", profile, via="api")
     db.session.commit()
     member = profile.member
     data = {
-        "id": profile.id, "member": _ref_json(member), "email": member.email,
+        "id": profile.id, "member": ref_json(member), "email": member.email,
         "email_verified": bool(member.email_verified), "email_domain": member.email.rsplit("@", 1)[-1],
         "company": profile.company or "", "stage": verdict.stage.value, "stage_overridden": bool(verdict.overridden),
         "stage_reasons": [str(r) for r in verdict.reasons],
         "scores": {name: {"value": float(getattr(scores, name).value),
                           "reasons": [str(r) for r in getattr(scores, name).reasons]}
                    for name in ("engagement", "advocacy", "risk")},
-        "tags": [t.name for t in profile.tags], "owner": _ref_json(profile.owner),
+        "tags": [t.name for t in profile.tags], "owner": ref_json(profile.owner),
         "consent": {"marketing": bool(profile.consent_marketing), "research": bool(profile.consent_research),
-                    "marketing_at": _iso(profile.consent_marketing_at), "research_at": _iso(profile.consent_research_at)},
-        "first_seen_at": _iso(profile.first_seen_at), "last_active_at": _iso(profile.last_active_at),
+                    "marketing_at": iso(profile.consent_marketing_at), "research_at": iso(profile.consent_research_at)},
+        "first_seen_at": iso(profile.first_seen_at), "last_active_at": iso(profile.last_active_at),
         "contacts": [{"id": c.id, "external_id": c.external_id, "email": c.email, "name": c.name or "",
                       "company": c.company or "", "status": c.status.value} for c in contacts_of(member.id)],
         "url": url_for("crm.profile", username=member.username),
@@ -158,14 +159,14 @@ def crm_profile(profile_id: int):
            tag="crm", auth="crm", blueprint=bp, response="CrmTimeline", errors=(400, 404),
            params=[PROFILE_ID, {"name": "kind", "in": "query", "schema": {"enum": list(KINDS)}}, PAGE])
 def crm_profile_timeline(profile_id: int):
-    staff = _staff()
+    staff = require_staff()
     profile = _profile(profile_id)
     kind = choice_arg("kind", list(KINDS), "")
-    rows, next_link = _page(services.timeline_query(profile.member_id, kind))
+    rows, next_link = page_of(services.timeline_query(profile.member_id, kind))
     audit(staff, "viewed_timeline", profile, via="api")
     db.session.commit()
-    items = [{"id": e.id, "kind": e.kind, "occurred_at": _iso(e.occurred_at), "thread_id": e.thread_id,
-              "post_id": e.post_id, "actor": _ref_json(e.actor),
+    items = [{"id": e.id, "kind": e.kind, "occurred_at": iso(e.occurred_at), "thread_id": e.thread_id,
+              "post_id": e.post_id, "actor": ref_json(e.actor),
               "excerpt": (e.excerpt or "") if can_see_source(staff, thread=e.thread, post=e.post) else "",
               "data": e.data or {},
               "url": url_for("forum.thread", thread_id=e.thread_id) if e.thread_id else None} for e in rows]
@@ -178,15 +179,15 @@ def crm_profile_timeline(profile_id: int):
                    {"name": "status", "in": "query", "schema": {"enum": [s.value for s in FeedbackStatus]}},
                    {"name": "sort", "in": "query", "schema": {"enum": ["votes", "newest"]}}, PAGE])
 def crm_feedback():
-    staff = _staff()
+    staff = require_staff()
     kind = choice_arg("kind", [k.value for k in FeedbackKind], "")
     status = choice_arg("status", [s.value for s in FeedbackStatus], "")
     sort = choice_arg("sort", ["votes", "newest"], "votes")
-    rows, next_link = _page(fb.feedback_query(kind, status, sort))
+    rows, next_link = page_of(fb.feedback_query(kind, status, sort))
     items = [{"id": i.id, "kind": i.kind.value, "status": i.status.value, "thread_id": i.thread_id,
-              "title": i.thread.title, "member": _ref_json(i.member), "votes": int(i.thread.score or 0),
-              "created_at": _iso(i.created_at), "first_reply_at": _iso(i.first_reply_at),
-              "first_official_reply_at": _iso(i.first_official_reply_at),
+              "title": i.thread.title, "member": ref_json(i.member), "votes": int(i.thread.score or 0),
+              "created_at": iso(i.created_at), "first_reply_at": iso(i.first_reply_at),
+              "first_official_reply_at": iso(i.first_official_reply_at),
               "url": url_for("forum.thread", thread_id=i.thread_id)} for i in rows]
     audit(staff, "api_feedback_listed", None, count=len(rows), kind=kind, status=status, sort=sort)
     db.session.commit()
@@ -194,5 +195,7 @@ def crm_feedback():
 
 
 def init_app(app) -> None:
-    csrf.exempt(bp)  # GET only; the API's bearer authentication runs app-wide before this
+    csrf.exempt(bp)  # the API's bearer authentication runs app-wide before this; cookie sessions checked below
+    if check_csrf not in bp.before_request_funcs.get(None, []):
+        bp.before_request(check_csrf)  # the writes of crm_bridge/records_api.py
     app.register_blueprint(bp)

@@ -11,19 +11,30 @@ Every change writes an **outbox event** in the same transaction (crm_bridge/outb
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+import statistics
+from datetime import datetime, timedelta
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from flask_login import current_user
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, func, or_, select
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
+from community import signals
+from community.crypto import EncryptedText
 from community.dbtypes import UTCDateTime, enum_type, utcnow
 from community.errors import ValidationFailed
 from community.extensions import db
-from community.forum.models import Thread
-from community.members.models import Member
+from community.forum.models import Board, Thread
+from community.members.models import Member, Role
 
+from . import feedback as fb
+from . import timeline
+from .models import FeedbackItem, FeedbackKind
 from .outbox import write
+from .permissions import can_view_crm
+from .subscribe import connect_all
 
 
 class CaseStatus(str, enum.Enum):
@@ -96,7 +107,7 @@ class CaseNote(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("crm_case.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[Member | None] = relationship(foreign_keys=[author_id])
@@ -154,6 +165,9 @@ def open_case(member: Member | None, title: str, *, threads=(), by: Member | Non
     case.threads = threads
     db.session.add(case)
     _emit("case.opened", case, by)
+    if member is not None:
+        timeline.record(member, "case_opened", at=now, thread=threads[0] if threads else None, actor=by,
+                        active=False, title=case.title, case_id=case.id)
     return case
 
 
@@ -192,6 +206,10 @@ def set_case_status(case: Case, status: CaseStatus | str, by: Member | None = No
     case.status = status
     case.updated_at = now
     _emit("case.changed", case, by, previous_status=previous.value)
+    if (status in (CaseStatus.resolved, CaseStatus.closed) and previous not in (CaseStatus.resolved, CaseStatus.closed)
+            and case.member is not None):
+        timeline.record(case.member, "case_resolved", at=now, thread=case.threads[0] if case.threads else None,
+                        actor=by, active=False, title=case.title, case_id=case.id, status=status.value)
     return case
 
 
@@ -267,3 +285,182 @@ def record_response(case: Case, at: datetime) -> None:
         if case.status is CaseStatus.new:
             case.status = CaseStatus.open
         _emit("case.changed", case, None, previous_status=CaseStatus.new.value)
+
+
+# ---- where cases come from ---------------------------------------------------------------------------
+
+AUTO_KINDS = (FeedbackKind.complaint, FeedbackKind.bug)
+
+
+def _auto_open(thread: Thread, kind) -> None:
+    if kind in AUTO_KINDS and thread.author is not None and thread.author.deleted_at is None \
+            and case_for_thread(thread.id) is None:
+        open_case(thread.author, thread.title, threads=[thread], source=kind.value, opened_at=thread.created_at)
+
+
+def on_thread_created(thread, post=None, **_kw):
+    """A complaint or a bug report becomes a case in the thread's own transaction."""
+    _auto_open(thread, fb.classify(thread, [t.name for t in thread.tags]))
+
+
+def on_thread_retagged(thread, **_kw):
+    item = fb.item_for(thread.id)
+    _auto_open(thread, item.kind if item is not None else fb.classify(thread, [t.name for t in thread.tags]))
+
+
+def on_post_created(post, **_kw):
+    """A staff reply is the case's first response; the customer writing back ends a wait for them."""
+    if post.author is None or getattr(post, "is_whisper", False) or getattr(post, "pending", False):
+        return
+    case = case_for_thread(post.thread_id)
+    if case is None:
+        return
+    at = post.created_at or utcnow()
+    if post.author.is_staff:
+        record_response(case, at)
+    elif case.status is CaseStatus.waiting and post.author_id == case.member_id:
+        set_case_status(case, CaseStatus.open, None, now=at)
+
+
+def on_answer_accepted(post, thread=None, by=None, **_kw):
+    """An accepted answer on a case's thread is the answer the member sees linked when the case resolves."""
+    case = case_for_thread((thread or post.thread).id)
+    if case is not None and case.answer_post_id is None:
+        case.answer_post_id = post.id
+
+
+_SUBSCRIPTIONS = {signals.thread_created: on_thread_created, signals.thread_retagged: on_thread_retagged,
+                  signals.post_created: on_post_created, signals.answer_accepted: on_answer_accepted}
+
+
+def connect() -> None:
+    connect_all(_SUBSCRIPTIONS)
+
+
+def open_overdue_questions(now: datetime | None = None) -> int:
+    """Open a case for every question past its response target that has none (the scheduler runs it)."""
+    opened = 0
+    for item in db.session.scalars(fb.overdue_query(now).where(FeedbackItem.kind == FeedbackKind.question)):
+        thread = item.thread
+        if case_for_thread(thread.id) is None and thread.author is not None and thread.author.deleted_at is None:
+            open_case(thread.author, thread.title, threads=[thread], source="question", opened_at=now or utcnow())
+            opened += 1
+    return opened
+
+
+def open_case_for_thread(thread: Thread, by: Member, *, priority: str = "normal") -> Case:
+    """Open (or find) the case for a thread, from the thread page, the feedback list or the response queue."""
+    item = fb.item_for(thread.id)
+    source = item.kind.value if item is not None else "staff"
+    return open_case(thread.author if thread.author is not None and thread.author.deleted_at is None else None,
+                     thread.title, threads=[thread], by=by, source=source, priority=priority, owner=by)
+
+
+# ---- lists and the SLA report -------------------------------------------------------------------------
+
+def cases_query(*, status: str = "", priority: str = "", owner_id: int | None = None, unowned: bool = False,
+                board_id: int | None = None, q: str = "", include_merged: bool = False):
+    """Cases matching the staff list's filters, the most urgent first, then the longest open."""
+    query = select(Case)
+    query = query.options(selectinload(Case.member), selectinload(Case.owner))  # a page's rows: three queries
+    if not include_merged:
+        query = query.where(Case.merged_into_id.is_(None))
+    if status == "active":
+        query = query.where(Case.status.in_((CaseStatus.new, CaseStatus.open, CaseStatus.waiting)))
+    elif status in CaseStatus.__members__:
+        query = query.where(Case.status == status)
+    if priority in CasePriority.__members__:
+        query = query.where(Case.priority == priority)
+    if owner_id is not None:
+        query = query.where(Case.owner_id == owner_id)
+    elif unowned:
+        query = query.where(Case.owner_id.is_(None))
+    if board_id is not None:
+        query = query.where(Case.board_id == board_id)
+    if q:
+        like = f"%{q.strip().casefold()}%"
+        query = query.where(or_(func.lower(Case.title).like(like), func.lower(Case.order_ref).like(like)))
+    rank = sql_case({"urgent": 0, "high": 1, "normal": 2, "low": 3}, value=Case.priority, else_=4)
+    return query.order_by(rank, Case.opened_at.asc(), Case.id.asc())
+
+
+def staff_members() -> list[Member]:
+    return db.session.scalars(select(Member).where(Member.role.in_((Role.staff, Role.admin)),
+                                                   Member.deleted_at.is_(None)).order_by(Member.username_key)).all()
+
+
+def first_response_hours(case: Case) -> float | None:
+    if case.first_response_at is None:
+        return None
+    return max(0.0, (case.first_response_at - case.opened_at).total_seconds() / 3600)
+
+
+def resolution_hours(case: Case) -> float | None:
+    """Hours from opening to resolution, less the time spent waiting for the customer."""
+    if case.resolved_at is None:
+        return None
+    return max(0.0, ((case.resolved_at - case.opened_at).total_seconds() - (case.paused_seconds or 0)) / 3600)
+
+
+def _p90(values: list[float]) -> float | None:
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(len(values) * 0.9))], 1) if values else None
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def sla_report(weeks: int = 12, now: datetime | None = None) -> dict:
+    """Median and 90th percentile first response and resolution hours, by ISO week opened and by board.
+
+    One query over the cases opened in the last `weeks` weeks (merged-away cases left out: their time
+    counts in the case they joined).
+    """
+    now = now or utcnow()
+    start = (now - timedelta(weeks=weeks - 1)).date()
+    start = start - timedelta(days=start.weekday())
+    rows = db.session.execute(
+        select(Case.opened_at, Case.first_response_at, Case.resolved_at, Case.paused_seconds, Case.board_id,
+               Board.name)
+        .outerjoin(Board, Board.id == Case.board_id)
+        .where(Case.merged_into_id.is_(None), Case.opened_at >= datetime.combine(start, datetime.min.time(), now.tzinfo))
+    ).all()
+    weeks_out = []
+    by_week: dict = {}
+    by_board: dict = {}
+    for opened, first, resolved, paused, board_id, board_name in rows:
+        week = opened.date() - timedelta(days=opened.date().weekday())
+        first_h = (first - opened).total_seconds() / 3600 if first else None
+        res_h = max(0.0, ((resolved - opened).total_seconds() - (paused or 0)) / 3600) if resolved else None
+        for bucket in (by_week.setdefault(week, {"cases": 0, "first": [], "resolution": []}),
+                       by_board.setdefault((board_id, board_name or ""), {"cases": 0, "first": [], "resolution": []})):
+            bucket["cases"] += 1
+            if first_h is not None:
+                bucket["first"].append(max(0.0, first_h))
+            if res_h is not None:
+                bucket["resolution"].append(res_h)
+
+    def figures(bucket):
+        return {"cases": bucket["cases"], "first_median": _median(bucket["first"]), "first_p90": _p90(bucket["first"]),
+                "resolution_median": _median(bucket["resolution"]), "resolution_p90": _p90(bucket["resolution"])}
+    for n in range(weeks):
+        week = start + timedelta(weeks=n)
+        weeks_out.append((week, figures(by_week.get(week, {"cases": 0, "first": [], "resolution": []}))))
+    boards = sorted(((name, figures(b)) for (_id, name), b in by_board.items()), key=lambda r: str(r[0]))
+    return {"weeks": weeks_out, "boards": boards}
+
+
+def notice_for(thread: Thread) -> dict | None:
+    """What the thread page tells the reader about the brand's case: its author and staff only (never cached:
+    the page cache serves guests alone)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return None
+    staff = can_view_crm(current_user)
+    if not staff and thread.author_id != current_user.id:
+        return None
+    case = case_for_thread(thread.id)
+    if case is None:
+        return None
+    answer_url = url_for("forum.post", post_id=case.answer_post_id) if case.answer_post_id else None
+    return {"id": case.id, "status": case.status.value, "answer_url": answer_url, "staff": staff}

@@ -67,6 +67,8 @@ def on_post_created(post, **_kw):
     thread = post.thread
     if post.author is None or (thread.author is not None and post.author.id == thread.author.id):
         return
+    if getattr(post, "is_whisper", False):
+        return  # a staff whisper is invisible to the member: they are still waiting for the brand
     item = item_for(thread.id)
     if item is None:
         return
@@ -155,13 +157,22 @@ def target_hours() -> int:
 
 
 def overdue_query(now=None):
-    """Feedback no one from the brand has answered within the target, longest wait first."""
+    """Feedback waiting for the brand (the feedback list's "Waiting for the brand") past the target, longest first.
+
+    The same rule as the list's status, so the two always agree: an item staff set back to waiting
+    after an answer is waiting again, and waits from when it was posted.
+    """
     now = now or utcnow()
     return (select(FeedbackItem).join(FeedbackItem.thread)
-            .where(Thread.deleted_at.is_(None), FeedbackItem.first_official_reply_at.is_(None),
-                   FeedbackItem.status.in_([FeedbackStatus.open]),
+            .where(Thread.deleted_at.is_(None), FeedbackItem.status == FeedbackStatus.open,
                    FeedbackItem.created_at < now - timedelta(hours=target_hours()))
-            .order_by(FeedbackItem.created_at.asc()))
+            .order_by(FeedbackItem.created_at.asc(), FeedbackItem.id.asc()))
+
+
+def is_overdue(item: FeedbackItem, now=None) -> bool:
+    """Whether `item` is in the response queue (the rule of `overdue_query`, for one item on a page)."""
+    now = now or utcnow()
+    return item.status is FeedbackStatus.open and item.created_at < now - timedelta(hours=target_hours())
 
 
 def response_times(days: int = 30) -> dict[str, dict]:

@@ -7,7 +7,7 @@ from flask import Flask
 
 from community.registry import register_scheduled_job
 
-from . import webhooks
+from . import cases, webhooks
 from .services import refresh_all_stages
 
 DAY = timedelta(days=1)
@@ -23,6 +23,12 @@ def prune_webhooks() -> str:
     return f"{webhooks.prune()} webhook events deleted"
 
 
+def open_overdue_cases() -> str:
+    """Open a case for every question past its response target that has none."""
+    return f"{cases.open_overdue_questions()} cases opened"
+
+
 def register(app: Flask) -> None:
+    register_scheduled_job(app, "crm.cases-overdue", open_overdue_cases, every=timedelta(hours=1))
     register_scheduled_job(app, "crm.refresh-stages", refresh_stages, every=DAY)
     register_scheduled_job(app, "crm.webhooks-prune", prune_webhooks, every=DAY)

@@ -13,17 +13,21 @@ import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Numeric, String, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
+from community import signals
 from community.dbtypes import UTCDateTime, enum_type, utcnow
 from community.errors import ValidationFailed
 from community.extensions import db
 from community.forum.models import Thread
-from community.members.models import Member
+from community.members.models import Member, Role
 
+from . import timeline
 from .outbox import write
+from .subscribe import connect_all
 
 
 class LeadStage(str, enum.Enum):
@@ -128,6 +132,9 @@ def create_lead(member: Member, *, thread: Thread | None = None, by: Member | No
                 confirmed_at=None if suggested else now, order_ref=(order_ref or None), created_at=now, updated_at=now)
     db.session.add(lead)
     _emit("lead.created", lead, by)
+    if not suggested:
+        timeline.record(member, "lead_created", at=now, thread=thread, actor=by, active=False, title=lead.title,
+                        lead_id=lead.id)
     return lead
 
 
@@ -139,7 +146,18 @@ def confirm_lead(lead: Lead, by: Member) -> Lead:
         lead.confirmed_at = utcnow()
         lead.updated_at = lead.confirmed_at
         _emit("lead.changed", lead, by, previous_stage=lead.stage.value)
+        if lead.member is not None:
+            timeline.record(lead.member, "lead_created", at=lead.confirmed_at, thread=lead.thread, actor=by,
+                            active=False, title=lead.title, lead_id=lead.id)
     return lead
+
+
+def dismiss_suggestion(lead: Lead, by: Member) -> None:
+    """Staff turn down a rule's suggestion: it is deleted (a suggestion was never a lead, nor synced)."""
+    if lead.confirmed_at is not None:
+        raise ValidationFailed(_l("Only a suggestion can be dismissed; set a lead's stage to lost instead."))
+    db.session.delete(lead)
+    db.session.flush()
 
 
 def set_lead_stage(lead: Lead, stage: LeadStage | str, by: Member | None = None) -> Lead:
@@ -172,3 +190,64 @@ def set_lead_value(lead: Lead, value, currency: str | None = None, by: Member | 
     lead.updated_at = utcnow()
     _emit("lead.changed", lead, by, previous_stage=lead.stage.value)
     return lead
+
+
+# ---- the suggestion rule ------------------------------------------------------------------------------------
+
+# A thread that asks about buying is suggested as a lead when its board, a tag or a word says so
+# (CRM_LEAD_RULES overrides these; matching is case-insensitive, words anywhere in the title or opening post).
+DEFAULT_RULES = {
+    "boards": [],
+    "tags": ["sales", "pricing", "purchase", "upgrade", "quote", "销售", "价格", "购买", "升级"],
+    "keywords": ["pricing", "price", "how much", "buy ", "purchase", "upgrade", "quote", "bulk order", "discount",
+                 "多少钱", "价格", "报价", "购买", "升级", "批量"],
+}
+
+
+def rules() -> dict:
+    return {**DEFAULT_RULES, **(current_app.config.get("CRM_LEAD_RULES") or {})}
+
+
+def matches_rule(thread: Thread, body: str = "") -> str | None:
+    """The rule a thread matches (for staff to read on the suggestion), or None."""
+    config = rules()
+    if thread.board is not None and thread.board.slug in config["boards"]:
+        return f"board:{thread.board.slug}"
+    tags = {t.name.casefold() for t in (thread.tags or [])}
+    for tag in config["tags"]:
+        if tag.casefold() in tags:
+            return f"tag:{tag}"
+    text = f" {thread.title} {body} ".casefold()
+    for word in config["keywords"]:
+        if word.casefold() in text:
+            return f"keyword:{word.strip()}"
+    return None
+
+
+def on_thread_created(thread, post=None, **_kw):
+    """Suggest a lead for staff to confirm when a new thread asks about buying (never for staff, nor for a
+    member who declined contact)."""
+    author = thread.author
+    if author is None or author.deleted_at is not None or author.role in (Role.staff, Role.admin):
+        return
+    if not may_contact(author) or lead_for_thread(thread.id) is not None:
+        return
+    if matches_rule(thread, getattr(post, "body_source", "") or "") is not None:
+        create_lead(author, thread=thread, suggested=True)
+
+
+def connect() -> None:
+    connect_all({signals.thread_created: on_thread_created})
+
+
+def leads_query(*, stage: str = "", owner_id: int | None = None, suggested: bool = False, member_id: int | None = None):
+    """Leads for the staff list: confirmed ones (or the rule's suggestions), newest first."""
+    query = select(Lead).options(selectinload(Lead.member), selectinload(Lead.owner), selectinload(Lead.thread))
+    query = query.where(Lead.confirmed_at.is_(None) if suggested else Lead.confirmed_at.is_not(None))
+    if stage in LeadStage.__members__:
+        query = query.where(Lead.stage == stage)
+    if owner_id is not None:
+        query = query.where(Lead.owner_id == owner_id)
+    if member_id is not None:
+        query = query.where(Lead.member_id == member_id)
+    return query.order_by(Lead.created_at.desc(), Lead.id.desc())

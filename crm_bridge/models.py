@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from community.crypto import EncryptedText
 from community.dbtypes import UTCDateTime, enum_type, utcnow
 from community.extensions import db
 from community.forum.models import Post, Thread
@@ -43,9 +44,10 @@ class CrmProfile(db.Model):
     consent_marketing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_research_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # where the member last asked a reward to be sent (community.rewards, through `reward_redeemed`)
-    shipping_name: Mapped[str] = mapped_column(String(120), default="")
-    shipping_address: Mapped[str] = mapped_column(Text, default="")
-    shipping_phone: Mapped[str] = mapped_column(String(40), default="")
+    # encrypted at rest (community/crypto.py), as every sensitive field below
+    shipping_name: Mapped[str] = mapped_column(EncryptedText, default="")
+    shipping_address: Mapped[str] = mapped_column(EncryptedText, default="")
+    shipping_phone: Mapped[str] = mapped_column(EncryptedText, default="")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -98,7 +100,7 @@ class StaffNote(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     profile_id: Mapped[int] = mapped_column(ForeignKey("crm_profiles.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(EncryptedText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[Member | None] = relationship(foreign_keys=[author_id])
@@ -185,7 +187,7 @@ class CrmContact(db.Model):
     match_key: Mapped[str] = mapped_column(String(254), index=True)  # crm_bridge.contacts.match_key(email)
     name: Mapped[str] = mapped_column(String(120), default="")
     company: Mapped[str] = mapped_column(String(120), default="")
-    phone: Mapped[str] = mapped_column(String(40), default="")
+    phone: Mapped[str] = mapped_column(EncryptedText, default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)  # the other columns of the imported row
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
     status: Mapped[ContactStatus] = mapped_column(enum_type(ContactStatus),

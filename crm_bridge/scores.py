@@ -2,11 +2,15 @@
 
 - **Engagement**: what the member did in the last 90 days, recent activity weighing more (the
   count in each 30-day window is weighted 1, 0.5 and 0.25: a step-wise decay over 90 days).
+  Flags raised count like a vote (1 each) and are named in the explanation.
 - **Advocacy**: accepted answers (10 each), upvotes received (2 each), replies in other members'
-  threads (1 each), over 90 days.
+  threads (1 each), flags a moderator upheld (5 each: the member helped keep the community clean),
+  over 90 days.
 - **Risk**: a negative-sentiment streak among the last five posts, complaints or bug reports left
   unanswered past the response target, and silence after a busy spell.
-Each is capped at 100. Lifecycle stage follows from them (services.derive_stage).
+Each is capped at 100. Lifecycle stage follows from them (services.derive_stage). They are recomputed for
+every member an event touches, in the event's own transaction (crm_bridge/freshness.py), and for everyone
+daily by the scheduler (`crm.refresh-stages`, crm_bridge/jobs.py), so members drift to dormant unaided.
 """
 from __future__ import annotations
 
@@ -66,13 +70,19 @@ def compute(profile: CrmProfile) -> Scores:
     if total("vote_given") or total("poll_ballot"):
         engagement.reasons.append(_("%(votes)d votes and %(ballots)d poll ballots in 90 days.",
                                     votes=total("vote_given"), ballots=total("poll_ballot")))
+    if total("flag_raised"):
+        engagement.reasons.append(_("%(flags)d posts flagged for the moderators in 90 days.",
+                                    flags=total("flag_raised")))
 
     advocacy = Score()
     accepted, upvotes = total("answer_accepted"), _upvotes(profile.member_id)
     helping = _replies_to_others(profile.member_id)
-    advocacy.value = round(min(100.0, accepted * 10 + upvotes * 2 + helping), 1)
+    upheld = total("flag_upheld")
+    advocacy.value = round(min(100.0, accepted * 10 + upvotes * 2 + helping + upheld * 5), 1)
     advocacy.reasons.append(_("%(accepted)d accepted answers, %(votes)d upvotes received, %(replies)d replies "
                               "helping others in 90 days.", accepted=accepted, votes=upvotes, replies=helping))
+    if upheld:
+        advocacy.reasons.append(_("%(flags)d of their flags upheld by the moderators in 90 days.", flags=upheld))
 
     risk = Score()
     negative = _negative_streak(profile.member_id)

@@ -10,19 +10,25 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from community.conversations import services as conversations
 from community.dbtypes import UTCDateTime, utcnow
-from community.errors import Conflict, ValidationFailed
+from community.errors import Conflict, NotPermitted, ServiceError, ValidationFailed
 from community.extensions import db
 from community.forum.models import Board, Post, Thread
+from community.mail import tokens
+from community.mail.compose import compose, enqueue, link
 from community.members.models import Member
+from community.members.services import set_consent
 
+from . import timeline
 from .models import CrmProfile, PostSentiment, Stage
 from .outbox import write
-from .services import profiles_query
+from .services import export_csv, profiles_query
 
 
 class Segment(db.Model):
@@ -165,3 +171,115 @@ def delete_segment(segment: Segment, by: Member | None = None) -> None:
     _emit("segment.deleted", segment, by)
     db.session.delete(segment)
     db.session.flush()
+
+
+# ---- export, messaging, unsubscribing ----------------------------------------------------------------------
+
+DEFAULTS = {
+    "CRM_SEGMENT_MESSAGES_PER_DAY": 5,        # messages to segments, by all staff together, in 24 hours
+    "CRM_SEGMENT_MESSAGE_GAP_HOURS": 24,      # one message per segment per this many hours
+    "CRM_SEGMENT_MAX_RECIPIENTS": 2000,       # larger segments are refused: use the mail provider instead
+}
+CHANNELS = ("mail", "message")
+SUBJECT_MAX, BODY_MAX = 200, 10000
+UNSUBSCRIBE_KIND = "marketing"
+
+
+def reachable_query(segment: Segment):
+    """The members of `segment` who said yes to marketing: the only ones exported or messaged."""
+    return (select(Member).where(Member.id.in_(segment_members(segment)), Member.consent_marketing.is_(True),
+                                 Member.deleted_at.is_(None)).order_by(Member.id))
+
+
+def export_segment(segment: Segment) -> str:
+    """The segment as CSV, the member list's columns (formula-safe cells), members who consented to marketing only."""
+    profiles = db.session.scalars(
+        select(CrmProfile).where(CrmProfile.member_id.in_(reachable_query(segment).with_only_columns(Member.id)))
+        .order_by(CrmProfile.member_id)).all()
+    return export_csv(profiles)
+
+
+def _config(name: str) -> int:
+    return int(current_app.config.get(name, DEFAULTS[name]))
+
+
+def check_rate(segment: Segment, now: datetime) -> None:
+    """Refuse a message over the limits: per segment and for all staff together (NotPermitted, 403)."""
+    gap = now - timedelta(hours=_config("CRM_SEGMENT_MESSAGE_GAP_HOURS"))
+    last = db.session.scalar(select(func.max(SegmentMessage.created_at)).where(SegmentMessage.segment_id == segment.id))
+    if last is not None and last > gap:
+        raise NotPermitted(_l("This segment had a message less than %(hours)d hours ago; wait before the next.",
+                              hours=_config("CRM_SEGMENT_MESSAGE_GAP_HOURS")))
+    today = db.session.scalar(select(func.count()).select_from(SegmentMessage)
+                              .where(SegmentMessage.created_at > now - timedelta(days=1))) or 0
+    if today >= _config("CRM_SEGMENT_MESSAGES_PER_DAY"):
+        raise NotPermitted(_l("The team has sent %(n)d segment messages in the last 24 hours, the most allowed.",
+                              n=today))
+
+
+def unsubscribe_url(member: Member) -> str:
+    return link("crm_segments.unsubscribe", token=tokens.make(tokens.UNSUBSCRIBE, {"m": member.id, "k": UNSUBSCRIBE_KIND}))
+
+
+def message_segment(segment: Segment, staff: Member, channel: str, subject: str, body: str) -> SegmentMessage:
+    """Send `subject`/`body` to every consenting member of the segment, by mail or private message.
+
+    Each mail carries a one-click unsubscribe (List-Unsubscribe-Post) that withdraws marketing consent; a
+    private message carries the same link. Each recipient's timeline records the message. Rate limited.
+    """
+    if channel not in CHANNELS:
+        raise _bad("channel", _l("Send by mail or as a private message."))
+    subject, body = (subject or "").strip(), (body or "").strip()
+    if not subject or len(subject) > SUBJECT_MAX:
+        raise _bad("subject", _l("A subject of 1 to %(n)d characters.", n=SUBJECT_MAX))
+    if not body or len(body) > BODY_MAX:
+        raise _bad("body", _l("A message of 1 to %(n)d characters.", n=BODY_MAX))
+    now = utcnow()
+    check_rate(segment, now)
+    recipients = db.session.scalars(reachable_query(segment).limit(_config("CRM_SEGMENT_MAX_RECIPIENTS") + 1)).all()
+    if len(recipients) > _config("CRM_SEGMENT_MAX_RECIPIENTS"):
+        raise _bad("channel", _l("This segment has more than %(n)d consenting members: narrow it first.",
+                                 n=_config("CRM_SEGMENT_MAX_RECIPIENTS")))
+    sent = 0
+    for member in recipients:
+        if member.id == staff.id:
+            continue
+        if channel == "mail":
+            if not member.email_verified:
+                continue
+            url = unsubscribe_url(member)
+            message = compose(to=member.email, kind="segment", template="segment_message", member=member,
+                              segment_subject=subject, segment_body=body, unsubscribe_url=url,
+                              preferences_url=link("members.settings", _anchor="consent"))
+            message.headers = {**(message.headers or {}), "List-Unsubscribe": f"<{url}>",
+                               "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+            enqueue(message)
+        else:
+            text = f"{body}\n\n---\n{_l('No more messages like this:')} {unsubscribe_url(member)}"
+            try:
+                with db.session.begin_nested():
+                    conversations.start_conversation(staff, [member], subject, text)
+            except ServiceError:
+                continue  # the member blocked the sender: skipped, not counted
+        timeline.record(member, "segment_message", at=now, actor=staff, active=False, segment=segment.name,
+                        subject=subject, channel=channel)
+        sent += 1
+    row = SegmentMessage(segment_id=segment.id, sent_by_id=staff.id, channel=channel, subject=subject, body=body,
+                         recipients=sent, created_at=now)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def unsubscribe_member(token: str) -> Member:
+    """Withdraw marketing consent for the member an unsubscribe link names (idempotent); raise TokenInvalid."""
+    payload = tokens.read(tokens.UNSUBSCRIBE, token)
+    if payload.get("k") != UNSUBSCRIBE_KIND:
+        raise tokens.TokenInvalid()
+    member = db.session.get(Member, payload["m"])
+    if member is None or member.deleted_at is not None:
+        raise tokens.TokenInvalid()
+    if member.consent_marketing:
+        set_consent(member, marketing=False, research=bool(member.consent_research))
+    return member
+

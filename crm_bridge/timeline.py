@@ -29,6 +29,8 @@ KINDS = ("registered", "thread_started", "replied", "staff_reply", "vote_given",
          "flag_raised", "flag_received", "moderation", "reaction_received",
          # staff-inbox conversations only (crm_bridge/conversations.py); member-to-member ones never arrive
          "staff_conversation", "private_staff_reply",
+         # a flag of theirs a moderator upheld; the CRM's own records about them (cases, leads, segment messages)
+         "flag_upheld", "case_opened", "case_resolved", "lead_created", "segment_message",
          # read from the external CRM (crm_bridge/sync.py): an order the member placed
          "order")
 
@@ -60,10 +62,20 @@ def record(member, kind: str, *, at: datetime | None = None, thread=None, post=N
             (CrmProfile.last_active_at.is_(None) | (CrmProfile.last_active_at < at), at),
             else_=CrmProfile.last_active_at)
     if member.id is not None:
+        touch(member.id)
         db.session.execute(update(CrmProfile).where(CrmProfile.member_id == member.id).values(**values))
         if active and kind in rollups.ACTIVE_KINDS:
             rollups.mark_active(member.id, at)
     return event
+
+
+def touch(member_id: int) -> None:
+    """Note that `member_id`'s scores and stage need recomputing before this transaction commits
+    (crm_bridge/freshness.py does it in the event's own transaction)."""
+    db.session.info.setdefault(TOUCHED, set()).add(member_id)
+
+
+TOUCHED = "crm_touched_members"
 
 
 def _post_text(post) -> str:
@@ -147,6 +159,15 @@ def on_content_flagged(flag, item=None, hidden=False, **_kw):
                hidden=bool(hidden) or None)
 
 
+def on_review_resolved(item, by=None, outcome=None, **_kw):
+    if outcome != "agreed":
+        return
+    for flag in getattr(item, "flags", None) or ():
+        record(getattr(flag, "flagger", None), "flag_upheld", at=event_time(getattr(item, "resolved_at", None)),
+               post=getattr(item, "post", None), actor=by, active=False,
+               reason=getattr(getattr(flag, "reason", None), "value", None))
+
+
 def _moderation(action: str):
     def receiver(sender, by=None, reason="", until=None, at=None, **_kw):
         target = sender if not hasattr(sender, "thread_id") else sender.author
@@ -169,6 +190,7 @@ _SUBSCRIPTIONS = {
     signals.reward_redeemed: on_reward_redeemed,
     signals.trust_level_changed: on_trust_level_changed,
     signals.content_flagged: on_content_flagged,
+    signals.review_resolved: on_review_resolved,
     signals.post_hidden: _moderation("hidden"),
     signals.member_silenced: _moderation("silenced"),
     signals.member_suspended: _moderation("suspended"),

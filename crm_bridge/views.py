@@ -251,7 +251,8 @@ def feedback():
     sort = "newest" if request.args.get("sort") == "newest" else "votes"
     items = _paginate(fb.feedback_query(kind, status, sort), page_arg())
     return render_template("crm_bridge/feedback.html", items=items, kind=kind, status=status, sort=sort,
-                           kinds=fb.KIND_LABELS, statuses=fb.STATUS_LABELS, errors={})
+                           kinds=fb.KIND_LABELS, statuses=fb.STATUS_LABELS, errors={}, overdue=fb.is_overdue,
+                           now=utcnow())
 
 
 @bp.route("/crm/feedback/<int:item_id>", methods=["POST"])
@@ -265,7 +266,8 @@ def reclassify(item_id: int):
         db.session.rollback()
         items = _paginate(fb.feedback_query(), 1)
         return render_template("crm_bridge/feedback.html", items=items, kind="", status="", sort="votes",
-                               kinds=fb.KIND_LABELS, statuses=fb.STATUS_LABELS, errors=exc.fields or {"_": str(exc)}), 422
+                               kinds=fb.KIND_LABELS, statuses=fb.STATUS_LABELS, errors=exc.fields or {"_": str(exc)},
+                               overdue=fb.is_overdue, now=utcnow()), 422
     db.session.commit()
     flash(_("Feedback item saved."))
     return redirect(url_for("crm.feedback", **{k: v for k, v in request.args.items() if k in ("kind", "status", "sort")}))

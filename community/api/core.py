@@ -271,7 +271,8 @@ def operation(method: str, path: str, *, summary: str, tag: str, auth: str | Non
         if limit:
             view = limiter.limit(limit, methods=[method])(view)
         flask_path = path.replace("{", "<").replace("}", ">")
-        for name in ("thread_id", "post_id", "item_id", "token_id", "profile_id", "conversation_id"):
+        for name in ("thread_id", "post_id", "item_id", "token_id", "profile_id", "conversation_id", "case_id", "lead_id",
+                     "segment_id"):
             flask_path = flask_path.replace(f"<{name}>", f"<int:{name}>")
         (blueprint or bp).add_url_rule(flask_path, endpoint=endpoint, view_func=view, methods=[method])
         return fn

@@ -8,7 +8,8 @@ The archive is a tar.gz holding:
     database.pgdump      PostgreSQL: `pg_dump --format=custom` (one consistent snapshot)
     uploads/...          the uploaded files (UPLOADS_PATH, default <instance>/uploads)
     instance/...         the small files at the top of the instance folder (secret_key and other generated
-                         keys and settings), without the database itself, the search index or the mail folder
+                         keys and settings), without the database itself, the search index or the mail folder,
+                         and never the data encryption key (keep it apart: docs/crm.md, "Encryption at rest")
 
 `restore` goes into an EMPTY database only (it refuses otherwise, saying why), puts the files back
 (an instance file that differs is kept beside as `<name>.before-restore`), rebuilds the search index
@@ -32,6 +33,7 @@ from flask import Flask
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import make_url
 
+from .. import crypto
 from ..dbtypes import utcnow
 from ..extensions import db
 from ..forum.models import Board, Post, Thread
@@ -105,6 +107,8 @@ def _instance_files(app: Flask) -> list[Path]:
             continue
         if path.name.endswith(_DATABASE_SUFFIXES) or ".before-restore" in path.name:
             continue
+        if path.name.startswith(crypto.KEY_FILE) or path.name == crypto.RETIRED_FILE:
+            continue  # the data key never travels with the ciphertext it protects (community/crypto.py)
         if path.stat().st_size <= INSTANCE_FILE_MAX_BYTES:
             found.append(path)
     return found

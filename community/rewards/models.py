@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..crypto import EncryptedText
 from ..dbtypes import UTCDateTime, enum_type, utcnow
 from ..extensions import db
 from ..members.models import Member
@@ -122,9 +123,10 @@ class Redemption(db.Model):
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     # Where to send it (rewards that need shipping only); staff see it with the redemption and on the CRM profile.
-    shipping_name: Mapped[str] = mapped_column(String(120), default="")
-    shipping_address: Mapped[str] = mapped_column(Text, default="")
-    shipping_phone: Mapped[str] = mapped_column(String(40), default="")
+    # encrypted at rest (community/crypto.py); the form limits their length
+    shipping_name: Mapped[str] = mapped_column(EncryptedText, default="")
+    shipping_address: Mapped[str] = mapped_column(EncryptedText, default="")
+    shipping_phone: Mapped[str] = mapped_column(EncryptedText, default="")
 
     member: Mapped[Member] = relationship(foreign_keys=[member_id])
     reward: Mapped[Reward] = relationship()

@@ -22,6 +22,7 @@ from community.members.models import Member, Role
 from community.moderation import flags as moderation
 from community.moderation import thread_tools
 from community.notifications.services import follow_thread
+from crm_bridge import cases, leads, segments
 from crm_bridge import services as crm
 from crm_bridge.models import CrmProfile
 from tests import factories
@@ -71,6 +72,12 @@ ITEMS = [
     Item("staff private CRM note", "zqcrmnote", frozenset(STAFF)),
     # Staff's tags on a member's CRM profile: the member's own data export lists them, nobody else's page.
     Item("CRM profile tag", "zqcrmtag", frozenset(STAFF), owner="author"),
+    # Cases, leads, segments (crm_bridge/cases.py, leads.py, segments.py): staff only, never moderators. The
+    # member sees only that the brand looks into their thread ("... is looking into this"), no note, no order.
+    Item("case internal note", "zqcasenote", frozenset(STAFF)),
+    Item("case order number", "zqcaseorder", frozenset(STAFF)),
+    Item("lead order number", "zqleadorder", frozenset(STAFF)),
+    Item("segment name", "zqsegment", frozenset(STAFF)),
     # Private conversations: member-to-member ones only for their participants (never moderators, staff or
     # the CRM); a reported message (that one only) also for moderators; the staff inbox for staff.
     Item("member-to-member private message", "zqdirectmsg", frozenset({"author", "member"}), owner="author"),
@@ -92,6 +99,7 @@ class World:
     seen: dict = field(default_factory=dict)       # (role, channel name) -> text, fetched once per module
     uploads: list = field(default_factory=list)    # /uploads/<id> of a .txt attachment in each restricted post
     conversations: dict = field(default_factory=dict)  # conversation id -> its message ids
+    crm_records: dict = field(default_factory=dict)  # "case", "lead", "segment" -> id
 
 
 # ---- the world ------------------------------------------------------------------------------------
@@ -166,7 +174,12 @@ def build_world(app) -> World:
     thread_tools.move_thread(people["admin"], moving, staff)
     crm.add_note(sue, crm.ensure_profile(ann), "CRM note zqcrmnote: renewal at risk")
     crm.update_profile(sue, crm.ensure_profile(ann), tags="zqcrmtag")
+    case = cases.open_case(ann, open_thread.title, threads=[open_thread], by=sue, order_ref="zqcaseorder-1")
+    cases.add_case_note(case, sue, "Case note zqcasenote: refund approved")
+    lead = leads.create_lead(ann, thread=open_thread, by=sue, value="120", order_ref="zqleadorder-2")
+    segment = segments.save_segment("VIP zqsegment", {"tag": "zqcrmtag"}, sue)
     _db.session.commit()
+    world.crm_records = {"case": case.id, "lead": lead.id, "segment": segment.id}
     world.conversations = _plant_conversations(ann, people["member"], people["staff"])
     assert _db.session.get(type(hidden), hidden.id).hidden_at is not None
 

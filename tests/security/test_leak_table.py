@@ -144,12 +144,16 @@ def my_data_json(client, role, world) -> str:
 def crm_pages(client, role, world) -> str:
     paths = ["/crm/", "/crm/members", *(f"/crm/members/{name}" for name in world.usernames), "/crm/feedback",
              "/crm/response-queue", "/crm/contacts", "/crm/audit", "/api/v1/crm/profiles", "/api/v1/crm/feedback",
-             *(f"/api/v1/crm/profiles/{pid}{tail}" for pid in world.profiles for tail in ("", "/timeline"))]
+             *(f"/api/v1/crm/profiles/{pid}{tail}" for pid in world.profiles for tail in ("", "/timeline")),
+             "/crm/cases?status=all", f"/crm/cases/{world.crm_records['case']}", "/crm/cases/report", "/crm/leads",
+             "/crm/leads?view=suggested", "/crm/segments", f"/crm/segments/{world.crm_records['segment']}",
+             "/api/v1/crm/cases", f"/api/v1/crm/cases/{world.crm_records['case']}", "/api/v1/crm/leads",
+             "/api/v1/crm/segments"]
     return "\n".join(_get(client, path) for path in paths)
 
 
 def csv_exports(client, role, world) -> str:
-    return _get(client, "/crm/members?format=csv")
+    return _get(client, "/crm/members?format=csv") + _get(client, f"/crm/segments/{world.crm_records['segment']}.csv")
 
 
 def mails(client, role, world) -> str:
@@ -451,7 +455,7 @@ MUST_SHOW = {
     "search_page": {"zqstaffbody", "zqmembersonly", "zqwhisper", "zqgroupboard"},
     "search_api": {"zqstaffbody", "zqmembersonly", "zqwhisper", "zqgroupboard"},
     "moderation_pages": {"zqflagnote"},
-    "crm_pages": {"zqcrmnote"},
+    "crm_pages": {"zqcrmnote", "zqcasenote", "zqcaseorder", "zqleadorder", "zqsegment"},
     "socket_events": {"zqwhisper", "zqlivewhisper", "zqpending", "zqhidden", "zqdeleted"},
     "uploads": {"zqstaffbody", "zqmembersonly", "zqgroupboard", "zqwhisper", "zqpending", "zqhidden", "zqdeleted",
                 "zqmovedtitle", "zqmovedreply"},
