@@ -42,8 +42,8 @@ def build(app, members: int) -> None:
     now = utcnow()
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
-        rows = [{"id": i, "username": f"m{i}", "username_key": f"m{i}", "email": f"m{i}@bench.example",
-                 "email_key": f"m{i}@bench.example", "password_hash": "x", "role": "member", "created_at": now,
+        rows = [{"id": i, "username": f"m{i}", "username_key": f"m{i}", "email": f"m{i}@bench-members.net",
+                 "email_key": f"m{i}@bench-members.net", "password_hash": "x", "role": "member", "created_at": now,
                  "email_verified_at": now, "display_name": f"Member {i}"} for i in range(1, members + 1)]
         for start in range(0, len(rows), 2000):
             db.session.execute(insert(Member), rows[start:start + 2000])
@@ -59,7 +59,7 @@ def ceiling(members: int, batch: int) -> float:
         conn = TrytonConnector(server.url)
         started = time.perf_counter()
         for start in range(1, members + 1, batch):
-            people = [(f"Member {i}", f"m{i}@bench.example", f"Company {i % 97}" if i % 3 else "")
+            people = [(f"Member {i}", f"m{i}@bench-members.net", f"Company {i % 97}" if i % 3 else "")
                       for i in range(start, min(members + 1, start + batch))]
             conn.find_parties_many([email for _name, email, _company in people])
             conn.create_parties(people)

@@ -456,8 +456,21 @@ def link_members(conn, members: list[Member]) -> list[SyncLink]:
                                                                                   "remote": pulled}, "linked", []
         else:
             to_create.append((link, local, member.email))
-    ids = conn.create_parties([(local["name"], email, local["company"]) for _link_, local, email in to_create])
+    people = [(local["name"], email, local["company"]) for _link_, local, email in to_create]
+    try:
+        ids = conn.create_parties(people)
+    except connectors.Rejected:
+        ids = []  # one refused address must not hold up the batch: one by one, the refused ones are marked
+        for person in people:
+            try:
+                ids.append(conn.create_party(*person))
+            except connectors.Rejected as exc:
+                ids.append(exc)
     for (link, local, _email), remote_id in zip(to_create, ids, strict=True):
+        if isinstance(remote_id, Exception):
+            # shown on /crm/sync; linked again when the member's address changes (the link is then dropped)
+            link.state, link.remote_id, link.conflict = "refused", None, {"error": str(remote_id)[:300]}
+            continue
         link.remote_id, link.snapshot, link.state, link.candidates = remote_id, {"local": local, "remote": local}, \
             "linked", []
     db.session.flush()
@@ -778,11 +791,12 @@ def status(name: str) -> dict:
     pending = db.session.scalars(select(SyncItem).where(SyncItem.connector == name, SyncItem.status == "pending")
                                  .order_by(SyncItem.id).limit(50)).all()
     conflicts = db.session.scalars(select(SyncLink).where(SyncLink.connector == name,
-                                                          SyncLink.state.in_(("conflict", "ambiguous")))
+                                                          SyncLink.state.in_(("conflict", "ambiguous", "refused")))
                                    .order_by(SyncLink.id).limit(50)).all()
     return {"state": state, "pending_count": counts.get("pending", 0), "failed_count": counts.get("failed", 0),
             "done_count": counts.get("done", 0), "linked_count": links.get("linked", 0),
             "conflict_count": links.get("conflict", 0), "ambiguous_count": links.get("ambiguous", 0),
+            "refused_count": links.get("refused", 0),
             "failed": failed, "pending": pending, "conflicts": conflicts}
 
 

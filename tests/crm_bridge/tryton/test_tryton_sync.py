@@ -24,7 +24,7 @@ _seq = iter(range(1, 10_000))
 def _verified(username: str, **kwargs):
     """Sign up and verify the email (a party is only ever matched or made for a verified address)."""
     n = next(_seq)
-    member = factories.member(f"{username}{n}", email=f"{username}{n}@example.org", **kwargs)
+    member = factories.member(f"{username}{n}", email=f"{username}{n}@tent-owners.net", **kwargs)
     member.email_verified_at = utcnow()
     _db.session.commit()
     return member
@@ -201,3 +201,17 @@ def test_a_segment_becomes_a_party_category_and_a_case_names_its_order(tryton_ap
     # a draft sale cannot be a complaint's origin in Tryton (only a confirmed one): the description names it
     complaint = tryton.call("sale.complaint.read", [_link("case", case.id).remote_id], ["origin", "description"])[0]
     assert complaint["origin"] == f"sale.sale,{sale}" or f"Order: {order.number}" in complaint["description"]
+
+
+def test_flask_crm_sync_runs_one_pass_and_says_when_tryton_is_down(tryton_app, tryton):
+    member = _verified("cli")
+    runner = tryton_app.test_cli_runner()
+    result = runner.invoke(args=["crm", "sync"])
+    assert result.exit_code == 0, result.output
+    assert "Synced:" in result.output and _link("member", member.id).remote_id
+    tryton.stop()
+    result = runner.invoke(args=["crm", "sync"])
+    assert result.exit_code == 1 and "paused" in result.output
+    tryton_app.config.pop("TRYTON_URL")
+    result = runner.invoke(args=["crm", "sync"])
+    assert result.exit_code != 0 and "TRYTON_URL" in result.output
