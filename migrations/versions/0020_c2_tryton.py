@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0020_c2'
-down_revision = '0020_c1'
+down_revision = '0019_n4'
 branch_labels = None
 depends_on = None
 
