@@ -79,6 +79,8 @@ def load(app, overrides: dict | None = None) -> None:
         if not value.isdigit():
             raise ValueError(f"TRUSTED_PROXIES is the number of reverse proxies in front (0, 1, 2 ...), not {value!r}")
         app.config["TRUSTED_PROXIES"] = int(value)
+    if env.get("TRYTON_URL"):
+        app.config["TRYTON_URL"] = env["TRYTON_URL"]
     if env.get("UPLOADS_PATH"):
         app.config["UPLOADS_PATH"] = env["UPLOADS_PATH"]
     for key in ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_NAME"):  # one sign-in provider

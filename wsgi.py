@@ -12,9 +12,11 @@ from community.extensions import socketio
 app = create_app()
 
 if __name__ == "__main__":
+    from crm_bridge import sync
     from crm_bridge.webhooks import start_in_thread
 
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     start_in_thread(app)
+    sync.start_in_thread(app)  # the CRM sync with Tryton, only when TRYTON_URL is set
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)

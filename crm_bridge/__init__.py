@@ -44,6 +44,8 @@ from . import (
     roles,
     segment_views,
     segments,
+    sync,
+    sync_views,
     timeline,
     views,
     webhook_views,
@@ -56,23 +58,25 @@ from .services import refresh_all_stages
 def init_app(app: Flask) -> None:
     """Register the CRM pages and commands and subscribe the bridge to the community's signals."""
     app.config.setdefault("CRM_RESPONSE_TARGET_HOURS", 24)  # the queue lists feedback unanswered for longer
-    for name, value in (*webhooks.DEFAULTS.items(), *segments.DEFAULTS.items()):
+    for name, value in (*webhooks.DEFAULTS.items(), *segments.DEFAULTS.items(), *sync.DEFAULTS.items()):
         app.config.setdefault(name, value)
     app.register_blueprint(views.bp)
     app.register_blueprint(webhook_views.bp)
     app.register_blueprint(case_views.bp)
     app.register_blueprint(lead_views.bp)
     app.register_blueprint(segment_views.bp)
+    app.register_blueprint(sync_views.bp)
     api.init_app(app)
     interactions.init_app(app)
     for connect in (timeline.connect, outbox.connect, feedback.connect, moods.connect, erasure.connect,
                     roles.connect, conversations.connect, choices.connect, interactions.connect, freshness.connect,
-                    cases.connect, leads.connect):
+                    cases.connect, leads.connect, sync.connect):
         _connect_once(connect)
     app.add_template_global(moods.for_post, "post_sentiment")
     app.add_template_global(moods.why, "sentiment_why")
     app.add_template_global(moods.corrections_of, "sentiment_corrections")
     app.context_processor(lambda: {"sentiment_labels": moods.label_names()})
+    app.add_template_global(sync.member_orders, "crm_orders")  # the member's orders from the external CRM
     app.add_template_global(permissions, "crm_can")  # crm_can.can_view_crm(member) in the partials below
     register_template_slot(app, "post_after_body", "crm_bridge/_post_sentiment.html", order=30)
     app.add_template_global(cases.notice_for, "crm_case_notice")
@@ -101,6 +105,8 @@ def _admin_sections() -> None:
                         _l("Send community events to other systems."), order=90))
     add_section(Section("crm-audit", _l("Staff audit log"), "crm.audit_log", permissions.can_view_crm,
                         _l("Every view and change of CRM records by staff, and every change of role."), order=95))
+    add_section(Section("crm-sync", _l("CRM sync"), "crm_sync.index", permissions.can_view_crm,
+                        _l("What is waiting, failed or in conflict with the external CRM (Tryton)."), order=96))
 
 
 _connected: set = set()
@@ -188,6 +194,8 @@ def export_sentiment_labels(file) -> None:
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit (tests, cron).")
 def worker_command(once: bool) -> None:
     """Deliver the outbox to the webhook endpoints (runs until stopped; several may run at once)."""
+    if not once:
+        sync.start_in_thread(current_app._get_current_object())  # only when TRYTON_URL is set
     rounds = webhooks.run(once=once)
     if once:
         click.echo(f"Outbox drained ({rounds} rounds with work).")
@@ -215,3 +223,17 @@ def rotate_key_command(no_new_key: bool) -> None:
         done = crypto.reencrypt(db.session, db.metadata, progress=bar.update)
     click.echo(f"Re-encrypted {done} values under key {crypto.keyring().current_id}; "
                f"{crypto.pending(db.session, db.metadata)} left.")
+
+
+@crm_cli.command("sync")
+def sync_command() -> None:
+    """One pass with the external CRM (TRYTON_URL): send what is queued, compare what is linked, read orders."""
+    outcome = sync.sync_once()
+    if outcome.get("configured") is False:
+        raise click.ClickException("No external CRM is configured: set TRYTON_URL.")
+    if "paused" in outcome:
+        click.echo(f"The CRM cannot be reached; the sync is paused and staff were notified: {outcome['paused']}",
+                   err=True)
+        sys.exit(1)
+    click.echo(f"Synced: {outcome['queued']} events queued, {outcome['delivered']} sent, "
+               f"{outcome['reconciled']} records compared or linked.")

@@ -31,6 +31,8 @@ class CrmProfile(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), unique=True)
     company: Mapped[str] = mapped_column(String(120), default="")
+    # the name the brand knows the member by (from the external CRM, crm_bridge/sync.py); never shown publicly
+    full_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
     # a stage staff chose by hand wins over the derived one until they clear it
     stage_override: Mapped[Stage | None] = mapped_column(enum_type(Stage))
     # the derived stage as last computed (on a profile view and by `flask crm refresh-stages`), for filters

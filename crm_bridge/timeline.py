@@ -32,7 +32,9 @@ KINDS = ("registered", "thread_started", "replied", "staff_reply", "vote_given",
          # social interactions outside the forum (crm_bridge/interactions.py)
          "interaction",
          # a flag of theirs a moderator upheld; the CRM's own records about them (cases, leads, segment messages)
-         "flag_upheld", "case_opened", "case_resolved", "lead_created", "segment_message")
+         "flag_upheld", "case_opened", "case_resolved", "lead_created", "segment_message",
+         # read from the external CRM (crm_bridge/sync.py): an order the member placed
+         "order")
 
 
 def event_time(*candidates) -> datetime:
