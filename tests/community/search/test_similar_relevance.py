@@ -93,10 +93,17 @@ def db(app, demo):
         _db.session.remove()
 
 
+_filled: set = set()
+
+
 @pytest.fixture
-def empty_index():
-    """The index holds the demo: the search folder's emptying fixture is not wanted here."""
-    return None
+def empty_index(app, demo, search_backend):
+    """The index holds the demo (the search folder's emptying fixture is not wanted here): filled once per backend."""
+    if search_backend not in _filled:
+        result = app.test_cli_runner().invoke(args=["community", "search", "reindex", "--backend", search_backend])
+        assert result.exit_code == 0, result.output
+        assert search.wait()
+        _filled.add(search_backend)
 
 
 @pytest.fixture
