@@ -81,6 +81,8 @@ def load(app, overrides: dict | None = None) -> None:
         app.config["TRUSTED_PROXIES"] = int(value)
     if env.get("UPLOADS_PATH"):
         app.config["UPLOADS_PATH"] = env["UPLOADS_PATH"]
+    if env.get("SEARCH_BACKEND", "").strip():  # contract: whoosh (default) or postgres (community/search/backends)
+        app.config["SEARCH_BACKEND"] = env["SEARCH_BACKEND"].strip().lower()
     if "RATELIMIT_ENABLED" in env:
         app.config["RATELIMIT_ENABLED"] = env["RATELIMIT_ENABLED"].strip().lower() not in {"0", "false", "no", "off"}
 

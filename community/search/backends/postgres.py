@@ -20,6 +20,7 @@ similarity where the extension is installed (else by edit distance among words o
 from __future__ import annotations
 
 import logging
+import math
 
 from sqlalchemy import text
 from whoosh.query import And, AndMaybe, AndNot, Every, Not, NullQuery, Or, Phrase, Require, Term
@@ -174,6 +175,27 @@ class _Compiler:
         raise _Unsupported(type(query).__name__)
 
 
+def _ranked_words(query, found: dict | None = None) -> dict:
+    """Return {word: the weights it is asked in} of the positive words and phrases that rank."""
+    found = {} if found is None else found
+    kind = type(query)
+    if kind is Term and query.fieldname in WEIGHTS:
+        found.setdefault(query.text, set()).add(WEIGHTS[query.fieldname])
+    elif kind is Phrase and query.fieldname in WEIGHTS:
+        for word in query.words:
+            found.setdefault(word, set()).add(WEIGHTS[query.fieldname])
+    elif kind in (And, Or):
+        for sub in query.subqueries:
+            if type(sub) is not Not:
+                _ranked_words(sub, found)
+    elif kind in (AndMaybe, Require):
+        _ranked_words(query.a, found)
+        _ranked_words(query.b, found)
+    elif kind is AndNot:
+        _ranked_words(query.a, found)
+    return found
+
+
 def _ranking(query) -> str | None:
     """The tsquery of the words that rank (the positive words and phrases), or None."""
     kind = type(query)
@@ -215,12 +237,11 @@ class PostgresSearch:
             return Found()
         rank = _ranking(query)
         if sort == "newest":
-            order = "d.created DESC, d.post_id"
+            order = "d.created DESC, d.post_id DESC"  # the same second: the later post first
         elif sort == "votes":
             order = "d.score DESC, d.post_id"
         elif rank is not None:
-            # ts_rank's default weights: D 0.1, C 0.2, B 0.4, A 1.0 (a title word counts ten times a body word)
-            order = f"ts_rank(d.terms, CAST({compiler.param(rank)} AS tsquery)) DESC, d.post_id"
+            order = f"{self._rank(compiler, query, rank)} DESC, d.post_id"
         else:
             order = "d.post_id"
         total_sql = ", count(*) OVER () AS total" if count else ""
@@ -229,6 +250,35 @@ class PostgresSearch:
             {**compiler.params, "limit": max(int(limit), 1)}).all()
         ids = [row[0] for row in rows][:limit]
         return Found(ids, rows[0][1] if rows and count else len(ids), False)
+
+    @staticmethod
+    def _rank(compiler: _Compiler, query, rank: str) -> str:
+        """The relevance of a document as SQL: ts_rank (title words weigh ten times body words, longer
+        documents a little less), and with several words each word's rank times its rarity (BM25's idf),
+        so that a rare word of the query counts for more than a common one, as with Whoosh."""
+        weights = "'{0.17, 0, 0.4, 1.0}'"  # D (body), C (filters: never ranked), B, A (title): Whoosh's 1:6
+        words = _ranked_words(query)
+        if len(words) < 2 or len(words) > 24:
+            return f"ts_rank({weights}, d.terms, CAST({compiler.param(rank)} AS tsquery), 1)"
+        ordered = sorted(words)
+        counts = db.session.execute(text(
+            "SELECT count(*), " + ", ".join(f"count(*) FILTER (WHERE d.terms @@ CAST(:w{i} AS tsquery))"
+                                             for i in range(len(ordered)))
+            + " FROM search_documents d WHERE d.terms @@ CAST(:anyword AS tsquery)"),
+            {**{f"w{i}": _quote(w) for i, w in enumerate(ordered)},
+             "anyword": " | ".join(_quote(w) for w in ordered)}).one()
+        total = int(db.session.scalar(text(
+            "SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE relname = 'search_documents'")) or 0)
+        if total < 50_000:  # a small (or never analysed) table: count it exactly
+            total = int(db.session.scalar(text("SELECT count(*) FROM search_documents")) or 0)
+        total = max(total, int(counts[0]))
+        parts = []
+        for i, word in enumerate(ordered):
+            found = int(counts[i + 1])
+            idf = math.log((total - found + 0.5) / (found + 0.5) + 1.0)
+            lexeme = f"{_quote(word)}:{''.join(sorted(words[word]))}"
+            parts.append(f"{idf:.6f} * ts_rank({weights}, d.terms, CAST({compiler.param(lexeme)} AS tsquery), 1)")
+        return "(" + " + ".join(parts) + ")"
 
     def spelling(self, word: str) -> str | None:
         """Return the closest title word within two edits of `word`, or None."""
