@@ -18,22 +18,12 @@ A backend offers:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from flask import current_app
 
+from .base import Found, IndexUnavailable
+
 NAMES = ("whoosh", "postgres")
-
-
-class IndexUnavailable(Exception):
-    """The index is missing, unreadable or being rebuilt."""
-
-
-@dataclass
-class Found:
-    post_ids: list[int] = field(default_factory=list)  # the top hits, best first
-    total: int = 0  # every hit the reader may find
-    partial: bool = False  # time ran out collecting
+__all__ = ["NAMES", "Found", "IndexUnavailable", "backend", "check", "name_of"]
 
 
 def name_of(app) -> str:

@@ -30,7 +30,7 @@ from ...forum.models import Post
 from ..analysis import BilingualAnalyzer, BilingualTokenizer, is_han
 from ..documents import BATCH, all_posts, document, load_posts
 from ..readerfilter import reader_filter
-from . import Found
+from .base import Found
 from .whoosh_columns import ColumnRange
 
 log = logging.getLogger(__name__)

@@ -37,8 +37,8 @@ from ...forum.models import Post
 from ..analysis import segmenter
 from ..documents import BATCH, all_posts, document, iter_documents, load_posts
 from ..readerfilter import NothingReadable, reader_filter, reader_key
-from . import Found, IndexUnavailable
 from . import whoosh_private as private
+from .base import Found, IndexUnavailable
 from .whoosh_schema import INDEX_NAME, schema
 from .whoosh_scoring import collect, matching_docs
 
