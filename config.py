@@ -86,6 +86,8 @@ def load(app, overrides: dict | None = None) -> None:
     for key in ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_NAME"):  # one sign-in provider
         if env.get(key, "").strip():
             app.config[key] = env[key].strip()
+    if env.get("SEARCH_BACKEND", "").strip():  # contract: whoosh (default) or postgres (community/search/backends)
+        app.config["SEARCH_BACKEND"] = env["SEARCH_BACKEND"].strip().lower()
     if "RATELIMIT_ENABLED" in env:
         app.config["RATELIMIT_ENABLED"] = env["RATELIMIT_ENABLED"].strip().lower() not in {"0", "false", "no", "off"}
 

@@ -34,7 +34,7 @@ from community.forum import services as forum
 from community.forum.models import Board, BoardKind, Thread, Visibility
 from community.members.models import Member, Role
 from community.members.services import register_member
-from community.search.index import service
+from community.search.backends.whoosh import service
 from crm_bridge.sentiment import analyse, analyse_html, is_chinese
 
 PASSWORD = "bench-replier-password-1"

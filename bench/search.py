@@ -1,6 +1,11 @@
 """Search benchmark: a generated bilingual corpus, full reindex speed, query latency, index size.
 
     .venv/bin/python bench/search.py [--posts 100000] [--queries 200] [--workdir /tmp/search-bench]
+        [--backend whoosh|postgres|both --database-url postgresql+psycopg://.../DB]
+
+With --backend postgres or both, the corpus is built in the PostgreSQL database given (its tables are dropped
+and created afresh: use a database of its own), and each backend is reindexed from it and queried, in the
+same run, so their figures sit side by side.
 
 Builds a fresh SQLite database (schema from the models) with boards of every visibility, 300 members
 and threads of 1-20 posts whose text is English, Chinese or both (40/40/20), inserted in bulk (the
@@ -26,14 +31,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, update  # noqa: E402  (the imports below need the source on sys.path)
+from sqlalchemy import insert, text, update  # noqa: E402  (the imports below need the source on sys.path)
 
 from application import create_app  # noqa: E402
 from community.extensions import db  # noqa: E402
 from community.forum.models import Board, BoardKind, IdeaStatus, Post, Tag, Thread, ThreadTag, Visibility  # noqa: E402
 from community.members.models import Member, Role  # noqa: E402
 from community.search.analysis import segmenter  # noqa: E402
-from community.search.index import rebuild, service  # noqa: E402
+from community.search.backends import backend as search_backend  # noqa: E402
 from community.search.query import search  # noqa: E402
 
 EN_WORDS = ("sync client upload battery charger firmware update router printer screen bluetooth headset "
@@ -130,9 +135,10 @@ def percentile(values, q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def _app(work: Path):
-    return create_app({"INSTANCE_PATH": str(work), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{work / 'bench.db'}",
-                       "SEARCH_INDEX_DIR": str(work / "index"), "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
+def _app(work: Path, url: str | None = None, backend: str = "whoosh"):
+    return create_app({"INSTANCE_PATH": str(work), "SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{work / 'bench.db'}",
+                       "SEARCH_INDEX_DIR": str(work / "index"), "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
+                       "SEARCH_BACKEND": backend})
 
 
 def main() -> None:
@@ -140,46 +146,64 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200, help="queries per kind")
     parser.add_argument("--workdir", default="/tmp/search-bench")
+    parser.add_argument("--backend", choices=("whoosh", "postgres", "both"), default="whoosh")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (needed for postgres and both)")
     parser.add_argument("--only-queries", action="store_true",
                         help="(internal) run the queries against the workdir's database and index")
     args = parser.parse_args()
     if args.only_queries:
-        print(json.dumps(run_queries(Path(args.workdir), args.queries), ensure_ascii=False))
+        print(json.dumps(run_queries(Path(args.workdir), args.queries, args.database_url, args.backend),
+                         ensure_ascii=False))
         return
+    backends = ["whoosh", "postgres"] if args.backend == "both" else [args.backend]
+    if "postgres" in backends and not (args.database_url or "").startswith("postgresql"):
+        parser.error("--backend postgres needs --database-url postgresql+psycopg://...")
 
     work = Path(args.workdir)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    app = _app(work)
-    report: dict = {"posts": args.posts}
+    app = _app(work, args.database_url)
+    report: dict = {"posts": args.posts, "database": "postgresql" if args.database_url else "sqlite"}
     with app.app_context():
+        db.drop_all()
         db.create_all()
         started = time.perf_counter()
         build_corpus(args.posts)
         report["corpus_seconds"] = round(time.perf_counter() - started, 1)
         segmenter()  # jieba's dictionary load is a process start-up cost, not indexing
-        index = service(app)
-        started, cpu = time.perf_counter(), time.process_time()
-        count = rebuild(index.path)
-        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-        report["reindex_seconds"] = round(elapsed, 1)
-        report["reindex_posts_per_second"] = round(count / elapsed)
-        report["reindex_cpu_seconds"] = round(cpu, 1)
-        report["reindex_posts_per_cpu_second"] = round(count / cpu)
-        report["load_average_1min"] = round(os.getloadavg()[0], 1)
-        report["index_megabytes"] = round(sum(f.stat().st_size for f in index.path.iterdir()) / 1e6, 1)
-        report["peak_rss_megabytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        for name in backends:
+            part = report.setdefault(name, {})
+            index = search_backend(app, name)
+            started, cpu = time.perf_counter(), time.process_time()
+            count = index.reindex()
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+            part["reindex_seconds"] = round(elapsed, 1)
+            part["reindex_posts_per_second"] = round(count / elapsed)
+            part["reindex_cpu_seconds"] = round(cpu, 1)
+            part["reindex_posts_per_cpu_second"] = round(count / cpu)
+            part["load_average_1min"] = round(os.getloadavg()[0], 1)
+            if name == "whoosh":
+                part["index_megabytes"] = round(sum(f.stat().st_size for f in index.path.iterdir()) / 1e6, 1)
+            else:
+                db.session.commit()
+                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                    connection.execute(text("VACUUM ANALYZE search_documents"))  # what autovacuum does soon after
+                part["index_megabytes"] = round(db.session.scalar(text(
+                    "SELECT pg_total_relation_size('search_documents')")) / 1e6, 1)
+            part["peak_rss_megabytes_so_far"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     # Queries run in a fresh process, as a server's would: not in one that holds a reindex's heap.
-    done = subprocess.run([sys.executable, __file__, "--only-queries", "--workdir", str(work),
-                           "--queries", str(args.queries)], check=True, capture_output=True, text=True)
-    report.update(json.loads(done.stdout.strip().splitlines()[-1]))
-    report["load_average_1min_after_queries"] = round(os.getloadavg()[0], 1)
+    for name in backends:
+        command = [sys.executable, __file__, "--only-queries", "--workdir", str(work), "--queries", str(args.queries),
+                   "--backend", name] + (["--database-url", args.database_url] if args.database_url else [])
+        done = subprocess.run(command, check=True, capture_output=True, text=True)
+        report[name].update(json.loads(done.stdout.strip().splitlines()[-1]))
+        report[name]["load_average_1min_after_queries"] = round(os.getloadavg()[0], 1)
     print(json.dumps(report, ensure_ascii=False))
 
 
-def run_queries(work: Path, queries: int) -> dict:
+def run_queries(work: Path, queries: int, url: str | None = None, backend: str = "whoosh") -> dict:
     """Time `community.search.query.search` as a member sees it, per kind of query."""
-    app = _app(work)
+    app = _app(work, url, backend)
     report: dict = {}
     with app.app_context():
         segmenter()  # jieba's dictionary: loaded once per server process, before its first Chinese search

@@ -14,7 +14,7 @@ from sqlalchemy import event, text
 from application import create_app
 from community.extensions import db as _db
 from community.extensions import limiter
-from community.search import index as search_index
+from community.search.backends import whoosh as search_index
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")

@@ -38,7 +38,7 @@ from ..dbtypes import utcnow
 from ..extensions import db
 from ..forum.models import Board, Post, Thread
 from ..members.models import Member
-from ..search.index import rebuild, service
+from ..search.backends import backend as search_backend
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -239,7 +239,7 @@ def restore(app: Flask, source: str | os.PathLike, *, reindex: bool = True) -> R
         report.files = _put_back(Path(tmp) / "uploads", uploads_path(app), report, aside=False)
         report.files += _put_back(Path(tmp) / "instance", Path(app.instance_path), report, aside=True)
     if reindex:
-        report.indexed = rebuild(service(app).path)
+        report.indexed = search_backend(app).reindex()
     report.counts = counts()
     report.head = ScriptDirectory(app.extensions["migrate"].directory).get_current_head()
     return report

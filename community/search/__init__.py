@@ -1,11 +1,14 @@
-"""Full-text search over threads and posts (Whoosh). This package owns Whoosh; nothing else imports it.
+"""Full-text search over threads and posts. This package owns the search engines; nothing else imports them.
 
-- `analysis`: the bilingual analyzer (English stemming, jieba for Chinese).
-- `index`: schema, documents, the single writer thread, rebuilding, health.
-- `query`: the query language, the reader's filter, results with snippets, similar threads.
+- `analysis`: the bilingual analyzer (English stemming, jieba for Chinese), shared by both backends.
+- `documents`: what a post's search document holds; `parse`: the query language; `readerfilter`: what a
+  reader may not find; `highlight`: snippets; `query`: a page of results, similar threads.
+- `backends`: one interface, two engines chosen by SEARCH_BACKEND: `whoosh` (default; files in the
+  instance folder, a writer thread after commit) and `postgres` (a table in the shared database, written
+  in the event's own transaction: what several hosts need).
 - `views`: /search, /api/v1/search, /search/similar; `cli`: `flask community search reindex`.
 
-Settings: SEARCH_INDEX_DIR (default <instance>/search-index), SEARCH_PER_PAGE (20),
+Settings: SEARCH_BACKEND (whoosh), SEARCH_INDEX_DIR (default <instance>/search-index), SEARCH_PER_PAGE (20),
 SEARCH_MAX_QUERY_LENGTH (characters, 400), SEARCH_MAX_TERMS (words and filters, 32),
 SEARCH_REINDEX_MEMORY_MB (Whoosh's posting pool for a full rebuild before it spills to disk, 768;
 the process takes about that much more while rebuilding).
@@ -22,8 +25,8 @@ from ..extensions import db
 from ..forum.models import Board, Post, Thread
 from ..members.models import Member
 from ..registry import register_template_slot
-from . import cli, views
-from .index import service
+from . import cli, models, views  # noqa: F401  (models: the postgres backend's tables)
+from .backends import backend, check
 
 _KEY = "community.search.changed"
 
@@ -57,6 +60,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SEARCH_MAX_QUERY_LENGTH", 400)
     app.config.setdefault("SEARCH_MAX_TERMS", 32)
     app.config.setdefault("SEARCH_REINDEX_MEMORY_MB", 768)
+    app.config.setdefault("SEARCH_BACKEND", "whoosh")
+    check(app)
     app.register_blueprint(views.bp)
     register_template_slot(app, "new_thread_extra", "community/search/_similar.html", order=20)
     register_template_slot(app, "nav_extra", "community/search/_header.html")
@@ -66,6 +71,8 @@ def init_app(app: Flask) -> None:
         signal.connect(_on_change, weak=False)
     if not event.contains(Session, "after_soft_rollback", _forget):
         event.listen(Session, "after_soft_rollback", _forget)
+    if not event.contains(Session, "before_commit", _write_in_transaction):
+        event.listen(Session, "before_commit", _write_in_transaction)
 
 
 def _on_change(sender, **kwargs) -> None:
@@ -98,24 +105,43 @@ def _changed() -> dict | None:
     changed = session.info.get(_KEY)
     if changed is None:
         changed = session.info[_KEY] = {"posts": set(), "threads": set(), "threads_of": set(), "members": set()}
-        after_commit(_send, service(), session)
+        search = backend()
+        if not search.in_transaction:
+            after_commit(_send, search, session)
     return changed
 
 
+def note_posts(post_ids) -> None:
+    """Have the next commit rewrite these posts' documents (a change made behind the services' back)."""
+    changed = _changed()
+    if changed is not None:
+        changed["posts"].update(post_ids)
+
+
+def _ready(changed: dict) -> dict:
+    """The changes as a backend takes them: a new, removed or voted reply changes what its thread's
+    opening post carries (answered), so those openings are rewritten too."""
+    return {"posts": changed["posts"], "threads": changed["threads"], "members": changed["members"],
+            "openings": changed["threads_of"] - changed["threads"]}
+
+
 def _send(search, session) -> None:
-    """After the commit: hand the changed ids to the writer thread (which reads the committed rows)."""
+    """After the commit: hand the changed ids to a backend that writes afterwards (Whoosh's writer thread)."""
     changed = session.info.pop(_KEY, None)
-    if not changed:
+    if changed:
+        search.changed(session, _ready(changed))
+
+
+def _write_in_transaction(session) -> None:
+    """Before the commit: a backend that lives in the database writes the changed documents in the same
+    transaction, so search is consistent at commit (no writer thread, nothing to catch up)."""
+    changed = session.info.get(_KEY)
+    if not changed or not has_app_context() or session is not db.session():
         return
-    if changed["threads"]:
-        search.enqueue("threads", changed["threads"])
-    if changed["posts"]:
-        search.enqueue("posts", changed["posts"])
-    # A new, removed or voted reply changes what its thread's opening post carries (answered).
-    if changed["threads_of"] - changed["threads"]:
-        search.enqueue("openings", changed["threads_of"] - changed["threads"])
-    if changed["members"]:
-        search.enqueue("members", changed["members"])
+    search = backend()
+    if search.in_transaction:
+        session.info.pop(_KEY, None)
+        search.changed(session, _ready(changed))
 
 
 def _forget(session, previous_transaction) -> None:
@@ -125,4 +151,9 @@ def _forget(session, previous_transaction) -> None:
 
 def wait(timeout: float = 30.0) -> bool:
     """Block until the index holds every committed change (tests, the CLI)."""
-    return service(current_app._get_current_object()).wait(timeout)
+    return backend(current_app._get_current_object()).wait(timeout)
+
+
+def health() -> dict:
+    """Return {"ok": bool, ...} for /healthz: the search backend answers (or is being rebuilt)."""
+    return backend().health()

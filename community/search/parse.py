@@ -1,4 +1,7 @@
-"""The query language: what a reader types, turned into a Whoosh query (filters included).
+"""The query language: what a reader types, turned into a query tree (filters included) every backend takes.
+
+The tree is built of Whoosh's public query classes (Term, Phrase, And, Or, Not, Every) and ColumnRange for
+dates; the Whoosh backend searches it as it is, the postgres backend compiles it to SQL.
 
 Words (all must match, stemmed in English, segmented in Chinese), "phrases", OR, NOT / -word, ( ) groups,
 and filters board:slug, kind:question (the board's kind), author:name, tag:name, status:planned,
@@ -19,8 +22,9 @@ from whoosh.query import And, Every, Not, NullQuery, Or, Term
 
 from ..errors import ServiceError
 from ..forum.models import BoardKind, IdeaStatus
-from .columns import ColumnRange, seconds
-from .index import schema
+from .backends.whoosh_columns import ColumnRange
+from .backends.whoosh_schema import index_schema
+from .documents import seconds
 
 _FILTER = re.compile(r'(?<![^\s(])(-?)(board|kind|author|tag|status|is|before|after|date):("[^"]*"|[^\s()"]+)', re.I)
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "「": '"', "」": '"', "『": '"', "』": '"', "＂": '"'})
@@ -48,17 +52,6 @@ def _parser():
         parser.remove_plugin_class(plugin)
     parser.add_plugin(qparser.PlusMinusPlugin())
     return parser
-
-
-_schema_cache = None
-
-
-def index_schema():
-    """Return the search index's schema (built once)."""
-    global _schema_cache
-    if _schema_cache is None:
-        _schema_cache = schema()
-    return _schema_cache
 
 
 def _day(text: str, end: bool = False) -> int:

@@ -1,6 +1,6 @@
-"""The reader's filter: what a member may not find, as a Whoosh query and as a cached set of documents.
+"""The reader's filter: what a member may not find, as one query every backend subtracts from every search.
 
-What a reader may see is decided twice: inside the Whoosh query, which subtracts every document the
+What a reader may see is decided twice: inside the search query, which subtracts every document the
 reader may not find (boards not readable per `permissions.readable_visibilities` and, for group-visible
 boards, the reader's groups, both read from the database at query time, so a change of membership or of a
 board's groups counts at once without rewriting documents; deleted, hidden or pending posts; whispers unless `can_see_whispers`), and then
@@ -9,7 +9,6 @@ index has not caught up with yet.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -18,8 +17,6 @@ from whoosh.query import Or, Term
 from .. import permissions
 from ..extensions import db
 from ..forum.models import Board, Visibility
-from .index import service
-from .scoring import matching_docs
 
 
 @dataclass
@@ -80,34 +77,8 @@ def _sees_whispers(member) -> bool:
     return predicate(member) if predicate else (permissions.is_staff(member) or permissions.is_moderator(member))
 
 
-# The documents a class of readers may not find, per open index state: {(state, reader key): set}.
-_excluded_cache: dict = {}
-_excluded_lock = threading.Lock()
-
-
-def _index_state(searcher) -> tuple:
-    """Identify what `searcher` reads: the index generation and its segments (docnums are stable within)."""
-    reader = searcher.reader()
-    segments = tuple(sub.segment().segment_id() if hasattr(sub, "segment") else id(sub)
-                     for sub, _offset in reader.leaf_readers())
-    return (str(service().path), reader.generation(), segments)
-
-
-def excluded_docs(searcher, member, boards: Boards) -> set:
-    """Return the docnums (in `searcher`) that `member` may not find, cached per index state and per
-    class of reader (the boards it may not read, the visibilities, whether it sees whispers).
-
-    Raises NothingReadable when the member may read no board at all.
-    """
-    query = reader_filter(member, boards)
-    key = (_index_state(searcher), tuple(sorted(boards.others)),
-           tuple(sorted(v.value for v in _unreadable_visibilities(member))),
-           _sees_whispers(member))
-    found = _excluded_cache.get(key)
-    if found is None:
-        found = matching_docs(searcher, query)  # a set (Whoosh's filters take no frozenset); never changed
-        with _excluded_lock:
-            if any(other[0] != key[0] for other in _excluded_cache) or len(_excluded_cache) > 64:
-                _excluded_cache.clear()  # the index changed: the old sets describe other documents
-            _excluded_cache[key] = found
-    return found
+def reader_key(member, boards: Boards) -> tuple:
+    """What decides the reader's filter (the boards it may not read, the visibilities, whether it sees
+    whispers): readers with the same key may not find the same documents (backends cache by it)."""
+    return (tuple(sorted(boards.others)), tuple(sorted(v.value for v in _unreadable_visibilities(member))),
+            _sees_whispers(member))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from .analysis import BilingualAnalyzer
-from .index import plain_text
+from .documents import plain_text
 from .parse import clean
 
 # Words that say how something is asked, not what about (before stemming; stemmed with the analyzer).

@@ -15,7 +15,7 @@ from ..forum import services as forum
 from ..forum.views import period_arg, sort_arg
 from ..i18n import language_choices
 from ..permissions import can_view_board
-from ..search.index import health as search_health
+from ..search import health as search_health
 from ..uploads.views import send_upload
 from ..web import load_board, once_per_request, page_arg, paged
 from . import branding

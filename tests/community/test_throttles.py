@@ -32,7 +32,7 @@ SCRIPT = textwrap.dedent("""
         # Build the index now: a missing one is rebuilt in the background and answers 503 meanwhile,
         # and on a slow machine that rebuild outlasts the 67 searches below.
         from pathlib import Path
-        from community.search.index import rebuild
+        from community.search.backends.whoosh import rebuild
         rebuild(Path(instance) / "ix")
     out = {}
 

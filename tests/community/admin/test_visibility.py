@@ -4,7 +4,7 @@ board is opened to everyone."""
 from __future__ import annotations
 
 from community import search
-from tests.community.search.conftest import empty_index  # noqa: F401  (autouse: each test starts with an empty index)
+from tests.community.search.conftest import empty_index, search_backend  # noqa: F401  (autouse: each test starts with an empty index, once per backend)
 
 
 def guest_sees(client, board_slug: str, thread_id: int) -> dict:

@@ -11,7 +11,7 @@ from community.forum.models import Board, Visibility
 from community.groups import services
 from community.members.models import Role
 from community.permissions import can_view_board
-from tests.community.search.conftest import empty_index  # noqa: F401  (autouse: each test starts with an empty index)
+from tests.community.search.conftest import empty_index, search_backend  # noqa: F401  (autouse: each test starts with an empty index, once per backend)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from community.extensions import db as _db
 from community.mail import delivery
 from community.mail.models import MailMessage
 from community.members.models import Role
-from community.search.index import IndexUnavailable, service
+from community.search.backends.whoosh import IndexUnavailable, service
 from crm_bridge.contacts import import_contacts
 from tests import factories
 from tests.conftest import Auth

@@ -6,11 +6,11 @@ from datetime import datetime
 from whoosh import index as whoosh_index
 from whoosh.query import Or, Term
 
-from community.search import columns
-from community.search.columns import seconds
-from community.search.index import schema
+from community.search.backends import whoosh_columns as columns
+from community.search.backends.whoosh_schema import schema
+from community.search.backends.whoosh_scoring import _by_column, _ranked, matching_docs
+from community.search.documents import seconds
 from community.search.parse import parse
-from community.search.scoring import _by_column, _ranked, matching_docs
 
 QUERIES = ["sync", "sync -crash", "sync NOT crash", '"router works"', "退货", "深色模式", "sync OR crash -freeze",
            "+sync crash", "sync ANDMAYBE crash", "(sync OR crash) is:solved after:2025-06-01",

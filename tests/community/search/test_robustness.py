@@ -13,7 +13,7 @@ from whoosh.fields import DATETIME, NUMERIC
 from community import search
 from community.extensions import db
 from community.forum.models import Post, Visibility
-from community.search.index import INDEX_NAME, _open, schema
+from community.search.backends.whoosh import INDEX_NAME, _open, schema
 from tests.community.search.conftest import titles
 
 HOSTILE = [
@@ -83,10 +83,10 @@ def _break(path, how: str) -> None:
 
 
 @pytest.mark.parametrize("how", ["missing", "corrupt", "old-schema"])
-def test_a_broken_index_is_rebuilt_and_search_says_so_meanwhile(how, make, client, app, empty_index):
+def test_a_broken_index_is_rebuilt_and_search_says_so_meanwhile(how, make, client, app, whoosh_index):
     make.thread(title="Hairdryer smells burnt")
     assert search.wait()
-    index = empty_index
+    index = whoosh_index
     hold = threading.Event()
     original = index._rebuild_now
 
@@ -144,12 +144,12 @@ def test_concurrent_posting_never_fails_and_everything_gets_indexed(make, app, a
     assert db.session.query(Post).count() == 24
 
 
-def test_requests_do_not_wait_for_a_locked_index(make, app, auth, client, find, empty_index):
+def test_requests_do_not_wait_for_a_locked_index(make, app, auth, client, find, whoosh_index):
     """Another writer (a second process, the reindex command) holds Whoosh's lock: posting is not slowed."""
     member = make.member("patient")
     board = make.board(slug="locked")
     auth.login(member)
-    ix = empty_index.index()
+    ix = whoosh_index.index()
     lock = ix.lock("WRITELOCK")
     assert lock.acquire(blocking=False)
     try:
@@ -164,28 +164,28 @@ def test_requests_do_not_wait_for_a_locked_index(make, app, auth, client, find, 
     assert board.id
 
 
-def test_reindex_command_rebuilds_from_the_database_with_a_progress_bar(make, app, find, empty_index):
+def test_reindex_command_rebuilds_from_the_database_with_a_progress_bar(make, app, find, whoosh_index):
     for n in range(3):
         make.thread(title=f"Microwave beeps {n}")
     assert search.wait()
-    _break(empty_index.path, "missing")
-    empty_index._ix = None
+    _break(whoosh_index.path, "missing")
+    whoosh_index._ix = None
     result = app.test_cli_runner().invoke(args=["community", "search", "reindex"])
     assert result.exit_code == 0, result.output
     assert "Indexing posts" in result.output and "Indexed 3 posts" in result.output
-    assert _open(empty_index.path).doc_count() == 3
+    assert _open(whoosh_index.path).doc_count() == 3
     assert find("microwave")["total"] == 3
 
 
-def test_reindex_keeps_a_healthy_index_searchable_and_drops_stale_documents(make, app, find, empty_index):
+def test_reindex_keeps_a_healthy_index_searchable_and_drops_stale_documents(make, app, find, whoosh_index):
     make.thread(title="Juicer drips")
     assert search.wait()
-    writer = empty_index.index().writer()
+    writer = whoosh_index.index().writer()
     writer.add_document(post_id="99999", thread_id="1", board_id="1", facts="v_public reply",
                         body="stale juicer")
     writer.commit()
     result = app.test_cli_runner().invoke(args=["community", "search", "reindex"])
     assert result.exit_code == 0, result.output
-    with empty_index.searcher() as searcher:
+    with whoosh_index.searcher() as searcher:
         assert searcher.doc_count() == 1
     assert INDEX_NAME == "posts"

@@ -9,27 +9,17 @@ out of the index, a third of what a reindex writes.
 """
 from __future__ import annotations
 
-import struct
 import threading
 from bisect import bisect_left
-from datetime import UTC, datetime
 
 from whoosh import matching
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.query import Query
 from whoosh.util.numeric import byte_to_length
 
-EPOCH = datetime(1970, 1, 1)
+from . import whoosh_private
 
 _cache: dict = {}
 _lock = threading.Lock()
-
-
-def seconds(moment: datetime) -> int:
-    """Return a datetime (naive UTC, or aware) as whole seconds since 1970, the `created` column's unit."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return int((moment - EPOCH).total_seconds())
 
 
 def _remember(key, value):
@@ -67,11 +57,9 @@ def values(reader, fieldname: str) -> list:
     doccount = reader.doc_count_all()
     column_type = reader.schema[fieldname].column_type
     default = column_type.default_value()
-    column = reader._perdoc._cached_reader(fieldname, column_type) if reader._perdoc.has_column(fieldname) else None
-    if column is None or not column._count:
+    found = whoosh_private.column_numbers(reader, fieldname, column_type)
+    if found is None:
         return [default] * doccount
-    raw = column._dbfile.get(column._basepos, column._count * column._fixedlen)
-    found = list(struct.unpack(f"!{column._count}{column._typecode}", raw))
     return found + [default] * (doccount - len(found))
 
 
@@ -87,11 +75,10 @@ def _sorted(reader, fieldname: str) -> tuple[list, list]:
 def field_lengths(reader, fieldname: str) -> list:
     """Return the length of text field `fieldname` in every document of segment `reader`."""
     doccount = reader.doc_count_all()
-    column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-    if column is None:
+    raw = whoosh_private.length_bytes(reader, fieldname)
+    if raw is None:
         return [1] * doccount
     table = [1] + [byte_to_length(b) for b in range(1, 256)]  # 0: no length, scored as 1 (Whoosh's default)
-    raw = column._dbfile.get(column._basepos, column._count) if column._count else b""
     return [table[b] for b in raw] + [1] * (doccount - len(raw))
 
 
@@ -105,13 +92,6 @@ def bm25_norms(reader, fieldname: str, k1: float, b: float, avgfl: float) -> lis
         found = _remember(key, ((k1, b, avgfl),
                                 [k1 * (one_b + b * length / avgfl) for length in field_lengths(reader, fieldname)]))
     return found[1]
-
-
-def _deleted(reader) -> frozenset:
-    if not reader.has_deletions():
-        return frozenset()
-    return reader.deleted_docs_set if hasattr(reader, "deleted_docs_set") else frozenset(
-        d for d in range(reader.doc_count_all()) if reader.is_deleted(d))
 
 
 class ColumnRange(Query):
@@ -150,7 +130,7 @@ class ColumnRange(Query):
         low = 0 if self.start is None else bisect_left(ordered, self.start)
         high = len(ordered) if self.end is None else bisect_left(ordered, self.end)
         found = docnums[low:high]
-        gone = _deleted(reader)
+        gone = whoosh_private.deleted_docs(reader)
         return [d for d in found if d not in gone] if gone else found
 
     def docs_in(self, searcher) -> set:

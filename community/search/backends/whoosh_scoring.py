@@ -6,19 +6,17 @@ The usual shapes are computed here from whole posting blocks (C speed); any othe
 from __future__ import annotations
 
 import time
-from itertools import accumulate
 
 from flask import current_app
 from whoosh import collectors
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.collectors import TimeLimit
-from whoosh.matching.wrappers import FilterMatcher, WrappingMatcher
 from whoosh.query import And, AndMaybe, AndNot, Every, Not, NumericRange, Or, Phrase, Require, Term, TermRange
-from whoosh.scoring import BM25FScorer, WeightLengthScorer, WeightScorer
+from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Results as WhooshResults
 
-from .columns import ColumnRange, bm25_norms, field_lengths, global_values
-from .parse import index_schema
+from . import whoosh_private as private
+from .whoosh_columns import ColumnRange, bm25_norms, field_lengths, global_values
+from .whoosh_schema import index_schema
 
 TIME_LIMIT = 2.0  # seconds a single search may spend collecting hits
 
@@ -43,33 +41,19 @@ class _Deadline(collectors.WrappingCollector):
         return self.child.collect(sub_docnum)
 
 
-def _read_block_ids(matcher) -> None:
-    """Read the current block's ids as Whoosh's `_read_ids` does, decoding the deltas in C (accumulate)."""
-    if matcher._ids is None:
-        if matcher._data is None:
-            matcher._read_data()
-        ids = matcher._data[0]
-        matcher._ids = ids if matcher._byteids else tuple(accumulate(ids))
-
-
 def _leaf_docs(searcher, query) -> set:
     """Return the global docnums of a Term's postings, read a block at a time (not a matcher step each)."""
     found: set = set()
     subs = searcher.subsearchers or [(searcher, 0)]
     for sub, offset in subs:
-        matcher = query.matcher(sub)
-        gone: set = set()
-        if isinstance(matcher, FilterMatcher) and matcher._exclude:  # the segment's deleted documents
-            matcher, gone = matcher.child, matcher._ids
-        if not isinstance(matcher, W3LeafMatcher):
+        matcher, _boost, gone = private.unwrap(query.matcher(sub))
+        if not private.is_block_leaf(matcher):
             found.update(docnum + offset for docnum in query.docs(sub))
             continue
         ids: set = set()
-        while matcher.is_active():
-            _read_block_ids(matcher)
-            ids.update(matcher._ids[matcher._i:])
-            matcher._next_block()
-        ids -= set(gone)
+        for block, _weights, _value in private.blocks(matcher):
+            ids.update(block)
+        ids -= gone
         found.update(ids if not offset else (docnum + offset for docnum in ids))
     return found
 
@@ -140,25 +124,15 @@ def _term_positions(searcher, fieldname: str, word: str, wanted: set) -> dict:
     found: dict = {}
     decode = index_schema()[fieldname].format.decode_positions
     for sub, offset in (searcher.subsearchers or [(searcher, 0)]):
-        matcher = Term(fieldname, word).matcher(sub)
-        if isinstance(matcher, FilterMatcher) and matcher._exclude:  # deleted documents are not wanted anyway
-            matcher = matcher.child
+        matcher, _boost, _gone = private.unwrap(Term(fieldname, word).matcher(sub))  # deleted: not wanted anyway
         if not matcher.is_active():
             continue
-        if not isinstance(matcher, W3LeafMatcher):
+        if not private.is_block_leaf(matcher):
             raise _Unsupported
-        while matcher.is_active():
-            _read_block_ids(matcher)
-            start = matcher._i
-            hits = [(i, docnum + offset) for i, docnum in enumerate(matcher._ids[start:], start)
-                    if docnum + offset in wanted]
-            if hits:
-                if matcher._values is None:
-                    matcher._read_values()
-                values = matcher._values
-                for i, docnum in hits:
-                    found[docnum] = decode(values[i])
-            matcher._next_block()
+        for block, _weights, value in private.blocks(matcher):
+            for i, docnum in enumerate(block):
+                if docnum + offset in wanted:
+                    found[docnum + offset] = decode(value(i))
     return found
 
 
@@ -221,19 +195,14 @@ def _leaf_scores(searcher, query) -> dict:
     """Return {global docnum: BM25F score} of a Term, as Whoosh's matcher would score each posting."""
     scores: dict = {}
     for sub, offset in (searcher.subsearchers or [(searcher, 0)]):
-        matcher = query.matcher(sub)
-        boost = 1.0
-        if type(matcher) is WrappingMatcher:  # the query's boost
-            matcher, boost = matcher.child, matcher.boost
-        gone: set = set()
-        if isinstance(matcher, FilterMatcher) and matcher._exclude:  # the segment's deleted documents
-            matcher, gone = matcher.child, set(matcher._ids)
+        matcher, boost, gone = private.unwrap(query.matcher(sub))
         if not matcher.is_active():
             continue
-        if not isinstance(matcher, W3LeafMatcher):
+        if not private.is_block_leaf(matcher):
             raise _Unsupported
-        if isinstance(matcher.scorer, WeightLengthScorer):
-            score, lengths = matcher.scorer._score, field_lengths(sub.reader(), query.fieldname)
+        score = private.length_score(matcher.scorer)
+        if score is not None:
+            lengths = field_lengths(sub.reader(), query.fieldname)
         elif type(matcher.scorer) is WeightScorer:  # a field without lengths (ids, keywords): its weight
             score, lengths = (lambda weight, _length: weight), _NO_LENGTHS
         else:
@@ -243,19 +212,14 @@ def _leaf_scores(searcher, query) -> dict:
             sc = matcher.scorer
             idf, k1p = sc.idf, sc.K1 + 1
             norms = bm25_norms(sub.reader(), query.fieldname, sc.K1, sc.B, sc.avgfl)
-        while matcher.is_active():
-            _read_block_ids(matcher)
-            if matcher._weights is None:
-                matcher._read_weights()
-            start = matcher._i
-            pairs = zip(matcher._ids[start:], matcher._weights[start:], strict=True)
+        for block, weights, _value in private.blocks(matcher, weights=True):
+            pairs = zip(block, weights, strict=True)
             if gone:
                 pairs = [(d, w) for d, w in pairs if d not in gone]
             if bm25:
                 scores.update({d + offset: idf * ((w * k1p) / (w + norms[d])) * boost for d, w in pairs})
             else:
                 scores.update({d + offset: score(w, lengths[d]) * boost for d, w in pairs})
-            matcher._next_block()
     return scores
 
 

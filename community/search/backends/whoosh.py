@@ -1,13 +1,17 @@
-"""The Whoosh index: its schema, where it lives, the single writer that keeps it, rebuilding, health.
+"""The Whoosh backend: an index in files in the instance folder, the single writer that keeps it,
+rebuilding, health, and searching it (scoring and columns in whoosh_scoring.py and whoosh_columns.py).
 
-One document per post. Thread facts (board, visibility, tags, status, solved, answered, deleted) are
-copied onto every post of the thread, so that a reader's filter is one query over indexed fields.
+One document per post (documents.py). Thread facts (board, visibility, tags, status, solved, answered,
+deleted) are copied onto every post of the thread, so that a reader's filter is one query over indexed
+fields.
 
 Writes never happen in a request. Signal subscribers (community/search/__init__.py) note which posts,
 threads and members changed; after the commit those ids go on a queue, and one writer thread per
 process and index folder loads the committed rows and updates the index. Requests never wait on the
 index nor meet Whoosh's LockError; the writer waits for the lock instead (another process's writer,
 or `flask community search reindex`) and retries.
+
+The index is on this host's disk: a second host would not see it. Several hosts use SEARCH_BACKEND=postgres.
 """
 from __future__ import annotations
 
@@ -16,173 +20,34 @@ import contextlib
 import logging
 import os
 import queue
-import re
 import threading
 import time
-from html import unescape
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 from whoosh import index as whoosh_index
-from whoosh.codec import whoosh3
-from whoosh.columns import NumericColumn
-from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
+from whoosh.fields import Schema
 from whoosh.index import LockError
 from whoosh.writing import CLEAR
 
-from ..extensions import db
-from ..forum.models import Post, Thread
-from .analysis import BilingualAnalyzer, segmenter
-from .columns import seconds
+from ...extensions import db
+from ...forum.models import Post
+from ..analysis import segmenter
+from ..documents import BATCH, all_posts, document, iter_documents, load_posts
+from ..readerfilter import NothingReadable, reader_filter, reader_key
+from . import whoosh_private as private
+from .base import Found, IndexUnavailable
+from .whoosh_schema import INDEX_NAME, schema
+from .whoosh_scoring import collect, matching_docs
 
 log = logging.getLogger(__name__)
-INDEX_NAME = "posts"
-
-
-def _remember_missing_columns() -> None:
-    """Let Whoosh's per-document reader remember that a field has no length column.
-
-    Whoosh 2.7 caches the column readers it finds but not the ones it does not, so writing a segment
-    asks the file system once per posting of every ID/KEYWORD field (a fifth of reindex time here).
-    A segment's files never change once written, so remembering "none" is safe.
-    """
-    reader = whoosh3.W3PerDocReader
-    if getattr(reader, "_community_patched", False):
-        return
-    original = reader._cached_reader
-
-    def _cached_reader(self, fieldname, column):
-        found = original(self, fieldname, column)
-        if found is None:
-            self._readers[fieldname] = None
-        return found
-
-    reader._cached_reader = _cached_reader
-    reader._community_patched = True
-
-
-_remember_missing_columns()
-BATCH = 500  # posts loaded and written per round trip
-
-
-def schema() -> Schema:
-    """One document per post. Few fields on purpose: each one costs time on every document written.
-
-    `facts` holds the thread's and post's state as keywords (see `facts`); title and body are not
-    stored - snippets are highlighted from the database rows of the page. The date (seconds since
-    1970) and the score are columns only: filtered and sorted by, never searched as terms (see
-    columns.py).
-    """
-    analyzer = BilingualAnalyzer()
-    return Schema(
-        post_id=ID(stored=True, unique=True),
-        thread_id=ID,
-        board_id=ID,
-        author=ID,
-        tags=KEYWORD(commas=True, lowercase=True),
-        facts=KEYWORD,
-        title=TEXT(analyzer=analyzer, field_boost=2.0, spelling=True),
-        body=TEXT(analyzer=analyzer),
-        created=COLUMN(NumericColumn("q")),
-        score=COLUMN(NumericColumn("i")),
-    )
+private.remember_missing_columns()
 
 
 def index_dir() -> Path:
     return Path(current_app.config["SEARCH_INDEX_DIR"])
-
-
-class IndexUnavailable(Exception):
-    """The index is missing, unreadable or being rebuilt."""
-
-
-# ---- documents -------------------------------------------------------------------------------
-
-def _flag(obj, name: str) -> bool:
-    """Read a moderation flag (`is_hidden`, `pending`, `is_whisper`); False while a model has none."""
-    return bool(getattr(obj, name, False))
-
-
-# A tag of sanitized HTML (attribute values are always quoted there, and may contain ">").
-_TAG = re.compile(r"""<(?:[^>"']|"[^"]*"|'[^']*')*>""")
-
-
-def plain_text(html: str) -> str:
-    """Return the text of already-sanitized post HTML (5x faster than a parser, which matters to reindex)."""
-    return " ".join(unescape(_TAG.sub(" ", html or "")).split())
-
-
-def facts(post) -> str:
-    """Return the keywords of a post's state: what the reader's filter and the is:/status: filters ask.
-
-    gone (deleted, hidden or awaiting approval), whisper, v_<board visibility>, opening or reply,
-    solved or unsolved, answered or unanswered, s_<idea status>. Only what a query asks is written:
-    every keyword is a posting per post, and postings are most of a reindex's time.
-    """
-    thread, board = post.thread, post.thread.board
-    hidden = any(_flag(obj, name) for obj in (post, thread) for name in ("is_hidden", "pending"))
-    deleted = post.deleted_at is not None or thread.deleted_at is not None
-    words = [
-        f"v_{board.visibility.value}",
-        "opening" if post.number == 1 else "reply",
-        "solved" if thread.accepted_post_id is not None else "unsolved",
-        "answered" if (thread.reply_count or 0) > 0 else "unanswered",
-    ]
-    if hidden or deleted:
-        words.append("gone")
-    if _flag(post, "is_whisper"):
-        words.append("whisper")
-    if thread.idea_status is not None:
-        words.append(f"s_{thread.idea_status.value}")
-    return " ".join(words)
-
-
-def document(post) -> dict:
-    """Return the index document of `post` (its thread, board, author and tags loaded)."""
-    thread = post.thread
-    doc = {
-        "post_id": str(post.id),
-        "thread_id": str(thread.id),
-        "board_id": str(thread.board_id),
-        "author": post.author.username_key if post.author else "",
-        "tags": ",".join(tag.name for tag in thread.tags),
-        "facts": facts(post),
-        "body": plain_text(post.body_html),
-        "created": seconds(post.created_at),
-        "score": max(-2**31, min(2**31 - 1, int(post.score or 0))),
-    }
-    if post.number == 1:
-        doc["title"] = thread.title
-    return doc
-
-
-def _load(session, where, limit: int | None = None, after: int = 0):
-    query = (select(Post).options(joinedload(Post.thread, innerjoin=True).joinedload(Thread.board, innerjoin=True), joinedload(Post.author))
-             .where(where, Post.id > after).order_by(Post.id))
-    if limit:
-        query = query.limit(limit)
-    return session.scalars(query).unique().all()
-
-
-def iter_documents(session, progress=None):
-    """Yield the document of every post, reading the database in batches of BATCH posts."""
-    after = 0
-    while True:
-        posts = _load(session, Post.id > 0, limit=BATCH, after=after)
-        if not posts:
-            return
-        for post in posts:
-            yield document(post)
-        after = posts[-1].id
-        if progress:
-            progress(len(posts))
-        session.expunge_all()  # keep memory flat over a large forum
-
-
-def count_posts() -> int:
-    return db.session.scalar(select(func.count(Post.id))) or 0
 
 
 # ---- opening, rebuilding ---------------------------------------------------------------------
@@ -258,6 +123,9 @@ def rebuild(path: Path, progress=None, session=None) -> int:
 class SearchIndex:
     """The index at one folder, as this process sees it: reads, the writer queue, and rebuilds."""
 
+    name = "whoosh"
+    in_transaction = False  # changes are written after the commit, by the writer thread
+
     def __init__(self, app, path: Path):
         self.app = app
         self.path = path
@@ -331,6 +199,48 @@ class SearchIndex:
             raise IndexUnavailable(self.error) from exc
         local.searcher, local.ix = cached, ix
         return _Borrowed(cached, local)
+
+    # the backend interface (backends/__init__.py)
+    def search(self, member, query, boards, limit: int, sort: str, count: bool = True) -> Found:
+        """Return the top `limit` post ids `member` may find for `query`, and how many there are."""
+        with self.shared_searcher() as searcher:
+            excluded = excluded_docs(searcher, self, member, boards)
+            found, total, partial = collect(searcher, query, excluded, limit, sort, count=count)
+            ids = [int(found[i]["post_id"]) for i in range(min(limit, found.scored_length()))]
+        return Found(ids, total, partial)
+
+    def spelling(self, word: str) -> str | None:
+        """Return the closest title word within two edits of `word`, or None."""
+        with self.shared_searcher() as searcher:
+            options = searcher.suggest("title", word, limit=1, maxdist=2)
+        return options[0] if options else None
+
+    def changed(self, session, changed: dict) -> None:
+        """After the commit: hand the changed ids to the writer thread (which reads the committed rows)."""
+        if changed["threads"]:
+            self.enqueue("threads", changed["threads"])
+        if changed["posts"]:
+            self.enqueue("posts", changed["posts"])
+        if changed["openings"]:
+            self.enqueue("openings", changed["openings"])
+        if changed["members"]:
+            self.enqueue("members", changed["members"])
+
+    def reindex(self, progress=None) -> int:
+        """Rebuild the index from the database (searches keep the old index until the new one is swapped in)."""
+        count = rebuild(self.path, progress=progress)
+        self._ix = None
+        return count
+
+    def clear(self) -> None:
+        self.enqueue("clear")
+
+    def health(self) -> dict:
+        return health()
+
+    def document_count(self) -> int:
+        with self.searcher() as searcher:
+            return searcher.doc_count()
 
     # writing
     def enqueue(self, op: str, ids=()) -> None:
@@ -421,17 +331,17 @@ class SearchIndex:
             chunk = sorted(thread_ids)[start:start + BATCH]
             for tid in chunk:  # a thread's posts may have left it (merge, split): start it afresh
                 writer.delete_by_term("thread_id", str(tid))
-            for post in self._all(session, Post.thread_id.in_(chunk)):
+            for post in all_posts(session, Post.thread_id.in_(chunk)):
                 writer.add_document(**document(post))
         post_ids = set(post_ids)
         for start in range(0, len(opening_of), BATCH):
             chunk = sorted(opening_of)[start:start + BATCH]
-            for post in _load(session, Post.thread_id.in_(chunk) & (Post.number == 1)):
+            for post in load_posts(session, Post.thread_id.in_(chunk) & (Post.number == 1)):
                 post_ids.discard(post.id)
                 writer.update_document(**document(post))
         for start in range(0, len(member_ids), BATCH):
             chunk = sorted(member_ids)[start:start + BATCH]
-            for post in self._all(session, Post.author_id.in_(chunk)):
+            for post in all_posts(session, Post.author_id.in_(chunk)):
                 post_ids.discard(post.id)
                 if post.thread_id not in thread_ids:
                     writer.update_document(**document(post))
@@ -439,22 +349,12 @@ class SearchIndex:
         for start in range(0, len(ordered), BATCH):
             chunk = ordered[start:start + BATCH]
             found = set()
-            for post in _load(session, Post.id.in_(chunk)):
+            for post in load_posts(session, Post.id.in_(chunk)):
                 found.add(post.id)
                 if post.thread_id not in thread_ids:
                     writer.update_document(**document(post))
             for missing in set(chunk) - found:
                 writer.delete_by_term("post_id", str(missing))
-
-    @staticmethod
-    def _all(session, where):
-        after = 0
-        while True:
-            posts = _load(session, where, limit=BATCH, after=after)
-            if not posts:
-                return
-            yield from posts
-            after = posts[-1].id
 
     def _rebuild_now(self, session) -> None:
         self.rebuilding = True
@@ -525,3 +425,39 @@ def health() -> dict:
         return {"ok": False, "error": search.error or "IndexUnavailable"}
     except Exception as exc:  # any failure to open or read is "down" for /healthz
         return {"ok": False, "error": type(exc).__name__}
+
+
+# ---- the reader's filter as a set of documents ------------------------------------------------------
+
+# The documents a class of readers may not find, per open index state: {(state, reader key): set}.
+_excluded_cache: dict = {}
+_excluded_lock = threading.Lock()
+
+
+def _index_state(searcher, search: SearchIndex) -> tuple:
+    """Identify what `searcher` reads: the index generation and its segments (docnums are stable within)."""
+    reader = searcher.reader()
+    segments = tuple(sub.segment().segment_id() if hasattr(sub, "segment") else id(sub)
+                     for sub, _offset in reader.leaf_readers())
+    return (str(search.path), reader.generation(), segments)
+
+
+def excluded_docs(searcher, search: SearchIndex, member, boards) -> set:
+    """Return the docnums (in `searcher`) that `member` may not find, cached per index state and per
+    class of reader (readerfilter.reader_key).
+
+    Raises NothingReadable when the member may read no board at all.
+    """
+    query = reader_filter(member, boards)
+    key = (_index_state(searcher, search), reader_key(member, boards))
+    found = _excluded_cache.get(key)
+    if found is None:
+        found = matching_docs(searcher, query)  # a set (Whoosh's filters take no frozenset); never changed
+        with _excluded_lock:
+            if any(other[0] != key[0] for other in _excluded_cache) or len(_excluded_cache) > 64:
+                _excluded_cache.clear()  # the index changed: the old sets describe other documents
+            _excluded_cache[key] = found
+    return found
+
+
+__all__ = ["IndexUnavailable", "NothingReadable", "SearchIndex", "health", "rebuild", "schema", "service"]

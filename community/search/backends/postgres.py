@@ -1,0 +1,417 @@
+"""The postgres backend: search documents in the shared PostgreSQL database, full-text search with a GIN index.
+
+One row per post in `search_documents` (models.py). Its `terms` tsvector is built in Python by the same
+bilingual analyzer the Whoosh index uses (jieba segments Chinese, English words are stemmed, positions
+count words), and written as a tsvector literal: the lexemes are the analyzer's as they are (what the
+`simple` configuration would make of them, the analyzer having lowercased them already), so a query's
+words (analyzed by the same analyzer in parse.py) meet the documents' exactly.
+- title words carry weight A, body words weight D (a title word ranks higher, and `title:` / `body:`
+  terms of the query tree are restricted to their weight); the body's positions follow the title's
+  after a gap, so a phrase never spans the two;
+- the filters are lexemes too, `field:value` (board_id:3, author:ann, tags:refund, facts:gone ...),
+  weight C: a query and its filters and the reader's filter become one tsquery, one GIN index scan.
+Dates (`created`, seconds) and `score` are columns, for date ranges and the newest/votes sorts.
+
+Documents are written in the event's own transaction (community/search/__init__.py calls `changed` before
+the commit): search is consistent at commit, on every process and host, with no writer thread and no
+per-process state. Spelling suggestions come from the title words (`search_words`), ranked by pg_trgm's
+similarity where the extension is installed (else by edit distance among words of about the same length).
+"""
+from __future__ import annotations
+
+import logging
+import math
+
+from sqlalchemy import text
+from whoosh.query import And, AndMaybe, AndNot, Every, Not, NullQuery, Or, Phrase, Require, Term
+
+from ...extensions import db
+from ...forum.models import Post
+from ..analysis import BilingualAnalyzer, BilingualTokenizer, is_han
+from ..documents import BATCH, all_posts, document, load_posts
+from ..readerfilter import reader_filter
+from .base import Found
+from .whoosh_columns import ColumnRange
+
+log = logging.getLogger(__name__)
+
+MAX_POSITION = 16383  # PostgreSQL's largest tsvector position (later ones count as this)
+FILTER_FIELDS = ("board_id", "author", "tags", "facts", "thread_id", "post_id")
+WEIGHTS = {"title": "A", "body": "D"}
+TITLE_GAP = 4  # positions between the title's last word and the body's first
+
+_ANALYZER = BilingualAnalyzer()
+_TOKENIZER = BilingualTokenizer()
+
+
+# ---- documents as tsvectors -------------------------------------------------------------------------
+
+def _quote(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _positions(value: str, start: int) -> tuple[dict, int]:
+    """Return ({lexeme: [positions]}, the last position) of `value` analyzed as the index does."""
+    found: dict = {}
+    last = start
+    for token in _ANALYZER(value, positions=True, mode="index"):
+        pos = min(start + token.pos, MAX_POSITION)
+        found.setdefault(token.text, []).append(pos)
+        last = max(last, pos)
+    return found, last
+
+
+def vector(doc: dict) -> str:
+    """Return the tsvector literal of a document (documents.document)."""
+    parts = []
+    title_end = 0
+    if doc.get("title"):
+        words, title_end = _positions(doc["title"], 1)
+        parts += [f"{_quote(w)}:{','.join(f'{p}A' for p in sorted(set(ps))[:256])}" for w, ps in words.items()]
+    words, _end = _positions(doc.get("body") or "", title_end + TITLE_GAP)
+    parts += [f"{_quote(w)}:{','.join(str(p) for p in sorted(set(ps))[:256])}" for w, ps in words.items()]
+    filters = {f"board_id:{doc['board_id']}", f"thread_id:{doc['thread_id']}"}
+    if doc.get("author"):
+        filters.add(f"author:{doc['author']}")
+    filters.update(f"tags:{tag.strip().lower()}" for tag in (doc.get("tags") or "").split(",") if tag.strip())
+    filters.update(f"facts:{fact}" for fact in doc["facts"].split())
+    parts += [f"{_quote(f)}:1C" for f in sorted(filters)]
+    return " ".join(parts)
+
+
+def _title_words(title: str) -> set[str]:
+    """The title's words as typed (lowercase, not stemmed), for spelling suggestions."""
+    words = {token.text.lower() for token in _TOKENIZER(title or "")}
+    return {word for word in words if 3 <= len(word) <= 64 and word.isalpha() and not is_han(word)}
+
+
+# ---- the query tree as SQL ----------------------------------------------------------------------------
+
+class _Unsupported(Exception):
+    """A query node this backend cannot express: it finds nothing rather than something wrong."""
+
+
+def _lexeme(fieldname: str, word: str) -> str:
+    if fieldname in WEIGHTS:
+        return f"{_quote(word)}:{WEIGHTS[fieldname]}"
+    if fieldname in FILTER_FIELDS:
+        return _quote(f"{fieldname}:{word}")
+    raise _Unsupported(fieldname)
+
+
+def tsquery(query) -> str | None:
+    """Return `query` as tsquery text, or None when a part of it is no tsquery (dates, everything)."""
+    kind = type(query)
+    if kind is Term:
+        return _lexeme(query.fieldname, query.text)
+    if kind is Phrase:
+        words = [_lexeme(query.fieldname, word) for word in query.words]
+        return "(" + " <-> ".join(words) + ")" if len(words) > 1 else (words[0] if words else None)
+    if kind is Not:
+        inner = tsquery(query.query)
+        return None if inner is None else f"!({inner})"
+    if kind in (And, Or):
+        subs = [sub for sub in query.subqueries if not (kind is And and type(sub) is Every and sub.fieldname is None)]
+        if not subs:
+            return None
+        parts = [tsquery(sub) for sub in subs]
+        if any(part is None for part in parts):
+            return None
+        if kind is And and all(part.startswith("!") for part in parts):
+            return None  # nothing but negations: not a tsquery a GIN index can start from
+        return "(" + (" & " if kind is And else " | ").join(parts) + ")"
+    if kind is AndNot:
+        a, b = tsquery(query.a), tsquery(query.b)
+        return None if a is None or b is None else f"({a} & !({b}))"
+    if kind is Require:
+        a, b = tsquery(query.a), tsquery(query.b)
+        return None if a is None or b is None else f"({a} & {b})"
+    if kind is AndMaybe:
+        return tsquery(query.a)
+    return None
+
+
+class _Compiler:
+    """Turn a query tree into a SQL condition over `d` (search_documents), with bound parameters."""
+
+    def __init__(self):
+        self.params: dict = {}
+
+    def param(self, value) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def condition(self, query) -> str:
+        found = tsquery(query)
+        if found is not None:
+            return f"d.terms @@ CAST({self.param(found)} AS tsquery)"
+        kind = type(query)
+        if kind is Every:
+            return "TRUE"
+        if query is NullQuery or kind is type(NullQuery):
+            return "FALSE"
+        if kind is ColumnRange:
+            column = {"created": "d.created", "score": "d.score"}[query.fieldname]
+            parts = []
+            if query.start is not None:
+                parts.append(f"{column} >= {self.param(int(query.start))}")
+            if query.end is not None:
+                parts.append(f"{column} < {self.param(int(query.end))}")
+            return "(" + " AND ".join(parts) + ")" if parts else "TRUE"
+        if kind is Not:
+            return f"NOT ({self.condition(query.query)})"
+        if kind in (And, Or):
+            if not query.subqueries:
+                return "TRUE" if kind is And else "FALSE"
+            joiner = " AND " if kind is And else " OR "
+            return "(" + joiner.join(self.condition(sub) for sub in query.subqueries) + ")"
+        if kind is AndNot:
+            return f"({self.condition(query.a)} AND NOT ({self.condition(query.b)}))"
+        if kind is Require:
+            return f"({self.condition(query.a)} AND {self.condition(query.b)})"
+        if kind is AndMaybe:
+            return self.condition(query.a)
+        raise _Unsupported(type(query).__name__)
+
+
+def _ranked_words(query, found: dict | None = None) -> dict:
+    """Return {word: the weights it is asked in} of the positive words and phrases that rank."""
+    found = {} if found is None else found
+    kind = type(query)
+    if kind is Term and query.fieldname in WEIGHTS:
+        found.setdefault(query.text, set()).add(WEIGHTS[query.fieldname])
+    elif kind is Phrase and query.fieldname in WEIGHTS:
+        for word in query.words:
+            found.setdefault(word, set()).add(WEIGHTS[query.fieldname])
+    elif kind in (And, Or):
+        for sub in query.subqueries:
+            if type(sub) is not Not:
+                _ranked_words(sub, found)
+    elif kind in (AndMaybe, Require):
+        _ranked_words(query.a, found)
+        _ranked_words(query.b, found)
+    elif kind is AndNot:
+        _ranked_words(query.a, found)
+    return found
+
+
+def _ranking(query) -> str | None:
+    """The tsquery of the words that rank (the positive words and phrases), or None."""
+    kind = type(query)
+    if kind in (Term, Phrase):
+        return tsquery(query) if query.fieldname in WEIGHTS else None
+    if kind in (And, Or):
+        parts = [part for part in (_ranking(sub) for sub in query.subqueries if type(sub) is not Not) if part]
+        return "(" + " | ".join(parts) + ")" if parts else None
+    if kind in (AndNot, AndMaybe, Require):
+        parts = [part for part in (_ranking(query.a), _ranking(query.b) if kind is not AndNot else None) if part]
+        return "(" + " | ".join(parts) + ")" if parts else None
+    return None
+
+
+# ---- the backend ----------------------------------------------------------------------------------------
+
+class PostgresSearch:
+    """Search documents in PostgreSQL. Stateless: every process and host reads and writes the same rows."""
+
+    name = "postgres"
+    in_transaction = True  # changes are written in the event's own transaction (before its commit)
+
+    def __init__(self):
+        self._trigram: bool | None = None
+
+    # searching
+    def search(self, member, query, boards, limit: int, sort: str, count: bool = True) -> Found:
+        """Return the top `limit` post ids `member` may find for `query`, and how many there are."""
+        compiler = _Compiler()
+        excluded = tsquery(reader_filter(member, boards))  # raises NothingReadable
+        words = tsquery(query)
+        try:
+            if words is not None:  # the query and the reader's filter in one tsquery: one index scan
+                where = f"d.terms @@ CAST({compiler.param(f'({words}) & !({excluded})')} AS tsquery)"
+            else:
+                where = (f"{compiler.condition(query)} AND NOT (d.terms @@ CAST({compiler.param(excluded)} "
+                         f"AS tsquery))")
+        except _Unsupported:
+            return Found()
+        rank = _ranking(query)
+        if sort == "newest":
+            order = "d.created DESC, d.post_id DESC"  # the same second: the later post first
+        elif sort == "votes":
+            order = "d.score DESC, d.post_id"
+        elif rank is not None:
+            order = f"{self._rank(compiler, query, rank)} DESC, d.post_id"
+        else:
+            order = "d.post_id"
+        total_sql = ", count(*) OVER () AS total" if count else ""
+        rows = db.session.execute(text(
+            f"SELECT d.post_id{total_sql} FROM search_documents d WHERE {where} ORDER BY {order} LIMIT :limit"),
+            {**compiler.params, "limit": max(int(limit), 1)}).all()
+        ids = [row[0] for row in rows][:limit]
+        return Found(ids, rows[0][1] if rows and count else len(ids), False)
+
+    @staticmethod
+    def _rank(compiler: _Compiler, query, rank: str) -> str:
+        """The relevance of a document as SQL: ts_rank (title words weigh ten times body words, longer
+        documents a little less), and with several words each word's rank times its rarity (BM25's idf),
+        so that a rare word of the query counts for more than a common one, as with Whoosh."""
+        weights = "'{0.17, 0, 0.4, 1.0}'"  # D (body), C (filters: never ranked), B, A (title): Whoosh's 1:6
+        words = _ranked_words(query)
+        if len(words) < 2 or len(words) > 24:
+            return f"ts_rank({weights}, d.terms, CAST({compiler.param(rank)} AS tsquery), 1)"
+        ordered = sorted(words)
+        counts = db.session.execute(text(
+            "SELECT count(*), " + ", ".join(f"count(*) FILTER (WHERE d.terms @@ CAST(:w{i} AS tsquery))"
+                                             for i in range(len(ordered)))
+            + " FROM search_documents d WHERE d.terms @@ CAST(:anyword AS tsquery)"),
+            {**{f"w{i}": _quote(w) for i, w in enumerate(ordered)},
+             "anyword": " | ".join(_quote(w) for w in ordered)}).one()
+        total = int(db.session.scalar(text(
+            "SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE relname = 'search_documents'")) or 0)
+        if total < 50_000:  # a small (or never analysed) table: count it exactly
+            total = int(db.session.scalar(text("SELECT count(*) FROM search_documents")) or 0)
+        total = max(total, int(counts[0]))
+        parts = []
+        for i, word in enumerate(ordered):
+            found = int(counts[i + 1])
+            idf = math.log((total - found + 0.5) / (found + 0.5) + 1.0)
+            lexeme = f"{_quote(word)}:{''.join(sorted(words[word]))}"
+            parts.append(f"{idf:.6f} * ts_rank({weights}, d.terms, CAST({compiler.param(lexeme)} AS tsquery), 1)")
+        return "(" + " + ".join(parts) + ")"
+
+    def spelling(self, word: str) -> str | None:
+        """Return the closest title word within two edits of `word`, or None."""
+        if self._trigram is None:
+            self._trigram = bool(db.session.scalar(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")))
+        if self._trigram:
+            candidates = db.session.scalars(text(
+                "SELECT word FROM search_words WHERE similarity(word, :w) > 0.2 "
+                "ORDER BY similarity(word, :w) DESC, word LIMIT 20"), {"w": word}).all()
+        else:
+            candidates = db.session.scalars(text(
+                "SELECT word FROM search_words WHERE length(word) BETWEEN :low AND :high AND left(word, 1) = :first "
+                "ORDER BY word LIMIT 5000"), {"low": len(word) - 2, "high": len(word) + 2, "first": word[:1]}).all()
+        scored = sorted((_distance(word, c), c) for c in candidates if c != word)
+        if word in candidates:
+            return word
+        return scored[0][1] if scored and scored[0][0] <= 2 else None
+
+    # writing
+    def changed(self, session, changed: dict) -> None:
+        """Rewrite the documents of what a transaction changed, inside that transaction (before its commit)."""
+        docs: dict = {}
+        gone: set = set()
+        threads = sorted(changed["threads"])
+        for start in range(0, len(threads), BATCH):
+            chunk = threads[start:start + BATCH]
+            kept = set()
+            for post in all_posts(session, Post.thread_id.in_(chunk)):
+                docs[post.id] = document(post)
+                kept.add(post.id)
+            # a thread's posts may have left it (merge, split): those of its documents not kept go
+            gone.update(session.scalars(text(
+                "SELECT post_id FROM search_documents WHERE thread_id IN (SELECT unnest(CAST(:t AS integer[])))"),
+                {"t": chunk}).all())
+            gone -= kept
+        openings = sorted(set(changed["openings"]) - set(threads))
+        for start in range(0, len(openings), BATCH):
+            for post in load_posts(session, Post.thread_id.in_(openings[start:start + BATCH]) & (Post.number == 1)):
+                docs[post.id] = document(post)
+        members = sorted(changed["members"])
+        for start in range(0, len(members), BATCH):
+            for post in all_posts(session, Post.author_id.in_(members[start:start + BATCH])):
+                docs[post.id] = document(post)
+        posts = sorted(set(changed["posts"]) - set(docs))
+        for start in range(0, len(posts), BATCH):
+            chunk = posts[start:start + BATCH]
+            found = load_posts(session, Post.id.in_(chunk))
+            for post in found:
+                docs[post.id] = document(post)
+            gone.update(set(chunk) - {post.id for post in found})
+        gone -= set(docs)
+        if gone:
+            session.execute(text("DELETE FROM search_documents WHERE post_id IN (SELECT unnest(CAST(:ids AS integer[])))"),
+                            {"ids": sorted(gone)})
+        self._write(session, [docs[key] for key in sorted(docs)])
+
+    @staticmethod
+    def _write(session, docs: list) -> None:
+        """Insert or replace documents (in post id order, so concurrent transactions lock rows alike)."""
+        if not docs:
+            return
+        session.execute(text(
+            "INSERT INTO search_documents (post_id, thread_id, created, score, terms) "
+            "VALUES (:post_id, :thread_id, :created, :score, CAST(:terms AS tsvector)) "
+            "ON CONFLICT (post_id) DO UPDATE SET thread_id = excluded.thread_id, created = excluded.created, "
+            "score = excluded.score, terms = excluded.terms"),
+            [{"post_id": int(doc["post_id"]), "thread_id": int(doc["thread_id"]), "created": doc["created"],
+              "score": doc["score"], "terms": vector(doc)} for doc in docs])
+        words = sorted(set().union(*(_title_words(doc.get("title", "")) for doc in docs)))
+        if words:
+            session.execute(text("INSERT INTO search_words (word) VALUES (:word) ON CONFLICT (word) DO NOTHING"),
+                            [{"word": word} for word in words])
+
+    def reindex(self, progress=None) -> int:
+        """Rewrite every document from the database, a batch per transaction, then drop those of posts
+        that are gone. Searches keep answering from the rows meanwhile (old or already new)."""
+        session = db.session
+        after, count = 0, 0
+        while True:
+            posts = load_posts(session, Post.id > 0, limit=BATCH, after=after)
+            if not posts:
+                break
+            self._write(session, [document(post) for post in posts])
+            after = posts[-1].id
+            count += len(posts)
+            session.commit()
+            session.expunge_all()
+            if progress:
+                progress(len(posts))
+        session.execute(text("DELETE FROM search_documents d WHERE NOT EXISTS "
+                             "(SELECT 1 FROM posts p WHERE p.id = d.post_id)"))
+        session.commit()
+        return count
+
+    def clear(self) -> None:
+        with db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM search_documents"))
+            connection.execute(text("DELETE FROM search_words"))
+
+    def wait(self, timeout: float = 30.0) -> bool:
+        return True  # written at commit: nothing is ever waiting
+
+    def health(self) -> dict:
+        try:
+            estimate = db.session.scalar(text(
+                "SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE relname = 'search_documents'"))
+            db.session.execute(text("SELECT 1 FROM search_documents LIMIT 1"))
+            return {"ok": True, "backend": "postgres", "documents": int(estimate or 0)}
+        except Exception as exc:  # any failure to read is "down" for /healthz
+            db.session.rollback()
+            return {"ok": False, "backend": "postgres", "error": type(exc).__name__}
+
+    def document_count(self) -> int:
+        return int(db.session.scalar(text("SELECT count(*) FROM search_documents")) or 0)
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance (words are short)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+_backend = PostgresSearch()
+
+
+def backend(app=None) -> PostgresSearch:
+    """Return the postgres backend (one per process; it keeps no state of its own)."""
+    if app is not None and not str(app.config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("postgresql"):
+        raise RuntimeError("SEARCH_BACKEND=postgres needs a PostgreSQL DATABASE_URL.")
+    return _backend
+
