@@ -112,15 +112,17 @@ def free_port() -> int:
 class Server:
     """gunicorn serving wsgi:app from `chdir`, stopped on exit."""
 
-    def __init__(self, chdir: Path, env: dict, args, log: Path):
+    def __init__(self, chdir: Path, env: dict, args, log: Path, target: str = "wsgi:app"):
         self.port, self.log = free_port(), log
+        # gunicorn reads the tree's gunicorn.conf.py (threads = 100), and a "sync" worker with more than one
+        # thread silently becomes gthread: say the threads every time, 1 for sync.
+        threads = args.threads if args.worker_class == "gthread" else 1
         cmd = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--worker-class", args.worker_class,
-               "--bind", f"127.0.0.1:{self.port}", "--chdir", str(chdir), "--log-level", "warning",
-               "--error-logfile", str(log), "--graceful-timeout", "5", "--backlog", "2048"]
-        if args.worker_class == "gthread":
-            cmd += ["--threads", str(args.threads)]
-        cmd.append("wsgi:app")
+               "--threads", str(threads), "--bind", f"127.0.0.1:{self.port}", "--chdir", str(chdir),
+               "--log-level", "warning", "--error-logfile", str(log), "--graceful-timeout", "5", "--backlog", "2048",
+               target]
         self.cmd = cmd
+        self.threads_per_worker = threads
         self.output = open(log.with_suffix(".out"), "wb")  # the app's own log (errors with tracebacks)
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.output, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -217,7 +219,8 @@ def _csrf(page: str, where: str) -> str:
     return match.group(1)
 
 
-def run_voters(port: int, seeded: dict, seed_value: int, server: Server) -> dict:
+def run_voters(port: int, seeded: dict, seed_value: int, server: Server, ceiling: bool = False) -> dict:
+    """Sign the voters in (the app's login form, or the ceiling's one-line login), release them together, time it."""
     voters, post_ids, thread_id = seeded["voters"], seeded["post_ids"], seeded["thread_id"]
     browsers = [Browser(port) for _ in voters]
     tokens: list[str | None] = [None] * len(voters)
@@ -226,11 +229,19 @@ def run_voters(port: int, seeded: dict, seed_value: int, server: Server) -> dict
     barrier = threading.Barrier(len(voters) + 1)
     done = [0.0] * len(voters)
 
+    def sign_in(i: int) -> str:
+        if not ceiling:
+            return browsers[i].sign_in(voters[i], thread_id)
+        status, _, body = browsers[i].request("POST", "/ceiling/login", {"member": str(i + 1)})
+        if status != 200:
+            raise RuntimeError(f"ceiling login answered {status}")
+        return "-"
+
     def voter(i: int) -> None:
         order = list(post_ids)
         random.Random(seed_value + i).shuffle(order)
         try:
-            tokens[i] = browsers[i].sign_in(voters[i], thread_id)
+            tokens[i] = sign_in(i)
         except Exception as exc:  # noqa: BLE001 - reported and fails the run
             failures.append(f"sign-in {voters[i]}: {exc}")
         barrier.wait()
@@ -273,17 +284,19 @@ def percentile(values: list[float], q: float) -> float:
 
 # ---- checking --------------------------------------------------------------------------------------
 
-def check_counts(database_url: str, seeded: dict) -> dict:
-    """Read the final state in SQL and compare it with what the voters did."""
+def check_counts(database_url: str, seeded: dict, ceiling: bool = False) -> dict:
+    """Read the final state in SQL and compare it with what the voters did (the ceiling's tables with `ceiling`)."""
     url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
     voters, post_ids = len(seeded["voters"]), seeded["post_ids"]
+    posts_t, votes_t = ("ceiling_posts", "ceiling_votes") if ceiling else ("posts", "votes")
     with psycopg.connect(url) as conn:
-        scores = dict(conn.execute("SELECT id, score FROM posts WHERE id = ANY(%s)", (post_ids,)).fetchall())
-        rows = dict(conn.execute("SELECT post_id, count(*) FROM votes GROUP BY post_id").fetchall())
-        duplicates = conn.execute("SELECT count(*) FROM (SELECT post_id, member_id FROM votes "
+        scores = dict(conn.execute(f"SELECT id, score FROM {posts_t} WHERE id = ANY(%s)", (post_ids,)).fetchall())
+        rows = dict(conn.execute(f"SELECT post_id, count(*) FROM {votes_t} GROUP BY post_id").fetchall())
+        duplicates = conn.execute(f"SELECT count(*) FROM (SELECT post_id, member_id FROM {votes_t} "
                                   "GROUP BY post_id, member_id HAVING count(*) > 1) d").fetchone()[0]
-        vote_sum = conn.execute("SELECT coalesce(sum(value), 0) FROM votes").fetchone()[0]
-        thread_score = conn.execute("SELECT score FROM threads WHERE id = %s", (seeded["thread_id"],)).fetchone()[0]
+        vote_sum = conn.execute(f"SELECT coalesce(sum(value), 0) FROM {votes_t}").fetchone()[0]
+        thread_score = (scores.get(post_ids[0]) if ceiling else
+                        conn.execute("SELECT score FROM threads WHERE id = %s", (seeded["thread_id"],)).fetchone()[0])
     problems = []
     wrong = {pid: scores.get(pid) for pid in post_ids if scores.get(pid) != voters}
     if wrong:
@@ -303,6 +316,30 @@ def check_counts(database_url: str, seeded: dict) -> dict:
 
 # ---- main ------------------------------------------------------------------------------------------
 
+def summarise(outcome: dict, counts: dict) -> dict:
+    lat = outcome["latencies"]
+    return {
+        "votes_answered": len(lat), "seconds": round(outcome["seconds"], 3),
+        "votes_per_second": round(len(lat) / outcome["seconds"], 1) if outcome["seconds"] else None,
+        "server_cpu_ms_per_vote": round(outcome["server_cpu_seconds"] * 1000 / len(lat), 2) if lat else None,
+        "latency_ms": {"p50": round(percentile(lat, 50) * 1000, 1), "p95": round(percentile(lat, 95) * 1000, 1),
+                       "p99": round(percentile(lat, 99) * 1000, 1),
+                       "mean": round(statistics.fmean(lat) * 1000, 1) if lat else None},
+        "load_1min": [round(outcome["load_at_start"], 2), round(outcome["load_at_end"], 2)],
+        "check": counts, "failures": outcome["failures"][:20], "failure_count": len(outcome["failures"]),
+        "ok": not outcome["failures"] and not counts["problems"] and len(lat) == counts["expected_votes"],
+    }
+
+
+def show(label: str, summary: dict) -> None:
+    lat = summary["latency_ms"]
+    print(f"{label:8s} {summary['votes_answered']} votes in {summary['seconds']:.2f}s: {summary['votes_per_second']} "
+          f"votes/s; latency p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms; server CPU "
+          f"{summary['server_cpu_ms_per_vote']} ms/vote; load {summary['load_1min'][0]} -> {summary['load_1min'][1]}; "
+          f"{summary['check']['vote_rows']} vote rows, scores total {summary['check']['score_total']} "
+          f"(expected {summary['check']['expected_votes']}) {'OK' if summary['ok'] else 'FAILED'}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--voters", type=int, default=50)
@@ -310,8 +347,9 @@ def main() -> int:
     parser.add_argument("--authors", type=int, default=10, help="members who wrote the posts, in turn")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread only; sync is 1)")
     parser.add_argument("--ref", default="HEAD", help="git ref to benchmark, or WORKTREE")
+    parser.add_argument("--no-ceiling", action="store_true", help="skip the write ceiling (run before and after)")
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_PG_ADMIN_URL",
                                                               "postgresql://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--database", default="bench_votes", help="dropped and created afresh")
@@ -319,8 +357,11 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, tree)")
     args = parser.parse_args()
 
+    sys.path.insert(0, str(BENCH))
+    import write_ceiling_app  # noqa: PLC0415 - bench-only, beside this script
+
     tmp = Path(tempfile.mkdtemp(prefix="bench-votes-"))
-    server = None
+    runs: dict[str, list[dict]] = {"app": [], "ceiling": []}
     try:
         source = export_tree(args.ref, tmp / "src")
         described = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
@@ -333,50 +374,68 @@ def main() -> int:
         out = run([sys.executable, str(BENCH / "seed_votes.py"), "--voters", str(args.voters),
                    "--posts", str(args.posts), "--authors", str(args.authors)], cwd=source, env=dict(env, PYTHONPATH=str(source)))
         seeded = json.loads(out.stdout.strip().splitlines()[-1])
-        server = Server(source, env, args, tmp / "gunicorn.log")
-        server.wait_ready()
-        print(f"--- {args.voters} voters signing in, then voting at once on {args.posts} posts "
-              f"(gunicorn {args.workers} {args.worker_class} workers)", flush=True)
-        outcome = run_voters(server.port, seeded, args.seed, server)
-        counts = check_counts(database_url, seeded)
+        # C A C: the ceiling just before and just after the app, so that both see the same machine.
+        order = ["app"] if args.no_ceiling else ["ceiling", "app", "ceiling"]
+        for n, target in enumerate(order):
+            ceiling = target == "ceiling"
+            if ceiling:
+                write_ceiling_app.reset(database_url, seeded["post_ids"])
+            server = Server(BENCH if ceiling else source, env, args, tmp / f"gunicorn-{n}.log",
+                            target="write_ceiling_app:app" if ceiling else "wsgi:app")
+            try:
+                server.wait_ready() if not ceiling else _wait_port(server)
+                print(f"--- {target}: {args.voters} voters signing in, then voting at once on {args.posts} posts "
+                      f"(gunicorn {args.workers} {args.worker_class} workers x {server.threads_per_worker} threads)",
+                      flush=True)
+                outcome = run_voters(server.port, seeded, args.seed + n, server, ceiling=ceiling)
+            finally:
+                server.stop()
+            summary = summarise(outcome, check_counts(database_url, seeded, ceiling=ceiling))
+            runs[target].append(summary)
+            show(target, summary)
     finally:
-        if server is not None:
-            server.stop()
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    lat = outcome["latencies"]
-    votes = len(lat)
+    app = runs["app"][0]
+    ceiling_rate = (statistics.fmean(r["votes_per_second"] for r in runs["ceiling"]) if runs["ceiling"] else None)
+    ratio = round(100 * app["votes_per_second"] / ceiling_rate, 1) if ceiling_rate else None
     result = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "ref": args.ref, "commit": commit, "voters": args.voters, "posts": args.posts, "authors": args.authors,
         "server": {"workers": args.workers, "worker_class": args.worker_class,
                    "threads": args.threads if args.worker_class == "gthread" else 1},
-        "database": "postgresql",
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "load_1min_at_start": outcome["load_at_start"], "load_1min_at_end": outcome["load_at_end"]},
-        "server_cpu_ms_per_vote": round(outcome["server_cpu_seconds"] * 1000 / len(lat), 1) if lat else None,
-        "votes_answered": votes, "seconds": round(outcome["seconds"], 3),
-        "votes_per_second": round(votes / outcome["seconds"], 1) if outcome["seconds"] else None,
-        "latency_ms": {"p50": round(percentile(lat, 50) * 1000, 1), "p95": round(percentile(lat, 95) * 1000, 1),
-                       "p99": round(percentile(lat, 99) * 1000, 1),
-                       "mean": round(statistics.fmean(lat) * 1000, 1) if lat else None},
-        "check": counts, "failures": outcome["failures"][:20], "failure_count": len(outcome["failures"]),
+        "database": "postgresql", "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "app": app, "ceiling_runs": runs["ceiling"], "ceiling_votes_per_second": ceiling_rate,
+        "ratio_percent": ratio,
     }
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"votes-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     path.write_text(json.dumps(result, indent=2))
-    ok = not outcome["failures"] and not counts["problems"] and votes == counts["expected_votes"]
-    print(f"{votes} votes in {outcome['seconds']:.2f}s: {result['votes_per_second']} votes/s; "
-          f"latency p50 {result['latency_ms']['p50']} ms, p95 {result['latency_ms']['p95']} ms, "
-          f"p99 {result['latency_ms']['p99']} ms; gunicorn CPU {result['server_cpu_ms_per_vote']} ms/vote; "
-          f"load {outcome['load_at_start']:.1f} -> {outcome['load_at_end']:.1f} on {os.cpu_count()} CPUs")
-    print(f"final count: {counts['vote_rows']} vote rows, scores total {counts['score_total']} "
-          f"(expected {counts['expected_votes']}); thread score {counts['thread_score']}")
-    for line in outcome["failures"][:10] + counts["problems"]:
+    ok = all(r["ok"] for rs in runs.values() for r in rs)
+    if ceiling_rate:
+        print(f"app {app['votes_per_second']} votes/s against the write ceiling's {ceiling_rate:.1f} "
+              f"(mean of {len(runs['ceiling'])} runs): {ratio} %")
+    for line in app["failures"][:10] + app["check"]["problems"]:
         print("PROBLEM:", line)
     print(("OK" if ok else "FAILED") + f"; written to {path.relative_to(ROOT)}")
     return 0 if ok else 1
+
+
+def _wait_port(server: Server, timeout: float = 30) -> None:
+    """Wait until the ceiling answers (it has no /healthz: a 404 is an answer)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            sys.exit(f"gunicorn exited with {server.proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit("the ceiling did not answer")
 
 
 if __name__ == "__main__":

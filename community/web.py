@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .forum.models import Board, Post, Thread
@@ -130,7 +131,12 @@ def load_post(post_id: int) -> Post:
     awaiting approval they may not see)."""
     if post_id > MAX_ID:
         abort(404)
-    post = db.get_or_404(Post, post_id)
+    # One query for the post, its thread and board (the thread's tags wait until something reads them):
+    # a vote or a reply form needs only these for its permission checks.
+    post = db.session.scalar(select(Post).where(Post.id == post_id)
+                             .options(joinedload(Post.thread, innerjoin=True).lazyload(Thread.tags)))
+    if post is None:
+        abort(404)
     load_thread(post.thread_id)
     if not can_locate_post(current_user, post):
         abort(404)  # a whisper or a post awaiting approval does not exist for this reader

@@ -293,6 +293,8 @@ def evaluate(member_id: int, event: str, post_id: int | None = None) -> list[Bad
     One query when no such badge waits for this member; each measure is computed once.
     """
     kinds = [kind for kind, rule in RULES.items() if event in rule.events]
+    if not any(badge.rule in kinds and badge.enabled for badge in _stored_rows().values()):
+        return []  # no enabled custom badge counts this event (the request's copy of the rows says so)
     waiting = db.session.scalars(select(Badge).where(
         Badge.rule.in_(kinds), Badge.enabled.is_(True),
         ~exists().where(BadgeGrant.badge_id == Badge.id, BadgeGrant.member_id == member_id)

@@ -36,6 +36,7 @@ import click
 from flask import Flask, g, request, session
 from flask.cli import AppGroup
 from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..cli import community_cli
@@ -81,6 +82,13 @@ def init_app(app: Flask) -> None:
     app.after_request(_record_activity)
 
 
+def _member_id(member) -> int:
+    """The member's id without a query: after the view's commit every loaded row is expired, and reading
+    `member.id` would reload the whole member row only to compare a stamp."""
+    state = sa_inspect(member, raiseerr=False)
+    return state.identity[0] if state is not None and state.identity else member.id
+
+
 def _record_activity(response):
     """Count the member's first visit of the UTC day; commit what this request recorded (reads)."""
     if response.status_code >= 400 or request.endpoint in (None, "static"):
@@ -89,7 +97,7 @@ def _record_activity(response):
     try:
         if current_user.is_authenticated:
             # The session remembers the day already counted, so other requests cost no query.
-            stamp = f"{current_user.id}:{utcnow().date().isoformat()}"
+            stamp = f"{_member_id(current_user._get_current_object())}:{utcnow().date().isoformat()}"
             if session.get(_SESSION_KEY) != stamp:
                 record_visit(current_user._get_current_object())
                 session[_SESSION_KEY] = stamp

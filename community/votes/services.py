@@ -80,7 +80,9 @@ def cast_vote(voter, post: Post, value: int) -> tuple[int, int]:
                                {"value": _l("Choose 1, -1 or 0.")})
     if not can_vote(voter, post):
         raise _refusal(voter, post)
-    _lock_members(voter.id, post.author_id)
+    # Held in a local until the subscribers have run: the session's identity map holds rows weakly, and each
+    # subscriber (reputation, trust, CRM timeline) reading the author would otherwise load it again.
+    members = _lock_members(voter.id, post.author_id)  # noqa: F841
     now = utcnow()  # the vote row's created_at / updated_at, and the signal's `at`
     previous = _write_vote(voter, post, value, now)
     delta = value - previous
@@ -102,13 +104,13 @@ def cast_vote(voter, post: Post, value: int) -> tuple[int, int]:
     return score, value
 
 
-def _lock_members(*member_ids) -> None:
-    """Hold these members' rows (FOR NO KEY UPDATE, in id order) until the transaction ends."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        return  # one writer at a time anyway: the first write takes the database lock
+def _lock_members(*member_ids) -> list[Member]:
+    """Hold these members' rows (FOR NO KEY UPDATE, in id order) until the transaction ends; return them."""
     ids = sorted({member_id for member_id in member_ids if member_id is not None})
-    db.session.execute(select(Member.id).where(Member.id.in_(ids)).order_by(Member.id)
-                       .with_for_update(key_share=True)).all()
+    query = select(Member).where(Member.id.in_(ids)).order_by(Member.id)
+    if db.session.get_bind().dialect.name != "sqlite":  # SQLite: one writer at a time anyway
+        query = query.with_for_update(key_share=True)
+    return list(db.session.scalars(query))
 
 
 def _write_vote(voter, post: Post, value: int, now) -> int:
