@@ -144,7 +144,7 @@ class Model:
     bias: float
     weights: dict[str, float]
     # neutral means no opinion: a text reads neutral when its opinion words (a sentiment lexicon) push less
-    # than `neutral_with_words` and all its features together less than `neutral_below`
+    # than `neutral_with_words` and it is a question or the model leans less than `neutral_below` either way
     neutral_below: float
     neutral_with_words: float = 0.0
     opinion_words: frozenset = frozenset()
@@ -188,7 +188,7 @@ class Model:
         logit = self.bias + push
         score = math.tanh(logit / 2)  # = 2p - 1
         opinion = abs(self.opinion_push(parts))
-        if opinion < self.neutral_with_words and (question or abs(push) < self.neutral_below):
+        if opinion < self.neutral_with_words and (question or abs(logit) < self.neutral_below):
             # no opinion words to speak of, and a question (it asks, it does not judge) or no strong push
             label = NEUTRAL
         else:

@@ -156,7 +156,7 @@ def _tune_neutral(model: Model, language: str, rows: list[tuple[str, str]], revi
             parts = model.contributions(features_of(text, language))
             push = sum(parts.values())
             polar = POSITIVE if model.bias + push >= 0 else NEGATIVE
-            found.append((truth, abs(push), abs(model.opinion_push(parts)), polar, is_question(text)))
+            found.append((truth, abs(model.bias + push), abs(model.opinion_push(parts)), polar, is_question(text)))
         return found
 
     community_facts, review_facts = facts(rows), facts(reviews)
