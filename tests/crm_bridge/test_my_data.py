@@ -144,7 +144,7 @@ def test_personal_data_is_never_cached(client, auth, ivy):
     auth.login(ivy)
     for url in ("/me/data", "/me/data.json", "/api/v1/me"):
         response = client.get(url)
-        assert response.status_code == 200 and response.headers.get("Cache-Control") == "no-store", url
+        assert response.status_code == 200 and response.headers.get("Cache-Control") == "private, no-store", url
 
 
 def test_staff_crm_timeline_stops_showing_a_post_its_author_deleted(make, ivy, me, staff):

@@ -73,8 +73,8 @@ def test_counts_stay_live_and_the_export_holds_consenting_members_with_safe_cell
 def test_filters_for_board_sentiment_and_last_active(make):
     board, other = make.board(), make.board()
     poster, elsewhere = make.member("pia"), make.member("eli")
-    make.thread(board=board, author=poster)
-    make.thread(board=other, author=elsewhere)
+    make.thread(board=board, author=poster, body="Love it, works great, thank you!")
+    make.thread(board=other, author=elsewhere, body="Terrible update, my camera is broken and useless.")
     segment = save_segment("Board fans", {"board": board.slug, "active": "30"})
     _db.session.commit()
     ids = set(_db.session.scalars(segment_members(segment)).all())
@@ -82,7 +82,8 @@ def test_filters_for_board_sentiment_and_last_active(make):
     with pytest.raises(Exception, match="No board"):
         save_segment("Nope", {"board": "no-such-board"})
     negative = save_segment("Unhappy", {"sentiment": "negative"})
-    assert poster.id not in set(_db.session.scalars(segment_members(negative)).all())
+    unhappy = set(_db.session.scalars(segment_members(negative)).all())
+    assert poster.id not in unhappy and elsewhere.id in unhappy
 
 
 def test_messaging_by_mail_and_private_message_with_unsubscribe_and_limits(client, auth, make, app):
