@@ -83,6 +83,8 @@ def base_env(workdir: Path, **extra) -> dict:
         "COMMUNITY_INSTANCE_PATH": str(workdir / "instance"),
         "COMMUNITY_SEARCH_INDEX_DIR": str(workdir / "search-index"),
         "COMMUNITY_WTF_CSRF_ENABLED": "false",
+        # the factories' staff and admins have no second factor (as in the suite's app; tests/conftest.py)
+        "COMMUNITY_TWO_FACTOR_ENFORCED": "false",
         "RATELIMIT_ENABLED": "false",
         "HOST": "127.0.0.1",
     })
