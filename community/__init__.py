@@ -23,6 +23,7 @@ from . import (
     settings,  # noqa: F401  (the site_settings table; areas declare their keys)
 )
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from .forum import fragments
 from .forum.views import bp as forum_bp
 from .i18n import select_locale
 from .localtime.zones import select_timezone
@@ -56,6 +57,7 @@ def init_app(app: Flask) -> None:
     render.init_app(app)  # after pages: its format_datetime replaces Flask-Babel's
     cachestore.init_app(app)  # before the caches that use it
     pagecache.init_app(app)  # after csrf: it wraps the csrf_token template global
+    fragments.init_app(app)  # after pagecache: fragments use its csrf_token global and INVALIDATING list
     cli.init_app(app)
     _init_areas(app)
     hostile.init_app(app)  # after the areas: its check runs before their before_request hooks
