@@ -24,8 +24,9 @@ What keeps it correct:
     again after the commit. In Redis those counters are shared by every process and host.
   Since the key is made of what the database says now (read by the page's own queries), a change made by
   another process or host is a new key there too, with or without the counters.
-- **Not for everything.** The opening post is rendered every time (a poll with the reader's own choice, the
-  accepted answer shown under a question); a post the reader may not see is not rendered at all.
+- **Not for everything.** The opening post of a thread with a poll is rendered every time (the poll shows the
+  reader's own choice); a question's opening post keys on the accepted answer shown under it, as this reader may
+  see it. A whisper or a post waiting for approval that the reader may not see is not rendered at all.
 - **The CSRF token is not in the store.** Forms in a fragment carry a placeholder (derived from SECRET_KEY,
   so it is the same in every process and cannot be guessed by a member writing a post); the page puts the
   reader's token in when it assembles the fragments.
@@ -56,7 +57,7 @@ POST_TEMPLATE = "community/forum/_post.html"
 POST_PREDICATES = ("can_view_post", "can_view_history", "can_edit_post", "can_delete_post", "can_moderate_post",
                    "can_restore_post", "can_vote", "can_react", "can_flag", "can_accept_answer")
 # ... and about the page's `thread`.
-THREAD_PREDICATES = ("can_reply", "can_choose_answer")
+THREAD_PREDICATES = ("can_reply", "can_choose_answer", "can_add_poll")
 # The slots rendered inside each post (their templates are checked by tests/community/forum/test_fragments.py).
 POST_SLOTS = ("post_before_body", "post_after_body", "post_actions")
 
@@ -89,6 +90,11 @@ def csrf_placeholder() -> str:
     return "csrf" + hmac.new(secret, b"community.fragments.csrf", hashlib.sha256).hexdigest()[:40]
 
 
+def _reader():
+    """The signed-in member (or the guest) itself: the predicates below ask it dozens of times per page."""
+    return current_user._get_current_object()
+
+
 def _member_state(member) -> tuple:
     if member is None:
         return ()
@@ -100,21 +106,21 @@ def _page_state(context) -> tuple:
     """What every post of the page shares: reader-independent page facts and the reader's page-wide rights."""
     state = g.get("_fragment_page_state")
     if state is None:
-        thread = context["thread"]
+        thread, user = context["thread"], _reader()
         reaction_kinds = context.resolve_or_missing("reaction_kinds")
         offered = tuple(kind.code for kind in reaction_kinds()) if callable(reaction_kinds) else ()
         state = g._fragment_page_state = (
             _template_digest(), str(get_locale()), str(get_timezone()), request.script_root,
             current_app.config.get("POSTS_PER_PAGE"), thread.id, thread.accepted_post_id, thread.board_id,
             thread.board.kind.value, thread.is_locked, thread.is_deleted, offered,
-            current_user.is_authenticated,
-            tuple(getattr(permissions, name)(current_user, thread) for name in THREAD_PREDICATES))
+            user.is_authenticated,
+            tuple(getattr(permissions, name)(user, thread) for name in THREAD_PREDICATES))
     return state
 
 
 def _reader_state(context, post: Post) -> tuple:
     """The reader's rights on `post` and their own vote, reaction and bookmark on it."""
-    user = current_user
+    user = _reader()
     rights = tuple(getattr(permissions, name)(user, post) for name in POST_PREDICATES)
     mine = ()
     if user.is_authenticated and not post.is_deleted:
@@ -132,7 +138,7 @@ def _content_state(context, post: Post) -> tuple:
     replied = None
     if reply_to is not None:
         replied = (reply_to.id, reply_to.number, reply_to.is_deleted, reply_to.is_public,
-                   permissions.can_view_post(current_user, reply_to), _member_state(reply_to.author))
+                   permissions.can_view_post(_reader(), reply_to), _member_state(reply_to.author))
     post_reactions = context.resolve_or_missing("post_reactions")
     counts = (tuple(sorted(post_reactions(context, post).counts.items()))
               if callable(post_reactions) and not post.is_deleted else ())
@@ -143,13 +149,26 @@ def _generation_keys(post: Post) -> list[str]:
     return [_ALL, f"frag:gen:t:{post.thread_id}", f"frag:gen:p:{post.id}"]
 
 
-def _cacheable(post: Post) -> bool:
-    return post.number != 1 and not post.is_opening
+def _cacheable(context, post: Post) -> bool:
+    """Every reply; the opening post unless the thread has a poll (it shows the reader's own choice)."""
+    if post.number != 1 and not post.is_opening:
+        return True
+    poll_view = context.resolve_or_missing("thread_poll_view")
+    return callable(poll_view) and poll_view(context["thread"]) is None
+
+
+def _opening_state(context, post: Post) -> tuple:
+    """The opening post of a question shows the accepted answer (as this reader may see it) under it."""
+    if not (post.number == 1 or post.is_opening):
+        return ()
+    accepted = context.resolve_or_missing("accepted_answer")
+    answer = accepted(context, context["thread"]) if callable(accepted) else None
+    return ("opening", None if answer is None else _content_state(context, answer))
 
 
 def _keys(context, posts: list[Post]) -> dict[int, str]:
     """The store key of each cacheable post of the page (one read of the generation counters for all)."""
-    posts = [post for post in posts if _cacheable(post)]
+    posts = [post for post in posts if _cacheable(context, post)]
     if not posts:
         return {}
     store = cachestore.store()
@@ -161,7 +180,7 @@ def _keys(context, posts: list[Post]) -> dict[int, str]:
     page = _page_state(context)
     keys = {}
     for post in posts:
-        parts = (page, _content_state(context, post), _reader_state(context, post),
+        parts = (page, _content_state(context, post), _opening_state(context, post), _reader_state(context, post),
                  tuple(generations[key] for key in _generation_keys(post)))
         keys[post.id] = "frag:post:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
     return keys
@@ -185,10 +204,10 @@ def _fill(context) -> dict[int, tuple[str, str | None]]:
 def post_html(context, post: Post) -> Markup:
     """Template helper: `post` as _post.html renders it for this reader, from the store when it is there."""
     # a whisper or a post waiting for approval that the reader may not see is not on the page at all
-    if (post.is_whisper or post.pending) and not permissions.can_view_post(current_user, post):
+    if (post.is_whisper or post.pending) and not permissions.can_view_post(_reader(), post):
         return Markup("")
     env = context.environment
-    if not _enabled() or not _cacheable(post):
+    if not _enabled() or not _cacheable(context, post):
         return Markup(env.get_template(POST_TEMPLATE).render(context.get_all(), post=post))
     key, html = _fill(context).get(post.id, (None, None))
     if key is None:  # the store could not be asked
