@@ -14,6 +14,7 @@ from . import (
     cachestore,
     cli,
     demo,  # noqa: F401  (the seed-demo command)
+    fragments,
     headers,
     hostile,
     pagecache,
@@ -23,7 +24,6 @@ from . import (
     settings,  # noqa: F401  (the site_settings table; areas declare their keys)
 )
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
-from .forum import fragments
 from .forum.views import bp as forum_bp
 from .i18n import select_locale
 from .localtime.zones import select_timezone

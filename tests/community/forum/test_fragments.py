@@ -1,4 +1,4 @@
-"""Post fragments (community/forum/fragments.py): each reply rendered once per version and kind of reader.
+"""Post fragments (community/fragments.py): each reply rendered once per version and kind of reader.
 
 What a reader notices: the page is the same as if rendered fresh, whoever filled the cache before them. A
 fragment is never served to a reader who may not see the post, never shows another member's vote, reaction or
@@ -11,9 +11,8 @@ import re
 import pytest
 from sqlalchemy import update
 
-from community import cachestore, registry
+from community import cachestore, fragments, registry
 from community.avatars import services as avatars
-from community.forum import fragments
 from community.forum import services as forum
 from community.forum.models import BoardKind, Post, Visibility
 from community.groups import services as groups

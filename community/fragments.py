@@ -44,13 +44,13 @@ from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from .. import cachestore, permissions
-from ..aftercommit import after_commit
-from ..cachestore import CacheUnavailable
-from ..groups.badges import name_badges
-from ..members.models import Member
-from ..pagecache import INVALIDATING
-from .models import Post, Thread
+from . import cachestore, permissions
+from .aftercommit import after_commit
+from .cachestore import CacheUnavailable
+from .forum.models import Post, Thread
+from .groups.badges import name_badges
+from .members.models import Member
+from .pagecache import INVALIDATING
 
 POST_TEMPLATE = "community/forum/_post.html"
 # Every permission predicate the per-post templates ask about `post` (_post.html and the post slots) ...
