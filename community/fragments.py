@@ -163,7 +163,10 @@ def _opening_state(context, post: Post) -> tuple:
         return ()
     accepted = context.resolve_or_missing("accepted_answer")
     answer = accepted(context, context["thread"]) if callable(accepted) else None
-    return ("opening", None if answer is None else _content_state(context, answer))
+    if answer is None:
+        return ("opening", None)
+    # what qa/_post_marks.html shows of it (no more: its reply target or reactions would cost queries)
+    return ("opening", answer.id, answer.thread_id, answer.number, answer.body_html, _member_state(answer.author))
 
 
 def _keys(context, posts: list[Post]) -> dict[int, str]:
@@ -178,9 +181,11 @@ def _keys(context, posts: list[Post]) -> dict[int, str]:
     except CacheUnavailable:
         return {}  # without the shared generations nothing is served from the store
     page = _page_state(context)
+    # the accepted answer first: loaded before the group badges, its author's badges come with the page's
+    opening = {post.id: _opening_state(context, post) for post in posts}
     keys = {}
     for post in posts:
-        parts = (page, _content_state(context, post), _opening_state(context, post), _reader_state(context, post),
+        parts = (page, _content_state(context, post), opening[post.id], _reader_state(context, post),
                  tuple(generations[key] for key in _generation_keys(post)))
         keys[post.id] = "frag:post:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
     return keys
