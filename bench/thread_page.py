@@ -110,11 +110,12 @@ class Server:
     def __init__(self, name, app_spec, chdir: Path, env: dict, args, log_dir: Path):
         self.name, self.port = name, free_port()
         self.log = log_dir / f"gunicorn-{name}.log"
+        # gunicorn reads the tree's gunicorn.conf.py (threads = 100), and a "sync" worker with more than one
+        # thread silently becomes gthread: say the threads every time, 1 for sync.
+        threads = args.threads if args.worker_class == "gthread" else 1
         cmd = [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--worker-class", args.worker_class,
-               "--bind", f"127.0.0.1:{self.port}", "--chdir", str(chdir), "--log-level", "warning",
-               "--error-logfile", str(self.log), "--graceful-timeout", "5"]
-        if args.worker_class == "gthread":
-            cmd += ["--threads", str(args.threads)]
+               "--threads", str(threads), "--bind", f"127.0.0.1:{self.port}", "--chdir", str(chdir),
+               "--log-level", "warning", "--error-logfile", str(self.log), "--graceful-timeout", "5"]
         cmd.append(app_spec)
         self.cmd = cmd
         self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -392,7 +393,7 @@ def summarise(runs: list[dict], duration: float, names: list[str]) -> dict:
 def print_table(summary: dict, sizes: dict, settings: dict) -> None:
     print()
     print(f"workers: {settings['workers']} x {settings['worker_class']}"
-          + (f" ({settings['threads']} thread(s) each)" if settings["worker_class"] == "gthread" else "")
+          + f" ({settings['threads'] if settings['worker_class'] == 'gthread' else 1} thread(s) each, passed as --threads)"
           + f"; wrk -t{settings['wrk_threads']} -c{settings['connections']} -d{settings['duration']:g}s"
           f" x {settings['rounds']} round(s) each, ABBA order")
     print(f"{'page':<15} {'bytes':>8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11} {'errors':>7}"
@@ -427,7 +428,9 @@ def parse_args(argv=None):
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (each server)")
     parser.add_argument("--worker-class", choices=("gthread", "sync"), default="gthread",
                         help="gunicorn worker class (gthread keeps connections alive; sync closes each one)")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gthread worker (sync is always 1: passed explicitly, since gunicorn.conf.py "
+                             "says 100 and a sync worker with threads > 1 becomes gthread)")
     parser.add_argument("--posts", type=int, default=50, help="posts in the thread (all shown on one page)")
     parser.add_argument("--reader", choices=("guest", "member", "both"), default="guest",
                         help="who reads: a guest (no cookie), the signed-in member of issue 18, or both in one run")

@@ -15,6 +15,7 @@ from . import (
     cli,
     crypto,
     demo,  # noqa: F401  (the seed-demo command)
+    fragments,
     headers,
     hostile,
     pagecache,
@@ -58,6 +59,7 @@ def init_app(app: Flask) -> None:
     render.init_app(app)  # after pages: its format_datetime replaces Flask-Babel's
     cachestore.init_app(app)  # before the caches that use it
     pagecache.init_app(app)  # after csrf: it wraps the csrf_token template global
+    fragments.init_app(app)  # after pagecache: fragments use its csrf_token global and INVALIDATING list
     cli.init_app(app)
     _init_areas(app)
     hostile.init_app(app)  # after the areas: its check runs before their before_request hooks

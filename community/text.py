@@ -83,8 +83,13 @@ def plain_text(html: str) -> str:
     return re.sub(r"\s+", " ", _unescape(text)).strip()
 
 
+@lru_cache(maxsize=256)
 def excerpt(html: str, length: int = 200) -> str:
-    """Return the first `length` characters of the text of `html`, cut at a word where possible."""
+    """Return the first `length` characters of the text of `html`, cut at a word where possible.
+
+    Memoized (a pure function of its arguments): every thread page's meta description asks for its opening
+    post's excerpt, and sanitizing it again was a few per cent of a signed-in page (bench/README.md, issue 18).
+    """
     text = plain_text(html)
     if len(text) <= length:
         return text

@@ -6,10 +6,11 @@ Counters move with atomic SQL so that concurrent requests never lose an update.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -349,6 +350,24 @@ def visible_boards(member) -> list[Board]:
                                    .order_by(Board.position, Board.name)))
 
 
+@lru_cache(maxsize=1)
+def _page_of_posts():
+    """A page of a thread's posts with their authors and the posts they reply to (and their authors).
+
+    Built once per process with bound parameters (thread_id, after, upto): building it took a tenth of a signed-in
+    thread page (bench/README.md, issue 18). By number, not offset: posts keep their number for good (moved
+    posts leave gaps).
+    """
+    parent, parent_author = aliased(Post), aliased(Member)
+    return (select(Post).where(Post.thread_id == bindparam("thread_id")).outerjoin(Post.author)
+            .outerjoin(parent, Post.reply_to_id == parent.id)
+            .outerjoin(parent_author, parent.author_id == parent_author.id)
+            .options(contains_eager(Post.author),
+                     contains_eager(Post.reply_to.of_type(parent)).contains_eager(parent.author.of_type(parent_author)))
+            .where(Post.number > bindparam("after"), Post.number <= bindparam("upto"))
+            .order_by(Post.number))
+
+
 def thread_posts(thread: Thread, page: int, member=None) -> Page:
     """Return one page of a thread's posts with their authors, in one query.
 
@@ -365,20 +384,12 @@ def thread_posts(thread: Thread, page: int, member=None) -> Page:
                       .correlate(None).scalar_subquery())
     else:
         page_count(total, per_page, page)
-    parent, parent_author = aliased(Post), aliased(Member)
-    query = (
-        select(Post, last_shown) if last_shown is not None else select(Post)
-    ).where(Post.thread_id == thread.id).outerjoin(Post.author) \
-        .outerjoin(parent, Post.reply_to_id == parent.id) \
-        .outerjoin(parent_author, parent.author_id == parent_author.id) \
-        .options(contains_eager(Post.author),
-                 contains_eager(Post.reply_to.of_type(parent)).contains_eager(parent.author.of_type(parent_author))) \
-        .where(Post.number > (page - 1) * per_page, Post.number <= page * per_page) \
-        .order_by(Post.number)  # by number, not offset: posts keep their number for good (moved posts leave gaps)
+    query = _page_of_posts() if last_shown is None else _page_of_posts().add_columns(last_shown)
+    params = {"thread_id": thread.id, "after": (page - 1) * per_page, "upto": page * per_page}
     if last_shown is None:
-        rows = db.session.scalars(query).unique().all()
+        rows = db.session.scalars(query, params).unique().all()
     else:
-        found = db.session.execute(query).unique().all()
+        found = db.session.execute(query, params).unique().all()
         rows = [row[0] for row in found]
         if found:
             total = found[0][1]

@@ -83,6 +83,19 @@ def pages(client, role, world) -> str:
     return "\n".join(_get(client, path) for path in paths) + _without_echo(_get(client, "/tag/zqstafftag"), "zqstafftag")
 
 
+def thread_pages_after_privileged_readers(client, role, world) -> str:
+    """The thread pages once the author, a moderator, staff and an admin read them first: each post's HTML is then
+    in the fragment store (community/fragments.py) as they see it, and must never reach this role."""
+    from flask import current_app  # noqa: PLC0415
+
+    for privileged in ("author", "moderator", "staff", "admin"):
+        reader = current_app.test_client()
+        Auth(reader).login(_FakeMember(USERS[privileged]))
+        for tid in world.threads.values():
+            _get(reader, f"/t/{tid}")
+    return "\n".join(_get(client, f"/t/{tid}") for tid in world.threads.values())
+
+
 def post_permalinks(client, role, world) -> str:
     """/p/<id> follows to the thread page; /p/<id>/history and /live/posts/<id> show the post itself."""
     out = []
@@ -274,7 +287,7 @@ def appeals(client, role, world) -> str:
     return "\n".join(_get(client, f"/appeal/{action_id}") for action_id in ids)
 
 
-CHANNELS = [pages, post_permalinks, search_page, search_api, similar_threads, api, feeds, notifications,
+CHANNELS = [pages, thread_pages_after_privileged_readers, post_permalinks, search_page, search_api, similar_threads, api, feeds, notifications,
             moderation_pages, my_data, my_data_json, crm_pages, csv_exports, mails, socket_events, user_cards,
             uploads, bookmarks, reactions_who, private_messages, appeals,
             drafts, seo, unread_lists]

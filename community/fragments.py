@@ -1,0 +1,282 @@
+"""Each reply's HTML on a thread page, rendered once per post version and kind of reader and kept in the cache store.
+
+A signed-in member gets no shared page (community/pagecache.py is for guests), and rendering 50 posts was
+nearly all of their request (bench/README.md, issue 18). Most of a post's markup is the same for every reader:
+this module keeps it in the shared cache store (`community.cachestore`: this process's memory, or Redis when
+`REDIS_URL` is set) and a thread page puts the page together from the stored pieces.
+
+What keeps it correct:
+
+- **The key says everything the HTML depends on.** A fragment's key is a digest of
+  - the post's own columns, its author (name, avatar, staff, deleted) and the group badges beside the name,
+    the post it replies to (number, author's name, deleted, and whether this reader may see it), its reaction
+    counts, the thread's accepted answer and board kind, the reactions offered on the site now;
+  - the reader's **permissions on this post**: every `can.*` predicate the per-post templates ask
+    (`POST_PREDICATES`, `THREAD_PREDICATES`; a test holds that the templates ask no other), whether the reader
+    is signed in and is the post's author;
+  - the reader's **own state on the post**: their vote, their reaction and whether they bookmarked it. So a
+    fragment is shared only by readers who would see byte-for-byte the same thing, and another member's vote,
+    reaction or bookmark can never show (their state is another key);
+  - the language, the time zone and the URL root (times, labels and links are in the HTML; the theme is not);
+  - a digest of the templates' source (a deploy with new templates starts afresh);
+  - the store's **generation counters** of the post, the post's thread and of everything: every signal of
+    `pagecache.INVALIDATING` bumps the post it names, else the thread it names, else everything, at once and
+    again after the commit. In Redis those counters are shared by every process and host.
+  Since the key is made of what the database says now (read by the page's own queries), a change made by
+  another process or host is a new key there too, with or without the counters.
+- **Not for everything.** The opening post of a thread with a poll is rendered every time (the poll shows the
+  reader's own choice); a question's opening post keys on the accepted answer shown under it, as this reader may
+  see it. A whisper or a post waiting for approval that the reader may not see is not rendered at all.
+- **The CSRF token is not in the store.** Forms in a fragment carry a placeholder (derived from SECRET_KEY,
+  so it is the same in every process and cannot be guessed by a member writing a post); the page puts the
+  reader's token in when it assembles the fragments.
+
+`FRAGMENT_CACHE_SECONDS` (default 3600; 0 turns it off) bounds how long an entry lives.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from flask import current_app, g, has_app_context, request
+from flask_babel import get_locale, get_timezone
+from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
+
+from . import cachestore, permissions
+from .aftercommit import after_commit
+from .cachestore import CacheUnavailable
+from .forum.models import Post, Thread
+from .groups.badges import name_badges
+from .members.models import Member
+from .pagecache import INVALIDATING
+
+POST_TEMPLATE = "community/forum/_post.html"
+# Every permission predicate the per-post templates ask about `post` (_post.html and the post slots) ...
+POST_PREDICATES = ("can_view_post", "can_view_history", "can_edit_post", "can_delete_post", "can_moderate_post",
+                   "can_restore_post", "can_vote", "can_react", "can_flag", "can_accept_answer")
+# ... and about the page's `thread`.
+THREAD_PREDICATES = ("can_reply", "can_choose_answer", "can_add_poll")
+# The slots rendered inside each post (their templates are checked by tests/community/forum/test_fragments.py).
+POST_SLOTS = ("post_before_body", "post_after_body", "post_actions")
+
+_POST_COLUMNS = tuple(column.key for column in Post.__table__.columns if column.key != "body_source")
+_MEMBER_COLUMNS = ("id", "username", "display_name", "deleted_at", "avatar_upload_id", "avatar_color")
+_ALL = "frag:gen:all"
+
+
+def _enabled() -> bool:
+    return current_app.config.get("FRAGMENT_CACHE_SECONDS", 0) > 0
+
+
+def _template_digest() -> str:
+    """A digest of every template source (computed once per app): fragments of other templates are other keys."""
+    digest = current_app.extensions.get("community.fragments.templates")
+    if digest is None:
+        env = current_app.jinja_env
+        h = hashlib.blake2b(digest_size=12)
+        for name in sorted(env.loader.list_templates()):
+            if name.endswith(".html"):
+                source, _filename, _uptodate = env.loader.get_source(env, name)
+                h.update(name.encode() + b"\0" + source.encode() + b"\0")
+        digest = current_app.extensions["community.fragments.templates"] = h.hexdigest()
+    return digest
+
+
+def csrf_placeholder() -> str:
+    """What fragments carry where the reader's CSRF token goes: the same in every process, unguessable."""
+    secret = str(current_app.config.get("SECRET_KEY") or "").encode()
+    return "csrf" + hmac.new(secret, b"community.fragments.csrf", hashlib.sha256).hexdigest()[:40]
+
+
+def _reader():
+    """The signed-in member (or the guest) itself: the predicates below ask it dozens of times per page."""
+    return current_user._get_current_object()
+
+
+def _member_state(member) -> tuple:
+    if member is None:
+        return ()
+    return (tuple(getattr(member, name) for name in _MEMBER_COLUMNS), member.is_staff,
+            tuple((group.id, group.local_name) for group in name_badges(member)))
+
+
+def _page_state(context) -> tuple:
+    """What every post of the page shares: reader-independent page facts and the reader's page-wide rights."""
+    state = g.get("_fragment_page_state")
+    if state is None:
+        thread, user = context["thread"], _reader()
+        reaction_kinds = context.resolve_or_missing("reaction_kinds")
+        offered = tuple(kind.code for kind in reaction_kinds()) if callable(reaction_kinds) else ()
+        state = g._fragment_page_state = (
+            _template_digest(), str(get_locale()), str(get_timezone()), request.script_root,
+            current_app.config.get("POSTS_PER_PAGE"), thread.id, thread.accepted_post_id, thread.board_id,
+            thread.board.kind.value, thread.is_locked, thread.is_deleted, offered,
+            user.is_authenticated,
+            tuple(getattr(permissions, name)(user, thread) for name in THREAD_PREDICATES))
+    return state
+
+
+def _reader_state(context, post: Post) -> tuple:
+    """The reader's rights on `post` and their own vote, reaction and bookmark on it."""
+    user = _reader()
+    rights = tuple(getattr(permissions, name)(user, post) for name in POST_PREDICATES)
+    mine = ()
+    if user.is_authenticated and not post.is_deleted:
+        my_vote, post_reactions, bookmark_of = (context.resolve_or_missing(name)
+                                                for name in ("my_vote", "post_reactions", "bookmark_of"))
+        mine = (my_vote(context, post) if callable(my_vote) else None,
+                post_reactions(context, post).mine if callable(post_reactions) else None,
+                bool(bookmark_of(context, post=post)) if callable(bookmark_of) else None)
+    return rights, post.author_id is not None and post.author_id == getattr(user, "id", None), mine
+
+
+def _content_state(context, post: Post) -> tuple:
+    """The post as the database has it now, with what the page shows beside it."""
+    reply_to = post.reply_to
+    replied = None
+    if reply_to is not None:
+        replied = (reply_to.id, reply_to.number, reply_to.is_deleted, reply_to.is_public,
+                   permissions.can_view_post(_reader(), reply_to), _member_state(reply_to.author))
+    post_reactions = context.resolve_or_missing("post_reactions")
+    counts = (tuple(sorted(post_reactions(context, post).counts.items()))
+              if callable(post_reactions) and not post.is_deleted else ())
+    return (tuple(getattr(post, name) for name in _POST_COLUMNS), _member_state(post.author), replied, counts)
+
+
+def _generation_keys(post: Post) -> list[str]:
+    return [_ALL, f"frag:gen:t:{post.thread_id}", f"frag:gen:p:{post.id}"]
+
+
+def _cacheable(context, post: Post) -> bool:
+    """Every reply; the opening post unless the thread has a poll (it shows the reader's own choice)."""
+    if post.number != 1 and not post.is_opening:
+        return True
+    poll_view = context.resolve_or_missing("thread_poll_view")
+    return callable(poll_view) and poll_view(context["thread"]) is None
+
+
+def _opening_state(context, post: Post) -> tuple:
+    """The opening post of a question shows the accepted answer (as this reader may see it) under it."""
+    if not (post.number == 1 or post.is_opening):
+        return ()
+    accepted = context.resolve_or_missing("accepted_answer")
+    answer = accepted(context, context["thread"]) if callable(accepted) else None
+    if answer is None:
+        return ("opening", None)
+    # what qa/_post_marks.html shows of it (no more: its reply target or reactions would cost queries)
+    return ("opening", answer.id, answer.thread_id, answer.number, answer.body_html, _member_state(answer.author))
+
+
+def _keys(context, posts: list[Post]) -> dict[int, str]:
+    """The store key of each cacheable post of the page (one read of the generation counters for all)."""
+    posts = [post for post in posts if _cacheable(context, post)]
+    if not posts:
+        return {}
+    store = cachestore.store()
+    wanted = sorted({key for post in posts for key in _generation_keys(post)})
+    try:
+        generations = dict(zip(wanted, store.counters(wanted), strict=True))
+    except CacheUnavailable:
+        return {}  # without the shared generations nothing is served from the store
+    page = _page_state(context)
+    # the accepted answer first: loaded before the group badges, its author's badges come with the page's
+    opening = {post.id: _opening_state(context, post) for post in posts}
+    keys = {}
+    for post in posts:
+        parts = (page, _content_state(context, post), opening[post.id], _reader_state(context, post),
+                 tuple(generations[key] for key in _generation_keys(post)))
+        keys[post.id] = "frag:post:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+    return keys
+
+
+def _fill(context) -> dict[int, tuple[str, str | None]]:
+    """Look up every post of the page at once: post id -> (key, stored HTML or None)."""
+    found = g.get("_fragments")
+    if found is None:
+        items = getattr(context.get("posts"), "items", None)
+        posts = [p for p in items if isinstance(p, Post)] if isinstance(items, (list, tuple)) else []
+        keys = _keys(context, posts)
+        ids = list(keys)
+        values = cachestore.store().get_many([keys[i] for i in ids]) if ids else []
+        found = g._fragments = {i: (keys[i], None if value is None else value.decode()) for i, value in
+                                zip(ids, values, strict=True)}
+    return found
+
+
+@pass_context
+def post_html(context, post: Post) -> Markup:
+    """Template helper: `post` as _post.html renders it for this reader, from the store when it is there."""
+    # a whisper or a post waiting for approval that the reader may not see is not on the page at all
+    if (post.is_whisper or post.pending) and not permissions.can_view_post(_reader(), post):
+        return Markup("")
+    env = context.environment
+    if not _enabled() or not _cacheable(context, post):
+        return Markup(env.get_template(POST_TEMPLATE).render(context.get_all(), post=post))
+    key, html = _fill(context).get(post.id, (None, None))
+    if key is None:  # the store could not be asked
+        return Markup(env.get_template(POST_TEMPLATE).render(context.get_all(), post=post))
+    if html is None:
+        placeholder = csrf_placeholder()
+        html = env.get_template(POST_TEMPLATE).render(context.get_all(), post=post,
+                                                      csrf_token=lambda: placeholder)
+        cachestore.store().set(key, html.encode(), current_app.config["FRAGMENT_CACHE_SECONDS"])
+        g.setdefault("_fragments_rendered", []).append(post.id)
+    placeholder = csrf_placeholder()
+    if placeholder in html:
+        html = html.replace(placeholder, env.globals["csrf_token"]())
+    return Markup(html)
+
+
+# ---- invalidation ---------------------------------------------------------------------------------
+
+def _targets(sender, kwargs) -> list[str]:
+    """The generation counters a signal bumps: the posts it names, else its threads, else everything."""
+    posts, threads = set(), set()
+    for value in (sender, *kwargs.values()):
+        for item in value if isinstance(value, (list, tuple, set)) else (value,):
+            if isinstance(item, Post):
+                posts.add(item.id)
+            elif isinstance(item, Thread):
+                threads.add(item.id)
+            elif isinstance(getattr(item, "post_id", None), int):
+                posts.add(item.post_id)
+            elif isinstance(getattr(item, "thread_id", None), int) and not isinstance(item, Member):
+                threads.add(item.thread_id)
+    if posts:
+        return [f"frag:gen:p:{i}" for i in sorted(posts) if i is not None]
+    if threads:
+        return [f"frag:gen:t:{i}" for i in sorted(threads) if i is not None]
+    return [_ALL]
+
+
+def bump(keys: list[str]) -> None:
+    """Bump generation counters (a store that cannot be reached serves nothing, see `_keys`)."""
+    store = cachestore.store()
+    for key in keys:
+        try:
+            store.incr(key)
+        except CacheUnavailable:
+            return
+
+
+def _invalidate(sender, **kwargs) -> None:
+    if not has_app_context() or "community.cachestore" not in current_app.extensions:
+        return
+    keys = _targets(sender, kwargs)
+    bump(keys)
+    after_commit(bump, keys)  # again: a render racing the transaction may have read the old rows
+
+
+_connected = False
+
+
+def init_app(app) -> None:
+    app.config.setdefault("FRAGMENT_CACHE_SECONDS", 3600)
+    app.add_template_global(post_html, "post_html")
+    global _connected
+    if not _connected:
+        for signal in INVALIDATING:
+            signal.connect(_invalidate, weak=False)
+        _connected = True
