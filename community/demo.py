@@ -15,7 +15,9 @@ Accounts, for a local trial only. Every demo account shares one password, ``demo
     netnerd42, lin_xiaoyu, wang.lei, maria.g, kenji_t, zhou-jie, oliviap, dad_of_3, xu_ming, priya.s, tom.b
                  members
 
-Delete these accounts or change their passwords before anyone else can reach the site. Nothing
+Delete these accounts or change their passwords before anyone else can reach the site, and turn the
+two-factor requirement for staff back on at /admin/security (a fresh demo turns it off: its staff accounts
+share the published password above, so a trial is not stopped at the enrolment page). Nothing
 secret is printed: the command reports counts only.
 
 Running it again without `--if-empty` is safe: members and boards that exist (same username or slug)
@@ -65,6 +67,7 @@ from .rewards.models import Reward
 from .rewards.services import NotEnoughPoints, RewardInput, create_reward, redeem
 from .signals import member_registered
 from .trust.services import MAX_LEVEL, record_read, record_visit, refresh_trust_level, set_trust_level
+from .twofactor.services import save_requirement
 from .votes.services import cast_vote
 
 DEMO_PASSWORD = "demo-community-2026"
@@ -312,6 +315,10 @@ def seed(if_empty: bool, now: datetime | None = None) -> dict | None:
         raise click.ClickException(f"Could not load the demo community ({details}). Nothing was saved.") from exc
     _settle_members(loaded)
     _settle_trust(loaded)
+    if "admin" in loaded.new_members:
+        # Every demo account shares a published password, so a second factor would protect nothing here and
+        # would stop a trial at the enrolment page; an admin turns it back on at /admin/security.
+        save_requirement(False, by=loaded.members["admin"])
     db.session.flush()
     return dict(loaded.counts)
 

@@ -22,6 +22,7 @@ from community.permissions import can_flag, can_recategorize, can_retag
 from community.polls.models import Poll, PollBallot
 from community.reputation.models import BadgeGrant
 from community.rewards.models import Redemption
+from community.twofactor import services as twofactor
 from community.votes.models import Vote
 from crm_bridge.models import CrmProfile, DailyActive, FeedbackItem, PostSentiment, TimelineEvent
 from crm_bridge.rollups import ACTIVE_KINDS
@@ -355,3 +356,13 @@ def test_a_fresh_demo_has_a_community_leader_who_may_retag_and_move(db, client, 
     auth.login(leader, DEMO_PASSWORD)
     page = client.get(f"/t/{thread.id}").get_data(as_text=True)
     assert f"/t/{thread.id}/tags" in page  # the retag tool is on the thread page for them
+
+
+def test_the_demo_lets_its_staff_in_without_a_second_factor_and_says_so(app, db, demo_output):
+    admin = db.session.scalar(select(Member).where(Member.username == "admin"))
+    app.config["TWO_FACTOR_ENFORCED"] = True  # as in production: only the admin's setting decides
+    try:
+        assert twofactor.REQUIRED_FOR_STAFF.value is False and not twofactor.is_required(admin)
+    finally:
+        app.config["TWO_FACTOR_ENFORCED"] = False
+    assert "/admin/security" in community.demo.__doc__
