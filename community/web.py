@@ -126,6 +126,15 @@ def load_thread(thread_id: int) -> Thread:
     return thread
 
 
+def thread_from_form(field: str = "thread_id") -> Thread:
+    """The live thread a staff form names by id (404 when the id is not a number, missing or deleted)."""
+    raw = request.form.get(field, "")
+    thread = db.session.get(Thread, int(raw)) if raw.isdigit() and int(raw) <= MAX_ID else None
+    if thread is None or thread.deleted_at is not None:
+        abort(404)
+    return thread
+
+
 def load_post(post_id: int) -> Post:
     """Return the post the current user may locate (404/410 as `load_thread`; 404 for a whisper or a post
     awaiting approval they may not see)."""

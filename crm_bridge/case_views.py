@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from community.errors import ServiceError
 from community.extensions import db
-from community.forum.models import Board, Post, Thread
+from community.forum.models import Board, Post
 from community.members.models import Member
-from community.web import page_arg, paged, paginate
+from community.web import page_arg, paged, paginate, thread_from_form
 
 from . import cases as svc
 from .audit import audit
@@ -78,10 +78,7 @@ def index():
 def open_for_thread():
     """Open a case for a thread (the thread page, the feedback list and the response queue post here)."""
     staff_only()
-    raw = request.form.get("thread_id", "")
-    thread = db.session.get(Thread, int(raw)) if raw.isdigit() and len(raw) < 12 else None
-    if thread is None or thread.deleted_at is not None:
-        abort(404)
+    thread = thread_from_form()
     try:
         case = svc.open_case_for_thread(thread, current_user, priority=request.form.get("priority", "normal"))
     except ServiceError as exc:

@@ -10,8 +10,7 @@ from flask_login import current_user, login_required
 
 from community.errors import ServiceError
 from community.extensions import db
-from community.forum.models import Thread
-from community.web import page_arg, paged, paginate
+from community.web import page_arg, paged, paginate, thread_from_form
 
 from . import cases
 from . import leads as svc
@@ -52,10 +51,7 @@ def index():
 def mark():
     """Staff mark a thread's author as a lead (from the thread page)."""
     staff_only()
-    raw = request.form.get("thread_id", "")
-    thread = db.session.get(Thread, int(raw)) if raw.isdigit() and len(raw) < 12 else None
-    if thread is None or thread.deleted_at is not None:
-        abort(404)
+    thread = thread_from_form()
     try:
         lead = svc.lead_for_thread(thread.id)
         if lead is not None and lead.confirmed_at is None:

@@ -60,4 +60,13 @@ SUMMARIES = (
     _l("Your draft for a place (an empty body when there is none)"),
     _l("Your notifications, newest first"),
     _l("Your private conversations, unread first, then most recent"),
+    _l("Change a case: status, priority, owner, title, order (staff)"),
+    _l("Change a lead: stage, value, currency, owner, order (staff)"),
+    _l("Mark a thread's author as a lead (refused when they declined contact) (staff)"),
+    _l("One service case (staff)"),
+    _l("Open a case for a thread (or get the thread's open case) (staff)"),
+    _l("Sales leads, newest first; suggested=true lists the rule's suggestions (staff)"),
+    _l("Save a segment from member filters (staff)"),
+    _l("Saved segments with their live member counts (staff)"),
+    _l("Service cases, most urgent and longest open first (staff)"),
 )

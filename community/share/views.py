@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 import segno
 from flask import Blueprint, Response, abort, url_for
+from flask_babel import gettext as _
 
 from ..extensions import db
 from ..forum.models import Thread
@@ -27,9 +28,9 @@ def share_links(thread: Thread) -> dict | None:
         return {"url": url, "networks": []}
     title = thread.title
     return {"url": url, "networks": [
-        ("weibo", "Weibo", "https://service.weibo.com/share/share.php?" + urlencode({"url": url, "title": title})),
+        ("weibo", _("Weibo"), "https://service.weibo.com/share/share.php?" + urlencode({"url": url, "title": title})),
         ("twitter", "X", "https://x.com/intent/tweet?" + urlencode({"url": url, "text": title})),
-        ("facebook", "Facebook", "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": url})),
+        ("facebook", _("Facebook"), "https://www.facebook.com/sharer/sharer.php?" + urlencode({"u": url})),
     ], "wechat_qr": url_for("share.wechat_qr", thread_id=thread.id)}
 
 

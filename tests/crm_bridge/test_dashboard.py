@@ -80,7 +80,7 @@ def test_daily_rollups_follow_posts_edits_and_match_a_rebuild(db, make):
     other_board = make.board()
     thread = make.thread(author=ivy, body="I love this router, it is wonderful.")
     reply = make.post(thread, author=bob, body="This is terrible, it crashed again and I lost my work.")
-    make.thread(board=other_board, author=bob, body="Neutral question about the manual.")
+    make.thread(board=other_board, author=bob, body="Where can I find the manual for the X6?")  # neutral
     db.session.commit()
     assert _rolled_up(db)[0] == _direct_mood(db)
     assert sum(posts for posts, _n, _s in _rolled_up(db)[0].values()) == 3

@@ -17,7 +17,7 @@ DEMO_PASSWORD = "demo-community-2026"
 # the member is an ordinary one (netnerd42 is the demo's community leader, with thread tools)
 ROLES = {"guest": None, "member": "maria.g", "moderator": "samira_k", "staff": "acme_grace", "admin": "admin"}
 # GET routes that are not pages a person reads (feeds, files, fragments, JSON, one-time links).
-NOT_PAGES = (".atom", ".css", ".json", ".xml", ".txt", ".webmanifest", "/sw.js", "/icons/", "/favicon.ico",
+NOT_PAGES = (".atom", ".css", ".csv", ".json", ".tsv", ".xml", ".txt", ".webmanifest", "/sw.js", "/icons/", "/favicon.ico",
              "/healthz", "/static/", "/live/", "/search/similar", "/setup", "/api/", "/csp-report", "/socket.io")
 
 MAP_SCRIPT = r"""

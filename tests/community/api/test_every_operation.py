@@ -10,6 +10,7 @@ from community.conversations import services as conversations
 from community.extensions import db
 from community.forum.models import BoardKind
 from community.members.models import Role
+from crm_bridge import cases, leads
 from tests.community.api.conftest import error_of
 
 WITH_BODY = sorted(key for key, op in OPERATIONS.items() if op["body"])
@@ -30,10 +31,12 @@ def world(api, make):
     item_id = caller.get("review").get_json()["items"][0]["id"]
     token_id = caller.get("tokens").get_json()["items"][0]["id"]
     chat = conversations.message_staff(make.member("cat"), "", "Hello team")  # the admin reads the staff inbox
+    case = cases.open_case(thread.author, "Router drops Wi-Fi", threads=[thread], by=admin)  # the CRM's records
+    lead = leads.create_lead(reply.author, thread=thread, by=admin, title="Asks about the Pro plan")
     db.session.commit()
     return {"caller": caller, "guest": api(), "ids": {
         "slug": board.slug, "thread_id": thread.id, "post_id": reply.id, "item_id": item_id, "token_id": token_id,
-        "conversation_id": chat.id},
+        "conversation_id": chat.id, "case_id": case.id, "lead_id": lead.id},
         "special": {"POST /threads/{thread_id}/accepted-answer": question.id,
                     "PUT /threads/{thread_id}/idea-status": idea.id}}
 

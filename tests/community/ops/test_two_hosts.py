@@ -138,6 +138,7 @@ def hosts(tmp_path_factory):
         "COMMUNITY_SOCKETIO_CHANNEL": f"community-test-{run}", "COMMUNITY_CACHE_KEY_PREFIX": f"test:{run}:cache:",
         "RATELIMIT_ENABLED": "true", "COMMUNITY_RATELIMIT_KEY_PREFIX": f"test-{run}",
         "TRUSTED_PROXIES": "1",  # each client names its own address (X-Forwarded-For): limits per client
+        "COMMUNITY_MODERATION_SECONDS_BETWEEN_POSTS": "0",  # maya posts in several tests, seconds apart
         "COMMUNITY_PAGE_CACHE_SECONDS": "60", "COMMUNITY_MAIL_POLL_SECONDS": "0.2",
         "COMMUNITY_WEBHOOK_POLL_SECONDS": "0.2", "COMMUNITY_WEBHOOKS_ALLOW_PRIVATE": "true",
     }
