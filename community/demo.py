@@ -49,6 +49,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from . import search
 from .cli import community_cli
 from .dbtypes import stamping_at, utcnow
 from .errors import Conflict, ServiceError, ValidationFailed
@@ -65,6 +66,7 @@ from .polls.services import cast_ballot, create_poll
 from .qa.services import accept_answer
 from .rewards.models import Reward
 from .rewards.services import NotEnoughPoints, RewardInput, create_reward, redeem
+from .search.backends import backend as search_backend
 from .signals import member_registered
 from .trust.services import MAX_LEVEL, record_read, record_visit, refresh_trust_level, set_trust_level
 from .twofactor.services import save_requirement
@@ -589,4 +591,9 @@ def seed_demo(if_empty: bool) -> None:
         click.echo("The community has content already; nothing loaded.")
         return
     db.session.commit()
+    # On a fresh install the index did not exist when the first post was written: the writer's rebuild could
+    # read the database before the demo's commit. Let the queue settle, then index everything once (seconds).
+    search.wait(120.0)
+    indexed = search_backend().reindex()
     click.echo("Loaded demo content: " + ", ".join(f"{count} {name}" for name, count in summary.items()) + ".")
+    click.echo(f"Indexed {indexed} posts for search.")

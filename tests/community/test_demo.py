@@ -22,6 +22,7 @@ from community.permissions import can_flag, can_recategorize, can_retag
 from community.polls.models import Poll, PollBallot
 from community.reputation.models import BadgeGrant
 from community.rewards.models import Redemption
+from community.search.backends import backend as search_backend
 from community.twofactor import services as twofactor
 from community.votes.models import Vote
 from crm_bridge.models import CrmProfile, DailyActive, FeedbackItem, PostSentiment, TimelineEvent
@@ -121,7 +122,7 @@ def test_seed_demo_loads_exactly_what_its_content_file_holds(db, demo_output):
         return "\n".join(value) if isinstance(value, list) else value
 
     assert re.fullmatch(r"Loaded demo content: 9 boards, 15 members, 52 threads, 229 posts, \d+ votes, "
-                        r"\d+ poll ballots, \d+ redemptions\.", demo_output.strip())
+                        r"\d+ poll ballots, \d+ redemptions\.", demo_output.strip().splitlines()[0])
     boards = {b.slug: b for b in db.session.scalars(select(Board))}
     assert [(s["slug"], s["name"], s["description"], s["kind"], s["visibility"]) for s in content["boards"]] == [
         (b.slug, b.name, b.description, b.kind.value, b.visibility.value)
@@ -146,7 +147,7 @@ def test_seed_demo_loads_exactly_what_its_content_file_holds(db, demo_output):
 def test_seed_demo_counters_match_rows_and_a_second_run_adds_nothing(app, db):
     loaded = counts(db)
     assert "nothing loaded" in seed_demo(app, "--if-empty")
-    assert seed_demo(app).strip() == ("Loaded demo content: 0 boards, 0 members, 0 threads, 0 posts, 0 votes, "
+    assert seed_demo(app).strip().splitlines()[0] == ("Loaded demo content: 0 boards, 0 members, 0 threads, 0 posts, 0 votes, "
                                       "0 poll ballots, 0 redemptions.")
     db.session.expire_all()
     assert counts(db) == loaded
@@ -366,3 +367,9 @@ def test_the_demo_lets_its_staff_in_without_a_second_factor_and_says_so(app, db,
     finally:
         app.config["TWO_FACTOR_ENFORCED"] = False
     assert "/admin/security" in community.demo.__doc__
+
+
+def test_every_demo_post_is_searchable_after_a_fresh_seed(db, demo_output):
+    indexed = int(re.search(r"Indexed (\d+) posts for search\.", demo_output).group(1))
+    assert indexed == db.session.scalar(select(func.count(Post.id))) > 200
+    assert search_backend().document_count() == indexed
