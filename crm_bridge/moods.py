@@ -13,6 +13,7 @@ from community.dbtypes import utcnow
 from community.errors import ServiceError
 from community.extensions import db
 from community.forum.models import Board, Post
+from community.permissions import can_view_post
 
 from . import rollups
 from .models import DailyMood, PostSentiment
@@ -121,14 +122,16 @@ def pending_rescore() -> int:
                              .where(PostSentiment.model_version.not_in(version))) or 0
 
 
-def labelled_examples():
-    """(language, label, text) of every corrected post: the next training run's extra data."""
-    rows = db.session.execute(select(PostSentiment.language, PostSentiment.corrected_label, Post.body_html)
+def labelled_examples(reader=None):
+    """(language, label, text) of every corrected post `reader` may see (all of them for the CLI, reader None):
+    the next training run's extra data."""
+    rows = db.session.execute(select(PostSentiment.language, PostSentiment.corrected_label, Post)
                               .join(Post, Post.id == PostSentiment.post_id)
                               .where(PostSentiment.corrected_label.is_not(None))
                               .order_by(PostSentiment.post_id))
-    for language, label, body_html in rows:
-        yield language, label, " ".join(post_text(body_html).split())
+    for language, label, post in rows:
+        if reader is None or can_view_post(reader, post):  # asked at read time, as every channel does
+            yield language, label, " ".join(post_text(post.body_html).split())
 
 
 def on_thread_created(thread, post=None, **_kw):

@@ -314,7 +314,7 @@ def correct_sentiment(post_id: int):
 def sentiment_labels():
     """Every staff correction as labelled data for the next training run (language, label, text)."""
     _staff_only()
-    lines = ["\t".join(fields) for fields in moods.labelled_examples()]
+    lines = ["\t".join(fields) for fields in moods.labelled_examples(current_user)]
     audit(current_user, "exported", None, what="sentiment corrections", count=len(lines))
     db.session.commit()
     return Response("\n".join(lines) + ("\n" if lines else ""), mimetype="text/tab-separated-values",

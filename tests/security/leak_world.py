@@ -22,9 +22,9 @@ from community.members.models import Member, Role
 from community.moderation import flags as moderation
 from community.moderation import thread_tools
 from community.notifications.services import follow_thread
-from crm_bridge import cases, leads, segments
+from crm_bridge import cases, leads, moods, segments
 from crm_bridge import services as crm
-from crm_bridge.models import CrmProfile
+from crm_bridge.models import CrmProfile, PostSentiment
 from tests import factories
 from tests.conftest import _quiet_search_writer
 
@@ -178,6 +178,8 @@ def build_world(app) -> World:
     cases.add_case_note(case, sue, "Case note zqcasenote: refund approved")
     lead = leads.create_lead(ann, thread=open_thread, by=sue, value="120", order_ref="zqleadorder-2")
     segment = segments.save_segment("VIP zqsegment", {"tag": "zqcrmtag"}, sue)
+    for row in _db.session.scalars(select(PostSentiment)):  # every post, marked ones too, in the corrections export
+        moods.correct(row, "neutral", sue)
     _db.session.commit()
     world.crm_records = {"case": case.id, "lead": lead.id, "segment": segment.id}
     world.conversations = _plant_conversations(ann, people["member"], people["staff"])

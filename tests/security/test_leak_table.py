@@ -166,7 +166,8 @@ def crm_pages(client, role, world) -> str:
 
 
 def csv_exports(client, role, world) -> str:
-    return _get(client, "/crm/members?format=csv") + _get(client, f"/crm/segments/{world.crm_records['segment']}.csv")
+    return (_get(client, "/crm/members?format=csv") + _get(client, f"/crm/segments/{world.crm_records['segment']}.csv")
+            + _get(client, "/crm/sentiment/corrections.tsv"))
 
 
 def mails(client, role, world) -> str:
