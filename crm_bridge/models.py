@@ -261,7 +261,8 @@ class WebhookEndpoint(db.Model):
     url: Mapped[str] = mapped_column(String(500))
     description: Mapped[str] = mapped_column(String(200), default="")
     event_types: Mapped[list] = mapped_column(JSON, default=list)  # "*" means every type
-    secret: Mapped[str] = mapped_column(String(100))  # kept readable: signing needs it; shown once
+    # signing needs it, so it is kept decryptable (encrypted at rest, community/crypto.py); shown once
+    secret: Mapped[str] = mapped_column(EncryptedText)
     active: Mapped[bool] = mapped_column(default=True)
     failure_streak: Mapped[int] = mapped_column(Integer, default=0)  # failed attempts since the last success
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

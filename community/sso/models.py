@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..crypto import EncryptedText
 from ..dbtypes import UTCDateTime, utcnow
 from ..extensions import db
 from ..members.models import Member
@@ -21,8 +22,9 @@ class SsoProvider(db.Model):
     name: Mapped[str] = mapped_column(String(64))               # "Sign in with <name>"
     issuer: Mapped[str] = mapped_column(String(300))
     client_id: Mapped[str] = mapped_column(String(300))
-    # kept readable: the token request sends it; shown to nobody after it is saved
-    client_secret: Mapped[str] = mapped_column(String(500), default="")
+    # the token request sends it, so it is kept decryptable (encrypted at rest, community/crypto.py);
+    # shown to nobody after it is saved
+    client_secret: Mapped[str] = mapped_column(EncryptedText, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..crypto import EncryptedText
 from ..dbtypes import UTCDateTime, utcnow
 from ..extensions import db
 
@@ -21,7 +22,9 @@ class SecondFactor(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="totp")
-    secret: Mapped[str] = mapped_column(String(64))  # base32 TOTP secret ("" for a passkey)
+    # base32 TOTP secret ("" for a passkey), encrypted at rest (community/crypto.py): whoever reads the
+    # database must not be able to make a member's codes
+    secret: Mapped[str] = mapped_column(EncryptedText)
     last_step: Mapped[int | None] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(64), default="")  # a passkey's name, given by the member
     credential_id: Mapped[str | None] = mapped_column(String(255), unique=True)  # passkey, base64url

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import tarfile
+import time
 
+import pyotp
 import pytest
 from sqlalchemy import text
 
@@ -11,12 +13,17 @@ from community.extensions import db as _db
 from community.members.models import Role
 from community.ops import backup
 from community.rewards import services as rewards
+from community.sso import providers as sso_providers
+from community.twofactor import services as twofactor
+from community.twofactor.models import SecondFactor
 from crm_bridge import services as crm
+from crm_bridge import webhooks
 from crm_bridge.cases import add_case_note, open_case
 from crm_bridge.contacts import import_contacts
-from crm_bridge.models import CrmContact, CrmProfile, StaffNote
+from crm_bridge.models import CrmContact, CrmProfile, StaffNote, WebhookEndpoint
 
-SECRETS = {"note": "Called about RMA 7731, very upset", "case": "Refund approved by finance",
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+SECRETS = {"totp": TOTP_SECRET, "sso": "oidc-client-secret-7f3a9c","note": "Called about RMA 7731, very upset", "case": "Refund approved by finance",
            "phone": "+86 138 5555 0101", "address": "88 Secret Garden Road, Hangzhou", "name": "Wen Recipient"}
 
 
@@ -31,6 +38,12 @@ def sensitive(make):
     gift = rewards.create_reward(staffer, rewards.RewardInput(name="Hoodie", kind="gift", cost=100, stock=5,
                                                               needs_shipping=True))
     rewards.redeem(member, gift.id, rewards.Shipping(SECRETS["name"], SECRETS["address"], SECRETS["phone"]))
+    twofactor.enrol(member, TOTP_SECRET, pyotp.TOTP(TOTP_SECRET).now())
+    sso_providers.save_provider(None, slug="corp", name="Corp", issuer="https://id.example.com", client_id="community",
+                                client_secret=SECRETS["sso"], enabled=True)
+    SECRETS["webhook"] = webhooks.new_secret()
+    _db.session.add(WebhookEndpoint(url="https://hooks.example.com/in", event_types=["post.created"],
+                                    secret=SECRETS["webhook"], active=True))
     _db.session.commit()
     return member
 
@@ -55,6 +68,12 @@ def test_the_raw_database_holds_no_plaintext_of_the_sensitive_fields(sensitive):
     profile = _db.session.scalar(_db.select(CrmProfile).where(CrmProfile.member_id == sensitive.id))
     assert profile.shipping_address == SECRETS["address"] and profile.shipping_phone == SECRETS["phone"]
     assert _db.session.scalar(_db.select(CrmContact.phone)) == SECRETS["phone"]
+    # the secrets the app must use again: a member's codes keep working, SSO and webhooks sign as before
+    assert _db.session.scalar(_db.select(SecondFactor.secret)) == TOTP_SECRET
+    later = time.time() + 60  # the enrolment used this step's code; a later one is accepted once
+    assert twofactor.check_totp(_db.session.scalar(_db.select(SecondFactor)), pyotp.TOTP(TOTP_SECRET).at(later), at=later)
+    assert sso_providers.get_provider("corp").client_secret == SECRETS["sso"]
+    assert _db.session.scalar(_db.select(WebhookEndpoint.secret)) == SECRETS["webhook"]
 
 
 def test_rotate_key_re_encrypts_everything_and_resumes_after_an_interruption(app, sensitive):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from community import crypto
 from community.extensions import db as _db
 from crm_bridge import outbox, webhooks
 from crm_bridge.models import WebhookDelivery, WebhookEndpoint
@@ -27,6 +28,8 @@ EVENTS = 12
 def _worker(app, tmp_path, *args) -> subprocess.Popen:
     env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
                COMMUNITY_INSTANCE_PATH=str(tmp_path / "worker-instance"), SECRET_KEY="worker-test",
+               # every process shares the data key (the endpoints' signing secrets are encrypted at rest)
+               DATA_ENCRYPTION_KEY=crypto.keyring().current.decode(),
                COMMUNITY_WEBHOOKS_ALLOW_PRIVATE="true", COMMUNITY_WEBHOOK_BATCH_SIZE="5",
                COMMUNITY_WEBHOOK_TIMEOUT_SECONDS="5", COMMUNITY_WEBHOOK_LEASE_SECONDS="3",
                COMMUNITY_WEBHOOK_POLL_SECONDS="0.2", COMMUNITY_WEBHOOK_RETRY_BASE_SECONDS="0")
