@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from cryptography.fernet import Fernet
 from PIL import Image
 from sqlalchemy import create_engine, make_url, text
 
@@ -134,7 +135,7 @@ def hosts(tmp_path_factory):
     receiver = Receiver()
     shared = {
         "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "SEARCH_BACKEND": "postgres",
-        "SECRET_KEY": f"two-hosts-{run}", "UPLOADS_PATH": str(workdir / "shared-uploads"),
+        "SECRET_KEY": f"two-hosts-{run}", "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode(), "UPLOADS_PATH": str(workdir / "shared-uploads"),
         "COMMUNITY_SOCKETIO_CHANNEL": f"community-test-{run}", "COMMUNITY_CACHE_KEY_PREFIX": f"test:{run}:cache:",
         "RATELIMIT_ENABLED": "true", "COMMUNITY_RATELIMIT_KEY_PREFIX": f"test-{run}",
         "TRUSTED_PROXIES": "1",  # each client names its own address (X-Forwarded-For): limits per client
