@@ -156,7 +156,8 @@ def my_data_json(client, role, world) -> str:
 
 def crm_pages(client, role, world) -> str:
     paths = ["/crm/", "/crm/members", *(f"/crm/members/{name}" for name in world.usernames), "/crm/feedback",
-             "/crm/response-queue", "/crm/contacts", "/crm/audit", "/crm/interactions", "/api/v1/crm/profiles", "/api/v1/crm/feedback",
+             "/crm/response-queue", "/crm/contacts", "/crm/audit", "/crm/interactions", "/crm/sync", "/api/v1/crm/profiles",
+             "/api/v1/crm/feedback",
              *(f"/api/v1/crm/profiles/{pid}{tail}" for pid in world.profiles for tail in ("", "/timeline")),
              "/crm/cases?status=all", f"/crm/cases/{world.crm_records['case']}", "/crm/cases/report", "/crm/leads",
              "/crm/leads?view=suggested", "/crm/segments", f"/crm/segments/{world.crm_records['segment']}",
