@@ -312,38 +312,44 @@ class PostgresSearch:
         at most 0.17). So the openings among the hits are ranked first, and the replies are provably below
         them when the last opening kept scores more than any reply could: `_reply_bound`, the same rank
         expression on a made-up reply holding every word 256 times (the most a position list keeps) in the
-        shortest document there is. Otherwise, or with fewer openings than `limit`, None. Exact either way;
-        the count is a separate index scan that reads no tsvector."""
-        total = int(db.session.scalar(text(f"SELECT count(*) FROM search_documents d WHERE d.terms @@ "
-                                           f"CAST({compiler.param(f'({words}) & !({excluded})')} AS tsquery)"),
-                                      compiler.params) or 0)
-        if total <= max(self.FEW, limit):
-            return None
-        openings = f"(({words}) & {_quote('facts:opening')}) & !({excluded})"
+        shortest document there is. Otherwise, or with fewer openings than `limit`, None. Exact either way.
+        With FEW hits or fewer, the same statement ranks every hit and answers (one statement, as before)."""
+        every = compiler.param(f"({words}) & !({excluded})")
+        openings = compiler.param(f"(({words}) & {_quote('facts:opening')}) & !({excluded})")
+        bound = self._reply_bound(compiler, query, rank, template)
+        key = template.replace(_TERMS, "d.terms").replace(_NORM, "1")
+        # One statement: the count (an index scan reading no tsvector), then, by that count, either every hit
+        # ranked (few: the same as the plain statement) or the openings only; and the replies' bound.
         rows = db.session.execute(text(
-            f"SELECT h.post_id, h.k FROM (SELECT d.post_id, {template.replace(_TERMS, 'd.terms').replace(_NORM, '1')} "
-            f"AS k FROM search_documents d "
-            f"WHERE d.terms @@ CAST({compiler.param(openings)} AS tsquery) OFFSET 0) h "
-            f"ORDER BY h.k DESC, h.post_id LIMIT :limit"), {**compiler.params, "limit": max(int(limit), 1)}).all()
-        if len(rows) < limit or not rows or rows[-1][1] is None:
+            f"WITH c AS MATERIALIZED (SELECT count(*) AS n FROM search_documents d "
+            f"WHERE d.terms @@ CAST({every} AS tsquery)) "
+            f"SELECT c.n, h.post_id, h.k, {bound} AS bound FROM c LEFT JOIN LATERAL ("
+            f"SELECT d.post_id, {key} AS k FROM search_documents d "
+            f"WHERE d.terms @@ CAST(CASE WHEN c.n <= :few THEN {every} ELSE {openings} END AS tsquery) "
+            f"ORDER BY k DESC, d.post_id LIMIT :limit) h ON true"),
+            {**compiler.params, "limit": max(int(limit), 1), "few": max(self.FEW, int(limit))}).all()
+        total = int(rows[0][0]) if rows else 0
+        hits = [row for row in rows if row[1] is not None]
+        if total <= max(self.FEW, limit):
+            return Found([row[1] for row in hits][:limit], total, False)
+        if len(hits) < limit or hits[-1][2] is None or rows[0][3] is None:
             return None
-        if float(rows[-1][1]) <= self._reply_bound(compiler, query, rank, template) * 1.001 + 1e-9:
+        if float(hits[-1][2]) <= float(rows[0][3]) * 1.001 + 1e-9:
             return None
-        return Found([row[0] for row in rows][:limit], total, False)
+        return Found([row[1] for row in hits][:limit], total, False)
 
     @staticmethod
-    def _reply_bound(compiler: _Compiler, query, rank: str, template: str) -> float:
-        """The most a document without title words can score: the rank expression (the same idf figures)
-        with no length division, on a made-up body holding each ranked word at 256 positions (the most a
-        position list keeps), divided by the length division of the shortest document (log2 of 7 + 1: one
-        word, the board, the thread and four facts)."""
+    def _reply_bound(compiler: _Compiler, query, rank: str, template: str) -> str:
+        """The most a document without title words can score, as SQL (NULL when not bounded here): the rank
+        expression (the same idf figures) with no length division, on a made-up body holding each ranked
+        word at 256 positions (the most a position list keeps), divided by the length division of the
+        shortest document (log2 of 7 + 1: one word, the board, the thread and four facts)."""
         words = _ranked_words(query)
-        if "<->" in rank and len(words) < 2:  # ts_rank's phrase arithmetic: not bounded here
-            return math.inf
+        if not words or ("<->" in rank and len(words) < 2):  # ts_rank's phrase arithmetic: not bounded here
+            return "NULL"
         body = " ".join(f"{_quote(word)}:{','.join(str(p) for p in range(1, 257))}" for word in sorted(words))
-        expression = template.replace(_TERMS, "CAST(:made_up AS tsvector)").replace(_NORM, "0")
-        raw = db.session.scalar(text(f"SELECT {expression}"), {**compiler.params, "made_up": body})
-        return float(raw or 0) / 3.0
+        made_up = f"CAST({compiler.param(body)} AS tsvector)"
+        return "((" + template.replace(_TERMS, made_up).replace(_NORM, "0") + ") / 3.0)"
 
     @staticmethod
     def _rank(compiler: _Compiler, query, rank: str, terms: str = "d.terms", norm: int = 1) -> str:
@@ -532,7 +538,7 @@ def _document_frequencies(words: list) -> tuple[int, dict]:
                 if len(_frequencies) > 10_000:
                     _frequencies.clear()
                 _frequencies.update({word: (known[word], now) for word in missing})
-    return max(total, *known.values()), known
+    return max([total, *known.values()]), known
 
 
 _UPSERT = text(
