@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, text, update  # noqa: E402  (the imports below need the source on sys.path)
+from sqlalchemy import bindparam, func, insert, select, text, update  # noqa: E402  (the imports below need the source on sys.path)
 
 from application import create_app  # noqa: E402
 from community.extensions import db  # noqa: E402
@@ -91,8 +91,23 @@ def build_corpus(posts: int, seed: int = 7) -> None:
     tags = ["hardware", "software", "billing", "shipping", "退货", "固件", "account", "mobile"]
     db.session.execute(insert(Tag), [dict(id=i + 1, name=t, created_at=now) for i, t in enumerate(tags)])
     thread_rows, post_rows, tag_rows = [], [], []
+    accepted_of: dict = {}
     post_id = thread_id = 0
+
+    def flush() -> None:  # 1 000 000 posts' rows would take gigabytes: insert them 50 000 at a time
+        for row in thread_rows:
+            accepted_of[row["id"]] = row.pop("_accepted")
+        for start in range(0, len(thread_rows), 5000):
+            db.session.execute(insert(Thread), thread_rows[start:start + 5000])
+        for start in range(0, len(post_rows), 5000):
+            db.session.execute(insert(Post), post_rows[start:start + 5000])
+        if tag_rows:
+            db.session.execute(insert(ThreadTag), tag_rows)
+        thread_rows.clear(), post_rows.clear(), tag_rows.clear()
+
     while post_id < posts:
+        if len(post_rows) >= 50_000:
+            flush()
         thread_id += 1
         board = rng.randrange(5) + 1
         size = min(rng.randint(1, 20), posts - post_id)
@@ -117,16 +132,12 @@ def build_corpus(posts: int, seed: int = 7) -> None:
                                 pinned_globally=False))
         for tag in rng.sample(range(1, len(tags) + 1), rng.randint(0, 2)):
             tag_rows.append(dict(thread_id=thread_id, tag_id=tag))
-    accepted = {row["id"]: row.pop("_accepted") for row in thread_rows}
-    for start in range(0, len(thread_rows), 5000):
-        db.session.execute(insert(Thread), thread_rows[start:start + 5000])
-    for start in range(0, len(post_rows), 5000):
-        db.session.execute(insert(Post), post_rows[start:start + 5000])
-    if tag_rows:
-        db.session.execute(insert(ThreadTag), tag_rows)
-    for tid, pid in accepted.items():
-        if pid:
-            db.session.execute(update(Thread).where(Thread.id == tid).values(accepted_post_id=pid))
+    flush()
+    pairs = [{"tid": tid, "pid": pid} for tid, pid in accepted_of.items() if pid]
+    if pairs:
+        threads = Thread.__table__
+        db.session.execute(update(threads).where(threads.c.id == bindparam("tid"))
+                           .values(accepted_post_id=bindparam("pid")), pairs)
     db.session.commit()
 
 
@@ -148,6 +159,10 @@ def main() -> None:
     parser.add_argument("--workdir", default="/tmp/search-bench")
     parser.add_argument("--backend", choices=("whoosh", "postgres", "both"), default="whoosh")
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (needed for postgres and both)")
+    parser.add_argument("--reuse-corpus", action="store_true",
+                        help="keep the workdir's (or --database-url's) corpus when it holds exactly --posts posts")
+    parser.add_argument("--no-queries", action="store_true", help="reindex only")
+    parser.add_argument("--no-reindex", action="store_true", help="query the index the last run left")
     parser.add_argument("--only-queries", action="store_true",
                         help="(internal) run the queries against the workdir's database and index")
     args = parser.parse_args()
@@ -160,18 +175,29 @@ def main() -> None:
         parser.error("--backend postgres needs --database-url postgresql+psycopg://...")
 
     work = Path(args.workdir)
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    if not (args.reuse_corpus or args.no_reindex):
+        shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
     app = _app(work, args.database_url)
     report: dict = {"posts": args.posts, "database": "postgresql" if args.database_url else "sqlite"}
     with app.app_context():
-        db.drop_all()
-        db.create_all()
-        started = time.perf_counter()
-        build_corpus(args.posts)
-        report["corpus_seconds"] = round(time.perf_counter() - started, 1)
+        reuse = False
+        if args.reuse_corpus or args.no_reindex:
+            try:
+                reuse = db.session.scalar(select(func.count(Post.id))) == args.posts
+            except Exception:  # no tables yet
+                db.session.rollback()
+        if not reuse:
+            db.drop_all()
+            db.create_all()
+            started = time.perf_counter()
+            build_corpus(args.posts)
+            report["corpus_seconds"] = round(time.perf_counter() - started, 1)
+        else:
+            report["corpus"] = "reused"
+        report["peak_rss_megabytes_before_reindex"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         segmenter()  # jieba's dictionary load is a process start-up cost, not indexing
-        for name in backends:
+        for name in ([] if args.no_reindex else backends):
             part = report.setdefault(name, {})
             index = search_backend(app, name)
             started, cpu = time.perf_counter(), time.process_time()
@@ -192,13 +218,51 @@ def main() -> None:
                     "SELECT pg_total_relation_size('search_documents')")) / 1e6, 1)
             part["peak_rss_megabytes_so_far"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     # Queries run in a fresh process, as a server's would: not in one that holds a reindex's heap.
-    for name in backends:
+    for name in ([] if args.no_queries else backends):
         command = [sys.executable, __file__, "--only-queries", "--workdir", str(work), "--queries", str(args.queries),
                    "--backend", name] + (["--database-url", args.database_url] if args.database_url else [])
         done = subprocess.run(command, check=True, capture_output=True, text=True)
-        report[name].update(json.loads(done.stdout.strip().splitlines()[-1]))
+        report.setdefault(name, {}).update(json.loads(done.stdout.strip().splitlines()[-1]))
         report[name]["load_average_1min_after_queries"] = round(os.getloadavg()[0], 1)
     print(json.dumps(report, ensure_ascii=False))
+
+
+def _pg_cpu_ms(pid: int | None) -> float:
+    """CPU time (user + system) the PostgreSQL backend `pid` has used so far, in ms (clock ticks: 10 ms steps)."""
+    if not pid:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def _pg_pid() -> int | None:
+    """The PostgreSQL backend of the session's connection (None on SQLite)."""
+    connection = db.session.connection().connection.dbapi_connection
+    info = getattr(connection, "info", None)
+    return getattr(info, "backend_pid", None)
+
+
+def _timed(reader, q: str, sort: str = "relevance"):
+    """Run one search; return (results, wall ms, bench CPU ms, PostgreSQL backend CPU ms)."""
+    pid = _pg_pid()
+    pg = _pg_cpu_ms(pid)
+    started, cpu = time.perf_counter(), time.process_time()
+    results = search(reader, q, sort=sort)
+    wall, cpu = (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
+    return results, wall, cpu, _pg_cpu_ms(pid) - pg
+
+
+def _figures(times, cpus, pgs) -> dict:
+    found = {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 0.95), 1),
+             "max_ms": round(max(times), 1), "cpu_p50_ms": round(statistics.median(cpus), 1),
+             "cpu_p95_ms": round(percentile(cpus, 0.95), 1)}
+    if any(pgs):
+        found["pg_cpu_mean_ms"] = round(sum(pgs) / len(pgs), 1)
+        found["pg_cpu_p95_ms"] = round(percentile(pgs, 0.95), 1)
+    return found
 
 
 def run_queries(work: Path, queries: int, url: str | None = None, backend: str = "whoosh") -> dict:
@@ -225,32 +289,20 @@ def run_queries(work: Path, queries: int, url: str | None = None, backend: str =
             for _ in range(5):
                 search(reader, "sync")  # warm caches
             for kind, make_query in kinds.items():
-                times, cpus, totals = [], [], []
+                times, cpus, pgs, totals = [], [], [], []
                 for _ in range(queries):
-                    q = make_query()
-                    started, cpu = time.perf_counter(), time.process_time()
-                    results = search(reader, q)
-                    times.append((time.perf_counter() - started) * 1000)
-                    cpus.append((time.process_time() - cpu) * 1000)
-                    totals.append(results.total)
+                    results, wall, cpu, pg = _timed(reader, make_query())
+                    times.append(wall), cpus.append(cpu), pgs.append(pg), totals.append(results.total)
                     db.session.remove()
-                report[kind] = {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 0.95), 1),
-                                "max_ms": round(max(times), 1), "cpu_p50_ms": round(statistics.median(cpus), 1),
-                                "cpu_p95_ms": round(percentile(cpus, 0.95), 1),
-                                "median_hits": int(statistics.median(totals))}
+                report[kind] = {**_figures(times, cpus, pgs), "median_hits": int(statistics.median(totals))}
+                report[kind]["load_average_1min"] = round(os.getloadavg()[0], 1)
             for sort in ("newest", "votes"):
-                times, cpus = [], []
+                times, cpus, pgs = [], [], []
                 for _ in range(queries):
-                    q = rng.choice(EN_WORDS)
-                    started, cpu = time.perf_counter(), time.process_time()
-                    search(reader, q, sort=sort)
-                    times.append((time.perf_counter() - started) * 1000)
-                    cpus.append((time.process_time() - cpu) * 1000)
+                    _results, wall, cpu, pg = _timed(reader, rng.choice(EN_WORDS), sort)
+                    times.append(wall), cpus.append(cpu), pgs.append(pg)
                     db.session.remove()
-                report[f"single_word_{sort}"] = {"p50_ms": round(statistics.median(times), 1),
-                                                 "p95_ms": round(percentile(times, 0.95), 1),
-                                                 "cpu_p50_ms": round(statistics.median(cpus), 1),
-                                                 "cpu_p95_ms": round(percentile(cpus, 0.95), 1)}
+                report[f"single_word_{sort}"] = _figures(times, cpus, pgs)
     return report
 
 

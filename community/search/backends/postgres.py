@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import logging
 import math
+import queue
+import threading
+import time
 
 from sqlalchemy import text
 from whoosh.query import And, AndMaybe, AndNot, Every, Not, NullQuery, Or, Phrase, Require, Term
 
 from ...extensions import db
 from ...forum.models import Post
-from ..analysis import BilingualAnalyzer, BilingualTokenizer, is_han
+from ..analysis import BilingualTokenizer, index_tokens, is_han
 from ..documents import BATCH, all_posts, document, load_posts
 from ..readerfilter import reader_filter
 from .base import Found
@@ -40,8 +43,8 @@ FILTER_FIELDS = ("board_id", "author", "tags", "facts", "thread_id", "post_id")
 WEIGHTS = {"title": "A", "body": "D"}
 TITLE_GAP = 4  # positions between the title's last word and the body's first
 
-_ANALYZER = BilingualAnalyzer()
 _TOKENIZER = BilingualTokenizer()
+_TERMS, _NORM = "__terms__", "__norm__"  # placeholders in a rank expression (PostgresSearch._rank)
 
 
 # ---- documents as tsvectors -------------------------------------------------------------------------
@@ -54,10 +57,11 @@ def _positions(value: str, start: int) -> tuple[dict, int]:
     """Return ({lexeme: [positions]}, the last position) of `value` analyzed as the index does."""
     found: dict = {}
     last = start
-    for token in _ANALYZER(value, positions=True, mode="index"):
-        pos = min(start + token.pos, MAX_POSITION)
-        found.setdefault(token.text, []).append(pos)
-        last = max(last, pos)
+    for word, at in index_tokens(value):
+        pos = min(start + at, MAX_POSITION)
+        found.setdefault(word, []).append(pos)
+        if pos > last:
+            last = pos
     return found, last
 
 
@@ -99,6 +103,40 @@ def _lexeme(fieldname: str, word: str) -> str:
     raise _Unsupported(fieldname)
 
 
+def _key(sub):
+    """What a word or phrase asks regardless of its field: ("w",) for a word, ("p", words) for a phrase."""
+    return (sub.text,) if type(sub) is Term else ("p", tuple(sub.words))
+
+
+def _either_field(subqueries) -> str | None:
+    """The tsquery of an OR whose words and phrases are each asked in the title or the body (what the parser
+    makes of every word a reader types), with those pairs written without weights: a word lexeme only ever
+    carries weight A (title) or D (body), and a phrase never spans the two (TITLE_GAP), so `'w'` finds
+    exactly what `'w':A | 'w':D` finds. Without weights PostgreSQL's GIN index answers the query alone, with
+    no heap row read to recheck a weight. None when no such pair is there (the caller writes the OR as it is)."""
+    fields: dict = {}
+    for sub in subqueries:
+        if type(sub) in (Term, Phrase) and sub.fieldname in WEIGHTS and (type(sub) is Term or sub.words):
+            fields.setdefault(_key(sub), set()).add(sub.fieldname)
+    both = {key for key, names in fields.items() if names == set(WEIGHTS)}
+    if not both:
+        return None
+    parts, done = [], set()
+    for sub in subqueries:
+        key = _key(sub) if type(sub) in (Term, Phrase) else None
+        if key in both:
+            if key not in done:
+                done.add(key)
+                words = [_quote(word) for word in (key[1] if len(key) == 2 else key)]
+                parts.append("(" + " <-> ".join(words) + ")" if len(words) > 1 else words[0])
+            continue
+        part = tsquery(sub)
+        if part is None:
+            return None
+        parts.append(part)
+    return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
+
+
 def tsquery(query) -> str | None:
     """Return `query` as tsquery text, or None when a part of it is no tsquery (dates, everything)."""
     kind = type(query)
@@ -107,6 +145,10 @@ def tsquery(query) -> str | None:
     if kind is Phrase:
         words = [_lexeme(query.fieldname, word) for word in query.words]
         return "(" + " <-> ".join(words) + ")" if len(words) > 1 else (words[0] if words else None)
+    if kind is Or:
+        either = _either_field(query.subqueries)
+        if either is not None:
+            return either  # None: a part is no tsquery, or no word in both fields (written as it is below)
     if kind is Not:
         inner = tsquery(query.query)
         return None if inner is None else f"!({inner})"
@@ -237,47 +279,94 @@ class PostgresSearch:
             return Found()
         rank = _ranking(query)
         if sort == "newest":
-            order = "d.created DESC, d.post_id DESC"  # the same second: the later post first
+            key, order = "d.created", "h.k DESC, h.post_id DESC"  # the same second: the later post first
         elif sort == "votes":
-            order = "d.score DESC, d.post_id"
+            key, order = "d.score", "h.k DESC, h.post_id"
         elif rank is not None:
-            order = f"{self._rank(compiler, query, rank)} DESC, d.post_id"
+            template = self._rank(compiler, query, rank, terms=_TERMS, norm=_NORM)
+            key, order = template.replace(_TERMS, "d.terms").replace(_NORM, "1"), "h.k DESC, h.post_id"
+            if words is not None and count:
+                found = self._top_openings(compiler, query, rank, template, words, excluded, limit)
+                if found is not None:
+                    return found
         else:
-            order = "d.post_id"
+            key, order = "0", "h.post_id"
+        # The sort key is computed below the count (OFFSET 0 keeps it there): the count's window then holds
+        # (id, key) pairs, not every hit's tsvector (which spilled to disk at 1 000 000 posts).
         total_sql = ", count(*) OVER () AS total" if count else ""
         rows = db.session.execute(text(
-            f"SELECT d.post_id{total_sql} FROM search_documents d WHERE {where} ORDER BY {order} LIMIT :limit"),
+            f"SELECT h.post_id{total_sql} FROM (SELECT d.post_id, {key} AS k FROM search_documents d "
+            f"WHERE {where} OFFSET 0) h ORDER BY {order} LIMIT :limit"),
             {**compiler.params, "limit": max(int(limit), 1)}).all()
         ids = [row[0] for row in rows][:limit]
         return Found(ids, rows[0][1] if rows and count else len(ids), False)
 
+    FEW = 2_000  # hits ranked all at once; above this, the openings first
+
+    def _top_openings(self, compiler: _Compiler, query, rank: str, template: str, words: str, excluded: str,
+                      limit: int) -> Found | None:
+        """The top `limit` hits by relevance without ranking every hit, or None (then every hit is ranked).
+
+        Only an opening post carries title words (weight A), and a title word outranks any number of body
+        words (ts_rank: a title hit scores at least 1/1.64 before the length division, a body-only document
+        at most 0.17). So the openings among the hits are ranked first, and the replies are provably below
+        them when the last opening kept scores more than any reply could: `_reply_bound`, the same rank
+        expression on a made-up reply holding every word 256 times (the most a position list keeps) in the
+        shortest document there is. Otherwise, or with fewer openings than `limit`, None. Exact either way.
+        With FEW hits or fewer, the same statement ranks every hit and answers (one statement, as before)."""
+        every = compiler.param(f"({words}) & !({excluded})")
+        openings = compiler.param(f"(({words}) & {_quote('facts:opening')}) & !({excluded})")
+        bound = self._reply_bound(compiler, query, rank, template)
+        key = template.replace(_TERMS, "d.terms").replace(_NORM, "1")
+        # One statement: the count (an index scan reading no tsvector), then, by that count, either every hit
+        # ranked (few: the same as the plain statement) or the openings only; and the replies' bound.
+        rows = db.session.execute(text(
+            f"WITH c AS MATERIALIZED (SELECT count(*) AS n FROM search_documents d "
+            f"WHERE d.terms @@ CAST({every} AS tsquery)) "
+            f"SELECT c.n, h.post_id, h.k, {bound} AS bound FROM c LEFT JOIN LATERAL ("
+            f"SELECT d.post_id, {key} AS k FROM search_documents d "
+            f"WHERE d.terms @@ CAST(CASE WHEN c.n <= :few THEN {every} ELSE {openings} END AS tsquery) "
+            f"ORDER BY k DESC, d.post_id LIMIT :limit) h ON true"),
+            {**compiler.params, "limit": max(int(limit), 1), "few": max(self.FEW, int(limit))}).all()
+        total = int(rows[0][0]) if rows else 0
+        hits = [row for row in rows if row[1] is not None]
+        if total <= max(self.FEW, limit):
+            return Found([row[1] for row in hits][:limit], total, False)
+        if len(hits) < limit or hits[-1][2] is None or rows[0][3] is None:
+            return None
+        if float(hits[-1][2]) <= float(rows[0][3]) * 1.001 + 1e-9:
+            return None
+        return Found([row[1] for row in hits][:limit], total, False)
+
     @staticmethod
-    def _rank(compiler: _Compiler, query, rank: str) -> str:
+    def _reply_bound(compiler: _Compiler, query, rank: str, template: str) -> str:
+        """The most a document without title words can score, as SQL (NULL when not bounded here): the rank
+        expression (the same idf figures) with no length division, on a made-up body holding each ranked
+        word at 256 positions (the most a position list keeps), divided by the length division of the
+        shortest document (log2 of 7 + 1: one word, the board, the thread and four facts)."""
+        words = _ranked_words(query)
+        if not words or ("<->" in rank and len(words) < 2):  # ts_rank's phrase arithmetic: not bounded here
+            return "NULL"
+        body = " ".join(f"{_quote(word)}:{','.join(str(p) for p in range(1, 257))}" for word in sorted(words))
+        made_up = f"CAST({compiler.param(body)} AS tsvector)"
+        return "((" + template.replace(_TERMS, made_up).replace(_NORM, "0") + ") / 3.0)"
+
+    @staticmethod
+    def _rank(compiler: _Compiler, query, rank: str, terms: str = "d.terms", norm: int = 1) -> str:
         """The relevance of a document as SQL: ts_rank (title words weigh ten times body words, longer
         documents a little less), and with several words each word's rank times its rarity (BM25's idf),
-        so that a rare word of the query counts for more than a common one, as with Whoosh."""
+        so that a rare word of the query counts for more than a common one, as with Whoosh.
+        (`terms` and `norm` let `_reply_bound` evaluate the same expression on a made-up document.)"""
         weights = "'{0.17, 0, 0.4, 1.0}'"  # D (body), C (filters: never ranked), B, A (title): Whoosh's 1:6
         words = _ranked_words(query)
         if len(words) < 2 or len(words) > 24:
-            return f"ts_rank({weights}, d.terms, CAST({compiler.param(rank)} AS tsquery), 1)"
-        ordered = sorted(words)
-        counts = db.session.execute(text(
-            "SELECT count(*), " + ", ".join(f"count(*) FILTER (WHERE d.terms @@ CAST(:w{i} AS tsquery))"
-                                             for i in range(len(ordered)))
-            + " FROM search_documents d WHERE d.terms @@ CAST(:anyword AS tsquery)"),
-            {**{f"w{i}": _quote(w) for i, w in enumerate(ordered)},
-             "anyword": " | ".join(_quote(w) for w in ordered)}).one()
-        total = int(db.session.scalar(text(
-            "SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE relname = 'search_documents'")) or 0)
-        if total < 50_000:  # a small (or never analysed) table: count it exactly
-            total = int(db.session.scalar(text("SELECT count(*) FROM search_documents")) or 0)
-        total = max(total, int(counts[0]))
+            return f"ts_rank({weights}, {terms}, CAST({compiler.param(rank)} AS tsquery), {norm})"
+        total, found = _document_frequencies(sorted(words))
         parts = []
-        for i, word in enumerate(ordered):
-            found = int(counts[i + 1])
-            idf = math.log((total - found + 0.5) / (found + 0.5) + 1.0)
+        for word in sorted(words):
+            idf = math.log((total - found[word] + 0.5) / (found[word] + 0.5) + 1.0)
             lexeme = f"{_quote(word)}:{''.join(sorted(words[word]))}"
-            parts.append(f"{idf:.6f} * ts_rank({weights}, d.terms, CAST({compiler.param(lexeme)} AS tsquery), 1)")
+            parts.append(f"{idf:.6f} * ts_rank({weights}, {terms}, CAST({compiler.param(lexeme)} AS tsquery), {norm})")
         return "(" + " + ".join(parts) + ")"
 
     def spelling(self, word: str) -> str | None:
@@ -336,38 +425,57 @@ class PostgresSearch:
         self._write(session, [docs[key] for key in sorted(docs)])
 
     @staticmethod
+    def _rows(docs: list) -> tuple[list, list]:
+        """The documents' rows (in post id order) and the title words they bring, as `_write` takes them."""
+        rows = [{"post_id": int(doc["post_id"]), "thread_id": int(doc["thread_id"]), "created": doc["created"],
+                 "score": doc["score"], "terms": vector(doc)} for doc in docs]
+        words = sorted(set().union(*(_title_words(doc.get("title", "")) for doc in docs))) if docs else []
+        return rows, [{"word": word} for word in words]
+
+    @staticmethod
     def _write(session, docs: list) -> None:
         """Insert or replace documents (in post id order, so concurrent transactions lock rows alike)."""
-        if not docs:
-            return
-        session.execute(text(
-            "INSERT INTO search_documents (post_id, thread_id, created, score, terms) "
-            "VALUES (:post_id, :thread_id, :created, :score, CAST(:terms AS tsvector)) "
-            "ON CONFLICT (post_id) DO UPDATE SET thread_id = excluded.thread_id, created = excluded.created, "
-            "score = excluded.score, terms = excluded.terms"),
-            [{"post_id": int(doc["post_id"]), "thread_id": int(doc["thread_id"]), "created": doc["created"],
-              "score": doc["score"], "terms": vector(doc)} for doc in docs])
-        words = sorted(set().union(*(_title_words(doc.get("title", "")) for doc in docs)))
+        if docs:
+            PostgresSearch._execute(session, *PostgresSearch._rows(docs))
+
+    @staticmethod
+    def _execute(connection, rows: list, words: list) -> None:
+        if rows:
+            connection.execute(_UPSERT, rows)
         if words:
-            session.execute(text("INSERT INTO search_words (word) VALUES (:word) ON CONFLICT (word) DO NOTHING"),
-                            [{"word": word} for word in words])
+            connection.execute(_WORDS, words)
 
     def reindex(self, progress=None) -> int:
         """Rewrite every document from the database, a batch per transaction, then drop those of posts
-        that are gone. Searches keep answering from the rows meanwhile (old or already new)."""
+        that are gone. Searches keep answering from the rows meanwhile (old or already new).
+
+        Two threads overlap: this one reads a batch of posts and analyzes it (Python, jieba) while a
+        writer thread on a connection of its own sends the previous batch and commits it (PostgreSQL's
+        parsing of the tsvectors and the GIN updates happen in the server meanwhile, on another core)."""
         session = db.session
+        batches: queue.Queue = queue.Queue(maxsize=2)
+        failed: list = []
+        writer = threading.Thread(target=_write_batches, args=(db.engine, batches, failed, self._execute),
+                                  name="search-reindex-writer", daemon=True)
+        writer.start()
         after, count = 0, 0
-        while True:
-            posts = load_posts(session, Post.id > 0, limit=BATCH, after=after)
-            if not posts:
-                break
-            self._write(session, [document(post) for post in posts])
-            after = posts[-1].id
-            count += len(posts)
-            session.commit()
-            session.expunge_all()
-            if progress:
-                progress(len(posts))
+        try:
+            while not failed:
+                posts = load_posts(session, Post.id > 0, limit=BATCH, after=after)
+                if not posts:
+                    break
+                batches.put(self._rows([document(post) for post in posts]))
+                after = posts[-1].id
+                count += len(posts)
+                session.rollback()  # read-only here: end the snapshot, keep no rows
+                session.expunge_all()
+                if progress:
+                    progress(len(posts))
+        finally:
+            batches.put(None)
+            writer.join()
+        if failed:
+            raise failed[0]
         session.execute(text("DELETE FROM search_documents d WHERE NOT EXISTS "
                              "(SELECT 1 FROM posts p WHERE p.id = d.post_id)"))
         session.commit()
@@ -393,6 +501,68 @@ class PostgresSearch:
 
     def document_count(self) -> int:
         return int(db.session.scalar(text("SELECT count(*) FROM search_documents")) or 0)
+
+
+FREQUENCY_SECONDS = 300  # how long a word's document frequency (for idf) is reused
+_frequencies: dict = {}  # word -> (documents holding it, monotonic time)
+_frequencies_lock = threading.Lock()
+
+
+def _document_frequencies(words: list) -> tuple[int, dict]:
+    """Return (documents, {word: documents holding it}) for BM25's idf. Counting a common word's documents
+    reads most of the table at 1 000 000 posts (as long as a search), and the figures move slowly, so on a
+    large table (50 000 documents or more) each process reuses them for FREQUENCY_SECONDS: a rank may use
+    counts up to that old. A smaller table is counted exactly every time."""
+    total = int(db.session.scalar(text(
+        "SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE relname = 'search_documents'")) or 0)
+    now = time.monotonic()
+    known: dict = {}
+    if total >= 50_000:
+        with _frequencies_lock:
+            known = {key: value[0] for key, value in _frequencies.items()
+                     if key in words and now - value[1] < FREQUENCY_SECONDS}
+    else:  # a small (or never analysed) table: count it exactly
+        total = int(db.session.scalar(text("SELECT count(*) FROM search_documents")) or 0)
+    missing = [word for word in words if word not in known]
+    if missing:
+        counts = db.session.execute(text(
+            "SELECT count(*), " + ", ".join(f"count(*) FILTER (WHERE d.terms @@ CAST(:w{i} AS tsquery))"
+                                             for i in range(len(missing)))
+            + " FROM search_documents d WHERE d.terms @@ CAST(:anyword AS tsquery)"),
+            {**{f"w{i}": _quote(w) for i, w in enumerate(missing)},
+             "anyword": " | ".join(_quote(w) for w in missing)}).one()
+        total = max(total, int(counts[0]))
+        known.update({word: int(counts[i + 1]) for i, word in enumerate(missing)})
+        if total >= 50_000:
+            with _frequencies_lock:
+                if len(_frequencies) > 10_000:
+                    _frequencies.clear()
+                _frequencies.update({word: (known[word], now) for word in missing})
+    return max([total, *known.values()]), known
+
+
+_UPSERT = text(
+    "INSERT INTO search_documents (post_id, thread_id, created, score, terms) "
+    "VALUES (:post_id, :thread_id, :created, :score, CAST(:terms AS tsvector)) "
+    "ON CONFLICT (post_id) DO UPDATE SET thread_id = excluded.thread_id, created = excluded.created, "
+    "score = excluded.score, terms = excluded.terms")
+_WORDS = text("INSERT INTO search_words (word) VALUES (:word) ON CONFLICT (word) DO NOTHING")
+
+
+def _write_batches(engine, batches: queue.Queue, failed: list, execute) -> None:
+    """The reindex's writer thread: write and commit each batch of rows until None; keep an error for the
+    reader thread (which stops reading) and drain the queue so it never blocks."""
+    try:
+        with engine.connect() as connection:
+            while (batch := batches.get()) is not None:
+                if failed:
+                    continue
+                execute(connection, *batch)
+                connection.commit()
+    except Exception as exc:  # handed to the reindex's thread, which raises it
+        failed.append(exc)
+        while batches.get() is not None:
+            pass
 
 
 def _distance(a: str, b: str) -> int:
