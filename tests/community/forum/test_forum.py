@@ -303,6 +303,6 @@ def test_thread_page_query_count_does_not_grow_with_posts(app, client, auth, mak
     # and the group badges beside names; one the reactions' counts with the reader's own reactions,
     # community/reactions; one the reader's bookmarks on the thread and its posts, community/bookmarks; one the
     # unread conversations in the header, community/conversations)
-    assert len(statements) <= 15, "\n".join(statements)  # +1: the boards of the header's Boards menu (site.nav_boards)
+    assert len(statements) <= 14, "\n".join(statements)  # +1: the boards of the header's Boards menu (site.nav_boards)
     for stored in (picture.id, notes.id):
         storage.delete(stored)
