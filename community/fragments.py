@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app, g, has_app_context, request
 from flask_babel import get_locale, get_timezone
@@ -89,8 +90,21 @@ def _template_digest() -> str:
 
 def csrf_placeholder() -> str:
     """What fragments carry where the reader's CSRF token goes: the same in every process, unguessable."""
-    secret = str(current_app.config.get("SECRET_KEY") or "").encode()
-    return "csrf" + hmac.new(secret, b"community.fragments.csrf", hashlib.sha256).hexdigest()[:40]
+    return _placeholder_for(str(current_app.config.get("SECRET_KEY") or ""))
+
+
+@lru_cache(maxsize=8)
+def _placeholder_for(secret: str) -> str:
+    """The placeholder of one SECRET_KEY (an HMAC: once per key, not once per post of every page)."""
+    return "csrf" + hmac.new(secret.encode(), b"community.fragments.csrf", hashlib.sha256).hexdigest()[:40]
+
+
+def _readers_token(env) -> str:
+    """The reader's CSRF token, asked of the template global once per page (not once per post)."""
+    token = g.get("_fragment_csrf_token")
+    if token is None:
+        token = g._fragment_csrf_token = env.globals["csrf_token"]()
+    return token
 
 
 def _reader():
@@ -271,7 +285,7 @@ def post_html(context, post: Post) -> Markup:
         g.setdefault("_fragments_rendered", []).append(post.id)
     placeholder = csrf_placeholder()
     if placeholder in html:
-        html = html.replace(placeholder, env.globals["csrf_token"]())
+        html = html.replace(placeholder, _readers_token(env))
     return Markup(html)
 
 
