@@ -26,7 +26,7 @@ from . import (
 )
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from .forum.views import bp as forum_bp
-from .i18n import select_locale
+from .i18n import install_template_gettext, select_locale
 from .localtime.zones import select_timezone
 from .members.views import bp as members_bp
 from .site.views import bp as site_bp
@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_template_gettext(app)  # the same callables, a catalogue lookup per request instead of per string
     limiter.init_app(app)
     login_manager.init_app(app)
     socketio.init_app(app, message_queue=app.config.get("REDIS_URL"), async_mode=app.config.get("SOCKETIO_ASYNC_MODE"),

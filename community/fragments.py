@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app, g, has_app_context, request
 from flask_babel import get_locale, get_timezone
@@ -47,6 +49,7 @@ from markupsafe import Markup
 from . import cachestore, permissions
 from .aftercommit import after_commit
 from .cachestore import CacheUnavailable
+from .dbtypes import utcnow
 from .forum.models import Post, Thread
 from .groups.badges import name_badges
 from .members.models import Member
@@ -56,6 +59,7 @@ POST_TEMPLATE = "community/forum/_post.html"
 # Every permission predicate the per-post templates ask about `post` (_post.html and the post slots) ...
 POST_PREDICATES = ("can_view_post", "can_view_history", "can_edit_post", "can_delete_post", "can_moderate_post",
                    "can_restore_post", "can_vote", "can_react", "can_flag", "can_accept_answer")
+_CAN_VIEW = POST_PREDICATES.index("can_view_post")
 # ... and about the page's `thread`.
 THREAD_PREDICATES = ("can_reply", "can_choose_answer", "can_add_poll")
 # The slots rendered inside each post (their templates are checked by tests/community/forum/test_fragments.py).
@@ -86,8 +90,21 @@ def _template_digest() -> str:
 
 def csrf_placeholder() -> str:
     """What fragments carry where the reader's CSRF token goes: the same in every process, unguessable."""
-    secret = str(current_app.config.get("SECRET_KEY") or "").encode()
-    return "csrf" + hmac.new(secret, b"community.fragments.csrf", hashlib.sha256).hexdigest()[:40]
+    return _placeholder_for(str(current_app.config.get("SECRET_KEY") or ""))
+
+
+@lru_cache(maxsize=8)
+def _placeholder_for(secret: str) -> str:
+    """The placeholder of one SECRET_KEY (an HMAC: once per key, not once per post of every page)."""
+    return "csrf" + hmac.new(secret.encode(), b"community.fragments.csrf", hashlib.sha256).hexdigest()[:40]
+
+
+def _readers_token(env) -> str:
+    """The reader's CSRF token, asked of the template global once per page (not once per post)."""
+    token = g.get("_fragment_csrf_token")
+    if token is None:
+        token = g._fragment_csrf_token = env.globals["csrf_token"]()
+    return token
 
 
 def _reader():
@@ -95,11 +112,22 @@ def _reader():
     return current_user._get_current_object()
 
 
+def _columns(obj, names) -> tuple:
+    """The loaded values of `names` (straight from the row's dict: the instrumented getattr cost a tenth of the keys)."""
+    loaded = obj.__dict__
+    return tuple(loaded[name] if name in loaded else getattr(obj, name) for name in names)
+
+
 def _member_state(member) -> tuple:
+    """A member as a post shows them (name, avatar, staff, badges): once per member and request."""
     if member is None:
         return ()
-    return (tuple(getattr(member, name) for name in _MEMBER_COLUMNS), member.is_staff,
-            tuple((group.id, group.local_name) for group in name_badges(member)))
+    known = g.setdefault("_fragment_members", {})
+    state = known.get(member.id)
+    if state is None:
+        state = known[member.id] = (_columns(member, _MEMBER_COLUMNS), member.is_staff,
+                                    tuple((group.id, group.local_name) for group in name_badges(member)))
+    return state
 
 
 def _page_state(context) -> tuple:
@@ -118,10 +146,40 @@ def _page_state(context) -> tuple:
     return state
 
 
-def _reader_state(context, post: Post) -> tuple:
+def post_kind(post: Post, thread: Thread | None, user) -> tuple | None:
+    """What the per-post predicates read of `post` besides the reader and the thread, or None: ask per post.
+
+    `POST_PREDICATES` look at a post's thread, whether it is deleted, hidden, pending, a whisper or the
+    opening post, and whether the reader wrote it; only for its author do they read more (whether the edit
+    window is still open, from its time). So two posts of the page's thread by someone else with the same answers to those
+    questions get the same answers from every predicate, and a page asks them once per kind of post
+    instead of once per post (tests/community/forum/test_fragments.py holds the two equal).
+    """
+    if thread is None or post.thread_id != thread.id or post.thread is not thread:
+        return None
+    own = None  # another's post: its time matters to no predicate
+    if user.is_authenticated and post.author_id == user.id:  # the reader's own: is it still within the edit window?
+        own = utcnow() - post.created_at <= timedelta(minutes=current_app.config["EDIT_WINDOW_MINUTES"])
+    return (getattr(user, "id", None), thread.id, post.deleted_at is None, post.hidden_at is None, bool(post.pending),
+            bool(post.is_whisper), post.number == 1, own)
+
+
+def post_rights(post: Post, thread: Thread | None, user=None) -> tuple:
+    """The reader's answers to every `POST_PREDICATES` on `post`, asked once per kind of post and request."""
+    user = _reader() if user is None else user
+    kind = post_kind(post, thread, user)
+    if kind is None:
+        return tuple(getattr(permissions, name)(user, post) for name in POST_PREDICATES)
+    known = g.setdefault("_fragment_rights", {})
+    rights = known.get(kind)
+    if rights is None:
+        rights = known[kind] = tuple(getattr(permissions, name)(user, post) for name in POST_PREDICATES)
+    return rights
+
+
+def _reader_state(context, post: Post, user) -> tuple:
     """The reader's rights on `post` and their own vote, reaction and bookmark on it."""
-    user = _reader()
-    rights = tuple(getattr(permissions, name)(user, post) for name in POST_PREDICATES)
+    rights = post_rights(post, context.get("thread"), user)
     mine = ()
     if user.is_authenticated and not post.is_deleted:
         my_vote, post_reactions, bookmark_of = (context.resolve_or_missing(name)
@@ -132,17 +190,17 @@ def _reader_state(context, post: Post) -> tuple:
     return rights, post.author_id is not None and post.author_id == getattr(user, "id", None), mine
 
 
-def _content_state(context, post: Post) -> tuple:
+def _content_state(context, post: Post, user) -> tuple:
     """The post as the database has it now, with what the page shows beside it."""
     reply_to = post.reply_to
     replied = None
     if reply_to is not None:
         replied = (reply_to.id, reply_to.number, reply_to.is_deleted, reply_to.is_public,
-                   permissions.can_view_post(_reader(), reply_to), _member_state(reply_to.author))
+                   post_rights(reply_to, context.get("thread"), user)[_CAN_VIEW], _member_state(reply_to.author))
     post_reactions = context.resolve_or_missing("post_reactions")
     counts = (tuple(sorted(post_reactions(context, post).counts.items()))
               if callable(post_reactions) and not post.is_deleted else ())
-    return (tuple(getattr(post, name) for name in _POST_COLUMNS), _member_state(post.author), replied, counts)
+    return (_columns(post, _POST_COLUMNS), _member_state(post.author), replied, counts)
 
 
 def _generation_keys(post: Post) -> list[str]:
@@ -183,9 +241,11 @@ def _keys(context, posts: list[Post]) -> dict[int, str]:
     page = _page_state(context)
     # the accepted answer first: loaded before the group badges, its author's badges come with the page's
     opening = {post.id: _opening_state(context, post) for post in posts}
+    page = repr(page)  # once, not once per post
+    user = _reader()
     keys = {}
     for post in posts:
-        parts = (page, _content_state(context, post), opening[post.id], _reader_state(context, post),
+        parts = (page, _content_state(context, post, user), opening[post.id], _reader_state(context, post, user),
                  tuple(generations[key] for key in _generation_keys(post)))
         keys[post.id] = "frag:post:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
     return keys
@@ -225,7 +285,7 @@ def post_html(context, post: Post) -> Markup:
         g.setdefault("_fragments_rendered", []).append(post.id)
     placeholder = csrf_placeholder()
     if placeholder in html:
-        html = html.replace(placeholder, env.globals["csrf_token"]())
+        html = html.replace(placeholder, _readers_token(env))
     return Markup(html)
 
 

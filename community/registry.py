@@ -2,7 +2,7 @@
 
 Signals (`community.signals`) say what *happened*, to whoever listens; the registry holds what the
 forum *asks for* while it works: a page for a kind of board, checks a new post must pass, extras of
-the new-thread form, partials shown in a template slot, thread sorts, staff counters. An area
+the new-thread form, partials shown in a template slot, thread sorts, staff counters, header counts. An area
 registers from its `init_app(app)` with a named function of this module; nothing else changes the
 forum's behaviour from outside (no module-global dicts, no `app.extensions` lists).
 
@@ -82,6 +82,7 @@ class Registry:
     scheduled_jobs: dict = field(default_factory=dict)
     password_sign_in_checks: list = field(default_factory=list)
     sign_in_steps: list = field(default_factory=list)
+    header_counts: dict = field(default_factory=dict)
 
 
 def registry_of(app: Flask) -> Registry:
@@ -161,6 +162,17 @@ def register_staff_counter(app: Flask, name: str, counter: Callable) -> None:
     counters[name] = counter
 
 
+def register_header_count(app: Flask, name: str, count_select: Callable) -> None:
+    """Add a number the page header shows a signed-in member: `count_select(member)` returns a SELECT of it.
+
+    The header asks every registered count in one statement, once per request (`community.web.header_count`).
+    """
+    counts = registry_of(app).header_counts
+    if counts.get(name, count_select) is not count_select:
+        raise ValueError(f"the header count {name!r} is registered already")
+    counts[name] = count_select
+
+
 def register_scheduled_job(app: Flask, name: str, run: Callable[[], object], *, every: timedelta,
                            help: str = "") -> None:
     """Run `run()` every `every` from `flask community scheduler` (a second job under one name raises)."""
@@ -233,6 +245,10 @@ def staff_counters() -> dict[str, Callable]:
 
 def sign_in_steps() -> list[Callable]:
     return list(_current().sign_in_steps)
+
+
+def header_counts() -> dict[str, Callable]:
+    return dict(_current().header_counts)
 
 
 def init_app(app: Flask) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
+from . import registry
 from .extensions import db
 from .forum.models import Board, Post, Thread
 from .pages import abort_with, error_response, wants_json
@@ -173,6 +174,29 @@ def refused(exc, back: str):
         return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
     flash(str(exc.message), "error")
     return redirect(back)
+
+
+def header_count(name: str) -> int:
+    """The signed-in member's number `name` for the page header (`registry.register_header_count`).
+
+    Every registered count not yet known in this request comes from one statement (a scalar subquery each), kept
+    on `g` under its name as `once_per_request` keeps it; 0 for a guest, or when the database is down.
+    """
+    if name not in g:
+        if not current_user.is_authenticated:
+            return 0
+        member = current_user._get_current_object()
+        wanted = {key: build for key, build in registry.header_counts().items() if key not in g}
+        if name not in wanted:
+            return 0
+        try:
+            row = db.session.execute(select(*(build(member).scalar_subquery() for build in wanted.values()))).one()
+        except SQLAlchemyError:
+            db.session.rollback()
+            return 0
+        for key, value in zip(wanted, row, strict=True):
+            setattr(g, key, value or 0)
+    return g.get(name)
 
 
 def once_per_request(name: str, compute, fallback):

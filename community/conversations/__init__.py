@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from ..composer import services as composer
 from ..extensions import db
 from ..permissions import can_view_conversation, is_staff
-from ..registry import register_scheduled_job, register_staff_counter, register_template_slot
+from ..registry import register_header_count, register_scheduled_job, register_staff_counter, register_template_slot
 from ..signals import conversation_started, member_deleting, message_sent
 from . import api, live, mail, models, services, views
 
@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
     register_template_slot(app, "profile_extra", "community/conversations/_profile.html", order=60)
     app.add_template_global(views.is_blocked_by_me, "is_blocked_by_me")
     app.add_template_global(views.unread_conversation_count, "unread_conversation_count")
+    register_header_count(app, "unread_conversations", services.unread_count_select)
     app.add_template_global(views.conversation_title, "conversation_title")
     register_staff_counter(app, "staff_inbox", _open_staff_conversations)
     live.connect()

@@ -255,13 +255,18 @@ def _unread_clause():
     return and_(Participant.left_at.is_(None), Participant.last_read_id < Conversation.last_message_id)
 
 
+def unread_count_select(member):
+    """SQL: how many of the signed-in `member`'s conversations have unread messages (a header count)."""
+    return select(func.count()).select_from(Participant).join(
+        Conversation, Conversation.id == Participant.conversation_id).where(
+        Participant.member_id == member.id, _unread_clause())
+
+
 def unread_count(member) -> int:
     """How many of the member's conversations have unread messages (one query)."""
     if not getattr(member, "is_authenticated", False):
         return 0
-    return db.session.scalar(select(func.count()).select_from(Participant).join(
-        Conversation, Conversation.id == Participant.conversation_id).where(
-        Participant.member_id == member.id, _unread_clause())) or 0
+    return db.session.scalar(unread_count_select(member)) or 0
 
 
 def my_conversations(member: Member, page: int = 1) -> Page:

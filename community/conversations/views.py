@@ -18,7 +18,7 @@ from ..permissions import (
     is_staff,
 )
 from ..site.branding import community_name
-from ..web import once_per_request, page_arg, paged
+from ..web import header_count, page_arg, paged
 from . import services
 from .models import Conversation
 
@@ -28,8 +28,9 @@ START_LIMIT = "5 per minute; 50 per day"
 
 
 def unread_conversation_count() -> int:
-    """The signed-in member's conversations with unread messages, once per request (template global)."""
-    return once_per_request("unread_conversations", lambda: services.unread_count(current_user), 0)
+    """The signed-in member's conversations with unread messages, once per request with the header's other counts
+    (template global)."""
+    return header_count("unread_conversations")
 
 
 def is_blocked_by_me(member: Member) -> bool:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from ..dbtypes import utcnow
 from ..extensions import db
@@ -53,16 +54,22 @@ def start_session(member: Member, *, user_agent: str = "", remember: bool = Fals
     return secret
 
 
+@lru_cache(maxsize=1)
+def _member_with_session():
+    """The member and their session row, by session key and member id (built once per process: every signed-in
+    request runs it)."""
+    return (select(Member, MemberSession.expires_at, MemberSession.last_seen_at)
+            .join(MemberSession, MemberSession.member_id == Member.id)
+            .where(MemberSession.id == bindparam("key"), Member.id == bindparam("member_id")))
+
+
 def load(ident: str) -> Member | None:
     """Return the member whose live session `ident` ("<member id>:<secret>") names, else None (one query)."""
     member_id, _sep, secret = (ident or "").partition(":")
     if not member_id.isdigit() or not secret or len(secret) > SECRET_MAX or len(member_id) > 12:
         return None
     key = session_key(secret)
-    found = db.session.execute(
-        select(Member, MemberSession.expires_at, MemberSession.last_seen_at)
-        .join(MemberSession, MemberSession.member_id == Member.id)
-        .where(MemberSession.id == key, Member.id == int(member_id))).first()
+    found = db.session.execute(_member_with_session(), {"key": key, "member_id": int(member_id)}).first()
     if found is None:
         return None
     member, expires_at, last_seen_at = found

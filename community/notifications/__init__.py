@@ -7,7 +7,7 @@ templates/community/notifications/kinds/<kind>.html when that file exists (varia
 """
 from flask import Flask
 
-from ..registry import register_template_slot
+from ..registry import register_header_count, register_template_slot
 from ..signals import post_created, thread_created
 from . import (
     models,  # noqa: F401  (tables known to create_all and Alembic)
@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     register_template_slot(app, "header_extra", "community/notifications/_header.html", order=1)
     register_template_slot(app, "board_head", "community/notifications/_board_follow.html")
     app.add_template_global(views.unread_notification_count, "unread_notification_count")
+    register_header_count(app, "unread_notifications", services.unread_count_select)
     app.add_template_global(views.thread_is_followed, "thread_is_followed")
     app.add_template_global(views.board_is_followed, "board_is_followed")
     thread_created.connect(services.on_thread_created)

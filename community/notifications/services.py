@@ -84,13 +84,18 @@ def _visible(query, member):
             .where(or_(Notification.thread_id.is_(None), readable_board_clause(member))))
 
 
+def unread_count_select(member):
+    """SQL: how many unread notifications the signed-in `member` has (the header asks it with its other counts)."""
+    query = select(func.count(Notification.id)).where(Notification.member_id == member.id,
+                                                      Notification.read_at.is_(None))
+    return _visible(query, member)
+
+
 def unread_count(member) -> int:
     """Return how many unread notifications the member has (one query)."""
     if not getattr(member, "is_authenticated", False):
         return 0
-    query = select(func.count(Notification.id)).where(Notification.member_id == member.id,
-                                                      Notification.read_at.is_(None))
-    return db.session.scalar(_visible(query, member)) or 0
+    return db.session.scalar(unread_count_select(member)) or 0
 
 
 def member_notifications(member: Member, page: int = 1, unread_only: bool = False) -> Page:

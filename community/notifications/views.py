@@ -10,7 +10,7 @@ from ..extensions import db, limiter
 from ..forum.models import Board, Thread
 from ..pages import wants_json
 from ..permissions import can_follow_thread, can_view_board, can_view_thread
-from ..web import once_per_request, page_arg, paged, post_url
+from ..web import header_count, page_arg, paged, post_url
 from . import services
 from .models import Notification
 
@@ -18,8 +18,8 @@ bp = Blueprint("notifications", __name__)
 
 
 def unread_notification_count() -> int:
-    """Return the signed-in member's unread count, computed at most once per request (template global)."""
-    return once_per_request("unread_notifications", lambda: services.unread_count(current_user), 0)
+    """Return the signed-in member's unread count, once per request with the header's other counts (template global)."""
+    return header_count("unread_notifications")
 
 
 def thread_is_followed(thread: Thread) -> bool:

@@ -89,6 +89,21 @@ def _member_id(member) -> int:
     return state.identity[0] if state is not None and state.identity else member.id
 
 
+def _commit_keeping_loaded_rows() -> None:
+    """Commit what the request recorded without expiring the rows it loaded.
+
+    The rows were read in this request and the session's own writes are flushed into them; expiring them made the
+    next after_request hooks (the member's last-seen stamp, the offline reader key) load the member's row again: a
+    query on every signed-in page (bench/README.md, issue 18).
+    """
+    session = db.session()
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
 def _record_activity(response):
     """Count the member's first visit of the UTC day; commit what this request recorded (reads)."""
     if response.status_code >= 400 or request.endpoint in (None, "static"):
@@ -103,7 +118,7 @@ def _record_activity(response):
                 session[_SESSION_KEY] = stamp
                 g.trust_recorded = True
         if g.pop("trust_recorded", False):
-            db.session.commit()
+            _commit_keeping_loaded_rows()
     except SQLAlchemyError:  # bookkeeping must never turn a page into an error
         log.exception("recording activity failed")
         db.session.rollback()

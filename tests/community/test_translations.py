@@ -15,6 +15,8 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+from flask import g, render_template_string
+from flask_babel import force_locale
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "community" / "translations"
@@ -115,3 +117,15 @@ def test_flask_babel_finds_a_catalog_for_every_offered_language(app):
         catalog = Translations.load(str(TRANSLATIONS), [Locale.parse(language)])
         assert isinstance(catalog, Translations), f"no compiled catalog that Flask-Babel would load for {language}"
         assert catalog.gettext("Settings") != "Settings"
+
+
+def test_templates_follow_a_forced_language_and_return_to_the_readers(app):
+    """The templates' `_()` keeps the request's catalogue, but a mail rendered in its reader's language gets theirs."""
+    page = "{{ _('Notifications') }}|{{ ngettext('%(num)d unread', '%(num)d unread', 2) }}"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        g.mail_rendering = True  # Flask-Babel's force_locale needs a non-empty `g` (community/mail/compose.py)
+        assert render_template_string(page) == "Notifications|2 unread"
+        with force_locale("zh_CN"):
+            chinese = render_template_string(page)
+        assert render_template_string(page) == "Notifications|2 unread"
+    assert chinese.startswith("通知|") and "2" in chinese

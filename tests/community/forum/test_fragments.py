@@ -7,11 +7,14 @@ bookmark, and every event that changes how a post looks shows on the next read.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from flask import g
+from flask_login import login_user
 from sqlalchemy import update
 
-from community import cachestore, fragments, registry
+from community import cachestore, fragments, permissions, registry
 from community.avatars import services as avatars
 from community.forum import services as forum
 from community.forum.models import BoardKind, Post, Visibility
@@ -336,3 +339,37 @@ def test_the_per_post_templates_ask_only_the_predicates_in_the_key(app):
                 assert predicate in allowed, (name, predicate, argument)
             assert "current_user" not in re.sub(r"can\.can_\w+\(current_user|current_user\.is_authenticated|"
                                                 r"post\.author_id == current_user\.id", "", source), name
+
+
+@pytest.mark.parametrize("who", ["guest", "reader", "author", "moderator", "staff", "silenced"])
+@pytest.mark.parametrize("question", [False, True], ids=["discussion", "question"])
+def test_rights_asked_once_per_kind_of_post_are_the_rights_of_each_post(app, make, db, who, question):
+    """A page asks the per-post predicates once per kind of post: every post must get its own answers."""
+    asker, author, moderator = make.member(), make.member(), make.member(role=Role.moderator)
+    board = make.board(kind=BoardKind.question if question else BoardKind.discussion)
+    thread = make.thread(board=board, author=asker)
+    recent, old = make.post(thread, author=author), make.post(thread, author=author)
+    old.created_at -= timedelta(days=30)  # the author's edit window has passed on this one
+    plain, hidden, deleted = make.post(thread), make.post(thread), make.post(thread, reply_to=recent)
+    pending, old_hidden = make.post(thread), make.post(thread, author=author)
+    make.post(thread), make.post(thread, author=author)  # one more of two kinds above
+    moderation.hide_post(moderator, hidden, "spam")
+    moderation.hide_post(moderator, old_hidden, "spam")
+    forum.delete_post(deleted.author, deleted)
+    pending.pending = True
+    whisper = forum.reply(moderator, thread, "A whisper.", whisper=True)
+    db.session.commit()
+    reader = {"guest": None, "reader": make.member(), "author": author, "moderator": moderator,
+              "staff": make.member(role=Role.staff), "silenced": make.member()}[who]
+    if who == "silenced":
+        reader.silenced_until = old.created_at + timedelta(days=365)
+        db.session.commit()
+    posts = forum.thread_posts(thread, 1, None).items
+    assert {plain.id, old.id, recent.id, hidden.id, deleted.id, pending.id, whisper.id} <= {p.id for p in posts}
+    with app.test_request_context():
+        if reader is not None:
+            login_user(reader)
+        for post in posts + posts[::-1]:  # either order: the first of a kind must not decide for the others
+            expected = tuple(getattr(permissions, name)(reader, post) for name in fragments.POST_PREDICATES)
+            assert fragments.post_rights(post, thread) == expected, (who, post.number)
+        assert len(g._fragment_rights) < len(posts)  # asked per kind, not per post

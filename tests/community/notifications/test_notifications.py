@@ -6,6 +6,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from community.conversations import services as conversations
 from community.extensions import db as _db
 from community.forum.models import Visibility
 from community.members.models import Role
@@ -244,6 +245,28 @@ def test_the_unread_count_costs_one_query_per_page(client, auth, make, count_que
     assert "badge-unread" in page
     counts = [s for s in statements if re.search(r"count\(notifications\.id\)", s, re.I)]
     assert len(counts) == 1, counts
+
+
+def test_the_headers_unread_notifications_and_messages_come_from_one_statement(client, auth, make, count_queries):
+    alice, bob = make.member("alice"), make.member("bob")
+    bob.trust_level = 1  # may write to members
+    thread = make.thread(author=alice)
+    make.post(thread, author=bob)
+    make.post(thread, author=bob)
+    conversations.start_conversation(bob, [alice], "", "A private word for you.")
+    _db.session.commit()
+    auth.login(alice)
+    client.get("/")  # warm up: last-seen bookkeeping
+    with count_queries() as statements:
+        page = page_of(client, "/")
+    assert unread_total(alice) >= 2  # the two replies (and a word of the message, if notified)
+    unread = unread_total(alice)
+    assert re.search(rf'class="notifications-link">Notifications <span class="badge badge-unread"[^>]*>{unread}</span>',
+                     page)
+    assert re.search(r'class="messages-link">Messages <span class="badge badge-unread" data-messages-unread>1</span>',
+                     page)
+    counts = [s for s in statements if re.search(r"count\(notifications\.id\)|conversation_participants", s, re.I)]
+    assert len(counts) == 1 and "conversation_participants" in counts[0], counts
 
 
 def test_json_clients_mark_read_and_get_the_new_count(client, auth, make):
