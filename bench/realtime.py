@@ -247,6 +247,7 @@ def run_client_processes(urls: list[str], n: int, thread_id: int, writer_url: st
     started = time.monotonic()
     for worker in workers:
         worker.start()
+    clients_meter = CpuMeter([worker.pid for worker in workers])  # is the bench's own reading the bottleneck?
     try:
         for _ in workers:
             ready.acquire()
@@ -255,8 +256,10 @@ def run_client_processes(urls: list[str], n: int, thread_id: int, writer_url: st
         writer = servers.Browser(writer_url)
         writer.login("sam")
         meter.mark("idle")
+        clients_meter.mark("idle")
         time.sleep(IDLE_SECONDS)
         meter.mark("first")
+        clients_meter.mark("first")
         for k in range(replies):
             status, _ = writer.request(f"/t/{thread_id}/reply", {"body": f"Bench reply {k} {uuid.uuid4().hex[:6]}"})
             assert status == 302, status
@@ -265,6 +268,7 @@ def run_client_processes(urls: list[str], n: int, thread_id: int, writer_url: st
                 time.sleep(0.01)
             time.sleep(0.3)
         meter.mark("last")
+        clients_meter.mark("last")
     finally:
         done.set()  # the client processes hand back what they have and end, even after an error here
     arrivals: dict[int, list[float]] = {}
@@ -274,7 +278,8 @@ def run_client_processes(urls: list[str], n: int, thread_id: int, writer_url: st
     for worker in workers:
         worker.join(30)
     samples = [ms for values in arrivals.values() for ms in values]
-    return {"samples": samples, "missing": replies * n - len(samples), "connect_seconds": connect_seconds}
+    return {"samples": samples, "missing": replies * n - len(samples), "connect_seconds": connect_seconds,
+            "client_cpu": clients_meter.per_reply_ms(replies)["cpu_raw"]}
 
 
 def bench(mode: str, n: int, replies: int, client: str = "raw", procs: int = 1, profile_dir: str | None = None) -> dict:
@@ -300,7 +305,8 @@ def bench(mode: str, n: int, replies: int, client: str = "raw", procs: int = 1, 
     return {"mode": mode, "clients": n, "replies": replies, "deliveries": len(ms), "missing": result["missing"],
             "p50": statistics.median(ms) if ms else None, "p95": percentile(ms, 95) if ms else None,
             "max": max(ms) if ms else None, "connect_seconds": result["connect_seconds"],
-            "cpu_raw": result["cpu_raw"], "cpu_net": result["cpu_net"], "cpu_idle": result["cpu_idle"]}
+            "cpu_raw": result["cpu_raw"], "cpu_net": result["cpu_net"], "cpu_idle": result["cpu_idle"],
+            "client_cpu": result.get("client_cpu")}
 
 
 def raise_open_files(wanted: int) -> int:
@@ -341,6 +347,8 @@ def main() -> None:
                   f"{' / '.join(f'{v:.1f}' for v in r['cpu_net'])} | {os.getloadavg()[0]:.1f} |", flush=True)
             print(f"  raw CPU ms per reply {[round(v, 1) for v in r['cpu_raw']]}, idle CPU ms per second "
                   f"{[round(v, 1) for v in r['cpu_idle']]}", flush=True)
+            if r["client_cpu"]:
+                print(f"  bench client processes, CPU ms per reply {[round(v, 1) for v in r['client_cpu']]}", flush=True)
 
 
 if __name__ == "__main__":
