@@ -19,8 +19,10 @@ fn(member) -> int | None)` and call `community.realtime.emit.staff_counters_chan
 """
 from flask import Flask
 
+from ..extensions import socketio
 from ..registry import register_template_slot
 from . import (
+    directwrite,
     models,  # noqa: F401  (tables known to create_all and Alembic)
     presence,
     session_sockets,
@@ -34,6 +36,8 @@ def init_app(app: Flask) -> None:
     """Register the live pages, the socket handlers and the signal subscribers."""
     app.config.setdefault("REALTIME_PRESENCE_TTL", 90)
     app.config.setdefault("REALTIME_CATCH_UP_LIMIT", 50)
+    if socketio.server is not None:
+        directwrite.install(socketio.server.eio)  # broadcasts framed once, written without waking a thread each
     app.config.setdefault("REALTIME_EVENT_LIMITS", {})
     app.extensions["community.presence"] = presence.store_for(app)
     app.extensions["community.session_sockets"] = session_sockets.store_for(app)
