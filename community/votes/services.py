@@ -32,6 +32,7 @@ from ..forum.models import Post, Thread
 from ..members.models import Member
 from ..permissions import can_view_post, can_vote
 from ..signals import vote_cast
+from . import effects
 from .models import Vote
 
 VALUES = (1, 0, -1)
@@ -99,6 +100,7 @@ def cast_vote(voter, post: Post, value: int) -> tuple[int, int]:
             execution_options=options).scalar_one()
         set_committed_value(post, "score", score)
         vote_cast.send(post, voter=voter, value=value, previous=previous, at=now)
+        effects.mark(post, voter, value, previous, now)  # reputation, points, badges, trust: after commit
     else:
         score = db.session.scalar(select(Post.score).where(Post.id == post.id))
     return score, value
