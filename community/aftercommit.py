@@ -19,13 +19,6 @@ def after_commit(fn, *args, **kwargs) -> None:
     db.session().info.setdefault(_KEY, []).append((fn, args, kwargs))
 
 
-def after_commit_once(fn, *args, **kwargs) -> None:
-    """Queue `fn(*args, **kwargs)` like `after_commit`, unless `fn` is queued for this commit already."""
-    queue = db.session().info.setdefault(_KEY, [])
-    if not any(queued is fn for queued, _args, _kwargs in queue):
-        queue.append((fn, args, kwargs))
-
-
 @event.listens_for(Session, "after_commit")
 def _run(session):
     pending = session.info.pop(_KEY, [])

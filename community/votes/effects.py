@@ -6,8 +6,10 @@ row, the marker. Everything else a vote moves (the author's reputation ledger en
 points, upvote and custom badges, trust likes and levels) is `vote_settled`'s subscribers' work, run by
 `drain()`:
 
-- right after the vote commits, in the same process (`after_commit_once`; the committing session cannot
-  run SQL in its commit hook, so the drain runs in a fresh app context with a session of its own);
+- right after the vote commits, in the same process: once the committing session has ended its transaction
+  and given its connection back to the pool (`after_transaction_end`; a session cannot run SQL in its
+  commit hook, and holding two connections per request would drain the pool under many threads), in a
+  fresh app context with a session of its own;
 - by the scheduler job `votes.apply-effects` (every minute, and at the scheduler's start), which picks up
   what a crash or a failed drain left behind.
 
@@ -28,9 +30,9 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, event, insert, select, text
+from sqlalchemy.orm import Session
 
-from ..aftercommit import after_commit_once
 from ..dbtypes import stamping_at
 from ..extensions import db
 from ..forum.models import Post
@@ -40,21 +42,47 @@ from .models import VoteEffect
 
 log = logging.getLogger(__name__)
 BATCH = 500
-# pg_try_advisory_xact_lock(class, key): "vote" in ASCII as the votes' daily lock, key 0 (no member has id 0).
+# pg_try_advisory_xact_lock(class, key): "vote" in ASCII (recognisable in pg_locks), key 0: the drain.
 _ADVISORY_CLASS = 0x766F7465
 _DRAIN_KEY = 0
+_DUE = "community.vote_effects_due"  # session.info: this transaction wrote markers (value: the app)
+_COMMITTED = "community.vote_effects_committed"  # ... and committed them
 
 
 def mark(post: Post, voter: Member, value: int, previous: int, at) -> None:
     """Record in the vote's transaction that this vote's lagging effects are due, and drain after commit."""
     db.session.execute(insert(VoteEffect.__table__).values(post_id=post.id, voter_id=voter.id, value=value,
                                                            previous=previous, at=at))
-    after_commit_once(_drain_after_commit, current_app._get_current_object())
+    db.session().info[_DUE] = current_app._get_current_object()
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session) -> None:
+    app = session.info.pop(_DUE, None)
+    if app is not None:
+        session.info[_COMMITTED] = app
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_DUE, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session, transaction) -> None:
+    if transaction.parent is None:
+        app = session.info.pop(_COMMITTED, None)
+        if app is not None:
+            _drain_after_commit(app)
 
 
 def _drain_after_commit(app) -> None:
-    with app.app_context():  # a new scoped session, on its own connection; removed when the context ends
-        drain()
+    try:
+        with app.app_context():  # a new scoped session (the pool's connection just given back); removed at the end
+            drain()
+    except Exception:  # the vote is committed; its markers wait for the next drain or the scheduled job
+        log.exception("applying vote effects after commit failed")
 
 
 def pending() -> int:
