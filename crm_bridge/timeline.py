@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, update
+from sqlalchemy import case, insert, update
 
 from community import signals
 from community.dbtypes import utcnow
@@ -117,17 +117,20 @@ def on_vote_cast(post, voter=None, value=0, previous=0, at=None, **_kw):
         record(voter, "vote_given", at=at, post=post, value=value, changed=bool(previous) or None)
         record(author, "vote_received", at=at, post=post, actor=voter, value=value, active=False)
         return
-    # Both entries in one INSERT and both profiles in one UPDATE (a vote is the busiest event there is).
-    # Their scores and stages are recomputed by the vote's after-commit drain (on_vote_settled), not here.
-    thread = getattr(post, "thread", None)
-    if voter in live:
-        db.session.add(TimelineEvent(member=voter, kind="vote_given", occurred_at=at, thread=thread, post=post,
-                                     actor=None, excerpt="", data=_data(value=value, changed=bool(previous) or None)))
-    if author in live:
-        db.session.add(TimelineEvent(member=author, kind="vote_received", occurred_at=at, thread=thread, post=post,
-                                     actor=voter, excerpt="", data=_data(value=value)))
+    # Both entries in one INSERT (core: nothing reads them back in this transaction) and both profiles in one
+    # UPDATE: a vote is the busiest event there is. Their scores and stages are recomputed by the vote's
+    # after-commit drain (on_vote_settled), not here.
     if not live:
         return
+    common = {"occurred_at": at, "thread_id": post.thread_id, "post_id": post.id, "excerpt": ""}
+    rows = []
+    if voter in live:
+        rows.append(dict(common, member_id=voter.id, kind="vote_given", actor_id=None,
+                         data=_data(value=value, changed=bool(previous) or None)))
+    if author in live:
+        rows.append(dict(common, member_id=author.id, kind="vote_received", actor_id=voter.id if voter else None,
+                         data=_data(value=value)))
+    db.session.execute(insert(TimelineEvent.__table__), rows)
     active = voter.id if voter in live else None
     values = {"event_count": CrmProfile.event_count + 1}
     if active is not None:
