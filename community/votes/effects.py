@@ -27,6 +27,7 @@ commit), the markers themselves chosen FOR UPDATE SKIP LOCKED; SQLite lets one w
 """
 from __future__ import annotations
 
+import contextvars
 import logging
 
 from flask import current_app
@@ -78,8 +79,14 @@ def _ended(session, transaction) -> None:
 
 
 def _drain_after_commit(app) -> None:
+    # An empty context: no request (like the scheduler's drain), so nothing in it reloads the signed-in member or
+    # reads the request; a new app context, so a new scoped session on the connection the vote just gave back.
+    contextvars.Context().run(_drain_in_app, app)
+
+
+def _drain_in_app(app) -> None:
     try:
-        with app.app_context():  # a new scoped session (the pool's connection just given back); removed at the end
+        with app.app_context():
             drain()
     except Exception:  # the vote is committed; its markers wait for the next drain or the scheduled job
         log.exception("applying vote effects after commit failed")
