@@ -119,11 +119,27 @@ def drain(limit: int = BATCH) -> int:
 
 def _apply_batch(limit: int) -> int | None:
     session = db.session
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres and not session.scalar(text("SELECT pg_try_advisory_xact_lock(:cls, :key)"),
-                                       {"cls": _ADVISORY_CLASS, "key": _DRAIN_KEY}):
+    if session.get_bind().dialect.name == "postgresql" and not session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:cls, :key)"), {"cls": _ADVISORY_CLASS, "key": _DRAIN_KEY}):
         session.rollback()
         return None
+    applied = _claim_and_apply(limit)
+    session.commit()
+    return applied
+
+
+def apply_now() -> int:
+    """Apply the pending markers inside the caller's transaction, without committing; return how many.
+
+    For loaders that replay past events in one transaction (the demo), where a later event (a redemption)
+    needs an earlier vote's points; the markers go with the caller's commit, as their effects do.
+    """
+    return _claim_and_apply(None)
+
+
+def _claim_and_apply(limit: int | None) -> int:
+    session = db.session
+    postgres = session.get_bind().dialect.name == "postgresql"
     table = VoteEffect.__table__
     chosen = select(table.c.id).order_by(table.c.id).limit(limit)
     if postgres:
@@ -132,7 +148,6 @@ def _apply_batch(limit: int) -> int | None:
                            .returning(table.c.id, table.c.post_id, table.c.voter_id, table.c.value,
                                       table.c.previous, table.c.at)).all()
     if not rows:
-        session.commit()
         return 0
     rows.sort(key=lambda row: row.id)
     posts = {post.id: post for post in session.scalars(select(Post).where(Post.id.in_({r.post_id for r in rows})))}
@@ -148,7 +163,6 @@ def _apply_batch(limit: int) -> int | None:
         with stamping_at(row.at):
             vote_settled.send(post, voter=voter, value=row.value, previous=row.previous, at=row.at)
             session.flush()  # column defaults take the vote's time
-    session.commit()
     return len(rows)
 
 
