@@ -34,6 +34,7 @@ from flask import current_app
 from sqlalchemy import delete, event, insert, select, text
 from sqlalchemy.orm import Session
 
+from .. import settings
 from ..dbtypes import stamping_at
 from ..extensions import db
 from ..forum.models import Post
@@ -156,13 +157,14 @@ def _claim_and_apply(limit: int | None) -> int:
     if postgres:
         query = query.with_for_update(key_share=True)
     members = {member.id: member for member in session.scalars(query)}  # held here: the identity map is weak
-    for row in rows:
-        post, voter = posts.get(row.post_id), members.get(row.voter_id)
-        if post is None or voter is None:
-            continue
-        with stamping_at(row.at):
-            vote_settled.send(post, voter=voter, value=row.value, previous=row.previous, at=row.at)
-            session.flush()  # column defaults take the vote's time
+    with settings.read_once():  # outside a request the site settings would be read per use
+        for row in rows:
+            post, voter = posts.get(row.post_id), members.get(row.voter_id)
+            if post is None or voter is None:
+                continue
+            with stamping_at(row.at):
+                vote_settled.send(post, voter=voter, value=row.value, previous=row.previous, at=row.at)
+                session.flush()  # column defaults take the vote's time
     return len(rows)
 
 
