@@ -93,11 +93,6 @@ def _drain_in_app(app) -> None:
         log.exception("applying vote effects after commit failed")
 
 
-def pending() -> int:
-    """How many votes still wait for their effects."""
-    return int(db.session.scalar(select(db.func.count()).select_from(VoteEffect)) or 0)
-
-
 def drain(limit: int = BATCH) -> int:
     """Apply the effects of every pending vote, `limit` per transaction; return how many were applied.
 
