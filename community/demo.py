@@ -70,6 +70,7 @@ from .search.backends import backend as search_backend
 from .signals import member_registered
 from .trust.services import MAX_LEVEL, record_read, record_visit, refresh_trust_level, set_trust_level
 from .twofactor.services import save_requirement
+from .votes.effects import apply_now as apply_vote_effects
 from .votes.services import cast_vote
 
 DEMO_PASSWORD = "demo-community-2026"
@@ -494,6 +495,7 @@ def _plan_votes(loaded: _Loaded, spec: DemoThread, board: Board, state: dict, nu
         def vote(name=name, value=value):
             voter, post = loaded.members[name], state["posts"][number - 1]
             cast_vote(voter, post, value)
+            apply_vote_effects()  # what the drain after a vote's commit does (the demo commits once, at the end)
             _read(loaded, voter, state["thread"], len(state["posts"]))
             loaded.counts["votes"] += 1
         loaded.at(when, vote)

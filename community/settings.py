@@ -19,6 +19,8 @@ the guests' page cache and anything else that shows a setting can drop what it k
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -73,7 +75,25 @@ def declare(key: str, default: Any, kind: type, *, choices=(), check=None) -> De
     return setting
 
 
+_block: ContextVar[dict | None] = ContextVar("site_settings_block", default=None)
+
+
+@contextmanager
+def read_once():
+    """Within the block, the settings are read at most once (a short job outside requests: a drain batch)."""
+    token = _block.set({})
+    try:
+        yield
+    finally:
+        _block.reset(token)
+
+
 def _stored() -> dict[str, Any]:
+    block = _block.get()
+    if block is not None:
+        if "stored" not in block:
+            block["stored"] = dict(db.session.execute(select(SiteSetting.key, SiteSetting.value)).all())
+        return block["stored"]
     # Kept for one request only: a worker or command holding one app context for hours reads afresh.
     cached = g.get("site_settings") if has_request_context() else None
     if cached is None:

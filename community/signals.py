@@ -49,6 +49,12 @@ Sent when a member voted on a post, changed or retracted a vote. sender: the Pos
 value: the new value (1, -1, or 0 for retracted); previous: the value before (1, -1 or 0);
 at: when the vote was cast or changed (the vote row's updated_at).""")
 
+vote_settled = _signals.signal("vote-settled", doc="""\
+Sent after a vote's transaction committed, once per vote_cast, in id order, by the vote effects drain
+(community/votes/effects.py) inside its own transaction: the place for what may lag behind a vote
+(reputation, reward points, badges, trust likes). Same arguments as vote_cast. A subscriber writes in the
+session and never commits; the drain commits the effects together with the removal of the vote's marker.""")
+
 answer_accepted = _signals.signal("answer-accepted", doc="""\
 Sent when a reply was marked as the accepted answer of a question thread. sender: the Post;
 thread: the Thread; by: the Member who accepted it; previous: the Post accepted before, or None;

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from community.members.models import Member
 
+from .models import CrmProfile
 from .services import ensure_profile, refresh_stage
 from .timeline import TOUCHED
 
@@ -22,8 +23,11 @@ def _refresh_touched(session: Session) -> None:
     if not touched or not has_app_context():
         return
     members = session.scalars(select(Member).where(Member.id.in_(touched), Member.deleted_at.is_(None))).all()
+    # every profile in one query (a vote effects batch touches many members); ensure_profile makes a missing one
+    profiles = {profile.member_id: profile for profile in
+                session.scalars(select(CrmProfile).where(CrmProfile.member_id.in_([m.id for m in members])))}
     for member in members:
-        refresh_stage(ensure_profile(member))
+        refresh_stage(profiles.get(member.id) or ensure_profile(member))
     session.info.pop(TOUCHED, None)  # what the refresh itself touched needs no second pass
 
 

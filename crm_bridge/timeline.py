@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, update
+from sqlalchemy import case, insert, update
 
 from community import signals
 from community.dbtypes import utcnow
@@ -111,8 +111,51 @@ def on_vote_cast(post, voter=None, value=0, previous=0, at=None, **_kw):
     if not value:
         return  # a vote taken back leaves the earlier entries; the score is on the post
     at = event_time(at)
-    record(voter, "vote_given", at=at, post=post, value=value, changed=bool(previous) or None)
-    record(post.author, "vote_received", at=at, post=post, actor=voter, value=value, active=False)
+    author = post.author
+    live = [m for m in (voter, author) if m is not None and getattr(m, "deleted_at", None) is None]
+    if len({m.id for m in live}) != len(live) or any(m.id is None for m in live):
+        record(voter, "vote_given", at=at, post=post, value=value, changed=bool(previous) or None)
+        record(author, "vote_received", at=at, post=post, actor=voter, value=value, active=False)
+        return
+    # Both entries in one INSERT (core: nothing reads them back in this transaction) and both profiles in one
+    # UPDATE: a vote is the busiest event there is. Their scores and stages are recomputed by the vote's
+    # after-commit drain (on_vote_settled), not here.
+    if not live:
+        return
+    common = {"occurred_at": at, "thread_id": post.thread_id, "post_id": post.id, "excerpt": ""}
+    rows = []
+    if voter in live:
+        rows.append(dict(common, member_id=voter.id, kind="vote_given", actor_id=None,
+                         data=_data(value=value, changed=bool(previous) or None)))
+    if author in live:
+        rows.append(dict(common, member_id=author.id, kind="vote_received", actor_id=voter.id if voter else None,
+                         data=_data(value=value)))
+    db.session.execute(insert(TimelineEvent.__table__), rows)
+    active = voter.id if voter in live else None
+    values = {"event_count": CrmProfile.event_count + 1}
+    if active is not None:
+        values["last_active_at"] = case(
+            ((CrmProfile.member_id == active)
+             & (CrmProfile.last_active_at.is_(None) | (CrmProfile.last_active_at < at)), at),
+            else_=CrmProfile.last_active_at)
+    db.session.execute(update(CrmProfile).where(CrmProfile.member_id.in_([m.id for m in live])).values(**values),
+                       execution_options={"synchronize_session": False})
+    if active is not None:
+        rollups.mark_active(active, at)
+
+
+def on_vote_settled(post, voter=None, value=0, **_kw):
+    """A vote's timeline entries were written with it; both members' scores and stages are recomputed in the
+    drain's transaction (crm_bridge/freshness.py), once per member for the whole batch."""
+    if not value:
+        return  # a vote taken back wrote no entry
+    for member_id in (getattr(voter, "id", None), post.author_id):
+        if member_id is not None:
+            touch(member_id)
+
+
+def _data(**data) -> dict:
+    return {k: v for k, v in data.items() if v is not None}
 
 
 def on_reaction_added(post, member=None, kind=None, at=None, **_kw):
@@ -184,6 +227,7 @@ _SUBSCRIPTIONS = {
     signals.thread_created: on_thread_created,
     signals.post_created: on_post_created,
     signals.vote_cast: on_vote_cast,
+    signals.vote_settled: on_vote_settled,
     signals.reaction_added: on_reaction_added,
     signals.answer_accepted: on_answer_accepted,
     signals.poll_voted: on_poll_voted,

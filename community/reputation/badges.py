@@ -325,7 +325,9 @@ def on_upvoted(post: Post) -> None:
                 grant(author_id, slug, post.id)
     wanted_score = [(slug, n) for slug, n in SCORE_BADGES if slug not in held]
     if wanted_score:
-        score = db.session.scalar(select(Post.score).where(Post.id == post.id)) or 0  # fresh: moved in SQL
+        # Called by the vote effects drain, which loaded the post after the votes it applies had committed
+        # (scores move in SQL, never in the drain): the loaded score is fresh.
+        score = post.score or 0
         for slug, n in wanted_score:
             if score >= n:
                 grant(author_id, slug, post.id)

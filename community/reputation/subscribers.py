@@ -59,7 +59,7 @@ def _idea_status_changed(thread, status=None, **_extra):
 
 def connect() -> None:
     """Subscribe to the forum's signals (weakly held functions are module-level, so they stay)."""
-    signals.vote_cast.connect(_vote_cast)
+    signals.vote_settled.connect(_vote_cast)  # after the vote's commit (community/votes/effects.py)
     signals.answer_accepted.connect(_answer_accepted)
     signals.answer_unaccepted.connect(_answer_unaccepted)
     signals.member_registered.connect(_member_registered)

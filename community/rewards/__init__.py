@@ -16,7 +16,7 @@ from .views import bp
 
 def _reputation_changed(member, entry=None, **_extra):
     if entry is not None:
-        earn_points(entry)
+        earn_points(entry, load=False)  # the subscriber needs nothing back: no read
 
 
 def init_app(app) -> None:

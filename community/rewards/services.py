@@ -85,8 +85,11 @@ def points_rates() -> dict:
             "silver": badge_points("silver") * rate, "gold": badge_points("gold") * rate}
 
 
-def earn_points(entry: ReputationEntry) -> PointsEntry | None:
-    """Pay points for positive reputation, once per source (vote, accepted answer, badge)."""
+def earn_points(entry: ReputationEntry, *, load: bool = True) -> PointsEntry | None:
+    """Pay points for positive reputation, once per source (vote, accepted answer, badge).
+
+    Returns the new points entry (None when nothing was paid); with `load=False` nothing is read back.
+    """
     rate = POINTS_PER_REPUTATION.value
     source = _source(entry)
     if entry.delta <= 0 or not rate or source is None:
@@ -100,7 +103,7 @@ def earn_points(entry: ReputationEntry) -> PointsEntry | None:
     if entry_id is None:
         return None  # this source has paid already
     db.session.execute(update(Member).where(Member.id == entry.member_id).values(points=Member.points + amount))
-    return db.session.get(PointsEntry, entry_id)
+    return db.session.get(PointsEntry, entry_id) if load else None
 
 
 def grant_points(staff: Member, member: Member, amount, note: str) -> PointsEntry:

@@ -44,7 +44,7 @@ from ..dbtypes import utcnow
 from ..extensions import db
 from ..notifications.services import notify
 from ..registry import register_post_content_check, register_template_slot
-from ..signals import post_created, thread_created, thread_viewed, trust_level_changed, vote_cast
+from ..signals import post_created, thread_created, thread_viewed, trust_level_changed, vote_settled
 from . import (
     models,  # noqa: F401  (makes the tables known to create_all and Alembic)
     services,
@@ -134,7 +134,7 @@ def _connect_subscribers() -> None:
         return
     trust_level_changed.connect(_on_level_changed)
     thread_viewed.connect(_on_thread_viewed)
-    vote_cast.connect(_on_vote_cast)
+    vote_settled.connect(_on_vote_cast)  # after the vote's commit (community/votes/effects.py)
     post_created.connect(_on_post_created)
     thread_created.connect(_on_thread_created)
     _connected = True

@@ -1,8 +1,11 @@
 """Votes on posts (up, down, changed or taken back) and the thread rankings built on them (hot, top)."""
+from datetime import timedelta
+
 from ..extensions import db
 from ..forum.models import Thread
-from ..registry import register_template_slot, register_thread_sort
+from ..registry import register_scheduled_job, register_template_slot, register_thread_sort
 from . import (
+    effects,
     models,  # noqa: F401  (so that create_all and Alembic know the votes table)
     rankings,
     views,
@@ -27,5 +30,8 @@ def init_app(app) -> None:
     register_thread_sort(app, "top", Thread.score.desc(), since=rankings.period_start,
                          periods=tuple(rankings.TOP_PERIODS))
     app.jinja_env.globals["my_vote"] = views.my_vote
+    # A vote's reputation, points, badges and trust likes are applied right after its commit; this job
+    # applies what a crash or a failed drain left behind (and runs when the scheduler starts).
+    register_scheduled_job(app, "votes.apply-effects", effects.apply_pending, every=timedelta(minutes=1))
     with app.app_context():
         rankings.install_sqlite_functions(db.engine)

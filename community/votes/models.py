@@ -30,3 +30,21 @@ class Vote(db.Model):
 
     def __repr__(self) -> str:
         return f"<Vote {self.value:+d} by {self.member_id} on post {self.post_id}>"
+
+
+class VoteEffect(db.Model):
+    """A vote whose lagging effects (reputation, reward points, badges, trust likes) are still to be applied.
+
+    Written in the vote's own transaction, so a committed vote always has its marker (or its effects);
+    `community/votes/effects.py` applies markers in id order after commit and deletes each in the same
+    transaction as its effects, so a crash between the two leaves the marker for the next drain.
+    """
+
+    __tablename__ = "vote_effects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column()
+    voter_id: Mapped[int] = mapped_column()
+    value: Mapped[int] = mapped_column(SmallInteger)
+    previous: Mapped[int] = mapped_column(SmallInteger)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -32,11 +32,10 @@ from ..forum.models import Post, Thread
 from ..members.models import Member
 from ..permissions import can_view_post, can_vote
 from ..signals import vote_cast
+from . import effects
 from .models import Vote
 
 VALUES = (1, 0, -1)
-# pg_advisory_xact_lock's first key: "vote" in ASCII, so the lock is recognisable in pg_locks.
-_ADVISORY_CLASS = 0x766F7465
 
 
 class VoteLimitReached(ServiceError):
@@ -99,6 +98,7 @@ def cast_vote(voter, post: Post, value: int) -> tuple[int, int]:
             execution_options=options).scalar_one()
         set_committed_value(post, "score", score)
         vote_cast.send(post, voter=voter, value=value, previous=previous, at=now)
+        effects.mark(post, voter, value, previous, now)  # reputation, points, badges, trust: after commit
     else:
         score = db.session.scalar(select(Post.score).where(Post.id == post.id))
     return score, value
@@ -114,10 +114,18 @@ def _lock_members(*member_ids) -> list[Member]:
 
 
 def _write_vote(voter, post: Post, value: int, now) -> int:
-    """Make the stored vote `value` and return the value it replaced (0 when there was none)."""
+    """Make the stored vote `value` and return the value it replaced (0 when there was none).
+
+    Most votes are new: a vote is first inserted, guarded by the daily allowance in the same statement
+    (ON CONFLICT DO NOTHING), and only when that inserts nothing is the existing row locked and changed.
+    The allowance cannot be overshot by parallel tabs: the voter's member row is locked (`_lock_members`)
+    before, so one member's votes are written one at a time, each counting what the last one committed.
+    """
     mine = (Vote.post_id == post.id, Vote.member_id == voter.id)
     options = {"synchronize_session": False}
     for _attempt in range(5):
+        if value and _insert_vote(voter, post, value, now):
+            return 0
         # A no-op write: it waits for and then holds the row lock (PostgreSQL) or the write lock
         # (SQLite), so `previous` cannot change under us before we replace it.
         previous = db.session.execute(update(Vote).where(*mine).values(value=Vote.value).returning(Vote.value),
@@ -133,22 +141,27 @@ def _write_vote(voter, post: Post, value: int, now) -> int:
             return previous
         if value == 0:
             return 0
+        # Nothing inserted and no row to change: the allowance is used up (raises), or a parallel
+        # retraction deleted the row the insert met: go round.
         _check_daily_limit(voter)
-        if _insert_vote(voter, post, value, now):
-            return 0
-        # A parallel request of the same member inserted this vote first: go round and lock it.
     raise Conflict(_l("Your vote is being changed in another window. Please try again."))
 
 
 def _insert_vote(voter, post: Post, value: int, now) -> bool:
-    """Insert the vote unless it exists (ON CONFLICT DO NOTHING); return whether it was inserted."""
+    """Insert the vote unless it exists or the voter's daily allowance is used up; return whether it was."""
     row = {"post_id": post.id, "member_id": voter.id, "value": value, "created_at": now, "updated_at": now}
     dialect = db.session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (insert(Vote).values(**row).on_conflict_do_nothing(index_elements=["post_id", "member_id"])
-                     .returning(Vote.id))
+        used = (select(func.count()).select_from(Vote)
+                .where(Vote.member_id == voter.id, Vote.created_at >= now - timedelta(days=1)).scalar_subquery())
+        source = select(*[literal(row[name], Vote.__table__.c[name].type) for name in row]) \
+            .where(used < daily_limit(voter))
+        statement = (insert(Vote).from_select(list(row), source)
+                     .on_conflict_do_nothing(index_elements=["post_id", "member_id"]).returning(Vote.id))
         return db.session.execute(statement).first() is not None
+    if db.session.scalar(select(Vote.id).where(Vote.post_id == post.id, Vote.member_id == voter.id)) is None:
+        _check_daily_limit(voter)
     try:  # other databases: let the unique constraint decide, inside a savepoint
         with db.session.begin_nested():
             db.session.execute(Vote.__table__.insert().values(**row))
@@ -159,10 +172,6 @@ def _insert_vote(voter, post: Post, value: int, now) -> bool:
 
 def _check_daily_limit(voter) -> None:
     """Refuse a new vote beyond the member's daily allowance (changing or retracting is always fine)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Serialise this member's new votes so that parallel tabs cannot overshoot the limit together.
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:cls, :key)"),
-                           {"cls": _ADVISORY_CLASS, "key": voter.id})
     limit = daily_limit(voter)
     since = utcnow() - timedelta(days=1)
     used = db.session.scalar(select(func.count()).select_from(Vote)

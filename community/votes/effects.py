@@ -1,0 +1,168 @@
+"""What may lag behind a vote, applied after its commit from a durable marker, in batches.
+
+A vote's request writes what must be exact at once: the vote row, the post's (and thread's) score, the
+CRM timeline and the outbox (vote_cast's subscribers, in the vote's transaction), and one `vote_effects`
+row, the marker. Everything else a vote moves (the author's reputation ledger entry and reputation, reward
+points, upvote and custom badges, trust likes and levels) is `vote_settled`'s subscribers' work, run by
+`drain()`:
+
+- right after the vote commits, in the same process: once the committing session has ended its transaction
+  and given its connection back to the pool (`after_transaction_end`; a session cannot run SQL in its
+  commit hook, and holding two connections per request would drain the pool under many threads), in a
+  fresh app context with a session of its own;
+- by the scheduler job `votes.apply-effects` (every minute, and at the scheduler's start), which picks up
+  what a crash or a failed drain left behind.
+
+A batch takes up to `limit` markers in id order (DELETE ... RETURNING, the same transaction as their
+effects), locks the member rows of their voters and authors in id order (the vote's own lock order, so a
+drain and a vote cannot deadlock), sends `vote_settled` once per marker, oldest first, each dated at its
+vote (`stamping_at`), and commits. A crash before that commit leaves every marker in place; after it, no
+marker is left: effects are applied exactly once. Markers are applied in the order their votes committed
+(a member's votes on one post are serialised by the vote row's lock), so a vote and its retraction, both
+still pending, give and then take back exactly the same.
+
+One drainer at a time: on PostgreSQL a transaction-level advisory lock (pg_try_advisory_xact_lock; a
+process that does not get it leaves its markers to the one that holds it, which looks again after its
+commit), the markers themselves chosen FOR UPDATE SKIP LOCKED; SQLite lets one writer in.
+"""
+from __future__ import annotations
+
+import contextvars
+import logging
+
+from flask import current_app
+from sqlalchemy import delete, event, insert, select, text
+from sqlalchemy.orm import Session
+
+from .. import settings
+from ..dbtypes import stamping_at
+from ..extensions import db
+from ..forum.models import Post
+from ..members.models import Member
+from ..signals import vote_settled
+from .models import VoteEffect
+
+log = logging.getLogger(__name__)
+BATCH = 500
+# pg_try_advisory_xact_lock(class, key): "vote" in ASCII (recognisable in pg_locks), key 0: the drain.
+_ADVISORY_CLASS = 0x766F7465
+_DRAIN_KEY = 0
+_DUE = "community.vote_effects_due"  # session.info: this transaction wrote markers (value: the app)
+_COMMITTED = "community.vote_effects_committed"  # ... and committed them
+
+
+def mark(post: Post, voter: Member, value: int, previous: int, at) -> None:
+    """Record in the vote's transaction that this vote's lagging effects are due, and drain after commit."""
+    db.session.execute(insert(VoteEffect.__table__).values(post_id=post.id, voter_id=voter.id, value=value,
+                                                           previous=previous, at=at))
+    db.session().info[_DUE] = current_app._get_current_object()
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session) -> None:
+    app = session.info.pop(_DUE, None)
+    if app is not None:
+        session.info[_COMMITTED] = app
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_DUE, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session, transaction) -> None:
+    if transaction.parent is None:
+        app = session.info.pop(_COMMITTED, None)
+        if app is not None:
+            _drain_after_commit(app)
+
+
+def _drain_after_commit(app) -> None:
+    # An empty context: no request (like the scheduler's drain), so nothing in it reloads the signed-in member or
+    # reads the request; a new app context, so a new scoped session on the connection the vote just gave back.
+    contextvars.Context().run(_drain_in_app, app)
+
+
+def _drain_in_app(app) -> None:
+    try:
+        with app.app_context():
+            drain()
+    except Exception:  # the vote is committed; its markers wait for the next drain or the scheduled job
+        log.exception("applying vote effects after commit failed")
+
+
+def drain(limit: int = BATCH) -> int:
+    """Apply the effects of every pending vote, `limit` per transaction; return how many were applied.
+
+    Returns early (0 or what it did) when another process is draining: that one looks again once done.
+    """
+    done = 0
+    while True:
+        try:
+            applied = _apply_batch(limit)
+        except Exception:
+            db.session.rollback()  # the markers stay for the next drain
+            raise
+        if applied is None:
+            return done
+        done += applied
+        if applied < limit and db.session.scalar(select(VoteEffect.id).limit(1)) is None:
+            db.session.commit()
+            return done
+
+
+def _apply_batch(limit: int) -> int | None:
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql" and not session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:cls, :key)"), {"cls": _ADVISORY_CLASS, "key": _DRAIN_KEY}):
+        session.rollback()
+        return None
+    applied = _claim_and_apply(limit)
+    session.commit()
+    return applied
+
+
+def apply_now() -> int:
+    """Apply the pending markers inside the caller's transaction, without committing; return how many.
+
+    For loaders that replay past events in one transaction (the demo), where a later event (a redemption)
+    needs an earlier vote's points; the markers go with the caller's commit, as their effects do.
+    """
+    return _claim_and_apply(None)
+
+
+def _claim_and_apply(limit: int | None) -> int:
+    session = db.session
+    postgres = session.get_bind().dialect.name == "postgresql"
+    table = VoteEffect.__table__
+    chosen = select(table.c.id).order_by(table.c.id).limit(limit)
+    if postgres:
+        chosen = chosen.with_for_update(skip_locked=True)
+    rows = session.execute(delete(table).where(table.c.id.in_(chosen.scalar_subquery()))
+                           .returning(table.c.id, table.c.post_id, table.c.voter_id, table.c.value,
+                                      table.c.previous, table.c.at)).all()
+    if not rows:
+        return 0
+    rows.sort(key=lambda row: row.id)
+    posts = {post.id: post for post in session.scalars(select(Post).where(Post.id.in_({r.post_id for r in rows})))}
+    ids = {row.voter_id for row in rows} | {post.author_id for post in posts.values() if post.author_id is not None}
+    query = select(Member).where(Member.id.in_(ids)).order_by(Member.id)
+    if postgres:
+        query = query.with_for_update(key_share=True)
+    members = {member.id: member for member in session.scalars(query)}  # held here: the identity map is weak
+    with settings.read_once():  # outside a request the site settings would be read per use
+        for row in rows:
+            post, voter = posts.get(row.post_id), members.get(row.voter_id)
+            if post is None or voter is None:
+                continue
+            with stamping_at(row.at):
+                vote_settled.send(post, voter=voter, value=row.value, previous=row.previous, at=row.at)
+                session.flush()  # column defaults take the vote's time
+    return len(rows)
+
+
+def apply_pending() -> str:
+    """Apply the effects of votes a crash or a failed drain left pending (reputation, points, badges, trust)."""
+    return f"{drain()} pending vote effects applied"

@@ -1,0 +1,190 @@
+"""A vote's lagging effects (reputation, reward points, badges, trust likes) follow it after commit from a
+durable marker: exact once drained, kept through a failed drain, applied once however often the drain runs,
+and by one of several processes draining at once (PostgreSQL)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from community.forum.models import Post
+from community.members.models import Member
+from community.registry import scheduled_jobs
+from community.reputation import services as ledger
+from community.reputation.models import ReputationEntry, ReputationReason
+from community.rewards.models import PointsEntry
+from community.signals import vote_settled
+from community.trust.models import MemberStats
+from community.votes import effects
+from community.votes import services as votes
+from community.votes.models import VoteEffect
+from tests.concurrency import require_postgres, run_at_once
+
+R = ReputationReason
+
+
+def vote(db, voter, post, value):
+    votes.cast_vote(voter, post, value)
+    db.session.commit()
+
+
+def markers(db) -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(VoteEffect))
+
+
+def vote_entries(db, member):
+    db.session.rollback()
+    return [(e.delta, e.reason, e.actor_id) for e in db.session.scalars(
+        select(ReputationEntry).where(ReputationEntry.member_id == member.id,
+                                      ReputationEntry.reason.in_(ledger.VOTE_REASONS)).order_by(ReputationEntry.id))]
+
+
+def member_row(db, member):
+    db.session.rollback()
+    db.session.expire_all()
+    return db.session.get(Member, member.id)
+
+
+def likes(db, member) -> tuple[int, int]:
+    db.session.rollback()
+    db.session.expire_all()
+    row = db.session.get(MemberStats, member.id)
+    return (row.likes_given, row.likes_received) if row is not None else (0, 0)
+
+
+@pytest.fixture
+def held(monkeypatch):
+    """Votes commit their markers but nothing drains them after commit (as if the process died then)."""
+    monkeypatch.setattr(effects, "_drain_after_commit", lambda app: None)
+
+
+def test_after_commit_the_effects_are_applied_and_no_marker_is_left(db, make):
+    author, voter = make.member(), make.member()
+    reply = make.post(make.thread(), author=author)
+    vote(db, voter, reply, 1)
+    assert markers(db) == 0
+    assert vote_entries(db, author) == [(10, R.upvote_received, voter.id)]
+    assert member_row(db, author).reputation == ledger.ledger_total(author.id)
+    assert likes(db, voter) == (1, 0) and likes(db, author) == (0, 1)
+    assert member_row(db, author).points == ledger.ledger_total(author.id)  # 1 point per reputation point
+
+
+def test_a_vote_whose_drain_never_ran_keeps_its_marker_and_the_scheduled_job_applies_it(db, make, held, app):
+    author, voter = make.member(), make.member()
+    reply = make.post(make.thread(), author=author)
+    vote(db, voter, reply, 1)
+    assert db.session.get(Post, reply.id).score == 1  # the score is exact at once
+    assert markers(db) == 1 and vote_entries(db, author) == [] and likes(db, author) == (0, 0)
+    message = scheduled_jobs(app)["votes.apply-effects"].run()
+    assert message == "1 pending vote effects applied"
+    assert markers(db) == 0
+    assert vote_entries(db, author) == [(10, R.upvote_received, voter.id)]
+    assert likes(db, author) == (0, 1) and member_row(db, author).reputation == ledger.ledger_total(author.id)
+
+
+def test_a_drain_that_fails_half_way_applies_nothing_and_the_next_one_applies_everything(db, make, held):
+    author, voters = make.member(), [make.member() for _ in range(3)]
+    reply = make.post(make.thread(), author=author)
+    for voter in voters:
+        vote(db, voter, reply, 1)
+    calls = []
+
+    def crash_on_third(post, **_kw):
+        calls.append(post.id)
+        if len(calls) == 3:
+            raise RuntimeError("the process died here")
+
+    vote_settled.connect(crash_on_third)
+    try:
+        with pytest.raises(RuntimeError):
+            effects.drain()
+    finally:
+        vote_settled.disconnect(crash_on_third)
+    assert markers(db) == 3  # the two effects applied before the crash were rolled back with the batch
+    assert vote_entries(db, author) == [] and likes(db, author) == (0, 0)
+    assert effects.drain() == 3
+    assert [delta for delta, _reason, _actor in vote_entries(db, author)] == [10, 10, 10]
+    assert likes(db, author) == (0, 3)
+
+
+def test_draining_again_applies_nothing_twice(db, make, held):
+    author, voter = make.member(), make.member()
+    reply = make.post(make.thread(), author=author)
+    vote(db, voter, reply, 1)
+    assert effects.drain() == 1
+    assert effects.drain() == 0 and effects.drain() == 0
+    assert vote_entries(db, author) == [(10, R.upvote_received, voter.id)]
+    assert likes(db, author) == (0, 1)
+    assert db.session.scalar(select(func.count()).select_from(PointsEntry)
+                             .where(PointsEntry.member_id == author.id)) == 1
+
+
+def test_votes_changed_and_taken_back_before_the_drain_net_out_as_if_applied_one_by_one(db, make, held):
+    author, voter, other = make.member(), make.member(), make.member()
+    reply = make.post(make.thread(), author=author)
+    vote(db, voter, reply, 1)
+    vote(db, voter, reply, 0)    # taken back
+    vote(db, other, reply, 1)
+    vote(db, other, reply, -1)   # changed to a downvote
+    vote(db, voter, reply, 1)    # up again
+    assert markers(db) == 5
+    assert effects.drain() == 5
+    assert vote_entries(db, author) == [
+        (10, R.upvote_received, voter.id), (-10, R.vote_retracted, voter.id), (10, R.upvote_received, other.id),
+        (-10, R.vote_retracted, other.id), (-2, R.downvote_received, other.id), (10, R.upvote_received, voter.id)]
+    row = member_row(db, author)
+    assert row.reputation == ledger.ledger_total(author.id) == 8
+    assert row.points == 20  # one upvote pays once per voter and post: cycling mints nothing
+    assert likes(db, author) == (0, 1) and likes(db, voter) == (1, 0) and likes(db, other) == (0, 0)
+
+
+@pytest.mark.postgres
+def test_processes_draining_at_once_apply_each_vote_once(app, make, db, held):
+    require_postgres(db)
+    authors = [make.member() for _ in range(3)]
+    thread = make.thread()
+    post_ids = [make.post(thread, author=author).id for author in authors for _ in range(2)]
+    voter_ids = [make.member().id for _ in range(15)]
+    for member_id in voter_ids:
+        for post_id in post_ids:
+            vote(db, db.session.get(Member, member_id), db.session.get(Post, post_id), 1)
+    assert markers(db) == 90
+    applied = []
+
+    def drain():
+        applied.append(effects.drain(limit=7))
+
+    run_at_once(app, db, [(drain, ()) for _ in range(4)])
+    effects.drain()  # what a drainer that found the lock taken left, if the holder had stopped meanwhile
+    assert markers(db) == 0
+    for author in authors:
+        assert sorted(vote_entries(db, author), key=lambda e: e[2]) == [
+            (10, R.upvote_received, voter_id) for voter_id in sorted(voter_ids) for _ in range(2)]
+        assert member_row(db, author).reputation == ledger.ledger_total(author.id)  # votes' 300 and badges
+        assert likes(db, author) == (0, 30)
+    assert {likes(db, db.session.get(Member, member_id)) for member_id in voter_ids} == {(6, 0)}
+
+
+@pytest.mark.postgres
+def test_members_voting_at_once_leave_exact_reputation_and_likes_after_the_drains(app, make, db):
+    """The real after-commit drains of 30 voters' requests race each other and the votes themselves."""
+    require_postgres(db)
+    author = make.member()
+    thread = make.thread()
+    post_ids = [make.post(thread, author=author).id for _ in range(3)]
+    voter_ids = [make.member().id for _ in range(30)]
+
+    def vote_all(member_id):
+        for post_id in post_ids:
+            votes.cast_vote(db.session.get(Member, member_id), db.session.get(Post, post_id), 1)
+            db.session.commit()
+        votes.cast_vote(db.session.get(Member, member_id), db.session.get(Post, post_ids[0]), 0)
+        db.session.commit()
+
+    run_at_once(app, db, [(vote_all, (member_id,)) for member_id in voter_ids])
+    effects.drain()  # as the scheduled job would, for a drain that found the lock taken just as it ended
+    assert markers(db) == 0
+    assert member_row(db, author).reputation == ledger.ledger_total(author.id)
+    assert sum(delta for delta, _reason, _actor in vote_entries(db, author)) == 30 * 2 * 10
+    assert likes(db, author) == (0, 60)
+    assert db.session.scalar(select(func.sum(Post.score)).where(Post.id.in_(post_ids))) == 60
