@@ -14,10 +14,12 @@ import argparse
 import contextlib
 import cProfile
 import json
+import os
 import pstats
 import re
 import statistics
 import sys
+import threading
 import time
 
 import bleach.sanitizer
@@ -151,6 +153,15 @@ class Timers:
         return patched()
 
 
+def _writer_cpu() -> float:
+    """CPU seconds (user + system) of this process's search writer thread, from /proc."""
+    for thread in threading.enumerate():
+        if thread.name.startswith("search-writer") and thread.native_id:
+            fields = open(f"/proc/self/task/{thread.native_id}/stat").read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
 def profile(replies: int, bodies_file: str, top: int) -> dict:
     bodies = json.loads(open(bodies_file).read())
     app = create_app()
@@ -164,6 +175,7 @@ def profile(replies: int, bodies_file: str, top: int) -> dict:
         service().wait(60)
         timers = Timers()
         unprofiled = []
+        writer_before = _writer_cpu()
         for k in range(replies):  # the same work without the profiler: CPU of this thread, parts timed by wrappers
             body = bodies[k % len(bodies)] + f"\n\nplain{k:04d}x{int(time.time()) % 100000}"
             db.session.remove()
@@ -180,6 +192,8 @@ def profile(replies: int, bodies_file: str, top: int) -> dict:
         timed = {k: round(v * 1000 / replies, 2) for k, v in timers.totals.items()}
         timed["total (reply + commit)"] = round(sum(unprofiled) * 1000 / replies, 2)
         service().wait(60)
+        # the search writer thread's CPU for these replies (it writes after commit, in this process)
+        timed["search writer thread (after commit)"] = round((_writer_cpu() - writer_before) * 1000 / replies, 2)
         parts_alone = {"render": [], "sanitize": [], "sentiment": []}
         for body in bodies:  # each part alone, without the profiler (CPU of this thread)
             one = time.thread_time()

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from flask import has_app_context
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from community.members.models import Member
 
+from .models import CrmProfile
 from .services import ensure_profile, refresh_stage
 from .timeline import TOUCHED
 
@@ -21,9 +22,14 @@ def _refresh_touched(session: Session) -> None:
     touched = session.info.pop(TOUCHED, None)
     if not touched or not has_app_context():
         return
-    members = session.scalars(select(Member).where(Member.id.in_(touched), Member.deleted_at.is_(None))).all()
-    for member in members:
-        refresh_stage(ensure_profile(member))
+    for member_id in sorted(touched):
+        member = session.get(Member, member_id)  # the event's own members are in the session already
+        if member is None or member.deleted_at is not None:
+            continue
+        # the profile without its tags (the scores and stage never read them; loaded if anything else does)
+        profile = session.scalar(select(CrmProfile).options(lazyload(CrmProfile.tags))
+                                 .where(CrmProfile.member_id == member.id))
+        refresh_stage(profile if profile is not None else ensure_profile(member))
     session.info.pop(TOUCHED, None)  # what the refresh itself touched needs no second pass
 
 
