@@ -8,8 +8,11 @@ import os
 
 from application import create_app
 from community.extensions import socketio
+from crm_bridge.sentiment import warm_up
 
 app = create_app()
+# the sentiment models and jieba (also the search analyzer's) load now, not in this worker's first post
+warm_up(app.config.get("SENTIMENT_MODEL_DIR"))
 
 if __name__ == "__main__":
     from crm_bridge import sync
