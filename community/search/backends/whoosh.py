@@ -318,7 +318,7 @@ class SearchIndex:
             batch = [self.queue.get(timeout=RETRY if self._retrying else None)]
         except queue.Empty:
             return []
-        deadline = time.monotonic() + float(self.app.config.get("SEARCH_WRITE_DELAY", 0.5))
+        deadline = time.monotonic() + float(self.app.config.get("SEARCH_WRITE_DELAY", 1.0))
         while len(batch) < BATCH and batch[-1][0] in CHANGES:
             remaining = deadline - time.monotonic()
             try:
