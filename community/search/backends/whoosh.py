@@ -383,17 +383,20 @@ class SearchIndex:
             log.warning("search index at %s locked by another writer; will retry", self.path)
             self._retrying = True
             return  # held: retried after RETRY seconds
-        self._held, self._retrying = _nothing_held(), False
+        self._held = _nothing_held()
         try:
             self._write(session, writer, held["posts"], held["threads"], held["openings"] - held["threads"],
                         held["members"])
         except BaseException:
             writer.cancel()
             raise
-        if held["clear"]:
-            writer.commit(mergetype=CLEAR)
         else:
-            writer.commit()
+            if held["clear"]:
+                writer.commit(mergetype=CLEAR)
+            else:
+                writer.commit()
+        finally:  # only now: wait() keeps waiting for a retried write until it is committed
+            self._retrying = False
 
     def _write(self, session, writer, post_ids, thread_ids, opening_of, member_ids) -> None:
         for start in range(0, len(thread_ids), BATCH):
