@@ -318,7 +318,10 @@ class SearchIndex:
             batch = [self.queue.get(timeout=RETRY if self._retrying else None)]
         except queue.Empty:
             return []
-        deadline = time.monotonic() + float(self.app.config.get("SEARCH_WRITE_DELAY", 1.0))
+        # no index open yet (a fresh process or folder): write at once, so that a missing index is noticed
+        # and its rebuild starts with the first change, as before batching
+        delay = float(self.app.config.get("SEARCH_WRITE_DELAY", 1.0)) if self._ix is not None else 0.005
+        deadline = time.monotonic() + delay
         while len(batch) < BATCH and batch[-1][0] in CHANGES:
             remaining = deadline - time.monotonic()
             try:
