@@ -5,11 +5,16 @@
 gunicorn nothing is started: run `flask --app wsgi crm worker` beside it (several may run).
 """
 import os
+import sys
 
 from application import create_app
 from community.extensions import socketio
+from crm_bridge.sentiment import warm_up
 
 app = create_app()
+if "gunicorn" in sys.modules or __name__ == "__main__":  # served (not `flask --app wsgi <command>`):
+    # the sentiment models and jieba (also the search analyzer's) load now, not in this worker's first post
+    warm_up(app.config.get("SENTIMENT_MODEL_DIR"))
 
 if __name__ == "__main__":
     from crm_bridge import sync

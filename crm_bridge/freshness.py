@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from flask import has_app_context
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.util import identity_key
 
 from community.members.models import Member
 
@@ -22,10 +23,18 @@ def _refresh_touched(session: Session) -> None:
     touched = session.info.pop(TOUCHED, None)
     if not touched or not has_app_context():
         return
-    members = session.scalars(select(Member).where(Member.id.in_(touched), Member.deleted_at.is_(None))).all()
-    # every profile in one query (a vote effects batch touches many members); ensure_profile makes a missing one
-    profiles = {profile.member_id: profile for profile in
-                session.scalars(select(CrmProfile).where(CrmProfile.member_id.in_([m.id for m in members])))}
+    # the event's own members are in the session already (no statement); the rest in one query (a vote
+    # effects batch touches many members)
+    found = {member_id: session.identity_map.get(identity_key(Member, member_id)) for member_id in touched}
+    if missing := [member_id for member_id, member in found.items() if member is None]:
+        found.update({member.id: member for member in session.scalars(select(Member).where(Member.id.in_(missing)))})
+    members = [found[member_id] for member_id in sorted(touched)
+               if found.get(member_id) is not None and found[member_id].deleted_at is None]
+    # every profile in one query, without its tags (the scores and stage never read them); ensure_profile
+    # makes a missing one
+    profiles = {profile.member_id: profile for profile in session.scalars(
+        select(CrmProfile).options(lazyload(CrmProfile.tags))
+        .where(CrmProfile.member_id.in_([member.id for member in members])))} if members else {}
     for member in members:
         refresh_stage(profiles.get(member.id) or ensure_profile(member))
     session.info.pop(TOUCHED, None)  # what the refresh itself touched needs no second pass

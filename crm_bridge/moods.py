@@ -21,17 +21,31 @@ from .sentiment import NEUTRAL, Reading, model_dir, post_text, read_html
 from .sentiment import model as sentiment_model
 
 
-def _score(post) -> None:
+def _score(post, new: bool = False) -> None:
+    """Score `post` into its sentiment row. `new`: the post was created in this transaction, so it has no
+    row yet unless this transaction scored it already (no query asks): the row and its day's mood are
+    written at once, one insert and one rollup statement."""
     reading = read_html(post.body_html)
-    row = db.session.get(PostSentiment, post.id) if post.id is not None else None
+    scored = db.session.info.setdefault(_SCORED, set())
+    if new and post.id not in scored:
+        row = None
+    else:
+        row = db.session.get(PostSentiment, post.id) if post.id is not None else None
     if row is None:
         created = post.created_at or utcnow()
         row = PostSentiment(post_id=post.id, board_id=post.thread.board_id, thread_id=post.thread_id,
                             member_id=None if getattr(post.author, "deleted_at", None) else post.author_id,
                             created_at=created, score=0.0, label=NEUTRAL, language=reading.language)
         db.session.add(row)
-        rollups.add_mood(rollups.day_of(created), post.thread.board_id, 1, 0, 0.0)
+        _apply(row, reading, rollup=False)  # a new row: its effective score goes into the day's row below
+        rollups.add_mood(rollups.day_of(created), post.thread.board_id, 1, 1 if row.label == "negative" else 0,
+                         row.score)
+        scored.add(post.id)
+        return
     _apply(row, reading)
+
+
+_SCORED = "crm_sentiment_scored_posts"  # session.info: posts whose row this transaction added
 
 
 def _effective(row: PostSentiment) -> tuple[float, str]:
@@ -40,22 +54,23 @@ def _effective(row: PostSentiment) -> tuple[float, str]:
     return row.model_score, row.model_label
 
 
-def _set_effective(row: PostSentiment) -> None:
-    """Make score/label what the figures should use, keeping the daily rollup in step."""
+def _set_effective(row: PostSentiment, rollup: bool = True) -> None:
+    """Make score/label what the figures should use, keeping the daily rollup in step (unless `rollup` is
+    False: the caller adds the row's effective figures itself)."""
     score, label = _effective(row)
     was_negative = 1 if row.label == "negative" else 0
     negative = 1 if label == "negative" else 0
-    if negative != was_negative or score != row.score:
+    if rollup and (negative != was_negative or score != row.score):
         rollups.add_mood(rollups.day_of(row.created_at), row.board_id, 0, negative - was_negative,
                          score - (row.score or 0.0))
     row.score, row.label = score, label
 
 
-def _apply(row: PostSentiment, reading: Reading) -> None:
+def _apply(row: PostSentiment, reading: Reading, rollup: bool = True) -> None:
     row.model_score, row.model_label, row.language = reading.score, reading.label, reading.language
     row.reasons = [[phrase, push] for phrase, push in reading.reasons]
     row.model_version = reading.version
-    _set_effective(row)
+    _set_effective(row, rollup)
 
 
 CORRECTED_SCORE = {"positive": 1, "negative": -1, "neutral": 0}
@@ -136,11 +151,11 @@ def labelled_examples(reader=None):
 
 def on_thread_created(thread, post=None, **_kw):
     if post is not None:
-        _score(post)
+        _score(post, new=True)
 
 
 def on_post_created(post, **_kw):
-    _score(post)
+    _score(post, new=True)
 
 
 def on_post_edited(post, **_kw):

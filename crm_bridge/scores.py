@@ -74,9 +74,14 @@ def compute(profile: CrmProfile) -> Scores:
         engagement.reasons.append(_("%(flags)d posts flagged for the moderators in 90 days.",
                                     flags=total("flag_raised")))
 
+    member_id = profile.member_id
+    # the four other counts in one statement (each a scalar subquery): one round trip, not four
+    upvotes, helping, negative, waiting = db.session.execute(select(
+        _upvotes(member_id), _replies_to_others(member_id), _negative_streak(member_id),
+        _waiting_complaints(member_id))).one()
+
     advocacy = Score()
-    accepted, upvotes = total("answer_accepted"), _upvotes(profile.member_id)
-    helping = _replies_to_others(profile.member_id)
+    accepted = total("answer_accepted")
     upheld = total("flag_upheld")
     advocacy.value = round(min(100.0, accepted * 10 + upvotes * 2 + helping + upheld * 5), 1)
     advocacy.reasons.append(_("%(accepted)d accepted answers, %(votes)d upvotes received, %(replies)d replies "
@@ -85,11 +90,9 @@ def compute(profile: CrmProfile) -> Scores:
         advocacy.reasons.append(_("%(flags)d of their flags upheld by the moderators in 90 days.", flags=upheld))
 
     risk = Score()
-    negative = _negative_streak(profile.member_id)
     if negative >= 2:
         risk.value += 20 * negative
         risk.reasons.append(_("%(count)d of their last five posts read negative.", count=negative))
-    waiting = _waiting_complaints(profile.member_id)
     if waiting:
         risk.value += 30 * waiting
         risk.reasons.append(_("%(count)d complaints or bug reports unanswered past the %(hours)d-hour target.",
@@ -105,27 +108,33 @@ def compute(profile: CrmProfile) -> Scores:
     return Scores(engagement, advocacy, risk)
 
 
-def _upvotes(member_id: int) -> int:
-    return db.session.scalar(select(func.count()).where(
+# Each count below is a scalar subquery; compute() asks them together in one statement.
+
+def _upvotes(member_id: int):
+    """Upvotes received in 90 days."""
+    return select(func.count()).where(
         TimelineEvent.member_id == member_id, TimelineEvent.kind == "vote_received",
         TimelineEvent.occurred_at >= utcnow() - timedelta(days=90),
-        TimelineEvent.data["value"].as_integer() > 0)) or 0
+        TimelineEvent.data["value"].as_integer() > 0).scalar_subquery()
 
 
-def _replies_to_others(member_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(Post).join(Thread, Thread.id == Post.thread_id).where(
+def _replies_to_others(member_id: int):
+    """Replies in other members' threads in 90 days."""
+    return select(func.count()).select_from(Post).join(Thread, Thread.id == Post.thread_id).where(
         Post.author_id == member_id, Post.number > 1, Thread.author_id != member_id, Post.deleted_at.is_(None),
-        Post.created_at >= utcnow() - timedelta(days=90))) or 0
+        Post.created_at >= utcnow() - timedelta(days=90)).scalar_subquery()
 
 
-def _negative_streak(member_id: int) -> int:
-    labels = db.session.scalars(select(PostSentiment.label).where(PostSentiment.member_id == member_id)
-                                .order_by(PostSentiment.created_at.desc()).limit(5)).all()
-    return sum(label == "negative" for label in labels)
+def _negative_streak(member_id: int):
+    """How many of the member's last five scored posts read negative."""
+    last = (select(PostSentiment.label).where(PostSentiment.member_id == member_id)
+            .order_by(PostSentiment.created_at.desc()).limit(5).subquery())
+    return select(func.count()).select_from(last).where(last.c.label == "negative").scalar_subquery()
 
 
-def _waiting_complaints(member_id: int) -> int:
+def _waiting_complaints(member_id: int):
+    """Open complaints and bug reports past the response target."""
     target = utcnow() - timedelta(hours=current_app.config.get("CRM_RESPONSE_TARGET_HOURS", 24))
-    return db.session.scalar(select(func.count()).select_from(FeedbackItem).where(
+    return select(func.count()).select_from(FeedbackItem).where(
         FeedbackItem.member_id == member_id, FeedbackItem.kind.in_((FeedbackKind.complaint, FeedbackKind.bug)),
-        FeedbackItem.status == FeedbackStatus.open, FeedbackItem.created_at < target)) or 0
+        FeedbackItem.status == FeedbackStatus.open, FeedbackItem.created_at < target).scalar_subquery()

@@ -277,3 +277,16 @@ def analyse_html(html: str) -> tuple[float, str, str]:
     """Sentiment of a post's sanitized HTML (quotes left out: they are someone else's words)."""
     reading = read_html(html)
     return reading.score, reading.label, reading.language
+
+
+def warm_up(directory: Path | str | None = None) -> threading.Thread:
+    """Load both models, VADER and jieba's dictionary in a background thread (seconds of CPU), so that a
+    web worker's first post, and its first Chinese one, does not wait for them. Called when a served
+    app is built (wsgi.py); returns the thread."""
+    def run() -> None:
+        for text in ("Thanks, this works well.", "谢谢分享，很有帮助。"):
+            read(text, directory)
+
+    thread = threading.Thread(target=run, name="sentiment-warm-up", daemon=True)
+    thread.start()
+    return thread

@@ -11,7 +11,8 @@
 Settings: SEARCH_BACKEND (whoosh), SEARCH_INDEX_DIR (default <instance>/search-index), SEARCH_PER_PAGE (20),
 SEARCH_MAX_QUERY_LENGTH (characters, 400), SEARCH_MAX_TERMS (words and filters, 32),
 SEARCH_REINDEX_MEMORY_MB (Whoosh's posting pool for a full rebuild before it spills to disk, 768;
-the process takes about that much more while rebuilding).
+the process takes about that much more while rebuilding), SEARCH_WRITE_DELAY (seconds the Whoosh writer
+gathers changes before one commit, 1.0: a commit's cost is mostly fixed, so a burst is written at once).
 """
 from __future__ import annotations
 
@@ -61,6 +62,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SEARCH_MAX_TERMS", 32)
     app.config.setdefault("SEARCH_REINDEX_MEMORY_MB", 768)
     app.config.setdefault("SEARCH_BACKEND", "whoosh")
+    app.config.setdefault("SEARCH_WRITE_DELAY", 1.0)
     check(app)
     app.register_blueprint(views.bp)
     register_template_slot(app, "new_thread_extra", "community/search/_similar.html", order=20)

@@ -120,6 +120,14 @@ def rebuild(path: Path, progress=None, session=None) -> int:
 
 # ---- the per-process service: cached index, writer thread, state ------------------------------
 
+CHANGES = ("posts", "threads", "openings", "members")  # the queue's kinds of change (ids each)
+RETRY = 1.0  # seconds between tries of changes held back by another writer's lock
+
+
+def _nothing_held() -> dict:
+    return {"posts": set(), "threads": set(), "openings": set(), "members": set(), "clear": False}
+
+
 class SearchIndex:
     """The index at one folder, as this process sees it: reads, the writer queue, and rebuilds."""
 
@@ -139,6 +147,8 @@ class SearchIndex:
         self._atexit = False
         self._pid = os.getpid()
         self._local = threading.local()  # each thread's open searcher (shared_searcher)
+        self._held = _nothing_held()  # changes not written yet (writer thread only; see _apply)
+        self._retrying = False  # held changes wait for another writer's lock: tried every RETRY seconds
 
     # reading
     def index(self):
@@ -252,13 +262,20 @@ class SearchIndex:
         self.enqueue("rebuild")
 
     def wait(self, timeout: float = 30.0) -> bool:
-        """Block until every queued change is written (tests, the CLI); False on timeout."""
+        """Block until every queued change is written (tests, the CLI); False on timeout.
+
+        The writer is told to write what it gathered now rather than after SEARCH_WRITE_DELAY.
+        """
         deadline = time.monotonic() + timeout
+        if self.queue.unfinished_tasks:
+            self.enqueue("flush")
         with self.queue.all_tasks_done:
-            while self.queue.unfinished_tasks:
+            while self.queue.unfinished_tasks or self._retrying:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self.queue.all_tasks_done.wait(remaining):
-                    return not self.queue.unfinished_tasks
+                if remaining <= 0:
+                    return False
+                # changes held back by another writer's lock are retried without a task to finish
+                self.queue.all_tasks_done.wait(min(remaining, 0.1) if self._retrying else remaining)
         return True
 
     def _ensure_thread(self) -> None:
@@ -267,6 +284,7 @@ class SearchIndex:
         with self._lock:
             if self._pid != os.getpid():  # forked (gunicorn): the parent's thread and queue stay there
                 self._pid, self.queue, self._ix, self._engine = os.getpid(), queue.Queue(), None, None
+                self._held, self._retrying = _nothing_held(), False
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name=f"search-writer:{self.path.name}",
                                                 daemon=True)
@@ -275,15 +293,13 @@ class SearchIndex:
                     atexit.register(self.wait, 120.0)
                     self._atexit = True
 
+    def _held_any(self) -> bool:
+        held = self._held
+        return bool(held["clear"] or any(held[kind] for kind in CHANGES))
+
     def _run(self) -> None:
         while True:
-            batch = [self.queue.get()]
-            time.sleep(0.005)  # let the rest of a burst arrive, then write it in one commit
-            while len(batch) < BATCH:
-                try:
-                    batch.append(self.queue.get_nowait())
-                except queue.Empty:
-                    break
+            batch = self._gather()
             try:
                 with self.app.app_context(), self._session() as session:
                     self._apply(batch, session)
@@ -293,6 +309,32 @@ class SearchIndex:
                 for _ in batch:
                     self.queue.task_done()
 
+    def _gather(self) -> list:
+        """Wait for a change, then gather what else arrives within SEARCH_WRITE_DELAY seconds (or until
+        BATCH items, a flush, a rebuild or a clear), to write it all in one Whoosh commit: each commit
+        costs a writer, a new segment and merges, whatever it holds. With held changes (a lock to wait
+        for), give up waiting after RETRY seconds to try them again."""
+        try:
+            batch = [self.queue.get(timeout=RETRY if self._retrying else None)]
+        except queue.Empty:
+            return []
+        # no index open yet (a fresh process or folder): write at once, so that a missing index is noticed
+        # and its rebuild starts with the first change, as before batching
+        delay = float(self.app.config.get("SEARCH_WRITE_DELAY", 1.0)) if self._ix is not None else 0.005
+        deadline = time.monotonic() + delay
+        while len(batch) < BATCH and batch[-1][0] in CHANGES:
+            remaining = deadline - time.monotonic()
+            try:
+                batch.append(self.queue.get(timeout=remaining) if remaining > 0 else self.queue.get_nowait())
+            except queue.Empty:
+                break
+        while len(batch) < BATCH:  # what a flush or rebuild found queued goes with it
+            try:
+                batch.append(self.queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
     def _session(self):
         """Return a session of the writer's own engine: its reads stay out of the requests' pool."""
         if self._engine is None:
@@ -301,30 +343,63 @@ class SearchIndex:
                                          **config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
         return Session(self._engine)
 
-    def _apply(self, batch, session) -> None:
-        if any(op == "rebuild" for op, _ in batch):
-            self._rebuild_now(session)
-            return  # the rebuild read the committed database: every change in the batch is in it
-        if self.rebuilding:
-            return
-        posts, threads, openings, members, clear = set(), set(), set(), set(), False
+    def _hold(self, batch) -> None:
+        """Add a batch's changes to the held ones, in order: a clear forgets what came before it."""
+        held = self._held
         for op, ids in batch:
-            {"posts": posts, "threads": threads, "openings": openings, "members": members}.get(op, set()).update(ids)
-            clear = clear or op == "clear"
-        try:
-            ix = self._ix or self.index()
-        except IndexUnavailable:
-            return  # a rebuild is queued behind this batch; it reads every committed change
-        writer = _writer(ix)
-        try:
-            if clear:
-                writer.commit(mergetype=CLEAR)
+            if op == "clear":
+                self._held = held = _nothing_held()
+                held["clear"] = True
+            elif op in CHANGES:
+                held[op].update(ids)
+
+    def _apply(self, batch, session) -> None:
+        """Write the batch's changes with those held from before, in one commit.
+
+        Changes are held, never dropped, while they cannot be written: a rebuild is pending (it will read
+        them from the database; if it fails they are written to the index that stays), the index is
+        unavailable (a rebuild was scheduled), or another writer (a reindex) keeps the lock too long.
+        """
+        self._hold(batch)
+        if any(op == "rebuild" for op, _ in batch):
+            # every change queued so far was committed before now: the rebuild reads them all
+            if self._rebuild_now(session):
+                self._held, self._retrying = _nothing_held(), False
                 return
-            self._write(session, writer, posts, threads, openings - threads, members)
+            try:  # the rebuild failed: the held changes go to the index that stays, if it opens
+                ix = _open(self.path)
+            except Exception:
+                return  # held until the next rebuild
+        else:
+            if self.rebuilding:
+                return  # held: the pending rebuild will read them (or they are written if it fails)
+            try:
+                ix = self._ix or self.index()
+            except IndexUnavailable:
+                return  # held: a rebuild is queued behind this batch
+        held = self._held
+        if not self._held_any():
+            return
+        try:
+            writer = _writer(ix)
+        except LockError:
+            log.warning("search index at %s locked by another writer; will retry", self.path)
+            self._retrying = True
+            return  # held: retried after RETRY seconds
+        self._held = _nothing_held()
+        try:
+            self._write(session, writer, held["posts"], held["threads"], held["openings"] - held["threads"],
+                        held["members"])
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        else:
+            if held["clear"]:
+                writer.commit(mergetype=CLEAR)
+            else:
+                writer.commit()
+        finally:  # only now: wait() keeps waiting for a retried write until it is committed
+            self._retrying = False
 
     def _write(self, session, writer, post_ids, thread_ids, opening_of, member_ids) -> None:
         for start in range(0, len(thread_ids), BATCH):
@@ -356,7 +431,7 @@ class SearchIndex:
             for missing in set(chunk) - found:
                 writer.delete_by_term("post_id", str(missing))
 
-    def _rebuild_now(self, session) -> None:
+    def _rebuild_now(self, session) -> bool:
         self.rebuilding = True
         try:
             self._ix = None
@@ -364,9 +439,11 @@ class SearchIndex:
             self._ix = _open(self.path)
             self.error = None
             log.info("search index rebuilt: %d posts", count)
+            return True
         except Exception as exc:
             self.error = type(exc).__name__
             log.exception("search index rebuild failed")
+            return False
         finally:
             self.rebuilding = False
 

@@ -156,6 +156,10 @@ def test_date_ranges(make, find):
 def test_sort_by_newest_and_by_votes(make, find):
     first = make.thread(title="Lamp flickers first")
     second = make.thread(title="Lamp flickers second")
+    # a minute apart: `created` is in whole seconds, and two posts of the same second are a tie whose order
+    # is the order the writer wrote them in (one commit may hold both); the votes below rewrite the document
+    db.session.execute(update(Post).where(Post.thread_id == first.id).values(created_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
     voters = [make.member() for _ in range(2)]
     opening = db.session.get(Post, _opening(first))
     for voter in voters:

@@ -13,7 +13,8 @@ from whoosh.fields import DATETIME, NUMERIC
 from community import search
 from community.extensions import db
 from community.forum.models import Post, Visibility
-from community.search.backends.whoosh import INDEX_NAME, _open, schema
+from community.search.backends import whoosh as whoosh_backend
+from community.search.backends.whoosh import INDEX_NAME, _open, _writer, schema
 from tests.community.search.conftest import titles
 
 HOSTILE = [
@@ -189,3 +190,44 @@ def test_reindex_keeps_a_healthy_index_searchable_and_drops_stale_documents(make
     with whoosh_index.searcher() as searcher:
         assert searcher.doc_count() == 1
     assert INDEX_NAME == "posts"
+
+
+def test_changes_made_while_a_rebuild_is_pending_survive_a_failed_rebuild(make, find, whoosh_index, monkeypatch):
+    """A reader found the index unreadable and scheduled a rebuild; a reply committed meanwhile is held for it.
+    The rebuild then fails (the database went away, another writer kept the lock): the reply is still
+    written to the index that stays, not lost because the rebuild was trusted to read it."""
+    make.thread(title="Blender is loud")
+    assert search.wait()
+    failures = []
+
+    def failing_rebuild(path, progress=None, session=None):
+        failures.append(path)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(whoosh_backend, "rebuild", failing_rebuild)
+    whoosh_index.rebuilding = True  # what schedule_rebuild sets before it queues the rebuild
+    make.thread(title="Blender lid cracked")
+    time.sleep(0.2 + whoosh_index.app.config.get("SEARCH_WRITE_DELAY", 0))  # the writer has taken the change
+    whoosh_index.enqueue("rebuild")
+    assert search.wait()
+    assert failures and not whoosh_index.rebuilding
+    assert sorted(titles(find("blender"))) == ["Blender is loud", "Blender lid cracked"]
+
+
+def test_changes_held_back_by_another_writers_lock_are_written_once_it_is_released(make, find, whoosh_index,
+                                                                                   monkeypatch):
+    """Another writer (a long reindex) holds Whoosh's lock longer than the writer waits: the change is kept
+    and written when the lock is free, not dropped with a logged error."""
+    make.thread(title="Percolator drips")
+    assert search.wait()
+    monkeypatch.setattr(whoosh_backend, "_writer", lambda ix, timeout=120.0, limitmb=64: _writer(ix, 0.1, limitmb))
+    lock = whoosh_index.index().lock("WRITELOCK")
+    assert lock.acquire(blocking=False)
+    try:
+        make.thread(title="Percolator overflows")
+        assert not search.wait(1.5)  # tried, gave up on the lock, holding the change
+    finally:
+        lock.release()
+    assert search.wait(10)
+    assert sorted(titles(find("percolator"))) == ["Percolator drips", "Percolator overflows"]
+
