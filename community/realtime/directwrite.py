@@ -28,6 +28,7 @@ import socket
 import struct
 import threading
 
+from engineio import exceptions as eio_exceptions
 from engineio import socket as eio_socket_module
 from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 
@@ -171,7 +172,16 @@ class DirectWebSocket(SimpleWebSocketWSGI):
 
         def poll():
             eio_socket.queue.writer = threading.get_ident()  # only the websocket writer thread polls from now on
-            return original_poll()
+            while True:
+                try:
+                    return original_poll()
+                except eio_exceptions.QueueEmpty:
+                    # Engine.IO's writer thread takes an empty queue for ping_interval + ping_timeout as a
+                    # dead peer (its pings would have come through the queue) and closes the connection.
+                    # Here pings and broadcasts are written directly, so an empty queue says nothing: the
+                    # peer is gone only when its answer to the last ping is overdue.
+                    if eio_socket.closed or not eio_socket.check_ping_timeout():
+                        raise
 
         def send(pkt):
             if not eio_socket.check_ping_timeout():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 import engineio
 import pytest
@@ -146,3 +147,46 @@ def test_simple_websockets_own_writes_wait_for_the_rest_of_a_cut_frame(wired):
     transport.ws.send("3")  # e.g. simple-websocket answering on its own thread: after the whole frame
     reading.join(10)
     assert browser.messages == ["4" + text, "3"]
+
+
+def test_a_quiet_healthy_connection_stays_open_and_a_silent_peer_is_closed():
+    """Pings and broadcasts skip the queue, so it stays empty: Engine.IO's writer thread must not take that
+    for a dead peer (it closed every connection after ping_interval + ping_timeout, ~45 s in production,
+    and live events stopped until the browser reconnected); a peer that leaves a ping unanswered is closed."""
+    server = engineio.Server(async_mode="threading", ping_interval=0.1, ping_timeout=0.1)
+    directwrite.install(server)
+    server_end, browser_end = socket.socketpair()
+    eio = eio_socket_module.Socket(server, "sid-quiet")
+    server.sockets["sid-quiet"] = eio
+    transport = directwrite.DirectWebSocket(eio._websocket_handler, server)
+    transport.ws = FakeSimpleWebSocket(server_end)
+    transport._attach()
+    browser = Browser(browser_end)
+    eio.upgraded, eio.last_ping = True, None  # the client answered the last ping
+
+    def writer():  # Engine.IO's websocket writer loop: an empty poll (QueueEmpty) ends the connection
+        while True:
+            try:
+                packets = eio.poll()
+            except engineio.exceptions.QueueEmpty:
+                break
+            if not packets:
+                break
+            for pkt in packets:
+                transport.send(pkt.encode())
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        thread.join(1.0)  # five times ping_interval + ping_timeout with nothing queued
+        assert thread.is_alive() and not eio.closed
+        eio.send(message('2["post_created",{"post_id":9}]'))
+        assert browser.read(1) == ['42["post_created",{"post_id":9}]']
+        eio.last_ping = time.time() - 1  # a ping went unanswered for longer than ping_timeout
+        thread.join(2.0)
+        assert not thread.is_alive() and eio.closed
+    finally:
+        eio.closed = True
+        eio.queue.put(None)
+        server_end.close()
+        browser_end.close()
