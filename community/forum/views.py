@@ -136,6 +136,11 @@ def thread(thread_id: int):
     return pagecache.store(thread.id, html)
 
 
+def _reply_located(*args, **kwargs) -> str:
+    """`services.reply`, answering the new post's URL: read before the commit, which expires the post (no reload)."""
+    return post_url(services.reply(*args, **kwargs))
+
+
 @bp.route("/t/<int:thread_id>/reply", methods=["GET", "POST"])
 @login_required
 @limiter.limit("20 per minute; 300 per hour", methods=["POST"])
@@ -157,10 +162,10 @@ def reply(thread_id: int):
         return refuse_silenced(form, "community/forum/reply.html", thread=thread, board=thread.board,
                                reply_to=reply_to)
     if form.validate_on_submit():
-        done = submit(form, services.reply, current_user, thread, form.body.data, reply_to=reply_to,
+        done = submit(form, _reply_located, current_user, thread, form.body.data, reply_to=reply_to,
                       whisper=bool(form.whisper.data))
         if done:
-            return redirect(post_url(done.value))
+            return redirect(done.value)
     elif request.method == "GET":
         quoted = request.args.get("quote")
         if reply_to is not None:

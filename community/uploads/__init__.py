@@ -29,13 +29,13 @@ def register_upload_reader(app: Flask, reader, *, in_use=None) -> None:
 
 def _on_post_created(post, **_):
     from . import services  # noqa: PLC0415
-    services.link_post(post)
+    services.link_post(post, new=True)  # a reply made in this transaction: nothing linked yet
 
 
 def _on_thread_created(thread, post=None, **_):
     from . import services  # noqa: PLC0415
     if post is not None:
-        services.link_post(post)
+        services.link_post(post, new=True)
 
 
 def _on_post_edited(post, editor=None, **_):

@@ -224,8 +224,10 @@ def ids_in(html: str) -> set[str]:
     return set(_UPLOAD_URL.findall(html or ""))
 
 
-def link_post(post: Post, by=None) -> None:
+def link_post(post: Post, by=None, *, new: bool = False) -> None:
     """Record which uploads `post` uses (its author's or the saving member's own only); refuse one its board forbids.
+
+    `new`: the post was created in this transaction, so it has no links yet (their look-up is left out).
 
     Someone else's upload in a post (a quote, a guessed URL) is not linked: a post cannot make another
     member's private file readable.
@@ -241,7 +243,7 @@ def link_post(post: Post, by=None) -> None:
                        else _l("This board does not accept uploads: remove the picture or file."))
             raise ValidationFailed(message, {"body": message})
     wanted = {row.id for row in rows}
-    have = set(db.session.scalars(select(PostUpload.upload_id).where(PostUpload.post_id == post.id)))
+    have = set() if new else set(db.session.scalars(select(PostUpload.upload_id).where(PostUpload.post_id == post.id)))
     if have - wanted:
         db.session.execute(delete(PostUpload).where(PostUpload.post_id == post.id,
                                                     PostUpload.upload_id.in_(have - wanted)))
