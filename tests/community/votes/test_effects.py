@@ -144,7 +144,7 @@ def test_a_batch_grants_an_upvote_badge_once_at_the_vote_that_earned_it(db, make
     author, voters = make.member(), [make.member() for _ in range(11)]
     thread = make.thread()
     replies = [make.post(thread, author=author) for _ in range(11)]
-    for voter, reply in zip(voters, replies):
+    for voter, reply in zip(voters, replies, strict=True):
         vote(db, voter, reply, 1)
     assert effects.drain() == 11
     db.session.rollback()
