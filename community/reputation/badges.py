@@ -183,9 +183,20 @@ def badge_row(slug: str) -> Badge:
     return db.session.scalars(select(Badge).where(Badge.slug == slug)).one()
 
 
+HELD = "community.held_badges"  # session.info, set by a batch (the vote effects drain): held slugs per member
+
+
 def held_slugs(member_id: int) -> set[str]:
-    return set(db.session.scalars(select(Badge.slug).join(BadgeGrant, BadgeGrant.badge_id == Badge.id)
-                                  .where(BadgeGrant.member_id == member_id)))
+    """The slugs of the member's badges; within a batch that opened `HELD`, read once per member (the batch's
+    own grants are added as they are made)."""
+    held = db.session().info.get(HELD)
+    if held is not None and member_id in held:
+        return set(held[member_id])
+    found = set(db.session.scalars(select(Badge.slug).join(BadgeGrant, BadgeGrant.badge_id == Badge.id)
+                                   .where(BadgeGrant.member_id == member_id)))
+    if held is not None:
+        held[member_id] = set(found)
+    return found
 
 
 def grant(member_id: int, slug: str, post_id: int | None = None) -> BadgeGrant | None:
@@ -200,6 +211,9 @@ def grant_badge(member_id: int, badge: Badge, post_id: int | None = None) -> Bad
     slug = badge.slug
     grant_id = ledger.insert_once(BadgeGrant, {"member_id": member_id, "badge_id": badge.id, "post_id": post_id,
                                                "granted_at": utcnow()}, ["member_id", "badge_id"])
+    held = db.session().info.get(HELD)
+    if held is not None and member_id in held:
+        held[member_id].add(slug)  # granted now, or held already (the insert met the unique constraint)
     if grant_id is None:
         return None
     grant = db.session.get(BadgeGrant, grant_id)

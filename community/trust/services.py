@@ -258,6 +258,34 @@ def bump_stats(member_id: int, **deltas: int):
     return db.session.execute(stmt.returning(*[table.c[name] for name in COUNTERS])).first()
 
 
+def bump_stats_of(deltas_by_member: dict[int, dict[str, int]]) -> dict:
+    """`bump_stats` for several members in one upsert (rows in member id order); return their rows by member id.
+
+    Each member's counters move by their own deltas exactly as `bump_stats` moves them (never below 0).
+    """
+    if len(deltas_by_member) == 1:
+        (member_id, deltas), = deltas_by_member.items()
+        return {member_id: bump_stats(member_id, **deltas)}
+    table = MemberStats.__table__
+    now = utcnow()
+    stmt = _insert(table).values([
+        dict(member_id=member_id, updated_at=now,
+             **{name: max(0, deltas_by_member[member_id].get(name, 0)) for name in COUNTERS})
+        for member_id in sorted(deltas_by_member)])
+    changes = {"updated_at": stmt.excluded.updated_at}
+    for name in COUNTERS:
+        moving = [(member_id, deltas[name]) for member_id, deltas in deltas_by_member.items() if deltas.get(name)]
+        if not moving:
+            continue
+        column = table.c[name]
+        moved = case(*[(table.c.member_id == member_id, column + literal(delta)) for member_id, delta in moving],
+                     else_=column)
+        changes[name] = case((moved < 0, 0), else_=moved)  # a retraction never drives a count below 0
+    stmt = stmt.on_conflict_do_update(index_elements=[table.c.member_id], set_=changes)
+    rows = db.session.execute(stmt.returning(table.c.member_id, *[table.c[name] for name in COUNTERS])).all()
+    return {row.member_id: row for row in rows}
+
+
 def record_visit(member: Member, day: date | None = None) -> bool:
     """Record that the member came by on `day` (UTC today); return whether it was their first time that day."""
     day = day or utcnow().date()
@@ -311,13 +339,15 @@ def record_like(voter: Member, author_id: int | None, delta: int) -> None:
     """Move the likes given by `voter` and received by the post's author by `delta` (+1 or -1)."""
     if not delta:
         return
-    row = bump_stats(voter.id, likes_given=delta)
-    refresh_trust_level(voter, row)
-    if author_id is not None and author_id != voter.id:
-        author = db.session.get(Member, author_id)
-        if author is not None:
-            row = bump_stats(author_id, likes_received=delta)
-            refresh_trust_level(author, row)
+    # Both counters in one upsert; each level is then re-evaluated from its own row, as one upsert each did.
+    author = db.session.get(Member, author_id) if author_id is not None and author_id != voter.id else None
+    deltas = {voter.id: {"likes_given": delta}}
+    if author is not None:
+        deltas[author.id] = {"likes_received": delta}
+    rows = bump_stats_of(deltas)
+    refresh_trust_level(voter, rows[voter.id])
+    if author is not None:
+        refresh_trust_level(author, rows[author.id])
 
 
 def record_flag_against(member: Member, delta: int = 1) -> int:

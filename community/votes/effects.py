@@ -39,6 +39,7 @@ from ..dbtypes import stamping_at
 from ..extensions import db
 from ..forum.models import Post
 from ..members.models import Member
+from ..reputation.badges import HELD
 from ..signals import vote_settled
 from .models import VoteEffect
 
@@ -152,14 +153,20 @@ def _claim_and_apply(limit: int | None) -> int:
     if postgres:
         query = query.with_for_update(key_share=True)
     members = {member.id: member for member in session.scalars(query)}  # held here: the identity map is weak
-    with settings.read_once():  # outside a request the site settings would be read per use
-        for row in rows:
-            post, voter = posts.get(row.post_id), members.get(row.voter_id)
-            if post is None or voter is None:
-                continue
-            with stamping_at(row.at):
-                vote_settled.send(post, voter=voter, value=row.value, previous=row.previous, at=row.at)
-                session.flush()  # column defaults take the vote's time
+    # held badges read once per author for the batch (upvote badges are checked per vote); the batch's own
+    # grants are added as they are made
+    session.info[HELD] = {}
+    try:
+        with settings.read_once():  # outside a request the site settings would be read per use
+            for row in rows:
+                post, voter = posts.get(row.post_id), members.get(row.voter_id)
+                if post is None or voter is None:
+                    continue
+                with stamping_at(row.at):
+                    vote_settled.send(post, voter=voter, value=row.value, previous=row.previous, at=row.at)
+                    session.flush()  # column defaults take the vote's time
+    finally:
+        session.info.pop(HELD, None)
     return len(rows)
 
 

@@ -10,7 +10,7 @@ from community.forum.models import Post
 from community.members.models import Member
 from community.registry import scheduled_jobs
 from community.reputation import services as ledger
-from community.reputation.models import ReputationEntry, ReputationReason
+from community.reputation.models import Badge, BadgeGrant, ReputationEntry, ReputationReason
 from community.rewards.models import PointsEntry
 from community.signals import vote_settled
 from community.trust.models import MemberStats
@@ -139,6 +139,23 @@ def test_votes_changed_and_taken_back_before_the_drain_net_out_as_if_applied_one
 
 
 @pytest.mark.postgres
+def test_a_batch_grants_an_upvote_badge_once_at_the_vote_that_earned_it(db, make, held):
+    # one drain applies eleven votes; the author reaches ten standing upvotes at the tenth (on the tenth post)
+    author, voters = make.member(), [make.member() for _ in range(11)]
+    thread = make.thread()
+    replies = [make.post(thread, author=author) for _ in range(11)]
+    for voter, reply in zip(voters, replies, strict=True):
+        vote(db, voter, reply, 1)
+    assert effects.drain() == 11
+    db.session.rollback()
+    grants = db.session.execute(select(BadgeGrant.post_id).join(Badge, Badge.id == BadgeGrant.badge_id).where(
+        BadgeGrant.member_id == author.id, Badge.slug == "upvoted-10")).all()
+    assert [post_id for post_id, in grants] == [replies[9].id]
+    row = member_row(db, author)
+    assert row.reputation == ledger.ledger_total(author.id) and likes(db, author) == (0, 11)
+    assert [likes(db, voter) for voter in voters] == [(1, 0)] * 11
+
+
 def test_processes_draining_at_once_apply_each_vote_once(app, make, db, held):
     require_postgres(db)
     authors = [make.member() for _ in range(3)]
