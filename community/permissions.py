@@ -7,9 +7,10 @@ views use `can_view_*` to decide between the two.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app, g, has_app_context
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import and_, bindparam, or_, select, true
 
 from . import settings as site_settings
 from .dbtypes import utcnow
@@ -65,6 +66,24 @@ def readable_board_clause(member):
     if _signed_in(member) and Visibility.groups not in visibilities:
         clause = or_(clause, and_(Board.visibility == Visibility.groups,
                                   Board.id.in_(_group_boards_select(member.id))))
+    return clause
+
+
+def readable_board_shape(member) -> tuple:
+    """What `readable_board_clause(member)` is built from besides the member's id: its visibilities, and whether
+    it adds the boards read through a group. Statements built once per shape take the id as `member_id`."""
+    visibilities = readable_visibilities(member)
+    return visibilities, _signed_in(member) and Visibility.groups not in visibilities
+
+
+@lru_cache(maxsize=8)
+def readable_board_bound_clause(visibilities: tuple, by_groups: bool):
+    """SQL: `readable_board_clause` of a member of this shape (`readable_board_shape`), their id bound as
+    `member_id`: built once per shape and process (a signed-in page asks it for its Boards menu)."""
+    clause = Board.visibility.in_(visibilities)
+    if by_groups:
+        clause = or_(clause, and_(Board.visibility == Visibility.groups,
+                                  Board.id.in_(_group_boards_select(bindparam("member_id")))))
     return clause
 
 
