@@ -59,13 +59,11 @@ def group_board_ids(member) -> frozenset:
     return found
 
 
-def readable_board_clause(member):
-    """SQL: the boards `member` may read (what `can_view_board` answers, for lists, search, mails, the API)."""
-    visibilities = readable_visibilities(member)
+def _board_clause(visibilities: tuple, by_groups: bool, member_id):
     clause = Board.visibility.in_(visibilities)
-    if _signed_in(member) and Visibility.groups not in visibilities:
+    if by_groups:
         clause = or_(clause, and_(Board.visibility == Visibility.groups,
-                                  Board.id.in_(_group_boards_select(member.id))))
+                                  Board.id.in_(_group_boards_select(member_id))))
     return clause
 
 
@@ -76,15 +74,16 @@ def readable_board_shape(member) -> tuple:
     return visibilities, _signed_in(member) and Visibility.groups not in visibilities
 
 
+def readable_board_clause(member):
+    """SQL: the boards `member` may read (what `can_view_board` answers, for lists, search, mails, the API)."""
+    return _board_clause(*readable_board_shape(member), getattr(member, "id", None))
+
+
 @lru_cache(maxsize=8)
 def readable_board_bound_clause(visibilities: tuple, by_groups: bool):
     """SQL: `readable_board_clause` of a member of this shape (`readable_board_shape`), their id bound as
-    `member_id`: built once per shape and process (a signed-in page asks it for its Boards menu)."""
-    clause = Board.visibility.in_(visibilities)
-    if by_groups:
-        clause = or_(clause, and_(Board.visibility == Visibility.groups,
-                                  Board.id.in_(_group_boards_select(bindparam("member_id")))))
-    return clause
+    `member_id`: built once per shape and process (a signed-in page asks it for its Boards menu and header)."""
+    return _board_clause(visibilities, by_groups, bindparam("member_id"))
 
 
 def is_moderator(member) -> bool:
