@@ -7,9 +7,10 @@ views use `can_view_*` to decide between the two.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app, g, has_app_context
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import and_, bindparam, or_, select, true
 
 from . import settings as site_settings
 from .dbtypes import utcnow
@@ -58,14 +59,31 @@ def group_board_ids(member) -> frozenset:
     return found
 
 
+def _board_clause(visibilities: tuple, by_groups: bool, member_id):
+    clause = Board.visibility.in_(visibilities)
+    if by_groups:
+        clause = or_(clause, and_(Board.visibility == Visibility.groups,
+                                  Board.id.in_(_group_boards_select(member_id))))
+    return clause
+
+
+def readable_board_shape(member) -> tuple:
+    """What `readable_board_clause(member)` is built from besides the member's id: its visibilities, and whether
+    it adds the boards read through a group. Statements built once per shape take the id as `member_id`."""
+    visibilities = readable_visibilities(member)
+    return visibilities, _signed_in(member) and Visibility.groups not in visibilities
+
+
 def readable_board_clause(member):
     """SQL: the boards `member` may read (what `can_view_board` answers, for lists, search, mails, the API)."""
-    visibilities = readable_visibilities(member)
-    clause = Board.visibility.in_(visibilities)
-    if _signed_in(member) and Visibility.groups not in visibilities:
-        clause = or_(clause, and_(Board.visibility == Visibility.groups,
-                                  Board.id.in_(_group_boards_select(member.id))))
-    return clause
+    return _board_clause(*readable_board_shape(member), getattr(member, "id", None))
+
+
+@lru_cache(maxsize=8)
+def readable_board_bound_clause(visibilities: tuple, by_groups: bool):
+    """SQL: `readable_board_clause` of a member of this shape (`readable_board_shape`), their id bound as
+    `member_id`: built once per shape and process (a signed-in page asks it for its Boards menu and header)."""
+    return _board_clause(visibilities, by_groups, bindparam("member_id"))
 
 
 def is_moderator(member) -> bool:

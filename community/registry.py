@@ -163,7 +163,8 @@ def register_staff_counter(app: Flask, name: str, counter: Callable) -> None:
 
 
 def register_header_count(app: Flask, name: str, count_select: Callable) -> None:
-    """Add a number the page header shows a signed-in member: `count_select(member)` returns a SELECT of it.
+    """Add a number the page header shows a signed-in member: `count_select(member)` returns a SELECT of it
+    (which may take the member's id as the bound parameter `member_id`, so it can be built once per process).
 
     The header asks every registered count in one statement, once per request (`community.web.header_count`).
     """

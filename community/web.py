@@ -190,7 +190,8 @@ def header_count(name: str) -> int:
         if name not in wanted:
             return 0
         try:
-            row = db.session.execute(select(*(build(member).scalar_subquery() for build in wanted.values()))).one()
+            row = db.session.execute(select(*(build(member).scalar_subquery() for build in wanted.values())),
+                                     {"member_id": member.id}).one()
         except SQLAlchemyError:
             db.session.rollback()
             return 0

@@ -7,10 +7,11 @@ conversations per trust level, and the count of recipients.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from .. import settings, text
@@ -255,18 +256,24 @@ def _unread_clause():
     return and_(Participant.left_at.is_(None), Participant.last_read_id < Conversation.last_message_id)
 
 
-def unread_count_select(member):
-    """SQL: how many of the signed-in `member`'s conversations have unread messages (a header count)."""
+@lru_cache(maxsize=1)
+def _unread_count_select():
     return select(func.count()).select_from(Participant).join(
         Conversation, Conversation.id == Participant.conversation_id).where(
-        Participant.member_id == member.id, _unread_clause())
+        Participant.member_id == bindparam("member_id"), _unread_clause())
+
+
+def unread_count_select(member):
+    """SQL: how many of the signed-in `member`'s conversations have unread messages (a header count), the member's
+    id bound as `member_id` (built once per process)."""
+    return _unread_count_select()
 
 
 def unread_count(member) -> int:
     """How many of the member's conversations have unread messages (one query)."""
     if not getattr(member, "is_authenticated", False):
         return 0
-    return db.session.scalar(unread_count_select(member)) or 0
+    return db.session.scalar(unread_count_select(member), {"member_id": member.id}) or 0
 
 
 def my_conversations(member: Member, page: int = 1) -> Page:

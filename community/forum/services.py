@@ -27,7 +27,9 @@ from ..permissions import (
     is_moderator,
     public_post_clause,
     public_thread_clause,
+    readable_board_bound_clause,
     readable_board_clause,
+    readable_board_shape,
     visible_post_clause,
 )
 from ..signals import post_created, post_deleted, post_edited, thread_created, thread_deleted
@@ -344,10 +346,17 @@ def tagged_threads(member, tag: Tag, page: int = 1, sort: str = "latest", period
     return _thread_list(query, member, page, sort, current_app.config["THREADS_PER_PAGE"], period)
 
 
+@lru_cache(maxsize=8)
+def _visible_boards_select(visibilities: tuple, by_groups: bool):
+    """The boards a member of this shape may read, in display order; built once per shape (`member_id` bound)."""
+    return (select(Board).where(readable_board_bound_clause(visibilities, by_groups))
+            .order_by(Board.position, Board.name))
+
+
 def visible_boards(member) -> list[Board]:
     """Return the boards the member may read, in their display order."""
-    return list(db.session.scalars(select(Board).where(readable_board_clause(member))
-                                   .order_by(Board.position, Board.name)))
+    return list(db.session.scalars(_visible_boards_select(*readable_board_shape(member)),
+                                   {"member_id": getattr(member, "id", None)}))
 
 
 @lru_cache(maxsize=1)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
@@ -18,7 +19,13 @@ from ..dbtypes import utcnow
 from ..extensions import db
 from ..forum.models import Board, Post, Thread
 from ..members.models import Member
-from ..permissions import can_view_post, can_view_thread, readable_board_clause
+from ..permissions import (
+    can_view_post,
+    can_view_thread,
+    readable_board_bound_clause,
+    readable_board_clause,
+    readable_board_shape,
+)
 from ..signals import notification_created
 from ..web import Page, paginate
 from .models import BoardFollow, Notification, NotificationKind, ThreadFollow
@@ -84,18 +91,27 @@ def _visible(query, member):
             .where(or_(Notification.thread_id.is_(None), readable_board_clause(member))))
 
 
-def unread_count_select(member):
-    """SQL: how many unread notifications the signed-in `member` has (the header asks it with its other counts)."""
-    query = select(func.count(Notification.id)).where(Notification.member_id == member.id,
+@lru_cache(maxsize=8)
+def _unread_count_select(visibilities: tuple, by_groups: bool):
+    """`unread_count_select` for members of one `readable_board_shape`, their id bound as `member_id` (built once)."""
+    query = select(func.count(Notification.id)).where(Notification.member_id == bindparam("member_id"),
                                                       Notification.read_at.is_(None))
-    return _visible(query, member)
+    return (query.outerjoin(Thread, Notification.thread_id == Thread.id)
+            .outerjoin(Board, Thread.board_id == Board.id)
+            .where(or_(Notification.thread_id.is_(None), readable_board_bound_clause(visibilities, by_groups))))
+
+
+def unread_count_select(member):
+    """SQL: how many unread notifications the signed-in `member` has (the header asks it with its other counts),
+    the member's id bound as `member_id` (a header count may: `registry.register_header_count`)."""
+    return _unread_count_select(*readable_board_shape(member))
 
 
 def unread_count(member) -> int:
     """Return how many unread notifications the member has (one query)."""
     if not getattr(member, "is_authenticated", False):
         return 0
-    return db.session.scalar(unread_count_select(member)) or 0
+    return db.session.scalar(unread_count_select(member), {"member_id": member.id}) or 0
 
 
 def member_notifications(member: Member, page: int = 1, unread_only: bool = False) -> Page:
@@ -159,11 +175,17 @@ def unfollow_thread(member: Member, thread: Thread) -> bool:
     return (result.rowcount or 0) > 0
 
 
+@lru_cache(maxsize=1)
+def _following_select():
+    """SQL: whether `member_id` follows `thread_id`; built once per process (the thread page asks it every time)."""
+    return select(func.count()).select_from(ThreadFollow).where(
+        ThreadFollow.thread_id == bindparam("thread_id"), ThreadFollow.member_id == bindparam("member_id"))
+
+
 def is_following(member, thread: Thread) -> bool:
     if not getattr(member, "is_authenticated", False):
         return False
-    return db.session.scalar(select(func.count()).select_from(ThreadFollow).where(
-        ThreadFollow.thread_id == thread.id, ThreadFollow.member_id == member.id)) > 0
+    return db.session.scalar(_following_select(), {"thread_id": thread.id, "member_id": member.id}) > 0
 
 
 def follow_board(member: Member, board) -> bool:

@@ -60,6 +60,23 @@ def test_a_member_of_the_group_reads_it_everywhere(app, world):
     assert all(seen.values()), seen
 
 
+def test_the_boards_menu_and_the_header_count_follow_the_members_groups(app, make, people, world):
+    """Both are built once per process with the member's id bound: each member gets their own boards and count."""
+    insider, outsider = world["insider"], make.member("outsider")
+    own = make.thread(world["board"], author=insider, title="Insider question")
+    make.post(own, author=people["staff"], body="An answer for the insider.")  # a notification on the group board
+    db.session.commit()
+    menu = '<li><a href="/b/beta-lab">Beta lab</a></li>'
+    badge = 'Notifications <span class="badge badge-unread"'
+
+    def page_of(member):
+        return login(app, member).get("/").get_data(as_text=True)
+
+    inside, outside = page_of(insider), page_of(outsider)
+    assert menu in inside and badge in inside
+    assert menu not in outside
+
+
 def test_feeds_never_carry_a_group_board(world, client):
     assert client.get("/b/beta-lab.atom").status_code == 404
     assert "Zeppelin" not in client.get("/latest.atom").get_data(as_text=True)
