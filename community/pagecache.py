@@ -65,7 +65,10 @@ NOT_INVALIDATING = (signals.thread_viewed, signals.member_registered, signals.no
                     # private conversations are never on a guest's page
                     signals.conversation_started, signals.message_sent,
                     signals.consent_changed,  # a member's own CRM choices
-                    signals.second_factor_changed)  # a member's own security settings
+                    signals.second_factor_changed,  # a member's own security settings
+                    # a vote's lagging effects: what they change on a page sends its own signal (badge_granted,
+                    # trust_level_changed); the score changed with vote_cast
+                    signals.vote_settled)
 
 
 class PageCache:

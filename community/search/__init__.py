@@ -50,6 +50,7 @@ NOT_INDEXED = (signals.member_registered, signals.notification_created, signals.
                # the reader's filter reads groups and memberships at query time: no document changes
                signals.group_changed, signals.group_members_changed,
                signals.reaction_added, signals.reaction_removed,
+               signals.vote_settled,  # a vote's lagging effects: the score was indexed at vote_cast
                # private conversations are never indexed
                signals.conversation_started, signals.message_sent,
                signals.consent_changed, signals.second_factor_changed)
