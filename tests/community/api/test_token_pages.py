@@ -46,12 +46,12 @@ def test_bad_token_forms_show_errors_on_the_page_and_save_nothing(client, auth, 
 
 def test_a_member_revokes_a_token_and_it_stops_working(app, client, auth, make, db):
     auth.login(make.member("ann"))
-    secret = _secret(client.post("/settings/tokens", data={"name": "ci", "scopes": ["read", "write"]})
+    secret = _secret(client.post("/settings/tokens", data={"name": "ci-deploy-bot", "scopes": ["read", "write"]})
                      .get_data(as_text=True))
     token_id = db.session.scalar(select(ApiToken.id))
     assert client.post(f"/settings/tokens/{token_id}/revoke").status_code == 302
     assert Api(app.test_client(), secret).get("me").status_code == 401
-    assert "ci" not in client.get("/settings/tokens").get_data(as_text=True).split("Your tokens")[1]
+    assert "ci-deploy-bot" not in client.get("/settings/tokens").get_data(as_text=True).split("Your tokens")[1]
 
 
 def test_another_member_cannot_revoke_my_token(app, client, auth, make, db):
