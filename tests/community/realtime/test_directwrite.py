@@ -75,9 +75,12 @@ def message(text: str) -> packet.Packet:
 
 def run_writer(eio, transport) -> threading.Thread:
     """Engine.IO's websocket writer thread, as `Socket._websocket_handler` runs it."""
-    def writer():
+    def writer():  # an empty poll (QueueEmpty) ends the connection, as in Engine.IO
         while True:
-            packets = eio.poll()
+            try:
+                packets = eio.poll()
+            except engineio.exceptions.QueueEmpty:
+                return
             if not packets:
                 return
             for pkt in packets:
@@ -164,19 +167,7 @@ def test_a_quiet_healthy_connection_stays_open_and_a_silent_peer_is_closed():
     browser = Browser(browser_end)
     eio.upgraded, eio.last_ping = True, None  # the client answered the last ping
 
-    def writer():  # Engine.IO's websocket writer loop: an empty poll (QueueEmpty) ends the connection
-        while True:
-            try:
-                packets = eio.poll()
-            except engineio.exceptions.QueueEmpty:
-                break
-            if not packets:
-                break
-            for pkt in packets:
-                transport.send(pkt.encode())
-
-    thread = threading.Thread(target=writer, daemon=True)
-    thread.start()
+    thread = run_writer(eio, transport)
     try:
         thread.join(1.0)  # five times ping_interval + ping_timeout with nothing queued
         assert thread.is_alive() and not eio.closed
