@@ -80,10 +80,11 @@ def lead_json(lead: leads.Lead) -> dict:
             "created_at": iso(lead.created_at), "updated_at": iso(lead.updated_at)}
 
 
-def segment_json(segment: segments.Segment) -> dict:
-    reachable = db.session.scalar(db.select(db.func.count()).select_from(segments.reachable_query(segment).subquery()))
+def segment_json(segment: segments.Segment, counts: tuple[int, int] | None = None) -> dict:
+    """One segment; `counts` (members, reachable) from `segments.segment_counts` when a list gathered them."""
+    members, reachable = counts or segments.segment_counts([segment])[segment.id]
     return {"id": segment.id, "name": segment.name, "filters": dict(segment.filters or {}),
-            "members": segments.segment_count(segment), "reachable": int(reachable or 0),
+            "members": members, "reachable": reachable,
             "created_at": iso(segment.created_at), "url": url_for("crm_segments.show", segment_id=segment.id)}
 
 
@@ -216,9 +217,11 @@ def crm_update_lead(lead_id: int):
 def crm_segments():
     staff = require_staff()
     rows, next_link = page_of(db.select(segments.Segment).order_by(segments.Segment.name, segments.Segment.id))
+    counts = segments.segment_counts(rows)
+    items = [segment_json(s, counts[s.id]) for s in rows]  # before the commit expires the rows (one reload each)
     audit(staff, "api_segments_listed", None, count=len(rows))
     db.session.commit()
-    return ok({"items": [segment_json(s) for s in rows], "next": next_link})
+    return ok({"items": items, "next": next_link})
 
 
 @operation("POST", "/crm/segments", summary="Save a segment from member filters (staff)", tag="crm", auth="crm",

@@ -48,7 +48,7 @@ def _form(segment=None, filters=None, name="", errors=None, status=200):
 def index():
     staff_only()
     segments = db.session.scalars(select(svc.Segment).order_by(svc.Segment.name).limit(PER_PAGE)).all()
-    counts = {s.id: svc.segment_count(s) for s in segments}  # live: one count per segment shown
+    counts = {sid: members for sid, (members, _) in svc.segment_counts(segments).items()}  # live, one statement
     return render_template("crm_bridge/segments.html", segments=segments, counts=counts)
 
 

@@ -135,6 +135,20 @@ def segment_count(segment: Segment) -> int:
     return db.session.scalar(select(func.count()).select_from(segment_members(segment).subquery())) or 0
 
 
+def segment_counts(segments: list[Segment]) -> dict[int, tuple[int, int]]:
+    """`{segment id: (members, reachable)}` for a page of segments in one statement, whatever their number:
+    each segment's two live counts are scalar subqueries of one SELECT (lists used to run two per segment)."""
+    if not segments:
+        return {}
+    columns = []
+    for segment in segments:
+        columns.append(select(func.count()).select_from(segment_members(segment).subquery()).scalar_subquery())
+        columns.append(select(func.count()).select_from(
+            reachable_query(segment).with_only_columns(Member.id).order_by(None).subquery()).scalar_subquery())
+    row = db.session.execute(select(*columns)).one()
+    return {segment.id: (int(row[2 * i] or 0), int(row[2 * i + 1] or 0)) for i, segment in enumerate(segments)}
+
+
 # ---- services (they flush, never commit) ----------------------------------------------------------------
 
 def _payload(segment: Segment) -> dict:

@@ -11,6 +11,7 @@ from crm_bridge.cases import Case, open_case
 from crm_bridge.leads import Lead, create_lead
 from crm_bridge.segments import Segment, save_segment
 from tests.community.api.conftest import Api, token_for
+from tests.crm_bridge.test_segments import tagged
 
 
 @pytest.fixture
@@ -92,3 +93,38 @@ def test_the_records_api_is_in_the_openapi_document(client):
                           ("/crm/segments", {"get", "post"})):
         key = path if path in paths else "/api/v1" + path
         assert methods <= set(paths[key]), path
+
+
+def test_the_segment_list_and_its_api_count_every_segment_in_one_statement(client, auth, api, make, count_queries):
+    """Live counts stay exact per segment, and listing 2 or 6 segments runs the same number of statements."""
+    staffer = make.member("sam", role=Role.staff)
+    for name, tag in (("ann", "vip"), ("bob", "vip"), ("cat", "beta")):
+        member = tagged(make.member(name), tag)
+        if name == "ann":
+            set_consent(member, marketing=True, research=False)
+    _db.session.commit()
+    auth.login(staffer)
+    caller = api(staffer)
+
+    def statements(path, call):
+        call(path)  # warm: the first request loads settings and catalogues
+        with count_queries() as seen:
+            response = call(path)
+        assert response.status_code == 200, path
+        return len(seen), response
+
+    save_segment("VIPs", {"tag": "vip"})
+    save_segment("Beta", {"tag": "beta"})
+    _db.session.commit()
+    page_two, _ = statements("/crm/segments", client.get)
+    api_two, _ = statements("/api/v1/crm/segments", caller.get)
+    for i in range(4):
+        save_segment(f"More {i}", {"tag": "vip" if i % 2 else "nobody"})
+    _db.session.commit()
+    page_six, page = statements("/crm/segments", client.get)
+    api_six, listed = statements("/api/v1/crm/segments", caller.get)
+    assert (page_six, api_six) == (page_two, api_two)
+    counts = {s["name"]: (s["members"], s["reachable"]) for s in listed.get_json()["items"]}
+    assert counts == {"Beta": (1, 0), "VIPs": (2, 1), "More 0": (0, 0), "More 1": (2, 1), "More 2": (0, 0),
+                      "More 3": (2, 1)}
+    assert page.get_data(as_text=True).count("<td class=\"segment-count\">2</td>") == 3
