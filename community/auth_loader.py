@@ -1,7 +1,8 @@
 """How a request finds its member: the Flask-Login loader, with sessions that can be ended."""
+import time
 from datetime import timedelta
 
-from flask import request
+from flask import request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
@@ -62,8 +63,24 @@ def sign_in(member, *, remember: bool = False) -> bool:
     return True
 
 
+CONFIRMED_KEY = "identity_confirmed"
+CONFIRMED_SECONDS = 600  # how long "it is really you" counts for a step that needs it (deleting the account)
+
+
+def confirm_identity(member) -> None:
+    """This browser's member proved again who they are (signed in again with their provider): note it in the
+    session, for CONFIRMED_SECONDS, for the steps a member without a password confirms that way."""
+    session[CONFIRMED_KEY] = {"member": member.id, "at": time.time()}
+
+
+def identity_confirmed(member) -> bool:
+    found = session.get(CONFIRMED_KEY) or {}
+    return found.get("member") == member.id and 0 <= time.time() - found.get("at", 0) <= CONFIRMED_SECONDS
+
+
 def sign_out() -> None:
     """End this browser's session on the server and forget it here (the caller commits)."""
     if current_user.is_authenticated and current_user.session_key:
         sessions.end_session(current_user._get_current_object(), current_user.session_key)
+    session.pop(CONFIRMED_KEY, None)
     logout_user()

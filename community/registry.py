@@ -42,6 +42,8 @@ SLOTS = {
     "settings_extra": "the member's settings page, after the password (members/settings.html)",
     "login_extra": "the sign-in page, under the password form (members/login.html): other ways to sign in",
     "your_data": "'Your data' on the settings and the delete-account pages",
+    "confirm_identity": "the delete-account page of a member without a password: other ways to confirm it is them "
+                        "(members/delete_account.html)",
     "composer_extra": "under the text box of the reply, new-thread and edit forms (forum/*.html)",
     "nav_staff": "the main navigation's entries for staff and moderators, after Rewards (base.html: CRM, Review)",
     "footer_extra": "the site footer, after the terms and privacy links (base.html)",

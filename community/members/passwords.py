@@ -39,6 +39,11 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+def has_password(password_hash: str | None) -> bool:
+    """Whether the account has a password at all (one made through single sign-on, or deleted, has none)."""
+    return (password_hash or "").startswith("$argon2")
+
+
 def needs_rehash(password_hash: str) -> bool:
     return _hasher().check_needs_rehash(password_hash)
 

@@ -179,7 +179,7 @@ _PERSONAL_ROWS = (("notifications", "member_id"), ("thread_follows", "member_id"
                   ("bookmarks", "member_id"))
 
 
-def delete_account(member: Member, password: str) -> None:
+def delete_account(member: Member, password: str, *, identity_confirmed: bool = False) -> None:
     """Delete the member's account: posts stay, under "Deleted member"; personal data goes.
 
     Name, email, bio, language and password are removed, every session ends, the member's private
@@ -187,10 +187,16 @@ def delete_account(member: Member, password: str) -> None:
     lets other parts (the CRM bridge) erase their records in this same transaction. Staff,
     moderators and admins ask an administrator to remove their role first, so that the community
     is never left without one by accident.
+
+    The member proves it is them with their password, or, for an account without one (made through single
+    sign-on), with `identity_confirmed`: they signed in again with their provider a moment ago.
     """
     if member.deleted_at is not None:
         raise Conflict(_l("This account has already been deleted."))
-    if not passwords.verify_password(member.password_hash, password or ""):
+    if not passwords.has_password(member.password_hash):
+        if not identity_confirmed:
+            raise ValidationFailed(_l("Confirm it is you first: sign in again with your provider below."))
+    elif not passwords.verify_password(member.password_hash, password or ""):
         raise ValidationFailed(_l("Please correct the marked fields."),
                                {"password": _l("That is not your current password.")})
     if member.role is not Role.member:

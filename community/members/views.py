@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
-from ..auth_loader import sign_in, sign_out
+from ..auth_loader import identity_confirmed, sign_in, sign_out
 from ..errors import ServiceError
 from ..extensions import csrf, db, limiter
 from ..forms import (
@@ -28,7 +28,7 @@ from ..permissions import is_suspended, public_thread_clause, readable_board_cla
 from ..registry import password_sign_in_refusal, sign_in_steps
 from ..signals import registration_attempted_for_existing_email
 from ..site.branding import brand
-from . import registration, services
+from . import passwords, registration, services
 from . import sessions as member_sessions
 from .models import Member, username_key
 from .throttle import account_sign_in_limit
@@ -285,19 +285,23 @@ def end_other_sessions():
 def delete_account():
     """Delete my account: posts stay under "Deleted member"; name, email and the brand's records go."""
     member = current_user._get_current_object()
-    form = DeleteAccountForm()
+    with_password = passwords.has_password(member.password_hash)  # else: made through single sign-on
+    confirmed = not with_password and identity_confirmed(member)
+    form = DeleteAccountForm() if with_password else ConfirmForm()
     status = 200
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            deleted = submit(form, services.delete_account, member, form.password.data)
+            deleted = submit(form, services.delete_account, member, form.password.data if with_password else "",
+                             identity_confirmed=confirmed)
             if deleted:  # committed: every session of the account ended with it
                 logout_user()
                 flash(_("Your account has been deleted. Your posts stay, without your name."), "success")
                 return redirect(url_for("site.home"))
             if not deleted.error.fields:
                 status = deleted.error.status
-    return render_template("community/members/delete_account.html", form=form), status
+    return render_template("community/members/delete_account.html", form=form, with_password=with_password,
+                           confirmed=confirmed), status
 
 
 class _ProfileData:

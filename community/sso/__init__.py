@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     register_template_slot(app, "login_extra", "community/sso/_login_buttons.html")
     register_template_slot(app, "settings_extra", "community/sso/_settings_identities.html", order=20)
+    register_template_slot(app, "confirm_identity", "community/sso/_confirm_identity.html")
     register_password_sign_in_check(app, services.password_sign_in_refusal)
     add_section(Section("sign-in", _l("Sign-in providers"), "sso_admin.overview", permissions.can_manage_sign_in,
                         _l("Single sign-on with OpenID Connect; only SSO; a domain that must use it."), order=27))

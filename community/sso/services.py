@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from ..dbtypes import utcnow
 from ..errors import Conflict, NotPermitted, ServiceError
 from ..extensions import db
-from ..members import registration
+from ..members import passwords, registration
 from ..members.models import Member, Role, email_key, username_key
 from ..members.services import USERNAME_RE, authenticate, normalise_email
 from ..signals import member_updated
@@ -64,7 +64,7 @@ class Result:
 
 
 def has_password(member: Member) -> bool:
-    return (member.password_hash or "").startswith("$argon2")
+    return passwords.has_password(member.password_hash)
 
 
 def password_sign_in_refusal(member: Member):
@@ -171,6 +171,12 @@ def sign_in_with(provider: Provider, raw_claims: dict, *, current: Member | None
         member.display_name = claims.name
     link(member, provider, claims)
     return Result(member=member, created=True, pending=done.pending)
+
+
+def is_linked(member: Member, provider: Provider, raw_claims: dict) -> bool:
+    """Whether the provider's identity in `raw_claims` is linked to `member`."""
+    found = _find(provider, Claims.from_token(raw_claims).subject)
+    return found is not None and found.member_id == member.id
 
 
 def link_with_password(provider: Provider, raw_claims: dict, login: str, password: str) -> Member:

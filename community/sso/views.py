@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
-from ..auth_loader import sign_in
+from ..auth_loader import confirm_identity, sign_in
 from ..errors import NotPermitted, ServiceError
 from ..extensions import db, limiter
 from ..forms import ConfirmForm
@@ -29,7 +29,7 @@ from . import oidc, services
 from .providers import get_provider
 
 bp = Blueprint("sso", __name__)
-PENDING_KEY, NEXT_KEY = "sso_pending", "sso_next"
+PENDING_KEY, NEXT_KEY, CONFIRM_KEY = "sso_pending", "sso_next", "sso_confirm"
 PENDING_SECONDS = 600  # how long a "sign in with your password to link" offer stays open
 
 
@@ -63,6 +63,10 @@ def start(slug: str):
     provider = _provider_or_404(slug)
     ConfirmForm()  # the global CSRF check has run; the form documents it
     session[NEXT_KEY] = _local(request.form.get("next"), url_for("site.home"))
+    if request.form.get("confirm") and current_user.is_authenticated:  # "confirm it is you", not a link
+        session[CONFIRM_KEY] = current_user.id
+    else:
+        session.pop(CONFIRM_KEY, None)
     try:
         return oidc.authorization_redirect(provider, url_for("sso.callback", slug=slug, _external=True))
     except oidc.ProviderUnavailable:
@@ -87,6 +91,9 @@ def callback(slug: str):
                           "request this browser made (an old or copied link?). Please start again.",
                           provider=provider.name), 400, provider)
     linking = current_user._get_current_object() if current_user.is_authenticated else None
+    confirming = session.pop(CONFIRM_KEY, None)
+    if confirming is not None:
+        return _confirm(provider, claims, linking if linking is not None and linking.id == confirming else None)
     try:
         result = services.sign_in_with(provider, claims, current=linking,
                                        locale=select_locale() if request.accept_languages else None)
@@ -102,6 +109,18 @@ def callback(slug: str):
               "success")
         return redirect(url_for("members.settings", _anchor="identities"))
     return _finish_sign_in(result.member, pending=result.pending, created=result.created)
+
+
+def _confirm(provider, claims, member):
+    """The signed-in member signed in again at the provider to confirm it is them: only the identity already
+    linked to this account counts (nothing is linked or signed in here)."""
+    if member is None or not services.is_linked(member, provider, claims):
+        session.pop(NEXT_KEY, None)
+        return _problem(_("That %(provider)s identity is not the one linked to your account, so it does not "
+                          "confirm it is you.", provider=provider.name), 403, provider)
+    confirm_identity(member)
+    flash(_("You have confirmed it is you."), "success")
+    return redirect(_local(session.pop(NEXT_KEY, None), url_for("members.settings")))
 
 
 def no_password_registration():

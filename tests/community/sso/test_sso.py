@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import urlencode, urlsplit
 
 import pyotp
@@ -264,3 +265,58 @@ def test_a_member_with_a_second_factor_still_types_the_code_after_the_provider(c
     response = _sign_in(client, sso, "carol")
     assert response.status_code == 302 and response.headers["Location"].endswith("/login/two-factor")
     assert _who(client) is None  # no session until the code is typed
+
+
+def _confirm_at_provider(client, provider, login: str):
+    """Press "Confirm with Brand ID" on the delete-account page and sign in at the provider as `login`."""
+    pressed = client.post("/sso/oidc/start", data={"next": "/settings/delete-account", "confirm": "1"})
+    assert pressed.status_code == 302
+    return client.get(callback_path(provider.sign_in(pressed.headers["Location"], login)))
+
+
+def test_a_member_without_a_password_deletes_the_account_after_confirming_with_the_provider(client, sso):
+    _sign_in(client, sso, "carol")
+    carol = db.session.scalar(select(Member).where(Member.username == "carol"))
+    page = client.get("/settings/delete-account").get_data(as_text=True)
+    assert "Confirm with Brand ID" in page and 'name="password"' not in page
+    assert "Delete my account for good" not in page
+    refused = client.post("/settings/delete-account", data={"password": ""})
+    assert refused.status_code == 422 and "Confirm it is you first" in refused.get_data(as_text=True)
+    db.session.refresh(carol)
+    assert carol.deleted_at is None
+
+    # another identity at the provider proves nothing, and is not linked on the way
+    other = _confirm_at_provider(client, sso, "bob")
+    assert other.status_code == 403 and "not the one linked to your account" in other.get_data(as_text=True)
+    assert db.session.scalar(select(db.func.count()).select_from(SsoIdentity)) == 1
+    assert client.post("/settings/delete-account", data={}).status_code == 422
+
+    confirmed = _confirm_at_provider(client, sso, "carol")
+    assert confirmed.status_code == 302 and confirmed.headers["Location"] == "/settings/delete-account"
+    assert "Delete my account for good" in client.get("/settings/delete-account").get_data(as_text=True)
+    with client.session_transaction() as session:  # the confirmation lasts ten minutes
+        session["identity_confirmed"] = {**session["identity_confirmed"], "at": session["identity_confirmed"]["at"] - 601}
+    assert client.post("/settings/delete-account", data={}).status_code == 422
+    _confirm_at_provider(client, sso, "carol")
+    deleted = client.post("/settings/delete-account", data={})
+    assert deleted.status_code == 302
+    db.session.refresh(carol)
+    assert carol.deleted_at is not None and db.session.scalar(select(SsoIdentity)) is None
+
+
+def test_a_confirmation_counts_for_its_member_only_and_a_password_stays_required_for_others(client, auth, sso):
+    _sign_in(client, sso, "carol")
+    _confirm_at_provider(client, sso, "carol")
+    carol_id = _member_id(client)
+    client.post("/logout")
+    with client.session_transaction() as session:  # signing out forgets the confirmation
+        assert "identity_confirmed" not in session
+    writer = factories.member("writer")
+    auth.login(writer)
+    with client.session_transaction() as session:
+        session["identity_confirmed"] = {"member": carol_id, "at": time.time()}
+    page = client.get("/settings/delete-account").get_data(as_text=True)
+    assert 'name="password"' in page and "Confirm with" not in page
+    assert client.post("/settings/delete-account", data={"password": "wrong"}).status_code == 422
+    db.session.refresh(writer)
+    assert writer.deleted_at is None
