@@ -14,6 +14,7 @@ from community.forum import services as forum
 from community.forum.models import Board, Post, Visibility
 from community.members.models import Member, Role
 from community.moderation import thread_tools
+from community.ops import scheduler
 from community.search.backends import postgres
 from community.search.query import search as run_search
 
@@ -144,3 +145,16 @@ def test_only_one_word_queries_are_counted_from_the_table(app):
         assert postgres._counted(postgres._Compiler(), other, readers) is None, other
     assert postgres._counted(postgres._Compiler(), one, Or([Term("board_id", "4")])) is None  # gone not subtracted
     assert postgres._counted(postgres._Compiler(), one, Or([Term("facts", "gone"), Term("tags", "x")])) is None
+
+
+def test_the_scheduled_job_sums_the_delta_rows(app, make, counting):
+    assert "search.compact_counts" in scheduler.jobs_of(app)
+    member = make.member("jobmember").id
+    thread = make.thread(title="Gizmo battery", body="gizmo drains")
+    make.post(thread, body="my gizmo too")
+    db.session.commit()
+    assert db.session.scalar(text("SELECT count(*) FROM search_counts WHERE NOT compacted")) > 0
+    assert search.compact_counts().endswith("counts summed")
+    assert db.session.scalar(text("SELECT count(*) FROM search_counts WHERE NOT compacted")) == 0
+    assert db.session.scalar(text("SELECT n FROM search_counts WHERE lexeme = 'gizmo'")) == 2
+    assert counting(member, "gizmo") == (2, 2)
