@@ -16,6 +16,8 @@ gathers changes before one commit, 1.0: a commit's cost is mostly fixed, so a bu
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -25,9 +27,10 @@ from ..aftercommit import after_commit
 from ..extensions import db
 from ..forum.models import Board, Post, Thread
 from ..members.models import Member
-from ..registry import register_template_slot
+from ..registry import register_scheduled_job, register_template_slot
 from . import cli, models, views  # noqa: F401  (models: the postgres backend's tables)
-from .backends import backend, check
+from .backends import backend, check, name_of
+from .backends.postgres import compact_counts as _compact_counts
 
 _KEY = "community.search.changed"
 
@@ -56,6 +59,13 @@ NOT_INDEXED = (signals.member_registered, signals.notification_created, signals.
                signals.consent_changed, signals.second_factor_changed)
 
 
+def compact_counts() -> str:
+    """Sum the one-word counts' delta rows written since the last run (SEARCH_BACKEND=postgres)."""
+    if name_of(current_app) != "postgres":
+        return "not the postgres backend: nothing to do"
+    return f"{_compact_counts()} counts summed"
+
+
 def init_app(app: Flask) -> None:
     """Register the search pages and CLI, and keep the index in step with the signals in INDEXED."""
     app.config.setdefault("SEARCH_PER_PAGE", 20)
@@ -69,6 +79,7 @@ def init_app(app: Flask) -> None:
     register_template_slot(app, "new_thread_extra", "community/search/_similar.html", order=20)
     register_template_slot(app, "nav_extra", "community/search/_header.html")
     cli.init_app(app)
+    register_scheduled_job(app, "search.compact_counts", compact_counts, every=timedelta(minutes=5))
     for signal in INDEXED:
         # weak=False: a module-level function, connected once per signal (connect is idempotent)
         signal.connect(_on_change, weak=False)

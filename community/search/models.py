@@ -5,7 +5,7 @@ them. On PostgreSQL `terms` is a tsvector with a GIN index; elsewhere it is plai
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, event, text
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -46,3 +46,96 @@ class SearchWord(db.Model):
     __tablename__ = "search_words"
 
     word: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class SearchCount(db.Model):
+    """How many readable documents hold a word, per board (and the board's visibility and whether the posts
+    are whispers), so that a one-word search counts its hits without visiting them (backends/postgres.py).
+
+    Rows are deltas: PostgreSQL's triggers on `search_documents` (COUNTS_SQL) add one row per key a
+    statement changed (+ documents that gained the word, - those that lost it), in the statement's own
+    transaction, so the counts are always those of the documents a reader's snapshot sees; no row is ever
+    updated (no lock taken by a writer). `compact` sums each changed key's rows into one (`compacted`).
+    Documents that are gone (deleted, hidden, pending) are not counted: no reader finds them."""
+
+    __tablename__ = "search_counts"
+    __table_args__ = (Index("ix_search_counts_lexeme", "lexeme", "board_id"),
+                      Index("ix_search_counts_fresh", "compacted", postgresql_where=text("NOT compacted")))
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    lexeme: Mapped[str] = mapped_column(Text)
+    board_id: Mapped[int] = mapped_column(Integer)
+    visibility: Mapped[str] = mapped_column(String(16))  # the board's visibility as the document has it
+    whisper: Mapped[bool] = mapped_column(Boolean)
+    n: Mapped[int] = mapped_column(Integer)
+    compacted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# The counts' upkeep on PostgreSQL: a document's counted words are its lexemes without ':' (the filters all
+# have one), keyed by its board_id:, facts:v_ and facts:whisper lexemes; a document with facts:gone counts
+# nowhere. Statement-level triggers with transition tables: one INSERT of summed deltas per statement, set-based
+# (each document's lexemes unnested once; a function called per document cost five times as much).
+# `r` is (side, post_id, terms): +1 for documents that came, -1 for documents that went.
+_DELTAS = """l AS (SELECT r.side, r.post_id, w FROM r CROSS JOIN LATERAL unnest(tsvector_to_array(r.terms)) w),
+  k AS (SELECT side, post_id, max(substr(w, 10)::integer) FILTER (WHERE starts_with(w, 'board_id:')) AS board_id,
+          coalesce(max(substr(w, 9)) FILTER (WHERE starts_with(w, 'facts:v_')), '') AS visibility,
+          bool_or(w = 'facts:whisper') AS whisper, bool_or(w = 'facts:gone') AS gone
+        FROM l WHERE strpos(w, ':') > 0 GROUP BY side, post_id)
+  INSERT INTO search_counts (lexeme, board_id, visibility, whisper, n, compacted)
+  SELECT l.w, k.board_id, k.visibility, k.whisper, sum(l.side), {compacted}
+  FROM l JOIN k USING (side, post_id)
+  WHERE NOT k.gone AND k.board_id IS NOT NULL AND strpos(l.w, ':') = 0
+  GROUP BY 1, 2, 3, 4 HAVING sum(l.side) <> 0"""
+
+COUNTS_SQL = [
+    f"""CREATE OR REPLACE FUNCTION search_counts_delta() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    WITH r AS (SELECT 1 AS side, post_id, terms FROM new_rows),
+    {_DELTAS.format(compacted="false")};
+  ELSIF TG_OP = 'DELETE' THEN
+    WITH r AS (SELECT -1 AS side, post_id, terms FROM old_rows),
+    {_DELTAS.format(compacted="false")};
+  ELSE  -- UPDATE: the new documents' words in, the old ones' out (a row rewritten as it was: neither)
+    WITH r AS (
+      SELECT 1 AS side, n.post_id, n.terms FROM new_rows n
+      WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE o.post_id = n.post_id AND o.terms = n.terms)
+      UNION ALL
+      SELECT -1, o.post_id, o.terms FROM old_rows o
+      WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.post_id = o.post_id AND n.terms = o.terms)),
+    {_DELTAS.format(compacted="false")};
+  END IF;
+  RETURN NULL;
+END $$""",
+    r"""CREATE OR REPLACE FUNCTION search_counts_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  TRUNCATE search_counts;
+  RETURN NULL;
+END $$""",
+    *(f"DROP TRIGGER IF EXISTS search_counts_{kind} ON search_documents"
+      for kind in ("insert", "update", "delete", "truncate")),
+    "CREATE TRIGGER search_counts_insert AFTER INSERT ON search_documents REFERENCING NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION search_counts_delta()",
+    "CREATE TRIGGER search_counts_update AFTER UPDATE ON search_documents REFERENCING OLD TABLE AS old_rows "
+    "NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION search_counts_delta()",
+    "CREATE TRIGGER search_counts_delete AFTER DELETE ON search_documents REFERENCING OLD TABLE AS old_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION search_counts_delta()",
+    "CREATE TRIGGER search_counts_truncate AFTER TRUNCATE ON search_documents "
+    "FOR EACH STATEMENT EXECUTE FUNCTION search_counts_truncate()",
+]
+
+# Every document's counted words, summed: what the triggers would have written had they always been there.
+COUNTS_FILL_SQL = ("WITH r AS (SELECT 1 AS side, post_id, terms FROM search_documents), "
+                   + _DELTAS.format(compacted="true"))
+
+
+def _create_counting(target, connection, tables=(), **kw) -> None:
+    """Create the counts' triggers once both tables are there (create_all on PostgreSQL; the migration does
+    the same)."""
+    names = {table.name for table in tables}
+    if connection.dialect.name == "postgresql" and {"search_documents", "search_counts"} & names:
+        for statement in COUNTS_SQL:
+            connection.exec_driver_sql(statement)
+
+
+event.listen(db.metadata, "after_create", _create_counting)

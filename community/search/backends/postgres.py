@@ -252,6 +252,74 @@ def _ranking(query) -> str | None:
     return None
 
 
+def _one_word(query) -> str | None:
+    """The word of a query that is one word asked in the title or the body (what a reader typing one word,
+    English or Chinese, gets from parse), else None."""
+    if type(query) is not Or or len(query.subqueries) != 2:
+        return None
+    if any(type(sub) is not Term for sub in query.subqueries):
+        return None
+    fields = {sub.fieldname for sub in query.subqueries}
+    texts = {sub.text for sub in query.subqueries}
+    if fields != set(WEIGHTS) or len(texts) != 1:
+        return None
+    word = texts.pop()
+    return word if word and ":" not in word else None
+
+
+def _counted(compiler: _Compiler, query, reader) -> str | None:
+    """How many documents a one-word query finds for a reader, as SQL over search_counts (models.SearchCount:
+    per word, board, visibility and whisper, gone documents never counted), or None for any other query or a
+    reader's filter made of anything but what it is made of today. The same figure as counting
+    `'word' & !(reader's filter)` over search_documents: a document holds the word (a lexeme), is not gone,
+    and neither its board, its visibility nor its being a whisper is one the filter subtracts."""
+    word = _one_word(query)
+    if word is None or reader is None or type(reader) is not Or:
+        return None
+    boards, visibilities, whispers, gone = [], [], True, False
+    for part in reader.subqueries:
+        if type(part) is not Term:
+            return None
+        if part.fieldname == "facts" and part.text == "gone":
+            gone = True
+        elif part.fieldname == "facts" and part.text == "whisper":
+            whispers = False
+        elif part.fieldname == "facts" and part.text.startswith("v_"):
+            visibilities.append(part.text[2:])
+        elif part.fieldname == "board_id" and part.text.isdigit():
+            boards.append(int(part.text))
+        else:
+            return None
+    if not gone:  # the counts never hold gone documents: only a filter subtracting them is answered here
+        return None
+    return (f"SELECT COALESCE(sum(s.n), 0) AS n FROM search_counts s WHERE s.lexeme = {compiler.param(word)} "
+            f"AND s.board_id <> ALL(CAST({compiler.param(boards)} AS integer[])) "
+            f"AND s.visibility <> ALL(CAST({compiler.param(visibilities)} AS text[]))"
+            + ("" if whispers else " AND NOT s.whisper"))
+
+
+_COMPACT = text(
+    "WITH k AS (SELECT DISTINCT lexeme, board_id, visibility, whisper FROM search_counts WHERE NOT compacted), "
+    "old AS (DELETE FROM search_counts c USING k WHERE c.lexeme = k.lexeme AND c.board_id = k.board_id "
+    "AND c.visibility = k.visibility AND c.whisper = k.whisper "
+    "RETURNING c.lexeme, c.board_id, c.visibility, c.whisper, c.n) "
+    "INSERT INTO search_counts (lexeme, board_id, visibility, whisper, n, compacted) "
+    "SELECT lexeme, board_id, visibility, whisper, sum(n), true FROM old GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0")
+
+
+def compact_counts(connection=None) -> int:
+    """Sum the delta rows of every count changed since the last time into one row each (in one transaction:
+    a reader sees the rows before or after, the same sums). Concurrent writers only insert rows, so they
+    never wait; two compactions at once each sum only the rows they deleted. Returns the rows written."""
+    if connection is None:
+        written = db.session.execute(_COMPACT).rowcount
+        db.session.commit()
+        return written
+    written = connection.execute(_COMPACT).rowcount
+    connection.commit()
+    return written
+
+
 # ---- the backend ----------------------------------------------------------------------------------------
 
 class PostgresSearch:
@@ -267,7 +335,8 @@ class PostgresSearch:
     def search(self, member, query, boards, limit: int, sort: str, count: bool = True) -> Found:
         """Return the top `limit` post ids `member` may find for `query`, and how many there are."""
         compiler = _Compiler()
-        excluded = tsquery(reader_filter(member, boards))  # raises NothingReadable
+        reader = reader_filter(member, boards)  # raises NothingReadable
+        excluded = tsquery(reader)
         words = tsquery(query)
         try:
             if words is not None:  # the query and the reader's filter in one tsquery: one index scan
@@ -286,7 +355,7 @@ class PostgresSearch:
             template = self._rank(compiler, query, rank, terms=_TERMS, norm=_NORM)
             key, order = template.replace(_TERMS, "d.terms").replace(_NORM, "1"), "h.k DESC, h.post_id"
             if words is not None and count:
-                found = self._top_openings(compiler, query, rank, template, words, excluded, limit)
+                found = self._top_openings(compiler, query, rank, template, words, excluded, limit, reader)
                 if found is not None:
                     return found
         else:
@@ -304,7 +373,7 @@ class PostgresSearch:
     FEW = 2_000  # hits ranked all at once; above this, the openings first
 
     def _top_openings(self, compiler: _Compiler, query, rank: str, template: str, words: str, excluded: str,
-                      limit: int) -> Found | None:
+                      limit: int, reader=None) -> Found | None:
         """The top `limit` hits by relevance without ranking every hit, or None (then every hit is ranked).
 
         Only an opening post carries title words (weight A), and a title word outranks any number of body
@@ -318,11 +387,13 @@ class PostgresSearch:
         openings = compiler.param(f"(({words}) & {_quote('facts:opening')}) & !({excluded})")
         bound = self._reply_bound(compiler, query, rank, template)
         key = template.replace(_TERMS, "d.terms").replace(_NORM, "1")
-        # One statement: the count (an index scan reading no tsvector), then, by that count, either every hit
-        # ranked (few: the same as the plain statement) or the openings only; and the replies' bound.
+        counted = (_counted(compiler, query, reader)
+                   or f"SELECT count(*) AS n FROM search_documents d WHERE d.terms @@ CAST({every} AS tsquery)")
+        # One statement: the count (from search_counts for one word, else an index scan reading no tsvector),
+        # then, by that count, either every hit ranked (few: the same as the plain statement) or the openings
+        # only; and the replies' bound.
         rows = db.session.execute(text(
-            f"WITH c AS MATERIALIZED (SELECT count(*) AS n FROM search_documents d "
-            f"WHERE d.terms @@ CAST({every} AS tsquery)) "
+            f"WITH c AS MATERIALIZED ({counted}) "
             f"SELECT c.n, h.post_id, h.k, {bound} AS bound FROM c LEFT JOIN LATERAL ("
             f"SELECT d.post_id, {key} AS k FROM search_documents d "
             f"WHERE d.terms @@ CAST(CASE WHEN c.n <= :few THEN {every} ELSE {openings} END AS tsquery) "
@@ -440,10 +511,13 @@ class PostgresSearch:
 
     @staticmethod
     def _execute(connection, rows: list, words: list) -> None:
+        """Write the rows in one statement (arrays unnested: one round trip, and search_counts' statement
+        triggers run once per batch, not once per document as an executemany would make them)."""
         if rows:
-            connection.execute(_UPSERT, rows)
+            connection.execute(_UPSERT, {name: [row[name] for row in rows]
+                                         for name in ("post_id", "thread_id", "created", "score", "terms")})
         if words:
-            connection.execute(_WORDS, words)
+            connection.execute(_WORDS, {"words": [row["word"] for row in words]})
 
     def reindex(self, progress=None) -> int:
         """Rewrite every document from the database, a batch per transaction, then drop those of posts
@@ -479,11 +553,13 @@ class PostgresSearch:
         session.execute(text("DELETE FROM search_documents d WHERE NOT EXISTS "
                              "(SELECT 1 FROM posts p WHERE p.id = d.post_id)"))
         session.commit()
+        compact_counts()
         return count
 
     def clear(self) -> None:
         with db.engine.begin() as connection:
             connection.execute(text("DELETE FROM search_documents"))
+            connection.execute(text("DELETE FROM search_counts"))  # no document left: every count is 0
             connection.execute(text("DELETE FROM search_words"))
 
     def wait(self, timeout: float = 30.0) -> bool:
@@ -543,10 +619,15 @@ def _document_frequencies(words: list) -> tuple[int, dict]:
 
 _UPSERT = text(
     "INSERT INTO search_documents (post_id, thread_id, created, score, terms) "
-    "VALUES (:post_id, :thread_id, :created, :score, CAST(:terms AS tsvector)) "
+    "SELECT u.post_id, u.thread_id, u.created, u.score, CAST(u.terms AS tsvector) "
+    "FROM unnest(CAST(:post_id AS integer[]), CAST(:thread_id AS integer[]), CAST(:created AS bigint[]), "
+    "CAST(:score AS integer[]), CAST(:terms AS text[])) AS u(post_id, thread_id, created, score, terms) "
     "ON CONFLICT (post_id) DO UPDATE SET thread_id = excluded.thread_id, created = excluded.created, "
     "score = excluded.score, terms = excluded.terms")
-_WORDS = text("INSERT INTO search_words (word) VALUES (:word) ON CONFLICT (word) DO NOTHING")
+_WORDS = text("INSERT INTO search_words (word) SELECT unnest(CAST(:words AS text[])) ON CONFLICT (word) DO NOTHING")
+
+
+COMPACT_BATCHES = 100  # batches a reindex writes between two compactions of the counts
 
 
 def _write_batches(engine, batches: queue.Queue, failed: list, execute) -> None:
@@ -554,11 +635,15 @@ def _write_batches(engine, batches: queue.Queue, failed: list, execute) -> None:
     reader thread (which stops reading) and drain the queue so it never blocks."""
     try:
         with engine.connect() as connection:
+            written = 0
             while (batch := batches.get()) is not None:
                 if failed:
                     continue
                 execute(connection, *batch)
                 connection.commit()
+                written += 1
+                if written % COMPACT_BATCHES == 0:  # keep the counts' delta rows few while a reindex runs
+                    compact_counts(connection)
     except Exception as exc:  # handed to the reindex's thread, which raises it
         failed.append(exc)
         while batches.get() is not None:
