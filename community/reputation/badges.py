@@ -29,6 +29,7 @@ from sqlalchemy import distinct, exists, func, or_, select
 from ..dbtypes import utcnow
 from ..extensions import db
 from ..forum.models import IdeaStatus, Post, Thread
+from ..members import counters
 from ..members.models import Member
 from ..notifications.services import notify
 from ..signals import badge_granted
@@ -265,7 +266,10 @@ def on_idea_shipped(author_id: int | None, thread_id: int) -> None:
 # ---- custom badges: measures and evaluation ---------------------------------------------------
 
 def _member_column(column):
-    return lambda member_id, _post_id: int(db.session.scalar(select(column).where(Member.id == member_id)) or 0)
+    def measure(member_id: int, _post_id) -> int:
+        counters.flush()  # a vote effects batch writes reputation once per member: read it written
+        return int(db.session.scalar(select(column).where(Member.id == member_id)) or 0)
+    return measure
 
 
 def _post_score(_member_id: int, post_id: int | None) -> int:

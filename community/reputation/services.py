@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -20,6 +20,7 @@ from ..dbtypes import utcnow
 from ..errors import NotPermitted, ValidationFailed
 from ..extensions import db
 from ..forum.models import Post, Thread
+from ..members import counters
 from ..members.models import Member
 from ..permissions import can_adjust_reputation, can_view_board
 from ..signals import reputation_changed
@@ -103,8 +104,7 @@ def record(member_id: int, delta: int, reason: ReputationReason, *, actor_id: in
                             thread_id=thread_id, badge_id=badge_id, note=(note or "")[:255], created_at=utcnow())
     db.session.add(entry)
     db.session.flush()
-    db.session.execute(update(Member).where(Member.id == member_id)
-                       .values(reputation=Member.reputation + delta))
+    counters.move(member_id, reputation=delta)  # at once, or once per member at the end of a drain batch
     member = db.session.get(Member, member_id)
     reputation_changed.send(member, entry=entry)
     return entry

@@ -38,6 +38,7 @@ from .. import settings
 from ..dbtypes import stamping_at
 from ..extensions import db
 from ..forum.models import Post
+from ..members import counters
 from ..members.models import Member
 from ..reputation.badges import HELD
 from ..signals import vote_settled
@@ -120,7 +121,8 @@ def _apply_batch(limit: int) -> int | None:
             text("SELECT pg_try_advisory_xact_lock(:cls, :key)"), {"cls": _ADVISORY_CLASS, "key": _DRAIN_KEY}):
         session.rollback()
         return None
-    applied = _claim_and_apply(limit)
+    held: list = []  # the batch's members, held through the commit: its CRM refresh reads them (identity map)
+    applied = _claim_and_apply(limit, held)
     session.commit()
     return applied
 
@@ -134,7 +136,7 @@ def apply_now() -> int:
     return _claim_and_apply(None)
 
 
-def _claim_and_apply(limit: int | None) -> int:
+def _claim_and_apply(limit: int | None, held: list | None = None) -> int:
     session = db.session
     postgres = session.get_bind().dialect.name == "postgresql"
     table = VoteEffect.__table__
@@ -153,11 +155,15 @@ def _claim_and_apply(limit: int | None) -> int:
     if postgres:
         query = query.with_for_update(key_share=True)
     members = {member.id: member for member in session.scalars(query)}  # held here: the identity map is weak
+    if held is not None:
+        held.extend(members.values())
     # held badges read once per author for the batch (upvote badges are checked per vote); the batch's own
     # grants are added as they are made
     session.info[HELD] = {}
     try:
-        with settings.read_once():  # outside a request the site settings would be read per use
+        # outside a request the site settings would be read per use; reputation and points move once per
+        # member at the end of the batch (community/members/counters.py)
+        with settings.read_once(), counters.batched():
             for row in rows:
                 post, voter = posts.get(row.post_id), members.get(row.voter_id)
                 if post is None or voter is None:
