@@ -57,9 +57,9 @@ def flush() -> None:
     for member_id, deltas in moves:
         deltas = {name: delta for name, delta in deltas.items() if delta}
         if deltas:
-            session.execute(update(Member).where(Member.id == member_id)
-                            .values({name: getattr(Member, name) + delta for name, delta in deltas.items()})
-                            .execution_options(synchronize_session=False))
+            table = Member.__table__  # core: the loaded members were moved in memory already
+            session.execute(update(table).where(table.c.id == member_id)
+                            .values({name: table.c[name] + delta for name, delta in deltas.items()}))
 
 
 @contextmanager

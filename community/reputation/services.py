@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 
 from .. import settings
 from ..dbtypes import utcnow
@@ -76,6 +76,9 @@ def _capped(member_id: int, amount: int) -> int:
     return max(0, min(amount, limit - earned))
 
 
+_INSERTS_ONCE: dict = {}
+
+
 def insert_once(model, values: dict, conflict_columns: list[str]):
     """Insert a row unless one with the same `conflict_columns` exists; return its new id or None.
 
@@ -83,10 +86,14 @@ def insert_once(model, values: dict, conflict_columns: list[str]):
     """
     dialect = db.session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
-        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = (dialect_insert(model).values(**values)
-                .on_conflict_do_nothing(index_elements=conflict_columns).returning(model.id))
-        return db.session.execute(stmt).scalar()
+        key = (model, tuple(conflict_columns), dialect)
+        stmt = _INSERTS_ONCE.get(key)
+        if stmt is None:  # built once: a core INSERT whose VALUES are the parameters given
+            dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            table = model.__table__
+            stmt = _INSERTS_ONCE[key] = (dialect_insert(table).on_conflict_do_nothing(index_elements=conflict_columns)
+                                         .returning(table.c.id))
+        return db.session.execute(stmt, values).scalar()
     try:  # other databases: a savepoint keeps the outer transaction alive
         with db.session.begin_nested():
             return db.session.execute(insert(model).values(**values).returning(model.id)).scalar()
@@ -100,14 +107,20 @@ def record(member_id: int, delta: int, reason: ReputationReason, *, actor_id: in
     """Write a ledger entry and move the member's reputation by `delta` (nothing for a zero delta)."""
     if not delta:
         return None
-    entry = ReputationEntry(member_id=member_id, delta=delta, reason=reason, actor_id=actor_id, post_id=post_id,
-                            thread_id=thread_id, badge_id=badge_id, note=(note or "")[:255], created_at=utcnow())
+    values = dict(member_id=member_id, delta=delta, reason=reason, actor_id=actor_id, post_id=post_id,
+                  thread_id=thread_id, badge_id=badge_id, note=(note or "")[:255], created_at=utcnow())
+    # A core INSERT (the busiest ledger write: one per vote) instead of an ORM flush; the entry is then put
+    # in the session as the persistent row it is, every column known, for the subscribers and the caller.
+    entry = ReputationEntry(id=db.session.execute(_INSERT_ENTRY, values).scalar_one(), **values)
+    make_transient_to_detached(entry)
     db.session.add(entry)
-    db.session.flush()
     counters.move(member_id, reputation=delta)  # at once, or once per member at the end of a drain batch
     member = db.session.get(Member, member_id)
     reputation_changed.send(member, entry=entry)
     return entry
+
+
+_INSERT_ENTRY = insert(ReputationEntry.__table__).returning(ReputationEntry.__table__.c.id)
 
 
 def _net(member_id: int, post_id: int, reasons, actor_id: int | None = None) -> int:
