@@ -53,10 +53,13 @@ _DUE = "community.vote_effects_due"  # session.info: this transaction wrote mark
 _COMMITTED = "community.vote_effects_committed"  # ... and committed them
 
 
+_MARK = insert(VoteEffect.__table__)
+
+
 def mark(post: Post, voter: Member, value: int, previous: int, at) -> None:
     """Record in the vote's transaction that this vote's lagging effects are due, and drain after commit."""
-    db.session.execute(insert(VoteEffect.__table__).values(post_id=post.id, voter_id=voter.id, value=value,
-                                                           previous=previous, at=at))
+    db.session.execute(_MARK, {"post_id": post.id, "voter_id": voter.id, "value": value, "previous": previous,
+                               "at": at})
     db.session().info[_DUE] = current_app._get_current_object()
 
 
