@@ -354,12 +354,19 @@ def on_upvoted(post: Post) -> None:
 
 def standing_upvotes(member_id: int) -> int:
     """Upvotes standing now, one per (voter, post): the pairs whose vote entries net above zero,
-    so voting, retracting and voting again counts once, and a retracted upvote not at all."""
+    so voting, retracting and voting again counts once, and a retracted upvote not at all.
+
+    Within a vote effects batch counted once per author and then kept (reputation.services.PAIRS)."""
+    known = ledger.standing_upvotes_known(member_id)
+    if known is not None:
+        return known
     pairs = (select(ReputationEntry.actor_id, ReputationEntry.post_id)
              .where(ReputationEntry.member_id == member_id, ReputationEntry.reason.in_(ledger.VOTE_REASONS))
              .group_by(ReputationEntry.actor_id, ReputationEntry.post_id)
              .having(func.sum(ReputationEntry.delta) > 0).subquery())
-    return int(db.session.scalar(select(func.count()).select_from(pairs)) or 0)
+    count = int(db.session.scalar(select(func.count()).select_from(pairs)) or 0)
+    ledger.note_standing_upvotes(member_id, count)
+    return count
 
 
 def credited_answers(member_id: int) -> list[tuple[int, datetime | None]]:

@@ -40,6 +40,7 @@ from ..extensions import db
 from ..forum.models import Post
 from ..members import counters
 from ..members.models import Member
+from ..reputation import services as ledger
 from ..reputation.badges import HELD
 from ..signals import vote_settled
 from .models import VoteEffect
@@ -163,6 +164,9 @@ def _claim_and_apply(limit: int | None, held: list | None = None) -> int:
     # held badges read once per author for the batch (upvote badges are checked per vote); the batch's own
     # grants are added as they are made
     session.info[HELD] = {}
+    # the vote entries' nets of the batch's (author, post, voter) pairs, read once (reputation.services.PAIRS)
+    ledger.track_vote_pairs({(posts[row.post_id].author_id, row.post_id, row.voter_id) for row in rows
+                             if row.post_id in posts and posts[row.post_id].author_id is not None})
     try:
         # outside a request the site settings would be read per use; reputation and points move once per
         # member at the end of the batch (community/members/counters.py)
@@ -176,6 +180,7 @@ def _claim_and_apply(limit: int | None, held: list | None = None) -> int:
                     session.flush()  # column defaults take the vote's time
     finally:
         session.info.pop(HELD, None)
+        ledger.untrack_vote_pairs()
     return len(rows)
 
 

@@ -10,6 +10,7 @@ from community.forum.models import Post
 from community.members.models import Member
 from community.registry import scheduled_jobs
 from community.reputation import services as ledger
+from community.reputation.badges import standing_upvotes
 from community.reputation.models import Badge, BadgeGrant, ReputationEntry, ReputationReason
 from community.rewards.models import PointsEntry
 from community.rewards.services import points_ledger_total
@@ -241,3 +242,25 @@ def test_a_custom_reputation_badge_in_a_batch_is_granted_at_the_vote_that_reache
     third = db.session.scalar(select(Vote.created_at).where(Vote.post_id == replies[2].id))
     assert grants == [third]  # dated at the vote that reached 30 (a drain applies each vote at its time)
     assert member_row(db, author).reputation == ledger.ledger_total(author.id)
+
+
+def test_a_batch_counts_standing_upvotes_through_retractions_and_grants_the_badge_at_the_tenth(db, make, held):
+    # one drain: nine upvotes, the first taken back and given again (still nine standing), then the tenth
+    author, voters = make.member(), [make.member() for _ in range(10)]
+    thread = make.thread()
+    first, second = make.post(thread, author=author), make.post(thread, author=author)
+    for voter in voters[:9]:
+        vote(db, voter, first, 1)
+    vote(db, voters[0], first, 0)
+    vote(db, voters[0], first, 1)
+    vote(db, voters[1], first, -1)
+    vote(db, voters[1], first, 1)
+    vote(db, voters[9], second, 1)
+    assert effects.drain() == 14
+    db.session.rollback()
+    grants = db.session.execute(select(BadgeGrant.post_id).join(Badge, Badge.id == BadgeGrant.badge_id).where(
+        BadgeGrant.member_id == author.id, Badge.slug == "upvoted-10")).all()
+    assert [post_id for post_id, in grants] == [second.id]
+    assert member_row(db, author).reputation == ledger.ledger_total(author.id) == 100
+    assert effects.drain() == 0
+    assert standing_upvotes(author.id) == 10
