@@ -130,7 +130,7 @@ def on_vote_cast(post, voter=None, value=0, previous=0, at=None, **_kw):
     if author in live:
         rows.append(dict(common, member_id=author.id, kind="vote_received", actor_id=voter.id if voter else None,
                          data=_data(value=value)))
-    db.session.execute(insert(TimelineEvent.__table__), rows)
+    db.session.execute(_VOTE_ENTRIES, rows)
     active = voter.id if voter in live else None
     ids = [m.id for m in live]
     if active is not None:
@@ -154,6 +154,7 @@ def _vote_profiles(active: bool):
 
 
 _VOTE_PROFILES, _VOTE_PROFILES_ACTIVE = _vote_profiles(False), _vote_profiles(True)
+_VOTE_ENTRIES = insert(TimelineEvent.__table__)
 
 
 def on_vote_settled(post, voter=None, value=0, **_kw):

@@ -264,3 +264,16 @@ def test_a_batch_counts_standing_upvotes_through_retractions_and_grants_the_badg
     assert member_row(db, author).reputation == ledger.ledger_total(author.id) == 100
     assert effects.drain() == 0
     assert standing_upvotes(author.id) == 10
+
+
+def test_likes_move_for_voter_and_author_whichever_has_the_lower_id(db, make):
+    early, late = make.member(), make.member()  # early.id < late.id
+    thread = make.thread()
+    by_late, by_early = make.post(thread, author=late), make.post(thread, author=early)
+    vote(db, early, by_late, 1)
+    vote(db, late, by_early, 1)
+    vote(db, late, by_early, -1)  # no longer a like
+    vote(db, early, by_late, 0)
+    vote(db, early, by_late, 0)  # taken back twice: never below zero
+    vote(db, late, by_early, 1)
+    assert likes(db, early) == (0, 1) and likes(db, late) == (1, 0)
