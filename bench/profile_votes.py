@@ -40,6 +40,10 @@ def main() -> int:
     parser.add_argument("--database", default="bench_votes_profile")
     parser.add_argument("--interval", type=float, default=0.0005)
     parser.add_argument("--top", type=int, default=70, help="cProfile lines printed")
+    parser.add_argument("--batch", type=int, default=1,
+                        help="drain after every Nth vote only (as concurrent votes batch in votes.py; default 1)")
+    parser.add_argument("--blocks", type=int, default=1, help="split the timed votes into blocks: min and median")
+    parser.add_argument("--cpu-only", action="store_true", help="time the votes only, no profilers")
     args = parser.parse_args()
 
     import tempfile  # noqa: PLC0415
@@ -99,12 +103,28 @@ def main() -> int:
 
     effects._drain_after_commit = timed_drain
     cpu = []
+    n = 0
     for post_id in seeded["post_ids"][1:]:
         for client, token in clients:
+            n += 1
+            # --batch N: the first N - 1 votes leave their markers, the Nth vote's drain applies all N
+            effects._drain_after_commit = timed_drain if n % args.batch == 0 else (lambda *_a: None)
             started = time.thread_time()
             vote(client, token, post_id, 1)
             cpu.append(time.thread_time() - started)
     effects._drain_after_commit = plain_drain
+    effects._drain_in_app(app)  # what a last partial batch left
+    if args.blocks > 1:
+        size = len(cpu) // args.blocks
+        means = sorted(sum(cpu[b * size:(b + 1) * size]) * 1000 / size for b in range(args.blocks))
+        print(f"CPU per vote by block ({args.blocks} blocks of {size} votes, batch {args.batch}): "
+              f"min {means[0]:.2f} ms, median {statistics.median(means):.2f} ms, "
+              f"blocks {' '.join(f'{m:.2f}' for m in means)}")
+    if args.cpu_only:
+        cpu.sort()
+        print(f"CPU per vote: mean {statistics.fmean(cpu) * 1000:.2f} ms, p50 {cpu[len(cpu) // 2] * 1000:.2f} ms; "
+              f"of which drains {sum(drain_cpu) * 1000 / len(cpu):.2f} ms per vote ({len(drain_cpu)} drains)")
+        return 0
     profiler = Profiler(interval=args.interval)
     profiler.start()
     for post_id in seeded["post_ids"][1:]:

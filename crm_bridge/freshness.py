@@ -15,6 +15,7 @@ from sqlalchemy.orm.util import identity_key
 from community.members.models import Member
 
 from .models import CrmProfile
+from .scores import compute_many
 from .services import ensure_profile, refresh_stage
 from .timeline import TOUCHED
 
@@ -35,8 +36,10 @@ def _refresh_touched(session: Session) -> None:
     profiles = {profile.member_id: profile for profile in session.scalars(
         select(CrmProfile).options(lazyload(CrmProfile.tags))
         .where(CrmProfile.member_id.in_([member.id for member in members])))} if members else {}
-    for member in members:
-        refresh_stage(profiles.get(member.id) or ensure_profile(member))
+    profiles = [profiles.get(member.id) or ensure_profile(member) for member in members]
+    scores = compute_many(profiles)  # two statements for all of them (a batch touches many)
+    for profile in profiles:
+        refresh_stage(profile, scores[profile.member_id])
     session.info.pop(TOUCHED, None)  # what the refresh itself touched needs no second pass
 
 

@@ -60,8 +60,15 @@ def add_mood(day: str, board_id: int, posts: int, negative: int, score: float) -
 
 
 def mark_active(member_id: int, moment: datetime | None = None) -> None:
-    stmt = dialect_insert(DailyActive.__table__).values(day=day_of(moment), member_id=member_id)
-    db.session.execute(stmt.on_conflict_do_nothing(index_elements=["day", "member_id"]))
+    dialect = db.session.get_bind().dialect.name
+    stmt = _MARK_ACTIVE.get(dialect)
+    if stmt is None:  # built once per database kind (every vote and post marks its member)
+        stmt = _MARK_ACTIVE[dialect] = dialect_insert(DailyActive.__table__).on_conflict_do_nothing(
+            index_elements=["day", "member_id"])
+    db.session.execute(stmt, {"day": day_of(moment), "member_id": member_id})
+
+
+_MARK_ACTIVE: dict = {}
 
 
 def backfill(connection) -> None:

@@ -57,7 +57,44 @@ def _windows(member_id: int) -> dict[tuple[str, int], int]:
 
 
 def compute(profile: CrmProfile) -> Scores:
-    counts = _windows(profile.member_id)
+    member_id = profile.member_id
+    counts = _windows(member_id)
+    # the four other counts in one statement (each a scalar subquery): one round trip, not four
+    others = db.session.execute(select(
+        _upvotes(member_id), _replies_to_others(member_id), _negative_streak(member_id),
+        _waiting_complaints(member_id))).one()
+    return _scores(profile, counts, *others)
+
+
+def compute_many(profiles) -> dict[int, Scores]:
+    """`compute` for several profiles in two statements whatever their number; return their scores by member id.
+
+    For a transaction that touched many members (a batch of vote effects, crm_bridge/freshness.py): the
+    counts per window grouped by member, and the four other counts per member in one statement of correlated
+    scalar subqueries (each the very subquery `compute` asks, so the scores are the same).
+    """
+    profiles = list(profiles)
+    if len(profiles) < 2:
+        return {profile.member_id: compute(profile) for profile in profiles}
+    ids = sorted({profile.member_id for profile in profiles})
+    now = utcnow()
+    window = case((TimelineEvent.occurred_at >= now - timedelta(days=30), 0),
+                  (TimelineEvent.occurred_at >= now - timedelta(days=60), 1), else_=2)
+    counts: dict[int, dict[tuple[str, int], int]] = {member_id: {} for member_id in ids}
+    for member_id, kind, w, count in db.session.execute(
+            select(TimelineEvent.member_id, TimelineEvent.kind, window, func.count())
+            .where(TimelineEvent.member_id.in_(ids), TimelineEvent.occurred_at >= now - timedelta(days=90))
+            .group_by(TimelineEvent.member_id, TimelineEvent.kind, window)):
+        counts[member_id][(kind, int(w))] = count
+    member = CrmProfile.member_id  # one row per member: the profiles' own table carries the ids
+    others = {row[0]: row[1:] for row in db.session.execute(
+        select(member, _upvotes(member), _replies_to_others(member), _negative_streak(member),
+               _waiting_complaints(member)).where(member.in_(ids)))}
+    return {profile.member_id: _scores(profile, counts[profile.member_id], *others[profile.member_id])
+            if profile.member_id in others else compute(profile) for profile in profiles}
+
+
+def _scores(profile: CrmProfile, counts: dict, upvotes: int, helping: int, negative: int, waiting: int) -> Scores:
     total = lambda kind: sum(counts.get((kind, w), 0) for w in range(3))  # noqa: E731
 
     engagement = Score()
@@ -73,12 +110,6 @@ def compute(profile: CrmProfile) -> Scores:
     if total("flag_raised"):
         engagement.reasons.append(_("%(flags)d posts flagged for the moderators in 90 days.",
                                     flags=total("flag_raised")))
-
-    member_id = profile.member_id
-    # the four other counts in one statement (each a scalar subquery): one round trip, not four
-    upvotes, helping, negative, waiting = db.session.execute(select(
-        _upvotes(member_id), _replies_to_others(member_id), _negative_streak(member_id),
-        _waiting_complaints(member_id))).one()
 
     advocacy = Score()
     accepted = total("answer_accepted")
@@ -108,7 +139,8 @@ def compute(profile: CrmProfile) -> Scores:
     return Scores(engagement, advocacy, risk)
 
 
-# Each count below is a scalar subquery; compute() asks them together in one statement.
+# Each count below is a scalar subquery; compute() asks them together in one statement. `member_id` is a
+# member's id, or a column of the enclosing query (compute_many), to which the subquery is then correlated.
 
 def _upvotes(member_id: int):
     """Upvotes received in 90 days."""
@@ -127,8 +159,11 @@ def _replies_to_others(member_id: int):
 
 def _negative_streak(member_id: int):
     """How many of the member's last five scored posts read negative."""
-    last = (select(PostSentiment.label).where(PostSentiment.member_id == member_id)
-            .order_by(PostSentiment.created_at.desc()).limit(5).subquery())
+    last = select(PostSentiment.label).where(PostSentiment.member_id == member_id) \
+        .order_by(PostSentiment.created_at.desc()).limit(5)
+    if not isinstance(member_id, int):  # the profiles' column (compute_many): the derived table refers to it
+        last = last.correlate(CrmProfile)
+    last = last.subquery()
     return select(func.count()).select_from(last).where(last.c.label == "negative").scalar_subquery()
 
 

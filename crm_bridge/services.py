@@ -21,7 +21,7 @@ from community.members.models import Member, Role
 
 from .audit import audit
 from .models import CrmProfile, ProfileTag, StaffNote, Stage, TimelineEvent
-from .scores import compute
+from .scores import Scores, compute
 from .timeline import KINDS
 
 STAGE_LABELS = {Stage.new: _l("New"), Stage.active: _l("Active"), Stage.engaged: _l("Engaged"),
@@ -73,9 +73,9 @@ def derive_stage(profile: CrmProfile, scores, now: datetime | None = None) -> St
     return StageVerdict(Stage.dormant, [_("No activity for %(days)d days.", days=idle_days)])
 
 
-def refresh_stage(profile: CrmProfile):
-    """Recompute and store the profile's scores and stage; return (stage verdict, scores)."""
-    scores = compute(profile)
+def refresh_stage(profile: CrmProfile, scores: Scores | None = None):
+    """Recompute (or take, computed just now) and store the profile's scores and stage; return (verdict, scores)."""
+    scores = compute(profile) if scores is None else scores
     verdict = derive_stage(profile, scores)
     profile.stage = verdict.stage if not verdict.overridden else derive_stage(_unoverridden(profile), scores).stage
     profile.engagement, profile.advocacy, profile.risk = (scores.engagement.value, scores.advocacy.value,

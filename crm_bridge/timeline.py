@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, insert, update
+from sqlalchemy import bindparam, case, insert, update
 
 from community import signals
 from community.dbtypes import utcnow
@@ -130,18 +130,31 @@ def on_vote_cast(post, voter=None, value=0, previous=0, at=None, **_kw):
     if author in live:
         rows.append(dict(common, member_id=author.id, kind="vote_received", actor_id=voter.id if voter else None,
                          data=_data(value=value)))
-    db.session.execute(insert(TimelineEvent.__table__), rows)
+    db.session.execute(_VOTE_ENTRIES, rows)
     active = voter.id if voter in live else None
-    values = {"event_count": CrmProfile.event_count + 1}
+    ids = [m.id for m in live]
     if active is not None:
-        values["last_active_at"] = case(
-            ((CrmProfile.member_id == active)
-             & (CrmProfile.last_active_at.is_(None) | (CrmProfile.last_active_at < at)), at),
-            else_=CrmProfile.last_active_at)
-    db.session.execute(update(CrmProfile).where(CrmProfile.member_id.in_([m.id for m in live])).values(**values),
-                       execution_options={"synchronize_session": False})
-    if active is not None:
+        db.session.execute(_VOTE_PROFILES_ACTIVE, {"ids": ids, "active": active, "at": at})
         rollups.mark_active(active, at)
+    else:
+        db.session.execute(_VOTE_PROFILES, {"ids": ids})
+
+
+def _vote_profiles(active: bool):
+    """The UPDATE of a vote's profiles (core, built once): one more event each; the voter active at `at`."""
+    table = CrmProfile.__table__
+    values = {"event_count": table.c.event_count + 1}
+    if active:
+        at = bindparam("at", type_=table.c.last_active_at.type)
+        values["last_active_at"] = case(
+            ((table.c.member_id == bindparam("active"))
+             & (table.c.last_active_at.is_(None) | (table.c.last_active_at < at)), at),
+            else_=table.c.last_active_at)
+    return update(table).where(table.c.member_id.in_(bindparam("ids", expanding=True))).values(**values)
+
+
+_VOTE_PROFILES, _VOTE_PROFILES_ACTIVE = _vote_profiles(False), _vote_profiles(True)
+_VOTE_ENTRIES = insert(TimelineEvent.__table__)
 
 
 def on_vote_settled(post, voter=None, value=0, **_kw):

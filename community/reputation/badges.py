@@ -29,6 +29,7 @@ from sqlalchemy import distinct, exists, func, or_, select
 from ..dbtypes import utcnow
 from ..extensions import db
 from ..forum.models import IdeaStatus, Post, Thread
+from ..members import counters
 from ..members.models import Member
 from ..notifications.services import notify
 from ..signals import badge_granted
@@ -265,7 +266,10 @@ def on_idea_shipped(author_id: int | None, thread_id: int) -> None:
 # ---- custom badges: measures and evaluation ---------------------------------------------------
 
 def _member_column(column):
-    return lambda member_id, _post_id: int(db.session.scalar(select(column).where(Member.id == member_id)) or 0)
+    def measure(member_id: int, _post_id) -> int:
+        counters.flush()  # a vote effects batch writes reputation once per member: read it written
+        return int(db.session.scalar(select(column).where(Member.id == member_id)) or 0)
+    return measure
 
 
 def _post_score(_member_id: int, post_id: int | None) -> int:
@@ -350,12 +354,19 @@ def on_upvoted(post: Post) -> None:
 
 def standing_upvotes(member_id: int) -> int:
     """Upvotes standing now, one per (voter, post): the pairs whose vote entries net above zero,
-    so voting, retracting and voting again counts once, and a retracted upvote not at all."""
+    so voting, retracting and voting again counts once, and a retracted upvote not at all.
+
+    Within a vote effects batch counted once per author and then kept (reputation.services.PAIRS)."""
+    known = ledger.standing_upvotes_known(member_id)
+    if known is not None:
+        return known
     pairs = (select(ReputationEntry.actor_id, ReputationEntry.post_id)
              .where(ReputationEntry.member_id == member_id, ReputationEntry.reason.in_(ledger.VOTE_REASONS))
              .group_by(ReputationEntry.actor_id, ReputationEntry.post_id)
              .having(func.sum(ReputationEntry.delta) > 0).subquery())
-    return int(db.session.scalar(select(func.count()).select_from(pairs)) or 0)
+    count = int(db.session.scalar(select(func.count()).select_from(pairs)) or 0)
+    ledger.note_standing_upvotes(member_id, count)
+    return count
 
 
 def credited_answers(member_id: int) -> list[tuple[int, datetime | None]]:

@@ -10,16 +10,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 
 from .. import settings
 from ..dbtypes import utcnow
 from ..errors import NotPermitted, ValidationFailed
 from ..extensions import db
 from ..forum.models import Post, Thread
+from ..members import counters
 from ..members.models import Member
 from ..permissions import can_adjust_reputation, can_view_board
 from ..signals import reputation_changed
@@ -75,6 +76,9 @@ def _capped(member_id: int, amount: int) -> int:
     return max(0, min(amount, limit - earned))
 
 
+_INSERTS_ONCE: dict = {}
+
+
 def insert_once(model, values: dict, conflict_columns: list[str]):
     """Insert a row unless one with the same `conflict_columns` exists; return its new id or None.
 
@@ -82,10 +86,14 @@ def insert_once(model, values: dict, conflict_columns: list[str]):
     """
     dialect = db.session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
-        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = (dialect_insert(model).values(**values)
-                .on_conflict_do_nothing(index_elements=conflict_columns).returning(model.id))
-        return db.session.execute(stmt).scalar()
+        key = (model, tuple(conflict_columns), dialect)
+        stmt = _INSERTS_ONCE.get(key)
+        if stmt is None:  # built once: a core INSERT whose VALUES are the parameters given
+            dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            table = model.__table__
+            stmt = _INSERTS_ONCE[key] = (dialect_insert(table).on_conflict_do_nothing(index_elements=conflict_columns)
+                                         .returning(table.c.id))
+        return db.session.execute(stmt, values).scalar()
     try:  # other databases: a savepoint keeps the outer transaction alive
         with db.session.begin_nested():
             return db.session.execute(insert(model).values(**values).returning(model.id)).scalar()
@@ -99,18 +107,91 @@ def record(member_id: int, delta: int, reason: ReputationReason, *, actor_id: in
     """Write a ledger entry and move the member's reputation by `delta` (nothing for a zero delta)."""
     if not delta:
         return None
-    entry = ReputationEntry(member_id=member_id, delta=delta, reason=reason, actor_id=actor_id, post_id=post_id,
-                            thread_id=thread_id, badge_id=badge_id, note=(note or "")[:255], created_at=utcnow())
+    values = dict(member_id=member_id, delta=delta, reason=reason, actor_id=actor_id, post_id=post_id,
+                  thread_id=thread_id, badge_id=badge_id, note=(note or "")[:255], created_at=utcnow())
+    # A core INSERT (the busiest ledger write: one per vote) instead of an ORM flush; the entry is then put
+    # in the session as the persistent row it is, every column known, for the subscribers and the caller.
+    entry = ReputationEntry(id=db.session.execute(_INSERT_ENTRY, values).scalar_one(), **values)
+    make_transient_to_detached(entry)
     db.session.add(entry)
-    db.session.flush()
-    db.session.execute(update(Member).where(Member.id == member_id)
-                       .values(reputation=Member.reputation + delta))
+    if reason in VOTE_REASONS:
+        _moved_pair(member_id, post_id, actor_id, delta)
+    counters.move(member_id, reputation=delta)  # at once, or once per member at the end of a drain batch
     member = db.session.get(Member, member_id)
     reputation_changed.send(member, entry=entry)
     return entry
 
 
+_INSERT_ENTRY = insert(ReputationEntry.__table__).returning(ReputationEntry.__table__.c.id)
+
+
+# ---- vote pairs within a batch of vote effects ---------------------------------------------------
+# While the vote effects drain applies a batch (community/votes/effects.py), the net of the vote entries of
+# each (author, post, voter) pair in it is read once (`track_vote_pairs`) and kept as entries are written, so
+# a changed vote's reversal needs no query; and an author's standing upvotes (the upvote badges' measure, one
+# per pair netting above zero) are counted once per author and moved as pairs cross zero.
+PAIRS = "community.vote_pairs"  # session.info: {(member id, post id, actor id): net of its vote entries}
+STANDING = "community.standing_upvotes"  # session.info: {member id: standing upvotes}, with PAIRS
+
+
+def track_vote_pairs(pairs) -> None:
+    """Read the net of the vote entries of these (author, post, voter) pairs, in one query, for the batch."""
+    nets = {pair: 0 for pair in pairs}
+    session = db.session()
+    session.info[PAIRS], session.info[STANDING] = nets, {}
+    if not nets:
+        return
+    rows = db.session.execute(
+        select(ReputationEntry.member_id, ReputationEntry.post_id, ReputationEntry.actor_id,
+               func.sum(ReputationEntry.delta))
+        .where(ReputationEntry.reason.in_(VOTE_REASONS), ReputationEntry.member_id.in_({p[0] for p in nets}),
+               ReputationEntry.post_id.in_({p[1] for p in nets}), ReputationEntry.actor_id.in_({p[2] for p in nets}))
+        .group_by(ReputationEntry.member_id, ReputationEntry.post_id, ReputationEntry.actor_id))
+    for member_id, post_id, actor_id, net in rows:
+        if (member_id, post_id, actor_id) in nets:
+            nets[(member_id, post_id, actor_id)] = int(net or 0)
+
+
+def untrack_vote_pairs() -> None:
+    """End the batch's tracking of vote pairs."""
+    session = db.session()
+    session.info.pop(PAIRS, None)
+    session.info.pop(STANDING, None)
+
+
+def _moved_pair(member_id: int, post_id: int | None, actor_id: int | None, delta: int) -> None:
+    info = db.session().info
+    nets = info.get(PAIRS)
+    if nets is None:
+        return
+    key = (member_id, post_id, actor_id)
+    standing = info[STANDING]
+    if key not in nets:  # a pair the batch did not announce: count its author's standing upvotes afresh
+        standing.pop(member_id, None)
+        return
+    before = nets[key]
+    nets[key] = before + delta
+    if member_id in standing:
+        standing[member_id] += (nets[key] > 0) - (before > 0)
+
+
+def standing_upvotes_known(member_id: int) -> int | None:
+    """The author's standing upvotes as counted and kept within this batch, or None."""
+    standing = db.session().info.get(STANDING)
+    return standing.get(member_id) if standing is not None else None
+
+
+def note_standing_upvotes(member_id: int, count: int) -> None:
+    """Keep the author's standing upvotes, just counted, for the rest of the batch (moved as pairs change)."""
+    standing = db.session().info.get(STANDING)
+    if standing is not None:
+        standing[member_id] = count
+
+
 def _net(member_id: int, post_id: int, reasons, actor_id: int | None = None) -> int:
+    nets = db.session().info.get(PAIRS)
+    if nets is not None and reasons == VOTE_REASONS and (member_id, post_id, actor_id) in nets:
+        return nets[(member_id, post_id, actor_id)]
     query = select(func.coalesce(func.sum(ReputationEntry.delta), 0)).where(
         ReputationEntry.member_id == member_id, ReputationEntry.post_id == post_id,
         ReputationEntry.reason.in_(reasons))

@@ -25,6 +25,7 @@ from .. import settings
 from ..dbtypes import utcnow
 from ..errors import Conflict, NotPermitted, ValidationFailed
 from ..extensions import db
+from ..members import counters
 from ..members.models import Member
 from ..notifications.services import notify
 from ..permissions import can_grant_to, can_manage_rewards, can_redeem_reward
@@ -102,7 +103,7 @@ def earn_points(entry: ReputationEntry, *, load: bool = True) -> PointsEntry | N
                                          "created_at": utcnow()}, ["member_id", "source"])
     if entry_id is None:
         return None  # this source has paid already
-    db.session.execute(update(Member).where(Member.id == entry.member_id).values(points=Member.points + amount))
+    counters.move(entry.member_id, points=amount)  # at once, or once per member at the end of a drain batch
     return db.session.get(PointsEntry, entry_id) if load else None
 
 

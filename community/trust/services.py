@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 from flask import current_app, g, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import bindparam, case, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -341,13 +341,52 @@ def record_like(voter: Member, author_id: int | None, delta: int) -> None:
         return
     # Both counters in one upsert; each level is then re-evaluated from its own row, as one upsert each did.
     author = db.session.get(Member, author_id) if author_id is not None and author_id != voter.id else None
-    deltas = {voter.id: {"likes_given": delta}}
-    if author is not None:
-        deltas[author.id] = {"likes_received": delta}
-    rows = bump_stats_of(deltas)
+    if author is None:
+        rows = {voter.id: bump_stats(voter.id, likes_given=delta)}
+    else:
+        rows = _bump_likes(voter.id, author.id, delta)
     refresh_trust_level(voter, rows[voter.id])
     if author is not None:
         refresh_trust_level(author, rows[author.id])
+
+
+_LIKES: dict = {}  # dialect name -> the like upsert of two members, built once
+
+
+def _bump_likes(voter_id: int, author_id: int, delta: int) -> dict:
+    """`bump_stats_of` for a like: the voter's likes given and the author's likes received, one upsert built once."""
+    dialect = db.session.get_bind().dialect.name
+    stmt = _LIKES.get(dialect)
+    if stmt is None:
+        stmt = _LIKES[dialect] = _like_upsert()
+    (first, first_role), (second, _) = sorted(((voter_id, "given"), (author_id, "received")))  # member id order
+    given = {first: delta if first_role == "given" else 0, second: 0 if first_role == "given" else delta}
+    received = {first: delta - given[first], second: delta - given[second]}
+    rows = db.session.execute(stmt, {
+        "m1": first, "m2": second, "now": utcnow(), "given1": given[first], "given2": given[second],
+        "received1": received[first], "received2": received[second],
+        "new_given1": max(0, given[first]), "new_given2": max(0, given[second]),
+        "new_received1": max(0, received[first]), "new_received2": max(0, received[second])}).all()
+    return {row.member_id: row for row in rows}
+
+
+def _like_upsert():
+    # The statement bump_stats_of builds for two members moving likes_given / likes_received (a count that
+    # does not move moves by 0: the same row), with parameters instead of values.
+    table = MemberStats.__table__
+    typed = lambda name, column: bindparam(name, type_=table.c[column].type)  # noqa: E731
+    rows = [{**{name: 0 for name in COUNTERS}, "member_id": typed(f"m{n}", "member_id"),
+             "updated_at": typed("now", "updated_at"), "likes_given": typed(f"new_given{n}", "likes_given"),
+             "likes_received": typed(f"new_received{n}", "likes_received")} for n in (1, 2)]
+    stmt = _insert(table).values(rows)
+    changes = {"updated_at": stmt.excluded.updated_at}
+    for name, key in (("likes_given", "given"), ("likes_received", "received")):
+        column = table.c[name]
+        moved = case((table.c.member_id == bindparam("m1"), column + typed(f"{key}1", name)),
+                     (table.c.member_id == bindparam("m2"), column + typed(f"{key}2", name)), else_=column)
+        changes[name] = case((moved < 0, 0), else_=moved)  # a retraction never drives a count below 0
+    stmt = stmt.on_conflict_do_update(index_elements=[table.c.member_id], set_=changes)
+    return stmt.returning(table.c.member_id, *[table.c[name] for name in COUNTERS])
 
 
 def record_flag_against(member: Member, delta: int = 1) -> int:

@@ -38,7 +38,9 @@ from .. import settings
 from ..dbtypes import stamping_at
 from ..extensions import db
 from ..forum.models import Post
+from ..members import counters
 from ..members.models import Member
+from ..reputation import services as ledger
 from ..reputation.badges import HELD
 from ..signals import vote_settled
 from .models import VoteEffect
@@ -52,10 +54,13 @@ _DUE = "community.vote_effects_due"  # session.info: this transaction wrote mark
 _COMMITTED = "community.vote_effects_committed"  # ... and committed them
 
 
+_MARK = insert(VoteEffect.__table__)
+
+
 def mark(post: Post, voter: Member, value: int, previous: int, at) -> None:
     """Record in the vote's transaction that this vote's lagging effects are due, and drain after commit."""
-    db.session.execute(insert(VoteEffect.__table__).values(post_id=post.id, voter_id=voter.id, value=value,
-                                                           previous=previous, at=at))
+    db.session.execute(_MARK, {"post_id": post.id, "voter_id": voter.id, "value": value, "previous": previous,
+                               "at": at})
     db.session().info[_DUE] = current_app._get_current_object()
 
 
@@ -120,7 +125,8 @@ def _apply_batch(limit: int) -> int | None:
             text("SELECT pg_try_advisory_xact_lock(:cls, :key)"), {"cls": _ADVISORY_CLASS, "key": _DRAIN_KEY}):
         session.rollback()
         return None
-    applied = _claim_and_apply(limit)
+    held: list = []  # the batch's members, held through the commit: its CRM refresh reads them (identity map)
+    applied = _claim_and_apply(limit, held)
     session.commit()
     return applied
 
@@ -134,7 +140,7 @@ def apply_now() -> int:
     return _claim_and_apply(None)
 
 
-def _claim_and_apply(limit: int | None) -> int:
+def _claim_and_apply(limit: int | None, held: list | None = None) -> int:
     session = db.session
     postgres = session.get_bind().dialect.name == "postgresql"
     table = VoteEffect.__table__
@@ -153,11 +159,18 @@ def _claim_and_apply(limit: int | None) -> int:
     if postgres:
         query = query.with_for_update(key_share=True)
     members = {member.id: member for member in session.scalars(query)}  # held here: the identity map is weak
+    if held is not None:
+        held.extend(members.values())
     # held badges read once per author for the batch (upvote badges are checked per vote); the batch's own
     # grants are added as they are made
     session.info[HELD] = {}
+    # the vote entries' nets of the batch's (author, post, voter) pairs, read once (reputation.services.PAIRS)
+    ledger.track_vote_pairs({(posts[row.post_id].author_id, row.post_id, row.voter_id) for row in rows
+                             if row.post_id in posts and posts[row.post_id].author_id is not None})
     try:
-        with settings.read_once():  # outside a request the site settings would be read per use
+        # outside a request the site settings would be read per use; reputation and points move once per
+        # member at the end of the batch (community/members/counters.py)
+        with settings.read_once(), counters.batched():
             for row in rows:
                 post, voter = posts.get(row.post_id), members.get(row.voter_id)
                 if post is None or voter is None:
@@ -167,6 +180,7 @@ def _claim_and_apply(limit: int | None) -> int:
                     session.flush()  # column defaults take the vote's time
     finally:
         session.info.pop(HELD, None)
+        ledger.untrack_vote_pairs()
     return len(rows)
 
 

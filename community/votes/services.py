@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy import Integer, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -86,22 +86,46 @@ def cast_vote(voter, post: Post, value: int) -> tuple[int, int]:
     previous = _write_vote(voter, post, value, now)
     delta = value - previous
     if delta:
-        options = {"synchronize_session": False}
         # Thread before post: the same lock order as deleting an opening post, so the two cannot deadlock.
+        # Core statements built once (the identity map is told by set_committed_value, as before).
         if post.is_opening:
-            thread_score = db.session.execute(
-                update(Thread).where(Thread.id == post.thread_id).values(score=Thread.score + delta)
-                .returning(Thread.score), execution_options=options).scalar_one()
+            thread_score = db.session.execute(_THREAD_SCORE, {"row_id": post.thread_id, "delta": delta}).scalar_one()
             set_committed_value(post.thread, "score", thread_score)
-        score = db.session.execute(
-            update(Post).where(Post.id == post.id).values(score=Post.score + delta).returning(Post.score),
-            execution_options=options).scalar_one()
+        score = db.session.execute(_POST_SCORE, {"row_id": post.id, "delta": delta}).scalar_one()
         set_committed_value(post, "score", score)
         vote_cast.send(post, voter=voter, value=value, previous=previous, at=now)
         effects.mark(post, voter, value, previous, now)  # reputation, points, badges, trust: after commit
     else:
         score = db.session.scalar(select(Post.score).where(Post.id == post.id))
     return score, value
+
+
+def _score_update(table):
+    return (update(table).where(table.c.id == bindparam("row_id"))
+            .values(score=table.c.score + bindparam("delta", type_=Integer)).returning(table.c.score))
+
+
+_THREAD_SCORE = _score_update(Thread.__table__)
+_POST_SCORE = _score_update(Post.__table__)
+_INSERTS: dict[str, object] = {}  # dialect name -> the guarded INSERT of a new vote, built once
+_COLUMNS = ("post_id", "member_id", "value", "created_at", "updated_at")
+
+
+def _guarded_insert(dialect: str):
+    """INSERT ... SELECT the new vote WHERE the voter's votes of the last 24 hours < limit ON CONFLICT DO NOTHING."""
+    statement = _INSERTS.get(dialect)
+    if statement is None:
+        table = Vote.__table__
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        used = (select(func.count()).select_from(table)
+                .where(table.c.member_id == bindparam("member_id"), table.c.created_at >= bindparam("since"))
+                .scalar_subquery())
+        source = select(*[bindparam(name, type_=table.c[name].type) for name in _COLUMNS]) \
+            .where(used < bindparam("allowance", type_=Integer))
+        statement = _INSERTS[dialect] = (insert(table).from_select(list(_COLUMNS), source)
+                                         .on_conflict_do_nothing(index_elements=["post_id", "member_id"])
+                                         .returning(table.c.id))
+    return statement
 
 
 def _lock_members(*member_ids) -> list[Member]:
@@ -152,14 +176,8 @@ def _insert_vote(voter, post: Post, value: int, now) -> bool:
     row = {"post_id": post.id, "member_id": voter.id, "value": value, "created_at": now, "updated_at": now}
     dialect = db.session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        used = (select(func.count()).select_from(Vote)
-                .where(Vote.member_id == voter.id, Vote.created_at >= now - timedelta(days=1)).scalar_subquery())
-        source = select(*[literal(row[name], Vote.__table__.c[name].type) for name in row]) \
-            .where(used < daily_limit(voter))
-        statement = (insert(Vote).from_select(list(row), source)
-                     .on_conflict_do_nothing(index_elements=["post_id", "member_id"]).returning(Vote.id))
-        return db.session.execute(statement).first() is not None
+        params = dict(row, since=now - timedelta(days=1), allowance=daily_limit(voter))
+        return db.session.execute(_guarded_insert(dialect), params).first() is not None
     if db.session.scalar(select(Vote.id).where(Vote.post_id == post.id, Vote.member_id == voter.id)) is None:
         _check_daily_limit(voter)
     try:  # other databases: let the unique constraint decide, inside a savepoint

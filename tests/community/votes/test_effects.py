@@ -10,13 +10,15 @@ from community.forum.models import Post
 from community.members.models import Member
 from community.registry import scheduled_jobs
 from community.reputation import services as ledger
+from community.reputation.badges import standing_upvotes
 from community.reputation.models import Badge, BadgeGrant, ReputationEntry, ReputationReason
 from community.rewards.models import PointsEntry
+from community.rewards.services import points_ledger_total
 from community.signals import vote_settled
 from community.trust.models import MemberStats
 from community.votes import effects
 from community.votes import services as votes
-from community.votes.models import VoteEffect
+from community.votes.models import Vote, VoteEffect
 from tests.concurrency import require_postgres, run_at_once
 
 R = ReputationReason
@@ -205,3 +207,73 @@ def test_members_voting_at_once_leave_exact_reputation_and_likes_after_the_drain
     assert sum(delta for delta, _reason, _actor in vote_entries(db, author)) == 30 * 2 * 10
     assert likes(db, author) == (0, 60)
     assert db.session.scalar(select(func.sum(Post.score)).where(Post.id.in_(post_ids))) == 60
+
+
+def test_a_batch_moves_reputation_and_points_once_per_member_and_the_columns_equal_their_ledgers(db, make, held):
+    # reputation and points are summed per member in a batch and written once before its commit
+    authors, voters = [make.member() for _ in range(2)], [make.member() for _ in range(4)]
+    thread = make.thread()
+    replies = [make.post(thread, author=author) for author in authors]
+    for voter in voters:
+        for reply in replies:
+            vote(db, voter, reply, 1)
+    vote(db, voters[0], replies[0], -1)  # changed: -10 and -2 for the first author
+    assert effects.drain() == 9
+    for author, reputation in zip(authors, (28, 40), strict=True):
+        row = member_row(db, author)
+        assert row.reputation == ledger.ledger_total(author.id) == reputation
+        assert row.points == points_ledger_total(author.id) == 40  # upvotes paid once; downvotes take none back
+
+
+def test_a_custom_reputation_badge_in_a_batch_is_granted_at_the_vote_that_reached_its_threshold(db, make, held):
+    # the badge's measure reads members.reputation in SQL: the batch's pending moves are written first
+    badge = Badge(slug="thirty", name="Thirty", icon="*", rule="reputation", threshold=30)
+    db.session.add(badge)
+    db.session.commit()
+    author, voters = make.member(), [make.member() for _ in range(4)]
+    thread = make.thread()
+    replies = [make.post(thread, author=author) for _ in range(4)]
+    for voter, reply in zip(voters, replies, strict=True):
+        vote(db, voter, reply, 1)
+    assert effects.drain() == 4
+    db.session.rollback()
+    grants = db.session.scalars(select(BadgeGrant.granted_at).where(BadgeGrant.member_id == author.id,
+                                                                    BadgeGrant.badge_id == badge.id)).all()
+    third = db.session.scalar(select(Vote.created_at).where(Vote.post_id == replies[2].id))
+    assert grants == [third]  # dated at the vote that reached 30 (a drain applies each vote at its time)
+    assert member_row(db, author).reputation == ledger.ledger_total(author.id)
+
+
+def test_a_batch_counts_standing_upvotes_through_retractions_and_grants_the_badge_at_the_tenth(db, make, held):
+    # one drain: nine upvotes, the first taken back and given again (still nine standing), then the tenth
+    author, voters = make.member(), [make.member() for _ in range(10)]
+    thread = make.thread()
+    first, second = make.post(thread, author=author), make.post(thread, author=author)
+    for voter in voters[:9]:
+        vote(db, voter, first, 1)
+    vote(db, voters[0], first, 0)
+    vote(db, voters[0], first, 1)
+    vote(db, voters[1], first, -1)
+    vote(db, voters[1], first, 1)
+    vote(db, voters[9], second, 1)
+    assert effects.drain() == 14
+    db.session.rollback()
+    grants = db.session.execute(select(BadgeGrant.post_id).join(Badge, Badge.id == BadgeGrant.badge_id).where(
+        BadgeGrant.member_id == author.id, Badge.slug == "upvoted-10")).all()
+    assert [post_id for post_id, in grants] == [second.id]
+    assert member_row(db, author).reputation == ledger.ledger_total(author.id) == 100
+    assert effects.drain() == 0
+    assert standing_upvotes(author.id) == 10
+
+
+def test_likes_move_for_voter_and_author_whichever_has_the_lower_id(db, make):
+    early, late = make.member(), make.member()  # early.id < late.id
+    thread = make.thread()
+    by_late, by_early = make.post(thread, author=late), make.post(thread, author=early)
+    vote(db, early, by_late, 1)
+    vote(db, late, by_early, 1)
+    vote(db, late, by_early, -1)  # no longer a like
+    vote(db, early, by_late, 0)
+    vote(db, early, by_late, 0)  # taken back twice: never below zero
+    vote(db, late, by_early, 1)
+    assert likes(db, early) == (0, 1) and likes(db, late) == (1, 0)
