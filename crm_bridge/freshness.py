@@ -7,8 +7,10 @@ daily scheduler job `crm.refresh-stages` (crm_bridge/jobs.py).
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import has_app_context
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.util import identity_key
 
@@ -17,6 +19,14 @@ from community.members.models import Member
 from .models import CrmProfile
 from .services import ensure_profile, refresh_stage
 from .timeline import TOUCHED
+
+
+@lru_cache(maxsize=1)
+def _profiles_statement():
+    """The profiles of the member ids `ids`, without their tags (built once per process: every commit that
+    touched a member runs it)."""
+    return (select(CrmProfile).options(lazyload(CrmProfile.tags))
+            .where(CrmProfile.member_id.in_(bindparam("ids", expanding=True))))
 
 
 def _refresh_touched(session: Session) -> None:
@@ -33,8 +43,7 @@ def _refresh_touched(session: Session) -> None:
     # every profile in one query, without its tags (the scores and stage never read them); ensure_profile
     # makes a missing one
     profiles = {profile.member_id: profile for profile in session.scalars(
-        select(CrmProfile).options(lazyload(CrmProfile.tags))
-        .where(CrmProfile.member_id.in_([member.id for member in members])))} if members else {}
+        _profiles_statement(), {"ids": [member.id for member in members]})} if members else {}
     for member in members:
         refresh_stage(profiles.get(member.id) or ensure_profile(member))
     session.info.pop(TOUCHED, None)  # what the refresh itself touched needs no second pass
