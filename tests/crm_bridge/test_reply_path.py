@@ -1,12 +1,15 @@
 """What the CRM does on a reply's path reads no more than it needs (issue 18), and writes the same rows."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import event, select
 
 from community.extensions import db as _db
 from community.forum import services as forum
 from community.forum.models import Thread
 from community.members.models import Member
+from crm_bridge import timeline
 from crm_bridge.models import CrmProfile, DailyActive, DailyMood, FeedbackItem, OutboxEvent, TimelineEvent
 
 
@@ -58,3 +61,15 @@ def test_a_reply_by_the_thread_author_leaves_the_feedback_item_unanswered(make):
         _db.session.commit()
         _db.session.refresh(item)
         assert item.first_reply_at is not None
+
+
+def test_a_profile_loaded_before_an_entry_reads_the_entry_counted(make):
+    member = make.member("lena")
+    _db.session.commit()
+    profile = _db.session.scalar(select(CrmProfile).where(CrmProfile.member_id == member.id))
+    before, active_before = profile.event_count, profile.last_active_at
+    timeline.record(member, "poll_ballot", at=active_before + timedelta(hours=1))
+    assert profile.event_count == before + 1  # the session's copy, not stale
+    assert profile.last_active_at == active_before + timedelta(hours=1)
+    timeline.record(member, "badge", at=active_before - timedelta(days=3), active=False)
+    assert profile.event_count == before + 2 and profile.last_active_at == active_before + timedelta(hours=1)
