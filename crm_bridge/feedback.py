@@ -65,7 +65,8 @@ def on_thread_created(thread, post=None, **_kw):
 
 def on_post_created(post, **_kw):
     thread = post.thread
-    if post.author is None or (thread.author is not None and post.author.id == thread.author.id):
+    # by ids: the thread's author row is not loaded for this (a wide members row per reply)
+    if post.author_id is None or post.author_id == thread.author_id:
         return
     if getattr(post, "is_whisper", False):
         return  # a staff whisper is invisible to the member: they are still waiting for the brand

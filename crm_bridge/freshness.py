@@ -7,8 +7,10 @@ daily scheduler job `crm.refresh-stages` (crm_bridge/jobs.py).
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import has_app_context
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.util import identity_key
 
@@ -18,6 +20,14 @@ from .models import CrmProfile
 from .scores import compute_many
 from .services import ensure_profile, refresh_stage
 from .timeline import TOUCHED
+
+
+@lru_cache(maxsize=1)
+def _profiles_statement():
+    """The profiles of the member ids `ids`, without their tags (built once per process: every commit that
+    touched a member runs it)."""
+    return (select(CrmProfile).options(lazyload(CrmProfile.tags))
+            .where(CrmProfile.member_id.in_(bindparam("ids", expanding=True))))
 
 
 def _refresh_touched(session: Session) -> None:
@@ -34,8 +44,7 @@ def _refresh_touched(session: Session) -> None:
     # every profile in one query, without its tags (the scores and stage never read them); ensure_profile
     # makes a missing one
     profiles = {profile.member_id: profile for profile in session.scalars(
-        select(CrmProfile).options(lazyload(CrmProfile.tags))
-        .where(CrmProfile.member_id.in_([member.id for member in members])))} if members else {}
+        _profiles_statement(), {"ids": [member.id for member in members]})} if members else {}
     profiles = [profiles.get(member.id) or ensure_profile(member) for member in members]
     scores = compute_many(profiles)  # two statements for all of them (a batch touches many)
     for profile in profiles:

@@ -14,13 +14,16 @@ posts. docs/webhooks.md lists the types and fields.
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, inspect, select
+from sqlalchemy.orm.util import identity_key
 
 from community import signals
 from community.dbtypes import utcnow
 from community.extensions import db
 from community.forum.models import Post
+from community.members.models import Member
 
 from .models import OutboxEvent
 from .subscribe import connect_all
@@ -55,7 +58,24 @@ def _thread(thread) -> dict | None:
     if thread is None:
         return None
     return {"id": thread.id, "title": thread.title, "url": f"/t/{thread.id}", "board": _board(thread.board),
-            "author": _member(thread.author), "tags": [t.name for t in (thread.tags or [])]}
+            "author": _author(thread), "tags": [t.name for t in (thread.tags or [])]}
+
+
+@lru_cache(maxsize=1)
+def _username_statement():
+    return select(Member.username).where(Member.id == bindparam("member_id"))
+
+
+def _author(thread) -> dict | None:
+    """The thread's author as `_member` names them. Their row is not loaded for it (a wide members row on every
+    reply's path) unless the session has it: a thread's author is seldom the one who writes in it."""
+    if "author" in inspect(thread).dict or thread.author_id is None:
+        return _member(thread.author)
+    known = db.session.identity_map.get(identity_key(Member, thread.author_id))
+    if known is not None:
+        return _member(known)
+    username = db.session.scalar(_username_statement(), {"member_id": thread.author_id})
+    return {"id": thread.author_id, "username": username} if username is not None else _member(thread.author)
 
 
 def _post(post, with_body: bool = True) -> dict | None:

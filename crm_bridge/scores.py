@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
+from sqlalchemy.sql.elements import BindParameter
 
 from community.dbtypes import utcnow
 from community.extensions import db
@@ -44,26 +46,49 @@ class Scores:
     risk: Score
 
 
+@lru_cache(maxsize=1)
+def _windows_statement():
+    """Timeline entries per (kind, 30-day window 0/1/2) over 90 days, by member id and the windows' starts
+    (built once per process: every reply and vote refreshes its members' scores)."""
+    window = case((TimelineEvent.occurred_at >= bindparam("since_30"), 0),
+                  (TimelineEvent.occurred_at >= bindparam("since_60"), 1), else_=2)
+    return (select(TimelineEvent.kind, window, func.count())
+            .where(TimelineEvent.member_id == bindparam("member_id"),
+                   TimelineEvent.occurred_at >= bindparam("since_90"))
+            .group_by(TimelineEvent.kind, window))
+
+
 def _windows(member_id: int) -> dict[tuple[str, int], int]:
     """Counts of timeline entries per (kind, 30-day window 0/1/2) over 90 days: one query."""
     now = utcnow()
-    window = case((TimelineEvent.occurred_at >= now - timedelta(days=30), 0),
-                  (TimelineEvent.occurred_at >= now - timedelta(days=60), 1), else_=2)
-    rows = db.session.execute(select(TimelineEvent.kind, window, func.count())
-                              .where(TimelineEvent.member_id == member_id,
-                                     TimelineEvent.occurred_at >= now - timedelta(days=90))
-                              .group_by(TimelineEvent.kind, window)).all()
+    rows = db.session.execute(_windows_statement(), {
+        "member_id": member_id, "since_30": now - timedelta(days=30), "since_60": now - timedelta(days=60),
+        "since_90": now - timedelta(days=90)}).all()
     return {(kind, int(w)): count for kind, w, count in rows}
+
+
+@lru_cache(maxsize=1)
+def _counts_statement():
+    """The four other counts, each a scalar subquery, in one statement (built once per process), by member
+    id, the 90-day start and the response target's start."""
+    member_id = bindparam("member_id")
+    return select(_upvotes(member_id), _replies_to_others(member_id), _negative_streak(member_id),
+                  _waiting_complaints(member_id))
 
 
 def compute(profile: CrmProfile) -> Scores:
     member_id = profile.member_id
     counts = _windows(member_id)
     # the four other counts in one statement (each a scalar subquery): one round trip, not four
-    others = db.session.execute(select(
-        _upvotes(member_id), _replies_to_others(member_id), _negative_streak(member_id),
-        _waiting_complaints(member_id))).one()
+    others = db.session.execute(_counts_statement(), {"member_id": member_id, **_since()}).one()
     return _scores(profile, counts, *others)
+
+
+def _since() -> dict:
+    """The bound starts of the four other counts: 90 days ago, and the response target's start."""
+    now = utcnow()
+    return {"since_90": now - timedelta(days=90),
+            "target": now - timedelta(hours=current_app.config.get("CRM_RESPONSE_TARGET_HOURS", 24))}
 
 
 def compute_many(profiles) -> dict[int, Scores]:
@@ -89,7 +114,7 @@ def compute_many(profiles) -> dict[int, Scores]:
     member = CrmProfile.member_id  # one row per member: the profiles' own table carries the ids
     others = {row[0]: row[1:] for row in db.session.execute(
         select(member, _upvotes(member), _replies_to_others(member), _negative_streak(member),
-               _waiting_complaints(member)).where(member.in_(ids)))}
+               _waiting_complaints(member)).where(member.in_(ids)), _since())}
     return {profile.member_id: _scores(profile, counts[profile.member_id], *others[profile.member_id])
             if profile.member_id in others else compute(profile) for profile in profiles}
 
@@ -139,37 +164,38 @@ def _scores(profile: CrmProfile, counts: dict, upvotes: int, helping: int, negat
     return Scores(engagement, advocacy, risk)
 
 
-# Each count below is a scalar subquery; compute() asks them together in one statement. `member_id` is a
-# member's id, or a column of the enclosing query (compute_many), to which the subquery is then correlated.
+# Each count below is a scalar subquery; compute() asks them together in one statement, with `since_90` (90 days
+# ago) and `target` (the response target's start) bound. `member_id` is a bound parameter (compute, built once),
+# or a column of the enclosing query (compute_many), to which the subquery is then correlated.
 
-def _upvotes(member_id: int):
+def _upvotes(member_id):
     """Upvotes received in 90 days."""
     return select(func.count()).where(
         TimelineEvent.member_id == member_id, TimelineEvent.kind == "vote_received",
-        TimelineEvent.occurred_at >= utcnow() - timedelta(days=90),
+        TimelineEvent.occurred_at >= bindparam("since_90"),
         TimelineEvent.data["value"].as_integer() > 0).scalar_subquery()
 
 
-def _replies_to_others(member_id: int):
+def _replies_to_others(member_id):
     """Replies in other members' threads in 90 days."""
     return select(func.count()).select_from(Post).join(Thread, Thread.id == Post.thread_id).where(
         Post.author_id == member_id, Post.number > 1, Thread.author_id != member_id, Post.deleted_at.is_(None),
-        Post.created_at >= utcnow() - timedelta(days=90)).scalar_subquery()
+        Post.created_at >= bindparam("since_90")).scalar_subquery()
 
 
-def _negative_streak(member_id: int):
+def _negative_streak(member_id):
     """How many of the member's last five scored posts read negative."""
     last = select(PostSentiment.label).where(PostSentiment.member_id == member_id) \
         .order_by(PostSentiment.created_at.desc()).limit(5)
-    if not isinstance(member_id, int):  # the profiles' column (compute_many): the derived table refers to it
+    if not isinstance(member_id, int | BindParameter):  # the profiles' column (compute_many): correlated
         last = last.correlate(CrmProfile)
     last = last.subquery()
     return select(func.count()).select_from(last).where(last.c.label == "negative").scalar_subquery()
 
 
-def _waiting_complaints(member_id: int):
+def _waiting_complaints(member_id):
     """Open complaints and bug reports past the response target."""
-    target = utcnow() - timedelta(hours=current_app.config.get("CRM_RESPONSE_TARGET_HOURS", 24))
+    target = bindparam("target")
     return select(func.count()).select_from(FeedbackItem).where(
         FeedbackItem.member_id == member_id, FeedbackItem.kind.in_((FeedbackKind.complaint, FeedbackKind.bug)),
         FeedbackItem.status == FeedbackStatus.open, FeedbackItem.created_at < target).scalar_subquery()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, insert, update
+from sqlalchemy import bindparam, case, insert, inspect, update
 
 from community import signals
 from community.dbtypes import utcnow
@@ -58,17 +58,38 @@ def record(member, kind: str, *, at: datetime | None = None, thread=None, post=N
                           thread=thread if thread is not None else getattr(post, "thread", None),
                           post=post, actor=actor, excerpt=text, data={k: v for k, v in data.items() if v is not None})
     db.session.add(event)
-    values = {"event_count": CrmProfile.event_count + 1}
-    if active:
-        values["last_active_at"] = case(
-            (CrmProfile.last_active_at.is_(None) | (CrmProfile.last_active_at < at), at),
-            else_=CrmProfile.last_active_at)
     if member.id is not None:
         touch(member.id)
-        db.session.execute(update(CrmProfile).where(CrmProfile.member_id == member.id).values(**values))
+        db.session.execute(_PROFILE_COUNTED[active], {"whose": member.id, "at": at})
+        _expire_loaded_profile(member.id)
         if active and kind in rollups.ACTIVE_KINDS:
             rollups.mark_active(member.id, at)
     return event
+
+
+def _profile_counted(active: bool):
+    """The UPDATE of a member's profile for one more entry (built once per form): if `active`, their last active
+    time moves forward to `at`, never back. ORM-enabled, so the session flushes first (a profile added in this
+    transaction is there to update), without the ORM's synchronisation (`_expire_loaded_profile` does it). The
+    parameters are not named after columns (SQLAlchemy keeps those names for the SET clause)."""
+    values = {"event_count": CrmProfile.event_count + 1}
+    if active:
+        at = bindparam("at", type_=CrmProfile.last_active_at.type)
+        values["last_active_at"] = case((CrmProfile.last_active_at.is_(None) | (CrmProfile.last_active_at < at), at),
+                                        else_=CrmProfile.last_active_at)
+    return (update(CrmProfile).where(CrmProfile.member_id == bindparam("whose")).values(**values)
+            .execution_options(synchronize_session=False))
+
+
+_PROFILE_COUNTED = {False: _profile_counted(False), True: _profile_counted(True)}
+
+
+def _expire_loaded_profile(member_id: int) -> None:
+    """A profile of `member_id` this session holds reads the two updated columns afresh (the ORM's synchronisation
+    of an UPDATE would evaluate its criteria in Python, where a bound parameter has no value)."""
+    for obj in db.session.identity_map.values():
+        if isinstance(obj, CrmProfile) and inspect(obj).dict.get("member_id") == member_id:
+            db.session.expire(obj, ["event_count", "last_active_at"])
 
 
 def touch(member_id: int) -> None:
