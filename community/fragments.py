@@ -177,33 +177,38 @@ def post_rights(post: Post, thread: Thread | None, user=None) -> tuple:
     return rights
 
 
+# The page's `my_vote`, `post_reactions` and `bookmark_of` for all its posts at once (the same queries and values:
+# one call each per page; asked per post, their request-context lookups were a tenth of the keys).
+_PAGE_HELPERS = ("my_votes_of_page", "post_reactions_of_page", "bookmarks_of_page")
+
+
 def _helpers(context) -> tuple:
-    """The page's `my_vote`, `post_reactions` and `bookmark_of` template helpers (None when an area is off): once."""
-    return tuple(helper if callable(helper) else None for helper in
-                 (context.resolve_or_missing(name) for name in ("my_vote", "post_reactions", "bookmark_of")))
+    """{post id: value} of each of `_PAGE_HELPERS` for the page's posts (None when its area is off): once."""
+    return tuple(helper(context) if callable(helper) else None for helper in
+                 (context.resolve_or_missing(name) for name in _PAGE_HELPERS))
 
 
-def _reader_state(context, post: Post, user, thread, helpers, signed_in: bool) -> tuple:
+def _reader_state(post: Post, user, thread, helpers, signed_in: bool) -> tuple:
     """The reader's rights on `post` and their own vote, reaction and bookmark on it."""
     rights = post_rights(post, thread, user)
     mine = ()
     if signed_in and not post.is_deleted:
-        my_vote, post_reactions, bookmark_of = helpers
-        mine = (my_vote(context, post) if my_vote is not None else None,
-                post_reactions(context, post).mine if post_reactions is not None else None,
-                bool(bookmark_of(context, post=post)) if bookmark_of is not None else None)
+        votes, reactions, bookmarks = helpers
+        mine = (votes[post.id] if votes is not None else None,
+                reactions[post.id].mine if reactions is not None else None,
+                bool(bookmarks[post.id]) if bookmarks is not None else None)
     return rights, post.author_id is not None and post.author_id == getattr(user, "id", None), mine
 
 
-def _content_state(context, post: Post, user, thread, post_reactions) -> tuple:
+def _content_state(post: Post, user, thread, reactions) -> tuple:
     """The post as the database has it now, with what the page shows beside it."""
     reply_to = post.reply_to
     replied = None
     if reply_to is not None:
         replied = (reply_to.id, reply_to.number, reply_to.is_deleted, reply_to.is_public,
                    post_rights(reply_to, thread, user)[_CAN_VIEW], _member_state(reply_to.author))
-    counts = (tuple(sorted(post_reactions(context, post).counts.items()))
-              if post_reactions is not None and not post.is_deleted else ())
+    counts = (tuple(sorted(reactions[post.id].counts.items()))
+              if reactions is not None and not post.is_deleted else ())
     return (_columns(post, _POST_COLUMNS), _member_state(post.author), replied, counts)
 
 
@@ -245,15 +250,18 @@ def _keys(context, posts: list[Post]) -> dict[int, str]:
     page = _page_state(context)
     # the accepted answer first: loaded before the group badges, its author's badges come with the page's
     opening = {post.id: _opening_state(context, post) for post in posts}
-    page = repr(page)  # once, not once per post
+    # the page's part of every digest once, not once per post (its repr was a tenth of the keys)
+    page = hashlib.blake2b(repr(page).encode(), digest_size=20)
     user, thread, helpers = _reader(), context.get("thread"), _helpers(context)
     signed_in = user.is_authenticated
     keys = {}
     for post in posts:
-        parts = (page, _content_state(context, post, user, thread, helpers[1]), opening[post.id],
-                 _reader_state(context, post, user, thread, helpers, signed_in),
+        parts = (_content_state(post, user, thread, helpers[1]), opening[post.id],
+                 _reader_state(post, user, thread, helpers, signed_in),
                  tuple(generations[key] for key in _generation_keys(post)))
-        keys[post.id] = "frag:post:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+        digest = page.copy()
+        digest.update(repr(parts).encode())
+        keys[post.id] = "frag:post:" + digest.hexdigest()
     return keys
 
 

@@ -547,13 +547,31 @@ def public_post_clause():
 
 def visible_post_clause(member):
     """SQL: the posts `member` may read in threads they can see (search, lists of posts, the API)."""
+    shape = visible_post_shape(member)
+    return true() if shape is None else _visible_post_clause(*shape, getattr(member, "id", None))
+
+
+def visible_post_shape(member) -> tuple | None:
+    """What `visible_post_clause(member)` is built from besides the member's id: whether they see whispers and
+    are signed in (None: a moderator, who sees every post). Statements built once per shape bind `member_id`."""
     if is_moderator(member):
-        return true()
+        return None
+    return can_see_whispers(member), _signed_in(member)
+
+
+@lru_cache(maxsize=8)
+def visible_post_bound_clause(whispers: bool, signed_in: bool):
+    """SQL: `visible_post_clause` of a member of this shape (`visible_post_shape`), their id bound as `member_id`:
+    built once per shape and process (every thread page a member reads asks it)."""
+    return _visible_post_clause(whispers, signed_in, bindparam("member_id"))
+
+
+def _visible_post_clause(whispers: bool, signed_in: bool, member_id):
     clause = public_post_clause()
-    if can_see_whispers(member):
+    if whispers:
         clause = or_(clause, and_(Post.is_whisper.is_(True), Post.deleted_at.is_(None), Post.hidden_at.is_(None)))
-    if _signed_in(member):
-        clause = or_(clause, and_(Post.author_id == member.id, Post.deleted_at.is_(None)))
+    if signed_in:
+        clause = or_(clause, and_(Post.author_id == member_id, Post.deleted_at.is_(None)))
     return clause
 
 

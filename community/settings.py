@@ -47,6 +47,10 @@ class SiteSetting(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
 
 
+# Every stored setting: built once (every request reads the settings once).
+_STORED_SELECT = select(SiteSetting.key, SiteSetting.value)
+
+
 @dataclass(frozen=True)
 class Declared:
     """One setting: its key, default and type, the choices it may take, and an extra check."""
@@ -92,12 +96,12 @@ def _stored() -> dict[str, Any]:
     block = _block.get()
     if block is not None:
         if "stored" not in block:
-            block["stored"] = dict(db.session.execute(select(SiteSetting.key, SiteSetting.value)).all())
+            block["stored"] = dict(db.session.execute(_STORED_SELECT).all())
         return block["stored"]
     # Kept for one request only: a worker or command holding one app context for hours reads afresh.
     cached = g.get("site_settings") if has_request_context() else None
     if cached is None:
-        cached = dict(db.session.execute(select(SiteSetting.key, SiteSetting.value)).all())
+        cached = dict(db.session.execute(_STORED_SELECT).all())
         if has_request_context():
             g.site_settings = cached
     return cached

@@ -9,6 +9,7 @@ with `paged` (the API into its JSON 404).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from math import ceil
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
@@ -176,6 +177,12 @@ def refused(exc, back: str):
     return redirect(back)
 
 
+@lru_cache(maxsize=32)
+def _header_counts_select(counts: tuple):
+    """One statement of the header's counts (each built once per process and kind of member): built once too."""
+    return select(*(count.scalar_subquery() for count in counts))
+
+
 def header_count(name: str) -> int:
     """The signed-in member's number `name` for the page header (`registry.register_header_count`).
 
@@ -190,7 +197,7 @@ def header_count(name: str) -> int:
         if name not in wanted:
             return 0
         try:
-            row = db.session.execute(select(*(build(member).scalar_subquery() for build in wanted.values())),
+            row = db.session.execute(_header_counts_select(tuple(build(member) for build in wanted.values())),
                                      {"member_id": member.id}).one()
         except SQLAlchemyError:
             db.session.rollback()

@@ -27,4 +27,5 @@ def init_app(app: Flask) -> None:
     register_template_slot(app, "thread_before_posts", "community/bookmarks/_script.html", order=40)
     register_template_slot(app, "header_extra", "community/bookmarks/_header.html", order=5)
     app.add_template_global(views.bookmark_of, "bookmark_of")
+    app.add_template_global(views.bookmarks_of_page, "bookmarks_of_page")
     register_scheduled_job(app, "bookmarks.reminders", services.send_due_reminders, every=timedelta(minutes=5))

@@ -167,3 +167,20 @@ def bookmark_of(context, thread=None, post=None) -> int | None:
         known.update({f"thread:{i}": found.get(f"thread:{i}") for i in thread_ids})
         known.update({f"post:{i}": found.get(f"post:{i}") for i in post_ids})
     return known.get(key)
+
+
+@pass_context
+def bookmarks_of_page(context) -> dict[int, int | None]:
+    """Template helper: {post id: `bookmark_of(post=...)`} for every post of the page (`posts`), same one query.
+
+    For the fragment keys (community/fragments.py): one call per page, not one per post.
+    """
+    items = getattr(context.get("posts"), "items", None)
+    items = [item for item in items if hasattr(item, "id")] if isinstance(items, (list, tuple)) else []
+    if not items or not current_user.is_authenticated:
+        return {}
+    known = g.setdefault("bookmarks_known", {})
+    for item in items:
+        if f"post:{item.id}" not in known:
+            bookmark_of(context, post=item)  # the first loads the whole page's (and the thread's)
+    return {item.id: known[f"post:{item.id}"] for item in items}

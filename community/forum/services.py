@@ -24,13 +24,14 @@ from ..permissions import (
     can_reply,
     can_start_thread,
     can_whisper,
-    is_moderator,
     public_post_clause,
     public_thread_clause,
     readable_board_bound_clause,
     readable_board_clause,
     readable_board_shape,
+    visible_post_bound_clause,
     visible_post_clause,
+    visible_post_shape,
 )
 from ..signals import post_created, post_deleted, post_edited, thread_created, thread_deleted
 from ..web import Page, page_count, paginate
@@ -377,6 +378,17 @@ def _page_of_posts():
             .order_by(Post.number))
 
 
+@lru_cache(maxsize=8)
+def _page_of_posts_shown(whispers: bool, signed_in: bool):
+    """`_page_of_posts` with the highest number a reader of this `visible_post_shape` is shown in the whole thread
+    (uncorrelated, read along with the page's rows); built once per shape and process (`member_id` bound)."""
+    shown = or_(and_(Post.is_whisper.is_(False), Post.pending.is_(False)),
+                visible_post_bound_clause(whispers, signed_in))
+    last_shown = (select(func.coalesce(func.max(Post.number), 0))
+                  .where(Post.thread_id == bindparam("thread_id"), shown).correlate(None).scalar_subquery())
+    return _page_of_posts().add_columns(last_shown)
+
+
 def thread_posts(thread: Thread, page: int, member=None) -> Page:
     """Return one page of a thread's posts with their authors, in one query.
 
@@ -385,17 +397,14 @@ def thread_posts(thread: Thread, page: int, member=None) -> Page:
     """
     per_page = current_app.config["POSTS_PER_PAGE"]
     total = thread.post_seq
-    last_shown = None
-    if member is not None and not is_moderator(member):
-        shown = or_(and_(Post.is_whisper.is_(False), Post.pending.is_(False)), visible_post_clause(member))
-        # Uncorrelated: the highest number shown in the whole thread, read along with the page's rows.
-        last_shown = (select(func.coalesce(func.max(Post.number), 0)).where(Post.thread_id == thread.id, shown)
-                      .correlate(None).scalar_subquery())
-    else:
+    shape = None if member is None else visible_post_shape(member)  # None: every post is shown
+    if shape is None:
         page_count(total, per_page, page)
-    query = _page_of_posts() if last_shown is None else _page_of_posts().add_columns(last_shown)
+    query = _page_of_posts() if shape is None else _page_of_posts_shown(*shape)
     params = {"thread_id": thread.id, "after": (page - 1) * per_page, "upto": page * per_page}
-    if last_shown is None:
+    if shape is not None and shape[1]:
+        params["member_id"] = member.id
+    if shape is None:
         rows = db.session.scalars(query, params).unique().all()
     else:
         found = db.session.execute(query, params).unique().all()
@@ -403,6 +412,7 @@ def thread_posts(thread: Thread, page: int, member=None) -> Page:
         if found:
             total = found[0][1]
         else:  # an empty page (or one past the end): ask for the last post shown on its own
+            shown = or_(and_(Post.is_whisper.is_(False), Post.pending.is_(False)), visible_post_clause(member))
             total = db.session.scalar(select(func.max(Post.number)).where(Post.thread_id == thread.id, shown)) or 0
     pages = page_count(total, per_page, page)
     for post in rows:  # every post on the page belongs to this thread: spare a query each

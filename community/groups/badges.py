@@ -4,12 +4,22 @@ Kept apart from `services` so that `community.render` (which `community.web` imp
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import g, has_app_context
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..extensions import db
 from ..members.models import Member
 from .models import Group, GroupMember
+
+
+@lru_cache(maxsize=1)
+def _badges_select():
+    """SQL: the badge groups of the members `member_ids`; built once per process (every page with posts asks)."""
+    return (select(GroupMember.member_id, Group).join(Group, Group.id == GroupMember.group_id)
+            .where(Group.show_badge.is_(True), GroupMember.member_id.in_(bindparam("member_ids", expanding=True)))
+            .order_by(Group.name_key))
 
 
 def name_badges(member) -> list[Group]:
@@ -31,9 +41,7 @@ def name_badges(member) -> list[Group]:
             chunk = ids[start:start + 500]
             for i in chunk:
                 cache[i] = []
-            rows = db.session.execute(
-                select(GroupMember.member_id, Group).join(Group, Group.id == GroupMember.group_id)
-                .where(Group.show_badge.is_(True), GroupMember.member_id.in_(chunk)).order_by(Group.name_key))
+            rows = db.session.execute(_badges_select(), {"member_ids": chunk})
             for owner, group in rows:
                 cache[owner].append(group)
     return cache[member_id]

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
@@ -183,10 +184,15 @@ def close_poll(actor: Member, poll: Poll, now: datetime | None = None) -> Poll:
 
 # ---- reading -------------------------------------------------------------------------------
 
+@lru_cache(maxsize=1)
+def _thread_poll_select():
+    """SQL: the poll of `thread_id` with its options; built once per process (every thread page asks)."""
+    return select(Poll).where(Poll.thread_id == bindparam("thread_id")).options(joinedload(Poll.options))
+
+
 def thread_poll(thread: Thread) -> Poll | None:
     """Return the thread's poll with its options, in one query."""
-    return db.session.scalars(select(Poll).where(Poll.thread_id == thread.id)
-                              .options(joinedload(Poll.options))).unique().one_or_none()
+    return db.session.scalars(_thread_poll_select(), {"thread_id": thread.id}).unique().one_or_none()
 
 
 def my_choices(member, poll: Poll) -> set[int] | None:

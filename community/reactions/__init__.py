@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
     register_template_slot(app, "post_after_body", "community/reactions/_bar.html", order=50)
     register_template_slot(app, "thread_before_posts", "community/reactions/_script.html", order=30)
     app.add_template_global(views.post_reactions, "post_reactions")
+    app.add_template_global(views.post_reactions_of_page, "post_reactions_of_page")
     app.add_template_global(views.reaction_kinds, "reaction_kinds")
     app.jinja_env.globals["reaction_all_kinds"] = KINDS
     add_section(Section("reactions", _l("Reactions"), "reactions.admin", permissions.can_manage_gamification,

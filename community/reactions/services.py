@@ -11,9 +11,10 @@ number of reaction rows. Reputation follows through `reaction_added` / `reaction
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -163,6 +164,15 @@ def _ordered(rows) -> dict[int, dict[str, int]]:
             for post_id, kinds in found.items()}
 
 
+@lru_cache(maxsize=1)
+def _page_reactions_select():
+    """SQL: the count rows of `post_ids` with `member_id`'s own reaction; built once per process (every thread page)."""
+    return (select(ReactionCount.post_id, ReactionCount.kind, ReactionCount.n, Reaction.id)
+            .outerjoin(Reaction, and_(Reaction.post_id == ReactionCount.post_id, Reaction.kind == ReactionCount.kind,
+                                      Reaction.member_id == bindparam("member_id")))
+            .where(ReactionCount.post_id.in_(bindparam("post_ids", expanding=True)), ReactionCount.n > 0))
+
+
 def page_reactions(member, post_ids) -> dict[int, PostReactions]:
     """Return every post's counts and `member`'s own reaction, for a whole page, in one query.
 
@@ -173,11 +183,7 @@ def page_reactions(member, post_ids) -> dict[int, PostReactions]:
     if not post_ids:
         return {}
     member_id = member.id if getattr(member, "is_authenticated", False) else -1
-    rows = db.session.execute(
-        select(ReactionCount.post_id, ReactionCount.kind, ReactionCount.n, Reaction.id)
-        .outerjoin(Reaction, and_(Reaction.post_id == ReactionCount.post_id, Reaction.kind == ReactionCount.kind,
-                                  Reaction.member_id == member_id))
-        .where(ReactionCount.post_id.in_(post_ids), ReactionCount.n > 0)).all()
+    rows = db.session.execute(_page_reactions_select(), {"member_id": member_id, "post_ids": post_ids}).all()
     counts = _ordered([(post_id, kind, n) for post_id, kind, n, _mine in rows])
     mine = {post_id: kind for post_id, kind, _n, reaction_id in rows if reaction_id is not None}
     return {post_id: PostReactions(counts=counts.get(post_id, {}), mine=mine.get(post_id)) for post_id in post_ids}

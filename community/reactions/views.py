@@ -73,6 +73,23 @@ def post_reactions(context, post) -> services.PostReactions:
     return known[post.id]
 
 
+@pass_context
+def post_reactions_of_page(context) -> dict[int, services.PostReactions]:
+    """Template helper: {post id: `post_reactions`} for every post of the page (`posts`), with the same one query.
+
+    For the fragment keys (community/fragments.py): one call per page, not one per post.
+    """
+    items = getattr(context.get("posts"), "items", None)
+    items = [item for item in items if hasattr(item, "id")] if isinstance(items, (list, tuple)) else []
+    if not items:
+        return {}
+    known = g.setdefault("post_reactions", {})
+    for item in items:
+        if item.id not in known:
+            post_reactions(context, item)  # the first loads the whole page's
+    return {item.id: known[item.id] for item in items}
+
+
 # ---- admins ----------------------------------------------------------------------------------
 
 @bp.route("/admin/reactions", methods=["GET", "POST"])

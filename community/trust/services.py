@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from flask import current_app, g, has_request_context
 from flask_babel import lazy_gettext as _l
@@ -300,6 +301,13 @@ def record_visit(member: Member, day: date | None = None) -> bool:
     return True
 
 
+@lru_cache(maxsize=1)
+def _read_so_far_select():
+    """SQL: how far `member_id` has read `thread_id`; built once per process (every signed-in thread page asks)."""
+    return select(ThreadRead.last_read_number).where(ThreadRead.member_id == bindparam("member_id"),
+                                                     ThreadRead.thread_id == bindparam("thread_id"))
+
+
 def record_read(member: Member, thread_id: int, last_number: int) -> int:
     """Record that the member was shown a thread up to post `last_number`; return how many posts were new.
 
@@ -313,8 +321,7 @@ def record_read(member: Member, thread_id: int, last_number: int) -> int:
     seen = g.__dict__.setdefault("_thread_reads", {}) if has_request_context() else {}
     known = seen.get((member.id, thread_id))
     if known is None:
-        known = db.session.scalar(select(ThreadRead.last_read_number).where(
-            ThreadRead.member_id == member.id, ThreadRead.thread_id == thread_id)) or 0
+        known = db.session.scalar(_read_so_far_select(), {"member_id": member.id, "thread_id": thread_id}) or 0
     seen[(member.id, thread_id)] = max(known, last_number)
     if known >= last_number:
         return 0

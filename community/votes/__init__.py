@@ -30,6 +30,7 @@ def init_app(app) -> None:
     register_thread_sort(app, "top", Thread.score.desc(), since=rankings.period_start,
                          periods=tuple(rankings.TOP_PERIODS))
     app.jinja_env.globals["my_vote"] = views.my_vote
+    app.jinja_env.globals["my_votes_of_page"] = views.my_votes_of_page
     # A vote's reputation, points, badges and trust likes are applied right after its commit; this job
     # applies what a crash or a failed drain left behind (and runs when the scheduler starts).
     register_scheduled_job(app, "votes.apply-effects", effects.apply_pending, every=timedelta(minutes=1))

@@ -17,6 +17,7 @@ the same order, everything later about those members happens one vote at a time.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -199,13 +200,19 @@ def _check_daily_limit(voter) -> None:
                                   "change or take back a vote; new votes are possible again tomorrow.", n=limit))
 
 
+@lru_cache(maxsize=1)
+def _my_votes_select():
+    """SQL: `member_id`'s votes on the posts `post_ids`; built once per process (every signed-in thread page asks)."""
+    return select(Vote.post_id, Vote.value).where(Vote.member_id == bindparam("member_id"),
+                                                  Vote.post_id.in_(bindparam("post_ids", expanding=True)))
+
+
 def my_votes(member, post_ids) -> dict[int, int]:
     """Return {post id: 1 or -1} for `member`'s votes on these posts, in one query."""
     post_ids = list(post_ids)
     if not post_ids or not getattr(member, "is_authenticated", False):
         return {}
-    rows = db.session.execute(select(Vote.post_id, Vote.value)
-                              .where(Vote.member_id == member.id, Vote.post_id.in_(post_ids)))
+    rows = db.session.execute(_my_votes_select(), {"member_id": member.id, "post_ids": post_ids})
     return {post_id: value for post_id, value in rows}
 
 

@@ -60,3 +60,20 @@ def my_vote(context, post) -> int:
         found = services.my_votes(current_user, ids)
         known.update({post_id: found.get(post_id, 0) for post_id in ids})
     return known[post.id]
+
+
+@pass_context
+def my_votes_of_page(context) -> dict[int, int]:
+    """Template helper: {post id: `my_vote`} for every post of the page (`posts`), with the same one query.
+
+    For the fragment keys (community/fragments.py): one call per page, not one per post.
+    """
+    items = getattr(context.get("posts"), "items", None)
+    items = [item for item in items if hasattr(item, "id")] if isinstance(items, (list, tuple)) else []
+    if not items or not current_user.is_authenticated:
+        return {}
+    known = g.setdefault("my_votes", {})
+    for item in items:
+        if item.id not in known:
+            my_vote(context, item)  # the first loads the whole page's
+    return {item.id: known[item.id] for item in items}

@@ -132,3 +132,30 @@ def test_see_source_follows_view_post_and_view_thread(make, role):
     post.is_whisper = True
     assert can.can_see_source(actor, post=post) is (role in {"moderator", "staff", "admin"})
     db.session.rollback()
+
+
+@pytest.mark.parametrize("who", ["guest", "member", "author", "staff", "moderator"])
+def test_the_bound_visible_post_clause_selects_what_visible_post_clause_selects(make, who):
+    """A thread page's statement is built once per `visible_post_shape` with the reader's id bound: same posts."""
+    author, moderator = make.member(), make.member(role=Role.moderator)
+    thread = make.thread()
+    plain, own = make.post(thread), make.post(thread, author=author)
+    hidden, own_pending, deleted = make.post(thread), make.post(thread, author=author), make.post(thread)
+    whisper = make.post(thread, author=moderator)
+    whisper.is_whisper = True
+    own_pending.pending = True
+    hidden.hidden_at = deleted.deleted_at = utcnow()
+    db.session.commit()
+    member = {"guest": AnonymousUserMixin(), "member": make.member(), "author": author,
+              "staff": make.member(role=Role.staff), "moderator": moderator}[who]
+    expected = set(db.session.scalars(select(Post.id).where(Post.thread_id == thread.id,
+                                                            can.visible_post_clause(member))))
+    shape = can.visible_post_shape(member)
+    if shape is None:
+        assert who == "moderator" and {plain.id, hidden.id, deleted.id, whisper.id, own_pending.id} <= expected
+        return
+    bound = set(db.session.scalars(select(Post.id).where(Post.thread_id == thread.id,
+                                                         can.visible_post_bound_clause(*shape)),
+                                   {"member_id": getattr(member, "id", None)}))
+    assert bound == expected and plain.id in bound and hidden.id not in bound and deleted.id not in bound
+    assert (own.id in bound and own_pending.id in bound) == (who == "author")

@@ -6,6 +6,7 @@ bookmark, and every event that changes how a post looks shows on the next read.
 """
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -373,3 +374,53 @@ def test_rights_asked_once_per_kind_of_post_are_the_rights_of_each_post(app, mak
             expected = tuple(getattr(permissions, name)(reader, post) for name in fragments.POST_PREDICATES)
             assert fragments.post_rights(post, thread) == expected, (who, post.number)
         assert len(g._fragment_rights) < len(posts)  # asked per kind, not per post
+
+
+_PAGE_AND_POST = (
+    "{% set v = my_votes_of_page() %}{% set r = post_reactions_of_page() %}{% set b = bookmarks_of_page() %}"
+    "{% for p in posts.items %}{{ p.id }}|{{ v.get(p.id, '-') }}|{{ r[p.id].mine }}|{{ r[p.id].counts|dictsort }}|"
+    "{{ b.get(p.id, '-') }}|{{ my_vote(p) }}|{{ post_reactions(p).mine }}|{{ post_reactions(p).counts|dictsort }}|"
+    "{{ bookmark_of(post=p) }}\n{% endfor %}")
+
+
+@pytest.mark.parametrize("who", ["reader", "other", "guest"])
+def test_the_keys_page_helpers_answer_what_the_per_post_helpers_answer(app, db, make, world, count_queries, who):
+    """The fragment keys read the reader's votes, reactions and bookmarks for the whole page at once: the same."""
+    from flask import render_template_string  # noqa: PLC0415
+
+    from community.bookmarks import services as bookmarks  # noqa: PLC0415
+
+    thread, reader = world["thread"], world["reader"]
+    extra = [make.post(thread) for _ in range(3)]
+    db.session.commit()
+    posts = forum.thread_posts(thread, 1, None).items
+    votes.cast_vote(reader, world["post"], 1)
+    votes.cast_vote(reader, extra[0], -1)
+    votes.cast_vote(world["other"], extra[1], 1)
+    reactions.react(reader, world["post"], "like")
+    reactions.react(world["other"], world["post"], "like")
+    reactions.react(world["other"], extra[2], "thanks")
+    bookmarks.add_bookmark(reader, post=extra[1])
+    bookmarks.add_bookmark(world["other"], post=extra[2])
+    db.session.commit()
+    member = {"reader": reader, "other": world["other"], "guest": None}[who]
+    with app.test_request_context():
+        if member is not None:
+            login_user(member)
+        page = forum.thread_posts(thread, 1, None)
+        with count_queries() as statements:
+            lines = render_template_string(_PAGE_AND_POST, posts=page, thread=thread).strip().splitlines()
+    assert len(lines) == len(posts) >= 5
+    # one statement each for the whole page (votes, reactions, bookmarks; a guest's reactions only), then none
+    assert len(statements) == (3 if member is not None else 1), statements
+    by_id = {int(line.split("|")[0]): html.unescape(line).split("|")[1:] for line in lines}
+    for post_id, (vote, mine, counts, bookmark, vote1, mine1, counts1, bookmark1) in by_id.items():
+        assert (mine, counts) == (mine1, counts1)
+        if member is None:  # a guest has no vote or bookmark of their own to key on
+            assert (vote, bookmark, vote1, bookmark1) == ("-", "-", "0", "None")
+        else:
+            assert vote == vote1 and bookmark == bookmark1, post_id
+    if who == "reader":
+        assert by_id[world["post"].id][:2] == ["1", "like"] and by_id[extra[0].id][0] == "-1"
+        assert by_id[extra[1].id][3] not in ("-", "None") and by_id[extra[2].id][3] == "None"
+    assert by_id[world["post"].id][2] == "[('like', 2)]" and by_id[extra[2].id][2] == "[('thanks', 1)]"
