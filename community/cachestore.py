@@ -32,15 +32,24 @@ class CacheUnavailable(RuntimeError):
 
 
 class MemoryStore:
-    """An LRU of at most `entries` values in this process, plus never-expiring counters."""
+    """An LRU of at most `entries` values and `max_bytes` bytes of values in this process (the least recently
+    used dropped first; the bytes bound keeps a process's memory predictable whatever the size of a page or a
+    post), plus never-expiring counters."""
 
     shared = False
 
-    def __init__(self, entries: int = 4096):
+    def __init__(self, entries: int = 4096, max_bytes: int | None = None):
         self.entries = entries
+        self.max_bytes = max_bytes
+        self.bytes = 0  # the values' total size
         self._values: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._counters: dict[str, int] = {}
         self._lock = threading.Lock()
+
+    def _drop(self, key: str) -> None:
+        entry = self._values.pop(key, None)
+        if entry is not None:
+            self.bytes -= len(entry[1])
 
     def get(self, key: str) -> bytes | None:
         with self._lock:
@@ -48,7 +57,7 @@ class MemoryStore:
             if entry is None:
                 return None
             if entry[0] < time.monotonic():
-                del self._values[key]
+                self._drop(key)
                 return None
             self._values.move_to_end(key)
             return entry[1]
@@ -58,18 +67,22 @@ class MemoryStore:
 
     def set(self, key: str, value: bytes, seconds: float) -> None:
         with self._lock:
+            self._drop(key)
+            if self.max_bytes is not None and len(value) > self.max_bytes:
+                return  # larger than the whole store: not kept
             self._values[key] = (time.monotonic() + seconds, value)
-            self._values.move_to_end(key)
-            while len(self._values) > self.entries:
-                self._values.popitem(last=False)
+            self.bytes += len(value)
+            while len(self._values) > self.entries or (self.max_bytes is not None and self.bytes > self.max_bytes):
+                self._drop(next(iter(self._values)))
 
     def delete(self, key: str) -> None:
         with self._lock:
-            self._values.pop(key, None)
+            self._drop(key)
 
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
+            self.bytes = 0
 
     def incr(self, key: str) -> int:
         with self._lock:
@@ -148,7 +161,7 @@ def make_store(app):
     """The store for `app`'s configuration: Redis when REDIS_URL is set, else this process's memory."""
     if app.config.get("REDIS_URL"):
         return RedisStore(app.config["REDIS_URL"], prefix=app.config.get("CACHE_KEY_PREFIX", "community:cache:"))
-    return MemoryStore(app.config.get("CACHE_ENTRIES", 4096))
+    return MemoryStore(app.config.get("CACHE_ENTRIES", 4096), app.config.get("CACHE_MAX_BYTES", 32 * 2**20))
 
 
 def init_app(app) -> None:

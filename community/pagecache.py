@@ -18,7 +18,8 @@ What keeps it correct:
   generation); any other, such as a member renaming themselves, bumps all pages. Signals that change
   nothing shown are listed in `NOT_INVALIDATING`; a test holds that each signal of
   `community.signals` is in one list or the other. A stored page whose generation is behind is a miss.
-- **Bounded**: at most `PAGE_CACHE_ENTRIES` pages per process (least recently used dropped first), or
+- **Bounded**: at most `PAGE_CACHE_ENTRIES` pages and `PAGE_CACHE_MAX_BYTES` (64 MiB) per process (least
+  recently used dropped first), or
   Redis's own memory policy when shared.
 
 **Shared between processes and hosts** when `REDIS_URL` is set: the pages and their generations live
@@ -82,9 +83,9 @@ class PageCache:
 
     EVERYTHING = "page:gen:all"
 
-    def __init__(self, entries: int = 512, store=None):
+    def __init__(self, entries: int = 512, store=None, max_bytes: int | None = None):
         self.entries = entries
-        self.store = store if store is not None else cachestore.MemoryStore(entries)
+        self.store = store if store is not None else cachestore.MemoryStore(entries, max_bytes)
 
     @staticmethod
     def _thread_key(thread_id: int) -> str:
@@ -180,13 +181,15 @@ def _thread_ids(sender, kwargs) -> set[int] | None:
 def make_cache(app) -> PageCache:
     """The app's page cache: in the shared store when it is shared (Redis), else in its own bounded LRU."""
     shared = cachestore.store(app)
-    return PageCache(app.config["PAGE_CACHE_ENTRIES"], store=shared if shared.shared else None)
+    return PageCache(app.config["PAGE_CACHE_ENTRIES"], store=shared if shared.shared else None,
+                     max_bytes=app.config["PAGE_CACHE_MAX_BYTES"])
 
 
 def init_app(app) -> None:
     # off under the test client unless a test turns it on: tests change rows behind the services' back
     app.config.setdefault("PAGE_CACHE_SECONDS", 0 if app.testing else 10)
     app.config.setdefault("PAGE_CACHE_ENTRIES", 512)
+    app.config.setdefault("PAGE_CACHE_MAX_BYTES", 64 * 2**20)
     app.extensions["community.pagecache"] = make_cache(app)
 
     def csrf_token():

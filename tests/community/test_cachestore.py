@@ -4,6 +4,7 @@ import time
 import pytest
 import redis
 
+from community import cachestore, pagecache
 from community.cachestore import CacheUnavailable, MemoryStore, RedisStore
 
 
@@ -79,3 +80,29 @@ def test_an_unreachable_redis_is_a_miss_and_a_failed_bump_is_reported():
     dead.set("a", b"x", 1)  # dropped, no exception
     with pytest.raises(CacheUnavailable):
         dead.incr("g")
+
+
+def test_memory_store_keeps_its_values_under_a_bound_in_bytes():
+    """Fragments and pages differ in size: the store drops the least recently used until the bytes fit."""
+    store = MemoryStore(entries=100, max_bytes=10)
+    store.set("a", b"1234", 10)
+    store.set("b", b"1234", 10)
+    store.get("a")
+    store.set("c", b"1234", 10)  # 12 bytes: "b", the least recently used, goes
+    assert store.get("b") is None and store.get("a") == b"1234" and store.get("c") == b"1234"
+    assert store.bytes == 8
+    store.set("a", b"123456", 10)  # a value replaced counts once
+    assert store.bytes == 10 and store.get("c") == b"1234"
+    store.set("huge", b"x" * 11, 10)  # larger than the whole store: not kept, nothing dropped for it
+    assert store.get("huge") is None and store.get("a") == b"123456" and store.bytes == 10
+    store.delete("a")
+    assert store.bytes == 4
+    store.clear()
+    assert store.bytes == 0 and store.get("c") is None
+
+
+def test_the_app_store_and_the_page_cache_are_bounded_in_bytes(app):
+    if cachestore.store(app).shared:
+        pytest.skip("a shared (Redis) store is bounded by Redis's own memory policy")
+    assert cachestore.store(app).max_bytes == app.config.get("CACHE_MAX_BYTES", 32 * 2**20)
+    assert pagecache.make_cache(app).store.max_bytes == app.config["PAGE_CACHE_MAX_BYTES"]
