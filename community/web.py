@@ -95,6 +95,13 @@ def paged(fn, *args, **kwargs):
         abort_with(404, _("There is no such page."))
 
 
+def page_posts(context) -> list:
+    """The items of the page's `posts` (a Page in a template's context) that have an id: what a template helper
+    that answers for the whole page at once (the fragment keys' `*_of_page`) goes over."""
+    items = getattr(context.get("posts"), "items", None)
+    return [item for item in items if hasattr(item, "id")] if isinstance(items, (list, tuple)) else []
+
+
 def page_of_post(post: Post) -> int:
     """Return the thread page on which `post` is shown."""
     return (post.number - 1) // current_app.config["POSTS_PER_PAGE"] + 1

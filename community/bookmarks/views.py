@@ -15,7 +15,7 @@ from ..extensions import db, limiter
 from ..forum.models import Post, Thread
 from ..pages import wants_json
 from ..permissions import can_bookmark
-from ..web import MAX_ID, page_arg, paged, post_url, refused
+from ..web import MAX_ID, page_arg, page_posts, paged, post_url, refused
 from . import services
 from .models import Bookmark
 
@@ -175,8 +175,7 @@ def bookmarks_of_page(context) -> dict[int, int | None]:
 
     For the fragment keys (community/fragments.py): one call per page, not one per post.
     """
-    items = getattr(context.get("posts"), "items", None)
-    items = [item for item in items if hasattr(item, "id")] if isinstance(items, (list, tuple)) else []
+    items = page_posts(context)
     if not items or not current_user.is_authenticated:
         return {}
     known = g.setdefault("bookmarks_known", {})

@@ -10,7 +10,7 @@ from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..pages import error_response, wants_json
 from ..permissions import can_view_post
-from ..web import load_post, post_url
+from ..web import load_post, page_posts, post_url
 from . import services
 
 bp = Blueprint("votes", __name__)
@@ -68,8 +68,7 @@ def my_votes_of_page(context) -> dict[int, int]:
 
     For the fragment keys (community/fragments.py): one call per page, not one per post.
     """
-    items = getattr(context.get("posts"), "items", None)
-    items = [item for item in items if hasattr(item, "id")] if isinstance(items, (list, tuple)) else []
+    items = page_posts(context)
     if not items or not current_user.is_authenticated:
         return {}
     known = g.setdefault("my_votes", {})
