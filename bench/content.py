@@ -6,6 +6,7 @@ renders the same text from memory), so both pages carry the same words.
 from __future__ import annotations
 
 import random
+import re
 
 MEMBERS = [
     # (username, display name, staff?)
@@ -86,3 +87,14 @@ def author_of(number: int) -> int:
     if number % 7 == 0:
         return len(MEMBERS) - 1
     return (number * 3) % (len(MEMBERS) - 1)
+
+
+def signed_in_client(app, login: str, password: str, page: str):
+    """A Flask test client signed in as `login` through the real login form, and a CSRF token read from `page`
+    (the in-process benches' member: profile_votes.py, replies_app.py, replies_ab.py)."""
+    client = app.test_client()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    answer = client.post("/login", data={"csrf_token": token, "login": login, "password": password})
+    assert answer.status_code == 302, answer.status_code
+    page_html = client.get(page).get_data(as_text=True)
+    return client, re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page_html).group(1)

@@ -17,12 +17,12 @@ import argparse
 import datetime as dt
 import json
 import os
-import re
 import statistics
 import sys
 import time
 from pathlib import Path
 
+from content import signed_in_client
 from votes import app_environment, recreate_database, run
 
 BENCH = Path(__file__).resolve().parent
@@ -68,14 +68,7 @@ def main() -> int:
 
     clients = []
     for name in seeded["voters"]:
-        client = app.test_client()
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        response = client.post("/login", data={"csrf_token": token, "login": name, "password": PASSWORD})
-        assert response.status_code == 302, response.status_code
-        page = client.get(f"/t/{seeded['thread_id']}").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        clients.append((client, token))
+        clients.append(signed_in_client(app, name, PASSWORD, f"/t/{seeded['thread_id']}"))
 
     def vote(client, token, post_id, value) -> None:
         response = client.post(f"/p/{post_id}/vote", data={"csrf_token": token, "value": str(value)},

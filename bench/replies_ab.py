@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import random
-import re
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,8 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from content import signed_in_client
 
 BENCH = Path(__file__).resolve().parent
 PASSWORD = "bench-replier-password-1"
@@ -55,13 +56,7 @@ def worker() -> None:  # runs inside a tree (PYTHONPATH = the tree)
     bodies = json.loads(Path(os.environ["AB_BODIES"]).read_text())
     clients = []
     for username in names:
-        client = app.test_client()
-        page = client.get("/login").get_data(as_text=True)
-        csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        answer = client.post("/login", data={"csrf_token": csrf, "login": username, "password": PASSWORD})
-        assert answer.status_code == 302, answer.status_code
-        page = client.get(f"/t/{thread_ids[0]}/reply").get_data(as_text=True)
-        clients.append((client, re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)))
+        clients.append(signed_in_client(app, username, PASSWORD, f"/t/{thread_ids[0]}/reply"))
     made = [0]
 
     def one() -> None:

@@ -16,7 +16,6 @@ import cProfile
 import json
 import os
 import pstats
-import re
 import statistics
 import sys
 import threading
@@ -25,6 +24,7 @@ import time
 import bleach.sanitizer
 import blinker
 import markdown_it
+from content import signed_in_client
 from sqlalchemy import select
 from whoosh.query import Term
 
@@ -231,14 +231,7 @@ def profile(replies: int, bodies_file: str, top: int) -> dict:
     http_timers, http_cpu = Timers(), []
     clients = []
     for member_id in member_ids[:4]:
-        client = app.test_client()
-        username = names[member_id]
-        page = client.get("/login").get_data(as_text=True)
-        csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        answer = client.post("/login", data={"csrf_token": csrf, "login": username, "password": PASSWORD})
-        assert answer.status_code == 302, answer.status_code
-        page = client.get(f"/t/{thread_ids[0]}/reply").get_data(as_text=True)
-        clients.append((client, re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)))
+        clients.append(signed_in_client(app, names[member_id], PASSWORD, f"/t/{thread_ids[0]}/reply"))
     for k in range(replies):
         client, csrf = clients[k % len(clients)]
         body = bodies[k % len(bodies)] + f"\n\nhttp{k:04d}x{int(time.time()) % 100000}"

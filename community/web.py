@@ -102,6 +102,19 @@ def page_posts(context) -> list:
     return [item for item in items if hasattr(item, "id")] if isinstance(items, (list, tuple)) else []
 
 
+def of_page(context, known_name: str, ask, key=lambda item: item.id) -> dict:
+    """{post id: answer} for every post of the page, read from the request's dict `g.<known_name>` that the per-post
+    helper `ask(item)` fills for the whole page at its first call (one query per page, not per post)."""
+    items = page_posts(context)
+    if not items:
+        return {}
+    known = g.setdefault(known_name, {})
+    for item in items:
+        if key(item) not in known:
+            ask(item)
+    return {item.id: known[key(item)] for item in items}
+
+
 def page_of_post(post: Post) -> int:
     """Return the thread page on which `post` is shown."""
     return (post.number - 1) // current_app.config["POSTS_PER_PAGE"] + 1

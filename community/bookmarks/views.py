@@ -15,7 +15,7 @@ from ..extensions import db, limiter
 from ..forum.models import Post, Thread
 from ..pages import wants_json
 from ..permissions import can_bookmark
-from ..web import MAX_ID, page_arg, page_posts, paged, post_url, refused
+from ..web import MAX_ID, of_page, page_arg, paged, post_url, refused
 from . import services
 from .models import Bookmark
 
@@ -175,11 +175,7 @@ def bookmarks_of_page(context) -> dict[int, int | None]:
 
     For the fragment keys (community/fragments.py): one call per page, not one per post.
     """
-    items = page_posts(context)
-    if not items or not current_user.is_authenticated:
+    if not current_user.is_authenticated:
         return {}
-    known = g.setdefault("bookmarks_known", {})
-    for item in items:
-        if f"post:{item.id}" not in known:
-            bookmark_of(context, post=item)  # the first loads the whole page's (and the thread's)
-    return {item.id: known[f"post:{item.id}"] for item in items}
+    return of_page(context, "bookmarks_known", lambda item: bookmark_of(context, post=item),
+                   key=lambda item: f"post:{item.id}")

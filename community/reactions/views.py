@@ -13,7 +13,7 @@ from ..extensions import db, limiter
 from ..forms import submit
 from ..pages import error_response, wants_json
 from ..permissions import can_manage_gamification, can_view_post
-from ..web import load_post, page_arg, page_posts, paged, post_url, refused
+from ..web import load_post, of_page, page_arg, paged, post_url, refused
 from . import services
 from .forms import ReactionSettingsForm
 from .kinds import KINDS, enabled_kinds
@@ -79,14 +79,7 @@ def post_reactions_of_page(context) -> dict[int, services.PostReactions]:
 
     For the fragment keys (community/fragments.py): one call per page, not one per post.
     """
-    items = page_posts(context)
-    if not items:
-        return {}
-    known = g.setdefault("post_reactions", {})
-    for item in items:
-        if item.id not in known:
-            post_reactions(context, item)  # the first loads the whole page's
-    return {item.id: known[item.id] for item in items}
+    return of_page(context, "post_reactions", lambda item: post_reactions(context, item))
 
 
 # ---- admins ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from ..errors import ServiceError
 from ..extensions import db, limiter
 from ..pages import error_response, wants_json
 from ..permissions import can_view_post
-from ..web import load_post, page_posts, post_url
+from ..web import load_post, of_page, post_url
 from . import services
 
 bp = Blueprint("votes", __name__)
@@ -68,11 +68,6 @@ def my_votes_of_page(context) -> dict[int, int]:
 
     For the fragment keys (community/fragments.py): one call per page, not one per post.
     """
-    items = page_posts(context)
-    if not items or not current_user.is_authenticated:
+    if not current_user.is_authenticated:
         return {}
-    known = g.setdefault("my_votes", {})
-    for item in items:
-        if item.id not in known:
-            my_vote(context, item)  # the first loads the whole page's
-    return {item.id: known[item.id] for item in items}
+    return of_page(context, "my_votes", lambda item: my_vote(context, item))
