@@ -131,8 +131,13 @@ def segment_members(segment: Segment):
     return members_query(segment.filters or {})
 
 
+def _count_of(segment: Segment):
+    """The select of how many members `segment` holds now (one builder for `segment_count` and `segment_counts`)."""
+    return select(func.count()).select_from(segment_members(segment).subquery())
+
+
 def segment_count(segment: Segment) -> int:
-    return db.session.scalar(select(func.count()).select_from(segment_members(segment).subquery())) or 0
+    return db.session.scalar(_count_of(segment)) or 0
 
 
 def segment_counts(segments: list[Segment]) -> dict[int, tuple[int, int]]:
@@ -142,7 +147,7 @@ def segment_counts(segments: list[Segment]) -> dict[int, tuple[int, int]]:
         return {}
     columns = []
     for segment in segments:
-        columns.append(select(func.count()).select_from(segment_members(segment).subquery()).scalar_subquery())
+        columns.append(_count_of(segment).scalar_subquery())
         columns.append(select(func.count()).select_from(
             reachable_query(segment).with_only_columns(Member.id).order_by(None).subquery()).scalar_subquery())
     row = db.session.execute(select(*columns)).one()
