@@ -149,6 +149,18 @@ class Server:
                 pids.append(int(entry.name))
         return sum(float(int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK") for f in map(_stat, pids) if f)
 
+    def cpu_of_other_threads(self) -> float:
+        """Return the CPU time used so far by the workers' threads other than their main (request) thread: the
+        search index writer, the vote effects drain (threads that ended are not counted)."""
+        tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and _stat(int(entry.name))[1:2] == [str(self.proc.pid)]:
+                for task in Path(f"/proc/{entry.name}/task").iterdir():
+                    if task.name != entry.name:
+                        f = _stat_of(task / "stat")
+                        total += float(int(f[11]) + int(f[12])) / tick if f else 0.0
+        return total
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -161,8 +173,12 @@ class Server:
 
 
 def _stat(pid: int) -> list[str]:
+    return _stat_of(Path(f"/proc/{pid}/stat"))
+
+
+def _stat_of(path: Path) -> list[str]:
     try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
+        raw = path.read_text()
     except OSError:
         return []
     return raw[raw.rindex(")") + 2:].split()  # the fields after "(comm)"
@@ -290,6 +306,7 @@ def run_voters(port: int, seeded: dict, seed_value: int, server: Server, databas
     barrier.wait()
     pg_before = postgres_cpu(database_url)
     started, cpu, load = time.perf_counter(), server.cpu_seconds(), os.getloadavg()[0]
+    other = server.cpu_of_other_threads()
     for thread in threads:
         thread.join()
     finished = max(done) if any(done) else time.perf_counter()
@@ -304,6 +321,7 @@ def run_voters(port: int, seeded: dict, seed_value: int, server: Server, databas
     flat = sorted(x for per in latencies for x in per)
     return {"seconds": finished - started, "latencies": flat, "failures": failures,
             "server_cpu_seconds": server.cpu_seconds() - cpu, "postgres_cpu_seconds": pg_cpu,
+            "server_cpu_seconds_other_threads": server.cpu_of_other_threads() - other,
             "effects_pending": pending, "effects_wait_seconds": round(waited, 2), "load_at_start": load,
             "load_at_end": os.getloadavg()[0]}
 
@@ -356,6 +374,8 @@ def summarise(outcome: dict, counts: dict) -> dict:
         "votes_per_second": round(len(lat) / outcome["seconds"], 1) if outcome["seconds"] else None,
         "server_cpu_ms_per_vote": round(outcome["server_cpu_seconds"] * 1000 / len(lat), 2) if lat else None,
         "postgres_cpu_ms_per_vote": round(outcome["postgres_cpu_seconds"] * 1000 / len(lat), 2) if lat else None,
+        "server_cpu_ms_per_vote_other_threads":
+            round(outcome["server_cpu_seconds_other_threads"] * 1000 / len(lat), 2) if lat else None,
         "effects_pending_after": outcome["effects_pending"], "effects_wait_seconds": outcome["effects_wait_seconds"],
         "latency_ms": {"p50": round(percentile(lat, 50) * 1000, 1), "p95": round(percentile(lat, 95) * 1000, 1),
                        "p99": round(percentile(lat, 99) * 1000, 1),
@@ -371,7 +391,8 @@ def show(label: str, summary: dict) -> None:
     lat = summary["latency_ms"]
     print(f"{label:8s} {summary['votes_answered']} votes in {summary['seconds']:.2f}s: {summary['votes_per_second']} "
           f"votes/s; latency p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms; server CPU "
-          f"{summary['server_cpu_ms_per_vote']} ms/vote, PostgreSQL {summary['postgres_cpu_ms_per_vote']} ms/vote; "
+          f"{summary['server_cpu_ms_per_vote']} ms/vote ({summary['server_cpu_ms_per_vote_other_threads']} in "
+          f"threads other than the workers' main ones), PostgreSQL {summary['postgres_cpu_ms_per_vote']} ms/vote; "
           f"effects applied {summary['effects_wait_seconds']}s after the last answer, "
           f"{summary['effects_pending_after']} pending; load {summary['load_1min'][0]} -> {summary['load_1min'][1]}; "
           f"{summary['check']['vote_rows']} vote rows, scores total {summary['check']['score_total']} "

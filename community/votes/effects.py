@@ -31,6 +31,7 @@ commit), the markers themselves chosen FOR UPDATE SKIP LOCKED; SQLite lets one w
 """
 from __future__ import annotations
 
+import atexit
 import contextvars
 import logging
 import os
@@ -102,11 +103,11 @@ def _drain_after_commit(app) -> None:
     contextvars.Context().run(_drain_in_app, app)
 
 
-def _drain_in_app(app) -> bool:
+def _drain_in_app(app, look_again: bool = True) -> bool:
     """Drain in a new app context; return whether it ran to the end (False: another process held the lock)."""
     try:
         with app.app_context():
-            return _drain(BATCH)[1]
+            return _drain(BATCH, look_again)[1]
     except Exception:  # the vote is committed; its markers wait for the next drain or the scheduled job
         log.exception("applying vote effects after commit failed")
         return True
@@ -117,8 +118,9 @@ class _Drainer:
 
     One per app and process (a forked worker starts its own). A wake during a drain makes it drain again, and a
     drain that found another process draining tries again `delay` later (that one's last look may have missed
-    a marker committed just before it let go); the markers are durable, so a process that ends with markers
-    pending leaves them to the next drain anywhere or to the scheduled job.
+    a marker committed just before it let go). A process that exits normally while woken (a CLI command that
+    voted, a worker told to stop) drains first; one that dies leaves its markers, which are durable, to the
+    next drain anywhere or to the scheduled job.
     """
 
     _lock = threading.Lock()
@@ -128,6 +130,7 @@ class _Drainer:
         self.wake = threading.Event()
         self.thread = threading.Thread(target=self._run, name="vote-effects-drain", daemon=True)
         self.thread.start()
+        atexit.register(self._at_exit)
 
     @classmethod
     def of(cls, app, delay: float) -> _Drainer:
@@ -144,8 +147,14 @@ class _Drainer:
             self.wake.wait()
             time.sleep(self.delay)  # the votes of the next `delay` seconds join this batch
             self.wake.clear()
-            if not contextvars.Context().run(_drain_in_app, self.app):
+            # No last look for markers committed during the drain: their votes woke this thread (or another
+            # process's) again, and their batch is the next window's, not a batch of one or two right away.
+            if not contextvars.Context().run(_drain_in_app, self.app, False):
                 self.wake.set()
+
+    def _at_exit(self) -> None:
+        if self.wake.is_set() and self.pid == os.getpid():
+            contextvars.Context().run(_drain_in_app, self.app)
 
 
 def drain(limit: int = BATCH) -> int:
@@ -156,8 +165,11 @@ def drain(limit: int = BATCH) -> int:
     return _drain(limit)[0]
 
 
-def _drain(limit: int) -> tuple[int, bool]:
-    """Drain as `drain` does; return (how many applied, whether it ran to the end rather than met the lock)."""
+def _drain(limit: int, look_again: bool = True) -> tuple[int, bool]:
+    """Drain as `drain` does; return (how many applied, whether it ran to the end rather than met the lock).
+
+    Without `look_again`, a batch of fewer than `limit` markers ends it (the drain thread's way).
+    """
     done = 0
     while True:
         try:
@@ -168,7 +180,7 @@ def _drain(limit: int) -> tuple[int, bool]:
         if applied is None:
             return done, False
         done += applied
-        if applied < limit and db.session.scalar(select(VoteEffect.id).limit(1)) is None:
+        if applied < limit and (not look_again or db.session.scalar(select(VoteEffect.id).limit(1)) is None):
             db.session.commit()
             return done, True
 
