@@ -149,6 +149,18 @@ class Server:
                 pids.append(int(entry.name))
         return sum(float(int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK") for f in map(_stat, pids) if f)
 
+    def cpu_of_other_threads(self) -> float:
+        """Return the CPU time used so far by the workers' threads other than their main (request) thread: the
+        search index writer, the vote effects drain (threads that ended are not counted)."""
+        tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and _stat(int(entry.name))[1:2] == [str(self.proc.pid)]:
+                for task in Path(f"/proc/{entry.name}/task").iterdir():
+                    if task.name != entry.name:
+                        f = _stat_of(task / "stat")
+                        total += float(int(f[11]) + int(f[12])) / tick if f else 0.0
+        return total
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -161,8 +173,12 @@ class Server:
 
 
 def _stat(pid: int) -> list[str]:
+    return _stat_of(Path(f"/proc/{pid}/stat"))
+
+
+def _stat_of(path: Path) -> list[str]:
     try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
+        raw = path.read_text()
     except OSError:
         return []
     return raw[raw.rindex(")") + 2:].split()  # the fields after "(comm)"
@@ -219,8 +235,31 @@ def _csrf(page: str, where: str) -> str:
     return match.group(1)
 
 
-def run_voters(port: int, seeded: dict, seed_value: int, server: Server, ceiling: bool = False) -> dict:
-    """Sign the voters in (the app's login form, or the ceiling's one-line login), release them together, time it."""
+def postgres_cpu(database_url: str) -> dict[int, float]:
+    """Return {backend pid: CPU seconds so far} of the PostgreSQL backends connected to this database."""
+    url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(url) as conn:
+        pids = [pid for (pid,) in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                               "AND pid <> pg_backend_pid()")]
+    tick = os.sysconf("SC_CLK_TCK")
+    return {pid: float(int(f[11]) + int(f[12])) / tick for pid, f in ((pid, _stat(pid)) for pid in pids) if f}
+
+
+def pending_effects(database_url: str) -> int:
+    """Return how many votes' lagging effects (vote_effects markers) are still to be applied."""
+    url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM vote_effects").fetchone()[0]
+
+
+def run_voters(port: int, seeded: dict, seed_value: int, server: Server, database_url: str,
+               ceiling: bool = False) -> dict:
+    """Sign the voters in (the app's login form, or the ceiling's one-line login), release them together, time it.
+
+    The server's CPU is read once every vote's lagging effects are applied too (a tree that drains them later,
+    in a batch, pays for them inside the measurement); PostgreSQL's CPU is its backends' for this database
+    (those connected at the start and the end; a backend that came and went between is missed).
+    """
     voters, post_ids, thread_id = seeded["voters"], seeded["post_ids"], seeded["thread_id"]
     browsers = [Browser(port) for _ in voters]
     tokens: list[str | None] = [None] * len(voters)
@@ -265,13 +304,25 @@ def run_voters(port: int, seeded: dict, seed_value: int, server: Server, ceiling
     for thread in threads:
         thread.start()
     barrier.wait()
+    pg_before = postgres_cpu(database_url)
     started, cpu, load = time.perf_counter(), server.cpu_seconds(), os.getloadavg()[0]
+    other = server.cpu_of_other_threads()
     for thread in threads:
         thread.join()
     finished = max(done) if any(done) else time.perf_counter()
+    pending, waited = 0, 0.0
+    if not ceiling:  # the votes' lagging effects, if the tree applies them after the answer (up to 30 s)
+        while (pending := pending_effects(database_url)) and waited < 30:
+            time.sleep(0.05)
+            waited += 0.05
+        time.sleep(0.1)  # the drain's commit is visible before its process has finished the drain's last look
+    pg_after = postgres_cpu(database_url)
+    pg_cpu = sum(max(0.0, after - pg_before.get(pid, 0.0)) for pid, after in pg_after.items())
     flat = sorted(x for per in latencies for x in per)
     return {"seconds": finished - started, "latencies": flat, "failures": failures,
-            "server_cpu_seconds": server.cpu_seconds() - cpu, "load_at_start": load,
+            "server_cpu_seconds": server.cpu_seconds() - cpu, "postgres_cpu_seconds": pg_cpu,
+            "server_cpu_seconds_other_threads": server.cpu_of_other_threads() - other,
+            "effects_pending": pending, "effects_wait_seconds": round(waited, 2), "load_at_start": load,
             "load_at_end": os.getloadavg()[0]}
 
 
@@ -322,12 +373,17 @@ def summarise(outcome: dict, counts: dict) -> dict:
         "votes_answered": len(lat), "seconds": round(outcome["seconds"], 3),
         "votes_per_second": round(len(lat) / outcome["seconds"], 1) if outcome["seconds"] else None,
         "server_cpu_ms_per_vote": round(outcome["server_cpu_seconds"] * 1000 / len(lat), 2) if lat else None,
+        "postgres_cpu_ms_per_vote": round(outcome["postgres_cpu_seconds"] * 1000 / len(lat), 2) if lat else None,
+        "server_cpu_ms_per_vote_other_threads":
+            round(outcome["server_cpu_seconds_other_threads"] * 1000 / len(lat), 2) if lat else None,
+        "effects_pending_after": outcome["effects_pending"], "effects_wait_seconds": outcome["effects_wait_seconds"],
         "latency_ms": {"p50": round(percentile(lat, 50) * 1000, 1), "p95": round(percentile(lat, 95) * 1000, 1),
                        "p99": round(percentile(lat, 99) * 1000, 1),
                        "mean": round(statistics.fmean(lat) * 1000, 1) if lat else None},
         "load_1min": [round(outcome["load_at_start"], 2), round(outcome["load_at_end"], 2)],
         "check": counts, "failures": outcome["failures"][:20], "failure_count": len(outcome["failures"]),
-        "ok": not outcome["failures"] and not counts["problems"] and len(lat) == counts["expected_votes"],
+        "ok": not outcome["failures"] and not counts["problems"] and len(lat) == counts["expected_votes"]
+        and not outcome["effects_pending"],
     }
 
 
@@ -335,7 +391,10 @@ def show(label: str, summary: dict) -> None:
     lat = summary["latency_ms"]
     print(f"{label:8s} {summary['votes_answered']} votes in {summary['seconds']:.2f}s: {summary['votes_per_second']} "
           f"votes/s; latency p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms; server CPU "
-          f"{summary['server_cpu_ms_per_vote']} ms/vote; load {summary['load_1min'][0]} -> {summary['load_1min'][1]}; "
+          f"{summary['server_cpu_ms_per_vote']} ms/vote ({summary['server_cpu_ms_per_vote_other_threads']} in "
+          f"threads other than the workers' main ones), PostgreSQL {summary['postgres_cpu_ms_per_vote']} ms/vote; "
+          f"effects applied {summary['effects_wait_seconds']}s after the last answer, "
+          f"{summary['effects_pending_after']} pending; load {summary['load_1min'][0]} -> {summary['load_1min'][1]}; "
           f"{summary['check']['vote_rows']} vote rows, scores total {summary['check']['score_total']} "
           f"(expected {summary['check']['expected_votes']}) {'OK' if summary['ok'] else 'FAILED'}", flush=True)
 
@@ -387,7 +446,7 @@ def main() -> int:
                 print(f"--- {target}: {args.voters} voters signing in, then voting at once on {args.posts} posts "
                       f"(gunicorn {args.workers} {args.worker_class} workers x {server.threads_per_worker} threads)",
                       flush=True)
-                outcome = run_voters(server.port, seeded, args.seed + n, server, ceiling=ceiling)
+                outcome = run_voters(server.port, seeded, args.seed + n, server, database_url, ceiling=ceiling)
             finally:
                 server.stop()
             summary = summarise(outcome, check_counts(database_url, seeded, ceiling=ceiling))

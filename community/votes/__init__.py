@@ -21,6 +21,10 @@ def init_app(app) -> None:
     # gravity lets threads sink faster; a reply counts for half an upvote by default.
     app.config.setdefault("HOT_GRAVITY", 1.8)
     app.config.setdefault("HOT_REPLY_WEIGHT", 0.5)
+    # Seconds between a vote's commit and the drain of its lagging effects (reputation, points, badges, trust
+    # likes) by the process's drain thread, which batches every vote committed meanwhile; 0 drains right after
+    # each commit in the request's thread (tests: effects visible as the response arrives).
+    app.config.setdefault("VOTE_EFFECTS_DELAY", 0.0 if app.testing else 0.2)
 
     app.register_blueprint(views.bp)
     register_template_slot(app, "post_actions", "community/votes/_buttons.html", order=10)

@@ -9,7 +9,11 @@ points, upvote and custom badges, trust likes and levels) is `vote_settled`'s su
 - right after the vote commits, in the same process: once the committing session has ended its transaction
   and given its connection back to the pool (`after_transaction_end`; a session cannot run SQL in its
   commit hook, and holding two connections per request would drain the pool under many threads), in a
-  fresh app context with a session of its own;
+  fresh app context with a session of its own. With `VOTE_EFFECTS_DELAY` > 0 (seconds; the default
+  outside tests) the commit only wakes the process's drain thread, which drains that long after the first
+  vote that woke it, so every vote committed meanwhile (by any process) goes in one batch: a batch's
+  fixed part (lock, claim, posts, members, settings, CRM scores, commit) is paid once for many votes, not
+  for every one or two, and the request answers without the drain's work in it;
 - by the scheduler job `votes.apply-effects` (every minute, and at the scheduler's start), which picks up
   what a crash or a failed drain left behind.
 
@@ -27,8 +31,12 @@ commit), the markers themselves chosen FOR UPDATE SKIP LOCKED; SQLite lets one w
 """
 from __future__ import annotations
 
+import atexit
 import contextvars
 import logging
+import os
+import threading
+import time
 
 from flask import current_app
 from sqlalchemy import delete, event, insert, select, text
@@ -86,23 +94,81 @@ def _ended(session, transaction) -> None:
 
 
 def _drain_after_commit(app) -> None:
+    delay = app.config.get("VOTE_EFFECTS_DELAY") or 0
+    if delay > 0:
+        _Drainer.of(app, delay).wake.set()
+        return
     # An empty context: no request (like the scheduler's drain), so nothing in it reloads the signed-in member or
     # reads the request; a new app context, so a new scoped session on the connection the vote just gave back.
     contextvars.Context().run(_drain_in_app, app)
 
 
-def _drain_in_app(app) -> None:
+def _drain_in_app(app, look_again: bool = True) -> bool:
+    """Drain in a new app context; return whether it ran to the end (False: another process held the lock)."""
     try:
         with app.app_context():
-            drain()
+            return _drain(BATCH, look_again)[1]
     except Exception:  # the vote is committed; its markers wait for the next drain or the scheduled job
         log.exception("applying vote effects after commit failed")
+        return True
+
+
+class _Drainer:
+    """The process's drain thread (`VOTE_EFFECTS_DELAY` > 0): woken by committed votes, drains `delay` later.
+
+    One per app and process (a forked worker starts its own). A wake during a drain makes it drain again, and a
+    drain that found another process draining tries again `delay` later (that one's last look may have missed
+    a marker committed just before it let go). A process that exits normally while woken (a CLI command that
+    voted, a worker told to stop) drains first; one that dies leaves its markers, which are durable, to the
+    next drain anywhere or to the scheduled job.
+    """
+
+    _lock = threading.Lock()
+
+    def __init__(self, app, delay: float):
+        self.app, self.delay, self.pid = app, delay, os.getpid()
+        self.wake = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="vote-effects-drain", daemon=True)
+        self.thread.start()
+        atexit.register(self._at_exit)
+
+    @classmethod
+    def of(cls, app, delay: float) -> _Drainer:
+        drainer = app.extensions.get("vote_effects_drainer")
+        if drainer is None or drainer.pid != os.getpid():
+            with cls._lock:
+                drainer = app.extensions.get("vote_effects_drainer")
+                if drainer is None or drainer.pid != os.getpid():
+                    drainer = app.extensions["vote_effects_drainer"] = cls(app, delay)
+        return drainer
+
+    def _run(self) -> None:
+        while True:
+            self.wake.wait()
+            time.sleep(self.delay)  # the votes of the next `delay` seconds join this batch
+            self.wake.clear()
+            # No last look for markers committed during the drain: their votes woke this thread (or another
+            # process's) again, and their batch is the next window's, not a batch of one or two right away.
+            if not contextvars.Context().run(_drain_in_app, self.app, False):
+                self.wake.set()
+
+    def _at_exit(self) -> None:
+        if self.wake.is_set() and self.pid == os.getpid():
+            contextvars.Context().run(_drain_in_app, self.app)
 
 
 def drain(limit: int = BATCH) -> int:
     """Apply the effects of every pending vote, `limit` per transaction; return how many were applied.
 
     Returns early (0 or what it did) when another process is draining: that one looks again once done.
+    """
+    return _drain(limit)[0]
+
+
+def _drain(limit: int, look_again: bool = True) -> tuple[int, bool]:
+    """Drain as `drain` does; return (how many applied, whether it ran to the end rather than met the lock).
+
+    Without `look_again`, a batch of fewer than `limit` markers ends it (the drain thread's way).
     """
     done = 0
     while True:
@@ -112,11 +178,11 @@ def drain(limit: int = BATCH) -> int:
             db.session.rollback()  # the markers stay for the next drain
             raise
         if applied is None:
-            return done
+            return done, False
         done += applied
-        if applied < limit and db.session.scalar(select(VoteEffect.id).limit(1)) is None:
+        if applied < limit and (not look_again or db.session.scalar(select(VoteEffect.id).limit(1)) is None):
             db.session.commit()
-            return done
+            return done, True
 
 
 def _apply_batch(limit: int) -> int | None:

@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..dbtypes import utcnow
@@ -129,10 +130,20 @@ def _guarded_insert(dialect: str):
     return statement
 
 
+@lru_cache(maxsize=1)
+def _locked_columns():
+    return load_only(Member.id, Member.deleted_at)  # built at first use: the mappers are configured by then
+
+
 def _lock_members(*member_ids) -> list[Member]:
-    """Hold these members' rows (FOR NO KEY UPDATE, in id order) until the transaction ends; return them."""
+    """Hold these members' rows (FOR NO KEY UPDATE, in id order) until the transaction ends; return them.
+
+    Only what the vote's own subscribers read of them is loaded (the CRM timeline: id and deleted_at; the
+    voter, the signed-in member, is loaded in full already): a members row is wide, and the rest of the
+    vote's work on them runs in the drain, with its own session. Anything else read loads on access.
+    """
     ids = sorted({member_id for member_id in member_ids if member_id is not None})
-    query = select(Member).where(Member.id.in_(ids)).order_by(Member.id)
+    query = select(Member).where(Member.id.in_(ids)).order_by(Member.id).options(_locked_columns())
     if db.session.get_bind().dialect.name != "sqlite":  # SQLite: one writer at a time anyway
         query = query.with_for_update(key_share=True)
     return list(db.session.scalars(query))

@@ -3,6 +3,8 @@ durable marker: exact once drained, kept through a failed drain, applied once ho
 and by one of several processes draining at once (PostgreSQL)."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import func, select
 
@@ -277,3 +279,36 @@ def test_likes_move_for_voter_and_author_whichever_has_the_lower_id(db, make):
     vote(db, early, by_late, 0)  # taken back twice: never below zero
     vote(db, late, by_early, 1)
     assert likes(db, early) == (0, 1) and likes(db, late) == (1, 0)
+
+
+def test_with_a_delay_the_drain_thread_applies_the_votes_of_its_window_together_after_they_committed(
+        db, make, app, monkeypatch):
+    author, voters = make.member(), [make.member() for _ in range(3)]
+    reply = make.post(make.thread(), author=author)
+    batches = []
+    plain = effects._claim_and_apply
+
+    def counted(limit, held=None):
+        applied = plain(limit, held)
+        if applied:
+            batches.append(applied)
+        return applied
+
+    monkeypatch.setattr(effects, "_claim_and_apply", counted)
+    monkeypatch.setitem(app.config, "VOTE_EFFECTS_DELAY", 0.5)
+    try:
+        for voter in voters:
+            vote(db, voter, reply, 1)
+        assert db.session.get(Post, reply.id).score == 3  # exact at once; the effects follow
+        assert markers(db) == 3 and vote_entries(db, author) == []
+        for _ in range(200):
+            if not markers(db) and batches:
+                break
+            time.sleep(0.05)
+    finally:
+        app.config["VOTE_EFFECTS_DELAY"] = 0  # the thread, if still waiting, drains in a window of its own
+        app.extensions.pop("vote_effects_drainer", None)
+    assert markers(db) == 0 and batches == [3]
+    assert [delta for delta, _reason, _actor in vote_entries(db, author)] == [10, 10, 10]
+    assert member_row(db, author).reputation == ledger.ledger_total(author.id) == 30
+    assert likes(db, author) == (0, 3)
