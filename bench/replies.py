@@ -403,6 +403,7 @@ def main() -> int:
     try:
         source = export_tree(args.ref, tmp / "src")
         shutil.copy(BENCH / "replies_app.py", source / "replies_app.py")
+        shutil.copy(BENCH / "content.py", source / "content.py")  # replies_app.py signs its clients in with it
         described = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.ref if args.ref != "WORKTREE" else "HEAD"],
                                    capture_output=True, text=True)
         commit = described.stdout.strip() or "unknown"

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from flask import has_app_context
 from sqlalchemy import bindparam, event, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, defer, lazyload
 from sqlalchemy.orm.util import identity_key
 
 from community.members.models import Member
@@ -24,9 +24,13 @@ from .timeline import TOUCHED
 
 @lru_cache(maxsize=1)
 def _profiles_statement():
-    """The profiles of the member ids `ids`, without their tags (built once per process: every commit that
-    touched a member runs it)."""
-    return (select(CrmProfile).options(lazyload(CrmProfile.tags))
+    """The profiles of the member ids `ids`, without their tags, their member (the session holds the touched
+    members: no wide members row joined in on every reply) or their encrypted shipping fields (nothing to
+    decrypt: the scores and stage read none of them); built once per process, every commit that touched a
+    member runs it."""
+    return (select(CrmProfile).options(lazyload(CrmProfile.tags), lazyload(CrmProfile.member),
+                                       defer(CrmProfile.shipping_name), defer(CrmProfile.shipping_address),
+                                       defer(CrmProfile.shipping_phone))
             .where(CrmProfile.member_id.in_(bindparam("ids", expanding=True))))
 
 

@@ -109,7 +109,7 @@ def render_body(body: str) -> text.Rendered:
 
 
 def _add_post(thread: Thread, author: Member, body: str, reply_to: Post | None,
-              whisper: bool = False) -> tuple[Post, list[Member]]:
+              whisper: bool = False, count_reply: bool = False) -> tuple[Post, list[Member]]:
     now = utcnow()
     # A hidden or pending thread's posts are not in its board's counts (moderation puts them back
     # when the thread is shown): only a listed thread adds this post to its board.
@@ -130,31 +130,63 @@ def _add_post(thread: Thread, author: Member, body: str, reply_to: Post | None,
         keys = [name.casefold() for name in rendered.mentions]
         mentioned = list(db.session.scalars(select(Member).where(Member.username_key.in_(keys), Member.id != author.id)))
         db.session.add_all(PostMention(post_id=post.id, member_id=m.id) for m in mentioned)
-    if listed:
-        db.session.execute(update(Board).where(Board.id == thread.board_id).values(post_count=Board.post_count + 1))
     db.session.execute(update(Member).where(Member.id == author.id).values(post_count=Member.post_count + 1))
     # Areas check every new post before it is announced (moderation: duplicates, approval, whispers):
     # callables (author, post) registered by their init_app; a ServiceError they raise undoes the post.
+    # A check that takes the post out of the counts (a whisper, a post held for approval) subtracts it
+    # from the thread's, board's and member's counts; the thread's and board's are added below, after the
+    # checks, each in one statement with the last post (the sums are the same in either order).
     for check in registry.new_post_checks():
         check(author, post)
-    if not (post.is_whisper or post.pending):
-        # Only a post everyone may read is the thread's (and board's) last post: a whisper or a post
-        # waiting for approval must not tell readers that something was written.
-        bump_last_post(thread, post, board=listed)
+    # Only a post everyone may read is the thread's (and board's) last post: a whisper or a post
+    # waiting for approval must not tell readers that something was written.
+    last = not (post.is_whisper or post.pending)
+    _count_post(thread, post, count_reply=count_reply, board=listed, last=last)
     return post, mentioned
 
 
-def bump_last_post(thread: Thread, post: Post, board: bool = True) -> None:
-    """Make `post` the last post of `thread` (and of its board) unless a later one is already."""
-    db.session.execute(update(Thread).where(Thread.id == thread.id).values(
-        last_posted_at=case((Thread.last_posted_at > post.created_at, Thread.last_posted_at), else_=post.created_at),
-        last_poster_id=case((Thread.last_posted_at > post.created_at, Thread.last_poster_id), else_=post.author_id))
-        .execution_options(synchronize_session=False))
+_AT = bindparam("at", type_=Thread.last_posted_at.type)
+
+
+@lru_cache(maxsize=4)
+def _thread_counted(count_reply: bool, last: bool):
+    """One UPDATE of the thread for a new post: its reply count and/or its last post unless a later one is
+    already (built once per process and shape)."""
+    values = {"reply_count": Thread.reply_count + 1} if count_reply else {}
+    if last:
+        later = Thread.last_posted_at > _AT
+        values.update(last_posted_at=case((later, Thread.last_posted_at), else_=_AT),
+                      last_poster_id=case((later, Thread.last_poster_id), else_=bindparam("poster_id")))
+    return (update(Thread).where(Thread.id == bindparam("thread_id")).values(**values)
+            .returning(Thread.reply_count, Thread.last_posted_at, Thread.last_poster_id)
+            .execution_options(synchronize_session=False))
+
+
+@lru_cache(maxsize=4)
+def _board_counted(count: bool, last: bool):
+    """One UPDATE of the board for a new post: its post count and/or its last post time (built once)."""
+    values = {"post_count": Board.post_count + 1} if count else {}
+    if last:
+        values["last_posted_at"] = case((Board.last_posted_at > _AT, Board.last_posted_at), else_=_AT)
+    return (update(Board).where(Board.id == bindparam("board_id")).values(**values)
+            .returning(Board.post_count, Board.last_posted_at).execution_options(synchronize_session=False))
+
+
+def _count_post(thread: Thread, post: Post, count_reply: bool, board: bool, last: bool) -> None:
+    """Add a new post to its thread's reply count (`count_reply`) and its listed board's post count (`board`),
+    and make it their last post (`last`): at most one UPDATE of each, answering the values it leaves (set on
+    the loaded thread and board, so nothing reads them again)."""
+    params = {"at": post.created_at, "poster_id": post.author_id}
+    if count_reply or last:
+        row = db.session.execute(_thread_counted(count_reply, last), {"thread_id": thread.id, **params}).one()
+        for name in ("reply_count", "last_posted_at", "last_poster_id"):
+            set_committed_value(thread, name, getattr(row, name))
     if board:
-        db.session.execute(update(Board).where(Board.id == thread.board_id).values(
-            last_posted_at=case((Board.last_posted_at > post.created_at, Board.last_posted_at),
-                                else_=post.created_at)).execution_options(synchronize_session=False))
-    db.session.expire(thread, ["last_posted_at", "last_poster_id"])
+        row = db.session.execute(_board_counted(True, last), {"board_id": thread.board_id, **params}).one()
+        loaded = thread.__dict__.get("board")
+        if loaded is not None:
+            set_committed_value(loaded, "post_count", row.post_count)
+            set_committed_value(loaded, "last_posted_at", row.last_posted_at)
 
 
 def refresh_last_post(thread: Thread, board: bool = False) -> None:
@@ -217,8 +249,7 @@ def reply(author: Member, thread: Thread, body: str, reply_to: Post | None = Non
     if reply_to is not None and (reply_to.thread_id != thread.id or reply_to.is_deleted):
         raise ValidationFailed(_l("The post you are replying to is not in this thread."),
                                {"reply_to": _l("No such post in this thread.")})
-    post, mentioned = _add_post(thread, author, body, reply_to, whisper=whisper)
-    db.session.execute(update(Thread).where(Thread.id == thread.id).values(reply_count=Thread.reply_count + 1))
+    post, mentioned = _add_post(thread, author, body, reply_to, whisper=whisper, count_reply=True)
     post_created.send(post, mentioned=mentioned, reply_to=reply_to)
     return post
 

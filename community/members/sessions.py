@@ -13,8 +13,9 @@ import secrets
 from datetime import timedelta
 from functools import lru_cache
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import inspect as sa_inspect
 
 from ..dbtypes import utcnow
 from ..extensions import db
@@ -78,7 +79,20 @@ def load(ident: str) -> Member | None:
         return None
     member.session_secret, member.session_key = secret, key
     member._session_last_seen = last_seen_at
+    if has_request_context():
+        g.session_versions = {member.id: member.session_version}
     return member
+
+
+def session_version(member: Member) -> int:
+    """The member's session version, without a statement: the loaded attribute, else (after a commit expired
+    the member) the value loaded with their session in this request, unless `end_sessions` moved it since."""
+    state = sa_inspect(member)
+    if "session_version" not in state.dict and state.identity is not None:
+        known = g.get("session_versions", {}).get(state.identity[0]) if has_request_context() else None
+        if known is not None:
+            return known
+    return member.session_version
 
 
 def touch_session(member: Member) -> bool:
@@ -126,6 +140,8 @@ def end_sessions(member: Member, reason: str, keep: str | None = None, *, revoke
     # Sign-in tokens of the API carry the version: bumping it ends them too.
     db.session.execute(update(Member).where(Member.id == member.id)
                        .values(session_version=Member.session_version + 1))
+    if has_request_context():
+        g.get("session_versions", {}).pop(member.id, None)  # read afresh after this
     db.session.flush()
     sessions_ended.send(member, reason=reason, keys=keys, every=True, revoke_tokens=revoke_tokens)
     return keys

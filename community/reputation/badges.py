@@ -200,6 +200,19 @@ def held_slugs(member_id: int) -> set[str]:
     return found
 
 
+def _held_slugs_and_rows(member_id: int) -> set[str]:
+    """`held_slugs(member_id)`, reading this request's copy of the stored rows (`_stored_rows`) in the same
+    statement when it has none yet (a new post asks both: one statement, not two)."""
+    if db.session().info.get(HELD) is not None or not has_app_context() or g.get("badge_rows") is not None:
+        return held_slugs(member_id)
+    held = exists().where(BadgeGrant.badge_id == Badge.id, BadgeGrant.member_id == member_id)
+    rows = db.session.execute(select(Badge, held.label("held"))
+                              .where(or_(Badge.rule.is_not(None), Badge.enabled.is_(False), held))
+                              .order_by(Badge.id)).all()
+    g.badge_rows = {badge.slug: badge for badge, _held in rows if badge.rule is not None or not badge.enabled}
+    return {badge.slug for badge, is_held in rows if is_held}
+
+
 def grant(member_id: int, slug: str, post_id: int | None = None) -> BadgeGrant | None:
     """Give a member a badge unless they hold it or it is disabled; write its reputation, signal and notify."""
     return grant_badge(member_id, badge_row(slug), post_id)
@@ -241,14 +254,14 @@ def on_registered(member: Member) -> None:
 
 
 def on_thread_started(author_id: int | None, post_id: int | None) -> None:
-    if author_id is not None and "first-thread" not in held_slugs(author_id):
+    if author_id is not None and "first-thread" not in _held_slugs_and_rows(author_id):
         grant(author_id, "first-thread", post_id)
     if author_id is not None:
         evaluate(author_id, "post", post_id)
 
 
 def on_replied(author_id: int | None, post_id: int) -> None:
-    if author_id is not None and "first-post" not in held_slugs(author_id):
+    if author_id is not None and "first-post" not in _held_slugs_and_rows(author_id):
         grant(author_id, "first-post", post_id)
     if author_id is not None:
         evaluate(author_id, "post", post_id)

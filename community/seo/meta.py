@@ -24,12 +24,14 @@ from flask import current_app, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2 import pass_context
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 
 from .. import text
 from ..extensions import db
 from ..forum.models import Board, Post, Thread
 from ..members.models import Member
+from ..members.sessions import session_version
 from ..permissions import can_view_board, can_view_post, can_view_thread
 from ..site import branding
 from ..uploads import services as uploads
@@ -163,7 +165,13 @@ def reader_key() -> str:
     service worker forgets every kept page when a page comes for another reader, a session ended elsewhere)."""
     if not current_user.is_authenticated:
         return "guest"
-    source = f"{current_app.secret_key}|{current_user.id}|{getattr(current_user, 'session_version', 0)}"
+    # the identity and the version loaded with the session: no reload of the member after a commit (a POST)
+    member = current_user._get_current_object()
+    identity = sa_inspect(member).identity if isinstance(member, Member) else None
+    if identity is None:
+        source = f"{current_app.secret_key}|{current_user.id}|{getattr(current_user, 'session_version', 0)}"
+    else:
+        source = f"{current_app.secret_key}|{identity[0]}|{session_version(member)}"
     return hashlib.sha256(source.encode()).hexdigest()[:20]
 
 

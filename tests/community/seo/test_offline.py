@@ -60,3 +60,21 @@ def test_every_page_names_its_reader_without_saying_who(client, make, auth):
     auth.logout()
     auth.login(bob)
     assert client.get("/").headers["X-Offline-Reader"] not in ("guest", ann_key)
+
+
+def test_a_reply_and_ending_other_sessions_name_the_reader_as_pages_do(client, make, auth, count_queries):
+    ann = make.member("off_ann3")
+    thread = forum.start_thread(ann, make.board("open-talk3"), "Lantern talk", "Where are the lanterns?")
+    db.session.commit()
+    auth.login(ann)
+    key = client.get("/").headers["X-Offline-Reader"]
+    # a reply's redirect, after its commit expired the member: the same key, and no reload of the member
+    with count_queries() as statements:
+        answer = client.post(f"/t/{thread.id}/reply", data={"body": "By the door, as always."})
+    assert answer.status_code == 302 and answer.headers["X-Offline-Reader"] == key
+    assert not [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM members" in s
+                and "JOIN" not in s and "session_version" in s]
+    # ending the other sessions moves the member's session version: this very answer names the new reader
+    ended = client.post("/settings/sessions/end-others", data={"session-submit": "y"})
+    assert ended.status_code == 302 and ended.headers["X-Offline-Reader"] not in (key, "guest")
+    assert client.get("/").headers["X-Offline-Reader"] == ended.headers["X-Offline-Reader"]
