@@ -39,6 +39,7 @@ import hashlib
 import hmac
 from datetime import timedelta
 from functools import lru_cache
+from operator import itemgetter
 
 from flask import current_app, g, has_app_context, request
 from flask_babel import get_locale, get_timezone
@@ -65,7 +66,8 @@ THREAD_PREDICATES = ("can_reply", "can_choose_answer", "can_add_poll")
 # The slots rendered inside each post (their templates are checked by tests/community/forum/test_fragments.py).
 POST_SLOTS = ("post_before_body", "post_after_body", "post_actions")
 
-_POST_COLUMNS = tuple(column.key for column in Post.__table__.columns if column.key != "body_source")
+# The post's columns in its key; its HTML goes into the digest as UTF-8, after the rest (see `_keys`).
+_POST_COLUMNS = tuple(column.key for column in Post.__table__.columns if column.key not in ("body_source", "body_html"))
 _MEMBER_COLUMNS = ("id", "username", "display_name", "deleted_at", "avatar_upload_id", "avatar_color")
 _ALL = "frag:gen:all"
 
@@ -114,15 +116,26 @@ def _reader():
 
 def _columns(obj, names) -> tuple:
     """The loaded values of `names` (straight from the row's dict: the instrumented getattr cost a tenth of the keys)."""
-    loaded = obj.__dict__
-    return tuple(loaded[name] if name in loaded else getattr(obj, name) for name in names)
+    try:
+        return _getter(names)(obj.__dict__)  # every one loaded: one C call
+    except KeyError:
+        loaded = obj.__dict__
+        return tuple(loaded[name] if name in loaded else getattr(obj, name) for name in names)
 
 
-def _member_state(member) -> tuple:
+@lru_cache(maxsize=8)
+def _getter(names: tuple):
+    """The values of `names` of a dict, as a tuple (also for a single name)."""
+    getter = itemgetter(*names)
+    return getter if len(names) > 1 else lambda loaded: (getter(loaded),)
+
+
+def _member_state(member, known: dict | None = None) -> tuple:
     """A member as a post shows them (name, avatar, staff, badges): once per member and request."""
     if member is None:
         return ()
-    known = g.setdefault("_fragment_members", {})
+    if known is None:
+        known = g.setdefault("_fragment_members", {})
     state = known.get(member.id)
     if state is None:
         state = known[member.id] = (_columns(member, _MEMBER_COLUMNS), member.is_staff,
@@ -164,13 +177,14 @@ def post_kind(post: Post, thread: Thread | None, user) -> tuple | None:
             bool(post.is_whisper), post.number == 1, own)
 
 
-def post_rights(post: Post, thread: Thread | None, user=None) -> tuple:
+def post_rights(post: Post, thread: Thread | None, user=None, known: dict | None = None) -> tuple:
     """The reader's answers to every `POST_PREDICATES` on `post`, asked once per kind of post and request."""
     user = _reader() if user is None else user
     kind = post_kind(post, thread, user)
     if kind is None:
         return tuple(getattr(permissions, name)(user, post) for name in POST_PREDICATES)
-    known = g.setdefault("_fragment_rights", {})
+    if known is None:
+        known = g.setdefault("_fragment_rights", {})
     rights = known.get(kind)
     if rights is None:
         rights = known[kind] = tuple(getattr(permissions, name)(user, post) for name in POST_PREDICATES)
@@ -188,9 +202,9 @@ def _helpers(context) -> tuple:
                  (context.resolve_or_missing(name) for name in _PAGE_HELPERS))
 
 
-def _reader_state(post: Post, user, thread, helpers, signed_in: bool) -> tuple:
+def _reader_state(post: Post, user, thread, helpers, signed_in: bool, known: tuple) -> tuple:
     """The reader's rights on `post` and their own vote, reaction and bookmark on it."""
-    rights = post_rights(post, thread, user)
+    rights = post_rights(post, thread, user, known[1])
     mine = ()
     if signed_in and not post.is_deleted:
         votes, reactions, bookmarks = helpers
@@ -200,20 +214,27 @@ def _reader_state(post: Post, user, thread, helpers, signed_in: bool) -> tuple:
     return rights, post.author_id is not None and post.author_id == getattr(user, "id", None), mine
 
 
-def _content_state(post: Post, user, thread, reactions) -> tuple:
-    """The post as the database has it now, with what the page shows beside it."""
+def _content_state(post: Post, user, thread, reactions, known: tuple) -> tuple:
+    """The post as the database has it now, with what the page shows beside it (`known`: the request's member
+    states and rights, see `_known`)."""
     reply_to = post.reply_to
     replied = None
     if reply_to is not None:
         replied = (reply_to.id, reply_to.number, reply_to.is_deleted, reply_to.is_public,
-                   post_rights(reply_to, thread, user)[_CAN_VIEW], _member_state(reply_to.author))
+                   post_rights(reply_to, thread, user, known[1])[_CAN_VIEW], _member_state(reply_to.author, known[0]))
     counts = (tuple(sorted(reactions[post.id].counts.items()))
               if reactions is not None and not post.is_deleted else ())
-    return (_columns(post, _POST_COLUMNS), _member_state(post.author), replied, counts)
+    return (_columns(post, _POST_COLUMNS), _member_state(post.author, known[0]), replied, counts)
 
 
-def _generation_keys(post: Post) -> list[str]:
-    return [_ALL, f"frag:gen:t:{post.thread_id}", f"frag:gen:p:{post.id}"]
+def _body_html(post: Post) -> str:
+    loaded = post.__dict__
+    return loaded["body_html"] if "body_html" in loaded else post.body_html
+
+
+def _known() -> tuple[dict, dict]:
+    """The request's member states and rights per kind of post (looked up in `g` once per page, not per post)."""
+    return g.setdefault("_fragment_members", {}), g.setdefault("_fragment_rights", {})
 
 
 def _cacheable(context, post: Post) -> bool:
@@ -242,7 +263,10 @@ def _keys(context, posts: list[Post]) -> dict[int, str]:
     if not posts:
         return {}
     store = cachestore.store()
-    wanted = sorted({key for post in posts for key in _generation_keys(post)})
+    wanted = {_ALL}
+    for post in posts:
+        wanted.update((f"frag:gen:t:{post.thread_id}", f"frag:gen:p:{post.id}"))
+    wanted = sorted(wanted)
     try:
         generations = dict(zip(wanted, store.counters(wanted), strict=True))
     except CacheUnavailable:
@@ -253,29 +277,48 @@ def _keys(context, posts: list[Post]) -> dict[int, str]:
     # the page's part of every digest once, not once per post (its repr was a tenth of the keys)
     page = hashlib.blake2b(repr(page).encode(), digest_size=20)
     user, thread, helpers = _reader(), context.get("thread"), _helpers(context)
-    signed_in = user.is_authenticated
+    signed_in, known = user.is_authenticated, _known()
+    everything = generations[_ALL]
     keys = {}
     for post in posts:
-        parts = (_content_state(post, user, thread, helpers[1]), opening[post.id],
-                 _reader_state(post, user, thread, helpers, signed_in),
-                 tuple(generations[key] for key in _generation_keys(post)))
+        parts = (_content_state(post, user, thread, helpers[1], known), opening[post.id],
+                 _reader_state(post, user, thread, helpers, signed_in, known),
+                 (everything, generations[f"frag:gen:t:{post.thread_id}"], generations[f"frag:gen:p:{post.id}"]))
         digest = page.copy()
         digest.update(repr(parts).encode())
+        # the post's HTML as it is, not its repr (which checks every character: a tenth of the keys for Chinese
+        # text); a repr never holds a NUL, so the two parts cannot be told apart any other way
+        digest.update(b"\0")
+        digest.update(_body_html(post).encode())
         keys[post.id] = "frag:post:" + digest.hexdigest()
     return keys
 
 
-def _fill(context) -> dict[int, tuple[str, str | None]]:
-    """Look up every post of the page at once: post id -> (key, stored HTML or None)."""
+def _fill(context) -> dict[int, Markup | str]:
+    """Look up every post of the page at once: post id -> its HTML for this reader (the reader's CSRF token in
+    place), or its store key when the store does not have it. Posts not in the answer are rendered afresh
+    (fragments off, not cacheable, or the store could not be asked). Once per page: the flag, the placeholder
+    and the reader's token are asked here, not once per post."""
     found = g.get("_fragments")
     if found is None:
-        items = getattr(context.get("posts"), "items", None)
-        posts = [p for p in items if isinstance(p, Post)] if isinstance(items, (list, tuple)) else []
-        keys = _keys(context, posts)
-        ids = list(keys)
-        values = cachestore.store().get_many([keys[i] for i in ids]) if ids else []
-        found = g._fragments = {i: (keys[i], None if value is None else value.decode()) for i, value in
-                                zip(ids, values, strict=True)}
+        found = {}
+        if _enabled():
+            items = getattr(context.get("posts"), "items", None)
+            posts = [p for p in items if isinstance(p, Post)] if isinstance(items, (list, tuple)) else []
+            keys = _keys(context, posts)
+            ids = list(keys)
+            values = cachestore.store().get_many([keys[i] for i in ids]) if ids else []
+            placeholder, token = csrf_placeholder(), None
+            for post_id, value in zip(ids, values, strict=True):
+                if value is None:
+                    found[post_id] = keys[post_id]
+                    continue
+                html = value.decode()
+                if placeholder in html:
+                    token = _readers_token(context.environment) if token is None else token
+                    html = html.replace(placeholder, token)
+                found[post_id] = Markup(html)
+        g._fragments = found
     return found
 
 
@@ -285,19 +328,16 @@ def post_html(context, post: Post) -> Markup:
     # a whisper or a post waiting for approval that the reader may not see is not on the page at all
     if (post.is_whisper or post.pending) and not permissions.can_view_post(_reader(), post):
         return Markup("")
+    found = _fill(context).get(post.id)
+    if type(found) is Markup:  # noqa: E721  (a stored fragment; a key is a plain str)
+        return found
     env = context.environment
-    if not _enabled() or not _cacheable(context, post):
+    if found is None:  # fragments off, not cacheable, or the store could not be asked
         return Markup(env.get_template(POST_TEMPLATE).render(context.get_all(), post=post))
-    key, html = _fill(context).get(post.id, (None, None))
-    if key is None:  # the store could not be asked
-        return Markup(env.get_template(POST_TEMPLATE).render(context.get_all(), post=post))
-    if html is None:
-        placeholder = csrf_placeholder()
-        html = env.get_template(POST_TEMPLATE).render(context.get_all(), post=post,
-                                                      csrf_token=lambda: placeholder)
-        cachestore.store().set(key, html.encode(), current_app.config["FRAGMENT_CACHE_SECONDS"])
-        g.setdefault("_fragments_rendered", []).append(post.id)
     placeholder = csrf_placeholder()
+    html = env.get_template(POST_TEMPLATE).render(context.get_all(), post=post, csrf_token=lambda: placeholder)
+    cachestore.store().set(found, html.encode(), current_app.config["FRAGMENT_CACHE_SECONDS"])
+    g.setdefault("_fragments_rendered", []).append(post.id)
     if placeholder in html:
         html = html.replace(placeholder, _readers_token(env))
     return Markup(html)

@@ -16,7 +16,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from flask import g, render_template_string
-from flask_babel import force_locale
+from flask_babel import force_locale, refresh
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "community" / "translations"
@@ -129,3 +129,52 @@ def test_templates_follow_a_forced_language_and_return_to_the_readers(app):
             chinese = render_template_string(page)
         assert render_template_string(page) == "Notifications|2 unread"
     assert chinese.startswith("通知|") and "2" in chinese
+
+
+def test_templates_gettext_answers_what_jinjas_own_answers(app):
+    """`_()` remembers its answers per catalogue (community/i18n.py): the same text, escaping and formatting as
+    Jinja's own newstyle gettext, in either language, with or without variables or autoescaping."""
+    from jinja2.ext import _gettext_alias  # noqa: PLC0415  (Jinja's own `_`, to compare with)
+
+    source = ("{{ _('Notifications') }}|{{ _('Sign in') }}|{{ _('Score: %(n)s', n='<b>') }}|{{ _('100%% sure') }}|"
+              "{{ _('<i>not markup</i>') }}")
+    env = app.jinja_env
+    ours, seen = env.globals["_"], set()
+    for language in ("en", "zh_CN"):
+        with app.test_request_context(headers={"Accept-Language": language}):
+            refresh()  # the suite's app context (and its `g`) outlives a request context: choose the language again
+            for autoescape in (True, False):
+                template = env.from_string(("{% autoescape true %}" if autoescape else "{% autoescape false %}")
+                                           + source + "{% endautoescape %}")
+                first, again = template.render(), template.render()  # the second from what `_()` remembered
+                env.globals["_"] = _gettext_alias
+                try:
+                    jinjas = template.render()
+                finally:
+                    env.globals["_"] = ours
+                assert first == again == jinjas, (language, autoescape)
+                seen.add(first.split("|")[0])
+    assert seen == {"Notifications", "通知"}
+
+
+def test_forms_errors_follow_the_readers_language(app):
+    """WTForms' own messages come from a catalogue kept per language (community/i18n.py `CommunityRequest`)."""
+    from flask_wtf import FlaskForm  # noqa: PLC0415
+    from wtforms import StringField  # noqa: PLC0415
+    from wtforms.validators import DataRequired  # noqa: PLC0415
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+
+        name = StringField(validators=[DataRequired()])
+
+    answers = {}
+    for language in ("en", "zh_CN", "en"):
+        with app.test_request_context(method="POST", data={}, headers={"Accept-Language": language}):
+            refresh()  # the suite's app context (and its `g`) outlives a request context: choose the language again
+            form = Form()
+            assert not form.validate()
+            answers.setdefault(language, set()).add(form.name.errors[0])
+    assert answers["en"] == {"This field is required."}
+    assert len(answers["zh_CN"]) == 1 and answers["zh_CN"] != answers["en"]

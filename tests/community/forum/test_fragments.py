@@ -424,3 +424,29 @@ def test_the_keys_page_helpers_answer_what_the_per_post_helpers_answer(app, db, 
         assert by_id[world["post"].id][:2] == ["1", "like"] and by_id[extra[0].id][0] == "-1"
         assert by_id[extra[1].id][3] not in ("-", "None") and by_id[extra[2].id][3] == "None"
     assert by_id[world["post"].id][2] == "[('like', 2)]" and by_id[extra[2].id][2] == "[('thanks', 1)]"
+
+
+@pytest.mark.parametrize("who", [None, "reader", "moderator", "author"])
+def test_the_page_put_together_from_the_store_is_the_page_rendered_afresh(app, db, make, world, who):
+    """Byte for byte, for a guest, a member, a moderator and the post's author: fragments off, the first read (that
+    fills the store) and a read from the store give the same page (the reader's CSRF token aside)."""
+    thread = world["thread"]
+    make.post(thread, author=world["other"], body="何时发布？ A reply with **Chinese** text.", reply_to=world["post"])
+    moderation.hide_post(world["moderator"], make.post(thread, body="Spam."), "spam")
+    db.session.commit()
+    client = as_reader(app, None if who is None else world[who])
+    pages, config = [], app.config
+    kept = config["FRAGMENT_CACHE_SECONDS"], config.get("PAGE_CACHE_SECONDS")
+    config["PAGE_CACHE_SECONDS"] = 0  # a guest gets no shared page: each read is put together
+    try:
+        config["FRAGMENT_CACHE_SECONDS"] = 0
+        pages.append(read(client, thread))
+        config["FRAGMENT_CACHE_SECONDS"] = kept[0]
+        pages += [read(client, thread), read(client, thread)]
+    finally:
+        config["FRAGMENT_CACHE_SECONDS"] = kept[0]
+        config["PAGE_CACHE_SECONDS"] = kept[1]
+    if who is not None:
+        pages = [page.replace(csrf_token_from(page), "TOKEN") for page in pages]
+    assert pages[0] == pages[1] == pages[2]
+    assert "何时发布" in pages[0] and 'id="post-4"' in pages[0]
