@@ -100,6 +100,9 @@ def install_template_gettext(app) -> None:
     env.globals["_"] = _remembering_gettext(env.globals["gettext"])
 
 
+_REMEMBERED_MAX = 8192  # answers kept per catalogue (the templates hold about 1 500 literal strings)
+
+
 def _remembering_gettext(gettext):
     """The templates' `_()`: Jinja's own (`jinja2.ext._gettext_alias` calling the newstyle `gettext`), remembering its
     answer per catalogue for a string without variables.
@@ -122,7 +125,9 @@ def _remembering_gettext(gettext):
         key = (args[0], context.eval_ctx.autoescape)
         answer = known.get(key)
         if answer is None:
-            answer = known[key] = gettext(context, args[0])
+            answer = gettext(context, args[0])
+            if len(known) < _REMEMBERED_MAX:  # a template may pass a computed string: stay bounded
+                known[key] = answer
         return answer
 
     return remembering
