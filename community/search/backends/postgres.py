@@ -19,6 +19,7 @@ similarity where the extension is installed (else by edit distance among words o
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import queue
@@ -53,26 +54,53 @@ def _quote(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _positions(value: str, start: int) -> tuple[dict, int]:
-    """Return ({lexeme: [positions]}, the last position) of `value` analyzed as the index does."""
+def _positions(value: str, start: int, at_position: dict | None = None) -> tuple[dict, int]:
+    """Return ({lexeme: [positions]}, the last position) of `value` analyzed as the index does; with
+    `at_position`, also add each lexeme to the set of its (clamped) position there (for `_pairs`)."""
     found: dict = {}
     last = start
     for word, at in index_tokens(value):
         pos = min(start + at, MAX_POSITION)
         found.setdefault(word, []).append(pos)
+        if at_position is not None:
+            at_position.setdefault(pos, set()).add(word)
         if pos > last:
             last = pos
     return found, last
 
 
-def vector(doc: dict) -> str:
-    """Return the tsvector literal of a document (documents.document)."""
+PAIR_BYTES = 1000  # a pair longer than this (in UTF-8) is stored as its md5 (a tsvector lexeme is < 2 kB)
+
+
+def pair_lexeme(first: str, second: str) -> str:
+    """The lexeme of two words at adjacent positions in `pairs` (a space between them: no word has one)."""
+    pair = f"{first} {second}"
+    if len(pair) > PAIR_BYTES // 4 and len(pair.encode()) > PAIR_BYTES:
+        return hashlib.md5(pair.encode()).hexdigest()  # noqa: S324  (a key, not a secret; no space in it)
+    return pair
+
+
+def _pairs(at_position: dict) -> str:
+    """The `pairs` tsvector literal: every (word, word) at positions p and p + 1 (title and body alike, the
+    positions clamped as `terms` clamps them, not cut at 256 per word), so that every document a phrase
+    finds in `terms` holds each of the phrase's adjacent pairs here (more documents may: they are rechecked)."""
+    found = set()
+    for pos, words in at_position.items():
+        following = at_position.get(pos + 1)
+        if following:
+            found.update(pair_lexeme(a, b) for a in words for b in following)
+    return " ".join(_quote(pair) for pair in found)
+
+
+def vectors(doc: dict) -> tuple[str, str]:
+    """Return the tsvector literals (terms, pairs) of a document (documents.document)."""
     parts = []
     title_end = 0
+    at_position: dict = {}
     if doc.get("title"):
-        words, title_end = _positions(doc["title"], 1)
+        words, title_end = _positions(doc["title"], 1, at_position)
         parts += [f"{_quote(w)}:{','.join(f'{p}A' for p in sorted(set(ps))[:256])}" for w, ps in words.items()]
-    words, _end = _positions(doc.get("body") or "", title_end + TITLE_GAP)
+    words, _end = _positions(doc.get("body") or "", title_end + TITLE_GAP, at_position)
     parts += [f"{_quote(w)}:{','.join(str(p) for p in sorted(set(ps))[:256])}" for w, ps in words.items()]
     filters = {f"board_id:{doc['board_id']}", f"thread_id:{doc['thread_id']}"}
     if doc.get("author"):
@@ -80,7 +108,12 @@ def vector(doc: dict) -> str:
     filters.update(f"tags:{tag.strip().lower()}" for tag in (doc.get("tags") or "").split(",") if tag.strip())
     filters.update(f"facts:{fact}" for fact in doc["facts"].split())
     parts += [f"{_quote(f)}:1C" for f in sorted(filters)]
-    return " ".join(parts)
+    return " ".join(parts), _pairs(at_position)
+
+
+def vector(doc: dict) -> str:
+    """Return the tsvector literal of a document's `terms` (documents.document)."""
+    return vectors(doc)[0]
 
 
 def _title_words(title: str) -> set[str]:
@@ -252,6 +285,24 @@ def _ranking(query) -> str | None:
     return None
 
 
+def _required_pairs(query) -> set:
+    """The pair lexemes (`pairs`, see `vectors`) every document the query finds holds: each phrase's adjacent
+    words, of the phrases the query requires (not those under a NOT or in only some branches of an OR)."""
+    kind = type(query)
+    if kind is Phrase and query.fieldname in WEIGHTS:
+        return {pair_lexeme(a, b) for a, b in zip(query.words, query.words[1:])}
+    if kind is And:
+        return set().union(*(_required_pairs(sub) for sub in query.subqueries))
+    if kind is Require:
+        return _required_pairs(query.a) | _required_pairs(query.b)
+    if kind in (AndNot, AndMaybe):
+        return _required_pairs(query.a)
+    if kind is Or and query.subqueries:
+        found = [_required_pairs(sub) for sub in query.subqueries]
+        return set.intersection(*found)
+    return set()
+
+
 def _one_word(query) -> str | None:
     """The word of a query that is one word asked in the title or the body (what a reader typing one word,
     English or Chinese, gets from parse), else None."""
@@ -320,6 +371,20 @@ def compact_counts(connection=None) -> int:
     return written
 
 
+def _pairs_condition(compiler: _Compiler, pairs: set) -> str:
+    return f"d.pairs @@ CAST({compiler.param(' & '.join(_quote(pair) for pair in sorted(pairs)))} AS tsquery)"
+
+
+def _matching(compiler: _Compiler, tsquery_sql: str, pairs: set) -> str:
+    """`d.terms @@ tsquery_sql` as SQL; with a phrase's pairs, the pairs' GIN index finds the candidates and
+    each is checked against the whole tsquery (ts_match_vq is `@@` as a function: the planner takes no index
+    for it, so it does not also intersect the phrase's words' long posting lists, every candidate of which
+    PostgreSQL would recheck)."""
+    if not pairs:
+        return f"d.terms @@ {tsquery_sql}"
+    return f"{_pairs_condition(compiler, pairs)} AND ts_match_vq(d.terms, {tsquery_sql})"
+
+
 # ---- the backend ----------------------------------------------------------------------------------------
 
 class PostgresSearch:
@@ -338,12 +403,15 @@ class PostgresSearch:
         reader = reader_filter(member, boards)  # raises NothingReadable
         excluded = tsquery(reader)
         words = tsquery(query)
+        pairs = _required_pairs(query)
         try:
             if words is not None:  # the query and the reader's filter in one tsquery: one index scan
-                where = f"d.terms @@ CAST({compiler.param(f'({words}) & !({excluded})')} AS tsquery)"
+                where = _matching(compiler, f"CAST({compiler.param(f'({words}) & !({excluded})')} AS tsquery)", pairs)
             else:
                 where = (f"{compiler.condition(query)} AND NOT (d.terms @@ CAST({compiler.param(excluded)} "
                          f"AS tsquery))")
+                if pairs:
+                    where = f"{_pairs_condition(compiler, pairs)} AND {where}"
         except _Unsupported:
             return Found()
         rank = _ranking(query)
@@ -355,7 +423,7 @@ class PostgresSearch:
             template = self._rank(compiler, query, rank, terms=_TERMS, norm=_NORM)
             key, order = template.replace(_TERMS, "d.terms").replace(_NORM, "1"), "h.k DESC, h.post_id"
             if words is not None and count:
-                found = self._top_openings(compiler, query, rank, template, words, excluded, limit, reader)
+                found = self._top_openings(compiler, query, rank, template, words, excluded, limit, reader, pairs)
                 if found is not None:
                     return found
         else:
@@ -373,7 +441,7 @@ class PostgresSearch:
     FEW = 2_000  # hits ranked all at once; above this, the openings first
 
     def _top_openings(self, compiler: _Compiler, query, rank: str, template: str, words: str, excluded: str,
-                      limit: int, reader=None) -> Found | None:
+                      limit: int, reader=None, pairs: set = frozenset()) -> Found | None:
         """The top `limit` hits by relevance without ranking every hit, or None (then every hit is ranked).
 
         Only an opening post carries title words (weight A), and a title word outranks any number of body
@@ -387,8 +455,8 @@ class PostgresSearch:
         openings = compiler.param(f"(({words}) & {_quote('facts:opening')}) & !({excluded})")
         bound = self._reply_bound(compiler, query, rank, template)
         key = template.replace(_TERMS, "d.terms").replace(_NORM, "1")
-        counted = (_counted(compiler, query, reader)
-                   or f"SELECT count(*) AS n FROM search_documents d WHERE d.terms @@ CAST({every} AS tsquery)")
+        counted = (_counted(compiler, query, reader) or "SELECT count(*) AS n FROM search_documents d WHERE "
+                   + _matching(compiler, f"CAST({every} AS tsquery)", pairs))
         # One statement: the count (from search_counts for one word, else an index scan reading no tsvector),
         # then, by that count, either every hit ranked (few: the same as the plain statement) or the openings
         # only; and the replies' bound.
@@ -396,7 +464,7 @@ class PostgresSearch:
             f"WITH c AS MATERIALIZED ({counted}) "
             f"SELECT c.n, h.post_id, h.k, {bound} AS bound FROM c LEFT JOIN LATERAL ("
             f"SELECT d.post_id, {key} AS k FROM search_documents d "
-            f"WHERE d.terms @@ CAST(CASE WHEN c.n <= :few THEN {every} ELSE {openings} END AS tsquery) "
+            f"WHERE {_matching(compiler, f'CAST(CASE WHEN c.n <= :few THEN {every} ELSE {openings} END AS tsquery)', pairs)} "
             f"ORDER BY k DESC, d.post_id LIMIT :limit) h ON true"),
             {**compiler.params, "limit": max(int(limit), 1), "few": max(self.FEW, int(limit))}).all()
         total = int(rows[0][0]) if rows else 0
@@ -499,7 +567,8 @@ class PostgresSearch:
     def _rows(docs: list) -> tuple[list, list]:
         """The documents' rows (in post id order) and the title words they bring, as `_write` takes them."""
         rows = [{"post_id": int(doc["post_id"]), "thread_id": int(doc["thread_id"]), "created": doc["created"],
-                 "score": doc["score"], "terms": vector(doc)} for doc in docs]
+                 "score": doc["score"], "terms": terms, "pairs": pairs}
+                for doc, (terms, pairs) in zip(docs, map(vectors, docs))]
         words = sorted(set().union(*(_title_words(doc.get("title", "")) for doc in docs))) if docs else []
         return rows, [{"word": word} for word in words]
 
@@ -515,7 +584,7 @@ class PostgresSearch:
         triggers run once per batch, not once per document as an executemany would make them)."""
         if rows:
             connection.execute(_UPSERT, {name: [row[name] for row in rows]
-                                         for name in ("post_id", "thread_id", "created", "score", "terms")})
+                                         for name in ("post_id", "thread_id", "created", "score", "terms", "pairs")})
         if words:
             connection.execute(_WORDS, {"words": [row["word"] for row in words]})
 
@@ -618,12 +687,13 @@ def _document_frequencies(words: list) -> tuple[int, dict]:
 
 
 _UPSERT = text(
-    "INSERT INTO search_documents (post_id, thread_id, created, score, terms) "
-    "SELECT u.post_id, u.thread_id, u.created, u.score, CAST(u.terms AS tsvector) "
+    "INSERT INTO search_documents (post_id, thread_id, created, score, terms, pairs) "
+    "SELECT u.post_id, u.thread_id, u.created, u.score, CAST(u.terms AS tsvector), CAST(u.pairs AS tsvector) "
     "FROM unnest(CAST(:post_id AS integer[]), CAST(:thread_id AS integer[]), CAST(:created AS bigint[]), "
-    "CAST(:score AS integer[]), CAST(:terms AS text[])) AS u(post_id, thread_id, created, score, terms) "
+    "CAST(:score AS integer[]), CAST(:terms AS text[]), CAST(:pairs AS text[])) "
+    "AS u(post_id, thread_id, created, score, terms, pairs) "
     "ON CONFLICT (post_id) DO UPDATE SET thread_id = excluded.thread_id, created = excluded.created, "
-    "score = excluded.score, terms = excluded.terms")
+    "score = excluded.score, terms = excluded.terms, pairs = excluded.pairs")
 _WORDS = text("INSERT INTO search_words (word) SELECT unnest(CAST(:words AS text[])) ON CONFLICT (word) DO NOTHING")
 
 
