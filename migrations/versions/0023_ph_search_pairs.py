@@ -33,8 +33,10 @@ def upgrade():
     postgres = bind.dialect.name == 'postgresql'
     op.add_column('search_documents',
                   sa.Column('pairs', postgresql.TSVECTOR() if postgres else sa.Text(), nullable=True))
-    if postgres:
+    if postgres:  # terms do not change: search_counts' update trigger would find nothing to count
+        bind.exec_driver_sql('ALTER TABLE search_documents DISABLE TRIGGER search_counts_update')
         bind.exec_driver_sql(PAIRS_FILL_SQL)
+        bind.exec_driver_sql('ALTER TABLE search_documents ENABLE TRIGGER search_counts_update')
     op.create_index('ix_search_documents_pairs', 'search_documents', ['pairs'], unique=False,
                     postgresql_using='gin')
 
