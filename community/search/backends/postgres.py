@@ -33,6 +33,7 @@ from ...extensions import db
 from ...forum.models import Post
 from ..analysis import BilingualTokenizer, index_tokens, is_han
 from ..documents import BATCH, all_posts, document, load_posts
+from ..models import COUNTS_FILL_SQL, GONE
 from ..readerfilter import reader_filter
 from .base import Found
 from .whoosh_columns import ColumnRange
@@ -290,7 +291,7 @@ def _required_pairs(query) -> set:
     words, of the phrases the query requires (not those under a NOT or in only some branches of an OR)."""
     kind = type(query)
     if kind is Phrase and query.fieldname in WEIGHTS:
-        return {pair_lexeme(a, b) for a, b in zip(query.words, query.words[1:])}
+        return {pair_lexeme(a, b) for a, b in zip(query.words, query.words[1:], strict=False)}
     if kind is And:
         return set().union(*(_required_pairs(sub) for sub in query.subqueries))
     if kind is Require:
@@ -344,6 +345,7 @@ def _counted(compiler: _Compiler, query, reader) -> str | None:
     if not gone:  # the counts never hold gone documents: only a filter subtracting them is answered here
         return None
     return (f"SELECT COALESCE(sum(s.n), 0) AS n FROM search_counts s WHERE s.lexeme = {compiler.param(word)} "
+            f"AND s.visibility <> {compiler.param(GONE)} "
             f"AND s.board_id <> ALL(CAST({compiler.param(boards)} AS integer[])) "
             f"AND s.visibility <> ALL(CAST({compiler.param(visibilities)} AS text[]))"
             + ("" if whispers else " AND NOT s.whisper"))
@@ -568,7 +570,7 @@ class PostgresSearch:
         """The documents' rows (in post id order) and the title words they bring, as `_write` takes them."""
         rows = [{"post_id": int(doc["post_id"]), "thread_id": int(doc["thread_id"]), "created": doc["created"],
                  "score": doc["score"], "terms": terms, "pairs": pairs}
-                for doc, (terms, pairs) in zip(docs, map(vectors, docs))]
+                for doc, (terms, pairs) in zip(docs, map(vectors, docs), strict=True)]
         words = sorted(set().union(*(_title_words(doc.get("title", "")) for doc in docs))) if docs else []
         return rows, [{"word": word} for word in words]
 
@@ -596,6 +598,16 @@ class PostgresSearch:
         writer thread on a connection of its own sends the previous batch and commits it (PostgreSQL's
         parsing of the tsvectors and the GIN updates happen in the server meanwhile, on another core)."""
         session = db.session
+        bulk = _bulk_begin()
+        try:
+            count = self._reindex(session, progress)
+        finally:
+            if bulk:
+                _bulk_end()
+        compact_counts()
+        return count
+
+    def _reindex(self, session, progress) -> int:
         batches: queue.Queue = queue.Queue(maxsize=2)
         failed: list = []
         writer = threading.Thread(target=_write_batches, args=(db.engine, batches, failed, self._execute),
@@ -622,7 +634,6 @@ class PostgresSearch:
         session.execute(text("DELETE FROM search_documents d WHERE NOT EXISTS "
                              "(SELECT 1 FROM posts p WHERE p.id = d.post_id)"))
         session.commit()
-        compact_counts()
         return count
 
     def clear(self) -> None:
@@ -649,6 +660,7 @@ class PostgresSearch:
 
 
 FREQUENCY_SECONDS = 300  # how long a word's document frequency (for idf) is reused
+LARGE_TABLE = 50_000  # documents from which frequencies are reused, and read from search_counts
 _frequencies: dict = {}  # word -> (documents holding it, monotonic time)
 _frequencies_lock = threading.Lock()
 
@@ -662,13 +674,26 @@ def _document_frequencies(words: list) -> tuple[int, dict]:
         "SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE relname = 'search_documents'")) or 0)
     now = time.monotonic()
     known: dict = {}
-    if total >= 50_000:
+    if total >= LARGE_TABLE:
         with _frequencies_lock:
             known = {key: value[0] for key, value in _frequencies.items()
                      if key in words and now - value[1] < FREQUENCY_SECONDS}
     else:  # a small (or never analysed) table: count it exactly
         total = int(db.session.scalar(text("SELECT count(*) FROM search_documents")) or 0)
     missing = [word for word in words if word not in known]
+    if missing and total >= LARGE_TABLE and _counts_ready():
+        # search_counts holds every document's words (gone ones under GONE): a word's documents summed over
+        # its rows, the figure the statement below counts by visiting them (a tenth of the table for a
+        # common word), without the visit
+        summed = dict(db.session.execute(text(
+            "SELECT lexeme, sum(n) FROM search_counts WHERE lexeme = ANY(CAST(:words AS text[])) GROUP BY lexeme"),
+            {"words": missing}).all())
+        known.update({word: int(summed.get(word) or 0) for word in missing})
+        with _frequencies_lock:
+            if len(_frequencies) > 10_000:
+                _frequencies.clear()
+            _frequencies.update({word: (known[word], now) for word in missing})
+        missing = []
     if missing:
         counts = db.session.execute(text(
             "SELECT count(*), " + ", ".join(f"count(*) FILTER (WHERE d.terms @@ CAST(:w{i} AS tsquery))"
@@ -678,12 +703,19 @@ def _document_frequencies(words: list) -> tuple[int, dict]:
              "anyword": " | ".join(_quote(w) for w in missing)}).one()
         total = max(total, int(counts[0]))
         known.update({word: int(counts[i + 1]) for i, word in enumerate(missing)})
-        if total >= 50_000:
+        if total >= LARGE_TABLE:
             with _frequencies_lock:
                 if len(_frequencies) > 10_000:
                     _frequencies.clear()
                 _frequencies.update({word: (known[word], now) for word in missing})
     return max([total, *known.values()]), known
+
+
+def _counts_ready() -> bool:
+    """Whether search_counts holds every document's words: its triggers are on (off only while a first fill
+    runs: `_bulk_begin`)."""
+    return bool(db.session.scalar(text(
+        "SELECT bool_and(tgenabled <> 'D') FROM pg_trigger WHERE tgname = 'search_counts_insert'")))
 
 
 _UPSERT = text(
@@ -695,6 +727,43 @@ _UPSERT = text(
     "ON CONFLICT (post_id) DO UPDATE SET thread_id = excluded.thread_id, created = excluded.created, "
     "score = excluded.score, terms = excluded.terms, pairs = excluded.pairs")
 _WORDS = text("INSERT INTO search_words (word) SELECT unnest(CAST(:words AS text[])) ON CONFLICT (word) DO NOTHING")
+
+
+_INDEXES = {"ix_search_documents_terms": "terms", "ix_search_documents_pairs": "pairs"}
+_COUNTING = ("insert", "update", "delete")  # search_counts' triggers a first fill turns off (not truncate)
+BULK_MEMORY = "256MB"  # maintenance_work_mem of the statements building the GIN indexes after a first fill
+
+
+def _bulk_begin() -> bool:
+    """Before a full reindex: when `search_documents` is empty (a first fill), or a first fill was cut short
+    (an index missing), write without the GIN indexes and search_counts' triggers (`_bulk_end` builds both
+    at once afterwards, far cheaper than per batch). Returns whether it did. Searches meanwhile read the
+    documents without an index (slower, the same results); one-word counts wait for `_bulk_end`."""
+    with db.engine.begin() as connection:
+        missing = set(_INDEXES) - set(connection.scalars(text(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'search_documents'")).all())
+        if not missing and connection.scalar(text("SELECT EXISTS (SELECT 1 FROM search_documents)")):
+            return False
+        for kind in _COUNTING:
+            connection.exec_driver_sql(f"ALTER TABLE search_documents DISABLE TRIGGER search_counts_{kind}")
+        for name in _INDEXES:
+            connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+    return True
+
+
+def _bulk_end() -> None:
+    """After a first fill: build the GIN indexes, turn the counts' triggers back on and count every document
+    into search_counts, in one transaction that keeps writers out meanwhile (so no document is counted twice
+    or never)."""
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("LOCK TABLE search_documents IN SHARE ROW EXCLUSIVE MODE")
+        connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BULK_MEMORY}'")
+        for name, column in _INDEXES.items():
+            connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON search_documents USING gin ({column})")
+        for kind in _COUNTING:
+            connection.exec_driver_sql(f"ALTER TABLE search_documents ENABLE TRIGGER search_counts_{kind}")
+        connection.exec_driver_sql("DELETE FROM search_counts")
+        connection.exec_driver_sql(COUNTS_FILL_SQL)
 
 
 COMPACT_BATCHES = 100  # batches a reindex writes between two compactions of the counts

@@ -1,11 +1,18 @@
 """What keeps search fast at 1 000 000 posts (issue 18) changes no answer: the same hits, order and count."""
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import random
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from community import MIGRATIONS_DIR
+from community.extensions import db
 from community.search.analysis import BilingualAnalyzer, index_tokens
+from community.search.backends import postgres
 from community.search.backends.postgres import PostgresSearch, tsquery
 from community.search.parse import parse
 
@@ -103,3 +110,55 @@ def test_the_shortcut_is_taken_when_titles_hold_the_word(make, find, search_back
     assert [item["thread"]["title"] for item in body["items"]] == [f"Router question {n}" for n in range(3)]
     assert [item["number"] for item in body["items"]] == [1, 1, 1]  # the replies saying it 30 times: below
     assert body["total"] == 6
+
+
+@pytest.mark.parametrize("query", ['"sync works"', '"router battery sync"', '"sync works" refund', '"works again" OR sync',
+                                   '-"sync works" router', '"sync works" after:2000-01-01'])
+def test_phrases_found_by_their_pairs_are_those_the_words_positions_give(forum, find, search_backend, monkeypatch,
+                                                                          query):
+    """A phrase's candidates come from `pairs` (every two adjacent words) and are checked against `terms`: the
+    same page and count as the phrase over `terms` alone; and every pair PostgreSQL's `<->` can match in a
+    document's terms (what migration 0023_ph writes for documents already there) is among its pairs."""
+    if search_backend != "postgres":
+        pytest.skip("the postgres backend's phrases")
+    paired = find(query)
+    monkeypatch.setattr(postgres, "_required_pairs", lambda query: set())
+    alone = find(query)
+    assert [item["id"] for item in paired["items"]] == [item["id"] for item in alone["items"]]
+    assert paired["total"] == alone["total"]
+    spec = importlib.util.spec_from_file_location("m0023", Path(MIGRATIONS_DIR) / "versions" / "0023_ph_search_pairs.py")
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    missing = db.session.scalar(text(
+        "WITH m AS (SELECT post_id, pairs FROM search_documents) SELECT count(*) FROM ("
+        + migration.PAIRS_FILL_SQL.replace("UPDATE search_documents d SET pairs = ", "SELECT d.post_id, ")
+        + " AS from_terms FROM search_documents d) f JOIN m USING (post_id) "
+        "WHERE NOT (tsvector_to_array(f.from_terms) <@ tsvector_to_array(m.pairs))"))
+    assert missing == 0
+    assert db.session.scalar(text("SELECT count(*) FROM search_documents WHERE pairs IS NULL")) == 0
+
+
+def test_long_pairs_are_hashed_alike():
+    long = "x" * 900
+    assert postgres.pair_lexeme("sync", "work") == "sync work"
+    assert postgres.pair_lexeme(long, "年" * 100) == hashlib.md5(f"{long} {'年' * 100}".encode()).hexdigest()
+    assert postgres.pair_lexeme(long, "y" * 50) == f"{long} {'y' * 50}"
+
+
+def test_document_frequencies_from_the_counts_are_the_documents(forum, make, search_backend, monkeypatch, app):
+    """On a large table a word's document frequency (the rank's idf) is summed from search_counts, gone
+    documents included: the same figures as counting the documents."""
+    if search_backend != "postgres":
+        pytest.skip("the postgres backend's ranking")
+    thread = make.thread(title="Sync gone", body="sync router")
+    db.session.execute(text("UPDATE search_documents SET terms = terms || CAST(:g AS tsvector) "
+                            "WHERE thread_id = :t"), {"t": thread.id, "g": "'facts:gone'"})
+    db.session.commit()
+    words = ["sync", "router", "work", "nowher"]
+    postgres._frequencies.clear()
+    counted = postgres._document_frequencies(words)
+    monkeypatch.setattr(postgres, "LARGE_TABLE", 0)
+    postgres._frequencies.clear()
+    summed = postgres._document_frequencies(words)
+    postgres._frequencies.clear()
+    assert summed[1] == counted[1] and counted[1]["sync"] > 0 and counted[1]["nowher"] == 0
