@@ -27,11 +27,10 @@ class SearchVector(TypeDecorator):
 
 class SearchDocument(db.Model):
     """A post as search finds it: its words (title weighted A, body D) and its filters as lexemes of one
-    tsvector (see backends/postgres.py), its adjacent word pairs (for phrases), its date and score to sort by."""
+    tsvector (see backends/postgres.py), its date and score to sort by."""
 
     __tablename__ = "search_documents"
-    __table_args__ = (Index("ix_search_documents_terms", "terms", postgresql_using="gin"),
-                      Index("ix_search_documents_pairs", "pairs", postgresql_using="gin"))
+    __table_args__ = (Index("ix_search_documents_terms", "terms", postgresql_using="gin"),)
 
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True,
                                          autoincrement=False)
@@ -39,9 +38,20 @@ class SearchDocument(db.Model):
     created: Mapped[int] = mapped_column(BigInteger)  # seconds since 1970 (documents.seconds)
     score: Mapped[int] = mapped_column(Integer, default=0)
     terms: Mapped[str] = mapped_column(SearchVector)
-    # every two words at adjacent positions, "first second" (backends/postgres.py `vectors`, migration
-    # 0023_ph): a phrase's GIN lookup finds its few candidates instead of every document holding its words
-    pairs: Mapped[str | None] = mapped_column(SearchVector, nullable=True)
+
+
+class SearchPair(db.Model):
+    """A search document's every two words at adjacent positions, "first second" (backends/postgres.py
+    `vectors`, migration 0023_ph): a phrase's GIN lookup here finds its few candidates instead of every
+    document holding its words. A table of its own, written with its document in the same statement, so
+    that `search_documents` keeps its width (every search sorted by date or votes visits its rows)."""
+
+    __tablename__ = "search_pairs"
+    __table_args__ = (Index("ix_search_pairs_pairs", "pairs", postgresql_using="gin"),)
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True,
+                                         autoincrement=False)
+    pairs: Mapped[str] = mapped_column(SearchVector)
 
 
 class SearchWord(db.Model):

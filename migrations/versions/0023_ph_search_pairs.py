@@ -1,6 +1,6 @@
-"""search_documents.pairs: every two words at adjacent positions of a document, with a GIN index, so that a
-phrase finds its few candidates by its pairs instead of rechecking every document holding its words
-(community/search/backends/postgres.py, `vectors` and `_matching`); search_counts also counts the documents
+"""search_pairs: every two words at adjacent positions of a search document (a table of its own, one row per
+document, with a GIN index), so that a phrase finds its few candidates by its pairs instead of rechecking every
+document holding its words (community/search/backends/postgres.py, `vectors` and `_matching`); search_counts also counts the documents
 that are gone, under the visibility '~gone' (no reader's count sums it), so that a word's document frequency
 (the rank's idf) is read from it instead of visiting a tenth of the table (`_document_frequencies`)
 
@@ -24,13 +24,14 @@ depends_on = None
 # The documents already written get their pairs from their terms' positions (what PostgreSQL's `<->` reads:
 # exactly the pairs a phrase can match there; the words only, not the `field:value` filters). A pair longer
 # than 1000 bytes is its md5, as postgres.pair_lexeme writes it.
-PAIRS_FILL_SQL = """UPDATE search_documents d SET pairs = coalesce((
+PAIRS_SQL = """coalesce((
   SELECT array_to_tsvector(array_agg(DISTINCT CASE WHEN octet_length(a.lexeme || ' ' || b.lexeme) > 1000
                                                   THEN md5(a.lexeme || ' ' || b.lexeme)
                                                   ELSE a.lexeme || ' ' || b.lexeme END))
   FROM (SELECT t.lexeme, p FROM unnest(d.terms) t, unnest(t.positions) p WHERE strpos(t.lexeme, ':') = 0) a
   JOIN (SELECT t.lexeme, p FROM unnest(d.terms) t, unnest(t.positions) p WHERE strpos(t.lexeme, ':') = 0) b
     ON b.p = a.p + 1), ''::tsvector)"""
+PAIRS_FILL_SQL = f"INSERT INTO search_pairs (post_id, pairs) SELECT d.post_id, {PAIRS_SQL} FROM search_documents d"
 
 
 def _previous():
@@ -72,14 +73,18 @@ def _recount(bind, select):
 def upgrade():
     bind = op.get_bind()
     postgres = bind.dialect.name == 'postgresql'
-    op.add_column('search_documents',
-                  sa.Column('pairs', postgresql.TSVECTOR() if postgres else sa.Text(), nullable=True))
-    if postgres:  # terms do not change: search_counts' update trigger would find nothing to count
-        bind.exec_driver_sql('ALTER TABLE search_documents DISABLE TRIGGER search_counts_update')
+    op.create_table(
+        'search_pairs',
+        sa.Column('post_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('pairs', postgresql.TSVECTOR() if postgres else sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(['post_id'], ['posts.id'], name=op.f('fk_search_pairs_post_id_posts'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('post_id', name=op.f('pk_search_pairs')),
+    )
+    if postgres:  # elsewhere the search tables are never read
         bind.exec_driver_sql(PAIRS_FILL_SQL)
-        bind.exec_driver_sql('ALTER TABLE search_documents ENABLE TRIGGER search_counts_update')
-    op.create_index('ix_search_documents_pairs', 'search_documents', ['pairs'], unique=False,
-                    postgresql_using='gin')
+    # the index after the rows: built once, not updated per row
+    op.create_index('ix_search_pairs_pairs', 'search_pairs', ['pairs'], unique=False, postgresql_using='gin')
     if postgres:
         _recount(bind, _NEW_SELECT)
 
@@ -87,6 +92,5 @@ def upgrade():
 def downgrade():
     if op.get_bind().dialect.name == 'postgresql':
         _recount(op.get_bind(), _OLD_SELECT)
-    op.drop_index('ix_search_documents_pairs', table_name='search_documents', postgresql_using='gin')
-    with op.batch_alter_table('search_documents') as batch_op:
-        batch_op.drop_column('pairs')
+    op.drop_index('ix_search_pairs_pairs', table_name='search_pairs', postgresql_using='gin')
+    op.drop_table('search_pairs')

@@ -11,6 +11,8 @@ words (analyzed by the same analyzer in parse.py) meet the documents' exactly.
 - the filters are lexemes too, `field:value` (board_id:3, author:ann, tags:refund, facts:gone ...),
   weight C: a query and its filters and the reader's filter become one tsquery, one GIN index scan.
 Dates (`created`, seconds) and `score` are columns, for date ranges and the newest/votes sorts.
+A document's every two adjacent words are a tsvector of their own in `search_pairs` (written in the same
+statement): a phrase takes its candidates from there (GIN) and rechecks them against `terms`.
 
 Documents are written in the event's own transaction (community/search/__init__.py calls `changed` before
 the commit): search is consistent at commit, on every process and host, with no writer thread and no
@@ -374,11 +376,14 @@ def compact_counts(connection=None) -> int:
 
 
 def _pairs_condition(compiler: _Compiler, pairs: set) -> str:
-    return f"d.pairs @@ CAST({compiler.param(' & '.join(_quote(pair) for pair in sorted(pairs)))} AS tsquery)"
+    """The documents holding every one of `pairs`, found by search_pairs' GIN index (a table of its own: the
+    pairs in search_documents' rows would widen every row that searches by date or votes visit)."""
+    return (f"d.post_id IN (SELECT p.post_id FROM search_pairs p WHERE p.pairs @@ "
+            f"CAST({compiler.param(' & '.join(_quote(pair) for pair in sorted(pairs)))} AS tsquery))")
 
 
 def _matching(compiler: _Compiler, tsquery_sql: str, pairs: set) -> str:
-    """`d.terms @@ tsquery_sql` as SQL; with a phrase's pairs, the pairs' GIN index finds the candidates and
+    """`d.terms @@ tsquery_sql` as SQL; with a phrase's pairs, search_pairs' GIN index finds the candidates and
     each is checked against the whole tsquery (ts_match_vq is `@@` as a function: the planner takes no index
     for it, so it does not also intersect the phrase's words' long posting lists, every candidate of which
     PostgreSQL would recheck)."""
@@ -561,8 +566,7 @@ class PostgresSearch:
             gone.update(set(chunk) - {post.id for post in found})
         gone -= set(docs)
         if gone:
-            session.execute(text("DELETE FROM search_documents WHERE post_id IN (SELECT unnest(CAST(:ids AS integer[])))"),
-                            {"ids": sorted(gone)})
+            session.execute(_DELETE, {"ids": sorted(gone)})
         self._write(session, [docs[key] for key in sorted(docs)])
 
     @staticmethod
@@ -633,11 +637,14 @@ class PostgresSearch:
             raise failed[0]
         session.execute(text("DELETE FROM search_documents d WHERE NOT EXISTS "
                              "(SELECT 1 FROM posts p WHERE p.id = d.post_id)"))
+        session.execute(text("DELETE FROM search_pairs s WHERE NOT EXISTS "
+                             "(SELECT 1 FROM search_documents d WHERE d.post_id = s.post_id)"))
         session.commit()
         return count
 
     def clear(self) -> None:
         with db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM search_pairs"))
             connection.execute(text("DELETE FROM search_documents"))
             connection.execute(text("DELETE FROM search_counts"))  # no document left: every count is 0
             connection.execute(text("DELETE FROM search_words"))
@@ -718,18 +725,23 @@ def _counts_ready() -> bool:
         "SELECT bool_and(tgenabled <> 'D') FROM pg_trigger WHERE tgname = 'search_counts_insert'")))
 
 
+# A document and its pairs in one statement (one round trip; both tables in step in its transaction).
 _UPSERT = text(
-    "INSERT INTO search_documents (post_id, thread_id, created, score, terms, pairs) "
-    "SELECT u.post_id, u.thread_id, u.created, u.score, CAST(u.terms AS tsvector), CAST(u.pairs AS tsvector) "
-    "FROM unnest(CAST(:post_id AS integer[]), CAST(:thread_id AS integer[]), CAST(:created AS bigint[]), "
-    "CAST(:score AS integer[]), CAST(:terms AS text[]), CAST(:pairs AS text[])) "
-    "AS u(post_id, thread_id, created, score, terms, pairs) "
+    "WITH u AS (SELECT * FROM unnest(CAST(:post_id AS integer[]), CAST(:thread_id AS integer[]), "
+    "CAST(:created AS bigint[]), CAST(:score AS integer[]), CAST(:terms AS text[]), CAST(:pairs AS text[])) "
+    "AS u(post_id, thread_id, created, score, terms, pairs)), "
+    "d AS (INSERT INTO search_documents (post_id, thread_id, created, score, terms) "
+    "SELECT u.post_id, u.thread_id, u.created, u.score, CAST(u.terms AS tsvector) FROM u "
     "ON CONFLICT (post_id) DO UPDATE SET thread_id = excluded.thread_id, created = excluded.created, "
-    "score = excluded.score, terms = excluded.terms, pairs = excluded.pairs")
+    "score = excluded.score, terms = excluded.terms) "
+    "INSERT INTO search_pairs (post_id, pairs) SELECT u.post_id, CAST(u.pairs AS tsvector) FROM u "
+    "ON CONFLICT (post_id) DO UPDATE SET pairs = excluded.pairs")
+_DELETE = text("WITH p AS (DELETE FROM search_pairs WHERE post_id IN (SELECT unnest(CAST(:ids AS integer[])))) "
+               "DELETE FROM search_documents WHERE post_id IN (SELECT unnest(CAST(:ids AS integer[])))")
 _WORDS = text("INSERT INTO search_words (word) SELECT unnest(CAST(:words AS text[])) ON CONFLICT (word) DO NOTHING")
 
 
-_INDEXES = {"ix_search_documents_terms": "terms", "ix_search_documents_pairs": "pairs"}
+_INDEXES = {"ix_search_documents_terms": ("search_documents", "terms"), "ix_search_pairs_pairs": ("search_pairs", "pairs")}
 _COUNTING = ("insert", "update", "delete")  # search_counts' triggers a first fill turns off (not truncate)
 BULK_MEMORY = "256MB"  # maintenance_work_mem of the statements building the GIN indexes after a first fill
 
@@ -741,9 +753,12 @@ def _bulk_begin() -> bool:
     documents without an index (slower, the same results); one-word counts wait for `_bulk_end`."""
     with db.engine.begin() as connection:
         missing = set(_INDEXES) - set(connection.scalars(text(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'search_documents'")).all())
-        if not missing and connection.scalar(text("SELECT EXISTS (SELECT 1 FROM search_documents)")):
+            "SELECT indexname FROM pg_indexes WHERE tablename IN ('search_documents', 'search_pairs')")).all())
+        empty = not connection.scalar(text("SELECT EXISTS (SELECT 1 FROM search_documents)"))
+        if not missing and not empty:
             return False
+        if empty:  # pairs left without their documents (a TRUNCATE of search_documents): none is read
+            connection.exec_driver_sql("TRUNCATE search_pairs")
         for kind in _COUNTING:
             connection.exec_driver_sql(f"ALTER TABLE search_documents DISABLE TRIGGER search_counts_{kind}")
         for name in _INDEXES:
@@ -756,10 +771,10 @@ def _bulk_end() -> None:
     into search_counts, in one transaction that keeps writers out meanwhile (so no document is counted twice
     or never)."""
     with db.engine.begin() as connection:
-        connection.exec_driver_sql("LOCK TABLE search_documents IN SHARE ROW EXCLUSIVE MODE")
+        connection.exec_driver_sql("LOCK TABLE search_documents, search_pairs IN SHARE ROW EXCLUSIVE MODE")
         connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BULK_MEMORY}'")
-        for name, column in _INDEXES.items():
-            connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON search_documents USING gin ({column})")
+        for name, (table, column) in _INDEXES.items():
+            connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({column})")
         for kind in _COUNTING:
             connection.exec_driver_sql(f"ALTER TABLE search_documents ENABLE TRIGGER search_counts_{kind}")
         connection.exec_driver_sql("DELETE FROM search_counts")

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from community import MIGRATIONS_DIR
+from community import MIGRATIONS_DIR, search
 from community.extensions import db
+from community.forum import services as forum_services
 from community.search.analysis import BilingualAnalyzer, index_tokens
 from community.search.backends import postgres
 from community.search.backends.postgres import PostgresSearch, tsquery
@@ -130,12 +131,58 @@ def test_phrases_found_by_their_pairs_are_those_the_words_positions_give(forum, 
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
     missing = db.session.scalar(text(
-        "WITH m AS (SELECT post_id, pairs FROM search_documents) SELECT count(*) FROM ("
-        + migration.PAIRS_FILL_SQL.replace("UPDATE search_documents d SET pairs = ", "SELECT d.post_id, ")
-        + " AS from_terms FROM search_documents d) f JOIN m USING (post_id) "
+        "WITH m AS (SELECT post_id, pairs FROM search_pairs) SELECT count(*) FROM (SELECT d.post_id, "
+        + migration.PAIRS_SQL + " AS from_terms FROM search_documents d) f JOIN m USING (post_id) "
         "WHERE NOT (tsvector_to_array(f.from_terms) <@ tsvector_to_array(m.pairs))"))
     assert missing == 0
-    assert db.session.scalar(text("SELECT count(*) FROM search_documents WHERE pairs IS NULL")) == 0
+    assert _unpaired() == (0, 0)
+
+
+def _unpaired() -> tuple:
+    """(documents without their pairs' row, pairs' rows without their document)."""
+    return tuple(db.session.execute(text(
+        "SELECT (SELECT count(*) FROM search_documents d WHERE NOT EXISTS "
+        "(SELECT 1 FROM search_pairs p WHERE p.post_id = d.post_id)), "
+        "(SELECT count(*) FROM search_pairs p WHERE NOT EXISTS "
+        "(SELECT 1 FROM search_documents d WHERE d.post_id = p.post_id))")).one())
+
+
+def test_pairs_are_written_and_deleted_with_their_documents(make, find, search_backend):
+    """search_pairs holds one row per document, written and deleted in the same statement as it: by a post,
+    an edit, a deletion, a full reindex and a first fill (the GIN indexes dropped and built again)."""
+    if search_backend != "postgres":
+        pytest.skip("the postgres backend's pairs")
+
+    def pairs() -> int:
+        assert _unpaired() == (0, 0)
+        return db.session.scalar(text("SELECT count(*) FROM search_pairs"))
+
+    thread = make.thread(title="Sync works again", body="the router battery sync works")
+    reply = make.post(thread, body="battery sync works for me too")
+    other = make.thread(title="Another", body="battery sync works here")
+    db.session.commit()
+    other_id = other.id
+    assert pairs() == 3 and find('"battery sync works"')["total"] == 3
+    forum_services.edit_post(reply.author, reply, "nothing to add")
+    db.session.commit()
+    assert pairs() == 3 and find('"battery sync works"')["total"] == 2
+    db.session.execute(postgres._DELETE, {"ids": [reply.id]})
+    db.session.commit()
+    assert pairs() == 2
+    search.backend().reindex()
+    assert pairs() == 3 and find('"battery sync works"')["total"] == 2
+    db.session.execute(text("DELETE FROM badge_grants WHERE post_id IN (SELECT id FROM posts WHERE thread_id = :t)"),
+                       {"t": other_id})  # (the first post's badge)
+    db.session.execute(text("DELETE FROM posts WHERE thread_id = :t"), {"t": other_id})  # cascades to both
+    db.session.commit()
+    assert pairs() == 2 and find('"battery sync works"')["total"] == 1
+    db.session.execute(text("TRUNCATE search_documents"))  # its pairs are left: the first fill drops them
+    db.session.commit()
+    assert find('"battery sync works"')["total"] == 0
+    search.backend().reindex()
+    assert pairs() == 2 and find('"battery sync works"')["total"] == 1
+    assert db.session.scalar(text(
+        "SELECT count(*) FROM pg_indexes WHERE indexname IN ('ix_search_documents_terms', 'ix_search_pairs_pairs')")) == 2
 
 
 def test_long_pairs_are_hashed_alike():
