@@ -214,8 +214,11 @@ def main() -> None:
                 db.session.commit()
                 with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                     connection.execute(text("VACUUM ANALYZE search_documents"))  # what autovacuum does soon after
+                    connection.execute(text("VACUUM ANALYZE search_pairs"))
                 part["index_megabytes"] = round(db.session.scalar(text(
                     "SELECT pg_total_relation_size('search_documents')")) / 1e6, 1)
+                part["pairs_megabytes"] = round(db.session.scalar(text(
+                    "SELECT pg_total_relation_size('search_pairs')")) / 1e6, 1)
             part["peak_rss_megabytes_so_far"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     # Queries run in a fresh process, as a server's would: not in one that holds a reindex's heap.
     for name in ([] if args.no_queries else backends):

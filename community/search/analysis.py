@@ -165,10 +165,32 @@ def _stemmed(word: str) -> str:
     return found
 
 
+_han_runs: dict = {}
+_HAN_RUNS_KEPT = 100_000  # runs of Han characters remembered (forum text repeats its phrases)
+
+
+def _han_words(piece: str) -> tuple:
+    """The index's words of a run of Han characters: per jieba word (a position each), the word and its
+    dictionary parts, lowercased, without stop words, stemmed (as index_tokens yields them)."""
+    found = _han_runs.get(piece)
+    if found is None:
+        jieba = segmenter()
+        stops = STOP_WORDS
+        found = tuple(
+            tuple(_stemmed(text.lower()) for text, _s, _e in _with_parts(jieba, word, start, end, True)
+                  if text.lower() not in stops)
+            for word, start, end in jieba.tokenize(piece, mode="default"))
+        if len(_han_runs) >= _HAN_RUNS_KEPT:
+            _han_runs.clear()
+        _han_runs[piece] = found
+    return found
+
+
 def index_tokens(value: str) -> list[tuple[str, int]]:
     """Return [(word, position)] of `value` exactly as BilingualAnalyzer()(value, positions=True,
     mode="index") yields them, without its chain of generators and Token objects (a third of the
-    postgres backend's reindex time went there). tests/community/search/test_language.py compares the two."""
+    postgres backend's reindex time went there), a run of Han characters segmented once per process
+    (`_han_words`). tests/community/search/test_language.py compares the two."""
     found: list = []
     append = found.append
     stops = STOP_WORDS
@@ -176,15 +198,11 @@ def index_tokens(value: str) -> list[tuple[str, int]]:
     for match in _PIECES.finditer(value):
         piece = match.group()
         if _HAN_RUN.match(piece):
-            jieba = segmenter()
-            for word, start, end in jieba.tokenize(piece, mode="default"):
-                for text, _s, _e in _with_parts(jieba, word, start, end, True):
-                    text = text.lower()
-                    if text in stops:
-                        continue
+            for words in _han_words(piece):
+                for text in words:
                     if pos != last_in:
                         last_in, out = pos, out + 1
-                    append((_stemmed(text), out))
+                    append((text, out))
                 pos += 1
         else:
             text = piece.lower()

@@ -40,12 +40,29 @@ class SearchDocument(db.Model):
     terms: Mapped[str] = mapped_column(SearchVector)
 
 
+class SearchPair(db.Model):
+    """A search document's every two words at adjacent positions, "first second" (backends/postgres.py
+    `vectors`, migration 0023_ph): a phrase's GIN lookup here finds its few candidates instead of every
+    document holding its words. A table of its own, written with its document in the same statement, so
+    that `search_documents` keeps its width (every search sorted by date or votes visits its rows)."""
+
+    __tablename__ = "search_pairs"
+    __table_args__ = (Index("ix_search_pairs_pairs", "pairs", postgresql_using="gin"),)
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True,
+                                         autoincrement=False)
+    pairs: Mapped[str] = mapped_column(SearchVector)
+
+
 class SearchWord(db.Model):
     """A word seen in a title, as typed (lowercase, not stemmed): "did you mean" picks among them."""
 
     __tablename__ = "search_words"
 
     word: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+GONE = "~gone"  # SearchCount.visibility of documents no reader finds
 
 
 class SearchCount(db.Model):
@@ -56,7 +73,9 @@ class SearchCount(db.Model):
     statement changed (+ documents that gained the word, - those that lost it), in the statement's own
     transaction, so the counts are always those of the documents a reader's snapshot sees; no row is ever
     updated (no lock taken by a writer). `compact` sums each changed key's rows into one (`compacted`).
-    Documents that are gone (deleted, hidden, pending) are not counted: no reader finds them."""
+    Documents that are gone (deleted, hidden, pending) count under the visibility GONE ('~gone', never a
+    board's): no reader's count sums them (no reader finds them), a word's document frequency (for the rank's
+    idf, which counts every document) does."""
 
     __tablename__ = "search_counts"
     __table_args__ = (Index("ix_search_counts_lexeme", "lexeme", "board_id"),
@@ -73,7 +92,8 @@ class SearchCount(db.Model):
 
 # The counts' upkeep on PostgreSQL: a document's counted words are its lexemes without ':' (the filters all
 # have one), keyed by its board_id:, facts:v_ and facts:whisper lexemes; a document with facts:gone counts
-# nowhere. Statement-level triggers with transition tables: one INSERT of summed deltas per statement, set-based
+# under the visibility GONE only (no reader's count sums it; a word's document frequency does, since 0023_ph).
+# Statement-level triggers with transition tables: one INSERT of summed deltas per statement, set-based
 # (each document's lexemes unnested once; a function called per document cost five times as much).
 # `r` is (side, post_id, terms): +1 for documents that came, -1 for documents that went.
 _DELTAS = """l AS (SELECT r.side, r.post_id, w FROM r CROSS JOIN LATERAL unnest(tsvector_to_array(r.terms)) w),
@@ -82,9 +102,10 @@ _DELTAS = """l AS (SELECT r.side, r.post_id, w FROM r CROSS JOIN LATERAL unnest(
           bool_or(w = 'facts:whisper') AS whisper, bool_or(w = 'facts:gone') AS gone
         FROM l WHERE strpos(w, ':') > 0 GROUP BY side, post_id)
   INSERT INTO search_counts (lexeme, board_id, visibility, whisper, n, compacted)
-  SELECT l.w, k.board_id, k.visibility, k.whisper, sum(l.side), {compacted}
+  SELECT l.w, k.board_id, CASE WHEN k.gone THEN '~gone' ELSE k.visibility END, k.whisper AND NOT k.gone,
+         sum(l.side), {compacted}
   FROM l JOIN k USING (side, post_id)
-  WHERE NOT k.gone AND k.board_id IS NOT NULL AND strpos(l.w, ':') = 0
+  WHERE k.board_id IS NOT NULL AND strpos(l.w, ':') = 0
   GROUP BY 1, 2, 3, 4 HAVING sum(l.side) <> 0"""
 
 COUNTS_SQL = [

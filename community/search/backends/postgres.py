@@ -11,6 +11,8 @@ words (analyzed by the same analyzer in parse.py) meet the documents' exactly.
 - the filters are lexemes too, `field:value` (board_id:3, author:ann, tags:refund, facts:gone ...),
   weight C: a query and its filters and the reader's filter become one tsquery, one GIN index scan.
 Dates (`created`, seconds) and `score` are columns, for date ranges and the newest/votes sorts.
+A document's every two adjacent words are a tsvector of their own in `search_pairs` (written in the same
+statement): a phrase takes its candidates from there (GIN) and rechecks them against `terms`.
 
 Documents are written in the event's own transaction (community/search/__init__.py calls `changed` before
 the commit): search is consistent at commit, on every process and host, with no writer thread and no
@@ -19,6 +21,7 @@ similarity where the extension is installed (else by edit distance among words o
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import queue
@@ -32,6 +35,7 @@ from ...extensions import db
 from ...forum.models import Post
 from ..analysis import BilingualTokenizer, index_tokens, is_han
 from ..documents import BATCH, all_posts, document, load_posts
+from ..models import COUNTS_FILL_SQL, GONE
 from ..readerfilter import reader_filter
 from .base import Found
 from .whoosh_columns import ColumnRange
@@ -53,26 +57,53 @@ def _quote(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _positions(value: str, start: int) -> tuple[dict, int]:
-    """Return ({lexeme: [positions]}, the last position) of `value` analyzed as the index does."""
+def _positions(value: str, start: int, at_position: dict | None = None) -> tuple[dict, int]:
+    """Return ({lexeme: [positions]}, the last position) of `value` analyzed as the index does; with
+    `at_position`, also add each lexeme to the set of its (clamped) position there (for `_pairs`)."""
     found: dict = {}
     last = start
     for word, at in index_tokens(value):
         pos = min(start + at, MAX_POSITION)
         found.setdefault(word, []).append(pos)
+        if at_position is not None:
+            at_position.setdefault(pos, set()).add(word)
         if pos > last:
             last = pos
     return found, last
 
 
-def vector(doc: dict) -> str:
-    """Return the tsvector literal of a document (documents.document)."""
+PAIR_BYTES = 1000  # a pair longer than this (in UTF-8) is stored as its md5 (a tsvector lexeme is < 2 kB)
+
+
+def pair_lexeme(first: str, second: str) -> str:
+    """The lexeme of two words at adjacent positions in `pairs` (a space between them: no word has one)."""
+    pair = f"{first} {second}"
+    if len(pair) > PAIR_BYTES // 4 and len(pair.encode()) > PAIR_BYTES:
+        return hashlib.md5(pair.encode()).hexdigest()  # noqa: S324  (a key, not a secret; no space in it)
+    return pair
+
+
+def _pairs(at_position: dict) -> str:
+    """The `pairs` tsvector literal: every (word, word) at positions p and p + 1 (title and body alike, the
+    positions clamped as `terms` clamps them, not cut at 256 per word), so that every document a phrase
+    finds in `terms` holds each of the phrase's adjacent pairs here (more documents may: they are rechecked)."""
+    found = set()
+    for pos, words in at_position.items():
+        following = at_position.get(pos + 1)
+        if following:
+            found.update(pair_lexeme(a, b) for a in words for b in following)
+    return " ".join(_quote(pair) for pair in found)
+
+
+def vectors(doc: dict) -> tuple[str, str]:
+    """Return the tsvector literals (terms, pairs) of a document (documents.document)."""
     parts = []
     title_end = 0
+    at_position: dict = {}
     if doc.get("title"):
-        words, title_end = _positions(doc["title"], 1)
+        words, title_end = _positions(doc["title"], 1, at_position)
         parts += [f"{_quote(w)}:{','.join(f'{p}A' for p in sorted(set(ps))[:256])}" for w, ps in words.items()]
-    words, _end = _positions(doc.get("body") or "", title_end + TITLE_GAP)
+    words, _end = _positions(doc.get("body") or "", title_end + TITLE_GAP, at_position)
     parts += [f"{_quote(w)}:{','.join(str(p) for p in sorted(set(ps))[:256])}" for w, ps in words.items()]
     filters = {f"board_id:{doc['board_id']}", f"thread_id:{doc['thread_id']}"}
     if doc.get("author"):
@@ -80,7 +111,12 @@ def vector(doc: dict) -> str:
     filters.update(f"tags:{tag.strip().lower()}" for tag in (doc.get("tags") or "").split(",") if tag.strip())
     filters.update(f"facts:{fact}" for fact in doc["facts"].split())
     parts += [f"{_quote(f)}:1C" for f in sorted(filters)]
-    return " ".join(parts)
+    return " ".join(parts), _pairs(at_position)
+
+
+def vector(doc: dict) -> str:
+    """Return the tsvector literal of a document's `terms` (documents.document)."""
+    return vectors(doc)[0]
 
 
 def _title_words(title: str) -> set[str]:
@@ -252,6 +288,24 @@ def _ranking(query) -> str | None:
     return None
 
 
+def _required_pairs(query) -> set:
+    """The pair lexemes (`pairs`, see `vectors`) every document the query finds holds: each phrase's adjacent
+    words, of the phrases the query requires (not those under a NOT or in only some branches of an OR)."""
+    kind = type(query)
+    if kind is Phrase and query.fieldname in WEIGHTS:
+        return {pair_lexeme(a, b) for a, b in zip(query.words, query.words[1:], strict=False)}
+    if kind is And:
+        return set().union(*(_required_pairs(sub) for sub in query.subqueries))
+    if kind is Require:
+        return _required_pairs(query.a) | _required_pairs(query.b)
+    if kind in (AndNot, AndMaybe):
+        return _required_pairs(query.a)
+    if kind is Or and query.subqueries:
+        found = [_required_pairs(sub) for sub in query.subqueries]
+        return set.intersection(*found)
+    return set()
+
+
 def _one_word(query) -> str | None:
     """The word of a query that is one word asked in the title or the body (what a reader typing one word,
     English or Chinese, gets from parse), else None."""
@@ -293,6 +347,7 @@ def _counted(compiler: _Compiler, query, reader) -> str | None:
     if not gone:  # the counts never hold gone documents: only a filter subtracting them is answered here
         return None
     return (f"SELECT COALESCE(sum(s.n), 0) AS n FROM search_counts s WHERE s.lexeme = {compiler.param(word)} "
+            f"AND s.visibility <> {compiler.param(GONE)} "
             f"AND s.board_id <> ALL(CAST({compiler.param(boards)} AS integer[])) "
             f"AND s.visibility <> ALL(CAST({compiler.param(visibilities)} AS text[]))"
             + ("" if whispers else " AND NOT s.whisper"))
@@ -320,6 +375,23 @@ def compact_counts(connection=None) -> int:
     return written
 
 
+def _pairs_condition(compiler: _Compiler, pairs: set) -> str:
+    """The documents holding every one of `pairs`, found by search_pairs' GIN index (a table of its own: the
+    pairs in search_documents' rows would widen every row that searches by date or votes visit)."""
+    return (f"d.post_id IN (SELECT p.post_id FROM search_pairs p WHERE p.pairs @@ "
+            f"CAST({compiler.param(' & '.join(_quote(pair) for pair in sorted(pairs)))} AS tsquery))")
+
+
+def _matching(compiler: _Compiler, tsquery_sql: str, pairs: set) -> str:
+    """`d.terms @@ tsquery_sql` as SQL; with a phrase's pairs, search_pairs' GIN index finds the candidates and
+    each is checked against the whole tsquery (ts_match_vq is `@@` as a function: the planner takes no index
+    for it, so it does not also intersect the phrase's words' long posting lists, every candidate of which
+    PostgreSQL would recheck)."""
+    if not pairs:
+        return f"d.terms @@ {tsquery_sql}"
+    return f"{_pairs_condition(compiler, pairs)} AND ts_match_vq(d.terms, {tsquery_sql})"
+
+
 # ---- the backend ----------------------------------------------------------------------------------------
 
 class PostgresSearch:
@@ -338,12 +410,15 @@ class PostgresSearch:
         reader = reader_filter(member, boards)  # raises NothingReadable
         excluded = tsquery(reader)
         words = tsquery(query)
+        pairs = _required_pairs(query)
         try:
             if words is not None:  # the query and the reader's filter in one tsquery: one index scan
-                where = f"d.terms @@ CAST({compiler.param(f'({words}) & !({excluded})')} AS tsquery)"
+                where = _matching(compiler, f"CAST({compiler.param(f'({words}) & !({excluded})')} AS tsquery)", pairs)
             else:
                 where = (f"{compiler.condition(query)} AND NOT (d.terms @@ CAST({compiler.param(excluded)} "
                          f"AS tsquery))")
+                if pairs:
+                    where = f"{_pairs_condition(compiler, pairs)} AND {where}"
         except _Unsupported:
             return Found()
         rank = _ranking(query)
@@ -355,7 +430,7 @@ class PostgresSearch:
             template = self._rank(compiler, query, rank, terms=_TERMS, norm=_NORM)
             key, order = template.replace(_TERMS, "d.terms").replace(_NORM, "1"), "h.k DESC, h.post_id"
             if words is not None and count:
-                found = self._top_openings(compiler, query, rank, template, words, excluded, limit, reader)
+                found = self._top_openings(compiler, query, rank, template, words, excluded, limit, reader, pairs)
                 if found is not None:
                     return found
         else:
@@ -373,7 +448,7 @@ class PostgresSearch:
     FEW = 2_000  # hits ranked all at once; above this, the openings first
 
     def _top_openings(self, compiler: _Compiler, query, rank: str, template: str, words: str, excluded: str,
-                      limit: int, reader=None) -> Found | None:
+                      limit: int, reader=None, pairs: set = frozenset()) -> Found | None:
         """The top `limit` hits by relevance without ranking every hit, or None (then every hit is ranked).
 
         Only an opening post carries title words (weight A), and a title word outranks any number of body
@@ -387,8 +462,8 @@ class PostgresSearch:
         openings = compiler.param(f"(({words}) & {_quote('facts:opening')}) & !({excluded})")
         bound = self._reply_bound(compiler, query, rank, template)
         key = template.replace(_TERMS, "d.terms").replace(_NORM, "1")
-        counted = (_counted(compiler, query, reader)
-                   or f"SELECT count(*) AS n FROM search_documents d WHERE d.terms @@ CAST({every} AS tsquery)")
+        counted = (_counted(compiler, query, reader) or "SELECT count(*) AS n FROM search_documents d WHERE "
+                   + _matching(compiler, f"CAST({every} AS tsquery)", pairs))
         # One statement: the count (from search_counts for one word, else an index scan reading no tsvector),
         # then, by that count, either every hit ranked (few: the same as the plain statement) or the openings
         # only; and the replies' bound.
@@ -396,7 +471,7 @@ class PostgresSearch:
             f"WITH c AS MATERIALIZED ({counted}) "
             f"SELECT c.n, h.post_id, h.k, {bound} AS bound FROM c LEFT JOIN LATERAL ("
             f"SELECT d.post_id, {key} AS k FROM search_documents d "
-            f"WHERE d.terms @@ CAST(CASE WHEN c.n <= :few THEN {every} ELSE {openings} END AS tsquery) "
+            f"WHERE {_matching(compiler, f'CAST(CASE WHEN c.n <= :few THEN {every} ELSE {openings} END AS tsquery)', pairs)} "
             f"ORDER BY k DESC, d.post_id LIMIT :limit) h ON true"),
             {**compiler.params, "limit": max(int(limit), 1), "few": max(self.FEW, int(limit))}).all()
         total = int(rows[0][0]) if rows else 0
@@ -491,15 +566,15 @@ class PostgresSearch:
             gone.update(set(chunk) - {post.id for post in found})
         gone -= set(docs)
         if gone:
-            session.execute(text("DELETE FROM search_documents WHERE post_id IN (SELECT unnest(CAST(:ids AS integer[])))"),
-                            {"ids": sorted(gone)})
+            session.execute(_DELETE, {"ids": sorted(gone)})
         self._write(session, [docs[key] for key in sorted(docs)])
 
     @staticmethod
     def _rows(docs: list) -> tuple[list, list]:
         """The documents' rows (in post id order) and the title words they bring, as `_write` takes them."""
         rows = [{"post_id": int(doc["post_id"]), "thread_id": int(doc["thread_id"]), "created": doc["created"],
-                 "score": doc["score"], "terms": vector(doc)} for doc in docs]
+                 "score": doc["score"], "terms": terms, "pairs": pairs}
+                for doc, (terms, pairs) in zip(docs, map(vectors, docs), strict=True)]
         words = sorted(set().union(*(_title_words(doc.get("title", "")) for doc in docs))) if docs else []
         return rows, [{"word": word} for word in words]
 
@@ -515,7 +590,7 @@ class PostgresSearch:
         triggers run once per batch, not once per document as an executemany would make them)."""
         if rows:
             connection.execute(_UPSERT, {name: [row[name] for row in rows]
-                                         for name in ("post_id", "thread_id", "created", "score", "terms")})
+                                         for name in ("post_id", "thread_id", "created", "score", "terms", "pairs")})
         if words:
             connection.execute(_WORDS, {"words": [row["word"] for row in words]})
 
@@ -527,6 +602,16 @@ class PostgresSearch:
         writer thread on a connection of its own sends the previous batch and commits it (PostgreSQL's
         parsing of the tsvectors and the GIN updates happen in the server meanwhile, on another core)."""
         session = db.session
+        bulk = _bulk_begin()
+        try:
+            count = self._reindex(session, progress)
+        finally:
+            if bulk:
+                _bulk_end()
+        compact_counts()
+        return count
+
+    def _reindex(self, session, progress) -> int:
         batches: queue.Queue = queue.Queue(maxsize=2)
         failed: list = []
         writer = threading.Thread(target=_write_batches, args=(db.engine, batches, failed, self._execute),
@@ -552,12 +637,14 @@ class PostgresSearch:
             raise failed[0]
         session.execute(text("DELETE FROM search_documents d WHERE NOT EXISTS "
                              "(SELECT 1 FROM posts p WHERE p.id = d.post_id)"))
+        session.execute(text("DELETE FROM search_pairs s WHERE NOT EXISTS "
+                             "(SELECT 1 FROM search_documents d WHERE d.post_id = s.post_id)"))
         session.commit()
-        compact_counts()
         return count
 
     def clear(self) -> None:
         with db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM search_pairs"))
             connection.execute(text("DELETE FROM search_documents"))
             connection.execute(text("DELETE FROM search_counts"))  # no document left: every count is 0
             connection.execute(text("DELETE FROM search_words"))
@@ -580,6 +667,7 @@ class PostgresSearch:
 
 
 FREQUENCY_SECONDS = 300  # how long a word's document frequency (for idf) is reused
+LARGE_TABLE = 50_000  # documents from which frequencies are reused, and read from search_counts
 _frequencies: dict = {}  # word -> (documents holding it, monotonic time)
 _frequencies_lock = threading.Lock()
 
@@ -593,13 +681,26 @@ def _document_frequencies(words: list) -> tuple[int, dict]:
         "SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE relname = 'search_documents'")) or 0)
     now = time.monotonic()
     known: dict = {}
-    if total >= 50_000:
+    if total >= LARGE_TABLE:
         with _frequencies_lock:
             known = {key: value[0] for key, value in _frequencies.items()
                      if key in words and now - value[1] < FREQUENCY_SECONDS}
     else:  # a small (or never analysed) table: count it exactly
         total = int(db.session.scalar(text("SELECT count(*) FROM search_documents")) or 0)
     missing = [word for word in words if word not in known]
+    if missing and total >= LARGE_TABLE and _counts_ready():
+        # search_counts holds every document's words (gone ones under GONE): a word's documents summed over
+        # its rows, the figure the statement below counts by visiting them (a tenth of the table for a
+        # common word), without the visit
+        summed = dict(db.session.execute(text(
+            "SELECT lexeme, sum(n) FROM search_counts WHERE lexeme = ANY(CAST(:words AS text[])) GROUP BY lexeme"),
+            {"words": missing}).all())
+        known.update({word: int(summed.get(word) or 0) for word in missing})
+        with _frequencies_lock:
+            if len(_frequencies) > 10_000:
+                _frequencies.clear()
+            _frequencies.update({word: (known[word], now) for word in missing})
+        missing = []
     if missing:
         counts = db.session.execute(text(
             "SELECT count(*), " + ", ".join(f"count(*) FILTER (WHERE d.terms @@ CAST(:w{i} AS tsquery))"
@@ -609,7 +710,7 @@ def _document_frequencies(words: list) -> tuple[int, dict]:
              "anyword": " | ".join(_quote(w) for w in missing)}).one()
         total = max(total, int(counts[0]))
         known.update({word: int(counts[i + 1]) for i, word in enumerate(missing)})
-        if total >= 50_000:
+        if total >= LARGE_TABLE:
             with _frequencies_lock:
                 if len(_frequencies) > 10_000:
                     _frequencies.clear()
@@ -617,14 +718,67 @@ def _document_frequencies(words: list) -> tuple[int, dict]:
     return max([total, *known.values()]), known
 
 
+def _counts_ready() -> bool:
+    """Whether search_counts holds every document's words: its triggers are on (off only while a first fill
+    runs: `_bulk_begin`)."""
+    return bool(db.session.scalar(text(
+        "SELECT bool_and(tgenabled <> 'D') FROM pg_trigger WHERE tgname = 'search_counts_insert'")))
+
+
+# A document and its pairs in one statement (one round trip; both tables in step in its transaction).
 _UPSERT = text(
-    "INSERT INTO search_documents (post_id, thread_id, created, score, terms) "
-    "SELECT u.post_id, u.thread_id, u.created, u.score, CAST(u.terms AS tsvector) "
-    "FROM unnest(CAST(:post_id AS integer[]), CAST(:thread_id AS integer[]), CAST(:created AS bigint[]), "
-    "CAST(:score AS integer[]), CAST(:terms AS text[])) AS u(post_id, thread_id, created, score, terms) "
+    "WITH u AS (SELECT * FROM unnest(CAST(:post_id AS integer[]), CAST(:thread_id AS integer[]), "
+    "CAST(:created AS bigint[]), CAST(:score AS integer[]), CAST(:terms AS text[]), CAST(:pairs AS text[])) "
+    "AS u(post_id, thread_id, created, score, terms, pairs)), "
+    "d AS (INSERT INTO search_documents (post_id, thread_id, created, score, terms) "
+    "SELECT u.post_id, u.thread_id, u.created, u.score, CAST(u.terms AS tsvector) FROM u "
     "ON CONFLICT (post_id) DO UPDATE SET thread_id = excluded.thread_id, created = excluded.created, "
-    "score = excluded.score, terms = excluded.terms")
+    "score = excluded.score, terms = excluded.terms) "
+    "INSERT INTO search_pairs (post_id, pairs) SELECT u.post_id, CAST(u.pairs AS tsvector) FROM u "
+    "ON CONFLICT (post_id) DO UPDATE SET pairs = excluded.pairs")
+_DELETE = text("WITH p AS (DELETE FROM search_pairs WHERE post_id IN (SELECT unnest(CAST(:ids AS integer[])))) "
+               "DELETE FROM search_documents WHERE post_id IN (SELECT unnest(CAST(:ids AS integer[])))")
 _WORDS = text("INSERT INTO search_words (word) SELECT unnest(CAST(:words AS text[])) ON CONFLICT (word) DO NOTHING")
+
+
+_INDEXES = {"ix_search_documents_terms": ("search_documents", "terms"), "ix_search_pairs_pairs": ("search_pairs", "pairs")}
+_COUNTING = ("insert", "update", "delete")  # search_counts' triggers a first fill turns off (not truncate)
+BULK_MEMORY = "256MB"  # maintenance_work_mem of the statements building the GIN indexes after a first fill
+
+
+def _bulk_begin() -> bool:
+    """Before a full reindex: when `search_documents` is empty (a first fill), or a first fill was cut short
+    (an index missing), write without the GIN indexes and search_counts' triggers (`_bulk_end` builds both
+    at once afterwards, far cheaper than per batch). Returns whether it did. Searches meanwhile read the
+    documents without an index (slower, the same results); one-word counts wait for `_bulk_end`."""
+    with db.engine.begin() as connection:
+        missing = set(_INDEXES) - set(connection.scalars(text(
+            "SELECT indexname FROM pg_indexes WHERE tablename IN ('search_documents', 'search_pairs')")).all())
+        empty = not connection.scalar(text("SELECT EXISTS (SELECT 1 FROM search_documents)"))
+        if not missing and not empty:
+            return False
+        if empty:  # pairs left without their documents (a TRUNCATE of search_documents): none is read
+            connection.exec_driver_sql("TRUNCATE search_pairs")
+        for kind in _COUNTING:
+            connection.exec_driver_sql(f"ALTER TABLE search_documents DISABLE TRIGGER search_counts_{kind}")
+        for name in _INDEXES:
+            connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+    return True
+
+
+def _bulk_end() -> None:
+    """After a first fill: build the GIN indexes, turn the counts' triggers back on and count every document
+    into search_counts, in one transaction that keeps writers out meanwhile (so no document is counted twice
+    or never)."""
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("LOCK TABLE search_documents, search_pairs IN SHARE ROW EXCLUSIVE MODE")
+        connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BULK_MEMORY}'")
+        for name, (table, column) in _INDEXES.items():
+            connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({column})")
+        for kind in _COUNTING:
+            connection.exec_driver_sql(f"ALTER TABLE search_documents ENABLE TRIGGER search_counts_{kind}")
+        connection.exec_driver_sql("DELETE FROM search_counts")
+        connection.exec_driver_sql(COUNTS_FILL_SQL)
 
 
 COMPACT_BATCHES = 100  # batches a reindex writes between two compactions of the counts

@@ -137,7 +137,7 @@ def test_only_one_word_queries_are_counted_from_the_table(app):
     compiler = postgres._Compiler()
     sql = postgres._counted(compiler, one, readers)
     assert "search_counts" in sql and "NOT s.whisper" in sql
-    assert compiler.params == {"p0": "sync", "p1": [4], "p2": ["staff"]}
+    assert compiler.params == {"p0": "sync", "p1": "~gone", "p2": [4], "p3": ["staff"]}
     assert "NOT s.whisper" not in postgres._counted(postgres._Compiler(), one, Or([Term("facts", "gone")]))
     for other in (Term("title", "sync"), Or([Term("title", "sync"), Term("body", "crash")]),
                   Or([Phrase("title", ["sync", "works"]), Phrase("body", ["sync", "works"])]),
