@@ -19,7 +19,7 @@ from community.members.models import Member
 from .models import CrmProfile
 from .scores import compute_many
 from .services import ensure_profile, refresh_stage
-from .timeline import TOUCHED
+from .timeline import TOUCHED, VOTE_COUNTS, count_vote_entries
 
 
 @lru_cache(maxsize=1)
@@ -35,6 +35,8 @@ def _profiles_statement():
 
 
 def _refresh_touched(session: Session) -> None:
+    if has_app_context():
+        count_vote_entries(session)  # a vote effects batch's entries, counted before the profiles are read
     touched = session.info.pop(TOUCHED, None)
     if not touched or not has_app_context():
         return
@@ -58,6 +60,7 @@ def _refresh_touched(session: Session) -> None:
 
 def _forget(session: Session, *_args) -> None:
     session.info.pop(TOUCHED, None)
+    session.info.pop(VOTE_COUNTS, None)
 
 
 def connect() -> None:

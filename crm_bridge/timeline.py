@@ -47,10 +47,11 @@ def event_time(*candidates) -> datetime:
 
 
 def record(member, kind: str, *, at: datetime | None = None, thread=None, post=None, actor=None, text: str = "",
-           active: bool = True, **data) -> TimelineEvent | None:
+           active: bool = True, counted: bool = True, **data) -> TimelineEvent | None:
     """Add a timeline entry for `member`, dated `at`: when the event happened (every subscriber passes it;
     left out, the event is taken to happen now). `active` says the member did it themselves (their last
-    active time moves forward to `at`, never back)."""
+    active time moves forward to `at`, never back). Without `counted`, the profile's count and last active
+    time are left to the caller (a vote's: the effects drain counts them, `on_vote_settled`)."""
     if member is None or getattr(member, "deleted_at", None) is not None:
         return None  # a deleted account keeps no timeline
     at = event_time(at)
@@ -60,8 +61,9 @@ def record(member, kind: str, *, at: datetime | None = None, thread=None, post=N
     db.session.add(event)
     if member.id is not None:
         touch(member.id)
-        db.session.execute(_PROFILE_COUNTED[active], {"whose": member.id, "at": at})
-        _expire_loaded_profile(member.id)
+        if counted:
+            db.session.execute(_PROFILE_COUNTED[active], {"whose": member.id, "at": at})
+            _expire_loaded_profile(member.id)
         if active and kind in rollups.ACTIVE_KINDS:
             rollups.mark_active(member.id, at)
     return event
@@ -129,18 +131,20 @@ def on_post_created(post, reply_to=None, **_kw):
 
 
 def on_vote_cast(post, voter=None, value=0, previous=0, at=None, **_kw):
+    """A vote's two timeline entries, in the vote's transaction; what they count on the two profiles (one more
+    entry each, the voter's last active time) follows in the vote's effects drain (`on_vote_settled`)."""
     if not value:
         return  # a vote taken back leaves the earlier entries; the score is on the post
     at = event_time(at)
     author = post.author
     live = [m for m in (voter, author) if m is not None and getattr(m, "deleted_at", None) is None]
     if len({m.id for m in live}) != len(live) or any(m.id is None for m in live):
-        record(voter, "vote_given", at=at, post=post, value=value, changed=bool(previous) or None)
-        record(author, "vote_received", at=at, post=post, actor=voter, value=value, active=False)
+        record(voter, "vote_given", at=at, post=post, value=value, changed=bool(previous) or None, counted=False)
+        record(author, "vote_received", at=at, post=post, actor=voter, value=value, active=False, counted=False)
         return
-    # Both entries in one INSERT (core: nothing reads them back in this transaction) and both profiles in one
-    # UPDATE: a vote is the busiest event there is. Their scores and stages are recomputed by the vote's
-    # after-commit drain (on_vote_settled), not here.
+    # Both entries in one INSERT (core: nothing reads them back in this transaction). No profile row is
+    # written here: a vote is the busiest event there is, and the author's profile would be the one row
+    # every vote on their posts waits for; the drain counts them, in a batch, with the scores and stages.
     if not live:
         return
     common = {"occurred_at": at, "thread_id": post.thread_id, "post_id": post.id, "excerpt": ""}
@@ -152,40 +156,56 @@ def on_vote_cast(post, voter=None, value=0, previous=0, at=None, **_kw):
         rows.append(dict(common, member_id=author.id, kind="vote_received", actor_id=voter.id if voter else None,
                          data=_data(value=value)))
     db.session.execute(_VOTE_ENTRIES, rows)
-    active = voter.id if voter in live else None
-    ids = [m.id for m in live]
-    if active is not None:
-        db.session.execute(_VOTE_PROFILES_ACTIVE, {"ids": ids, "active": active, "at": at})
-        rollups.mark_active(active, at)
-    else:
-        db.session.execute(_VOTE_PROFILES, {"ids": ids})
+    if voter in live:
+        rollups.mark_active(voter.id, at)
 
 
-def _vote_profiles(active: bool):
-    """The UPDATE of a vote's profiles (core, built once): one more event each; the voter active at `at`."""
-    table = CrmProfile.__table__
-    values = {"event_count": table.c.event_count + 1}
-    if active:
-        at = bindparam("at", type_=table.c.last_active_at.type)
-        values["last_active_at"] = case(
-            ((table.c.member_id == bindparam("active"))
-             & (table.c.last_active_at.is_(None) | (table.c.last_active_at < at)), at),
-            else_=table.c.last_active_at)
-    return update(table).where(table.c.member_id.in_(bindparam("ids", expanding=True))).values(**values)
-
-
-_VOTE_PROFILES, _VOTE_PROFILES_ACTIVE = _vote_profiles(False), _vote_profiles(True)
 _VOTE_ENTRIES = insert(TimelineEvent.__table__)
+VOTE_COUNTS = "crm_vote_counts"  # session.info: {member id: [entries to count, last active time or None]}
 
 
-def on_vote_settled(post, voter=None, value=0, **_kw):
-    """A vote's timeline entries were written with it; both members' scores and stages are recomputed in the
-    drain's transaction (crm_bridge/freshness.py), once per member for the whole batch."""
+def on_vote_settled(post, voter=None, value=0, at=None, **_kw):
+    """A vote's timeline entries were written with it (`on_vote_cast`); here, in the drain's transaction, they
+    are counted on both profiles (`count_vote_entries`, once per member for the whole batch), and both
+    members' scores and stages are recomputed (crm_bridge/freshness.py)."""
     if not value:
         return  # a vote taken back wrote no entry
-    for member_id in (getattr(voter, "id", None), post.author_id):
-        if member_id is not None:
-            touch(member_id)
+    counts = db.session.info.setdefault(VOTE_COUNTS, {})
+    for member, active in ((voter, True), (post.author, False)):
+        if member is None or member.id is None or getattr(member, "deleted_at", None) is not None:
+            continue  # as record(): a deleted account keeps no timeline
+        touch(member.id)
+        entry = counts.setdefault(member.id, [0, None])
+        entry[0] += 1
+        if active and at is not None and (entry[1] is None or entry[1] < at):
+            entry[1] = at
+
+
+def count_vote_entries(session) -> None:
+    """Count the vote entries `on_vote_settled` noted on their profiles: one executemany UPDATE for the batch
+    (event_count up by each member's number, the voter's last active time forward to their last vote, never
+    back), before the profiles are read for the scores (crm_bridge/freshness.py calls it first)."""
+    counts = session.info.pop(VOTE_COUNTS, None)
+    if not counts:
+        return
+    session.execute(_COUNT_VOTE_ENTRIES, [{"whose": member_id, "n": n, "at": last}
+                                          for member_id, (n, last) in sorted(counts.items())])
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, CrmProfile) and inspect(obj).dict.get("member_id") in counts:
+            session.expire(obj, ["event_count", "last_active_at"])
+
+
+def _count_vote_entries():
+    table = CrmProfile.__table__
+    at = bindparam("at", type_=table.c.last_active_at.type)
+    return (update(table).where(table.c.member_id == bindparam("whose"))
+            .values(event_count=table.c.event_count + bindparam("n", type_=table.c.event_count.type),
+                    last_active_at=case((at.is_not(None) & (table.c.last_active_at.is_(None)
+                                                             | (table.c.last_active_at < at)), at),
+                                        else_=table.c.last_active_at)))
+
+
+_COUNT_VOTE_ENTRIES = _count_vote_entries()
 
 
 def _data(**data) -> dict:

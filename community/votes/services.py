@@ -7,12 +7,15 @@ first, the loop goes round and locks that row instead. Scores then move by `new 
 `score = score + :delta`, so 50 members voting at once, or one member flip-flopping in two tabs,
 always leave a post's score equal to the sum of its votes.
 
-Deadlocks: before any of that, a vote locks the member rows of the voter and of the post's author, in
-id order. The vote_cast subscribers (reputation, trust levels, badges) write rows of both members,
-each in an order of its own, and blinker calls subscribers in an order that differs from process to
-process (it keeps them in a set); two votes on one author's posts served by two workers then took the
-author's `members` and `member_stats` rows crosswise. With both member rows held first, always in
-the same order, everything later about those members happens one vote at a time.
+Locks: a vote first takes a transaction-level lock on its voter (PostgreSQL: an advisory lock keyed by the
+member id; SQLite has one writer at a time anyway), so one member's votes are written one at a time and the
+daily allowance counted in the INSERT cannot be overshot by parallel tabs. It takes no lock on any member
+row: what a vote writes about its members is either an INSERT (CRM timeline entries, the daily-active
+mark, the outbox row, the effects marker) or lags behind it in the effects drain (reputation, points,
+badges, trust, the CRM profiles' counts; community/votes/effects.py), which locks the member rows it
+writes, in id order, in a transaction of its own. Two votes therefore share only the rows of the post
+(and, for an opening post, its thread, always taken first), held from the score update to the commit;
+an advisory lock never blocks on those rows, nor the drain on a voter.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from functools import lru_cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, delete, func, select, update
+from sqlalchemy import Integer, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
@@ -81,9 +84,9 @@ def cast_vote(voter, post: Post, value: int) -> tuple[int, int]:
                                {"value": _l("Choose 1, -1 or 0.")})
     if not can_vote(voter, post):
         raise _refusal(voter, post)
-    # Held in a local until the subscribers have run: the session's identity map holds rows weakly, and each
-    # subscriber (reputation, trust, CRM timeline) reading the author would otherwise load it again.
-    members = _lock_members(voter.id, post.author_id)  # noqa: F841
+    # The author held in a local until the subscribers have run: the session's identity map holds rows weakly,
+    # and the CRM timeline reading it would otherwise load the whole row.
+    author = _hold_voter(voter.id, post.author_id)  # noqa: F841
     now = utcnow()  # the vote row's created_at / updated_at, and the signal's `at`
     previous = _write_vote(voter, post, value, now)
     delta = value - previous
@@ -131,22 +134,29 @@ def _guarded_insert(dialect: str):
 
 
 @lru_cache(maxsize=1)
-def _locked_columns():
+def _author_columns():
     return load_only(Member.id, Member.deleted_at)  # built at first use: the mappers are configured by then
 
 
-def _lock_members(*member_ids) -> list[Member]:
-    """Hold these members' rows (FOR NO KEY UPDATE, in id order) until the transaction ends; return them.
+# pg_advisory_xact_lock(class, key): "vtr " in ASCII (recognisable in pg_locks), key the voter's member id.
+_VOTER_LOCK_CLASS = 0x76747220
+_VOTER_LOCK = text("SELECT pg_advisory_xact_lock(:cls, :key)")
 
-    Only what the vote's own subscribers read of them is loaded (the CRM timeline: id and deleted_at; the
-    voter, the signed-in member, is loaded in full already): a members row is wide, and the rest of the
-    vote's work on them runs in the drain, with its own session. Anything else read loads on access.
+
+def _hold_voter(voter_id: int, author_id: int | None) -> Member | None:
+    """Serialise `voter_id`'s votes until the transaction ends; return the post's author (id and deleted_at).
+
+    PostgreSQL: a transaction-level advisory lock on the voter, not a row lock: the effects drain locks the
+    member rows of a whole batch of votes while it applies them, and a row lock here would make every voter
+    of that batch wait for it. SQLite: its one writer at a time serialises the votes already. Only what the
+    vote's own subscribers read of the author is loaded (the CRM timeline: id and deleted_at); the voter,
+    the signed-in member, is loaded in full already.
     """
-    ids = sorted({member_id for member_id in member_ids if member_id is not None})
-    query = select(Member).where(Member.id.in_(ids)).order_by(Member.id).options(_locked_columns())
-    if db.session.get_bind().dialect.name != "sqlite":  # SQLite: one writer at a time anyway
-        query = query.with_for_update(key_share=True)
-    return list(db.session.scalars(query))
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_VOTER_LOCK, {"cls": _VOTER_LOCK_CLASS, "key": voter_id})
+    if author_id is None:
+        return None
+    return db.session.scalars(select(Member).where(Member.id == author_id).options(_author_columns())).first()
 
 
 def _write_vote(voter, post: Post, value: int, now) -> int:
@@ -154,8 +164,8 @@ def _write_vote(voter, post: Post, value: int, now) -> int:
 
     Most votes are new: a vote is first inserted, guarded by the daily allowance in the same statement
     (ON CONFLICT DO NOTHING), and only when that inserts nothing is the existing row locked and changed.
-    The allowance cannot be overshot by parallel tabs: the voter's member row is locked (`_lock_members`)
-    before, so one member's votes are written one at a time, each counting what the last one committed.
+    The allowance cannot be overshot by parallel tabs: the voter is locked (`_hold_voter`) before, so one
+    member's votes are written one at a time, each counting what the last one committed.
     """
     mine = (Vote.post_id == post.id, Vote.member_id == voter.id)
     options = {"synchronize_session": False}
