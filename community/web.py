@@ -15,13 +15,14 @@ from math import ceil
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from . import registry
 from .extensions import db
 from .forum.models import Board, Post, Thread
+from .members.models import Member
 from .pages import abort_with, error_response, wants_json
 from .permissions import can_locate_post, can_view_board, can_view_thread
 from .render import fast_url
@@ -157,21 +158,29 @@ def thread_from_form(field: str = "thread_id") -> Thread:
     return thread
 
 
-def load_post(post_id: int) -> Post:
+def load_post(post_id: int, author_state: bool = False) -> Post:
     """Return the post the current user may locate (404/410 as `load_thread`; 404 for a whisper or a post
-    awaiting approval they may not see)."""
+    awaiting approval they may not see). `author_state`: the author's id and deleted_at come in the same
+    query (what a vote's CRM entries read of them; anything else read of the author loads on access)."""
     if post_id > MAX_ID:
         abort(404)
     # One query for the post, its thread and board (the thread's tags wait until something reads them):
     # a vote or a reply form needs only these for its permission checks.
-    post = db.session.scalar(select(Post).where(Post.id == post_id)
-                             .options(joinedload(Post.thread, innerjoin=True).lazyload(Thread.tags)))
+    post = db.session.scalar(_post_query(author_state), {"post_id": post_id})
     if post is None:
         abort(404)
     load_thread(post.thread_id)
     if not can_locate_post(current_user, post):
         abort(404)  # a whisper or a post awaiting approval does not exist for this reader
     return post
+
+
+@lru_cache(maxsize=2)
+def _post_query(author_state: bool):
+    options = [joinedload(Post.thread, innerjoin=True).lazyload(Thread.tags)]
+    if author_state:
+        options.append(joinedload(Post.author).load_only(Member.id, Member.deleted_at))
+    return select(Post).where(Post.id == bindparam("post_id")).options(*options)
 
 
 # ---- URLs ---------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from functools import lru_cache
 from sqlalchemy import bindparam, insert, inspect, select
 from sqlalchemy.orm.util import identity_key
 
-from community import signals
+from community import dbbatch, signals
 from community.dbtypes import utcnow
 from community.extensions import db
 from community.forum.models import Post
@@ -103,7 +103,7 @@ def write(event_type: str, data: dict, *, at=None) -> OutboxEvent:
 
 def write_now(event_type: str, data: dict, *, at=None) -> None:
     """`write` as one core INSERT at once, for the busiest events (a vote), whose row nothing reads back."""
-    db.session.execute(_INSERT, _row(event_type, data, at))
+    dbbatch.insert(_INSERT, _row(event_type, data, at))  # with the vote's other rows (community/dbbatch.py)
 
 
 def _row(event_type: str, data: dict, at) -> dict:

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Date, cast, func, text
 
+from community import dbbatch
 from community.dbtypes import utcnow
 from community.extensions import db
 from community.notifications.services import dialect_insert
@@ -65,7 +66,7 @@ def mark_active(member_id: int, moment: datetime | None = None) -> None:
     if stmt is None:  # built once per database kind (every vote and post marks its member)
         stmt = _MARK_ACTIVE[dialect] = dialect_insert(DailyActive.__table__).on_conflict_do_nothing(
             index_elements=["day", "member_id"])
-    db.session.execute(stmt, {"day": day_of(moment), "member_id": member_id})
+    dbbatch.insert(stmt, {"day": day_of(moment), "member_id": member_id})  # queued in a vote (community/dbbatch.py)
 
 
 _MARK_ACTIVE: dict = {}

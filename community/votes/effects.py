@@ -42,7 +42,7 @@ from flask import current_app
 from sqlalchemy import delete, event, insert, select, text
 from sqlalchemy.orm import Session
 
-from .. import settings
+from .. import dbbatch, settings
 from ..dbtypes import stamping_at
 from ..extensions import db
 from ..forum.models import Post
@@ -67,8 +67,8 @@ _MARK = insert(VoteEffect.__table__)
 
 def mark(post: Post, voter: Member, value: int, previous: int, at) -> None:
     """Record in the vote's transaction that this vote's lagging effects are due, and drain after commit."""
-    db.session.execute(_MARK, {"post_id": post.id, "voter_id": voter.id, "value": value, "previous": previous,
-                               "at": at})
+    dbbatch.insert(_MARK, {"post_id": post.id, "voter_id": voter.id, "value": value, "previous": previous,
+                           "at": at})
     db.session().info[_DUE] = current_app._get_current_object()
 
 

@@ -29,7 +29,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
+from .. import dbbatch
 from ..dbtypes import utcnow
 from ..errors import Conflict, NotPermitted, ServiceError, ValidationFailed
 from ..extensions import db
@@ -86,7 +88,7 @@ def cast_vote(voter, post: Post, value: int) -> tuple[int, int]:
         raise _refusal(voter, post)
     # The author held in a local until the subscribers have run: the session's identity map holds rows weakly,
     # and the CRM timeline reading it would otherwise load the whole row.
-    author = _hold_voter(voter.id, post.author_id)  # noqa: F841
+    author = _hold_voter(voter.id, post)  # noqa: F841
     now = utcnow()  # the vote row's created_at / updated_at, and the signal's `at`
     previous = _write_vote(voter, post, value, now)
     delta = value - previous
@@ -98,8 +100,11 @@ def cast_vote(voter, post: Post, value: int) -> tuple[int, int]:
             set_committed_value(post.thread, "score", thread_score)
         score = db.session.execute(_POST_SCORE, {"row_id": post.id, "delta": delta}).scalar_one()
         set_committed_value(post, "score", score)
-        vote_cast.send(post, voter=voter, value=value, previous=previous, at=now)
-        effects.mark(post, voter, value, previous, now)  # reputation, points, badges, trust: after commit
+        # The rows the subscribers and the marker insert (timeline, daily active, outbox, marker) go to the
+        # database together: one statement on PostgreSQL (community/dbbatch.py).
+        with dbbatch.combined():
+            vote_cast.send(post, voter=voter, value=value, previous=previous, at=now)
+            effects.mark(post, voter, value, previous, now)  # reputation, points, badges, trust: after commit
     else:
         score = db.session.scalar(select(Post.score).where(Post.id == post.id))
     return score, value
@@ -143,20 +148,23 @@ _VOTER_LOCK_CLASS = 0x76747220
 _VOTER_LOCK = text("SELECT pg_advisory_xact_lock(:cls, :key)")
 
 
-def _hold_voter(voter_id: int, author_id: int | None) -> Member | None:
-    """Serialise `voter_id`'s votes until the transaction ends; return the post's author (id and deleted_at).
+def _hold_voter(voter_id: int, post: Post) -> Member | None:
+    """Serialise `voter_id`'s votes until the transaction ends; return the post's author, loaded.
 
     PostgreSQL: a transaction-level advisory lock on the voter, not a row lock: the effects drain locks the
     member rows of a whole batch of votes while it applies them, and a row lock here would make every voter
-    of that batch wait for it. SQLite: its one writer at a time serialises the votes already. Only what the
-    vote's own subscribers read of the author is loaded (the CRM timeline: id and deleted_at); the voter,
-    the signed-in member, is loaded in full already.
+    of that batch wait for it. SQLite: its one writer at a time serialises the votes already. The author is
+    what the vote's own subscribers read (the CRM timeline: id and deleted_at): the vote view loads it with
+    the post (`load_post(author_state=True)`), other callers here, those two columns only.
     """
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(_VOTER_LOCK, {"cls": _VOTER_LOCK_CLASS, "key": voter_id})
-    if author_id is None:
+    if post.author_id is None:
         return None
-    return db.session.scalars(select(Member).where(Member.id == author_id).options(_author_columns())).first()
+    author = post.__dict__.get("author") or db.session.identity_map.get(identity_key(Member, post.author_id))
+    if author is not None:
+        return author
+    return db.session.scalars(select(Member).where(Member.id == post.author_id).options(_author_columns())).first()
 
 
 def _write_vote(voter, post: Post, value: int, now) -> int:

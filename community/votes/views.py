@@ -19,7 +19,7 @@ bp = Blueprint("votes", __name__)
 @bp.route("/p/<int:post_id>/vote", methods=["POST"])
 @limiter.limit("60 per minute; 1000 per hour", methods=["POST"])
 def vote(post_id: int):
-    post = load_post(post_id)
+    post = load_post(post_id, author_state=True)  # the author's id and deleted_at: what the vote's CRM entries read
     if not can_view_post(current_user, post):
         abort(404)
     if not current_user.is_authenticated:

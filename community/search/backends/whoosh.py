@@ -467,6 +467,7 @@ class _Borrowed:
 
 _services: dict[str, SearchIndex] = {}
 _services_lock = threading.Lock()
+_resolved: dict[str, str] = {}  # an absolute SEARCH_INDEX_DIR as configured -> its resolved path
 
 
 def _warm_up() -> None:
@@ -476,12 +477,16 @@ def _warm_up() -> None:
 def service(app=None) -> SearchIndex:
     """Return this process's SearchIndex for the app's index folder."""
     app = app or current_app._get_current_object()
-    path = Path(app.config["SEARCH_INDEX_DIR"])
-    key = str(path.resolve())
+    configured = str(app.config["SEARCH_INDEX_DIR"])
+    key = _resolved.get(configured)
+    if key is None:  # resolving walks the path's parts on disk: once per absolute folder, not per request
+        key = str(Path(configured).resolve())
+        if Path(configured).is_absolute():
+            _resolved[configured] = key
     found = _services.get(key)
     if found is None:
         with _services_lock:
-            found = _services.setdefault(key, SearchIndex(app, path))
+            found = _services.setdefault(key, SearchIndex(app, Path(configured)))
             # jieba reads its dictionary in a second or two: do it now, not in the first Chinese search
             threading.Thread(target=_warm_up, name="search-warm-up", daemon=True).start()
     found.app = app  # the latest app built on this folder (tests build several)

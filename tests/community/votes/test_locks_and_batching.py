@@ -1,0 +1,133 @@
+"""What a vote locks and how it writes: no member row is waited for, the rows it adds go in one statement on
+PostgreSQL, all or nothing; its CRM profile counts follow in the effects drain."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, insert, select, text
+
+from community import dbbatch
+from community.forum.models import Post
+from community.members.models import Member
+from community.votes import effects
+from community.votes import services as votes
+from community.votes.models import Vote, VoteEffect
+from crm_bridge.models import CrmProfile, DailyActive, OutboxEvent, TimelineEvent
+from tests.community.votes.conftest import fresh
+from tests.concurrency import require_postgres
+
+
+def _count(db, model, **where):
+    db.session.rollback()
+    query = select(func.count()).select_from(model)
+    for name, value in where.items():
+        query = query.where(getattr(model, name) == value)
+    return db.session.scalar(query)
+
+
+def test_a_vote_adds_its_timeline_outbox_daily_active_and_marker_rows(make, db, count_queries):
+    author, voter = make.member("author"), make.member("voter")
+    post = make.post(make.thread(), author=author)
+    with count_queries() as statements:
+        votes.cast_vote(voter, post, 1)
+    db.session.commit()
+    assert _count(db, TimelineEvent, member_id=voter.id, kind="vote_given") == 1
+    assert _count(db, TimelineEvent, member_id=author.id, kind="vote_received") == 1
+    assert _count(db, OutboxEvent, type="vote.cast") == 1
+    assert _count(db, DailyActive, member_id=voter.id) == 1
+    if db.engine.dialect.name == "postgresql":
+        # the four kinds of rows in one statement (community/dbbatch.py), and no lock on any members row
+        combined = [s for s in statements if "INSERT INTO crm_outbox" in s]
+        assert len(combined) == 1 and all(table in combined[0] for table in
+                                          ("crm_timeline_events", "crm_daily_active", "vote_effects"))
+        assert not any("FOR NO KEY UPDATE" in s or "FOR UPDATE" in s for s in statements), statements
+
+
+def test_a_vote_counts_its_entries_on_both_profiles_once_its_effects_are_applied(make, db):
+    author, voter = make.member("author"), make.member("voter")
+    post = make.post(make.thread(), author=author)
+    before = {m.id: fresh(db, CrmProfile, _profile_id(db, m.id)).event_count for m in (author, voter)}
+    voter, post = db.session.get(Member, voter.id), db.session.get(Post, post.id)
+    votes.cast_vote(voter, post, 1)
+    db.session.commit()  # tests drain at once after commit (VOTE_EFFECTS_DELAY 0)
+    after = {m_id: fresh(db, CrmProfile, _profile_id(db, m_id)) for m_id in before}
+    assert {m_id: profile.event_count - before[m_id] for m_id, profile in after.items()} == {author.id: 1, voter.id: 1}
+    voted_at = db.session.scalar(select(Vote.created_at).where(Vote.member_id == voter.id))
+    assert after[voter.id].last_active_at >= voted_at
+    assert _count(db, VoteEffect) == 0
+
+
+def _profile_id(db, member_id):
+    return db.session.scalar(select(CrmProfile.id).where(CrmProfile.member_id == member_id))
+
+
+def test_combined_inserts_are_all_written_or_none(make, db):
+    member = make.member()
+    db.session.commit()
+    row = {"day": "2026-01-02", "member_id": member.id}
+    with pytest.raises(RuntimeError):
+        with dbbatch.combined():
+            dbbatch.insert(insert(DailyActive.__table__), row)
+            raise RuntimeError("the block failed")
+    db.session.rollback()
+    assert _count(db, DailyActive, day="2026-01-02") == 0
+    # a failing statement among them: nothing of the others either
+    with pytest.raises(Exception):  # noqa: B017, PT011 - the driver's IntegrityError, whichever the database
+        with dbbatch.combined():
+            dbbatch.insert(insert(DailyActive.__table__), row)
+            dbbatch.insert(insert(DailyActive.__table__), [row, row])  # the same key twice
+    db.session.rollback()
+    assert _count(db, DailyActive, day="2026-01-02") == 0
+    with dbbatch.combined():
+        dbbatch.insert(insert(DailyActive.__table__), row)
+        with dbbatch.combined():  # nested: sent with the outer block
+            dbbatch.insert(insert(DailyActive.__table__), dict(row, day="2026-01-03"))
+        assert _count_in_transaction(db, DailyActive) == 0  # nothing sent yet
+    db.session.commit()
+    assert _count(db, DailyActive, member_id=member.id) == 2
+
+
+def _count_in_transaction(db, model):
+    return db.session.scalar(select(func.count()).select_from(model).where(model.day.in_(["2026-01-02",
+                                                                                          "2026-01-03"])))
+
+
+@pytest.mark.postgres
+def test_a_vote_does_not_wait_for_a_drain_holding_its_members_rows(app, make, db, monkeypatch):
+    """The effects drain holds the member rows of a whole batch of votes (voters and authors) while it applies
+    them; a vote by one of those voters, on one of those authors' posts, goes through meanwhile."""
+    require_postgres(db)
+    # this vote's own drain (at once after its commit, in tests) would wait for the held rows: leave it out
+    monkeypatch.setattr(effects, "_drain_after_commit", lambda app: None)
+    author, voter = make.member("author"), make.member("voter")
+    post_id, voter_id, author_id = make.post(make.thread(), author=author).id, voter.id, author.id
+    db.session.commit()
+    done = threading.Event()
+    errors = []
+
+    def vote():
+        with app.app_context():
+            try:
+                db.session.execute(text("SET LOCAL lock_timeout = '5s'"))
+                votes.cast_vote(db.session.get(Member, voter_id), db.session.get(Post, post_id), 1)
+                db.session.commit()
+                done.set()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    with db.engine.connect() as drain:
+        drain.execute(select(Member.id).where(Member.id.in_([voter_id, author_id])).order_by(Member.id)
+                      .with_for_update(key_share=True)).all()
+        worker = threading.Thread(target=vote)
+        worker.start()
+        finished = done.wait(10)
+        drain.rollback()
+    worker.join(20)
+    assert not errors, errors
+    assert finished, "the vote waited for the members' rows"
+    assert fresh(db, Post, post_id).score == 1
+    assert effects.drain() == 1  # what it left for the drain
