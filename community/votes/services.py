@@ -24,7 +24,7 @@ from functools import lru_cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, delete, func, select, text, update
+from sqlalchemy import Integer, bindparam, delete, exists, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
@@ -90,9 +90,14 @@ def cast_vote(voter, post: Post, value: int) -> tuple[int, int]:
     # and the CRM timeline reading it would otherwise load the whole row.
     author = _hold_voter(voter.id, post)  # noqa: F841
     now = utcnow()  # the vote row's created_at / updated_at, and the signal's `at`
-    previous = _write_vote(voter, post, value, now)
-    delta = value - previous
-    if delta:
+    score = _insert_and_count(voter, post, value, now)
+    if score is not None:  # a new vote on a reply, counted in the same statement (PostgreSQL)
+        previous, delta = 0, value
+        set_committed_value(post, "score", score)
+    else:
+        previous = _write_vote(voter, post, value, now)
+        delta = value - previous
+    if delta and score is None:
         # Thread before post: the same lock order as deleting an opening post, so the two cannot deadlock.
         # Core statements built once (the identity map is told by set_committed_value, as before).
         if post.is_opening:
@@ -100,6 +105,7 @@ def cast_vote(voter, post: Post, value: int) -> tuple[int, int]:
             set_committed_value(post.thread, "score", thread_score)
         score = db.session.execute(_POST_SCORE, {"row_id": post.id, "delta": delta}).scalar_one()
         set_committed_value(post, "score", score)
+    if delta:
         # The rows the subscribers and the marker insert (timeline, daily active, outbox, marker) go to the
         # database together: one statement on PostgreSQL (community/dbbatch.py).
         with dbbatch.combined():
@@ -117,24 +123,51 @@ def _score_update(table):
 
 _THREAD_SCORE = _score_update(Thread.__table__)
 _POST_SCORE = _score_update(Post.__table__)
-_INSERTS: dict[str, object] = {}  # dialect name -> the guarded INSERT of a new vote, built once
+_INSERTS: dict[tuple, object] = {}  # (dialect name, parameter prefix) -> the guarded INSERT of a new vote
 _COLUMNS = ("post_id", "member_id", "value", "created_at", "updated_at")
 
 
-def _guarded_insert(dialect: str):
-    """INSERT ... SELECT the new vote WHERE the voter's votes of the last 24 hours < limit ON CONFLICT DO NOTHING."""
-    statement = _INSERTS.get(dialect)
+@lru_cache(maxsize=1)
+def _insert_counted():
+    """PostgreSQL: the guarded INSERT of a new vote as a CTE, and the post's score moved by :delta only if it
+    inserted a row, RETURNING the score: one statement for the common vote (built once)."""
+    inserted = _guarded_insert("postgresql", prefix="vote_").cte("new_vote")
+    table = Post.__table__
+    return (update(table).where(table.c.id == bindparam("row_id"), exists(select(inserted.c.id)))
+            .values(score=table.c.score + bindparam("delta", type_=Integer)).returning(table.c.score)
+            .add_cte(inserted))
+
+
+def _insert_and_count(voter, post: Post, value: int, now) -> int | None:
+    """Insert a new vote and move the post's score by it in one statement; return the score, or None when
+    that is not how this vote goes: nothing inserted (a vote there already, or the allowance used up: the
+    general path finds out which), a retraction, an opening post (its thread's score moves first, in its
+    own statement: the lock order of deleting it) or another database than PostgreSQL."""
+    if not value or post.is_opening or db.session.get_bind().dialect.name != "postgresql":
+        return None
+    params = {"vote_post_id": post.id, "vote_member_id": voter.id, "vote_value": value, "vote_created_at": now,
+              "vote_updated_at": now, "since": now - timedelta(days=1), "allowance": daily_limit(voter),
+              "row_id": post.id, "delta": value}
+    return db.session.execute(_insert_counted(), params).scalar()
+
+
+def _guarded_insert(dialect: str, prefix: str = ""):
+    """INSERT ... SELECT the new vote WHERE the voter's votes of the last 24 hours < limit ON CONFLICT DO NOTHING.
+
+    Its parameters are the columns' names (`prefix`ed: inside an UPDATE, a column's name is the SET clause's),
+    "since" and "allowance"."""
+    statement = _INSERTS.get((dialect, prefix))
     if statement is None:
         table = Vote.__table__
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         used = (select(func.count()).select_from(table)
-                .where(table.c.member_id == bindparam("member_id"), table.c.created_at >= bindparam("since"))
+                .where(table.c.member_id == bindparam(f"{prefix}member_id"), table.c.created_at >= bindparam("since"))
                 .scalar_subquery())
-        source = select(*[bindparam(name, type_=table.c[name].type) for name in _COLUMNS]) \
+        source = select(*[bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in _COLUMNS]) \
             .where(used < bindparam("allowance", type_=Integer))
-        statement = _INSERTS[dialect] = (insert(table).from_select(list(_COLUMNS), source)
-                                         .on_conflict_do_nothing(index_elements=["post_id", "member_id"])
-                                         .returning(table.c.id))
+        statement = _INSERTS[(dialect, prefix)] = (insert(table).from_select(list(_COLUMNS), source)
+                                                   .on_conflict_do_nothing(index_elements=["post_id", "member_id"])
+                                                   .returning(table.c.id))
     return statement
 
 

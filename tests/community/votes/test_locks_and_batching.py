@@ -15,7 +15,7 @@ from community.votes import services as votes
 from community.votes.models import Vote, VoteEffect
 from crm_bridge.models import CrmProfile, DailyActive, OutboxEvent, TimelineEvent
 from tests.community.votes.conftest import fresh
-from tests.concurrency import require_postgres
+from tests.concurrency import require_postgres, run_at_once
 
 
 def _count(db, model, **where):
@@ -131,3 +131,24 @@ def test_a_vote_does_not_wait_for_a_drain_holding_its_members_rows(app, make, db
     assert finished, "the vote waited for the members' rows"
     assert fresh(db, Post, post_id).score == 1
     assert effects.drain() == 1  # what it left for the drain
+
+
+@pytest.mark.postgres
+def test_fifty_members_voting_at_once_on_a_reply_leave_exactly_the_right_score(app, make, db):
+    """A new vote on a reply is inserted and counted in one statement (PostgreSQL): at once, 40 up and 10 down
+    leave the score at 30, one row each; a second vote of the same members changes, not adds."""
+    require_postgres(db)
+    reply_id = make.post(make.thread()).id
+    voter_ids = [make.member().id for _ in range(50)]
+    values = {member_id: (1 if n % 5 else -1) for n, member_id in enumerate(voter_ids)}
+
+    def vote(member_id, value):
+        votes.cast_vote(db.session.get(Member, member_id), db.session.get(Post, reply_id), value)
+        db.session.commit()
+
+    run_at_once(app, db, [(vote, (member_id, values[member_id])) for member_id in voter_ids])
+    assert fresh(db, Post, reply_id).score == 30
+    assert _count(db, Vote, post_id=reply_id) == 50
+    run_at_once(app, db, [(vote, (member_id, -values[member_id])) for member_id in voter_ids])
+    assert fresh(db, Post, reply_id).score == -30
+    assert _count(db, Vote, post_id=reply_id) == 50
