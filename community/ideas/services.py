@@ -25,7 +25,7 @@ from ..notifications.services import notify_many
 from ..permissions import can_change_idea_status, can_moderate, can_view_thread, readable_board_clause
 from ..signals import idea_status_changed, thread_locked
 from ..votes.models import Vote
-from ..votes.services import recount_score
+from ..votes.services import hold_voters, recount_score
 from ..web import Page, paginate
 from .models import IdeaStatusEvent
 
@@ -159,19 +159,16 @@ def change_idea_status(actor: Member, thread: Thread, status, reason: str = "",
 
 
 def _lock_merge_members(source: Thread, target: Thread) -> None:
-    """Hold the member rows of both ideas' voters and authors (in id order) before anything else.
+    """Hold the vote locks of both ideas' voters (in id order) before anything else.
 
-    The vote service locks the voter's and the author's member rows first, then the vote row, then the
-    thread: a merge taking the same member rows first waits for votes under way on these ideas and
-    makes later ones wait, instead of holding the threads while a voter holds a vote row it must move.
+    The vote service takes its voter's lock first (`votes.services.hold_voters`: an advisory lock, not the
+    member row), then the vote row, then the thread: a merge taking the same locks first waits for votes
+    under way on these ideas and makes later ones wait, instead of holding the threads while a voter holds a
+    vote row it must move (a deadlock, found when votes stopped locking member rows).
     """
-    if db.session.get_bind().dialect.name == "sqlite":
-        return  # one writer at a time anyway
     voters = (select(Vote.member_id).join(Post, Post.id == Vote.post_id)
               .where(Post.thread_id.in_([source.id, target.id]), Post.number == 1))
-    authors = [member_id for member_id in (source.author_id, target.author_id) if member_id is not None]
-    db.session.execute(select(Member.id).where(or_(Member.id.in_(voters), Member.id.in_(authors)))
-                       .order_by(Member.id).with_for_update(key_share=True)).all()
+    hold_voters(voters)
 
 
 def _close_duplicate(actor: Member, thread: Thread, now) -> bool:

@@ -181,6 +181,19 @@ _VOTER_LOCK_CLASS = 0x76747220
 _VOTER_LOCK = text("SELECT pg_advisory_xact_lock(:cls, :key)")
 
 
+def hold_voters(voter_ids) -> None:
+    """Take the vote lock of every member `voter_ids` (a SELECT of member ids) names, in id order, one statement:
+    what moves votes of many members (an idea merge) waits for their votes under way, and makes their next ones
+    wait, before it locks the threads and posts those votes lock after their voter's (PostgreSQL; SQLite
+    has one writer at a time)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    ids = voter_ids.subquery()
+    ordered = select(ids.c[0].label("id")).distinct().order_by(ids.c[0]).subquery()
+    # the aggregate calls the lock function row by row in the subquery's sorted order
+    db.session.execute(select(func.count(func.pg_advisory_xact_lock(_VOTER_LOCK_CLASS, ordered.c.id))))
+
+
 def _hold_voter(voter_id: int, post: Post) -> Member | None:
     """Serialise `voter_id`'s votes until the transaction ends; return the post's author, loaded.
 
