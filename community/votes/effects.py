@@ -51,6 +51,7 @@ from ..members.models import Member
 from ..reputation import services as ledger
 from ..reputation.badges import HELD
 from ..signals import vote_settled
+from ..trust import services as trust
 from .models import VoteEffect
 
 log = logging.getLogger(__name__)
@@ -235,8 +236,9 @@ def _claim_and_apply(limit: int | None, held: list | None = None) -> int:
                              if row.post_id in posts and posts[row.post_id].author_id is not None})
     try:
         # outside a request the site settings would be read per use; reputation and points move once per
-        # member at the end of the batch (community/members/counters.py)
-        with settings.read_once(), counters.batched():
+        # member at the end of the batch (community/members/counters.py), and so do trust likes, each touched
+        # member's level re-evaluated once (community/trust/services.py, `likes_batched`)
+        with settings.read_once(), counters.batched(), trust.likes_batched():
             for row in rows:
                 post, voter = posts.get(row.post_id), members.get(row.voter_id)
                 if post is None or voter is None:

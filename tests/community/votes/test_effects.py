@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 
 from community.forum.models import Post
 from community.members.models import Member
@@ -16,11 +16,12 @@ from community.reputation.badges import standing_upvotes
 from community.reputation.models import Badge, BadgeGrant, ReputationEntry, ReputationReason
 from community.rewards.models import PointsEntry
 from community.rewards.services import points_ledger_total
-from community.signals import vote_settled
+from community.signals import trust_level_changed, vote_settled
 from community.trust.models import MemberStats
 from community.votes import effects
 from community.votes import services as votes
 from community.votes.models import Vote, VoteEffect
+from tests.community.votes.conftest import captured
 from tests.concurrency import require_postgres, run_at_once
 
 R = ReputationReason
@@ -312,3 +313,43 @@ def test_with_a_delay_the_drain_thread_applies_the_votes_of_its_window_together_
     assert [delta for delta, _reason, _actor in vote_entries(db, author)] == [10, 10, 10]
     assert member_row(db, author).reputation == ledger.ledger_total(author.id) == 30
     assert likes(db, author) == (0, 3)
+
+
+def test_a_batch_writes_its_likes_in_one_upsert_and_counts_them_as_if_moved_one_by_one(db, make, held):
+    author, voters = make.member(), [make.member() for _ in range(3)]
+    reply = make.post(make.thread(), author=author)
+    vote(db, voters[0], reply, 1)
+    effects.drain()
+    # a count that drifted to 0 (a reset): taking the like back stops at 0, and the likes after it count
+    db.session.execute(update(MemberStats).where(MemberStats.member_id == author.id).values(likes_received=0))
+    db.session.commit()
+    vote(db, voters[0], reply, 0)
+    vote(db, voters[0], reply, 1)
+    vote(db, voters[1], reply, 1)
+    vote(db, voters[2], reply, -1)
+    vote(db, voters[2], reply, 1)
+    statements = []
+    listener = lambda _c, _cur, statement, *_a: statements.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert effects.drain() == 5
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert sum("member_stats" in statement and statement.lstrip().upper().startswith("INSERT")
+               for statement in statements) == 1
+    assert likes(db, author) == (0, 3)
+    assert [likes(db, voter) for voter in voters] == [(1, 0)] * 3
+
+
+def test_a_batch_re_evaluates_a_member_once_dated_at_their_last_like_in_it(db, make, held, monkeypatch, app):
+    monkeypatch.setitem(app.config, "TRUST_LEVEL_REQUIREMENTS", {1: {"likes_received": 2}})
+    author, voters = make.member(), [make.member() for _ in range(3)]
+    reply = make.post(make.thread(), author=author)
+    for voter in voters:
+        vote(db, voter, reply, 1)
+    with captured(trust_level_changed) as seen:
+        assert effects.drain() == 3
+    last = db.session.scalar(select(Vote.updated_at).where(Vote.post_id == reply.id, Vote.member_id == voters[2].id))
+    assert seen == [(author.id, {"previous": 0, "level": 1, "by": None, "at": last})]
+    assert member_row(db, author).trust_level == 1
+    assert [member_row(db, voter).trust_level for voter in voters] == [0, 0, 0]
