@@ -433,9 +433,45 @@ def flush_likes() -> None:
 
 def _bump_net(batch: list[tuple[int, _PendingLikes]]) -> dict:
     """Upsert the members' MemberStats rows moved by their pending likes; return the new rows by member id."""
-    table = MemberStats.__table__
     nets = [(member_id, found.at, {name: _net_move(deltas) for name, deltas in found.moves.items()})
             for member_id, found in batch]
+    # Nearly always a member's moves, from 0, never go below it (total == floor): the count simply moves by the
+    # total, and one statement built once moves all of them (insertmanyvalues: one INSERT, rows in member id
+    # order). The rest (a like taken back before one given, in the batch) need each their floor: a statement of
+    # their own, built for them.
+    plain, dipping = [], []
+    for net in nets:
+        (plain if all(total == floor for total, floor in net[2].values()) else dipping).append(net)
+    rows = {}
+    if plain:
+        dialect = db.session.get_bind().dialect.name
+        stmt = _PLAIN_LIKES.get(dialect)
+        if stmt is None:
+            stmt = _PLAIN_LIKES[dialect] = _plain_likes_upsert()
+        rows.update((row.member_id, row) for row in db.session.execute(stmt, [
+            dict({name: 0 for name in COUNTERS}, member_id=member_id, updated_at=at,
+                 **{name: total for name, (total, _floor) in moved.items()})
+            for member_id, at, moved in plain]))
+    if dipping:
+        rows.update(_bump_with_floors(dipping))
+    return rows
+
+
+_PLAIN_LIKES: dict = {}  # dialect name -> the batch's upsert of likes that move by their totals, built once
+
+
+def _plain_likes_upsert():
+    table = MemberStats.__table__
+    stmt = _insert(table)
+    changes = {"updated_at": stmt.excluded.updated_at}
+    for name in ("likes_given", "likes_received"):
+        changes[name] = table.c[name] + stmt.excluded[name]
+    return (stmt.on_conflict_do_update(index_elements=[table.c.member_id], set_=changes)
+            .returning(table.c.member_id, *[table.c[name] for name in COUNTERS]))
+
+
+def _bump_with_floors(nets) -> dict:
+    table = MemberStats.__table__
     stmt = _insert(table).values([
         dict({name: 0 for name in COUNTERS}, member_id=member_id, updated_at=at,
              **{name: max(total, floor) for name, (total, floor) in moved.items()})

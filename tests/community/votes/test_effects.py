@@ -327,7 +327,7 @@ def test_with_a_delay_the_drain_thread_applies_the_votes_of_its_window_together_
     assert likes(db, author) == (0, 3)
 
 
-def test_a_batch_writes_its_likes_in_one_upsert_and_counts_them_as_if_moved_one_by_one(db, make, held):
+def test_a_batch_counts_likes_as_if_moved_one_by_one_never_below_zero(db, make, held):
     author, voters = make.member(), [make.member() for _ in range(3)]
     reply = make.post(make.thread(), author=author)
     vote(db, voters[0], reply, 1)
@@ -341,7 +341,8 @@ def test_a_batch_writes_its_likes_in_one_upsert_and_counts_them_as_if_moved_one_
     vote(db, voters[2], reply, -1)
     vote(db, voters[2], reply, 1)
     statements = counted_statements(db, lambda: effects.drain())
-    assert sum(s.startswith("INSERT INTO member_stats") for s in statements) == 1
+    # the voters' likes in one upsert, the author's (whose moves dip below 0 from 0) in one of its own
+    assert sum(s.startswith("INSERT INTO member_stats") for s in statements) == 2
     assert likes(db, author) == (0, 3)
     assert [likes(db, voter) for voter in voters] == [(1, 0)] * 3
 
@@ -360,7 +361,7 @@ def test_a_batch_re_evaluates_a_member_once_dated_at_their_last_like_in_it(db, m
     assert [member_row(db, voter).trust_level for voter in voters] == [0, 0, 0]
 
 
-def test_a_batch_writes_its_ledger_entries_in_one_insert_each_dated_at_their_votes(db, make, held):
+def test_a_batch_writes_its_ledger_entries_and_likes_in_one_insert_each_dated_at_their_votes(db, make, held):
     author, voters = make.member(), [make.member() for _ in range(4)]
     reply = make.post(make.thread(), author=author)
     for voter in voters:
@@ -373,6 +374,7 @@ def test_a_batch_writes_its_ledger_entries_in_one_insert_each_dated_at_their_vot
     entry_inserts = sum(s.startswith("INSERT INTO reputation_entries") for s in statements)
     assert entry_inserts == (1 if db.engine.dialect.name == "postgresql" else 6)
     assert sum(s.startswith("INSERT INTO points_entries") for s in statements) == 1
+    assert sum(s.startswith("INSERT INTO member_stats") for s in statements) == 1
     db.session.rollback()
     entries = db.session.scalars(select(ReputationEntry).where(ReputationEntry.member_id == author.id)
                                  .order_by(ReputationEntry.id)).all()
@@ -389,6 +391,7 @@ def test_a_batch_writes_its_ledger_entries_in_one_insert_each_dated_at_their_vot
     row = member_row(db, author)
     assert row.reputation == ledger.ledger_total(author.id) == 40
     assert row.points == points_ledger_total(author.id) == 40
+    assert likes(db, author) == (0, 4) and [likes(db, voter) for voter in voters] == [(1, 0)] * 4
 
 
 def test_the_daily_limit_in_a_batch_counts_the_entries_the_batch_wrote_before(db, make, held):
