@@ -100,9 +100,11 @@ def earn_points(entry: ReputationEntry, *, load: bool = True) -> PointsEntry | N
     amount = int(entry.delta * rate)
     if amount <= 0:
         return None
+    pending = db.session().info.get(POINTS)
+    if pending is None and entry.id is None:
+        flush_entries()  # an entry of a batch of ledger entries, paid at once: it needs its id first
     values = {"member_id": entry.member_id, "delta": amount, "reason": PointsReason.earned, "source": source,
               "reputation_entry_id": entry.id, "note": "", "created_at": utcnow()}
-    pending = db.session().info.get(POINTS)
     if pending is not None:  # in a batch: paid with the batch's others, if the source has not paid (`flush_points`)
         pending.append((entry, values))
         return None
