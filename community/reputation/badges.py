@@ -373,17 +373,23 @@ def standing_upvotes(member_id: int) -> int:
     known = ledger.standing_upvotes_known(member_id)
     if known is not None:
         return known
+    # a vote effects batch's entries so far count: those not written yet by the tracked pairs' nets, or written now
+    unwritten = ledger.unwritten_standing_change(member_id)
+    if unwritten is None:
+        ledger.flush_entries()
+        unwritten = 0
     pairs = (select(ReputationEntry.actor_id, ReputationEntry.post_id)
              .where(ReputationEntry.member_id == member_id, ReputationEntry.reason.in_(ledger.VOTE_REASONS))
              .group_by(ReputationEntry.actor_id, ReputationEntry.post_id)
              .having(func.sum(ReputationEntry.delta) > 0).subquery())
-    count = int(db.session.scalar(select(func.count()).select_from(pairs)) or 0)
+    count = int(db.session.scalar(select(func.count()).select_from(pairs)) or 0) + unwritten
     ledger.note_standing_upvotes(member_id, count)
     return count
 
 
 def credited_answers(member_id: int) -> list[tuple[int, datetime | None]]:
     """The answers credited now (accepted and not undone), with the time each was first accepted."""
+    ledger.flush_entries()
     return db.session.execute(
         select(ReputationEntry.post_id, func.min(ReputationEntry.created_at))
         .where(ReputationEntry.member_id == member_id, ReputationEntry.reason.in_(ledger.ANSWER_REASONS))

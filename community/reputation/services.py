@@ -6,6 +6,7 @@ caller commits.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -69,6 +70,7 @@ def _capped(member_id: int, amount: int) -> int:
     if not limit or amount <= 0:
         return amount
     start = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    flush_entries()  # a batch's entries so far count
     earned = int(db.session.scalar(
         select(func.coalesce(func.sum(ReputationEntry.delta), 0)).where(
             ReputationEntry.member_id == member_id, ReputationEntry.created_at >= start,
@@ -109,11 +111,16 @@ def record(member_id: int, delta: int, reason: ReputationReason, *, actor_id: in
         return None
     values = dict(member_id=member_id, delta=delta, reason=reason, actor_id=actor_id, post_id=post_id,
                   thread_id=thread_id, badge_id=badge_id, note=(note or "")[:255], created_at=utcnow())
-    # A core INSERT (the busiest ledger write: one per vote) instead of an ORM flush; the entry is then put
-    # in the session as the persistent row it is, every column known, for the subscribers and the caller.
-    entry = ReputationEntry(id=db.session.execute(_INSERT_ENTRY, values).scalar_one(), **values)
-    make_transient_to_detached(entry)
-    db.session.add(entry)
+    pending = db.session().info.get(ENTRIES)
+    if pending is not None:  # in a batch: written with the batch's other entries (`flush_entries`)
+        entry = ReputationEntry(**values)  # transient: no id until then
+        pending.append((entry, values))
+    else:
+        # A core INSERT (the busiest ledger write: one per vote) instead of an ORM flush; the entry is then put
+        # in the session as the persistent row it is, every column known, for the subscribers and the caller.
+        entry = ReputationEntry(id=db.session.execute(_INSERT_ENTRY, values).scalar_one(), **values)
+        make_transient_to_detached(entry)
+        db.session.add(entry)
     if reason in VOTE_REASONS:
         _moved_pair(member_id, post_id, actor_id, delta)
     counters.move(member_id, reputation=delta)  # at once, or once per member at the end of a drain batch
@@ -123,6 +130,65 @@ def record(member_id: int, delta: int, reason: ReputationReason, *, actor_id: in
 
 
 _INSERT_ENTRY = insert(ReputationEntry.__table__).returning(ReputationEntry.__table__.c.id)
+# the same for many rows (insertmanyvalues: one statement per batch), ids in the order of the rows given
+_INSERT_ENTRIES = insert(ReputationEntry.__table__).returning(ReputationEntry.__table__.c.id,
+                                                              sort_by_parameter_order=True)
+
+
+# ---- entries within a batch of vote effects ------------------------------------------------------
+# Inside `entries_batched()` (the vote effects drain, community/votes/effects.py) `record` writes no row at once:
+# the entry, dated as ever (`utcnow()`, the vote's time in the drain), goes to its subscribers without an id, and
+# the batch's entries are written by one INSERT when the batch ends (`flush_entries`), in the order they were
+# recorded, each then given its id. Everything that reads the ledger in SQL calls `flush_entries()` first (the
+# readers here, the upvote badges' count, reward points citing an entry), so it reads every entry so far, as
+# members/counters.py's `flush()` does for the reputation column; the session's autoflush does not know them.
+ENTRIES = "community.reputation_entries_pending"  # session.info: [(entry, its values)] while batched
+
+
+@contextmanager
+def entries_batched():
+    """Write the ledger entries recorded inside in one INSERT when the block ends without an error."""
+    session = db.session()
+    if session.info.get(ENTRIES) is not None:  # nested: the outer batch writes them
+        yield
+        return
+    session.info[ENTRIES] = []
+    try:
+        yield
+        flush_entries()
+    finally:
+        session.info.pop(ENTRIES, None)
+
+
+def flush_entries() -> None:
+    """Write the batch's pending ledger entries (one INSERT, in the order recorded) and give each its id."""
+    session = db.session()
+    pending = session.info.get(ENTRIES)
+    if not pending:
+        return
+    batch = list(pending)
+    pending.clear()
+    ids = session.execute(_INSERT_ENTRIES, [values for _entry, values in batch]).scalars().all()
+    for (entry, _values), entry_id in zip(batch, ids, strict=True):
+        entry.id = entry_id
+        make_transient_to_detached(entry)  # the row it now is, as `record` outside a batch gives it
+    nets = session.info.get(PAIRS)
+    if nets is not None:
+        session.info[WRITTEN] = dict(nets)
+
+
+def unwritten_standing_change(member_id: int) -> int | None:
+    """How the member's standing upvotes differ from what the ledger's rows say, by the batch's entries not written
+    yet (counted with the tracked pairs' nets); None when one of them is a pair the batch does not track."""
+    session = db.session()
+    pending, nets, written = session.info.get(ENTRIES), session.info.get(PAIRS), session.info.get(WRITTEN)
+    keys = {(values["member_id"], values["post_id"], values["actor_id"]) for _entry, values in pending or ()
+            if values["member_id"] == member_id and values["reason"] in VOTE_REASONS}
+    if not keys:
+        return 0
+    if nets is None or written is None or not keys <= nets.keys():
+        return None
+    return sum((nets[key] > 0) - (written[key] > 0) for key in keys)
 
 
 # ---- vote pairs within a batch of vote effects ---------------------------------------------------
@@ -132,13 +198,15 @@ _INSERT_ENTRY = insert(ReputationEntry.__table__).returning(ReputationEntry.__ta
 # per pair netting above zero) are counted once per author and moved as pairs cross zero.
 PAIRS = "community.vote_pairs"  # session.info: {(member id, post id, actor id): net of its vote entries}
 STANDING = "community.standing_upvotes"  # session.info: {member id: standing upvotes}, with PAIRS
+WRITTEN = "community.vote_pairs_written"  # session.info: PAIRS as the ledger's rows have them (`flush_entries`)
 
 
 def track_vote_pairs(pairs) -> None:
     """Read the net of the vote entries of these (author, post, voter) pairs, in one query, for the batch."""
     nets = {pair: 0 for pair in pairs}
+    flush_entries()
     session = db.session()
-    session.info[PAIRS], session.info[STANDING] = nets, {}
+    session.info[PAIRS], session.info[STANDING], session.info[WRITTEN] = nets, {}, {}
     if not nets:
         return
     rows = db.session.execute(
@@ -150,6 +218,7 @@ def track_vote_pairs(pairs) -> None:
     for member_id, post_id, actor_id, net in rows:
         if (member_id, post_id, actor_id) in nets:
             nets[(member_id, post_id, actor_id)] = int(net or 0)
+    session.info[WRITTEN] = dict(nets)
 
 
 def untrack_vote_pairs() -> None:
@@ -157,6 +226,7 @@ def untrack_vote_pairs() -> None:
     session = db.session()
     session.info.pop(PAIRS, None)
     session.info.pop(STANDING, None)
+    session.info.pop(WRITTEN, None)
 
 
 def _moved_pair(member_id: int, post_id: int | None, actor_id: int | None, delta: int) -> None:
@@ -192,6 +262,7 @@ def _net(member_id: int, post_id: int, reasons, actor_id: int | None = None) -> 
     nets = db.session().info.get(PAIRS)
     if nets is not None and reasons == VOTE_REASONS and (member_id, post_id, actor_id) in nets:
         return nets[(member_id, post_id, actor_id)]
+    flush_entries()
     query = select(func.coalesce(func.sum(ReputationEntry.delta), 0)).where(
         ReputationEntry.member_id == member_id, ReputationEntry.post_id == post_id,
         ReputationEntry.reason.in_(reasons))
@@ -362,6 +433,7 @@ def history(member: Member, viewer, page: int = 1, per_page: int = 50) -> Histor
 
 def ledger_total(member_id: int) -> int:
     """Return the sum of a member's ledger (equal to Member.reputation)."""
+    flush_entries()
     return int(db.session.scalar(select(func.coalesce(func.sum(ReputationEntry.delta), 0))
                                  .where(ReputationEntry.member_id == member_id)) or 0)
 

@@ -15,10 +15,12 @@ and voting again earns nothing new (each source pays once), so votes cannot be c
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from .. import settings
@@ -30,7 +32,7 @@ from ..members.models import Member
 from ..notifications.services import notify
 from ..permissions import can_grant_to, can_manage_rewards, can_redeem_reward
 from ..reputation.models import ReputationEntry, ReputationReason
-from ..reputation.services import badge_points, checked_by_hand, insert_once
+from ..reputation.services import badge_points, checked_by_hand, flush_entries, insert_once
 from ..signals import reward_redeemed
 from ..web import Page, paginate
 from .models import PointsEntry, PointsReason, Redemption, RedemptionStatus, Reward, RewardCode, RewardKind
@@ -98,13 +100,77 @@ def earn_points(entry: ReputationEntry, *, load: bool = True) -> PointsEntry | N
     amount = int(entry.delta * rate)
     if amount <= 0:
         return None
-    entry_id = insert_once(PointsEntry, {"member_id": entry.member_id, "delta": amount, "reason": PointsReason.earned,
-                                         "source": source, "reputation_entry_id": entry.id, "note": "",
-                                         "created_at": utcnow()}, ["member_id", "source"])
+    pending = db.session().info.get(POINTS)
+    if pending is None and entry.id is None:
+        flush_entries()  # an entry of a batch of ledger entries, paid at once: it needs its id first
+    values = {"member_id": entry.member_id, "delta": amount, "reason": PointsReason.earned, "source": source,
+              "reputation_entry_id": entry.id, "note": "", "created_at": utcnow()}
+    if pending is not None:  # in a batch: paid with the batch's others, if the source has not paid (`flush_points`)
+        pending.append((entry, values))
+        return None
+    entry_id = insert_once(PointsEntry, values, ["member_id", "source"])
     if entry_id is None:
         return None  # this source has paid already
     counters.move(entry.member_id, points=amount)  # at once, or once per member at the end of a drain batch
     return db.session.get(PointsEntry, entry_id) if load else None
+
+
+# ---- points earned within a batch of vote effects --------------------------------------------------
+# Inside `points_batched()` (the vote effects drain, community/votes/effects.py) `earn_points` writes nothing at
+# once: the batch's earnings are written when it ends (`flush_points`), after the reputation entries they cite
+# (reputation.services.flush_entries gives those their ids), by one INSERT .. ON CONFLICT DO NOTHING, each
+# source paying once as ever: the first of the batch's earnings from a source is the one offered, and a source
+# that paid before inserts nothing. Member.points moves by what was inserted (members/counters.py).
+POINTS = "community.points_entries_pending"  # session.info: [(reputation entry, points values)] while batched
+
+
+@contextmanager
+def points_batched():
+    """Write the points earned inside in one INSERT when the block ends without an error."""
+    session = db.session()
+    if session.info.get(POINTS) is not None:  # nested: the outer batch writes them
+        yield
+        return
+    session.info[POINTS] = []
+    try:
+        yield
+        flush_points()
+    finally:
+        session.info.pop(POINTS, None)
+
+
+def flush_points() -> None:
+    """Write the batch's pending earnings, once per source, and move the members' points by what was paid."""
+    session = db.session()
+    pending = session.info.get(POINTS)
+    if not pending:
+        return
+    batch = list(pending)
+    pending.clear()
+    flush_entries()  # the reputation entries cited get their ids
+    offered, rows = set(), []
+    for entry, values in batch:
+        if (values["member_id"], values["source"]) not in offered:  # a source pays once: its first earning
+            offered.add((values["member_id"], values["source"]))
+            rows.append(dict(values, reputation_entry_id=entry.id))
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        paid = [(row["member_id"], row["delta"]) for row in rows
+                if insert_once(PointsEntry, row, ["member_id", "source"]) is not None]
+    else:
+        stmt = _EARN_ONCE.get(dialect)
+        if stmt is None:
+            table = PointsEntry.__table__
+            stmt = _EARN_ONCE[dialect] = (
+                (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+                .on_conflict_do_nothing(index_elements=["member_id", "source"])
+                .returning(table.c.member_id, table.c.delta))
+        paid = session.execute(stmt, rows).all()
+    for member_id, delta in paid:
+        counters.move(member_id, points=delta)  # at once, or once per member at the end of a drain batch
+
+
+_EARN_ONCE: dict = {}  # dialect name -> the batch's INSERT .. ON CONFLICT DO NOTHING, built once
 
 
 def grant_points(staff: Member, member: Member, amount, note: str) -> PointsEntry:
@@ -526,6 +592,7 @@ def redemptions(status: str | None = None, page: int = 1, per_page: int = 50) ->
 
 def points_ledger_total(member_id: int) -> int:
     """Return the sum of a member's points ledger (equal to Member.points)."""
+    flush_points()
     return int(db.session.scalar(select(func.coalesce(func.sum(PointsEntry.delta), 0))
                                  .where(PointsEntry.member_id == member_id)) or 0)
 

@@ -13,8 +13,9 @@ level 4 is given by staff only. A locked level (`Member.trust_level_locked`) is 
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app, g, has_request_context
@@ -23,7 +24,7 @@ from sqlalchemy import bindparam, case, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..dbtypes import utcnow
+from ..dbtypes import stamping_at, utcnow
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..members.models import Member
@@ -343,11 +344,21 @@ def record_read(member: Member, thread_id: int, last_number: int) -> int:
 
 
 def record_like(voter: Member, author_id: int | None, delta: int) -> None:
-    """Move the likes given by `voter` and received by the post's author by `delta` (+1 or -1)."""
+    """Move the likes given by `voter` and received by the post's author by `delta` (+1 or -1).
+
+    Inside `likes_batched()` (the vote effects drain) the moves wait for the end of the batch.
+    """
     if not delta:
         return
     # Both counters in one upsert; each level is then re-evaluated from its own row, as one upsert each did.
     author = db.session.get(Member, author_id) if author_id is not None and author_id != voter.id else None
+    pending = db.session().info.get(LIKES)
+    if pending is not None:
+        at = utcnow()  # the vote's time in the drain (stamping_at)
+        _pend_like(pending, voter, "likes_given", delta, at)
+        if author is not None:
+            _pend_like(pending, author, "likes_received", delta, at)
+        return
     if author is None:
         rows = {voter.id: bump_stats(voter.id, likes_given=delta)}
     else:
@@ -355,6 +366,130 @@ def record_like(voter: Member, author_id: int | None, delta: int) -> None:
     refresh_trust_level(voter, rows[voter.id])
     if author is not None:
         refresh_trust_level(author, rows[author.id])
+
+
+# ---- likes within a batch of vote effects ----------------------------------------------------------
+# Inside `likes_batched()` (the vote effects drain, community/votes/effects.py, which holds the members' rows
+# locked in id order) a like moves nothing at once: each member's moves are kept, in order, and written when the
+# batch ends by one upsert for all of them, in member id order; each touched member's level is then re-evaluated
+# once, from the row the upsert returned, dated at the member's last like of the batch. The counts come out as the
+# moves one by one would leave them (each never below 0, `_net_move`); a level is evaluated at the end only, so a
+# like given and taken back within one batch (0.2 s) no longer promotes in passing.
+LIKES = "community.trust_likes_pending"  # session.info: {member id: _PendingLikes} while batched
+
+
+@dataclass
+class _PendingLikes:
+    member: Member
+    at: datetime
+    moves: dict[str, list[int]]  # counter -> its deltas, in order
+
+
+def _pend_like(pending: dict, member: Member, counter: str, delta: int, at: datetime) -> None:
+    found = pending.get(member.id)
+    if found is None:
+        found = pending[member.id] = _PendingLikes(member, at, {})
+    found.at = max(found.at, at)
+    found.moves.setdefault(counter, []).append(delta)
+
+
+def _net_move(deltas: list[int]) -> tuple[int, int]:
+    """Return (sum, floor) of moves applied one by one, each never below 0: from a count c they leave
+    max(c + sum, floor), where floor is the most the moves after any point add up to (at least 0)."""
+    total = floor = 0
+    for delta in reversed(deltas):
+        total += delta
+        floor = max(floor, total)
+    return total, floor
+
+
+@contextmanager
+def likes_batched():
+    """Keep the likes recorded inside; write them and re-evaluate the touched members when the block ends."""
+    session = db.session()
+    if session.info.get(LIKES) is not None:  # nested: the outer batch writes them
+        yield
+        return
+    session.info[LIKES] = {}
+    try:
+        yield
+        flush_likes()
+    finally:
+        session.info.pop(LIKES, None)
+
+
+def flush_likes() -> None:
+    """Write the batch's pending likes in one upsert (member id order), then re-evaluate each member once."""
+    pending = db.session().info.get(LIKES)
+    if not pending:
+        return
+    batch = sorted(pending.items())
+    pending.clear()
+    rows = _bump_net(batch)
+    for member_id, found in batch:
+        with stamping_at(found.at):  # as the member's last like would have: the level's change at its time
+            refresh_trust_level(found.member, rows[member_id])
+
+
+def _bump_net(batch: list[tuple[int, _PendingLikes]]) -> dict:
+    """Upsert the members' MemberStats rows moved by their pending likes; return the new rows by member id."""
+    nets = [(member_id, found.at, {name: _net_move(deltas) for name, deltas in found.moves.items()})
+            for member_id, found in batch]
+    # Nearly always a member's moves, from 0, never go below it (total == floor): the count simply moves by the
+    # total, and one statement built once moves all of them (insertmanyvalues: one INSERT, rows in member id
+    # order). The rest (a like taken back before one given, in the batch) need each their floor: a statement of
+    # their own, built for them.
+    plain, dipping = [], []
+    for net in nets:
+        (plain if all(total == floor for total, floor in net[2].values()) else dipping).append(net)
+    rows = {}
+    if plain:
+        dialect = db.session.get_bind().dialect.name
+        stmt = _PLAIN_LIKES.get(dialect)
+        if stmt is None:
+            stmt = _PLAIN_LIKES[dialect] = _plain_likes_upsert()
+        rows.update((row.member_id, row) for row in db.session.execute(stmt, [
+            dict({name: 0 for name in COUNTERS}, member_id=member_id, updated_at=at,
+                 **{name: total for name, (total, _floor) in moved.items()})
+            for member_id, at, moved in plain]))
+    if dipping:
+        rows.update(_bump_with_floors(dipping))
+    return rows
+
+
+_PLAIN_LIKES: dict = {}  # dialect name -> the batch's upsert of likes that move by their totals, built once
+
+
+def _plain_likes_upsert():
+    table = MemberStats.__table__
+    stmt = _insert(table)
+    changes = {"updated_at": stmt.excluded.updated_at}
+    for name in ("likes_given", "likes_received"):
+        changes[name] = table.c[name] + stmt.excluded[name]
+    return (stmt.on_conflict_do_update(index_elements=[table.c.member_id], set_=changes)
+            .returning(table.c.member_id, *[table.c[name] for name in COUNTERS]))
+
+
+def _bump_with_floors(nets) -> dict:
+    table = MemberStats.__table__
+    stmt = _insert(table).values([
+        dict({name: 0 for name in COUNTERS}, member_id=member_id, updated_at=at,
+             **{name: max(total, floor) for name, (total, floor) in moved.items()})
+        for member_id, at, moved in nets])
+    changes = {"updated_at": stmt.excluded.updated_at}
+    for name in ("likes_given", "likes_received"):
+        moving = [(member_id, moved[name]) for member_id, _at, moved in nets if name in moved]
+        if not moving:
+            continue
+        column = table.c[name]
+        target = case(*[(table.c.member_id == member_id, column + literal(total)) for member_id, (total, _f) in moving],
+                      else_=column)
+        floors = [(table.c.member_id == member_id, literal(floor)) for member_id, (_t, floor) in moving if floor]
+        floor = case(*floors, else_=literal(0)) if floors else literal(0)
+        changes[name] = case((target < floor, floor), else_=target)  # never below 0, as one by one
+    stmt = stmt.on_conflict_do_update(index_elements=[table.c.member_id], set_=changes)
+    rows = db.session.execute(stmt.returning(table.c.member_id, *[table.c[name] for name in COUNTERS])).all()
+    return {row.member_id: row for row in rows}
 
 
 _LIKES: dict = {}  # dialect name -> the like upsert of two members, built once

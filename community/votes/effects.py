@@ -50,7 +50,9 @@ from ..members import counters
 from ..members.models import Member
 from ..reputation import services as ledger
 from ..reputation.badges import HELD
+from ..rewards import services as rewards
 from ..signals import vote_settled
+from ..trust import services as trust
 from .models import VoteEffect
 
 log = logging.getLogger(__name__)
@@ -234,9 +236,13 @@ def _claim_and_apply(limit: int | None, held: list | None = None) -> int:
     ledger.track_vote_pairs({(posts[row.post_id].author_id, row.post_id, row.voter_id) for row in rows
                              if row.post_id in posts and posts[row.post_id].author_id is not None})
     try:
-        # outside a request the site settings would be read per use; reputation and points move once per
-        # member at the end of the batch (community/members/counters.py)
-        with settings.read_once(), counters.batched():
+        # outside a request the site settings would be read per use; at the end of the batch, the ledgers'
+        # entries are written by one INSERT per ledger (reputation.services `entries_batched`, then
+        # rewards.services `points_batched`), trust likes by one upsert, each touched member's level
+        # re-evaluated once (trust.services `likes_batched`), and reputation and points move once per member
+        # (members/counters.py)
+        with (settings.read_once(), counters.batched(), rewards.points_batched(), ledger.entries_batched(),
+              trust.likes_batched()):
             for row in rows:
                 post, voter = posts.get(row.post_id), members.get(row.voter_id)
                 if post is None or voter is None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 
+from community import settings
 from community.forum.models import Post
 from community.members.models import Member
 from community.registry import scheduled_jobs
@@ -16,11 +17,12 @@ from community.reputation.badges import standing_upvotes
 from community.reputation.models import Badge, BadgeGrant, ReputationEntry, ReputationReason
 from community.rewards.models import PointsEntry
 from community.rewards.services import points_ledger_total
-from community.signals import vote_settled
+from community.signals import trust_level_changed, vote_settled
 from community.trust.models import MemberStats
 from community.votes import effects
 from community.votes import services as votes
 from community.votes.models import Vote, VoteEffect
+from tests.community.votes.conftest import captured
 from tests.concurrency import require_postgres, run_at_once
 
 R = ReputationReason
@@ -54,6 +56,17 @@ def likes(db, member) -> tuple[int, int]:
     db.session.expire_all()
     row = db.session.get(MemberStats, member.id)
     return (row.likes_given, row.likes_received) if row is not None else (0, 0)
+
+
+def counted_statements(db, run) -> list[str]:
+    statements = []
+    listener = lambda _c, _cur, statement, *_a: statements.append(" ".join(statement.split()))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        run()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return statements
 
 
 @pytest.fixture
@@ -312,3 +325,85 @@ def test_with_a_delay_the_drain_thread_applies_the_votes_of_its_window_together_
     assert [delta for delta, _reason, _actor in vote_entries(db, author)] == [10, 10, 10]
     assert member_row(db, author).reputation == ledger.ledger_total(author.id) == 30
     assert likes(db, author) == (0, 3)
+
+
+def test_a_batch_counts_likes_as_if_moved_one_by_one_never_below_zero(db, make, held):
+    author, voters = make.member(), [make.member() for _ in range(3)]
+    reply = make.post(make.thread(), author=author)
+    vote(db, voters[0], reply, 1)
+    effects.drain()
+    # a count that drifted to 0 (a reset): taking the like back stops at 0, and the likes after it count
+    db.session.execute(update(MemberStats).where(MemberStats.member_id == author.id).values(likes_received=0))
+    db.session.commit()
+    vote(db, voters[0], reply, 0)
+    vote(db, voters[0], reply, 1)
+    vote(db, voters[1], reply, 1)
+    vote(db, voters[2], reply, -1)
+    vote(db, voters[2], reply, 1)
+    statements = counted_statements(db, lambda: effects.drain())
+    # the voters' likes in one upsert, the author's (whose moves dip below 0 from 0) in one of its own
+    assert sum(s.startswith("INSERT INTO member_stats") for s in statements) == 2
+    assert likes(db, author) == (0, 3)
+    assert [likes(db, voter) for voter in voters] == [(1, 0)] * 3
+
+
+def test_a_batch_re_evaluates_a_member_once_dated_at_their_last_like_in_it(db, make, held, monkeypatch, app):
+    monkeypatch.setitem(app.config, "TRUST_LEVEL_REQUIREMENTS", {1: {"likes_received": 2}})
+    author, voters = make.member(), [make.member() for _ in range(3)]
+    reply = make.post(make.thread(), author=author)
+    for voter in voters:
+        vote(db, voter, reply, 1)
+    with captured(trust_level_changed) as seen:
+        assert effects.drain() == 3
+    last = db.session.scalar(select(Vote.updated_at).where(Vote.post_id == reply.id, Vote.member_id == voters[2].id))
+    assert seen == [(author.id, {"previous": 0, "level": 1, "by": None, "at": last})]
+    assert member_row(db, author).trust_level == 1
+    assert [member_row(db, voter).trust_level for voter in voters] == [0, 0, 0]
+
+
+def test_a_batch_writes_its_ledger_entries_and_likes_in_one_insert_each_dated_at_their_votes(db, make, held):
+    author, voters = make.member(), [make.member() for _ in range(4)]
+    reply = make.post(make.thread(), author=author)
+    for voter in voters:
+        vote(db, voter, reply, 1)
+    vote(db, voters[0], reply, 0)  # taken back and given again: its source has paid
+    vote(db, voters[0], reply, 1)
+    statements = counted_statements(db, lambda: effects.drain())
+    # one INSERT per ledger; SQLite cannot return the ids of a multi-row INSERT in order, so SQLAlchemy
+    # writes the entries there one row a statement (the points still in one)
+    entry_inserts = sum(s.startswith("INSERT INTO reputation_entries") for s in statements)
+    assert entry_inserts == (1 if db.engine.dialect.name == "postgresql" else 6)
+    assert sum(s.startswith("INSERT INTO points_entries") for s in statements) == 1
+    assert sum(s.startswith("INSERT INTO member_stats") for s in statements) == 1
+    db.session.rollback()
+    entries = db.session.scalars(select(ReputationEntry).where(ReputationEntry.member_id == author.id)
+                                 .order_by(ReputationEntry.id)).all()
+    cast = [db.session.scalar(select(Vote.created_at).where(Vote.post_id == reply.id, Vote.member_id == voter.id))
+            for voter in voters]
+    assert [(e.delta, e.actor_id) for e in entries] == [(10, v.id) for v in voters] + [(-10, voters[0].id),
+                                                                                        (10, voters[0].id)]
+    # each at its vote's time (the first voter's vote row now is the one given again)
+    assert [e.created_at for e in entries[1:4] + entries[5:]] == cast[1:] + cast[:1]
+    assert entries[0].created_at < entries[1].created_at and entries[3].created_at < entries[4].created_at
+    paid = db.session.execute(select(PointsEntry.source, PointsEntry.reputation_entry_id, PointsEntry.created_at)
+                              .where(PointsEntry.member_id == author.id).order_by(PointsEntry.id)).all()
+    assert paid == [(f"vote:{reply.id}:{e.actor_id}", e.id, e.created_at) for e in entries[:4]]
+    row = member_row(db, author)
+    assert row.reputation == ledger.ledger_total(author.id) == 40
+    assert row.points == points_ledger_total(author.id) == 40
+    assert likes(db, author) == (0, 4) and [likes(db, voter) for voter in voters] == [(1, 0)] * 4
+
+
+def test_the_daily_limit_in_a_batch_counts_the_entries_the_batch_wrote_before(db, make, held):
+    settings.save({"reputation.daily_limit": 25})
+    db.session.commit()
+    author, voters = make.member(), [make.member() for _ in range(5)]
+    reply = make.post(make.thread(), author=author)
+    for voter in voters[:4]:
+        vote(db, voter, reply, 1)
+    vote(db, voters[4], reply, -1)
+    assert effects.drain() == 5
+    assert [delta for delta, _reason, _actor in vote_entries(db, author)] == [10, 10, 5, -2]
+    row = member_row(db, author)
+    assert row.reputation == ledger.ledger_total(author.id) == 23
+    assert row.points == points_ledger_total(author.id) == 25
