@@ -89,6 +89,8 @@ def _drop_last(session, previous_transaction):
 
 @event.listens_for(Session, "after_commit")
 def _left_over(session):
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released (SQLAlchemy announces it as a commit too)
     if queued := session.info.pop(_LAST, None):  # committed while a savepoint was still open: never run
         log.error("at-commit statements not run (committed with a savepoint open): %r", [e[1] for e in queued])
 
