@@ -56,7 +56,8 @@ def at_commit(fn, *args, **kwargs) -> None:
     session = db.session()
     if not _connected:
         connect()
-    queued_in = session.get_nested_transaction() or session.get_transaction()
+    # the transaction it belongs to (begun now if none is: a rollback must find the queue to drop it)
+    queued_in = session.get_nested_transaction() or session.get_transaction() or session.begin()
     session.info.setdefault(_LAST, []).append((queued_in, fn, args, kwargs))
 
 
