@@ -64,6 +64,8 @@ def at_commit(fn, *args, **kwargs) -> None:
 def _run_last(session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint's release: what was queued waits for the outermost commit
+    if session.info.get(_LAST):
+        session.flush()  # the rest of the transaction's writes first: these are its last
     while queued := session.info.pop(_LAST, None):  # a callable may queue more
         for _queued_in, fn, args, kwargs in queued:
             fn(*args, **kwargs)
