@@ -25,4 +25,6 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     community.init_app(app)
     crm_bridge.init_app(app)
+    # the transaction's last statements (shared counters) after every area's before-commit work
+    community.aftercommit.connect()
     return app

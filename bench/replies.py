@@ -176,7 +176,10 @@ class Gunicorn(Server):
                "--error-logfile", str(log), "--graceful-timeout", "5", "--backlog", "2048", "wsgi:app"]
         self.cmd = cmd
         self.output = open(log.with_suffix(".out"), "wb")
-        self.proc = subprocess.Popen(cmd, env=env, stdout=self.output, stderr=subprocess.STDOUT,
+        # cwd: `python -m` puts its working directory first on sys.path, and gunicorn's --chdir inserts the tree
+        # only when it is not on sys.path already; with PYTHONPATH naming the tree it is, so without cwd the
+        # workers imported the code of the directory the bench was started from (the checkout), not --ref's
+        self.proc = subprocess.Popen(cmd, env=env, cwd=chdir, stdout=self.output, stderr=subprocess.STDOUT,
                                      start_new_session=True)
 
 

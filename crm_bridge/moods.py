@@ -9,6 +9,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from community import signals
+from community.aftercommit import at_commit
 from community.dbtypes import utcnow
 from community.errors import ServiceError
 from community.extensions import db
@@ -24,7 +25,7 @@ from .sentiment import model as sentiment_model
 def _score(post, new: bool = False) -> None:
     """Score `post` into its sentiment row. `new`: the post was created in this transaction, so it has no
     row yet unless this transaction scored it already (no query asks): the row and its day's mood are
-    written at once, one insert and one rollup statement."""
+    written at once, one insert and one rollup statement (that one at commit)."""
     reading = read_html(post.body_html)
     scored = db.session.info.setdefault(_SCORED, set())
     if new and post.id not in scored:
@@ -38,8 +39,10 @@ def _score(post, new: bool = False) -> None:
                             created_at=created, score=0.0, label=NEUTRAL, language=reading.language)
         db.session.add(row)
         _apply(row, reading, rollup=False)  # a new row: its effective score goes into the day's row below
-        rollups.add_mood(rollups.day_of(created), post.thread.board_id, 1, 1 if row.label == "negative" else 0,
-                         row.score)
+        # the (day, board) row is one every post of the board that day shares: written as the transaction's
+        # last statement, its lock is held for the commit, not through the rest of the post's subscribers
+        at_commit(rollups.add_mood, rollups.day_of(created), post.thread.board_id, 1,
+                  1 if row.label == "negative" else 0, row.score)
         scored.add(post.id)
         return
     _apply(row, reading)

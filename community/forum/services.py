@@ -2,6 +2,12 @@
 
 Services flush and signal; they never commit (the request, socket handler or CLI command does).
 Counters move with atomic SQL so that concurrent requests never lose an update.
+
+Row locks (PostgreSQL holds them to the commit): a new post takes its thread's row (for its number, after
+the rendering and content checks), then its author's; its board's row, which every post on the board
+shares, is the transaction's last statement (`at_commit`, with the CRM's day rollup after it), so concurrent
+replies queue on the board for a commit's length, not for the whole of each other's signal subscribers;
+the order is the same in every reply (thread, author, ..., board).
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import registry, text
+from ..aftercommit import at_commit
 from ..dbtypes import utcnow
 from ..errors import NotPermitted, ValidationFailed
 from ..extensions import db
@@ -114,21 +121,24 @@ def _add_post(thread: Thread, author: Member, body: str, reply_to: Post | None,
     # A hidden or pending thread's posts are not in its board's counts (moderation puts them back
     # when the thread is shown): only a listed thread adds this post to its board.
     listed = thread.hidden_at is None and not thread.pending and thread.deleted_at is None
+    # What needs no lock comes first (rendering, the content checks, the mentioned members): the post's
+    # number locks the thread's row until the commit, and every other reply to the thread waits for it.
+    rendered = render_body(body)
+    _check_content(author, rendered, new=True)
+    mentioned = []
+    if rendered.mentions:
+        keys = [name.casefold() for name in rendered.mentions]
+        mentioned = list(db.session.scalars(select(Member).where(Member.username_key.in_(keys), Member.id != author.id)))
     number = db.session.execute(
         update(Thread).where(Thread.id == thread.id).values(post_seq=Thread.post_seq + 1)
         .returning(Thread.post_seq)
     ).scalar_one()
-    rendered = render_body(body)
-    _check_content(author, rendered, new=True)
     post = Post(thread_id=thread.id, number=number, author_id=author.id, body_source=body,
                 body_html=rendered.html, reply_to_id=reply_to.id if reply_to else None,
                 is_official=author.is_staff, created_at=now, is_whisper=whisper)
     db.session.add(post)
     db.session.flush()
-    mentioned = []
-    if rendered.mentions:
-        keys = [name.casefold() for name in rendered.mentions]
-        mentioned = list(db.session.scalars(select(Member).where(Member.username_key.in_(keys), Member.id != author.id)))
+    if mentioned:
         db.session.add_all(PostMention(post_id=post.id, member_id=m.id) for m in mentioned)
     db.session.execute(update(Member).where(Member.id == author.id).values(post_count=Member.post_count + 1))
     # Areas check every new post before it is announced (moderation: duplicates, approval, whispers):
@@ -172,21 +182,34 @@ def _board_counted(count: bool, last: bool):
             .returning(Board.post_count, Board.last_posted_at).execution_options(synchronize_session=False))
 
 
+_ONE_MORE_THREAD = (update(Board).where(Board.id == bindparam("board_id")).values(thread_count=Board.thread_count + 1)
+                    .execution_options(synchronize_session=False))
+
+
 def _count_post(thread: Thread, post: Post, count_reply: bool, board: bool, last: bool) -> None:
     """Add a new post to its thread's reply count (`count_reply`) and its listed board's post count (`board`),
     and make it their last post (`last`): at most one UPDATE of each, answering the values it leaves (set on
-    the loaded thread and board, so nothing reads them again)."""
+    the loaded thread and board, so nothing reads them again).
+
+    The thread's UPDATE runs now (its row is locked since the post's number: nothing to gain by waiting, and
+    the subscribers read its reply count); the board's, whose row every reply on the board shares, is the
+    transaction's last statement (`at_commit`), so replies in other threads wait for it through a commit,
+    not through this reply's subscribers."""
     params = {"at": post.created_at, "poster_id": post.author_id}
     if count_reply or last:
         row = db.session.execute(_thread_counted(count_reply, last), {"thread_id": thread.id, **params}).one()
         for name in ("reply_count", "last_posted_at", "last_poster_id"):
             set_committed_value(thread, name, getattr(row, name))
     if board:
-        row = db.session.execute(_board_counted(True, last), {"board_id": thread.board_id, **params}).one()
-        loaded = thread.__dict__.get("board")
-        if loaded is not None:
-            set_committed_value(loaded, "post_count", row.post_count)
-            set_committed_value(loaded, "last_posted_at", row.last_posted_at)
+        at_commit(_count_on_board, thread, {"board_id": thread.board_id, **params}, last)
+
+
+def _count_on_board(thread: Thread, params: dict, last: bool) -> None:
+    row = db.session.execute(_board_counted(True, last), params).one()
+    loaded = thread.__dict__.get("board")
+    if loaded is not None:
+        set_committed_value(loaded, "post_count", row.post_count)
+        set_committed_value(loaded, "last_posted_at", row.last_posted_at)
 
 
 def refresh_last_post(thread: Thread, board: bool = False) -> None:
@@ -234,7 +257,7 @@ def start_thread(author: Member, board: Board, title: str, body: str, tags=None)
     db.session.flush()
     set_tags(thread, tag_names)
     post, mentioned = _add_post(thread, author, body, None)
-    db.session.execute(update(Board).where(Board.id == board.id).values(thread_count=Board.thread_count + 1))
+    at_commit(db.session.execute, _ONE_MORE_THREAD, {"board_id": board.id})  # the board's row: last (see _count_post)
     db.session.execute(update(Member).where(Member.id == author.id).values(thread_count=Member.thread_count + 1))
     db.session.refresh(thread)
     thread_created.send(thread, post=post, mentioned=mentioned)
