@@ -31,19 +31,29 @@ def insert(statement, rows) -> None:
 
 
 @contextmanager
-def combined():
-    """Queue the `insert`s made inside and send them together when the block ends without an error."""
+def pending(key: str, empty, flush):
+    """Keep `session.info[key]` (a fresh `empty()`) while the block runs and call `flush()` when it ends without
+    an error; a nested block leaves both to the outer one. The shape of every write batched for a unit of work
+    (the vote effects drain's counters, ledger entries, points and likes; `combined` here)."""
     session = db.session()
-    if session.info.get(QUEUE) is not None:  # nested: the outer block sends them
+    if session.info.get(key) is not None:  # nested: the outer block writes them
         yield
         return
-    queue = session.info[QUEUE] = []
+    session.info[key] = empty()
     try:
         yield
-        session.info.pop(QUEUE, None)
-        _send(queue)
+        flush()
     finally:
-        session.info.pop(QUEUE, None)
+        session.info.pop(key, None)
+
+
+def combined():
+    """Queue the `insert`s made inside and send them together when the block ends without an error."""
+    return pending(QUEUE, list, _send_queued)
+
+
+def _send_queued() -> None:
+    _send(db.session().info.pop(QUEUE))
 
 
 def _send(queue) -> None:

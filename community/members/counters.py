@@ -10,12 +10,11 @@ measure, community/reputation/badges.py).
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from .. import dbbatch
 from ..extensions import db
 from .models import Member
 
@@ -62,16 +61,6 @@ def flush() -> None:
                             .values({name: table.c[name] + delta for name, delta in deltas.items()}))
 
 
-@contextmanager
 def batched():
     """Sum the counter moves made inside per member and write them when the block ends without an error."""
-    session = db.session()
-    if session.info.get(PENDING) is not None:  # nested: the outer batch writes them
-        yield
-        return
-    session.info[PENDING] = {}
-    try:
-        yield
-        flush()
-    finally:
-        session.info.pop(PENDING, None)
+    return dbbatch.pending(PENDING, dict, flush)

@@ -6,7 +6,6 @@ caller commits.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -16,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 
-from .. import settings
+from .. import dbbatch, settings
 from ..dbtypes import utcnow
 from ..errors import NotPermitted, ValidationFailed
 from ..extensions import db
@@ -145,19 +144,9 @@ _INSERT_ENTRIES = insert(ReputationEntry.__table__).returning(ReputationEntry.__
 ENTRIES = "community.reputation_entries_pending"  # session.info: [(entry, its values)] while batched
 
 
-@contextmanager
 def entries_batched():
     """Write the ledger entries recorded inside in one INSERT when the block ends without an error."""
-    session = db.session()
-    if session.info.get(ENTRIES) is not None:  # nested: the outer batch writes them
-        yield
-        return
-    session.info[ENTRIES] = []
-    try:
-        yield
-        flush_entries()
-    finally:
-        session.info.pop(ENTRIES, None)
+    return dbbatch.pending(ENTRIES, list, flush_entries)
 
 
 def flush_entries() -> None:

@@ -15,7 +15,6 @@ and voting again earns nothing new (each source pays once), so votes cannot be c
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -23,7 +22,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
-from .. import settings
+from .. import dbbatch, settings
 from ..dbtypes import utcnow
 from ..errors import Conflict, NotPermitted, ValidationFailed
 from ..extensions import db
@@ -124,19 +123,9 @@ def earn_points(entry: ReputationEntry, *, load: bool = True) -> PointsEntry | N
 POINTS = "community.points_entries_pending"  # session.info: [(reputation entry, points values)] while batched
 
 
-@contextmanager
 def points_batched():
     """Write the points earned inside in one INSERT when the block ends without an error."""
-    session = db.session()
-    if session.info.get(POINTS) is not None:  # nested: the outer batch writes them
-        yield
-        return
-    session.info[POINTS] = []
-    try:
-        yield
-        flush_points()
-    finally:
-        session.info.pop(POINTS, None)
+    return dbbatch.pending(POINTS, list, flush_points)
 
 
 def flush_points() -> None:

@@ -13,7 +13,6 @@ level 4 is given by staff only. A locked level (`Member.trust_level_locked`) is 
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -24,6 +23,7 @@ from sqlalchemy import bindparam, case, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import dbbatch
 from ..dbtypes import stamping_at, utcnow
 from ..errors import ValidationFailed
 from ..extensions import db
@@ -403,19 +403,9 @@ def _net_move(deltas: list[int]) -> tuple[int, int]:
     return total, floor
 
 
-@contextmanager
 def likes_batched():
     """Keep the likes recorded inside; write them and re-evaluate the touched members when the block ends."""
-    session = db.session()
-    if session.info.get(LIKES) is not None:  # nested: the outer batch writes them
-        yield
-        return
-    session.info[LIKES] = {}
-    try:
-        yield
-        flush_likes()
-    finally:
-        session.info.pop(LIKES, None)
+    return dbbatch.pending(LIKES, dict, flush_likes)
 
 
 def flush_likes() -> None:
