@@ -86,11 +86,11 @@ def _profile_counted(active: bool):
 _PROFILE_COUNTED = {False: _profile_counted(False), True: _profile_counted(True)}
 
 
-def _expire_loaded_profile(member_id: int) -> None:
-    """A profile of `member_id` this session holds reads the two updated columns afresh (the ORM's synchronisation
+def _expire_loaded_profile(*member_ids: int) -> None:
+    """A profile of `member_ids` this session holds reads the two updated columns afresh (the ORM's synchronisation
     of an UPDATE would evaluate its criteria in Python, where a bound parameter has no value)."""
-    for obj in db.session.identity_map.values():
-        if isinstance(obj, CrmProfile) and inspect(obj).dict.get("member_id") == member_id:
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, CrmProfile) and inspect(obj).dict.get("member_id") in member_ids:
             db.session.expire(obj, ["event_count", "last_active_at"])
 
 
@@ -190,9 +190,7 @@ def count_vote_entries(session) -> None:
         return
     session.execute(_COUNT_VOTE_ENTRIES, [{"whose": member_id, "n": n, "at": last}
                                           for member_id, (n, last) in sorted(counts.items())])
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, CrmProfile) and inspect(obj).dict.get("member_id") in counts:
-            session.expire(obj, ["event_count", "last_active_at"])
+    _expire_loaded_profile(*counts)
 
 
 def _count_vote_entries():
