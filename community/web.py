@@ -158,15 +158,17 @@ def thread_from_form(field: str = "thread_id") -> Thread:
     return thread
 
 
-def load_post(post_id: int, author_state: bool = False) -> Post:
+def load_post(post_id: int, author_state: bool = False, also=None, params: dict | None = None) -> Post:
     """Return the post the current user may locate (404/410 as `load_thread`; 404 for a whisper or a post
     awaiting approval they may not see). `author_state`: the author's id and deleted_at come in the same
-    query (what a vote's CRM entries read of them; anything else read of the author loads on access)."""
+    query (what a vote's CRM entries read of them; anything else read of the author loads on access).
+    `also`: a column expression (built once) the same statement evaluates with the post, with its `params`
+    (a vote's lock on its voter: one round trip less; community/votes/services.py `voter_hold`)."""
     if post_id > MAX_ID:
         abort(404)
     # One query for the post, its thread and board (the thread's tags wait until something reads them):
     # a vote or a reply form needs only these for its permission checks.
-    post = db.session.scalar(_post_query(author_state), {"post_id": post_id})
+    post = db.session.scalar(_post_query(author_state, also), dict(params or {}, post_id=post_id))
     if post is None:
         abort(404)
     load_thread(post.thread_id)
@@ -175,12 +177,13 @@ def load_post(post_id: int, author_state: bool = False) -> Post:
     return post
 
 
-@lru_cache(maxsize=2)
-def _post_query(author_state: bool):
+@lru_cache(maxsize=8)
+def _post_query(author_state: bool, also=None):
     options = [joinedload(Post.thread, innerjoin=True).lazyload(Thread.tags)]
     if author_state:
         options.append(joinedload(Post.author).load_only(Member.id, Member.deleted_at))
-    return select(Post).where(Post.id == bindparam("post_id")).options(*options)
+    entities = (Post,) if also is None else (Post, also)
+    return select(*entities).where(Post.id == bindparam("post_id")).options(*options)
 
 
 # ---- URLs ---------------------------------------------------------------------------------------

@@ -82,7 +82,7 @@ def init_app(app: Flask) -> None:
     register_scheduled_job(app, "search.compact_counts", compact_counts, every=timedelta(minutes=5))
     for signal in INDEXED:
         # weak=False: a module-level function, connected once per signal (connect is idempotent)
-        signal.connect(_on_change, weak=False)
+        signal.connect(_on_vote if signal is signals.vote_cast else _on_change, weak=False)
     if not event.contains(Session, "after_soft_rollback", _forget):
         event.listen(Session, "after_soft_rollback", _forget)
     if not event.contains(Session, "before_commit", _write_in_transaction):
@@ -110,6 +110,14 @@ def _on_change(sender, **kwargs) -> None:
             elif isinstance(item, Member) and item is sender and "fields" in kwargs:
                 if {"username", "display_name"} & set(kwargs.get("fields") or ()):
                     changed["members"].add(item.id)
+
+
+def _on_vote(sender, **_kwargs) -> None:
+    """A vote moves its post's score, which only that post's document carries: unlike a new or removed reply,
+    it changes nothing its thread's opening post carries (answered, solved), which is not rewritten."""
+    changed = _changed()
+    if changed is not None and isinstance(sender, Post):
+        changed["posts"].add(sender.id)
 
 
 def _changed() -> dict | None:

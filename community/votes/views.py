@@ -19,7 +19,10 @@ bp = Blueprint("votes", __name__)
 @bp.route("/p/<int:post_id>/vote", methods=["POST"])
 @limiter.limit("60 per minute; 1000 per hour", methods=["POST"])
 def vote(post_id: int):
-    post = load_post(post_id, author_state=True)  # the author's id and deleted_at: what the vote's CRM entries read
+    # the author's id and deleted_at come with the post (what the vote's CRM entries read), and the voter's vote
+    # lock is taken by the same statement (PostgreSQL)
+    hold = services.voter_hold(current_user)
+    post = load_post(post_id, author_state=True, **hold)
     if not can_view_post(current_user, post):
         abort(404)
     if not current_user.is_authenticated:
@@ -29,7 +32,7 @@ def vote(post_id: int):
         return redirect(url_for("members.login", next=post_url(post)))
     try:
         value = services.parse_value(request.form.get("value"))
-        score, mine = services.cast_vote(current_user, post, value)
+        score, mine = services.cast_vote(current_user, post, value, voter_held=bool(hold))
     except ServiceError as exc:
         db.session.rollback()
         if wants_json():

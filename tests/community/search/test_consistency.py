@@ -86,3 +86,20 @@ def test_renamed_member_is_found_under_the_new_name(make, find, app):
 
 def test_wait_reports_an_empty_queue(app):
     assert search.wait(1)
+
+
+def test_a_vote_on_a_reply_rewrites_that_reply_only_not_its_threads_opening(make, app, monkeypatch):
+    """The opening post's document carries nothing a reply's vote moves (its score is the reply's own)."""
+    from community.search.backends import backend  # noqa: PLC0415
+    from community.votes.services import cast_vote  # noqa: PLC0415
+    thread = make.thread()
+    reply = make.post(thread)
+    db.session.commit()
+    assert search.wait()
+    handed = []
+    index = backend(app)
+    plain = index.changed
+    monkeypatch.setattr(index, "changed", lambda session, changed: (handed.append(changed), plain(session, changed)))
+    cast_vote(make.member(), reply, 1)
+    db.session.commit()
+    assert [(set(c["posts"]), set(c["openings"]), set(c["threads"])) for c in handed] == [({reply.id}, set(), set())]
