@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from sqlalchemy import bindparam
+
 from .extensions import db
 
 QUEUE = "community.dbbatch"  # session.info: [(insert statement, [row, ...]), ...] while combined
@@ -28,6 +30,12 @@ def insert(statement, rows) -> None:
         db.session.execute(statement, rows if len(rows) > 1 else rows[0])
     else:
         queue.append((statement, rows))
+
+
+def batching() -> bool:
+    """Whether `insert` queues now (a `combined()` block is open): callers that would otherwise add an ORM object
+    whose row nothing reads back may hand it to `insert` instead, to ride on the block's one statement."""
+    return db.session().info.get(QUEUE) is not None
 
 
 @contextmanager
@@ -63,8 +71,23 @@ def _send(queue) -> None:
         for statement, rows in queue:
             db.session.execute(statement, rows if len(rows) > 1 else rows[0])
         return
-    # Multi-row VALUES with the rows' values as bound parameters: the compiled SQL is cached per shape
-    # (which tables, how many rows each), the values travel as parameters.
-    parts = [statement.values(rows) for statement, rows in queue]
-    last = parts[-1].add_cte(*[part.cte(f"batch_{n}") for n, part in enumerate(parts[:-1])])
-    db.session.execute(last)
+    # One single-row INSERT per row, every value a named bound parameter: the statement is built once per shape
+    # (which statements, which columns, in which order) and its SQL compiled once (SQLAlchemy cannot cache a
+    # multi-row VALUES: it has no cache key, so such a statement is compiled on every execution).
+    shape = tuple((statement, tuple(row)) for statement, rows in queue for row in rows)
+    combined_statement = _COMBINED.get(shape)
+    if combined_statement is None:
+        if len(_COMBINED) >= 256:  # shapes are few (a vote's, a reply's ...); never grow without bound
+            _COMBINED.clear()
+        combined_statement = _COMBINED[shape] = _combined_statement(shape)
+    db.session.execute(combined_statement, {f"b{n}_{key}": value for n, row in enumerate(
+        row for _statement, rows in queue for row in rows) for key, value in row.items()})
+
+
+_COMBINED: dict = {}  # shape -> the statement of data-modifying CTEs (`_send`)
+
+
+def _combined_statement(shape):
+    parts = [statement.values({key: bindparam(f"b{n}_{key}", type_=statement.table.c[key].type) for key in keys})
+             for n, (statement, keys) in enumerate(shape)]
+    return parts[-1].add_cte(*[part.cte(f"batch_{n}") for n, part in enumerate(parts[:-1])])

@@ -132,7 +132,8 @@ def on_thread_deleted(thread, by=None, **_kw):
 
 
 def on_post_created(post, reply_to=None, **_kw):
-    write("post.created", {"post": _post(post), "thread": _thread(post.thread)}, at=post.created_at)
+    # a core INSERT, queued with the reply's other rows nothing reads back (`dbbatch.combined()`, forum.services)
+    write_now("post.created", {"post": _post(post), "thread": _thread(post.thread)}, at=post.created_at)
 
 
 def on_post_edited(post, editor=None, **_kw):
