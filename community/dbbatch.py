@@ -7,7 +7,9 @@ without an error they are sent: on PostgreSQL as one statement, every queued INS
 data-modifying CTE of it (`WITH batch_0 AS (INSERT ...), ... INSERT ...`: all or nothing, like the
 statements one by one, in the same transaction); elsewhere one statement each. Outside a block, `insert`
 executes at once. Only plain INSERTs without RETURNING may be queued (an ON CONFLICT DO NOTHING is fine):
-nothing in the block may read what they write, since it is not written yet.
+nothing in the block may read what they write, since it is not written yet. On PostgreSQL every queued row is
+an INSERT of its own in that statement, so the ids of the rows of one queued statement need not follow their
+order (as those of separate queued statements never did).
 """
 from __future__ import annotations
 
@@ -74,17 +76,31 @@ def _send(queue) -> None:
     # One single-row INSERT per row, every value a named bound parameter: the statement is built once per shape
     # (which statements, which columns, in which order) and its SQL compiled once (SQLAlchemy cannot cache a
     # multi-row VALUES: it has no cache key, so such a statement is compiled on every execution).
-    shape = tuple((statement, tuple(row)) for statement, rows in queue for row in rows)
+    rows = [(statement, _with_defaults(statement, row)) for statement, queued in queue for row in queued]
+    shape = tuple((statement, tuple(row)) for statement, row in rows)
     combined_statement = _COMBINED.get(shape)
     if combined_statement is None:
         if len(_COMBINED) >= 256:  # shapes are few (a vote's, a reply's ...); never grow without bound
             _COMBINED.clear()
         combined_statement = _COMBINED[shape] = _combined_statement(shape)
-    db.session.execute(combined_statement, {f"b{n}_{key}": value for n, row in enumerate(
-        row for _statement, rows in queue for row in rows) for key, value in row.items()})
+    db.session.execute(combined_statement, {f"b{n}_{key}": value for n, (_statement, row) in enumerate(rows)
+                                            for key, value in row.items()})
 
 
 _COMBINED: dict = {}  # shape -> the statement of data-modifying CTEs (`_send`)
+
+
+def _with_defaults(statement, row: dict) -> dict:
+    """`row` with the Python-side defaults of the columns it leaves out (an INSERT in a CTE gets none from
+    SQLAlchemy: its VALUES would say NULL)."""
+    missing = [column for column in statement.table.columns if column.key not in row and column.default is not None
+               and (column.default.is_scalar or column.default.is_callable)]
+    if not missing:
+        return row
+    row = dict(row)
+    for column in missing:
+        row[column.key] = column.default.arg(None) if column.default.is_callable else column.default.arg
+    return row
 
 
 def _combined_statement(shape):
