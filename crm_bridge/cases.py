@@ -144,27 +144,31 @@ def case_for_thread(thread_id: int) -> Case | None:
 
 @lru_cache(maxsize=1)
 def _post_thread_rows_statement():
-    """The ids of a thread's feedback item and of its live case (`case_for_thread`'s), one statement (built once)."""
+    """The ids of a thread's feedback item and of its live case (`case_for_thread`'s), and its author's username,
+    in one statement (built once)."""
     thread_id = bindparam("thread_id")
     item = select(FeedbackItem.id).where(FeedbackItem.thread_id == thread_id).limit(1).scalar_subquery()
     live = (select(Case.id).join(case_threads, case_threads.c.case_id == Case.id)
             .where(case_threads.c.thread_id == thread_id, Case.merged_into_id.is_(None))
             .order_by(Case.id.desc()).limit(1).scalar_subquery())
-    return select(item, live)
+    author = select(Member.username).where(Member.id == bindparam("author_id")).scalar_subquery()
+    return select(item, live, author)
 
 
-_POST_THREAD_ROWS = "crm_post_thread_rows"  # session.info: (post id, feedback item id, live case id)
+_POST_THREAD_ROWS = "crm_post_thread_rows"  # session.info: (post id, feedback item id, live case id, username)
 
 
-def post_thread_rows(post) -> tuple[int | None, int | None]:
-    """The ids of the feedback item and of the live case of a new post's thread: one statement for both
-    `post_created` subscribers that ask (feedback's, then this module's), remembered for this post only."""
+def post_thread_rows(post) -> tuple[int | None, int | None, str | None]:
+    """The ids of the feedback item and of the live case of a new post's thread, and the username of the thread's
+    author: one statement for the three `post_created` subscribers that ask (the outbox's, feedback's, then this
+    module's), remembered for this post only."""
     known = db.session().info.get(_POST_THREAD_ROWS)
     if known is not None and known[0] == post.id:
-        return known[1], known[2]
-    item_id, case_id = db.session.execute(_post_thread_rows_statement(), {"thread_id": post.thread_id}).one()
-    db.session().info[_POST_THREAD_ROWS] = (post.id, item_id, case_id)
-    return item_id, case_id
+        return known[1:]
+    found = tuple(db.session.execute(_post_thread_rows_statement(),
+                                     {"thread_id": post.thread_id, "author_id": post.thread.author_id}).one())
+    db.session().info[_POST_THREAD_ROWS] = (post.id, *found)
+    return found
 
 
 def open_case(member: Member | None, title: str, *, threads=(), by: Member | None = None, source: str = "staff",
