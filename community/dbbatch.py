@@ -7,7 +7,8 @@ without an error they are sent: on PostgreSQL as one statement, every queued INS
 data-modifying CTE of it (`WITH batch_0 AS (INSERT ...), ... INSERT ...`: all or nothing, like the
 statements one by one, in the same transaction); elsewhere one statement each. Outside a block, `insert`
 executes at once. Only plain INSERTs without RETURNING may be queued (an ON CONFLICT DO NOTHING is fine):
-nothing in the block may read what they write, since it is not written yet.
+nothing in the block may read what they write, since it is not written yet. On PostgreSQL the rows of one queued
+statement get their ids in their order; those of separate queued statements need not follow the queue's order.
 """
 from __future__ import annotations
 
@@ -30,6 +31,12 @@ def insert(statement, rows) -> None:
         db.session.execute(statement, rows if len(rows) > 1 else rows[0])
     else:
         queue.append((statement, rows))
+
+
+def batching() -> bool:
+    """Whether `insert` queues now (a `combined()` block is open): callers that would otherwise add an ORM object
+    whose row nothing reads back may hand it to `insert` instead, to ride on the block's one statement."""
+    return db.session().info.get(QUEUE) is not None
 
 
 @contextmanager
@@ -65,57 +72,59 @@ def _send(queue) -> None:
         for statement, rows in queue:
             db.session.execute(statement, rows if len(rows) > 1 else rows[0])
         return
-    combined = _combined(queue)
-    if combined is None:
-        # Multi-row VALUES with the rows' values as bound parameters: SQLAlchemy compiles such a statement
-        # afresh every time (a multi-row VALUES has no cache key).
-        parts = [statement.values(rows) for statement, rows in queue]
-        db.session.execute(parts[-1].add_cte(*[part.cte(f"batch_{n}") for n, part in enumerate(parts[:-1])]))
-        return
-    statement, names = combined
-    db.session.execute(statement, {name: queue[n][1][r][column] for (n, r, column), name in names.items()})
+    # Every value a named bound parameter, the statement built once per shape (which statements, which columns,
+    # how many rows) and its SQL compiled once: SQLAlchemy cannot cache a multi-row VALUES (it has no cache key, so
+    # such a statement would be compiled on every execution).
+    parts = _parts(queue)
+    shape = tuple((statement, keys, len(rows)) for statement, keys, rows in parts)
+    combined_statement = _COMBINED.get(shape)
+    if combined_statement is None:
+        if len(_COMBINED) >= 256:  # shapes are few (a vote's, a reply's ...); never grow without bound
+            _COMBINED.clear()
+        combined_statement = _COMBINED[shape] = _combined_statement(shape)
+    db.session.execute(combined_statement, {f"b{n}_{r}_{key}": value for n, (_statement, _keys, rows) in enumerate(parts)
+                                            for r, row in enumerate(rows) for key, value in row.items()})
 
 
-# (id of each queued INSERT, its rows' columns, their number), ... -> (the combined statement, its parameters'
-# names by (queued statement, row, column)); the INSERTs are held with it so that no id is reused meanwhile
-_SHAPES: dict[tuple, tuple] = {}
+def _parts(queue) -> list[tuple]:
+    """The queue as (statement, its columns, rows): a queued statement's rows with their defaults filled in, split
+    where a row names other columns than the one before it."""
+    parts: list[tuple] = []
+    for statement, queued in queue:
+        for row in queued:
+            row = _with_defaults(statement, row)
+            keys = tuple(row)
+            if parts and parts[-1][0] is statement and parts[-1][1] == keys:
+                parts[-1][2].append(row)
+            else:
+                parts.append((statement, keys, [row]))
+    return parts
 
 
-def _combined(queue):
-    """The queue as one statement whose values are bound parameters named by position, built once per shape, so
-    that SQLAlchemy compiles it once (its cache key does not change from one vote to the next); or None when a
-    queued INSERT would leave a column with a Python-side default out (a multi-row VALUES calls it per row: the
-    statement above does that) or its rows do not all name the same columns."""
-    shape = []
-    for statement, rows in queue:
-        columns = tuple(rows[0])
-        if any(tuple(row) != columns for row in rows[1:]):
-            return None
-        shape.append((id(statement), columns, len(rows)))
-    shape = tuple(shape)
-    found = _SHAPES.get(shape)
-    if found is not None:
-        return found[0], found[1]
-    names: dict[tuple, str] = {}
-    parts = []
-    for n, (statement, rows) in enumerate(queue):
-        table, columns = statement.table, tuple(rows[0])
-        if any(column.default is not None and column.key not in columns for column in table.columns):
-            return None
+_COMBINED: dict = {}  # shape -> the statement of data-modifying CTEs (`_send`)
 
-        def row_of(r, n=n, table=table, columns=columns):
-            for column in columns:
-                names[(n, r, column)] = f"b{n}_{r}_{column}"
-            return [bindparam(names[(n, r, column)], type_=table.c[column].type) for column in columns]
 
-        if len(rows) == 1:
-            part = statement.values(dict(zip(columns, row_of(0), strict=True)))
-        else:  # INSERT ... SELECT ... UNION ALL SELECT ...: the rows in their order, as a multi-row VALUES
-            part = statement.from_select(list(columns),
-                                         union_all(*[select(*row_of(r)) for r in range(len(rows))]))
-        parts.append(part)
-    combined = parts[-1].add_cte(*[part.cte(f"batch_{n}") for n, part in enumerate(parts[:-1])])
-    if len(_SHAPES) >= 64:  # a handful of shapes in use; never grow without bound
-        _SHAPES.clear()
-    _SHAPES[shape] = (combined, names, [statement for statement, _rows in queue])
-    return combined, names
+def _with_defaults(statement, row: dict) -> dict:
+    """`row` with the Python-side defaults of the columns it leaves out (an INSERT in a CTE gets none from
+    SQLAlchemy: its VALUES would say NULL)."""
+    missing = [column for column in statement.table.columns if column.key not in row and column.default is not None
+               and (column.default.is_scalar or column.default.is_callable)]
+    if not missing:
+        return row
+    row = dict(row)
+    for column in missing:
+        row[column.key] = column.default.arg(None) if column.default.is_callable else column.default.arg
+    return row
+
+
+def _combined_statement(shape):
+    """One data-modifying CTE per part, the last part the main statement; a part of several rows is an
+    `INSERT ... SELECT ... UNION ALL SELECT ...`, which gives its rows their ids in their order."""
+    def values(n, r, statement, keys):
+        return [bindparam(f"b{n}_{r}_{key}", type_=statement.table.c[key].type) for key in keys]
+
+    parts = [statement.values(dict(zip(keys, values(n, 0, statement, keys), strict=True))) if count == 1
+             else statement.from_select(list(keys), union_all(*[select(*values(n, r, statement, keys))
+                                                                 for r in range(count)]))
+             for n, (statement, keys, count) in enumerate(shape)]
+    return parts[-1].add_cte(*[part.cte(f"batch_{n}") for n, part in enumerate(parts[:-1])])

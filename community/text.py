@@ -77,8 +77,12 @@ def render(source: str, known_members: Callable[[Iterable[str]], dict[str, str]]
     return Rendered(html=html, mentions=list(dict.fromkeys(env["found"])))
 
 
+@lru_cache(maxsize=64)
 def plain_text(html: str) -> str:
-    """Return the text of sanitized HTML, for excerpts and the search index."""
+    """Return the text of sanitized HTML, for excerpts and the search index.
+
+    Memoized (a pure function of its argument): a new post's text is asked by its CRM timeline excerpt and
+    by its sentiment, each a bleach pass otherwise."""
     text = bleach.clean(html, tags=set(), strip=True)
     return re.sub(r"\s+", " ", _unescape(text)).strip()
 

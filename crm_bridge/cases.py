@@ -13,11 +13,12 @@ from __future__ import annotations
 import enum
 import statistics
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, func, or_, select
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, bindparam, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
@@ -139,6 +140,35 @@ def case_for_thread(thread_id: int) -> Case | None:
         select(Case).join(case_threads, case_threads.c.case_id == Case.id)
         .where(case_threads.c.thread_id == thread_id, Case.merged_into_id.is_(None))
         .order_by(Case.id.desc()).limit(1))
+
+
+@lru_cache(maxsize=1)
+def _post_thread_rows_statement():
+    """The ids of a thread's feedback item and of its live case (`case_for_thread`'s), and its author's username,
+    in one statement (built once)."""
+    thread_id = bindparam("thread_id")
+    item = select(FeedbackItem.id).where(FeedbackItem.thread_id == thread_id).limit(1).scalar_subquery()
+    live = (select(Case.id).join(case_threads, case_threads.c.case_id == Case.id)
+            .where(case_threads.c.thread_id == thread_id, Case.merged_into_id.is_(None))
+            .order_by(Case.id.desc()).limit(1).scalar_subquery())
+    author = select(Member.username).where(Member.id == bindparam("author_id")).scalar_subquery()
+    return select(item, live, author)
+
+
+_POST_THREAD_ROWS = "crm_post_thread_rows"  # session.info: (post id, feedback item id, live case id, username)
+
+
+def post_thread_rows(post) -> tuple[int | None, int | None, str | None]:
+    """The ids of the feedback item and of the live case of a new post's thread, and the username of the thread's
+    author: one statement for the three `post_created` subscribers that ask (the outbox's, feedback's, then this
+    module's), remembered for this post only."""
+    known = db.session().info.get(_POST_THREAD_ROWS)
+    if known is not None and known[0] == post.id:
+        return known[1:]
+    found = tuple(db.session.execute(_post_thread_rows_statement(),
+                                     {"thread_id": post.thread_id, "author_id": post.thread.author_id}).one())
+    db.session().info[_POST_THREAD_ROWS] = (post.id, *found)
+    return found
 
 
 def open_case(member: Member | None, title: str, *, threads=(), by: Member | None = None, source: str = "staff",
@@ -312,9 +342,10 @@ def on_post_created(post, **_kw):
     """A staff reply is the case's first response; the customer writing back ends a wait for them."""
     if post.author is None or getattr(post, "is_whisper", False) or getattr(post, "pending", False):
         return
-    case = case_for_thread(post.thread_id)
-    if case is None:
+    case_id = post_thread_rows(post)[1]  # asked with the feedback item's id (feedback.on_post_created)
+    if case_id is None:
         return
+    case = db.session.get(Case, case_id)
     at = post.created_at or utcnow()
     if post.author.is_staff:
         record_response(case, at)

@@ -70,9 +70,11 @@ def on_post_created(post, **_kw):
         return
     if getattr(post, "is_whisper", False):
         return  # a staff whisper is invisible to the member: they are still waiting for the brand
-    item = item_for(thread.id)
-    if item is None:
+    from .cases import post_thread_rows  # noqa: PLC0415 (cases imports this module)
+    item_id = post_thread_rows(post)[0]  # with the live case's id, which cases.on_post_created reads next
+    if item_id is None:
         return
+    item = db.session.get(FeedbackItem, item_id)
     now = post.created_at or utcnow()
     if item.first_reply_at is None:
         item.first_reply_at = now

@@ -54,11 +54,11 @@ def _board(board) -> dict | None:
     return {"id": board.id, "slug": board.slug, "kind": _value(board.kind), "visibility": _value(board.visibility)}
 
 
-def _thread(thread) -> dict | None:
+def _thread(thread, post=None) -> dict | None:
     if thread is None:
         return None
     return {"id": thread.id, "title": thread.title, "url": f"/t/{thread.id}", "board": _board(thread.board),
-            "author": _author(thread), "tags": [t.name for t in (thread.tags or [])]}
+            "author": _author(thread, post), "tags": [t.name for t in (thread.tags or [])]}
 
 
 @lru_cache(maxsize=1)
@@ -66,15 +66,20 @@ def _username_statement():
     return select(Member.username).where(Member.id == bindparam("member_id"))
 
 
-def _author(thread) -> dict | None:
+def _author(thread, post=None) -> dict | None:
     """The thread's author as `_member` names them. Their row is not loaded for it (a wide members row on every
-    reply's path) unless the session has it: a thread's author is seldom the one who writes in it."""
+    reply's path) unless the session has it: a thread's author is seldom the one who writes in it. For a new
+    `post`, the name comes with the thread's feedback item and case (`cases.post_thread_rows`: one statement)."""
     if "author" in inspect(thread).dict or thread.author_id is None:
         return _member(thread.author)
     known = db.session.identity_map.get(identity_key(Member, thread.author_id))
     if known is not None:
         return _member(known)
-    username = db.session.scalar(_username_statement(), {"member_id": thread.author_id})
+    if post is not None and post.thread_id == thread.id:
+        from .cases import post_thread_rows  # noqa: PLC0415 (cases imports this module)
+        username = post_thread_rows(post)[2]
+    else:
+        username = db.session.scalar(_username_statement(), {"member_id": thread.author_id})
     return {"id": thread.author_id, "username": username} if username is not None else _member(thread.author)
 
 
@@ -132,7 +137,8 @@ def on_thread_deleted(thread, by=None, **_kw):
 
 
 def on_post_created(post, reply_to=None, **_kw):
-    write("post.created", {"post": _post(post), "thread": _thread(post.thread)}, at=post.created_at)
+    # a core INSERT, queued with the reply's other rows nothing reads back (`dbbatch.combined()`, forum.services)
+    write_now("post.created", {"post": _post(post), "thread": _thread(post.thread, post)}, at=post.created_at)
 
 
 def on_post_edited(post, editor=None, **_kw):

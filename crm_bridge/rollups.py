@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Date, cast, func, text
+from sqlalchemy import Date, bindparam, cast, func, text
 
 from community import dbbatch
 from community.dbtypes import utcnow
@@ -51,13 +51,25 @@ def daily_series(rows, days: int) -> list[tuple[date, int]]:
 
 def add_mood(day: str, board_id: int, posts: int, negative: int, score: float) -> None:
     """Add to a (day, board) row, creating it if needed."""
+    dialect = db.session.get_bind().dialect.name
+    stmt = _ADD_MOOD.get(dialect)
+    if stmt is None:  # built once per database kind (every new post adds to its day's row)
+        stmt = _ADD_MOOD[dialect] = _add_mood_statement()
+    db.session.execute(stmt, {"day": day, "board_id": board_id, "posts": posts, "negative": negative,
+                              "score_sum": score})
+
+
+_ADD_MOOD: dict = {}
+
+
+def _add_mood_statement():
     table = DailyMood.__table__
-    stmt = dialect_insert(table).values(day=day, board_id=board_id, posts=posts, negative=negative, score_sum=score)
-    stmt = stmt.on_conflict_do_update(index_elements=["day", "board_id"], set_={
+    stmt = dialect_insert(table).values({name: bindparam(name, type_=table.c[name].type)
+                                         for name in ("day", "board_id", "posts", "negative", "score_sum")})
+    return stmt.on_conflict_do_update(index_elements=["day", "board_id"], set_={
         "posts": table.c.posts + stmt.excluded.posts,
         "negative": table.c.negative + stmt.excluded.negative,
         "score_sum": table.c.score_sum + stmt.excluded.score_sum})
-    db.session.execute(stmt)
 
 
 def mark_active(member_id: int, moment: datetime | None = None) -> None:

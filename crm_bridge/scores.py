@@ -76,11 +76,23 @@ def _counts_statement():
                   _waiting_complaints(member_id))
 
 
+@lru_cache(maxsize=1)
+def _windows_and_counts_statement():
+    """`_windows_statement` with the four other counts (`_counts_statement`'s, uncorrelated: computed once) on
+    each of its rows: one statement when the member has an entry in the 90 days (built once per process)."""
+    return _windows_statement().add_columns(*_counts_statement().selected_columns)
+
+
 def compute(profile: CrmProfile) -> Scores:
     member_id = profile.member_id
-    counts = _windows(member_id)
-    # the four other counts in one statement (each a scalar subquery): one round trip, not four
-    others = db.session.execute(_counts_statement(), {"member_id": member_id, **_since()}).one()
+    now = utcnow()
+    params = {"member_id": member_id, "since_30": now - timedelta(days=30), "since_60": now - timedelta(days=60),
+              **_since()}
+    # the windows' counts and the four other counts (each a scalar subquery) in one round trip; a member with no
+    # entry in 90 days has no window row to carry the others, which are then asked alone
+    rows = db.session.execute(_windows_and_counts_statement(), params).all()
+    counts = {(kind, int(w)): count for kind, w, count, *_others in rows}
+    others = rows[0][3:] if rows else db.session.execute(_counts_statement(), params).one()
     return _scores(profile, counts, *others)
 
 

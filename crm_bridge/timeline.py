@@ -51,14 +51,24 @@ def record(member, kind: str, *, at: datetime | None = None, thread=None, post=N
     """Add a timeline entry for `member`, dated `at`: when the event happened (every subscriber passes it;
     left out, the event is taken to happen now). `active` says the member did it themselves (their last
     active time moves forward to `at`, never back). Without `counted`, the profile's count and last active
-    time are left to the caller (a vote's: the effects drain counts them, `on_vote_settled`)."""
+    time are left to the caller (a vote's: the effects drain counts them, `on_vote_settled`). Returns the
+    entry, or None when none is written (a deleted account) or it is queued in a `dbbatch.combined()` block
+    (written with the block's other rows, as no object)."""
     if member is None or getattr(member, "deleted_at", None) is not None:
         return None  # a deleted account keeps no timeline
     at = event_time(at)
-    event = TimelineEvent(member=member, kind=kind, occurred_at=at,
-                          thread=thread if thread is not None else getattr(post, "thread", None),
-                          post=post, actor=actor, excerpt=text, data={k: v for k, v in data.items() if v is not None})
-    db.session.add(event)
+    data = {k: v for k, v in data.items() if v is not None}
+    row = _entry_row(member, kind, at, thread, post, actor, text, data) if dbbatch.batching() else None
+    if row is not None:
+        # inside a `dbbatch.combined()` block (a reply's subscribers): the entry rides on the block's one
+        # statement with the other rows nothing reads back (the scores read the entries at commit, after it)
+        dbbatch.insert(_ENTRY, row)
+        event = None
+    else:
+        event = TimelineEvent(member=member, kind=kind, occurred_at=at,
+                              thread=thread if thread is not None else getattr(post, "thread", None),
+                              post=post, actor=actor, excerpt=text, data=data)
+        db.session.add(event)
     if member.id is not None:
         touch(member.id)
         if counted:
@@ -67,6 +77,21 @@ def record(member, kind: str, *, at: datetime | None = None, thread=None, post=N
         if active and kind in rollups.ACTIVE_KINDS:
             rollups.mark_active(member.id, at)
     return event
+
+
+def _entry_row(member, kind, at, thread, post, actor, text, data) -> dict | None:
+    """The entry as a row for a core INSERT, or None when a part of it has no id yet (the ORM orders those)."""
+    thread_id = thread.id if thread is not None else getattr(post, "thread_id", None)
+    ids = (member.id, post.id if post is not None else 0, thread_id if thread is not None else 0,
+           actor.id if actor is not None else 0)
+    if any(value is None for value in ids):
+        return None
+    return {"member_id": member.id, "kind": kind, "occurred_at": at, "thread_id": thread_id,
+            "post_id": post.id if post is not None else None, "actor_id": actor.id if actor is not None else None,
+            "excerpt": text, "data": data}
+
+
+_ENTRY = insert(TimelineEvent.__table__)
 
 
 def _profile_counted(active: bool):

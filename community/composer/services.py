@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from ..dbtypes import utcnow
@@ -77,7 +77,16 @@ def discard_draft(member, key: str) -> None:
     """Forget `member`'s draft for `key` (the text was sent)."""
     if member is None or not getattr(member, "id", None):
         return
-    db.session.execute(delete(Draft).where(Draft.member_id == member.id, Draft.key == key))
+    session = db.session()
+    if any(isinstance(obj, Draft) for obj in (*session.identity_map.values(), *session.new)):
+        # a loaded draft: the ORM's synchronisation marks it deleted (it evaluates literal criteria only)
+        db.session.execute(delete(Draft).where(Draft.member_id == member.id, Draft.key == key))
+    else:  # every reply asks (its thread's draft): the statement built once
+        db.session.execute(_DISCARD, {"member_id": member.id, "key": key})
+
+
+_DISCARD = (delete(Draft).where(Draft.member_id == bindparam("member_id"), Draft.key == bindparam("key"))
+            .execution_options(synchronize_session=False))
 
 
 def member_drafts(member: Member) -> list[Draft]:

@@ -6,10 +6,11 @@ post counts), so hiding withdraws it from the counts and showing it again return
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from ..dbtypes import utcnow
 from ..errors import Conflict, ValidationFailed
@@ -76,6 +77,16 @@ def _counted_again(post: Post) -> None:
 
 # ---- new posts: duplicates, whispers, approval -------------------------------------------------
 
+@lru_cache(maxsize=1)
+def _duplicate_statement():
+    """The author's other live post with the same text since `since` (built once: every new post asks)."""
+    return (select(Post.id).where(Post.author_id == bindparam("author_id"), Post.id != bindparam("post_id"),
+                                  Post.deleted_at.is_(None),
+                                  Post.created_at >= bindparam("since", type_=Post.created_at.type),
+                                  Post.body_source == bindparam("body", type_=Post.body_source.type))
+            .limit(1))
+
+
 def check_new_post(author: Member, post: Post) -> None:
     """Called by the forum for every new post before it is announced (see `init_app`).
 
@@ -84,10 +95,8 @@ def check_new_post(author: Member, post: Post) -> None:
     """
     if has_request_context():  # operator commands (seed-demo, imports) are not held to these rules
         window = timedelta(seconds=int(current_app.config["MODERATION_DUPLICATE_WINDOW_SECONDS"]))
-        duplicate = db.session.scalar(
-            select(Post.id).where(Post.author_id == author.id, Post.id != post.id, Post.deleted_at.is_(None),
-                                  Post.created_at >= utcnow() - window, Post.body_source == post.body_source)
-            .limit(1))
+        duplicate = db.session.scalar(_duplicate_statement(), {
+            "author_id": author.id, "post_id": post.id, "since": utcnow() - window, "body": post.body_source})
         if duplicate is not None:
             message = _l("You posted exactly this a moment ago. Please wait a few minutes or write something new.")
             raise ValidationFailed(message, {"body": message})

@@ -211,8 +211,14 @@ def is_following_board(member, board) -> bool:
 
 def followers(thread: Thread) -> list[Member]:
     """Return the members who follow `thread`."""
-    return list(db.session.scalars(select(Member).join(ThreadFollow, ThreadFollow.member_id == Member.id)
-                                   .where(ThreadFollow.thread_id == thread.id)))
+    return list(db.session.scalars(_followers_select(), {"thread_id": thread.id}))
+
+
+@lru_cache(maxsize=1)
+def _followers_select():
+    """SQL: the members who follow `thread_id` (built once per process: every reply asks)."""
+    return (select(Member).join(ThreadFollow, ThreadFollow.member_id == Member.id)
+            .where(ThreadFollow.thread_id == bindparam("thread_id")))
 
 
 # ---- the basic kinds: replies, quotes, mentions, official answers ---------------------------

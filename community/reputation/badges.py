@@ -20,11 +20,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from flask import g, has_app_context, has_request_context
 from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import distinct, exists, func, or_, select
+from sqlalchemy import bindparam, distinct, exists, func, or_, select
 
 from ..dbtypes import utcnow
 from ..extensions import db
@@ -200,15 +201,21 @@ def held_slugs(member_id: int) -> set[str]:
     return found
 
 
+@lru_cache(maxsize=1)
+def _held_and_rows_statement():
+    """Every badge with a rule or disabled, and every one `member_id` holds, each with whether they hold it (built
+    once per process: every new post asks)."""
+    held = exists().where(BadgeGrant.badge_id == Badge.id, BadgeGrant.member_id == bindparam("member_id"))
+    return (select(Badge, held.label("held")).where(or_(Badge.rule.is_not(None), Badge.enabled.is_(False), held))
+            .order_by(Badge.id))
+
+
 def _held_slugs_and_rows(member_id: int) -> set[str]:
     """`held_slugs(member_id)`, reading this request's copy of the stored rows (`_stored_rows`) in the same
     statement when it has none yet (a new post asks both: one statement, not two)."""
     if db.session().info.get(HELD) is not None or not has_app_context() or g.get("badge_rows") is not None:
         return held_slugs(member_id)
-    held = exists().where(BadgeGrant.badge_id == Badge.id, BadgeGrant.member_id == member_id)
-    rows = db.session.execute(select(Badge, held.label("held"))
-                              .where(or_(Badge.rule.is_not(None), Badge.enabled.is_(False), held))
-                              .order_by(Badge.id)).all()
+    rows = db.session.execute(_held_and_rows_statement(), {"member_id": member_id}).all()
     g.badge_rows = {badge.slug: badge for badge, _held in rows if badge.rule is not None or not badge.enabled}
     return {badge.slug for badge, is_held in rows if is_held}
 

@@ -100,12 +100,17 @@ def _replies(member: Member) -> int:
     return max(0, (member.post_count or 0) - (member.thread_count or 0))
 
 
+@lru_cache(maxsize=1)
+def _stats_select():
+    """SQL: the trust counters of `member_id` (built once per process: every new post re-evaluates its author)."""
+    return select(*[getattr(MemberStats, name) for name in COUNTERS]).where(
+        MemberStats.member_id == bindparam("member_id"))
+
+
 def activity(member: Member, stats_row=None, *, recent: bool = True) -> Activity:
     """Return a member's activity; `stats_row` (from an upsert) spares loading MemberStats."""
     if stats_row is None:
-        stats_row = db.session.execute(
-            select(*[getattr(MemberStats, name) for name in COUNTERS]).where(MemberStats.member_id == member.id)
-        ).first()
+        stats_row = db.session.execute(_stats_select(), {"member_id": member.id}).first()
     found = Activity(replies=_replies(member), member_id=member.id, may_load_recent=recent)
     if stats_row is not None:
         for name in COUNTERS:
