@@ -254,8 +254,12 @@ def _png_bytes() -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.parametrize("fragments", ["cached", "rendered"])
 @pytest.mark.parametrize("posts", [5, 50, 200])
-def test_thread_page_query_count_does_not_grow_with_posts(app, client, auth, make, count_queries, posts, db):
+def test_thread_page_query_count_does_not_grow_with_posts(app, client, auth, make, count_queries, posts, db,
+                                                          fragments):
+    # "rendered": every post rendered afresh (no fragment store), so the templates read every author row as
+    # loaded for the page (forum.services.PAGE_AUTHOR_COLUMNS) and a column more would be a query per author
     thread = make.thread()
     staff_author = make.member(role=Role.staff)  # may upload pictures and files
     # many different authors, every other one with an uploaded avatar (community/avatars): the avatar
@@ -288,11 +292,17 @@ def test_thread_page_query_count_does_not_grow_with_posts(app, client, auth, mak
     bookmarks.add_bookmark(reader, thread=thread)
     db.session.commit()
     app.config["POSTS_PER_PAGE"] = 200
+    kept = app.config["FRAGMENT_CACHE_SECONDS"]
+    if fragments == "rendered":
+        app.config["FRAGMENT_CACHE_SECONDS"] = 0
     auth.login(reader)
-    client.get(f"/t/{thread.id}")  # warm up: last-seen bookkeeping
-    with count_queries() as statements:
-        response = client.get(f"/t/{thread.id}")
-    app.config["POSTS_PER_PAGE"] = 20
+    try:
+        client.get(f"/t/{thread.id}")  # warm up: last-seen bookkeeping
+        with count_queries() as statements:
+            response = client.get(f"/t/{thread.id}")
+    finally:
+        app.config["POSTS_PER_PAGE"] = 20
+        app.config["FRAGMENT_CACHE_SECONDS"] = kept
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert page.count('class="post') >= posts
