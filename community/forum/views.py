@@ -122,7 +122,7 @@ def tag(name: str):
 
 @bp.route("/t/<int:thread_id>")
 def thread(thread_id: int):
-    thread = load_thread(thread_id)
+    thread = load_thread(thread_id, with_tags=True)
     cached = pagecache.cached_thread_page(thread.id)  # guests only; see community/pagecache.py
     if cached is not None:
         return cached
