@@ -159,6 +159,9 @@ def _page_state(context) -> tuple:
     return state
 
 
+_KIND_COLUMNS = ("thread_id", "thread", "author_id", "deleted_at", "hidden_at", "pending", "is_whisper", "number")
+
+
 def post_kind(post: Post, thread: Thread | None, user) -> tuple | None:
     """What the per-post predicates read of `post` besides the reader and the thread, or None: ask per post.
 
@@ -168,13 +171,21 @@ def post_kind(post: Post, thread: Thread | None, user) -> tuple | None:
     questions get the same answers from every predicate, and a page asks them once per kind of post
     instead of once per post (tests/community/forum/test_fragments.py holds the two equal).
     """
-    if thread is None or post.thread_id != thread.id or post.thread is not thread:
+    if thread is None:
         return None
+    try:  # straight from the loaded row (the instrumented getattr of eight attributes was most of this)
+        post_thread_id, post_thread, author_id, deleted_at, hidden_at, pending, whisper, number = \
+            _getter(_KIND_COLUMNS)(post.__dict__)
+    except KeyError:
+        post_thread_id, post_thread, author_id, deleted_at, hidden_at, pending, whisper, number = (
+            getattr(post, name) for name in _KIND_COLUMNS)
+    if post_thread_id != thread.id or post_thread is not thread:
+        return None
+    user_id = getattr(user, "id", None)
     own = None  # another's post: its time matters to no predicate
-    if user.is_authenticated and post.author_id == user.id:  # the reader's own: is it still within the edit window?
+    if author_id is not None and author_id == user_id and user.is_authenticated:  # the reader's own: still editable?
         own = utcnow() - post.created_at <= timedelta(minutes=current_app.config["EDIT_WINDOW_MINUTES"])
-    return (getattr(user, "id", None), thread.id, post.deleted_at is None, post.hidden_at is None, bool(post.pending),
-            bool(post.is_whisper), post.number == 1, own)
+    return (user_id, thread.id, deleted_at is None, hidden_at is None, bool(pending), bool(whisper), number == 1, own)
 
 
 def post_rights(post: Post, thread: Thread | None, user=None, known: dict | None = None) -> tuple:
@@ -205,26 +216,30 @@ def _helpers(context) -> tuple:
 def _reader_state(post: Post, user, thread, helpers, signed_in: bool, known: tuple) -> tuple:
     """The reader's rights on `post` and their own vote, reaction and bookmark on it."""
     rights = post_rights(post, thread, user, known[1])
+    post_id, author_id = post.id, post.author_id
     mine = ()
-    if signed_in and not post.is_deleted:
+    if signed_in and post.deleted_at is None:
         votes, reactions, bookmarks = helpers
-        mine = (votes[post.id] if votes is not None else None,
-                reactions[post.id].mine if reactions is not None else None,
-                bool(bookmarks[post.id]) if bookmarks is not None else None)
-    return rights, post.author_id is not None and post.author_id == getattr(user, "id", None), mine
+        mine = (votes[post_id] if votes is not None else None,
+                reactions[post_id].mine if reactions is not None else None,
+                bool(bookmarks[post_id]) if bookmarks is not None else None)
+    return rights, author_id is not None and author_id == getattr(user, "id", None), mine
 
 
 def _content_state(post: Post, user, thread, reactions, known: tuple) -> tuple:
     """The post as the database has it now, with what the page shows beside it (`known`: the request's member
     states and rights, see `_known`)."""
-    reply_to = post.reply_to
+    loaded = post.__dict__
+    reply_to = loaded["reply_to"] if "reply_to" in loaded else post.reply_to
     replied = None
     if reply_to is not None:
         replied = (reply_to.id, reply_to.number, reply_to.is_deleted, reply_to.is_public,
                    post_rights(reply_to, thread, user, known[1])[_CAN_VIEW], _member_state(reply_to.author, known[0]))
+    columns = _columns(post, _POST_COLUMNS)
     counts = (tuple(sorted(reactions[post.id].counts.items()))
-              if reactions is not None and not post.is_deleted else ())
-    return (_columns(post, _POST_COLUMNS), _member_state(post.author, known[0]), replied, counts)
+              if reactions is not None and post.deleted_at is None else ())
+    author = loaded["author"] if "author" in loaded else post.author
+    return (columns, _member_state(author, known[0]), replied, counts)
 
 
 def _body_html(post: Post) -> str:
@@ -239,7 +254,7 @@ def _known() -> tuple[dict, dict]:
 
 def _cacheable(context, post: Post) -> bool:
     """Every reply; the opening post unless the thread has a poll (it shows the reader's own choice)."""
-    if post.number != 1 and not post.is_opening:
+    if post.number != 1:  # (`is_opening` is number 1)
         return True
     poll_view = context.resolve_or_missing("thread_poll_view")
     return callable(poll_view) and poll_view(context["thread"]) is None
@@ -263,9 +278,13 @@ def _keys(context, posts: list[Post]) -> dict[int, str]:
     if not posts:
         return {}
     store = cachestore.store()
+    # each post's id and generation counters' names, read once
+    named = [(post, post.id, f"frag:gen:t:{post.thread_id}") for post in posts]
+    named = [(post, post_id, thread_counter, f"frag:gen:p:{post_id}") for post, post_id, thread_counter in named]
     wanted = {_ALL}
-    for post in posts:
-        wanted.update((f"frag:gen:t:{post.thread_id}", f"frag:gen:p:{post.id}"))
+    for _post, _id, thread_counter, post_counter in named:
+        wanted.add(thread_counter)
+        wanted.add(post_counter)
     wanted = sorted(wanted)
     try:
         generations = dict(zip(wanted, store.counters(wanted), strict=True))
@@ -273,24 +292,24 @@ def _keys(context, posts: list[Post]) -> dict[int, str]:
         return {}  # without the shared generations nothing is served from the store
     page = _page_state(context)
     # the accepted answer first: loaded before the group badges, its author's badges come with the page's
-    opening = {post.id: _opening_state(context, post) for post in posts}
+    opening = {post_id: _opening_state(context, post) for post, post_id, _t, _p in named if post.number == 1}
     # the page's part of every digest once, not once per post (its repr was a tenth of the keys)
     page = hashlib.blake2b(repr(page).encode(), digest_size=20)
     user, thread, helpers = _reader(), context.get("thread"), _helpers(context)
-    signed_in, known = user.is_authenticated, _known()
+    signed_in, known, reactions = user.is_authenticated, _known(), helpers[1]
     everything = generations[_ALL]
     keys = {}
-    for post in posts:
-        parts = (_content_state(post, user, thread, helpers[1], known), opening[post.id],
+    for post, post_id, thread_counter, post_counter in named:
+        parts = (_content_state(post, user, thread, reactions, known), opening.get(post_id, ()),
                  _reader_state(post, user, thread, helpers, signed_in, known),
-                 (everything, generations[f"frag:gen:t:{post.thread_id}"], generations[f"frag:gen:p:{post.id}"]))
+                 (everything, generations[thread_counter], generations[post_counter]))
         digest = page.copy()
         digest.update(repr(parts).encode())
         # the post's HTML as it is, not its repr (which checks every character: a tenth of the keys for Chinese
         # text); a repr never holds a NUL, so the two parts cannot be told apart any other way
         digest.update(b"\0")
         digest.update(_body_html(post).encode())
-        keys[post.id] = "frag:post:" + digest.hexdigest()
+        keys[post_id] = "frag:post:" + digest.hexdigest()
     return keys
 
 
@@ -325,10 +344,15 @@ def _fill(context) -> dict[int, Markup | str]:
 @pass_context
 def post_html(context, post: Post) -> Markup:
     """Template helper: `post` as _post.html renders it for this reader, from the store when it is there."""
+    return _post_html(context, post, _fill(context))
+
+
+def _post_html(context, post: Post, fragments: dict) -> Markup:
+    """`post_html`, with the page's `_fill`."""
     # a whisper or a post waiting for approval that the reader may not see is not on the page at all
     if (post.is_whisper or post.pending) and not permissions.can_view_post(_reader(), post):
         return Markup("")
-    found = _fill(context).get(post.id)
+    found = fragments.get(post.id)
     if type(found) is Markup:  # noqa: E721  (a stored fragment; a key is a plain str)
         return found
     env = context.environment
@@ -341,6 +365,14 @@ def post_html(context, post: Post) -> Markup:
     if placeholder in html:
         html = html.replace(placeholder, _readers_token(env))
     return Markup(html)
+
+
+@pass_context
+def posts_html(context, posts) -> Markup:
+    """Template helper: `post_html` of each of `posts` in order, each on a line of its own (as a template loop over
+    `post_html` laid them out): one call per page, not one Jinja call per post."""
+    fragments = _fill(context)
+    return Markup("".join([f"\n    {_post_html(context, post, fragments)}\n  " for post in posts]))
 
 
 # ---- invalidation ---------------------------------------------------------------------------------
@@ -389,6 +421,7 @@ _connected = False
 def init_app(app) -> None:
     app.config.setdefault("FRAGMENT_CACHE_SECONDS", 3600)
     app.add_template_global(post_html, "post_html")
+    app.add_template_global(posts_html, "posts_html")
     global _connected
     if not _connected:
         for signal in INVALIDATING:

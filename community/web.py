@@ -134,10 +134,14 @@ def load_board(slug: str) -> Board:
 MAX_ID = 2**31 - 1  # ids beyond the database's integer are no rows (and must not reach PostgreSQL as a bind)
 
 
-def load_thread(thread_id: int) -> Thread:
+_WITH_TAGS = (joinedload(Thread.tags),)  # the thread page shows them: one statement with the thread, not two
+
+
+def load_thread(thread_id: int, with_tags: bool = False) -> Thread:
     """Return the thread the current user may see: 404 when missing, on a board they may not read or awaiting
-    approval, 410 when deleted."""
-    thread = db.session.get(Thread, thread_id) if thread_id <= MAX_ID else None
+    approval, 410 when deleted. `with_tags`: its tags in the same statement (else a second one loads them)."""
+    thread = (db.session.get(Thread, thread_id, options=_WITH_TAGS if with_tags else None)
+              if thread_id <= MAX_ID else None)
     if thread is None or not can_view_board(current_user, thread.board):
         abort(404)
     if not can_view_thread(current_user, thread):

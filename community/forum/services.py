@@ -424,37 +424,50 @@ def visible_boards(member) -> list[Board]:
                                    {"member_id": getattr(member, "id", None)}))
 
 
-@lru_cache(maxsize=1)
-def _page_of_posts():
-    """A page of a thread's posts with their authors and the posts they reply to (and their authors).
+# What a post on a thread page shows of its author and of the author of the post it replies to (avatar, name,
+# link, staff badge; the group badges are their own query): the page loads these columns of them, not the other
+# two dozen (their result processing was a tenth of a signed-in page, issue 18). Another column read of such an
+# author on the page would be one query more: tests/community/forum/test_thread_queries.py holds the page to none.
+PAGE_AUTHOR_COLUMNS = ("id", "username", "display_name", "role", "deleted_at", "avatar_upload_id", "avatar_color")
+
+
+@lru_cache(maxsize=2)
+def _page_of_posts(page_authors: bool = False):
+    """A page of a thread's posts with their authors and the posts they reply to (and their authors); with
+    `page_authors`, only the `PAGE_AUTHOR_COLUMNS` of the authors (the thread page, not the API).
 
     Built once per process with bound parameters (thread_id, after, upto): building it took a tenth of a signed-in
     thread page (bench/README.md, issue 18). By number, not offset: posts keep their number for good (moved
     posts leave gaps).
     """
     parent, parent_author = aliased(Post), aliased(Member)
+    author = contains_eager(Post.author)
+    replied = contains_eager(Post.reply_to.of_type(parent)).contains_eager(parent.author.of_type(parent_author))
+    if page_authors:
+        author = author.load_only(*(getattr(Member, name) for name in PAGE_AUTHOR_COLUMNS))
+        replied = replied.load_only(*(getattr(parent_author, name) for name in PAGE_AUTHOR_COLUMNS))
     return (select(Post).where(Post.thread_id == bindparam("thread_id")).outerjoin(Post.author)
             .outerjoin(parent, Post.reply_to_id == parent.id)
             .outerjoin(parent_author, parent.author_id == parent_author.id)
-            .options(contains_eager(Post.author),
-                     contains_eager(Post.reply_to.of_type(parent)).contains_eager(parent.author.of_type(parent_author)))
+            .options(author, replied)
             .where(Post.number > bindparam("after"), Post.number <= bindparam("upto"))
             .order_by(Post.number))
 
 
-@lru_cache(maxsize=8)
-def _page_of_posts_shown(whispers: bool, signed_in: bool):
+@lru_cache(maxsize=16)
+def _page_of_posts_shown(whispers: bool, signed_in: bool, page_authors: bool = False):
     """`_page_of_posts` with the highest number a reader of this `visible_post_shape` is shown in the whole thread
     (uncorrelated, read along with the page's rows); built once per shape and process (`member_id` bound)."""
     shown = or_(and_(Post.is_whisper.is_(False), Post.pending.is_(False)),
                 visible_post_bound_clause(whispers, signed_in))
     last_shown = (select(func.coalesce(func.max(Post.number), 0))
                   .where(Post.thread_id == bindparam("thread_id"), shown).correlate(None).scalar_subquery())
-    return _page_of_posts().add_columns(last_shown)
+    return _page_of_posts(page_authors).add_columns(last_shown)
 
 
-def thread_posts(thread: Thread, page: int, member=None) -> Page:
-    """Return one page of a thread's posts with their authors, in one query.
+def thread_posts(thread: Thread, page: int, member=None, page_authors: bool = False) -> Page:
+    """Return one page of a thread's posts with their authors, in one query (with `page_authors`, only what a
+    thread page shows of the authors: `PAGE_AUTHOR_COLUMNS`).
 
     For a `member` who is not a moderator the pages end at the last post they may see (or see the
     marker of): a whisper or a post waiting for approval at the end makes no extra page for them.
@@ -464,7 +477,7 @@ def thread_posts(thread: Thread, page: int, member=None) -> Page:
     shape = None if member is None else visible_post_shape(member)  # None: every post is shown
     if shape is None:
         page_count(total, per_page, page)
-    query = _page_of_posts() if shape is None else _page_of_posts_shown(*shape)
+    query = _page_of_posts(page_authors) if shape is None else _page_of_posts_shown(*shape, page_authors)
     params = {"thread_id": thread.id, "after": (page - 1) * per_page, "upto": page * per_page}
     if shape is not None and shape[1]:
         params["member_id"] = member.id

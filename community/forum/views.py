@@ -122,11 +122,11 @@ def tag(name: str):
 
 @bp.route("/t/<int:thread_id>")
 def thread(thread_id: int):
-    thread = load_thread(thread_id)
+    thread = load_thread(thread_id, with_tags=True)
     cached = pagecache.cached_thread_page(thread.id)  # guests only; see community/pagecache.py
     if cached is not None:
         return cached
-    posts = paged(services.thread_posts, thread, page_arg(), current_user)
+    posts = paged(services.thread_posts, thread, page_arg(), current_user, page_authors=True)
     form = ReplyForm() if can_reply(current_user, thread) else None
     # Read up to the last post shown: a whisper or a post waiting for approval the reader may not see is not.
     shown = [p.number for p in posts.items if not (p.is_whisper or p.pending) or can_view_post(current_user, p)]

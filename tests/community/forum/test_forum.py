@@ -248,14 +248,32 @@ def test_tag_page_lists_visible_threads_only(client, make):
     assert "Public wifi thread" in page and "Staff wifi thread" not in page
 
 
+def test_thread_page_shows_its_tags_in_order_loaded_with_the_thread(client, make, count_queries, db):
+    thread = make.thread()
+    services.set_tags(thread, ["wifi", "bridge", "router"])
+    db.session.commit()
+    thread_id = thread.id
+    db.session.expunge_all()
+    client.get(f"/t/{thread_id}")  # warm up
+    with count_queries() as statements:
+        page = client.get(f"/t/{thread_id}").get_data(as_text=True)
+    assert re.findall(r'class="tag" href="/tag/(\w+)"', page) == ["bridge", "router", "wifi"]
+    # the thread, its board and its tags in one statement (load_thread(with_tags=True)), not a second for the tags
+    assert not [s for s in statements if "FROM thread_tags" in s.split("WHERE")[0] and "threads." not in s], statements
+
+
 def _png_bytes() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (40, 30), (200, 60, 20)).save(out, "PNG")
     return out.getvalue()
 
 
+@pytest.mark.parametrize("fragments", ["cached", "rendered"])
 @pytest.mark.parametrize("posts", [5, 50, 200])
-def test_thread_page_query_count_does_not_grow_with_posts(app, client, auth, make, count_queries, posts, db):
+def test_thread_page_query_count_does_not_grow_with_posts(app, client, auth, make, count_queries, posts, db,
+                                                          fragments):
+    # "rendered": every post rendered afresh (no fragment store), so the templates read every author row as
+    # loaded for the page (forum.services.PAGE_AUTHOR_COLUMNS) and a column more would be a query per author
     thread = make.thread()
     staff_author = make.member(role=Role.staff)  # may upload pictures and files
     # many different authors, every other one with an uploaded avatar (community/avatars): the avatar
@@ -288,23 +306,29 @@ def test_thread_page_query_count_does_not_grow_with_posts(app, client, auth, mak
     bookmarks.add_bookmark(reader, thread=thread)
     db.session.commit()
     app.config["POSTS_PER_PAGE"] = 200
+    kept = app.config["FRAGMENT_CACHE_SECONDS"]
+    if fragments == "rendered":
+        app.config["FRAGMENT_CACHE_SECONDS"] = 0
     auth.login(reader)
-    client.get(f"/t/{thread.id}")  # warm up: last-seen bookkeeping
-    with count_queries() as statements:
-        response = client.get(f"/t/{thread.id}")
-    app.config["POSTS_PER_PAGE"] = 20
+    try:
+        client.get(f"/t/{thread.id}")  # warm up: last-seen bookkeeping
+        with count_queries() as statements:
+            response = client.get(f"/t/{thread.id}")
+    finally:
+        app.config["POSTS_PER_PAGE"] = 20
+        app.config["FRAGMENT_CACHE_SECONDS"] = kept
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert page.count('class="post') >= posts
     assert page.count('<img class="avatar avatar-40" src="/uploads/') >= posts // 3
     assert 'class="reaction mine"' in page and 'bookmark-toggle bookmarked' in page
     assert page.count(f'src="/uploads/{picture.id}"') == page.count(f'href="/uploads/{notes.id}"') >= posts // 5
-    # the same fixed budget for 5 posts, 50 and 200: 14 (two of them the site settings, community/settings.py,
+    # the same fixed budget for 5 posts, 50 and 200: 13 (the thread with its board and tags in one; two of them the site settings, community/settings.py,
     # and the group badges beside names; one the reactions' counts with the reader's own reactions,
     # community/reactions; one the reader's bookmarks on the thread and its posts, community/bookmarks; one the
     # header's counts, unread notifications and conversations together, community/web.header_count; one the boards
     # of the header's Boards menu, site.nav_boards). The activity commit at the end of the request keeps the loaded
     # rows (community/trust), so no hook after it loads the member again.
-    assert len(statements) <= 14, "\n".join(statements)
+    assert len(statements) <= 13, "\n".join(statements)
     for stored in (picture.id, notes.id):
         storage.delete(stored)
