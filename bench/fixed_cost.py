@@ -117,18 +117,21 @@ def main(argv=None) -> int:
             return total
 
         results = {name: [] for name in args.kinds.split(",")}
+        walls = {name: [] for name in args.kinds.split(",")}
         server = {name: 0.0 for name in args.kinds.split(",")}
         for _ in range(args.blocks):
             for name, fn in zip(args.kinds.split(","), chosen, strict=True):
                 before = server_cpu()
-                start = time.thread_time()
+                start, wall = time.thread_time(), time.perf_counter()
                 for _ in range(args.per_block):
                     fn()
                 results[name].append((time.thread_time() - start) / args.per_block * 1000)
+                walls[name].append((time.perf_counter() - wall) / args.per_block * 1000)
                 server[name] += server_cpu() - before
         label = args.ref or "working tree"
         for name, blocks in results.items():
-            print(f"{label:>14} {name:>5}: min {min(blocks):.3f} median {statistics.median(blocks):.3f} ms CPU/request"
+            print(f"{label:>14} {name:>5}: min {min(blocks):.3f} median {statistics.median(blocks):.3f} ms CPU/request "
+                  f"(wall min {min(walls[name]):.3f} median {statistics.median(walls[name]):.3f})"
                   + (f"; PostgreSQL backends {server[name] * 1000 / (args.blocks * args.per_block):.3f} ms/request"
                      if args.database else ""))
         print("load:", os.getloadavg())
