@@ -7,7 +7,8 @@ the login form and times, in the request's thread (`time.thread_time`), three sm
 WSGI test client:
 - `get`: GET /messages/unread (a JSON answer; the view runs one statement),
 - `post`: a vote POST with the CSRF header on a post that does not exist (CSRF, then a 404 JSON answer),
-- `404`: GET of a missing thread (the error page: the page frame a signed-in member sees).
+- `404`: GET of a missing thread (the error page: the page frame a signed-in member sees),
+- `page`: the thread page itself (`--kinds page --posts 50`: the signed-in page of thread_page.py).
 Prints min / median ms of CPU per request over --blocks blocks and the SQL statements of one request of each; with
 --database (PostgreSQL) also the CPU of the database's backends per request (/proc, same host).
 Run two trees side by side (the working tree and --ref main, in two processes at the same time) to compare under
@@ -34,7 +35,8 @@ def main(argv=None) -> int:
     parser.add_argument("--blocks", type=int, default=10)
     parser.add_argument("--per-block", type=int, default=100)
     parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="print the N top functions (own time)")
-    parser.add_argument("--kinds", default="get,post,404")
+    parser.add_argument("--kinds", default="get,post,404", help="of get, post, 404, page (the thread page)")
+    parser.add_argument("--posts", type=int, default=5, help="posts of the seeded thread (the page kind shows all)")
     parser.add_argument("--database", help="a PostgreSQL database name (dropped and created) instead of SQLite")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args(argv)
@@ -42,11 +44,11 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-fixed-"))
     try:
         source = tp.export_ref(args.ref, tmp / "src") if args.ref else tp.ROOT
-        env = tp.app_environment(tmp, 5)
+        env = tp.app_environment(tmp, args.posts)
         if args.database:
             from votes import recreate_database  # noqa: PLC0415
             env["DATABASE_URL"] = recreate_database(args.admin_url, args.database)
-        seeded = tp.prepare_database(source, env, 5, reader=True)
+        seeded = tp.prepare_database(source, env, args.posts, reader=True)
         os.environ.clear()
         os.environ.update(env)
         sys.path.insert(0, str(source))
@@ -79,7 +81,11 @@ def main(argv=None) -> int:
             response = client.get("/t/2000000000")
             assert response.status_code == 404, response.status
 
-        kinds = {"get": get, "post": post, "404": missing}
+        def thread_page():
+            response = client.get(f"/t/{seeded['thread_id']}")
+            assert response.status_code == 200, response.status
+
+        kinds = {"get": get, "post": post, "404": missing, "page": thread_page}
         chosen = [kinds[name] for name in args.kinds.split(",")]
         with app.app_context():
             engine = db.engine
