@@ -42,9 +42,12 @@ def test_a_connection_the_server_ended_is_replaced_before_a_request_uses_it(app,
     postgres.session.remove()
     _end_every_other_connection(app.config["SQLALCHEMY_DATABASE_URI"])
     assert client.get("/latest").status_code == 200
+    postgres.engine.dispose()  # the other pooled connections ended too: pinged and replaced at their next use
 
 
 def test_a_live_connection_is_not_pinged(app, postgres):
+    postgres.session.remove()
+    postgres.engine.dispose()  # only connections made now, alive
     postgres.session.execute(text("SELECT 1"))
     postgres.session.commit()
     postgres.session.remove()
