@@ -138,8 +138,8 @@ def _engine_options(url: str, given: dict) -> dict:
     options = dict(given)
     if url.startswith("sqlite"):
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
-    else:
-        options.setdefault("pool_pre_ping", True)
+    # PostgreSQL: a pooled connection is checked before use without a round trip (community/__init__.py,
+    # `_postgres_liveness`) unless pool_pre_ping is given here (then SQLAlchemy's SELECT 1 on every checkout).
     return options
 
 

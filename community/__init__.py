@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import select
 from pathlib import Path
 
 from flask import Flask, g
-from sqlalchemy import event
+from sqlalchemy import event, exc
 
 from . import (
     aftercommit,  # noqa: F401  (registers the session hooks)
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
     crypto.init_app(app)  # the key of the encrypted columns (community/crypto.py)
     _sqlite_pragmas(app)
+    _postgres_liveness(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
@@ -97,3 +99,41 @@ def _sqlite_pragmas(app: Flask) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA secure_delete=ON")  # erased rows (account deletion) leave no bytes in free pages
         cursor.close()
+
+
+def _postgres_liveness(app: Flask) -> None:
+    """Check a pooled PostgreSQL connection before each use as pool_pre_ping did, without its round trip.
+
+    pool_pre_ping sent `SELECT 1` at every checkout: a round trip and a statement on the server for every request.
+    A connection the server closed (a restart, `pg_terminate_backend`, an idle timeout) has its socket readable
+    while the connection is idle (the server's goodbye, or the end of the stream), so the checkout looks at the
+    socket (one non-blocking poll); only when something is there does it ping for real, and a failed ping makes
+    the pool connect afresh (SQLAlchemy's DisconnectionError), so the request never sees the dead connection.
+    `SQLALCHEMY_ENGINE_OPTIONS` with `pool_pre_ping` set keeps SQLAlchemy's own ping instead.
+    """
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") or \
+            "pool_pre_ping" in app.config["SQLALCHEMY_ENGINE_OPTIONS"]:
+        return
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection, _record, _proxy):
+        if not _maybe_gone(dbapi_connection):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failure of the ping: another connection, as pool_pre_ping would
+            raise exc.DisconnectionError() from error
+
+
+def _maybe_gone(dbapi_connection) -> bool:
+    """Whether an idle psycopg connection may be closed: closed on our side, a bad state, or data waiting."""
+    try:
+        if dbapi_connection.closed or dbapi_connection.pgconn.status != 0:  # 0: CONNECTION_OK
+            return True
+        poller = select.poll()
+        poller.register(dbapi_connection.pgconn.socket, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    except Exception:  # no socket to look at: ping
+        return True

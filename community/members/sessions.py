@@ -17,6 +17,7 @@ from flask import current_app, g, has_request_context
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy import inspect as sa_inspect
 
+from .. import settings
 from ..dbtypes import utcnow
 from ..extensions import db
 from ..signals import sessions_ended
@@ -57,9 +58,9 @@ def start_session(member: Member, *, user_agent: str = "", remember: bool = Fals
 
 @lru_cache(maxsize=1)
 def _member_with_session():
-    """The member and their session row, by session key and member id (built once per process: every signed-in
-    request runs it)."""
-    return (select(Member, MemberSession.expires_at, MemberSession.last_seen_at)
+    """The member and their session row, by session key and member id, and the site settings' token (built once per
+    process: every signed-in request runs it; the token spares it reading the settings, community/settings.py)."""
+    return (select(Member, MemberSession.expires_at, MemberSession.last_seen_at, settings.generation_column())
             .join(MemberSession, MemberSession.member_id == Member.id)
             .where(MemberSession.id == bindparam("key"), Member.id == bindparam("member_id")))
 
@@ -73,7 +74,7 @@ def load(ident: str) -> Member | None:
     found = db.session.execute(_member_with_session(), {"key": key, "member_id": int(member_id)}).first()
     if found is None:
         return None
-    member, expires_at, last_seen_at = found
+    member, expires_at, last_seen_at, settings_generation = found
     now = utcnow()
     if expires_at <= now:
         return None
@@ -81,6 +82,7 @@ def load(ident: str) -> Member | None:
     member._session_last_seen = last_seen_at
     if has_request_context():
         g.session_versions = {member.id: member.session_version}
+        settings.note_generation(settings_generation)
     return member
 
 

@@ -2,7 +2,8 @@
 
 What a second host must not break (docs/architecture.md, "From one host to many"): search finds on B what
 was posted on A; a live event reaches a reader on B; a rate limit counts across both; an edit on A turns B's
-cached guest page into a miss; an upload made on A is served by B (one shared UPLOADS_PATH); and the mail
+cached guest page into a miss; a site setting saved elsewhere shows on B's next signed-in page (B keeps the settings
+between requests while their token stays the same); an upload made on A is served by B (one shared UPLOADS_PATH); and the mail
 sender and webhook worker that run on both hosts deliver every message exactly once.
 
 PostgreSQL only (skipped on the SQLite run: one SQLite file is not shared between hosts). Without Redis it is
@@ -75,6 +76,18 @@ with app.app_context():
     for i in range(int(sys.argv[2])):
         forum.reply(member, thread, f"Webhook fan-out reply number {i}.")
         db.session.commit()
+"""
+
+SETTING_SCRIPT = r"""
+import sys
+from application import create_app
+from community import settings
+from community.extensions import db
+
+app = create_app()
+with app.app_context():
+    settings.save({"site.name": sys.argv[1]})
+    db.session.commit()
 """
 
 
@@ -238,6 +251,21 @@ def test_an_edit_on_a_invalidates_the_page_b_keeps_for_guests(hosts):
     assert status == 302
     status, page = guest_on_b.request(f"/t/{thread_id}")
     assert status == 200 and "Opening post, edited on host A." in page
+
+
+def test_a_setting_saved_elsewhere_shows_on_bs_next_signed_in_page(hosts):
+    member_on_b = client(hosts["b"], signed_in_as="maya")
+    for _ in range(2):  # B reads the settings under the current token, then keeps them
+        status, page = member_on_b.request("/")
+        assert status == 200
+    name = f"Harbour {hosts['run']}"
+    assert name not in page
+    servers.run([servers.sys.executable, "-c", SETTING_SCRIPT, name], servers.base_env(hosts["workdir"], **hosts["env"]),
+                hosts["workdir"])
+    status, page = member_on_b.request("/")
+    assert status == 200 and name in page
+    status, page = on(member_on_b, hosts["a"]).request("/")
+    assert status == 200 and name in page
 
 
 def _png() -> bytes:
