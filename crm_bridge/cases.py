@@ -13,12 +13,11 @@ from __future__ import annotations
 import enum
 import statistics
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, bindparam, func, or_, select
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
@@ -36,6 +35,7 @@ from .models import FeedbackItem, FeedbackKind
 from .outbox import write
 from .permissions import can_view_crm
 from .subscribe import connect_all
+from .thread_rows import post_thread_rows
 
 
 class CaseStatus(str, enum.Enum):
@@ -140,35 +140,6 @@ def case_for_thread(thread_id: int) -> Case | None:
         select(Case).join(case_threads, case_threads.c.case_id == Case.id)
         .where(case_threads.c.thread_id == thread_id, Case.merged_into_id.is_(None))
         .order_by(Case.id.desc()).limit(1))
-
-
-@lru_cache(maxsize=1)
-def _post_thread_rows_statement():
-    """The ids of a thread's feedback item and of its live case (`case_for_thread`'s), and its author's username,
-    in one statement (built once)."""
-    thread_id = bindparam("thread_id")
-    item = select(FeedbackItem.id).where(FeedbackItem.thread_id == thread_id).limit(1).scalar_subquery()
-    live = (select(Case.id).join(case_threads, case_threads.c.case_id == Case.id)
-            .where(case_threads.c.thread_id == thread_id, Case.merged_into_id.is_(None))
-            .order_by(Case.id.desc()).limit(1).scalar_subquery())
-    author = select(Member.username).where(Member.id == bindparam("author_id")).scalar_subquery()
-    return select(item, live, author)
-
-
-_POST_THREAD_ROWS = "crm_post_thread_rows"  # session.info: (post id, feedback item id, live case id, username)
-
-
-def post_thread_rows(post) -> tuple[int | None, int | None, str | None]:
-    """The ids of the feedback item and of the live case of a new post's thread, and the username of the thread's
-    author: one statement for the three `post_created` subscribers that ask (the outbox's, feedback's, then this
-    module's), remembered for this post only."""
-    known = db.session().info.get(_POST_THREAD_ROWS)
-    if known is not None and known[0] == post.id:
-        return known[1:]
-    found = tuple(db.session.execute(_post_thread_rows_statement(),
-                                     {"thread_id": post.thread_id, "author_id": post.thread.author_id}).one())
-    db.session().info[_POST_THREAD_ROWS] = (post.id, *found)
-    return found
 
 
 def open_case(member: Member | None, title: str, *, threads=(), by: Member | None = None, source: str = "staff",

@@ -25,6 +25,7 @@ from community.forum.models import BoardKind, IdeaStatus, Thread
 from .audit import audit
 from .models import FeedbackItem, FeedbackKind, FeedbackStatus
 from .subscribe import connect_all
+from .thread_rows import post_thread_rows
 
 KIND_LABELS = {FeedbackKind.idea: _l("Idea"), FeedbackKind.bug: _l("Bug report"),
                FeedbackKind.complaint: _l("Complaint"), FeedbackKind.question: _l("Question"),
@@ -70,7 +71,6 @@ def on_post_created(post, **_kw):
         return
     if getattr(post, "is_whisper", False):
         return  # a staff whisper is invisible to the member: they are still waiting for the brand
-    from .cases import post_thread_rows  # noqa: PLC0415 (cases imports this module)
     item_id = post_thread_rows(post)[0]  # with the live case's id, which cases.on_post_created reads next
     if item_id is None:
         return

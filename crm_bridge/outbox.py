@@ -27,6 +27,7 @@ from community.members.models import Member
 
 from .models import OutboxEvent
 from .subscribe import connect_all
+from .thread_rows import post_thread_rows
 from .timeline import event_time
 
 # Every type an endpoint can subscribe to, in the order the staff form lists them.
@@ -69,14 +70,13 @@ def _username_statement():
 def _author(thread, post=None) -> dict | None:
     """The thread's author as `_member` names them. Their row is not loaded for it (a wide members row on every
     reply's path) unless the session has it: a thread's author is seldom the one who writes in it. For a new
-    `post`, the name comes with the thread's feedback item and case (`cases.post_thread_rows`: one statement)."""
+    `post`, the name comes with the thread's feedback item and case (`thread_rows.post_thread_rows`: one statement)."""
     if "author" in inspect(thread).dict or thread.author_id is None:
         return _member(thread.author)
     known = db.session.identity_map.get(identity_key(Member, thread.author_id))
     if known is not None:
         return _member(known)
     if post is not None and post.thread_id == thread.id:
-        from .cases import post_thread_rows  # noqa: PLC0415 (cases imports this module)
         username = post_thread_rows(post)[2]
     else:
         username = db.session.scalar(_username_statement(), {"member_id": thread.author_id})
