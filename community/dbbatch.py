@@ -15,6 +15,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from sqlalchemy import bindparam, select, union_all
+from sqlalchemy import insert as sa_insert
 
 from .extensions import db
 
@@ -31,6 +32,24 @@ def insert(statement, rows) -> None:
         db.session.execute(statement, rows if len(rows) > 1 else rows[0])
     else:
         queue.append((statement, rows))
+
+
+def add(obj) -> None:
+    """Add `obj`, a new row nothing reads back within the transaction (its ids set, not its relationships): inside
+    a `combined()` block its column values ride on the block's one statement and it stays out of the session;
+    outside one it is added to the session."""
+    if not batching():
+        db.session.add(obj)
+        return
+    table = obj.__table__
+    statement = _INSERTS.get(table)
+    if statement is None:
+        statement = _INSERTS[table] = sa_insert(table)
+    loaded = obj.__dict__
+    insert(statement, {column.key: loaded[column.key] for column in table.columns if column.key in loaded})
+
+
+_INSERTS: dict = {}  # table -> its INSERT (`add`)
 
 
 def batching() -> bool:

@@ -278,14 +278,9 @@ def _keys(context, posts: list[Post]) -> dict[int, str]:
     if not posts:
         return {}
     store = cachestore.store()
-    # each post's id and generation counters' names, read once
-    named = [(post, post.id, f"frag:gen:t:{post.thread_id}") for post in posts]
-    named = [(post, post_id, thread_counter, f"frag:gen:p:{post_id}") for post, post_id, thread_counter in named]
-    wanted = {_ALL}
-    for _post, _id, thread_counter, post_counter in named:
-        wanted.add(thread_counter)
-        wanted.add(post_counter)
-    wanted = sorted(wanted)
+    # each post with its id and the names of its generation counters
+    named = [(post, post.id, f"frag:gen:t:{post.thread_id}", f"frag:gen:p:{post.id}") for post in posts]
+    wanted = sorted({_ALL, *(counter for _post, _id, *counters in named for counter in counters)})
     try:
         generations = dict(zip(wanted, store.counters(wanted), strict=True))
     except CacheUnavailable:

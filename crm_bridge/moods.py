@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import g, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from community import dbbatch, signals
@@ -38,11 +38,7 @@ def _score(post, new: bool = False) -> None:
                             member_id=None if getattr(post.author, "deleted_at", None) else post.author_id,
                             created_at=created, score=0.0, label=NEUTRAL, language=reading.language)
         _apply(row, reading, rollup=False)  # a new row: its effective score goes into the day's row below
-        if dbbatch.batching():  # a reply's subscribers: one statement with the other rows nothing reads back
-            dbbatch.insert(_SENTIMENT_INSERT, {column.key: getattr(row, column.key)
-                                               for column in _SENTIMENT_INSERT.table.columns})
-        else:
-            db.session.add(row)
+        dbbatch.add(row)  # a reply's subscribers: one statement with the other rows nothing reads back
         # the (day, board) row is one every post of the board that day shares: written as the transaction's
         # last statement, its lock is held for the commit, not through the rest of the post's subscribers
         at_commit(rollups.add_mood, rollups.day_of(created), post.thread.board_id, 1,
@@ -52,7 +48,6 @@ def _score(post, new: bool = False) -> None:
     _apply(row, reading)
 
 
-_SENTIMENT_INSERT = insert(PostSentiment.__table__)
 _SCORED = "crm_sentiment_scored_posts"  # session.info: posts whose row this transaction added
 
 

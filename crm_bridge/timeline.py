@@ -81,11 +81,9 @@ def record(member, kind: str, *, at: datetime | None = None, thread=None, post=N
 
 def _entry_row(member, kind, at, thread, post, actor, text, data) -> dict | None:
     """The entry as a row for a core INSERT, or None when a part of it has no id yet (the ORM orders those)."""
-    thread_id = thread.id if thread is not None else getattr(post, "thread_id", None)
-    ids = (member.id, post.id if post is not None else 0, thread_id if thread is not None else 0,
-           actor.id if actor is not None else 0)
-    if any(value is None for value in ids):
+    if any(part is not None and part.id is None for part in (member, post, thread, actor)):
         return None
+    thread_id = thread.id if thread is not None else getattr(post, "thread_id", None)
     return {"member_id": member.id, "kind": kind, "occurred_at": at, "thread_id": thread_id,
             "post_id": post.id if post is not None else None, "actor_id": actor.id if actor is not None else None,
             "excerpt": text, "data": data}

@@ -77,8 +77,7 @@ def discard_draft(member, key: str) -> None:
     """Forget `member`'s draft for `key` (the text was sent)."""
     if member is None or not getattr(member, "id", None):
         return
-    session = db.session()
-    if any(isinstance(obj, Draft) for obj in (*session.identity_map.values(), *session.new)):
+    if any(isinstance(obj, Draft) for obj in db.session()):  # its new and loaded objects
         # a loaded draft: the ORM's synchronisation marks it deleted (it evaluates literal criteria only)
         db.session.execute(delete(Draft).where(Draft.member_id == member.id, Draft.key == key))
     else:  # every reply asks (its thread's draft): the statement built once

@@ -12,7 +12,7 @@ from email.utils import format_datetime as rfc2822
 from email.utils import formataddr, parseaddr
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from .. import dbbatch
@@ -136,15 +136,9 @@ def on_notification_created(notification: Notification, **_extra) -> None:
     if notification.kind not in preferences.KIND_OF_NOTIFICATION:
         return
     delay = timedelta(minutes=current_app.config["MAIL_NOTIFICATION_DELAY_MINUTES"])
-    row = {"notification_id": notification.id, "member_id": notification.member_id,
-           "due_at": (notification.created_at or utcnow()) + delay}
-    if dbbatch.batching():  # a reply's subscribers: with the other rows nothing reads back, one statement
-        dbbatch.insert(_PENDING_INSERT, row)
-    else:
-        db.session.add(PendingNotificationMail(**row))
-
-
-_PENDING_INSERT = insert(PendingNotificationMail.__table__)
+    # a reply's subscribers: with the other rows nothing reads back, one statement (dbbatch.combined)
+    dbbatch.add(PendingNotificationMail(notification_id=notification.id, member_id=notification.member_id,
+                                        due_at=(notification.created_at or utcnow()) + delay))
 
 
 def _seen(notification: Notification, member: Member) -> bool:
